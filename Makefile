@@ -1,0 +1,37 @@
+# gc-hub: `make up` starts the platform, `make test` runs every test, `make down` stops it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# A TLS-inspecting proxy's CA bundle for image builds; defaults to the one this shell trusts.
+export GC_EXTRA_CA_BUNDLE ?= $(SSL_CERT_FILE)
+
+.PHONY: up down status test images install docker-check clean-test
+
+up: install docker-check images
+	$(BIN)/gc-hub up
+
+down:
+	@if [ -x $(BIN)/gc-hub ]; then $(BIN)/gc-hub down; else echo "gc-hub is not installed here"; fi
+
+status: install
+	$(BIN)/gc-hub status
+
+test: install docker-check images
+	$(BIN)/pytest
+
+images: docker-check
+	images/build.sh all
+
+install: $(BIN)/.installed
+
+$(BIN)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "gc-hub needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+docker-check:
+	@docker info >/dev/null 2>&1 || { \
+	  echo "No Docker engine is running. Start one (sudo systemctl start docker, or sudo dockerd &)"; \
+	  echo "and run this again. On Debian: sudo apt-get install docker.io"; exit 1; }

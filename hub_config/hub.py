@@ -1,0 +1,21 @@
+"""The hub process itself: where it listens, where it keeps its state, which proxy it runs."""
+
+from pathlib import Path
+
+from .services import script
+
+
+def configure_hub(c, settings):
+    """Bind the proxy to the public port and keep the hub's state in the data directory."""
+    data = Path(settings.data_dir)
+    data.mkdir(parents=True, exist_ok=True)
+    c.JupyterHub.bind_url = f"http://:{settings.port}/"
+    c.JupyterHub.db_url = settings.hub_db_url
+    c.JupyterHub.cookie_secret_file = str(data / "jupyterhub_cookie_secret")
+    c.JupyterHub.pid_file = str(data / "jupyterhub.pid")
+    c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{settings.proxy_api_port}"
+    c.ConfigurableHTTPProxy.pid_file = str(data / "proxy.pid")
+    # Name the proxy explicitly: in a virtualenv the Python port would shadow a Node one on PATH.
+    c.ConfigurableHTTPProxy.command = [script("configurable-http-proxy")]
+    c.JupyterHub.cleanup_servers = True
+    c.JupyterHub.cleanup_proxy = True

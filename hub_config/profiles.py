@@ -1,0 +1,143 @@
+"""Server profiles (workstation, training): who may start which, and with what resources."""
+
+from dataclasses import dataclass
+from html import escape
+
+from docker.types import DeviceRequest
+from tornado import web
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A kind of per-user server."""
+
+    name: str
+    title: str
+    description: str
+    image: str
+    cpu_limit: float
+    mem_limit: str
+    groups: tuple
+    gpu_allowed: bool = False
+
+
+def platform_profiles(settings):
+    """The two profiles of this platform, from its settings."""
+    return {
+        "workstation": Profile(
+            name="workstation",
+            title="Workstation",
+            description="Read and annotate cases in the image viewer (clinicians).",
+            image=settings.workstation_image,
+            cpu_limit=settings.workstation_cpu_limit,
+            mem_limit=settings.workstation_mem_limit,
+            groups=("clinicians", "researchers", "data-scientists"),
+        ),
+        "training": Profile(
+            name="training",
+            title="Training environment",
+            description="JupyterLab with numpy, pandas, SimpleITK and scikit-learn (data scientists).",
+            image=settings.training_image,
+            cpu_limit=settings.training_cpu_limit,
+            mem_limit=settings.training_mem_limit,
+            groups=("researchers", "data-scientists"),
+            gpu_allowed=True,
+        ),
+    }
+
+
+def allowed_profiles(profiles, groups, admin=False):
+    """The profiles that a member of ``groups`` may start, in their declared order."""
+    groups = set(groups)
+    return [p for p in profiles.values() if admin or groups & set(p.groups)]
+
+
+def gpu_device_requests():
+    """The Docker device request for one GPU (NVIDIA container toolkit)."""
+    return [DeviceRequest(count=1, capabilities=[["gpu"]])]
+
+
+def _user_facts(spawner):
+    user = spawner.user
+    return [g.name for g in user.groups], bool(user.admin)
+
+
+def profile_form(profiles, gpu_enabled):
+    """An ``options_form`` callable: a choice among the profiles the user may start."""
+
+    def render(spawner):
+        groups, admin = _user_facts(spawner)
+        choices = allowed_profiles(profiles, groups, admin)
+        if not choices:
+            return "<p>Your account is in no group that may start a server. Ask an admin.</p>"
+        rows = []
+        for i, p in enumerate(choices):
+            checked = " checked" if i == 0 else ""
+            rows.append(
+                f'<div class="radio"><label><input type="radio" name="profile" value="{p.name}"{checked}>'
+                f" <strong>{escape(p.title)}</strong> — {escape(p.description)}"
+                f" <small>({p.cpu_limit:g} CPU, {escape(p.mem_limit)} memory)</small></label></div>"
+            )
+        if gpu_enabled and any(p.gpu_allowed for p in choices):
+            rows.append(
+                '<div class="checkbox"><label><input type="checkbox" name="gpu">'
+                " Add a GPU (training environment only)</label></div>"
+            )
+        return "\n".join(rows)
+
+    return render
+
+
+def _as_bool(value):
+    if isinstance(value, str):
+        return value.lower() in {"1", "true", "on", "yes"}
+    return bool(value)
+
+
+def apply_profile(profiles, gpu_enabled):
+    """An ``apply_user_options`` callable: check the chosen profile and set the spawner up for it.
+
+    ``user_options`` come from the options form or the REST API: ``{"profile": "training",
+    "gpu": false}``. An unknown or forbidden profile, or a GPU nobody can give, is refused
+    with an HTTP error whose message says what the user may do instead.
+    """
+
+    def apply(spawner, user_options):
+        groups, admin = _user_facts(spawner)
+        choices = allowed_profiles(profiles, groups, admin)
+        if not choices:
+            raise web.HTTPError(
+                403, "Your account is in no group that may start a server. Ask an admin to add you."
+            )
+        name = user_options.get("profile") or choices[0].name
+        if name not in profiles:
+            raise web.HTTPError(
+                400, f"Unknown profile {name!r}. Choose one of: {', '.join(profiles)}."
+            )
+        profile = profiles[name]
+        if profile not in choices:
+            who = ", ".join(groups) or "no group"
+            raise web.HTTPError(
+                403,
+                f"Members of {who} may not start a {profile.title.lower()} ({name!r}). "
+                f"You may start: {', '.join(p.name for p in choices)}.",
+            )
+        spawner.image = profile.image
+        spawner.cpu_limit = profile.cpu_limit
+        spawner.mem_limit = profile.mem_limit
+        host_config = dict(spawner.extra_host_config)
+        host_config.pop("device_requests", None)
+        if _as_bool(user_options.get("gpu", False)):
+            if not profile.gpu_allowed:
+                raise web.HTTPError(400, f"A GPU can be added to a training environment only, not to a {name}.")
+            if not gpu_enabled:
+                raise web.HTTPError(
+                    400,
+                    "This hub has no GPU. Start without a GPU, or ask an admin to run the hub on a "
+                    "GPU machine with GC_GPU_ENABLED=1.",
+                )
+            host_config["device_requests"] = gpu_device_requests()
+        spawner.extra_host_config = host_config
+        spawner.environment = {**spawner.environment, "GC_PROFILE": name}
+
+    return apply

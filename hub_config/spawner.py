@@ -1,0 +1,40 @@
+"""DockerSpawner: per-user containers with a home volume, profiles and resource limits."""
+
+from .network import docker_gateway
+from .profiles import apply_profile, platform_profiles, profile_form
+
+HOME = "/home/jovyan"
+
+
+def configure_spawner(c, settings):
+    """Spawn each user's servers as Docker containers on the local engine."""
+    gateway = docker_gateway(settings.docker_network)
+    # The hub's API listens on the network's gateway: containers on that network reach it there.
+    c.JupyterHub.hub_ip = gateway
+    c.JupyterHub.hub_connect_ip = gateway
+    c.JupyterHub.hub_port = settings.hub_port
+
+    c.JupyterHub.spawner_class = "docker"
+    c.DockerSpawner.network_name = settings.docker_network
+    c.DockerSpawner.use_internal_ip = False  # a named network would otherwise switch it on
+    c.DockerSpawner.pull_policy = "never"  # images are built locally; nothing is pulled
+    c.DockerSpawner.image = settings.workstation_image
+    c.DockerSpawner.prefix = settings.instance
+    c.DockerSpawner.remove = True
+    c.DockerSpawner.notebook_dir = HOME
+    c.DockerSpawner.volumes = {f"{settings.instance}-home-{{username}}": HOME}
+    c.DockerSpawner.extra_create_kwargs = {"labels": {"org.gc-hub.instance": settings.instance}}
+    c.DockerSpawner.environment = {
+        # the platform as seen from inside a container, for gc_extension's client
+        "GC_HUB_URL": f"http://{gateway}:{settings.port}/",
+    }
+
+    profiles = platform_profiles(settings)
+    c.DockerSpawner.options_form = profile_form(profiles, settings.gpu_enabled)
+    c.DockerSpawner.options_from_form = "simple"
+    c.DockerSpawner.apply_user_options = apply_profile(profiles, settings.gpu_enabled)
+
+    c.JupyterHub.allow_named_servers = True
+    c.JupyterHub.named_server_limit_per_user = 2
+    c.Spawner.start_timeout = 120
+    c.Spawner.http_timeout = 60

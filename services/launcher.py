@@ -1,0 +1,222 @@
+"""``gc-hub up | down | status``: start and stop the whole platform on this machine.
+
+The hub runs in the background in its own process group; it starts the proxy, the services, the
+worker and the embedded Redis. ``down`` stops it, waits for every process to end and removes
+any container that the instance left behind.
+"""
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import docker
+from traitlets.config import Config
+
+from hub_config.groups import DEMO_ADMIN, DEMO_USERS
+from hub_config.network import DockerUnavailable, docker_gateway
+from hub_config.secrets import SECRETS_FILE
+from hub_config.settings import GcHub
+
+INSTANCE_LABEL = "org.gc-hub.instance"
+
+
+class LaunchError(RuntimeError):
+    """Something the person starting the platform must fix; the message says what."""
+
+
+def load_settings():
+    return GcHub.load(Config())
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _read_pid(path):
+    try:
+        return int(Path(path).read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def hub_pid(settings):
+    """The pid of this instance's running hub, or None."""
+    pid = _read_pid(Path(settings.data_dir) / "jupyterhub.pid")
+    return pid if pid and _alive(pid) else None
+
+
+def check_docker(settings):
+    """Fail with a message that says what to do when Docker or an image is missing."""
+    try:
+        docker_gateway(settings.docker_network)
+    except DockerUnavailable as e:
+        raise LaunchError(str(e)) from None
+    client = docker.from_env()
+    missing = []
+    for image in (settings.workstation_image, settings.training_image):
+        try:
+            client.images.get(image)
+        except docker.errors.ImageNotFound:
+            missing.append(image)
+    if missing:
+        raise LaunchError(f"Image(s) {', '.join(missing)} not built yet: run `make images`.")
+
+
+def start_hub(settings, config_file="jupyterhub_config.py", log_file=None, env=None):
+    """Start JupyterHub in the background, in a process group of its own; return the Popen."""
+    data = Path(settings.data_dir)
+    data.mkdir(parents=True, exist_ok=True)
+    log_file = Path(log_file or data / "hub.log")
+    log = open(log_file, "ab")
+    command = [str(Path(sys.executable).with_name("jupyterhub")), "-f", str(config_file)]
+    return subprocess.Popen(
+        command,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        # a hub started from a script in the background inherits an ignored SIGINT and passes
+        # it to its services, which then take 30 s each to stop: give them the default back
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        env={**os.environ, **(env or {}), "GC_DATA_DIR": str(data)},
+    )
+
+
+def wait_until_ready(settings, process, timeout=120, log_file=None, progress=None):
+    """Block until the hub answers through the proxy and its web services are up."""
+    url = f"http://127.0.0.1:{settings.port}/hub/api/"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = ""
+            if log_file and Path(log_file).exists():
+                tail = "\n".join(Path(log_file).read_text(errors="replace").splitlines()[-25:])
+            raise LaunchError(f"The hub exited with code {process.returncode}. Its log ends with:\n{tail}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if progress:
+            progress()
+        time.sleep(0.25)
+    raise LaunchError(f"The hub did not answer at {url} within {timeout} s; see {log_file}.")
+
+
+def stop_hub(settings, timeout=60):
+    """Stop the hub (which stops proxy, services and servers), then clean up what is left.
+
+    Returns a list of lines saying what was stopped.
+    """
+    data = Path(settings.data_dir)
+    said = []
+    pid = hub_pid(settings)
+    if pid:
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if _alive(pid):
+            os.killpg(pid, signal.SIGKILL)
+            said.append(f"hub (pid {pid}) did not stop within {timeout} s: killed")
+        else:
+            said.append(f"hub (pid {pid}) stopped")
+        try:  # managed services and the proxy share the hub's process group
+            os.killpg(pid, signal.SIGKILL)
+            said.append("processes left in the hub's group killed")
+        except (ProcessLookupError, PermissionError):
+            pass
+    proxy = _read_pid(data / "proxy.pid")
+    if proxy and _alive(proxy):
+        os.kill(proxy, signal.SIGTERM)
+        said.append(f"proxy (pid {proxy}) stopped")
+    removed = remove_containers(settings.instance)
+    if removed:
+        said.append(f"removed containers: {', '.join(removed)}")
+    return said or ["nothing was running"]
+
+
+def remove_containers(instance):
+    """Remove every container labelled with this instance; return their names."""
+    try:
+        client = docker.from_env()
+        containers = client.containers.list(all=True, filters={"label": f"{INSTANCE_LABEL}={instance}"})
+    except docker.errors.DockerException:
+        return []
+    for container in containers:
+        container.remove(force=True)
+    return [c.name for c in containers]
+
+
+def credentials(settings):
+    """The demo logins, as lines to print."""
+    stored = json.loads((Path(settings.data_dir) / SECRETS_FILE).read_text())
+    user_password = settings.user_password or stored["user_password"]
+    admin_password = settings.admin_password or stored["admin_password"]
+    lines = []
+    for group, names in DEMO_USERS.items():
+        lines.append(f"  {', '.join(names):<16} ({group})  password: {user_password}")
+    lines.append(f"  {DEMO_ADMIN:<16} (hub admin)  password: {admin_password}")
+    return lines
+
+
+def up(settings):
+    if pid := hub_pid(settings):
+        print(f"gc-hub is already running (pid {pid}) at {settings.public_url}")
+    else:
+        check_docker(settings)
+        log_file = Path(settings.data_dir) / "hub.log"
+        print(f"Starting gc-hub (log: {log_file}) ", end="", flush=True)
+        started = time.monotonic()
+        process = start_hub(settings, log_file=log_file)
+        wait_until_ready(settings, process, log_file=log_file, progress=lambda: print(".", end="", flush=True))
+        print(f" ready in {time.monotonic() - started:.1f} s")
+    print(f"\nOpen {settings.public_url} and log in as one of:")
+    if settings.demo:
+        print("\n".join(credentials(settings)))
+    print(
+        "\nResearchers and data scientists may start a training environment (JupyterLab) or a "
+        "workstation;\nclinicians a workstation (image viewer). Stop everything with `make down`."
+    )
+
+
+def down(settings):
+    for line in stop_hub(settings):
+        print(f"gc-hub: {line}")
+
+
+def status(settings):
+    pid = hub_pid(settings)
+    print(f"gc-hub is running (pid {pid}) at {settings.public_url}" if pid else "gc-hub is not running")
+    return 0 if pid else 1
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="gc-hub", description=__doc__.split("\n")[0])
+    parser.add_argument("command", choices=["up", "down", "status"])
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    try:
+        if args.command == "status":
+            sys.exit(status(settings))
+        {"up": up, "down": down}[args.command](settings)
+    except LaunchError as e:
+        print(f"\ngc-hub: {e}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The tornado services behind the hub: archives, challenges, leaderboard."""

@@ -1,0 +1,55 @@
+"""Running one of the services: ``gc-archives``, ``gc-challenges``, ``gc-leaderboard``."""
+
+import logging
+import os
+import secrets
+from urllib.parse import urlparse
+
+from jupyterhub.services.auth import HubOAuthCallbackHandler
+from jupyterhub.utils import url_path_join
+from tornado import ioloop, web
+
+from ..core.database import make_engine
+from ..core.settings import ServiceSettings
+from . import health
+from .base import NotFoundHandler
+
+log = logging.getLogger("gc-hub")
+
+
+def make_app(name, settings, prefix):
+    """The tornado application of service ``name`` mounted at ``prefix`` (ends with /)."""
+    handlers = [
+        (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
+        *health.routes(prefix),
+    ]
+    return web.Application(
+        handlers,
+        default_handler_class=NotFoundHandler,
+        cookie_secret=secrets.token_bytes(32),
+        xsrf_cookies=True,
+        platform={"name": name, "settings": settings, "engine": make_engine(settings.database_url)},
+    )
+
+
+def run(name):
+    """Serve ``name`` where the hub says (JUPYTERHUB_SERVICE_URL and _PREFIX)."""
+    logging.basicConfig(level=logging.INFO, format=f"[{name} %(asctime)s %(levelname)s] %(message)s")
+    url = urlparse(os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:10101"))
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", f"/services/{name}/")
+    app = make_app(name, ServiceSettings(), prefix)
+    app.listen(url.port, url.hostname)
+    log.info("%s service listening on %s under %s", name, url.geturl(), prefix)
+    ioloop.IOLoop.current().start()
+
+
+def archives():
+    run("archives")
+
+
+def challenges():
+    run("challenges")
+
+
+def leaderboard():
+    run("leaderboard")
