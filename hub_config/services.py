@@ -34,14 +34,6 @@ def configure_services(c, settings):
     """Register the services the hub starts, stops and authenticates."""
     environment = platform_environment(settings)
     services = []
-    if not settings.redis_url:
-        services.append(
-            {
-                "name": "redis",
-                "command": [script("gc-redis"), "--data-dir", settings.data_dir],
-                "display": False,
-            }
-        )
     for index, name in enumerate(WEB_SERVICES):
         services.append(
             {
@@ -85,6 +77,15 @@ def configure_services(c, settings):
             "display": False,
         }
     )
+    if not settings.redis_url:
+        # last, because the hub stops services in this order: the worker first, Redis after it
+        services.append(
+            {
+                "name": "redis",
+                "command": [script("gc-redis"), "--data-dir", settings.data_dir],
+                "display": False,
+            }
+        )
     c.JupyterHub.services = services
     c.JupyterHub.load_roles = [
         *c.JupyterHub.load_roles,

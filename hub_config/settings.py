@@ -10,6 +10,8 @@ from pathlib import Path
 from traitlets import Bool, Float, Integer, Unicode, default, validate
 from traitlets.config import Configurable
 
+from .network import docker_gateway
+
 
 def env(name):
     """Tag a trait with the environment variable that overrides its default."""
@@ -155,6 +157,17 @@ class GcHub(Configurable):
         help="""Docker network of the user containers. The hub's API is bound to this network's
         gateway so that containers reach it. Environment: GC_DOCKER_NETWORK.""",
     ).tag(**env("GC_DOCKER_NETWORK"))
+
+    hub_connect_ip = Unicode(
+        config=True,
+        help="""Address at which user containers reach the hub's API; the hub listens there.
+        Environment: GC_HUB_CONNECT_IP. Default: the gateway of the Docker network, found by
+        asking the Docker engine.""",
+    ).tag(**env("GC_HUB_CONNECT_IP"))
+
+    @default("hub_connect_ip")
+    def _default_hub_connect_ip(self):
+        return docker_gateway(self.docker_network)
 
     idle_timeout = Integer(
         3600,

@@ -1,6 +1,5 @@
 """DockerSpawner: per-user containers with a home volume, profiles and resource limits."""
 
-from .network import docker_gateway
 from .profiles import apply_profile, platform_profiles, profile_form
 
 HOME = "/home/jovyan"
@@ -8,7 +7,7 @@ HOME = "/home/jovyan"
 
 def configure_spawner(c, settings):
     """Spawn each user's servers as Docker containers on the local engine."""
-    gateway = docker_gateway(settings.docker_network)
+    gateway = settings.hub_connect_ip
     # The hub's API listens on the network's gateway: containers on that network reach it there.
     c.JupyterHub.hub_ip = gateway
     c.JupyterHub.hub_connect_ip = gateway

@@ -3,6 +3,7 @@
 import logging
 import os
 import secrets
+import signal
 from urllib.parse import urlparse
 
 from jupyterhub.services.auth import HubOAuthCallbackHandler
@@ -40,7 +41,15 @@ def run(name):
     app = make_app(name, ServiceSettings(), prefix)
     app.listen(url.port, url.hostname)
     log.info("%s service listening on %s under %s", name, url.geturl(), prefix)
-    ioloop.IOLoop.current().start()
+    loop = ioloop.IOLoop.current()
+
+    def stop(signum, _frame):
+        log.info("%s service stopping (%s)", name, signal.Signals(signum).name)
+        loop.add_callback_from_signal(loop.stop)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    loop.start()
 
 
 def archives():

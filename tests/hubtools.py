@@ -1,0 +1,165 @@
+"""Running a real gc-hub for the tests and talking to it as its users do."""
+
+import json
+import os
+import socket
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+from traitlets.config import Config
+
+from hub_config.settings import GcHub
+from services.launcher import start_hub, stop_hub, wait_until_ready
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port_block(size=6, start=20000, stop=40000):
+    """A base port P such that P..P+size-1 are all free on this machine."""
+    for base in range(start + os.getpid() % 997 * 10, stop, size):
+        sockets = []
+        try:
+            for port in range(base, base + size):
+                s = socket.socket()
+                s.bind(("0.0.0.0", port))
+                sockets.append(s)
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise RuntimeError("no free block of ports")
+
+
+@dataclass
+class RunningHub:
+    """A hub started for a test, with what a test needs to reach it."""
+
+    settings: GcHub
+    env: dict
+    process: object = None
+    passwords: dict = field(default_factory=dict)
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.settings.port}"
+
+    def login(self, username):
+        """A browser-like session of ``username``, logged in through the hub's login form."""
+        password = self.passwords["admin_password" if username == "admin" else "user_password"]
+        return HubSession.login(self.url, username, password)
+
+
+def hub_environment(data_dir, instance):
+    port = free_port_block()
+    return {
+        "GC_DATA_DIR": str(data_dir),
+        "GC_PORT": str(port),
+        "GC_INSTANCE": instance,
+        "GC_IDLE_TIMEOUT": "3600",
+    }
+
+
+@contextmanager
+def running_hub(data_dir, instance, extra_env=None):
+    """Start a hub from jupyterhub_config.py with its own data dir, ports and containers."""
+    env = {**hub_environment(data_dir, instance), **(extra_env or {})}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        settings = GcHub.load(Config())
+        log_file = Path(data_dir) / "hub.log"
+        process = start_hub(settings, config_file=REPO / "jupyterhub_config.py", log_file=log_file)
+        hub = RunningHub(settings=settings, env=env, process=process)
+        try:
+            wait_until_ready(settings, process, timeout=90, log_file=log_file)
+            hub.passwords = json.loads((Path(data_dir) / "secrets.json").read_text())
+            wait_for_services(hub)
+            yield hub
+        finally:
+            stop_hub(settings)
+            process.wait(timeout=30)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def wait_for_services(hub, timeout=30):
+    """The web services are started by the hub but may take a moment to listen."""
+    deadline = time.monotonic() + timeout
+    for name in ("archives", "challenges", "leaderboard"):
+        while True:
+            try:
+                r = requests.get(f"{hub.url}/services/{name}/api/v1/me", timeout=2)
+                if r.status_code == 403:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"service {name} did not come up")
+            time.sleep(0.2)
+
+
+class HubSession(requests.Session):
+    """A logged-in user: cookies for pages, XSRF header for the hub's API, tokens on demand."""
+
+    def __init__(self, base_url, username):
+        super().__init__()
+        self.base_url = base_url
+        self.username = username
+
+    @classmethod
+    def login(cls, base_url, username, password):
+        session = cls(base_url, username)
+        session.get(f"{base_url}/hub/login").raise_for_status()
+        r = session.post(
+            f"{base_url}/hub/login",
+            data={"username": username, "password": password, "_xsrf": session.cookies.get("_xsrf")},
+        )
+        r.raise_for_status()
+        if "/hub/login" in r.url:
+            raise AssertionError(f"login of {username} failed")
+        return session
+
+    def api(self, method, path, **kwargs):
+        """Call the hub's REST API as this user (cookie + XSRF header)."""
+        headers = {"X-XSRFToken": self.cookies.get("_xsrf", path="/hub/") or self.cookies.get("_xsrf")}
+        return self.request(method, f"{self.base_url}/hub/api{path}", headers=headers, **kwargs)
+
+    def new_token(self, **body):
+        r = self.api("POST", f"/users/{self.username}/tokens", json={"note": "test", **body})
+        r.raise_for_status()
+        return r.json()["token"]
+
+    def start_server(self, **user_options):
+        return self.api("POST", f"/users/{self.username}/server", json=user_options)
+
+    def wait_ready(self, timeout=120):
+        """Wait until the default server is ready; return the user's model."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            model = self.api("GET", f"/users/{self.username}").json()
+            server = model.get("servers", {}).get("")
+            if server and server.get("ready"):
+                return model
+            if not server or not server.get("pending"):
+                raise AssertionError(f"server of {self.username} is neither ready nor pending: {model}")
+            time.sleep(0.1)
+        raise AssertionError(f"server of {self.username} not ready within {timeout} s")
+
+    def stop_server(self, timeout=60):
+        self.api("DELETE", f"/users/{self.username}/server")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            model = self.api("GET", f"/users/{self.username}").json()
+            if "" not in model.get("servers", {}):
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"server of {self.username} did not stop")

@@ -1,0 +1,64 @@
+"""Users of each group start the servers they may start, through the real hub and Docker."""
+
+import docker
+import pytest
+import requests
+
+pytestmark = pytest.mark.stack
+
+ALLOWED = [("clinician", "workstation"), ("datascientist", "training"), ("researcher", "training")]
+
+
+@pytest.mark.parametrize("username,profile", ALLOWED)
+def test_user_starts_allowed_profile_and_reaches_it_through_the_proxy(hub, username, profile):
+    user = hub.login(username)
+    r = user.start_server(profile=profile)
+    assert r.status_code in (201, 202), r.text
+    try:
+        user.wait_ready()
+        token = user.new_token()
+        r = requests.get(f"{hub.url}/user/{username}/api/status", headers={"Authorization": f"token {token}"})
+        assert r.status_code == 200, r.text
+        container = docker.from_env().containers.get(f"{hub.settings.instance}-{username}")
+        env = dict(e.split("=", 1) for e in container.attrs["Config"]["Env"])
+        assert env["GC_PROFILE"] == profile
+        assert container.attrs["Config"]["Image"] == getattr(hub.settings, f"{profile}_image")
+        host = container.attrs["HostConfig"]
+        limit = getattr(hub.settings, f"{profile}_cpu_limit")
+        assert host["CpuQuota"] == int(limit * host["CpuPeriod"])
+        assert host["Memory"] > 0
+        mounts = {m["Destination"]: m for m in container.attrs["Mounts"]}
+        assert mounts["/home/jovyan"]["Name"] == f"{hub.settings.instance}-home-{username}"
+    finally:
+        user.stop_server()
+
+
+def test_clinician_asking_for_training_is_refused_with_a_clear_message(hub):
+    clinician = hub.login("clinician")
+    r = clinician.start_server(profile="training")
+    assert r.status_code == 403
+    message = r.json()["message"]
+    assert "may not start a training environment" in message
+    assert "You may start: workstation" in message
+    assert "" not in clinician.api("GET", "/users/clinician").json()["servers"]
+
+
+def test_unknown_profile_and_unavailable_gpu_are_refused(hub):
+    scientist = hub.login("datascientist")
+    r = scientist.start_server(profile="supercomputer")
+    assert r.status_code == 400 and "Unknown profile 'supercomputer'" in r.json()["message"]
+    r = scientist.start_server(profile="training", gpu=True)
+    assert r.status_code == 400 and "This hub has no GPU" in r.json()["message"]
+
+
+def test_spawn_page_offers_only_allowed_profiles_and_refuses_a_forged_choice(hub):
+    clinician = hub.login("clinician")
+    page = clinician.get(f"{hub.url}/hub/spawn")
+    assert 'value="workstation"' in page.text
+    assert 'value="training"' not in page.text
+    forged = clinician.post(
+        f"{hub.url}/hub/spawn/clinician",
+        data={"profile": "training", "_xsrf": clinician.cookies.get("_xsrf")},
+    )
+    assert forged.status_code == 403
+    assert "may not start a training environment" in forged.text
