@@ -1,8 +1,10 @@
 """Fixtures: a real hub (JupyterHub, proxy, services, worker, Redis, Docker) for the stack tests."""
 
+import os
 import shutil
 from pathlib import Path
 
+import docker
 import pytest
 
 from hubtools import running_hub
@@ -21,9 +23,18 @@ def artifacts():
 def hub(tmp_path_factory, artifacts):
     """One running platform shared by the stack tests of a session; its log is kept."""
     data_dir = tmp_path_factory.mktemp("gc-hub-data")
+    instance = f"gc-hub-test{os.getpid()}"  # sessions running side by side never share containers
     try:
-        with running_hub(data_dir, instance="gc-hub-test") as running:
+        with running_hub(data_dir, instance=instance) as running:
             yield running
     finally:
         if (data_dir / "hub.log").exists():
             shutil.copy(data_dir / "hub.log", artifacts / "hub.log")
+        remove_home_volumes(instance)
+
+
+def remove_home_volumes(instance):
+    client = docker.from_env()
+    for volume in client.volumes.list():
+        if volume.name.startswith(f"{instance}-home-"):
+            volume.remove(force=True)

@@ -1,0 +1,73 @@
+"""`gc-hub up` prints how to get in; `make down` leaves no container, process or proxy behind."""
+
+import json
+import os
+import subprocess
+import uuid
+from pathlib import Path
+
+import docker
+import pytest
+
+from hubtools import REPO, HubSession, hub_environment
+
+pytestmark = pytest.mark.stack
+
+
+def processes_in_group(pgid):
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            found.append(stat.parent.name)
+    return found
+
+
+def test_up_then_make_down_leaves_nothing_behind(tmp_path):
+    instance = f"gc-hub-life{uuid.uuid4().hex[:6]}"
+    env = {**os.environ, **hub_environment(tmp_path, instance)}
+    gc_hub = str(REPO / ".venv" / "bin" / "gc-hub")
+    up = subprocess.run([gc_hub, "up"], cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
+    assert up.returncode == 0, up.stdout + up.stderr
+    port = env["GC_PORT"]
+    assert f"Open http://127.0.0.1:{port}/" in up.stdout
+    passwords = json.loads((tmp_path / "secrets.json").read_text())
+    assert passwords["user_password"] in up.stdout and "clinician" in up.stdout
+
+    again = subprocess.run([gc_hub, "up"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    assert "already running" in again.stdout
+
+    hub_pid = int((tmp_path / "jupyterhub.pid").read_text())
+    proxy_pid = int((tmp_path / "proxy.pid").read_text())
+    clinician = HubSession.login(f"http://127.0.0.1:{port}", "clinician", passwords["user_password"])
+    assert clinician.start_server(profile="workstation").status_code in (201, 202)
+    clinician.wait_ready()
+    client = docker.from_env()
+    label = {"label": f"org.gc-hub.instance={instance}"}
+    assert len(client.containers.list(filters=label)) == 1
+    assert len(processes_in_group(hub_pid)) >= 6  # hub, proxy, 3 services, worker, redis, culler
+
+    down = subprocess.run(["make", "down"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert "hub (pid" in down.stdout and "stopped" in down.stdout
+    assert processes_in_group(hub_pid) == []
+    assert not Path(f"/proc/{proxy_pid}").exists()
+    assert client.containers.list(all=True, filters=label) == []
+    for volume in client.volumes.list():
+        if volume.name.startswith(instance):
+            volume.remove(force=True)
+
+    status = subprocess.run([gc_hub, "status"], cwd=REPO, env=env, capture_output=True, text=True)
+    assert status.returncode == 1 and "not running" in status.stdout
+
+
+def test_up_without_images_says_to_build_them(tmp_path):
+    env = {**os.environ, **hub_environment(tmp_path, "gc-hub-noimg"), "GC_IMAGE_PREFIX": "no-such-prefix"}
+    up = subprocess.run(
+        [str(REPO / ".venv" / "bin" / "gc-hub"), "up"], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert up.returncode == 1
+    assert "not built yet: run `make images`" in up.stderr

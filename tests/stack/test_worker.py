@@ -1,0 +1,91 @@
+"""`gc-worker` against a real Redis server, as on a node outside the hub machine."""
+
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+
+from hubtools import REPO, free_port_block
+from services.queue import connect, workers_by_queue
+
+pytestmark = pytest.mark.stack
+
+GC_WORKER = str(REPO / ".venv" / "bin" / "gc-worker")
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A Debian redis-server on a free port, for this test only."""
+    binary = shutil.which("redis-server")
+    assert binary, "redis-server is not installed: apt-get install redis-server (.ci/run does)"
+    port = free_port_block(size=1)
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            connect(url).ping()
+            break
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def wait_for(predicate, timeout=20):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def test_worker_registers_on_its_queues_and_stops_cleanly(redis_server, tmp_path):
+    worker = subprocess.Popen(
+        [GC_WORKER, "--queues", "gpu", "cpu", "--redis-url", redis_server, "--data-dir", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    connection = connect(redis_server)
+    try:
+        assert wait_for(lambda: workers_by_queue(connection)["gpu"] == 1), "worker did not register"
+        assert workers_by_queue(connection)["cpu"] == 1
+        assert workers_by_queue(connection)["evaluation"] == 0
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        output = worker.communicate(timeout=30)[0]
+    assert worker.returncode == 0, output
+    assert wait_for(lambda: workers_by_queue(connection)["gpu"] == 0)
+
+
+def test_worker_without_redis_says_what_to_pass(tmp_path):
+    result = subprocess.run([GC_WORKER, "--data-dir", str(tmp_path)], capture_output=True, text=True, env={})
+    assert result.returncode == 2
+    assert "pass --redis-url" in result.stderr
+
+
+def test_worker_gives_up_with_a_message_when_redis_never_answers(tmp_path):
+    result = subprocess.run(
+        [GC_WORKER, "--redis-url", f"unix://{tmp_path}/none.sock", "--connect-timeout", "1"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert "did not answer within 1 s" in result.stderr
+
+
+def test_unknown_queue_is_refused(tmp_path):
+    result = subprocess.run(
+        [GC_WORKER, "--queues", "fast", "--redis-url", "redis://127.0.0.1:1/0"], capture_output=True, text=True
+    )
+    assert result.returncode == 2 and "invalid choice: 'fast'" in result.stderr
