@@ -72,14 +72,20 @@ fi
 
 # --- Extra CA bundle -> images/.build/extra-ca.pem ---------------------------
 # Written only when its content changes, so Docker's cache for the COPY holds.
+# Only the CERTIFICATE blocks are kept (CRLF line ends dropped): anything else in
+# the file, a private key say, must not end up in an image layer.
 ca_tmp="$(mktemp)"
-trap 'rm -f "$ca_tmp"' EXIT
+rootfs_tmp=""
+trap 'rm -f "$ca_tmp"; [ -z "$rootfs_tmp" ] || rm -rf "$rootfs_tmp"' EXIT
 if [ -n "$extra_ca" ]; then
     [ -f "$extra_ca" ] && [ -r "$extra_ca" ] || die "GC_EXTRA_CA_BUNDLE=$extra_ca is not a readable file"
-    grep -q -- '-----BEGIN CERTIFICATE-----' "$extra_ca" \
+    tr -d '\r' < "$extra_ca" | awk '
+        /^-----BEGIN CERTIFICATE-----/ { inside = 1 }
+        inside { print }
+        /^-----END CERTIFICATE-----/ { inside = 0 }' > "$ca_tmp"
+    ca_count="$(grep -c -- '-----BEGIN CERTIFICATE-----' "$ca_tmp" || true)"
+    [ "$ca_count" -gt 0 ] \
         || die "GC_EXTRA_CA_BUNDLE=$extra_ca holds no PEM certificate ('-----BEGIN CERTIFICATE-----'); convert DER with: openssl x509 -inform der -in FILE -out FILE.pem"
-    cat "$extra_ca" > "$ca_tmp"
-    ca_count="$(grep -c -- '-----BEGIN CERTIFICATE-----' "$extra_ca")"
     ca_note="extra CA bundle: $extra_ca ($ca_count certificates)"
 else
     ca_note="extra CA bundle: none (set GC_EXTRA_CA_BUNDLE behind a TLS-inspecting proxy)"
@@ -114,6 +120,12 @@ docker_build() {
     if [ $rc -ne 0 ]; then
         echo "build.sh: error: building $tag failed after $((end - start))s; last lines of $log:" >&2
         tail -n 40 "$log" >&2
+        if grep -q -E 'CERTIFICATE_VERIFY_FAILED|certificate verify failed' "$log"; then
+            echo "build.sh: hint: TLS to the package index failed certificate checks. Behind a TLS-inspecting proxy, set GC_EXTRA_CA_BUNDLE=/path/to/proxy-ca.pem (PEM, may hold many certificates)." >&2
+        fi
+        if [ "$name" = base ] && [ "$base_source" = upstream ] && grep -q -i -E 'pull access denied|manifest unknown|registry|dial tcp|TLS handshake timeout|i/o timeout' "$log"; then
+            echo "build.sh: hint: $upstream_image could not be pulled. Without a registry, use GC_BASE_SOURCE=debootstrap (the default)." >&2
+        fi
         exit 1
     fi
     say "$name: built $tag in $((end - start))s ($(image_size "$tag"))"
@@ -129,6 +141,7 @@ make_rootfs() {
     say "making $rootfs_image with mmdebstrap from $mirror ... (log: ${log#"$repo_root"/})"
     start=$SECONDS
     tmp="$(mktemp -d)"
+    rootfs_tmp="$tmp"
     local sources=("deb $mirror bookworm main" "deb $mirror bookworm-updates main")
     if [ "$security_mirror" != none ]; then
         sources+=("deb $security_mirror bookworm-security main")
@@ -156,6 +169,7 @@ make_rootfs() {
         "$tmp/rootfs.tar" "$rootfs_image" >>"$log" 2>&1 \
         || { rm -rf "$tmp"; tail -n 5 "$log" >&2; die "docker import of the rootfs failed"; }
     rm -rf "$tmp"
+    rootfs_tmp=""
     say "debian-rootfs: made $rootfs_image in $((SECONDS - start))s ($(image_size "$rootfs_image"))"
 }
 

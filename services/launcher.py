@@ -34,7 +34,7 @@ def load_settings():
     return GcHub.load(Config())
 
 
-def _alive(pid):
+def is_running(pid):
     """Whether ``pid`` runs (a zombie, dead but not yet reaped by its parent, does not)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -50,10 +50,27 @@ def _read_pid(path):
         return None
 
 
+def descendants(pid):
+    """Pids of every live process below ``pid`` (its services run in sessions of their own)."""
+    children = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return [p for p in found if is_running(p)]
+
+
 def hub_pid(settings):
     """The pid of this instance's running hub, or None."""
     pid = _read_pid(Path(settings.data_dir) / "jupyterhub.pid")
-    return pid if pid and _alive(pid) else None
+    return pid if pid and is_running(pid) else None
 
 
 def check_docker(settings):
@@ -124,22 +141,23 @@ def stop_hub(settings, timeout=60):
     said = []
     pid = hub_pid(settings)
     if pid:
+        children = descendants(pid)
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while _alive(pid) and time.monotonic() < deadline:
+        while is_running(pid) and time.monotonic() < deadline:
             time.sleep(0.2)
-        if _alive(pid):
-            os.killpg(pid, signal.SIGKILL)
+        if is_running(pid):
+            os.kill(pid, signal.SIGKILL)
             said.append(f"hub (pid {pid}) did not stop within {timeout} s: killed")
         else:
             said.append(f"hub (pid {pid}) stopped")
-        try:  # managed services and the proxy share the hub's process group
-            os.killpg(pid, signal.SIGKILL)
-            said.append("processes left in the hub's group killed")
-        except (ProcessLookupError, PermissionError):
-            pass
+        survivors = [p for p in children if is_running(p)]
+        for survivor in survivors:
+            os.kill(survivor, signal.SIGKILL)
+        if survivors:
+            said.append(f"killed {len(survivors)} process(es) the hub left running")
     proxy = _read_pid(data / "proxy.pid")
-    if proxy and _alive(proxy):
+    if proxy and is_running(proxy):
         os.kill(proxy, signal.SIGTERM)
         said.append(f"proxy (pid {proxy}) stopped")
     removed = remove_containers(settings.instance)

@@ -10,20 +10,9 @@ import docker
 import pytest
 
 from hubtools import REPO, HubSession, hub_environment
+from services.launcher import descendants, is_running
 
 pytestmark = pytest.mark.stack
-
-
-def processes_in_group(pgid):
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            found.append(stat.parent.name)
-    return found
 
 
 def test_up_then_make_down_leaves_nothing_behind(tmp_path):
@@ -48,13 +37,15 @@ def test_up_then_make_down_leaves_nothing_behind(tmp_path):
     client = docker.from_env()
     label = {"label": f"org.gc-hub.instance={instance}"}
     assert len(client.containers.list(filters=label)) == 1
-    assert len(processes_in_group(hub_pid)) >= 6  # hub, proxy, 3 services, worker, redis, culler
+    processes = descendants(hub_pid)
+    assert len(processes) >= 7  # proxy, 3 services, worker, redis, culler
 
     down = subprocess.run(["make", "down"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert down.returncode == 0, down.stdout + down.stderr
     assert "hub (pid" in down.stdout and "stopped" in down.stdout
-    assert processes_in_group(hub_pid) == []
-    assert not Path(f"/proc/{proxy_pid}").exists()
+    assert not is_running(hub_pid)
+    assert [p for p in processes if is_running(p)] == []
+    assert not is_running(proxy_pid)
     assert client.containers.list(all=True, filters=label) == []
     for volume in client.volumes.list():
         if volume.name.startswith(instance):
