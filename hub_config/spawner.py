@@ -1,6 +1,7 @@
 """DockerSpawner: per-user containers with a home volume, profiles and resource limits."""
 
 from .profiles import apply_profile, platform_profiles, profile_form
+from .ready_spawner import ReadyDockerSpawner
 
 HOME = "/home/jovyan"
 
@@ -13,13 +14,16 @@ def configure_spawner(c, settings):
     c.JupyterHub.hub_connect_ip = gateway
     c.JupyterHub.hub_port = settings.hub_port
 
-    c.JupyterHub.spawner_class = "docker"
+    c.JupyterHub.spawner_class = ReadyDockerSpawner
     c.DockerSpawner.network_name = settings.docker_network
     c.DockerSpawner.use_internal_ip = False  # a named network would otherwise switch it on
     c.DockerSpawner.pull_policy = "never"  # images are built locally; nothing is pulled
     c.DockerSpawner.image = settings.workstation_image
     c.DockerSpawner.prefix = settings.instance
     c.DockerSpawner.remove = True
+    # removed by the spawner when stopped, not by Docker when it exits: a server that dies while
+    # starting keeps its log until ReadyDockerSpawner has read it
+    c.DockerSpawner.extra_host_config = {"auto_remove": False}
     c.DockerSpawner.notebook_dir = HOME
     c.DockerSpawner.volumes = {f"{settings.instance}-home-{{username}}": HOME}
     c.DockerSpawner.extra_create_kwargs = {"labels": {"org.gc-hub.instance": settings.instance}}

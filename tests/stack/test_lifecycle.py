@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import uuid
-from pathlib import Path
 
 import docker
 import pytest
@@ -14,19 +13,30 @@ from services.launcher import descendants, is_running
 
 pytestmark = pytest.mark.stack
 
+GC_HUB = str(REPO / ".venv" / "bin" / "gc-hub")
+
 
 def test_up_then_make_down_leaves_nothing_behind(tmp_path):
     instance = f"gc-hub-life{uuid.uuid4().hex[:6]}"
     env = {**os.environ, **hub_environment(tmp_path, instance)}
-    gc_hub = str(REPO / ".venv" / "bin" / "gc-hub")
-    up = subprocess.run([gc_hub, "up"], cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
+    try:
+        check_up_and_down(tmp_path, env, instance)
+    finally:  # whatever failed, leave nothing running for the next test
+        subprocess.run([GC_HUB, "down"], cwd=REPO, env=env, capture_output=True)
+        for volume in docker.from_env().volumes.list():
+            if volume.name.startswith(instance):
+                volume.remove(force=True)
+
+
+def check_up_and_down(tmp_path, env, instance):
+    up = subprocess.run([GC_HUB, "up"], cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
     assert up.returncode == 0, up.stdout + up.stderr
     port = env["GC_PORT"]
     assert f"Open http://127.0.0.1:{port}/" in up.stdout
     passwords = json.loads((tmp_path / "secrets.json").read_text())
     assert passwords["user_password"] in up.stdout and "clinician" in up.stdout
 
-    again = subprocess.run([gc_hub, "up"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    again = subprocess.run([GC_HUB, "up"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
     assert "already running" in again.stdout
 
     hub_pid = int((tmp_path / "jupyterhub.pid").read_text())
@@ -47,18 +57,13 @@ def test_up_then_make_down_leaves_nothing_behind(tmp_path):
     assert [p for p in processes if is_running(p)] == []
     assert not is_running(proxy_pid)
     assert client.containers.list(all=True, filters=label) == []
-    for volume in client.volumes.list():
-        if volume.name.startswith(instance):
-            volume.remove(force=True)
 
-    status = subprocess.run([gc_hub, "status"], cwd=REPO, env=env, capture_output=True, text=True)
+    status = subprocess.run([GC_HUB, "status"], cwd=REPO, env=env, capture_output=True, text=True)
     assert status.returncode == 1 and "not running" in status.stdout
 
 
 def test_up_without_images_says_to_build_them(tmp_path):
     env = {**os.environ, **hub_environment(tmp_path, "gc-hub-noimg"), "GC_IMAGE_PREFIX": "no-such-prefix"}
-    up = subprocess.run(
-        [str(REPO / ".venv" / "bin" / "gc-hub"), "up"], cwd=REPO, env=env, capture_output=True, text=True
-    )
+    up = subprocess.run([GC_HUB, "up"], cwd=REPO, env=env, capture_output=True, text=True)
     assert up.returncode == 1
     assert "not built yet: run `make images`" in up.stderr

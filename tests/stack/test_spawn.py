@@ -62,3 +62,30 @@ def test_spawn_page_offers_only_allowed_profiles_and_refuses_a_forged_choice(hub
     )
     assert forged.status_code == 403
     assert "may not start a training environment" in forged.text
+
+
+def test_server_that_dies_while_starting_is_reported_with_its_log(hub):
+    """A home folder with a broken Jupyter config: the user learns why, nothing hangs."""
+    username = "researcher"
+    volume = f"{hub.settings.instance}-home-{username}"
+    docker.from_env().containers.run(
+        hub.settings.workstation_image,
+        ["sh", "-c", "mkdir -p ~/.jupyter && echo 'raise SystemExit(\"broken config in ~/.jupyter\")' "
+         "> ~/.jupyter/jupyter_notebook_config.py"],
+        volumes={volume: {"bind": "/home/jovyan", "mode": "rw"}},
+        remove=True,
+    )
+    user = hub.login(username)
+    try:
+        r = user.start_server(profile="workstation")
+        if r.status_code == 202:  # still pending: the failure arrives in the progress stream
+            events = user.api("GET", f"/users/{username}/server/progress").text
+            assert '"failed": true' in events and "broken config in ~/.jupyter" in events, events
+        else:
+            assert r.status_code >= 500 and "broken config in ~/.jupyter" in r.json()["message"], r.text
+        assert "" not in user.api("GET", f"/users/{username}").json()["servers"]
+    finally:
+        docker.from_env().containers.run(
+            hub.settings.workstation_image, ["rm", "-rf", "/home/jovyan/.jupyter"],
+            volumes={volume: {"bind": "/home/jovyan", "mode": "rw"}}, remove=True,
+        )

@@ -46,7 +46,7 @@ def test_configure_sets_hub_spawner_services_and_groups(environ):
     assert c.JupyterHub.hub_ip == c.JupyterHub.hub_connect_ip == "172.31.0.1"
     assert c.JupyterHub.hub_port == settings.port + 2
     assert c.JupyterHub.bind_url == f"http://:{settings.port}/"
-    assert c.JupyterHub.spawner_class == "docker"
+    assert c.JupyterHub.spawner_class.__name__ == "ReadyDockerSpawner"
     assert c.DockerSpawner.use_internal_ip is False
     assert c.DockerSpawner.pull_policy == "never"
     assert c.DockerSpawner.volumes == {"gc-hub-home-{username}": "/home/jovyan"}
