@@ -20,7 +20,7 @@ import docker
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from hubtools import free_port_block, running_hub  # noqa: E402
+from hubtools import free_port_block, remove_home_volumes, running_hub  # noqa: E402
 
 PROFILES = {"workstation": "clinician", "training": "datascientist"}
 # the notebook server each image runs, started without a hub
@@ -73,24 +73,25 @@ def main():
     args = parser.parse_args()
     client = docker.from_env()
     hub_times, raw_times = {}, {}
-    with tempfile.TemporaryDirectory() as data_dir:
-        with running_hub(data_dir, instance=f"gc-bench{uuid.uuid4().hex[:6]}") as hub:
-            for profile, username in PROFILES.items():
-                image = getattr(hub.settings, f"{profile}_image")
-                cpu = getattr(hub.settings, f"{profile}_cpu_limit")
-                mem = getattr(hub.settings, f"{profile}_mem_limit")
-                time_hub_spawn(hub, username, profile)  # warm-up: first start creates the home volume
-                time_raw_run(client, image, RAW_COMMANDS[profile], cpu, mem)
-                hub_times[profile], raw_times[profile] = [], []
-                for _ in range(args.runs):  # interleaved, so that drift affects both alike
-                    hub_times[profile].append(time_hub_spawn(hub, username, profile))
-                    raw_times[profile].append(time_raw_run(client, image, RAW_COMMANDS[profile], cpu, mem))
-                print(
-                    f"{profile:<12} hub median {statistics.median(hub_times[profile]):.2f} s "
-                    f"(min {min(hub_times[profile]):.2f})   raw docker run median "
-                    f"{statistics.median(raw_times[profile]):.2f} s (min {min(raw_times[profile]):.2f})",
-                    flush=True,
-                )
+    instance = f"gc-bench{uuid.uuid4().hex[:6]}"
+    with tempfile.TemporaryDirectory() as data_dir, running_hub(data_dir, instance=instance) as hub:
+        for profile, username in PROFILES.items():
+            image = getattr(hub.settings, f"{profile}_image")
+            cpu = getattr(hub.settings, f"{profile}_cpu_limit")
+            mem = getattr(hub.settings, f"{profile}_mem_limit")
+            time_hub_spawn(hub, username, profile)  # warm-up: first start creates the home volume
+            time_raw_run(client, image, RAW_COMMANDS[profile], cpu, mem)
+            hub_times[profile], raw_times[profile] = [], []
+            for _ in range(args.runs):  # interleaved, so that drift affects both alike
+                hub_times[profile].append(time_hub_spawn(hub, username, profile))
+                raw_times[profile].append(time_raw_run(client, image, RAW_COMMANDS[profile], cpu, mem))
+            print(
+                f"{profile:<12} hub median {statistics.median(hub_times[profile]):.2f} s "
+                f"(min {min(hub_times[profile]):.2f})   raw docker run median "
+                f"{statistics.median(raw_times[profile]):.2f} s (min {min(raw_times[profile]):.2f})",
+                flush=True,
+            )
+    remove_home_volumes(instance)
     all_hub = [t for times in hub_times.values() for t in times]
     all_raw = [t for times in raw_times.values() for t in times]
     print(f"spawn_ratio={statistics.median(all_hub) / statistics.median(all_raw):.2f}")

@@ -4,10 +4,9 @@ import os
 import shutil
 from pathlib import Path
 
-import docker
 import pytest
 
-from hubtools import running_hub
+from hubtools import remove_home_volumes, running_hub
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
@@ -31,10 +30,3 @@ def hub(tmp_path_factory, artifacts):
         if (data_dir / "hub.log").exists():
             shutil.copy(data_dir / "hub.log", artifacts / "hub.log")
         remove_home_volumes(instance)
-
-
-def remove_home_volumes(instance):
-    client = docker.from_env()
-    for volume in client.volumes.list():
-        if volume.name.startswith(f"{instance}-home-"):
-            volume.remove(force=True)

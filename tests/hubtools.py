@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import docker
 import requests
 from traitlets.config import Config
 
@@ -89,6 +90,13 @@ def running_hub(data_dir, instance, extra_env=None):
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def remove_home_volumes(instance):
+    """Remove the home volumes that an instance's user servers left (they outlive containers)."""
+    for volume in docker.from_env().volumes.list():
+        if volume.name.startswith(f"{instance}-home-"):
+            volume.remove(force=True)
 
 
 def wait_for_services(hub, timeout=30):
