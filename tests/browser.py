@@ -5,6 +5,7 @@ context that aborts every request to a host outside this machine, as a clinic's 
 would, and records what was blocked.
 """
 
+import json
 from urllib.parse import urlsplit
 
 CHROMIUM = "/usr/bin/chromium"
@@ -19,8 +20,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
-    # Backstop for what page routing does not see: names other than localhost do not resolve.
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost",
+    # Everything not on loopback (which Chromium never proxies) goes to a proxy that is not
+    # there and fails, websockets and bare IP addresses included: the backstop for what
+    # ``local_only_context``'s routing does not see.
+    "--proxy-server=http://127.0.0.1:1",
 ]
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -31,8 +34,7 @@ WIDGET_FAILURES = (
     "is not a function",
     "Could not create a model",
     "Could not create a view",
-    "Class ",  # "Class X not found in module Y"
-    "Failed to load",
+    "not found in module",  # "Class X not found in module Y"
 )
 
 
@@ -52,8 +54,13 @@ def is_local(url):
 def local_only_context(browser, **options):
     """A new browser context whose requests to hosts outside this machine are aborted.
 
-    Returns ``(context, blocked)``; ``blocked`` is a list that fills with the aborted URLs
-    (HTTP requests and websockets alike). Service workers are blocked, so none can bypass the route.
+    Returns ``(context, blocked)``; ``blocked`` is a list that fills with the aborted URLs.
+    HTTP requests are aborted by a route; websockets, which routes do not see, fail at the
+    browser's dead proxy (see CHROMIUM_ARGS) and are recorded here. Service workers are blocked,
+    so none can bypass the route.
+
+    No ``route_web_socket``: it replaces every page's WebSocket with a script that can hand a
+    text message to the page before an earlier binary one, which breaks Jupyter widgets.
     """
     context = browser.new_context(service_workers="block", **options)
     blocked = []
@@ -65,19 +72,19 @@ def local_only_context(browser, **options):
             blocked.append(route.request.url)
             route.abort("blockedbyclient")
 
-    def refuse_websocket(ws):
-        blocked.append(ws.url)
-        ws.close()
+    def record_websocket(ws):
+        if not is_local(ws.url):
+            blocked.append(ws.url)
 
     context.route("**/*", route)
-    context.route_web_socket(lambda url: not is_local(url), refuse_websocket)
+    context.on("page", lambda page: page.on("websocket", record_websocket))
     return context, blocked
 
 
 def collect_errors(page):
     """A list that fills with ``page``'s uncaught exceptions and console errors, as strings."""
     errors = []
-    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc.stack or exc}"))
     page.on(
         "console",
         lambda msg: errors.append(f"console.{msg.type}: {msg.text}") if msg.type == "error" else None,
@@ -90,12 +97,34 @@ def widget_errors(errors):
     return [e for e in errors if any(sign in e for sign in WIDGET_FAILURES)]
 
 
+def kernel_messages(page):
+    """A list that fills with the types of the messages ``page`` receives from Jupyter kernels.
+
+    Read from the kernel websockets (text frames; binary frames, which carry buffers, are left
+    out), so a test can wait for what the notebook's JavaScript waits for without reaching into it.
+    """
+    received = []
+
+    def on_frame(payload):
+        if isinstance(payload, str):
+            received.append(json.loads(payload).get("header", {}).get("msg_type"))
+
+    def on_websocket(ws):
+        if "/api/kernels/" in ws.url:
+            ws.on("framereceived", on_frame)
+
+    page.on("websocket", on_websocket)
+    return received
+
+
 def hub_login(page, hub_url, username, password, timeout=30_000):
     """Log ``page`` in through the hub's login form; fail clearly if the hub refuses."""
     page.goto(f"{hub_url}/hub/login", timeout=timeout)
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    with page.expect_navigation(timeout=timeout):
+    login_post = lambda r: r.request.method == "POST" and urlsplit(r.url).path.endswith("/hub/login")
+    with page.expect_response(login_post, timeout=timeout) as response:
         page.click("#login_submit")
-    if "/hub/login" in page.url:
-        raise AssertionError(f"login of {username} through the form failed (still at {page.url})")
+    if response.value.status != 302:  # the hub redirects on success, shows the form again if not
+        raise AssertionError(f"login of {username} through the form failed: HTTP {response.value.status}")
+    page.wait_for_url(lambda url: "/hub/login" not in url, timeout=timeout)
