@@ -1,0 +1,52 @@
+"""The platform's data model (SQLAlchemy 2). Users are hub usernames, never foreign keys.
+
+Values and images outlive what lists them: deleting an archive, a reader study or a job removes
+its links to socket values, never the values or their images, which others may share. A value or
+image still in use cannot be deleted (RESTRICT).
+"""
+
+from .algorithms import Algorithm, AlgorithmJob
+from .archives import Archive, ArchiveItem
+from .base import Base, UTCDateTime, save, utcnow
+from .challenges import (
+    Challenge,
+    Evaluation,
+    Phase,
+    ResultDisplay,
+    ScoringMethod,
+    Submission,
+    SubmissionKind,
+    Visibility,
+)
+from .images import ColorSpace, Image, UploadFile, UploadSession
+from .reader_studies import (
+    QUESTION_KINDS,
+    Answer,
+    GroundTruthAnswer,
+    Question,
+    ReaderStudy,
+    ReaderStudyCase,
+    make_answer,
+    make_ground_truth,
+)
+from .roles import (
+    AlgorithmMember,
+    AlgorithmRole,
+    ArchiveMember,
+    ArchiveRole,
+    ChallengeMember,
+    ChallengeRole,
+    JoinRequest,
+    ReaderStudyMember,
+    ReaderStudyRole,
+    decide,
+    grant,
+    has_role,
+    revoke,
+    usernames,
+)
+from .sockets import Socket, SocketValue, StoredFile, default_relative_path, make_value
+from ..schemas import SocketKind
+from ..status import JobStatus, JoinRequestStatus, UploadStatus, advance
+
+metadata = Base.metadata

@@ -1,0 +1,41 @@
+"""Algorithms (container images with typed inputs and outputs) and their jobs."""
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, Named, children, link_table, parent_key
+from .runs import ContainerRun, Limits
+from .sockets import Socket, SocketValue
+
+algorithm_inputs = link_table("algorithm_inputs", "algorithms", "sockets")
+algorithm_outputs = link_table("algorithm_outputs", "algorithms", "sockets")
+algorithm_job_inputs = link_table("algorithm_job_inputs", "algorithm_jobs", "socket_values")
+algorithm_job_outputs = link_table("algorithm_job_outputs", "algorithm_jobs", "socket_values")
+
+
+class Algorithm(Named, Limits, Base):
+    """A container image (``container_image`` names it, ``container_digest`` pins it) that reads
+    its input sockets and writes its output sockets; the limits apply to its jobs."""
+
+    __tablename__ = "algorithms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    container_image: Mapped[str | None] = mapped_column(String(512))
+    container_digest: Mapped[str | None] = mapped_column(String(128))
+    inputs: Mapped[list[Socket]] = relationship(secondary=algorithm_inputs, order_by=Socket.slug)
+    outputs: Mapped[list[Socket]] = relationship(secondary=algorithm_outputs, order_by=Socket.slug)
+    jobs: Mapped[list["AlgorithmJob"]] = children("AlgorithmJob", "algorithm")
+
+
+class AlgorithmJob(ContainerRun, Base):
+    """One run of an algorithm on a set of input values, pinned to the image digest it ran."""
+
+    __tablename__ = "algorithm_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    algorithm_id: Mapped[int] = parent_key("algorithms")
+    algorithm: Mapped[Algorithm] = relationship(back_populates="jobs")
+    creator: Mapped[str] = mapped_column(String(255), index=True)
+    container_digest: Mapped[str | None] = mapped_column(String(128))
+    inputs: Mapped[list[SocketValue]] = relationship(secondary=algorithm_job_inputs)
+    outputs: Mapped[list[SocketValue]] = relationship(secondary=algorithm_job_outputs)

@@ -1,0 +1,149 @@
+"""Challenges, their phases, the submissions to a phase and the evaluations of a submission."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .algorithms import Algorithm, AlgorithmJob
+from .archives import Archive
+from .base import Base, JSONData, Named, Slugged, children, link_table, parent_key, utcnow
+from .runs import ContainerRun, Limits
+from .sockets import Socket
+
+phase_algorithm_inputs = link_table("phase_algorithm_inputs", "phases", "sockets")
+phase_algorithm_outputs = link_table("phase_algorithm_outputs", "phases", "sockets")
+evaluation_algorithm_jobs = link_table("evaluation_algorithm_jobs", "evaluations", "algorithm_jobs")
+
+
+class SubmissionKind(StrEnum):
+    PREDICTIONS = "predictions"
+    ALGORITHM = "algorithm"
+
+
+class ScoringMethod(StrEnum):
+    """How the leaderboard ranks: by the score alone, or by the mean or median of the ranks on
+    the score and the extra result columns."""
+
+    ABSOLUTE = "absolute"
+    MEAN_RANK = "mean-rank"
+    MEDIAN_RANK = "median-rank"
+
+
+class ResultDisplay(StrEnum):
+    """Which results of each participant the leaderboard shows."""
+
+    ALL = "all"
+    BEST = "best"
+    MOST_RECENT = "most-recent"
+
+
+class Visibility(StrEnum):
+    """Who sees a phase and its leaderboard."""
+
+    PUBLIC = "public"
+    PARTICIPANTS = "participants"
+    HIDDEN = "hidden"
+
+
+class Challenge(Named, Base):
+    """A challenge. Deleting it deletes its phases, their submissions and evaluations."""
+
+    __tablename__ = "challenges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phases: Mapped[list["Phase"]] = children("Phase", "challenge")
+
+
+class Phase(Slugged, Limits, Base):
+    """A stage of a challenge that takes submissions of one kind and evaluates them.
+
+    Submissions: at most ``submissions_limit`` per participant in each ``submissions_period_days``
+    (None: no limit; a None period is the whole phase), between ``opens_at`` and ``closes_at``
+    (None: no bound). An algorithm phase runs each submitted algorithm on the items of
+    ``archive``, whose values fill ``algorithm_inputs``; then ``method_image`` (the evaluation
+    container) compares the outputs, or the predictions file, with the ground truth. Both kinds
+    of container run with the phase's limits.
+
+    Scoring: ``score_jsonpath`` (e.g. ``aggregates.dice.mean``) picks the score from the metrics;
+    ``extra_results_columns`` is a list of ``{"path": ..., "title": ..., "ascending": bool}``. A
+    ``parent`` phase (a sanity check) must be passed before submitting here.
+    """
+
+    __tablename__ = "phases"
+    __table_args__ = (UniqueConstraint("challenge_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_id: Mapped[int] = parent_key("challenges")
+    challenge: Mapped[Challenge] = relationship(back_populates="phases")
+    slug: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(255))
+    submission_kind: Mapped[SubmissionKind] = mapped_column(default=SubmissionKind.PREDICTIONS)
+    opens_at: Mapped[datetime | None]
+    closes_at: Mapped[datetime | None]
+    submissions_limit: Mapped[int | None]
+    submissions_period_days: Mapped[int | None]
+    archive_id: Mapped[int | None] = mapped_column(ForeignKey("archives.id", ondelete="RESTRICT"))
+    archive: Mapped[Archive | None] = relationship()
+    method_image: Mapped[str | None] = mapped_column(String(512))
+    method_digest: Mapped[str | None] = mapped_column(String(128))
+    ground_truth_path: Mapped[str | None] = mapped_column(String(1024))
+    ground_truth_version: Mapped[str | None] = mapped_column(String(128))
+    score_jsonpath: Mapped[str] = mapped_column(String(255), default="aggregates.score")
+    score_ascending: Mapped[bool] = mapped_column(default=False)
+    extra_results_columns: Mapped[list] = mapped_column(JSONData, default=list)
+    scoring_method: Mapped[ScoringMethod] = mapped_column(default=ScoringMethod.ABSOLUTE)
+    result_display: Mapped[ResultDisplay] = mapped_column(default=ResultDisplay.ALL)
+    visibility: Mapped[Visibility] = mapped_column(default=Visibility.HIDDEN)
+    auto_publish: Mapped[bool] = mapped_column(default=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("phases.id", ondelete="SET NULL"))
+    parent: Mapped["Phase | None"] = relationship(remote_side=[id])
+    algorithm_inputs: Mapped[list[Socket]] = relationship(secondary=phase_algorithm_inputs, order_by=Socket.slug)
+    algorithm_outputs: Mapped[list[Socket]] = relationship(secondary=phase_algorithm_outputs, order_by=Socket.slug)
+    submissions: Mapped[list["Submission"]] = children("Submission", "phase")
+
+    def slug_scope(self):
+        challenge_id = self.challenge.id if self.challenge is not None else self.challenge_id
+        return (Phase.challenge_id == challenge_id,)
+
+    def describe_slug(self):
+        return f"a phase with slug {self.slug!r} in challenge {self.challenge.slug!r}"
+
+
+class Submission(Base):
+    """A predictions file (path in the data directory) or an algorithm submitted to a phase."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        CheckConstraint("(predictions_path IS NULL) <> (algorithm_id IS NULL)", name="predictions_or_algorithm"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phase_id: Mapped[int] = parent_key("phases")
+    phase: Mapped[Phase] = relationship(back_populates="submissions")
+    creator: Mapped[str] = mapped_column(String(255), index=True)
+    predictions_path: Mapped[str | None] = mapped_column(String(1024))
+    algorithm_id: Mapped[int | None] = mapped_column(ForeignKey("algorithms.id", ondelete="RESTRICT"))
+    algorithm: Mapped[Algorithm | None] = relationship()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    evaluations: Mapped[list["Evaluation"]] = children("Evaluation", "submission")
+
+
+class Evaluation(ContainerRun, Base):
+    """One run of the phase's evaluation method on a submission, pinned to the digests of the
+    algorithm and evaluation images and the ground-truth version it used; for an algorithm
+    submission, ``algorithm_jobs`` are the jobs whose outputs it evaluated."""
+
+    __tablename__ = "evaluations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = parent_key("submissions")
+    submission: Mapped[Submission] = relationship(back_populates="evaluations")
+    metrics: Mapped[Any] = mapped_column(JSONData, nullable=True)
+    published: Mapped[bool] = mapped_column(default=False)
+    algorithm_digest: Mapped[str | None] = mapped_column(String(128))
+    method_digest: Mapped[str | None] = mapped_column(String(128))
+    ground_truth_version: Mapped[str | None] = mapped_column(String(128))
+    algorithm_jobs: Mapped[list[AlgorithmJob]] = relationship(secondary=evaluation_algorithm_jobs)

@@ -1,0 +1,78 @@
+"""Medical images and the upload sessions that import them."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..status import UploadStatus
+from .base import Base, JSONData, children, parent_key, utcnow
+
+
+class ColorSpace(StrEnum):
+    GRAY = "gray"
+    RGB = "rgb"
+    RGBA = "rgba"
+    YCBCR = "ycbcr"
+
+
+class Image(Base):
+    """One imported image, stored as a single ``.mha`` or ``.tif`` file in the data directory.
+
+    Geometry is in SimpleITK's order: ``dimensions`` are voxels along x, y, z (and t), ``spacing``
+    and ``origin`` are in millimetres, ``direction`` is the row-major direction matrix, flattened.
+    """
+
+    __tablename__ = "images"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    path: Mapped[str] = mapped_column(String(1024))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    dimensions: Mapped[list] = mapped_column(JSONData)
+    spacing: Mapped[list] = mapped_column(JSONData)
+    origin: Mapped[list] = mapped_column(JSONData)
+    direction: Mapped[list] = mapped_column(JSONData)
+    pixel_type: Mapped[str] = mapped_column(String(64))
+    color_space: Mapped[ColorSpace] = mapped_column(default=ColorSpace.GRAY)
+    window_center: Mapped[float | None]
+    window_width: Mapped[float | None]
+    modality: Mapped[str | None] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UploadSession(Base):
+    """Files someone uploaded to be imported as images; with a target archive, each image becomes
+    a value of ``socket`` in a new item of that archive."""
+
+    __tablename__ = "upload_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner: Mapped[str] = mapped_column(String(255), index=True)
+    status: Mapped[UploadStatus] = mapped_column(default=UploadStatus.PENDING)
+    error_message: Mapped[str] = mapped_column(Text, default="")
+    archive_id: Mapped[int | None] = mapped_column(ForeignKey("archives.id", ondelete="SET NULL"))
+    archive: Mapped["Archive | None"] = relationship()  # noqa: F821 (orm.archives)
+    socket_id: Mapped[int | None] = mapped_column(ForeignKey("sockets.id", ondelete="RESTRICT"))
+    socket: Mapped["Socket | None"] = relationship()  # noqa: F821 (orm.sockets)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+    files: Mapped[list["UploadFile"]] = children("UploadFile", "upload_session")
+
+
+class UploadFile(Base):
+    """What became of one uploaded file: the image made of it, or why none was."""
+
+    __tablename__ = "upload_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upload_session_id: Mapped[int] = parent_key("upload_sessions")
+    upload_session: Mapped[UploadSession] = relationship(back_populates="files")
+    filename: Mapped[str] = mapped_column(String(1024))
+    status: Mapped[UploadStatus] = mapped_column(default=UploadStatus.PENDING)
+    message: Mapped[str] = mapped_column(Text, default="")
+    image_id: Mapped[int | None] = mapped_column(ForeignKey("images.id", ondelete="SET NULL"))
+    image: Mapped[Image | None] = relationship()

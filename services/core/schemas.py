@@ -1,0 +1,141 @@
+"""Socket kinds and the JSON Schema of each JSON kind.
+
+Coordinates are world coordinates in millimetres, ``[x, y, z]``. The annotation shapes follow
+grand-challenge's, so that containers written for it read them unchanged; each names its shape
+in ``"type"`` and may carry a ``"name"`` (and any other keys, such as ``"version"``):
+
+- ``point``: ``{"type": "Point", "point": [x, y, z]}``
+- ``multiple-points``: ``{"type": "Multiple points", "points": [{"point": [x, y, z]}, ...]}``
+- ``2d-bounding-box``: ``{"type": "2D bounding box", "corners": [[x, y, z] x 4]}``, the four
+  corners of a rectangle in one slice
+- ``polygon``: ``{"type": "Polygon", "path_points": [[x, y, z], ...]}``, at least three points;
+  the last point joins the first
+- ``line``: ``{"type": "Line", "points": [[x, y, z], ...]}``, an open path of at least two points
+- ``distance``: ``{"type": "Distance measurement", "start": [x, y, z], "end": [x, y, z]}``
+
+``choice`` is a string and ``multiple-choice`` a list of distinct strings; their choices come
+from the socket's extra schema (``{"enum": [...]}``, or ``{"items": {"enum": [...]}}``).
+"""
+
+from enum import StrEnum
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError, best_match
+
+
+class SocketKind(StrEnum):
+    """What a socket holds: an image, a JSON value or a file."""
+
+    IMAGE = "image"
+    SEGMENTATION = "segmentation"
+    HEAT_MAP = "heat-map"
+
+    STRING = "string"
+    INTEGER = "integer"
+    FLOAT = "float"
+    BOOL = "bool"
+    ANY = "any"
+    CHOICE = "choice"
+    MULTIPLE_CHOICE = "multiple-choice"
+    BOUNDING_BOX_2D = "2d-bounding-box"
+    POINT = "point"
+    MULTIPLE_POINTS = "multiple-points"
+    POLYGON = "polygon"
+    LINE = "line"
+    DISTANCE = "distance"
+
+    CSV = "csv"
+    ZIP = "zip"
+    PDF = "pdf"
+    PNG = "png"
+    JSON_FILE = "json-file"
+
+    @property
+    def is_image(self):
+        return self in IMAGE_KINDS
+
+    @property
+    def is_json(self):
+        return self in SCHEMAS
+
+    @property
+    def is_file(self):
+        return self in FILE_EXTENSIONS
+
+
+IMAGE_KINDS = frozenset({SocketKind.IMAGE, SocketKind.SEGMENTATION, SocketKind.HEAT_MAP})
+
+FILE_EXTENSIONS = {
+    SocketKind.CSV: ".csv",
+    SocketKind.ZIP: ".zip",
+    SocketKind.PDF: ".pdf",
+    SocketKind.PNG: ".png",
+    SocketKind.JSON_FILE: ".json",
+}
+
+_XYZ = {"type": "array", "items": {"type": "number"}, "minItems": 3, "maxItems": 3}
+
+
+def _shape(type_name, **properties):
+    """An annotation object: its ``type``, an optional ``name``, and the given properties."""
+    return {
+        "type": "object",
+        "properties": {"type": {"const": type_name}, "name": {"type": "string"}, **properties},
+        "required": ["type", *properties],
+    }
+
+
+SCHEMAS = {
+    SocketKind.STRING: {"type": "string"},
+    SocketKind.INTEGER: {"type": "integer"},
+    SocketKind.FLOAT: {"type": "number"},
+    SocketKind.BOOL: {"type": "boolean"},
+    SocketKind.ANY: {},
+    SocketKind.CHOICE: {"type": "string"},
+    SocketKind.MULTIPLE_CHOICE: {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+    SocketKind.BOUNDING_BOX_2D: _shape(
+        "2D bounding box", corners={"type": "array", "items": _XYZ, "minItems": 4, "maxItems": 4}
+    ),
+    SocketKind.POINT: _shape("Point", point=_XYZ),
+    SocketKind.MULTIPLE_POINTS: _shape(
+        "Multiple points",
+        points={
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"point": _XYZ, "name": {"type": "string"}},
+                "required": ["point"],
+            },
+        },
+    ),
+    SocketKind.POLYGON: _shape("Polygon", path_points={"type": "array", "items": _XYZ, "minItems": 3}),
+    SocketKind.LINE: _shape("Line", points={"type": "array", "items": _XYZ, "minItems": 2}),
+    SocketKind.DISTANCE: _shape("Distance measurement", start=_XYZ, end=_XYZ),
+}
+
+
+def schema_problem(schema):
+    """Why ``schema`` is not a valid JSON Schema, or None when it is."""
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as error:
+        return f"the extra schema is not a valid JSON Schema: {_describe(error)}"
+    return None
+
+
+def value_problem(kind, value, extra_schema=None):
+    """What is wrong with ``value`` for a socket of JSON ``kind``, or None when nothing is."""
+    for schema in (SCHEMAS[SocketKind(kind)], extra_schema):
+        if schema:
+            error = best_match(Draft202012Validator(schema).iter_errors(value))
+            if error is not None:
+                return _describe(error)
+    return None
+
+
+def _describe(error):
+    """The error's message, after where in the value it is (``points[0].point``) when not the top."""
+    where = ""
+    for part in error.absolute_path:
+        where += f"[{part}]" if isinstance(part, int) else f".{part}" if where else str(part)
+    return f"at {where}: {error.message}" if where else error.message

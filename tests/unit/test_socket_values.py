@@ -1,0 +1,149 @@
+"""Socket values: each JSON kind's schema, the socket's extra schema, and which kinds take what."""
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.core import orm
+from services.core.database import make_engine
+from services.core.errors import InvalidValue
+from services.core.schemas import SCHEMAS, SocketKind
+
+XYZ = [1.5, -2, 30]
+
+# kind: (a value it takes, a value it refuses, what the refusal says)
+EXAMPLES = {
+    "string": ("left lung", 3, "3 is not of type 'string'"),
+    "integer": (63, "abc", "'abc' is not of type 'integer'"),
+    "float": (0.25, "0.25", "'0.25' is not of type 'number'"),
+    "bool": (False, "no", "'no' is not of type 'boolean'"),
+    "any": ({"anything": [1, None]}, float("nan"), "nan is not JSON"),
+    "choice": ("high", ["high"], "['high'] is not of type 'string'"),
+    "multiple-choice": (["low", "high"], ["low", "low"], "['low', 'low'] has non-unique elements"),
+    "2d-bounding-box": (
+        {"type": "2D bounding box", "name": "nodule", "corners": [XYZ, XYZ, XYZ, XYZ]},
+        {"type": "2D bounding box", "corners": [XYZ, XYZ, XYZ]},
+        "at corners: [[1.5, -2, 30], [1.5, -2, 30], [1.5, -2, 30]] is too short",
+    ),
+    "point": ({"type": "Point", "point": XYZ}, {"type": "Point", "point": [1, 2]}, "at point: [1, 2] is too short"),
+    "multiple-points": (
+        {"type": "Multiple points", "points": [{"point": XYZ, "name": "a"}, {"point": XYZ}]},
+        {"type": "Multiple points", "points": [{"point": [1, 2, "z"]}]},
+        "at points[0].point[2]: 'z' is not of type 'number'",
+    ),
+    "polygon": (
+        {"type": "Polygon", "path_points": [XYZ, XYZ, XYZ]},
+        {"type": "Polygon", "path_points": [XYZ, XYZ]},
+        "at path_points: [[1.5, -2, 30], [1.5, -2, 30]] is too short",
+    ),
+    "line": ({"type": "Line", "points": [XYZ, XYZ]}, {"type": "Point", "points": [XYZ, XYZ]}, "at type: 'Line' was expected"),
+    "distance": (
+        {"type": "Distance measurement", "start": XYZ, "end": XYZ},
+        {"type": "Distance measurement", "start": XYZ},
+        "'end' is a required property",
+    ),
+}
+
+
+@pytest.fixture
+def session():
+    engine = make_engine("sqlite://")
+    orm.Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        yield session
+
+
+def socket(slug, kind, extra_schema=None):
+    return orm.Socket(slug=slug, title=slug, kind=kind, extra_schema=extra_schema, created_by="ann")
+
+
+def test_every_json_kind_has_a_schema_and_an_example():
+    assert set(EXAMPLES) == set(SCHEMAS) == {kind for kind in SocketKind if kind.is_json}
+    assert all(kind.is_image + kind.is_json + kind.is_file == 1 for kind in SocketKind)
+
+
+@pytest.mark.parametrize("kind", EXAMPLES)
+def test_a_json_kind_takes_a_valid_value_and_refuses_an_invalid_one(session, kind):
+    valid, invalid, problem = EXAMPLES[kind]
+    value = orm.make_value(session, socket("answer", kind), value=valid)
+    session.commit()
+    assert session.scalars(select(orm.SocketValue)).one().value == valid and value.image is None
+    with pytest.raises(InvalidValue) as raised:
+        orm.make_value(session, value.socket, value=invalid)
+    assert raised.value.message.startswith(f"socket 'answer': {problem}")
+    assert raised.value.status == 422
+
+
+def test_the_message_names_the_socket_and_the_problem(session):
+    with pytest.raises(InvalidValue) as raised:
+        orm.make_value(session, socket("age", "integer"), value="abc")
+    assert raised.value.message == "socket 'age': 'abc' is not of type 'integer'"
+
+
+def test_json_null_is_a_value_of_kind_any(session):
+    orm.make_value(session, socket("anything", "any"), value=None)
+    session.commit()
+    assert session.scalars(select(orm.SocketValue)).one().value is None
+    with pytest.raises(InvalidValue, match="socket 'name': None is not of type 'string'"):
+        orm.make_value(session, socket("name", "string"), value=None)
+
+
+def test_the_extra_schema_applies_after_the_kind(session):
+    age = socket("age", "integer", {"minimum": 0, "maximum": 130})
+    assert orm.make_value(session, age, value=130).value == 130
+    with pytest.raises(InvalidValue, match="socket 'age': -1 is less than the minimum of 0"):
+        orm.make_value(session, age, value=-1)
+    with pytest.raises(InvalidValue, match="socket 'age': 1.5 is not of type 'integer'"):
+        orm.make_value(session, age, value=1.5)
+    grade = socket("grade", "choice", {"enum": ["low", "high"]})
+    with pytest.raises(InvalidValue, match=r"socket 'grade': 'mid' is not one of \['low', 'high'\]"):
+        orm.make_value(session, grade, value="mid")
+    findings = socket("findings", "multiple-choice", {"items": {"enum": ["nodule", "mass"]}})
+    with pytest.raises(InvalidValue, match="socket 'findings': at \\[1\\]: 'cyst' is not one of"):
+        orm.make_value(session, findings, value=["mass", "cyst"])
+    named = socket("seed", "point", {"required": ["name"]})
+    with pytest.raises(InvalidValue, match="socket 'seed': 'name' is a required property"):
+        orm.make_value(session, named, value={"type": "Point", "point": XYZ})
+
+
+def test_an_extra_schema_must_be_a_json_schema():
+    with pytest.raises(InvalidValue, match="socket 'age': the extra schema is not a valid JSON Schema: at type:"):
+        socket("age", "integer", {"type": "whole number"})
+
+
+@pytest.mark.parametrize("kind", ["image", "segmentation", "heat-map", "csv", "zip", "pdf", "png", "json-file"])
+def test_image_and_file_kinds_refuse_a_json_value(session, kind):
+    wanted = "an image" if SocketKind(kind).is_image else "a file"
+    with pytest.raises(InvalidValue, match=f"socket 'out' takes {wanted} \\({kind}\\), not a JSON value"):
+        orm.make_value(session, socket("out", kind), value={"a": 1})
+
+
+def test_json_kinds_refuse_images_and_files(session):
+    age = socket("age", "integer")
+    with pytest.raises(InvalidValue, match=r"socket 'age' takes a JSON value \(integer\), not an image"):
+        orm.make_value(session, age, image=orm.Image(name="ct.mha"))
+    with pytest.raises(InvalidValue, match=r"socket 'age' takes a JSON value \(integer\), not a file"):
+        orm.make_value(session, age, file=orm.StoredFile("a.json", 2, "0" * 64))
+    with pytest.raises(InvalidValue, match="socket 'age' takes a JSON value \\(integer\\), not nothing"):
+        orm.make_value(session, age)
+    with pytest.raises(InvalidValue, match="not a JSON value and an image"):
+        orm.make_value(session, age, value=1, image=orm.Image(name="ct.mha"))
+
+
+def test_image_kinds_take_an_image_and_file_kinds_a_file_with_their_extension(session):
+    ct = orm.make_value(session, socket("ct", "image"), image=orm.Image(name="ct.mha"))
+    assert ct.image.name == "ct.mha" and ct.value is None and ct.file is None
+    with pytest.raises(InvalidValue, match="socket 'ct' takes an image \\(image\\), not a file"):
+        orm.make_value(session, ct.socket, file=("ct.mha", 1, "0" * 64))
+    with pytest.raises(InvalidValue, match="socket 'mask': 'ct.mha' is not an image"):
+        orm.make_value(session, socket("mask", "segmentation"), image="ct.mha")
+
+    report = socket("report", "pdf")
+    stored = orm.make_value(session, report, file=("reports/1/Report.PDF", 2048, "0" * 64))
+    assert stored.file == orm.StoredFile("reports/1/Report.PDF", 2048, "0" * 64)
+    with pytest.raises(InvalidValue, match="socket 'report': 'report.docx' is not a .pdf file"):
+        orm.make_value(session, report, file=("reports/report.docx", 1, "0" * 64))
+    with pytest.raises(InvalidValue, match="socket 'report': -1 is not a file size"):
+        orm.make_value(session, report, file=("report.pdf", -1, "0" * 64))
+    with pytest.raises(InvalidValue, match="socket 'report': 'ABC' is not a SHA-256 in lowercase hex"):
+        orm.make_value(session, report, file=("report.pdf", 1, "ABC"))
