@@ -4,6 +4,7 @@ import logging
 import os
 import secrets
 import signal
+from pathlib import Path
 from urllib.parse import urlparse
 
 from jupyterhub.services.auth import HubOAuthCallbackHandler
@@ -11,24 +12,40 @@ from jupyterhub.utils import url_path_join
 from tornado import ioloop, web
 
 from ..core.database import make_engine
+from ..core.migrations import upgrade
 from ..core.settings import ServiceSettings
-from . import health
+from . import archive_pages, archives, challenges, health, openapi
 from .base import NotFoundHandler
 
 log = logging.getLogger("gc-hub")
 
 
+# Each service's own pages (served before the default home page).
+SERVICE_PAGES = {"archives": archive_pages.routes}
+# Each service's own endpoints, beside the health and identity ones that all of them serve.
+SERVICE_ROUTES = {
+    "archives": archives.routes,
+    "challenges": challenges.routes,
+    "leaderboard": lambda prefix: [],
+}
+
+
 def make_app(name, settings, prefix):
     """The tornado application of service ``name`` mounted at ``prefix`` (ends with /)."""
+    api = [*SERVICE_ROUTES[name](prefix), *health.routes(prefix)]
     handlers = [
         (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
-        *health.routes(prefix),
+        (prefix + "api/v1/openapi.json", openapi.OpenAPIHandler),
+        *SERVICE_PAGES.get(name, lambda prefix: [])(prefix),
+        *api,
     ]
     return web.Application(
         handlers,
+        openapi=openapi.document(name, api, prefix),
         default_handler_class=NotFoundHandler,
         cookie_secret=secrets.token_bytes(32),
         xsrf_cookies=True,
+        template_path=str(Path(__file__).with_name("templates")),
         platform={"name": name, "settings": settings, "engine": make_engine(settings.database_url)},
     )
 
@@ -38,7 +55,9 @@ def run(name):
     logging.basicConfig(level=logging.INFO, format=f"[{name} %(asctime)s %(levelname)s] %(message)s")
     url = urlparse(os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:10101"))
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", f"/services/{name}/")
-    app = make_app(name, ServiceSettings(), prefix)
+    settings = ServiceSettings()
+    upgrade(settings.database_url)  # safe when the services start together: one migrates
+    app = make_app(name, settings, prefix)
     app.listen(url.port, url.hostname)
     log.info("%s service listening on %s under %s", name, url.geturl(), prefix)
     loop = ioloop.IOLoop.current()

@@ -1,15 +1,32 @@
 """Request handlers that every service shares: hub authentication and consistent errors."""
 
 import json
+import logging
 from http import HTTPStatus
 
 from jupyterhub.services.auth import HubOAuthenticated
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from tornado import web
 from tornado.escape import xhtml_escape
 
+from ..core.errors import GcError, PermissionDenied
+
+log = logging.getLogger("gc-hub")
+
+MAX_PAGE = 500
+# Largest JSON body the APIs take; files arrive through upload sessions.
+MAX_JSON_BODY = 1024 * 1024
+
 
 class ServiceHandler(HubOAuthenticated, web.RequestHandler):
-    """A handler whose user is authenticated by the hub (OAuth cookie or API token)."""
+    """A handler whose user is authenticated by the hub (OAuth cookie or API token).
+
+    Each request gets its own database session; nothing is written unless the handler calls
+    ``self.commit()``, so a request that fails half-way writes nothing.
+    """
+
+    _db = None
 
     @property
     def platform(self):
@@ -21,14 +38,49 @@ class ServiceHandler(HubOAuthenticated, web.RequestHandler):
         """The hub's model of the current user: name, admin, groups, scopes."""
         return self.current_user
 
+    @property
+    def username(self):
+        return self.current_user["name"]
+
+    @property
+    def db(self):
+        if self._db is None:
+            self._db = Session(self.platform["engine"], expire_on_commit=False)
+        return self._db
+
+    def commit(self):
+        self.db.commit()
+
+    def on_finish(self):
+        if self._db is not None:
+            self._db.close()  # rolls back whatever was not committed
+
+    def has_scope(self, scope):
+        return scope in self.user.get("scopes", ())
+
+    def require_scope(self, scope, doing):
+        """PermissionDenied unless the user's hub groups grant ``scope``."""
+        if not self.has_scope(scope):
+            raise PermissionDenied(f"You may not {doing}: that needs the hub permission {scope}.")
+
+    def log_exception(self, typ, value, tb):
+        if isinstance(value, GcError):  # the user's mistake, not ours: one line, no traceback
+            log.info("%s %s: %s", value.status, self.request.path, value.message)
+        else:
+            super().log_exception(typ, value, tb)
+
     def error_message(self, status_code, exc_info):
         exc = exc_info[1] if exc_info else None
+        if isinstance(exc, GcError):
+            self.set_status(exc.status)
+            return exc.message
         if isinstance(exc, web.HTTPError) and exc.log_message:
             return exc.log_message % exc.args if exc.args else exc.log_message
         return HTTPStatus(status_code).phrase
 
     def write_error(self, status_code, **kwargs):
         message = self.error_message(status_code, kwargs.get("exc_info"))
+        status_code = self.get_status()
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.finish(
             f"<!doctype html><title>{status_code}</title><h1>{status_code} "
@@ -46,6 +98,15 @@ class APIHandler(ServiceHandler):
             "(create one on the hub's Token page).",
         )
 
+    def prepare(self):
+        size = int(self.request.headers.get("Content-Length") or 0)
+        if size > self.settings.get("max_json_body", MAX_JSON_BODY):
+            raise GcError(
+                f"The request body is {size:,} bytes; the API takes at most "
+                f"{MAX_JSON_BODY:,}. Send files through an upload session.",
+                status=413,
+            )
+
     def check_xsrf_cookie(self):
         # Token-authenticated API calls carry no cookie to forge; browser calls are checked.
         if self.request.headers.get("Authorization"):
@@ -55,12 +116,50 @@ class APIHandler(ServiceHandler):
     def write_json(self, data, status=200):
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(data))
+        self.finish(json.dumps(data, default=str))
 
     def write_error(self, status_code, **kwargs):
         message = self.error_message(status_code, kwargs.get("exc_info"))
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps({"status": status_code, "message": message}))
+        self.finish(json.dumps({"status": self.get_status(), "message": message}))
+
+    def json_body(self, required=(), optional=()):
+        """The request's JSON object, checked for its keys; 400 with what to fix otherwise."""
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise GcError(f"The request body is not valid JSON: {e}") from None
+        if not isinstance(body, dict):
+            raise GcError(f"The request body must be a JSON object, not {type(body).__name__}.")
+        missing = [key for key in required if key not in body]
+        if missing:
+            raise GcError(f"Missing field(s): {', '.join(missing)}.")
+        unknown = sorted(set(body) - set(required) - set(optional))
+        if unknown:
+            allowed = ", ".join([*required, *optional])
+            raise GcError(f"Unknown field(s): {', '.join(unknown)}. Allowed: {allowed}.")
+        return body
+
+    def page(self, query, serialize):
+        """One page of ``query``'s rows, from ``?offset=&limit=``, with the total count."""
+        offset = self._int_argument("offset", 0, minimum=0)
+        limit = self._int_argument("limit", 100, minimum=1, maximum=MAX_PAGE)
+        total = self.db.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+        rows = self.db.scalars(query.offset(offset).limit(limit))
+        return {"count": total, "offset": offset, "limit": limit, "results": [serialize(r) for r in rows]}
+
+    def _int_argument(self, name, default, minimum, maximum=None):
+        raw = self.get_argument(name, None)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise GcError(f"?{name}= must be a whole number, not {raw!r}.") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            bounds = f"from {minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
+            raise GcError(f"?{name}= must be {bounds}, not {value}.")
+        return value
 
 
 class NotFoundHandler(APIHandler):

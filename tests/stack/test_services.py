@@ -68,3 +68,10 @@ def test_unknown_endpoint_is_a_json_404(hub):
     r = requests.get(f"{hub.url}/services/archives/api/v1/nothing", headers={"Authorization": f"token {token}"})
     assert r.status_code == 404
     assert r.json() == {"status": 404, "message": "No such endpoint: /services/archives/api/v1/nothing"}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_openapi_document_is_served_through_the_proxy(hub, service):
+    r = requests.get(f"{hub.url}/services/{service}/api/v1/openapi.json")
+    assert r.status_code == 200
+    assert r.json()["info"]["title"] == f"gc-hub {service}"

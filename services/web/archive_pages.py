@@ -1,0 +1,71 @@
+"""The archives pages: list and create archives, see an archive's cases, manage its members."""
+
+from sqlalchemy import select
+from tornado import web
+
+from ..core.orm import Archive, ArchiveItem, ArchiveMember, grant
+from .archives import CREATE_ARCHIVES, EDIT, ArchiveAccess, archive_json, item_json
+from .pages import PageHandler
+
+
+class ArchivesPage(ArchiveAccess, PageHandler):
+    """The archives I hold a role on, and a form to create one (researchers)."""
+
+    def show(self, status=200, error=None, form=None):
+        query = select(Archive).order_by(Archive.slug)
+        if not self.user.get("admin"):
+            query = query.where(Archive.id.in_(select(ArchiveMember.object_id).filter_by(username=self.username)))
+        archives = [archive_json(a, self.my_roles(a)) for a in self.db.scalars(query)]
+        self.render_page(
+            "archives.html", status, error, form, archives=archives, may_create=self.has_scope(CREATE_ARCHIVES)
+        )
+
+    @web.authenticated
+    def get(self):
+        self.show()
+
+    @web.authenticated
+    def post(self):
+        form = self.form("slug", "title", "description")
+        archive = self.submit(lambda: self.create_archive(**form), lambda e: self.show(e.status, e.message, form))
+        if archive:
+            self.redirect(f"archives/{archive.slug}")
+
+
+class ArchivePage(ArchiveAccess, PageHandler):
+    """One archive: its cases, and for editors its members with a form to add one."""
+
+    def show(self, slug, status=200, error=None):
+        archive, roles = self.archive(slug)
+        query = select(ArchiveItem).filter_by(archive_id=archive.id).order_by(ArchiveItem.id)
+        items = [item_json(i) for i in self.db.scalars(query.limit(100))]
+        members = self.members(archive) if roles & EDIT or self.user.get("admin") else None
+        count = len(archive.items)
+        self.render_page(
+            "archive.html", status, error,
+            archive=archive_json(archive, roles), items={"count": count, "results": items}, members=members,
+        )
+
+    @web.authenticated
+    def get(self, slug):
+        self.show(slug)
+
+    @web.authenticated
+    def post(self, slug):
+        archive, _ = self.archive(slug, EDIT, "manage this archive's members")
+        form = self.form("username", "role")
+
+        def add():
+            grant(self.db, archive, form["username"], form["role"])
+            self.commit()
+            return archive
+
+        if self.submit(add, lambda e: self.show(slug, e.status, e.message)):
+            self.redirect(self.request.path)
+
+
+def routes(prefix):
+    return [
+        (prefix, ArchivesPage),
+        (prefix + r"archives/(?P<slug>[a-z0-9-]+)", ArchivePage),
+    ]

@@ -1,0 +1,241 @@
+"""The archives service's API: sockets, archives, their members and their cases (items)."""
+
+from sqlalchemy import select
+from tornado import web
+
+from ..core.errors import GcError, InvalidValue, NotFound, PermissionDenied
+from ..core.orm import (
+    Archive,
+    ArchiveItem,
+    ArchiveMember,
+    ArchiveRole,
+    Socket,
+    grant,
+    make_value,
+    revoke,
+    save,
+    usernames,
+)
+from ..core.schemas import SocketKind
+from .base import APIHandler
+
+CREATE_ARCHIVES = "custom:archives:create"
+# What each role may do, from least to most: users read, uploaders add cases, editors manage.
+READ = {ArchiveRole.USER, ArchiveRole.UPLOADER, ArchiveRole.EDITOR}
+UPLOAD = {ArchiveRole.UPLOADER, ArchiveRole.EDITOR}
+EDIT = {ArchiveRole.EDITOR}
+
+
+def socket_json(socket):
+    return {
+        "slug": socket.slug,
+        "title": socket.title,
+        "description": socket.description,
+        "kind": socket.kind.value,
+        "relative_path": socket.relative_path,
+        "extra_schema": socket.extra_schema,
+    }
+
+
+def archive_json(archive, roles):
+    return {
+        "slug": archive.slug,
+        "title": archive.title,
+        "description": archive.description,
+        "created_by": archive.created_by,
+        "created_at": archive.created_at.isoformat(),
+        "my_roles": sorted(role.value for role in roles),
+    }
+
+
+def item_json(item):
+    return {
+        "id": item.id,
+        "created_at": item.created_at.isoformat(),
+        "values": {v.socket.slug: value_json(v) for v in item.values},
+    }
+
+
+def value_json(value):
+    if value.image_id is not None:
+        return {"image": value.image_id}
+    if value.file_path is not None:
+        return {"file": value.file_path.rsplit("/", 1)[-1], "size": value.file_size}
+    return value.value
+
+
+def socket_kind(name):
+    try:
+        return SocketKind(name)
+    except ValueError:
+        choices = ", ".join(k.value for k in SocketKind)
+        raise InvalidValue(f"'kind' must be one of: {choices}; not {name!r}.") from None
+
+
+class ArchiveAccess:
+    """Finds archives and checks what the current user may do with them (API and pages)."""
+
+    def my_roles(self, archive):
+        query = select(ArchiveMember.role).filter_by(object_id=archive.id, username=self.username)
+        return set(self.db.scalars(query))
+
+    def archive(self, slug, allowed=READ, doing="read this archive"):
+        """The archive ``slug`` if the user holds one of ``allowed``; NotFound for those who may
+        not see it at all, so that names of private archives do not leak."""
+        archive = self.db.scalar(select(Archive).filter_by(slug=slug))
+        roles = self.my_roles(archive) if archive else set()
+        if archive is None or not (roles or self.user.get("admin")):
+            raise NotFound(f"No archive {slug!r} that you can see.")
+        if not (roles & allowed or self.user.get("admin")):
+            raise PermissionDenied(f"You may not {doing}: ask an editor of {slug!r} for that role.")
+        return archive, roles
+
+    def create_archive(self, slug, title, description=""):
+        """A new archive whose creator is its editor; needs the hub permission to create."""
+        self.require_scope(CREATE_ARCHIVES, "create archives")
+        archive = Archive(slug=slug, title=title, description=description, created_by=self.username)
+        save(self.db, archive)
+        grant(self.db, archive, self.username, ArchiveRole.EDITOR)
+        self.commit()
+        return archive
+
+    def members(self, archive):
+        return {role.value: usernames(self.db, archive, role) for role in ArchiveRole}
+
+
+class ArchiveAPIHandler(ArchiveAccess, APIHandler):
+    """An API handler about archives."""
+
+
+class SocketsHandler(APIHandler):
+    """GET: every socket. POST: define a new one (researchers)."""
+
+    @web.authenticated
+    def get(self):
+        query = select(Socket).order_by(Socket.slug)
+        if kind := self.get_argument("kind", None):
+            query = query.filter_by(kind=socket_kind(kind))
+        self.write_json(self.page(query, socket_json))
+
+    @web.authenticated
+    def post(self):
+        self.require_scope(CREATE_ARCHIVES, "define sockets")
+        body = self.json_body(
+            required=("slug", "title", "kind"), optional=("description", "relative_path", "extra_schema")
+        )
+        body["kind"] = socket_kind(body["kind"])
+        socket = Socket(**body, created_by=self.username)  # the relative path defaults by kind
+        save(self.db, socket)
+        self.commit()
+        self.write_json(socket_json(socket), status=201)
+
+
+class ArchivesHandler(ArchiveAPIHandler):
+    """GET: the archives I hold a role on (all of them for admins). POST: a new archive."""
+
+    @web.authenticated
+    def get(self):
+        query = select(Archive).order_by(Archive.slug)
+        if not self.user.get("admin"):
+            mine = select(ArchiveMember.object_id).filter_by(username=self.username)
+            query = query.where(Archive.id.in_(mine))
+        self.write_json(self.page(query, lambda a: archive_json(a, self.my_roles(a))))
+
+    @web.authenticated
+    def post(self):
+        self.require_scope(CREATE_ARCHIVES, "create archives")
+        archive = self.create_archive(**self.json_body(required=("slug", "title"), optional=("description",)))
+        self.write_json(archive_json(archive, {ArchiveRole.EDITOR}), status=201)
+
+
+class ArchiveHandler(ArchiveAPIHandler):
+    """GET: one archive. PATCH: change its title or description (editors)."""
+
+    @web.authenticated
+    def get(self, slug):
+        archive, roles = self.archive(slug)
+        self.write_json(archive_json(archive, roles))
+
+    @web.authenticated
+    def patch(self, slug):
+        archive, roles = self.archive(slug, EDIT, "change this archive")
+        body = self.json_body(optional=("title", "description"))
+        for key, value in body.items():
+            if not isinstance(value, str):
+                raise InvalidValue(f"'{key}' must be a string.")
+            setattr(archive, key, value)
+        self.commit()
+        self.write_json(archive_json(archive, roles))
+
+
+class MembersHandler(ArchiveAPIHandler):
+    """GET: who holds which role. POST {username, role}: grant. DELETE ?username=&role=: revoke."""
+
+    @web.authenticated
+    def get(self, slug):
+        archive, _ = self.archive(slug, EDIT, "see this archive's members")
+        self.write_json(self.members(archive))
+
+    @web.authenticated
+    def post(self, slug):
+        archive, _ = self.archive(slug, EDIT, "manage this archive's members")
+        body = self.json_body(required=("username", "role"))
+        grant(self.db, archive, body["username"], body["role"])
+        self.commit()
+        self.write_json(self.members(archive), status=201)
+
+    @web.authenticated
+    def delete(self, slug):
+        archive, _ = self.archive(slug, EDIT, "manage this archive's members")
+        username, role = self.get_argument("username"), self.get_argument("role")
+        if username == self.username and role == ArchiveRole.EDITOR:
+            if usernames(self.db, archive, ArchiveRole.EDITOR) == [username]:
+                raise GcError("You are the last editor of this archive: make someone else editor first.")
+        revoke(self.db, archive, username, role)
+        self.commit()
+        self.set_status(204)
+        self.finish()
+
+
+class ItemsHandler(ArchiveAPIHandler):
+    """GET: the archive's cases. POST {values: {socket: value}}: add a case of JSON values."""
+
+    @web.authenticated
+    def get(self, slug):
+        archive, _ = self.archive(slug)
+        query = select(ArchiveItem).filter_by(archive_id=archive.id).order_by(ArchiveItem.id)
+        self.write_json(self.page(query, item_json))
+
+    @web.authenticated
+    def post(self, slug):
+        archive, _ = self.archive(slug, UPLOAD, "add cases to this archive")
+        body = self.json_body(required=("values",))
+        values = body["values"]
+        if not isinstance(values, dict) or not values:
+            raise InvalidValue("'values' must be an object mapping socket slugs to values.")
+        sockets = {s.slug: s for s in self.db.scalars(select(Socket).where(Socket.slug.in_(values)))}
+        unknown = sorted(set(values) - set(sockets))
+        if unknown:
+            raise NotFound(f"No socket(s) {', '.join(map(repr, unknown))}: define them first (POST sockets).")
+        item = ArchiveItem(archive=archive)
+        for slug_, value in values.items():
+            socket = sockets[slug_]
+            if not socket.kind.is_json:
+                raise InvalidValue(f"socket {slug_!r} holds {socket.kind.value} files: upload them instead.")
+            item.values.append(make_value(self.db, socket, value=value))
+        self.db.add(item)
+        self.db.flush()
+        self.commit()
+        self.write_json(item_json(item), status=201)
+
+
+def routes(prefix):
+    api = prefix + "api/v1/"
+    slug = r"(?P<slug>[a-z0-9-]+)"
+    return [
+        (api + "sockets", SocketsHandler),
+        (api + "archives", ArchivesHandler),
+        (api + f"archives/{slug}", ArchiveHandler),
+        (api + f"archives/{slug}/members", MembersHandler),
+        (api + f"archives/{slug}/items", ItemsHandler),
+    ]

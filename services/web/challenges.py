@@ -1,0 +1,482 @@
+"""The challenges service's API: challenges, their admins, join requests and phases.
+
+A challenge's existence, title and description are public; its phases are shown by their
+visibility (``public`` to all, ``participants`` to participants and admins, ``hidden`` to admins
+only), and a phase's hidden test set, ground truth and evaluation method only to its admins.
+Hub admins may see and do everything.
+"""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from tornado import web
+
+from ..core.errors import Conflict, GcError, NotFound, PermissionDenied
+from ..core.orm import (
+    Archive,
+    ArchiveMember,
+    Challenge,
+    ChallengeMember,
+    ChallengeRole,
+    JoinRequest,
+    JoinRequestStatus,
+    Phase,
+    ResultDisplay,
+    ScoringMethod,
+    SubmissionKind,
+    Visibility,
+    decide,
+    grant,
+    save,
+    usernames,
+)
+from .base import APIHandler
+
+CREATE = "custom:challenges:create"
+PARTICIPATE = "custom:challenges:participate"
+
+
+# --- reading the fields of a request ------------------------------------------------------
+
+
+def _text(field, value, max_length=255, empty=False):
+    if not isinstance(value, str) or (not empty and not value.strip()):
+        raise GcError(f"{field} must be a {'' if empty else 'non-empty '}string, not {value!r}.")
+    if len(value) > max_length:
+        raise GcError(f"{field} must be at most {max_length} characters long, not {len(value)}.")
+    return value if empty else value.strip()
+
+
+def _long_text(field, value):
+    return _text(field, value, max_length=100_000, empty=True)
+
+
+def _bool(field, value):
+    if not isinstance(value, bool):
+        raise GcError(f"{field} must be true or false, not {value!r}.")
+    return value
+
+
+def _whole(minimum):
+    def parse(field, value):
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise GcError(f"{field} must be a whole number of at least {minimum}, not {value!r}.")
+        return value
+
+    return parse
+
+
+def _positive_number(field, value):
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise GcError(f"{field} must be a number greater than 0, not {value!r}.")
+    return float(value)
+
+
+def _choice(kind):
+    def parse(field, value):
+        try:
+            return kind(value)
+        except ValueError:
+            raise GcError(f"{field} must be one of {', '.join(kind)}, not {value!r}.") from None
+
+    return parse
+
+
+def _time(field, value):
+    if not isinstance(value, str):
+        raise GcError(f"{field} must be an ISO 8601 time with a time zone, such as 2030-01-31T12:00:00Z.")
+    try:
+        time = datetime.fromisoformat(value)
+    except ValueError:
+        raise GcError(
+            f"{field}: {value!r} is not an ISO 8601 time; write it like 2030-01-31T12:00:00Z."
+        ) from None
+    if time.tzinfo is None:
+        raise GcError(f"{field}: {value!r} has no time zone; add one, such as Z or +01:00.")
+    return time.astimezone(UTC)
+
+
+def _results_columns(field, value):
+    if not isinstance(value, list):
+        raise GcError(f"{field} must be a list of {{path, title, ascending}} objects.")
+    for i, column in enumerate(value):
+        if not isinstance(column, dict) or set(column) - {"path", "title", "ascending"} or "path" not in column:
+            raise GcError(f"{field}[{i}] must be an object with path, and optionally title and ascending.")
+        _text(f"{field}[{i}].path", column["path"])
+        _text(f"{field}[{i}].title", column.get("title", "-"))
+        _bool(f"{field}[{i}].ascending", column.get("ascending", False))
+    return value
+
+
+def _nullable(parse):
+    return lambda field, value: None if value is None else parse(field, value)
+
+
+# The phase settings a request may set, beside ``parent`` and ``archive`` (slugs, resolved below).
+PHASE_FIELDS = {
+    "slug": _text,
+    "title": _text,
+    "submission_kind": _choice(SubmissionKind),
+    "opens_at": _nullable(_time),
+    "closes_at": _nullable(_time),
+    "submissions_limit": _nullable(_whole(0)),
+    "submissions_period_days": _nullable(_whole(1)),
+    "visibility": _choice(Visibility),
+    "auto_publish": _bool,
+    "score_jsonpath": _text,
+    "score_ascending": _bool,
+    "extra_results_columns": _results_columns,
+    "scoring_method": _choice(ScoringMethod),
+    "result_display": _choice(ResultDisplay),
+    "cpu_limit": _positive_number,
+    "memory_limit_mb": _whole(1),
+    "time_limit_s": _whole(1),
+    "gpu": _bool,
+    "method_image": _nullable(lambda f, v: _text(f, v, max_length=512)),
+    "ground_truth_path": _nullable(lambda f, v: _text(f, v, max_length=1024)),
+    "ground_truth_version": _nullable(lambda f, v: _text(f, v, max_length=128)),
+}
+REFERENCES = ("parent", "archive")
+# What only a challenge's admins see of a phase: its hidden test set, ground truth and method.
+ADMIN_ONLY = ("archive", "method_image", "method_digest", "ground_truth_path", "ground_truth_version")
+
+
+# --- what the API returns -----------------------------------------------------------------
+
+
+def _iso(time):
+    return time.isoformat() if time is not None else None
+
+
+def challenge_json(challenge, roles=(), join_request=None):
+    """A challenge as anyone may see it, with the caller's roles and pending join request."""
+    return {
+        "slug": challenge.slug,
+        "title": challenge.title,
+        "description": challenge.description,
+        "created_by": challenge.created_by,
+        "created_at": _iso(challenge.created_at),
+        "my_roles": sorted(roles),
+        "my_join_request": join_request_json(join_request) if join_request else None,
+    }
+
+
+def phase_json(phase, admin):
+    """A phase; what an admin sees includes its test set, ground truth and evaluation method."""
+    data = {
+        "challenge": phase.challenge.slug,
+        "slug": phase.slug,
+        "title": phase.title,
+        "submission_kind": phase.submission_kind,
+        "opens_at": _iso(phase.opens_at),
+        "closes_at": _iso(phase.closes_at),
+        "submissions_limit": phase.submissions_limit,
+        "submissions_period_days": phase.submissions_period_days,
+        "visibility": phase.visibility,
+        "auto_publish": phase.auto_publish,
+        "parent": phase.parent.slug if phase.parent else None,
+        "score_jsonpath": phase.score_jsonpath,
+        "score_ascending": phase.score_ascending,
+        "extra_results_columns": phase.extra_results_columns,
+        "scoring_method": phase.scoring_method,
+        "result_display": phase.result_display,
+        "cpu_limit": phase.cpu_limit,
+        "memory_limit_mb": phase.memory_limit_mb,
+        "time_limit_s": phase.time_limit_s,
+        "gpu": phase.gpu,
+        "algorithm_inputs": [socket.slug for socket in phase.algorithm_inputs],
+        "algorithm_outputs": [socket.slug for socket in phase.algorithm_outputs],
+    }
+    if admin:
+        data.update({field: getattr(phase, field) for field in ADMIN_ONLY if field != "archive"})
+        data["archive"] = phase.archive.slug if phase.archive else None
+    return data
+
+
+def join_request_json(request):
+    return {
+        "id": request.id,
+        "username": request.username,
+        "message": request.message,
+        "status": request.status,
+        "created_at": _iso(request.created_at),
+        "decided_by": request.decided_by,
+        "decided_at": _iso(request.decided_at),
+    }
+
+
+# --- handlers -----------------------------------------------------------------------------
+
+
+class ChallengeHandler(APIHandler):
+    """What the challenge endpoints share: finding challenges and phases, the caller's roles."""
+
+    @property
+    def hub_admin(self):
+        return bool(self.user.get("admin"))
+
+    def roles(self, challenge):
+        query = select(ChallengeMember.role).filter_by(object_id=challenge.id, username=self.username)
+        return {str(role) for role in self.db.scalars(query)}
+
+    def is_admin(self, challenge):
+        return self.hub_admin or ChallengeRole.ADMIN in self.roles(challenge)
+
+    def pending_request(self, challenge):
+        query = select(JoinRequest).filter_by(
+            challenge_id=challenge.id, username=self.username, status=JoinRequestStatus.PENDING
+        )
+        return self.db.scalar(query)
+
+    def challenge(self, slug):
+        challenge = self.db.scalar(select(Challenge).filter_by(slug=slug))
+        if challenge is None:
+            raise NotFound(f"There is no challenge with slug {slug!r}.")
+        return challenge
+
+    def admin_challenge(self, slug, doing):
+        """The challenge, or PermissionDenied unless the caller administers it."""
+        challenge = self.challenge(slug)
+        if not self.is_admin(challenge):
+            raise PermissionDenied(f"Only the admins of challenge {slug!r} may {doing}.")
+        return challenge
+
+    def visible_phases(self, challenge):
+        """The query of the challenge's phases that the caller may see."""
+        query = select(Phase).filter_by(challenge_id=challenge.id).order_by(Phase.id)
+        if self.is_admin(challenge):
+            return query
+        shown = [Visibility.PUBLIC]
+        if ChallengeRole.PARTICIPANT in self.roles(challenge):
+            shown.append(Visibility.PARTICIPANTS)
+        return query.where(Phase.visibility.in_(shown))
+
+    def phase(self, challenge, slug):
+        """A phase the caller may see; NotFound alike for one that is missing and one hidden."""
+        phase = self.db.scalar(self.visible_phases(challenge).where(Phase.slug == slug))
+        if phase is None:
+            raise NotFound(f"Challenge {challenge.slug!r} has no phase {slug!r}.")
+        return phase
+
+    def challenge_json(self, challenge):
+        return challenge_json(challenge, self.roles(challenge), self.pending_request(challenge))
+
+
+class ChallengesHandler(ChallengeHandler):
+    """GET: all challenges (``?role=admin|participant``: those I hold that role on). POST: create."""
+
+    @web.authenticated
+    def get(self):
+        query = select(Challenge).order_by(Challenge.id)
+        role = self.get_argument("role", None)
+        if role is not None:
+            if role not in set(ChallengeRole):
+                raise GcError(f"?role= must be one of {', '.join(ChallengeRole)}, not {role!r}.")
+            mine = select(ChallengeMember.object_id).filter_by(username=self.username, role=role)
+            query = query.where(Challenge.id.in_(mine))
+        self.write_json(self.page(query, self.challenge_json))
+
+    @web.authenticated
+    def post(self):
+        if not self.hub_admin:
+            self.require_scope(CREATE, "create challenges")
+        body = self.json_body(required=("slug", "title"), optional=("description",))
+        challenge = Challenge(
+            slug=_text("slug", body["slug"]),
+            title=_text("title", body["title"]),
+            description=_long_text("description", body.get("description", "")),
+            created_by=self.username,
+        )
+        save(self.db, challenge)
+        grant(self.db, challenge, self.username, ChallengeRole.ADMIN)
+        self.commit()
+        self.write_json(self.challenge_json(challenge), status=201)
+
+
+class ChallengeDetailHandler(ChallengeHandler):
+    """GET: a challenge with the phases I may see. PATCH {title?, description?}: admins."""
+
+    @web.authenticated
+    def get(self, slug):
+        challenge = self.challenge(slug)
+        admin = self.is_admin(challenge)
+        phases = self.db.scalars(self.visible_phases(challenge))
+        self.write_json({**self.challenge_json(challenge), "phases": [phase_json(p, admin) for p in phases]})
+
+    @web.authenticated
+    def patch(self, slug):
+        challenge = self.admin_challenge(slug, "change it")
+        body = self.json_body(optional=("title", "description"))
+        if "title" in body:
+            challenge.title = _text("title", body["title"])
+        if "description" in body:
+            challenge.description = _long_text("description", body["description"])
+        self.commit()
+        self.write_json(self.challenge_json(challenge))
+
+
+class AdminsHandler(ChallengeHandler):
+    """GET: the challenge's admins. POST {username}: make someone an admin too."""
+
+    @web.authenticated
+    def get(self, slug):
+        challenge = self.admin_challenge(slug, "see its admins")
+        self.write_json({"admins": usernames(self.db, challenge, ChallengeRole.ADMIN)})
+
+    @web.authenticated
+    def post(self, slug):
+        challenge = self.admin_challenge(slug, "add admins")
+        username = _text("username", self.json_body(required=("username",))["username"])
+        grant(self.db, challenge, username, ChallengeRole.ADMIN)
+        self.commit()
+        self.write_json({"admins": usernames(self.db, challenge, ChallengeRole.ADMIN)}, status=201)
+
+
+class JoinHandler(ChallengeHandler):
+    """POST {message?}: ask to take part in the challenge."""
+
+    @web.authenticated
+    def post(self, slug):
+        if not self.hub_admin:
+            self.require_scope(PARTICIPATE, "join challenges")
+        challenge = self.challenge(slug)
+        message = _long_text("message", self.json_body(optional=("message",)).get("message", ""))
+        if ChallengeRole.PARTICIPANT in self.roles(challenge):
+            raise Conflict(f"You take part in challenge {slug!r} already.")
+        if self.pending_request(challenge) is not None:
+            raise Conflict(f"Your request to join challenge {slug!r} is pending already; an admin will decide.")
+        request = JoinRequest(challenge=challenge, username=self.username, message=message)
+        self.db.add(request)
+        self.commit()
+        self.write_json(join_request_json(request), status=201)
+
+
+class JoinRequestsHandler(ChallengeHandler):
+    """GET ?status=pending|accepted|rejected: the challenge's join requests (admins)."""
+
+    @web.authenticated
+    def get(self, slug):
+        challenge = self.admin_challenge(slug, "see its join requests")
+        query = select(JoinRequest).filter_by(challenge_id=challenge.id).order_by(JoinRequest.id)
+        status = self.get_argument("status", None)
+        if status is not None:
+            query = query.filter_by(status=_choice(JoinRequestStatus)("?status=", status))
+        self.write_json(self.page(query, join_request_json))
+
+
+class JoinRequestHandler(ChallengeHandler):
+    """POST {"decision": "accept"|"reject"}: decide a pending join request (admins)."""
+
+    @web.authenticated
+    def post(self, slug, request_id):
+        challenge = self.admin_challenge(slug, "decide its join requests")
+        decision = self.json_body(required=("decision",))["decision"]
+        if decision not in ("accept", "reject"):
+            raise GcError(f"decision must be accept or reject, not {decision!r}.")
+        request = self.db.scalar(select(JoinRequest).filter_by(id=int(request_id), challenge_id=challenge.id))
+        if request is None:
+            raise NotFound(f"Challenge {slug!r} has no join request {request_id}.")
+        decide(self.db, request, accept=decision == "accept", decided_by=self.username)
+        self.commit()
+        self.write_json(join_request_json(request))
+
+
+class PhaseSettings(ChallengeHandler):
+    """Reading a phase's settings from a request body and applying them."""
+
+    def apply(self, phase, challenge, body):
+        with self.db.no_autoflush:  # the phase is checked whole by ``save``, not flushed half-made
+            self._apply(phase, challenge, body)
+
+    def _apply(self, phase, challenge, body):
+        for field, parse in PHASE_FIELDS.items():
+            if field in body:
+                setattr(phase, field, parse(field, body[field]))
+        if "parent" in body:
+            phase.parent = self.parent(challenge, phase, body["parent"])
+        if "archive" in body:
+            phase.archive = self.archive(body["archive"])
+        if phase.opens_at and phase.closes_at and phase.closes_at <= phase.opens_at:
+            raise GcError("closes_at must be later than opens_at.")
+
+    def parent(self, challenge, phase, slug):
+        if slug is None:
+            return None
+        parent = self.db.scalar(select(Phase).filter_by(challenge_id=challenge.id, slug=_text("parent", slug)))
+        if parent is None:
+            raise GcError(f"parent: challenge {challenge.slug!r} has no phase {slug!r}; name one of its own phases.")
+        ancestor = parent
+        while ancestor is not None:
+            if ancestor is phase:
+                raise GcError(f"parent: phase {slug!r} cannot be the parent of {phase.slug!r}: that makes a loop.")
+            ancestor = ancestor.parent
+        return parent
+
+    def archive(self, slug):
+        if slug is None:
+            return None
+        archive = self.db.scalar(select(Archive).filter_by(slug=_text("archive", slug)))
+        member = archive and self.db.scalar(
+            select(ArchiveMember.id).filter_by(object_id=archive.id, username=self.username)
+        )
+        if archive is None or not (member or self.hub_admin):
+            raise GcError(f"archive: there is no archive {slug!r} that you may use.")
+        return archive
+
+    def save_phase(self, phase):
+        save(self.db, phase)
+        self.commit()
+
+
+class PhasesHandler(PhaseSettings):
+    """GET: the phases I may see. POST: add a phase (admins)."""
+
+    @web.authenticated
+    def get(self, slug):
+        challenge = self.challenge(slug)
+        admin = self.is_admin(challenge)
+        self.write_json(self.page(self.visible_phases(challenge), lambda phase: phase_json(phase, admin)))
+
+    @web.authenticated
+    def post(self, slug):
+        challenge = self.admin_challenge(slug, "add phases")
+        optional = [field for field in (*PHASE_FIELDS, *REFERENCES) if field not in ("slug", "title")]
+        body = self.json_body(required=("slug", "title"), optional=optional)
+        phase = Phase(challenge=challenge, slug=_text("slug", body["slug"]), title=_text("title", body["title"]))
+        self.apply(phase, challenge, body)
+        self.save_phase(phase)
+        self.write_json(phase_json(phase, admin=True), status=201)
+
+
+class PhaseHandler(PhaseSettings):
+    """GET: a phase I may see. PATCH: change its settings (admins)."""
+
+    @web.authenticated
+    def get(self, slug, phase):
+        challenge = self.challenge(slug)
+        self.write_json(phase_json(self.phase(challenge, phase), self.is_admin(challenge)))
+
+    @web.authenticated
+    def patch(self, slug, phase):
+        challenge = self.challenge(slug)
+        phase = self.phase(challenge, phase)
+        if not self.is_admin(challenge):
+            raise PermissionDenied(f"Only the admins of challenge {slug!r} may change its phases.")
+        self.apply(phase, challenge, self.json_body(optional=(*PHASE_FIELDS, *REFERENCES)))
+        self.save_phase(phase)
+        self.write_json(phase_json(phase, admin=True))
+
+
+def routes(prefix):
+    api = prefix + "api/v1/challenges"
+    challenge = api + r"/(?P<slug>[a-z0-9][a-z0-9-]*)"
+    return [
+        (api, ChallengesHandler),
+        (challenge, ChallengeDetailHandler),
+        (challenge + "/admins", AdminsHandler),
+        (challenge + "/join", JoinHandler),
+        (challenge + "/join-requests", JoinRequestsHandler),
+        (challenge + r"/join-requests/(?P<request_id>[0-9]+)", JoinRequestHandler),
+        (challenge + "/phases", PhasesHandler),
+        (challenge + r"/phases/(?P<phase>[a-z0-9][a-z0-9-]*)", PhaseHandler),
+    ]

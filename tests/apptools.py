@@ -1,0 +1,83 @@
+"""A service's tornado app in-process, for narrow API tests without the hub.
+
+Only authentication is faked: the user model comes from a test header instead of the hub. The
+database, migrations, handlers and errors are the real ones.
+"""
+
+import json
+from contextlib import contextmanager
+
+from tornado.httpclient import HTTPClientError, HTTPRequest
+from tornado.testing import AsyncHTTPTestCase
+
+from services.core.migrations import upgrade
+from services.core.settings import ServiceSettings
+from services.web.app import make_app
+from services.web.base import ServiceHandler
+
+USERS = {
+    "researcher": {"groups": ["researchers"], "scopes": ["custom:archives:create", "custom:challenges:create"]},
+    "researcher2": {"groups": ["researchers"], "scopes": ["custom:archives:create", "custom:challenges:create"]},
+    "datascientist": {"groups": ["data-scientists"], "scopes": ["custom:challenges:participate"]},
+    "clinician": {"groups": ["clinicians"], "scopes": ["custom:reader-studies:read"]},
+    "admin": {"groups": [], "scopes": [], "admin": True},
+}
+
+
+def user_from_header(handler):
+    name = handler.request.headers.get("X-Test-User")
+    if name is None:
+        return None
+    return {"name": name, "kind": "user", "admin": False, **USERS[name]}
+
+
+@contextmanager
+def fake_hub_auth(monkeypatch):
+    monkeypatch.setattr(ServiceHandler, "get_current_user", user_from_header)
+    yield
+
+
+class ServiceApp(AsyncHTTPTestCase):
+    """Runs one service app on a loopback port; ``call`` sends a request as a named user."""
+
+    def __init__(self, name, database_url):
+        self.name, self.database_url = name, database_url
+        super().__init__(methodName="run")
+
+    def runTest(self):  # unittest needs a test method; this object is used as a fixture only
+        pass
+
+    def get_app(self):
+        upgrade(self.database_url)
+        settings = ServiceSettings(database_url=self.database_url)
+        return make_app(self.name, settings, f"/services/{self.name}/")
+
+    def call(self, method, path, user=None, body=None, raw=None):
+        """``(status, json)`` of a request to ``/services/<name>/api/v1/<path>`` as ``user``."""
+        headers = {"X-Test-User": user} if user else {}
+        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        if method != "GET":
+            headers["Authorization"] = "token test"  # token requests skip the XSRF check
+        request = HTTPRequest(
+            self.get_url(f"/services/{self.name}/api/v1/{path}"),
+            method=method,
+            headers=headers,
+            body=data if data is not None else (b"" if method in ("POST", "PATCH", "PUT") else None),
+            allow_nonstandard_methods=True,
+        )
+        try:
+            response = self.io_loop.run_sync(lambda: self.http_client.fetch(request))
+        except HTTPClientError as e:
+            response = e.response
+        text = response.body.decode() if response.body else ""
+        return response.code, (json.loads(text) if text else None)
+
+
+@contextmanager
+def service_app(name, database_url):
+    app = ServiceApp(name, database_url)
+    app.setUp()
+    try:
+        yield app
+    finally:
+        app.tearDown()

@@ -1,0 +1,288 @@
+"""The challenges API in-process on a migrated SQLite file, without the hub (see apptools):
+permissions, validation, join requests, phase visibility, pagination, nothing half-written."""
+
+import pytest
+from sqlalchemy import func, select
+
+import apptools
+from apptools import fake_hub_auth, service_app
+from services.core import orm
+from services.core.database import make_engine
+
+HIDDEN_FIELDS = ("archive", "method_image", "method_digest", "ground_truth_path", "ground_truth_version")
+
+FULL_PHASE = {
+    "slug": "final",
+    "title": "Final test",
+    "submission_kind": "algorithm",
+    "opens_at": "2030-01-01T00:00:00Z",
+    "closes_at": "2030-03-01T12:00:00+01:00",
+    "submissions_limit": 3,
+    "submissions_period_days": 7,
+    "visibility": "public",
+    "auto_publish": False,
+    "score_jsonpath": "aggregates.dice.mean",
+    "score_ascending": True,
+    "extra_results_columns": [{"path": "aggregates.hd95.mean", "title": "HD95", "ascending": True}],
+    "scoring_method": "mean-rank",
+    "result_display": "best",
+    "cpu_limit": 4,
+    "memory_limit_mb": 8192,
+    "time_limit_s": 600,
+    "gpu": True,
+    "method_image": "registry.example/eval:1",
+    "ground_truth_path": "ground-truth/final",
+    "ground_truth_version": "v2",
+}
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    return f"sqlite:///{tmp_path}/gc.sqlite"
+
+
+@pytest.fixture
+def api(database_url, monkeypatch):
+    """``api(user, method, path, json=..., data=...)``: ``(status, body)`` of a request as ``user``
+    (None: not signed in); ``data`` is sent as the raw body."""
+    monkeypatch.setitem(apptools.USERS, "participant", apptools.USERS["datascientist"])
+    with fake_hub_auth(monkeypatch), service_app("challenges", database_url) as app:
+        yield lambda user, method, path, json=None, data=None: app.call(method, path, user, json, data)
+
+
+def ok(response, status=200):
+    code, body = response
+    assert code == status, body
+    return body
+
+
+def refused(response, status, *words):
+    code, body = response
+    assert code == status, body
+    assert body["status"] == status
+    for word in words:
+        assert word in body["message"], body
+    return body["message"]
+
+
+def rows(database_url):
+    """How many rows each challenge table holds."""
+    engine = make_engine(database_url)
+    models = (orm.Challenge, orm.Phase, orm.ChallengeMember, orm.JoinRequest)
+    with engine.connect() as connection:
+        counts = {m.__name__: connection.scalar(select(func.count()).select_from(m)) for m in models}
+    engine.dispose()
+    return counts
+
+
+def create(api, slug="lungs", user="researcher", **fields):
+    return ok(api(user, "POST", "challenges", json={"slug": slug, "title": slug.title(), **fields}), 201)
+
+
+def add_phase(api, challenge="lungs", user="researcher", **fields):
+    return ok(api(user, "POST", f"challenges/{challenge}/phases", json={"title": "A phase", **fields}), 201)
+
+
+def join(api, challenge="lungs", user="datascientist", decision="accept"):
+    request = ok(api(user, "POST", f"challenges/{challenge}/join", json={"message": "please"}), 201)
+    return ok(api("researcher", "POST", f"challenges/{challenge}/join-requests/{request['id']}",
+                  json={"decision": decision}))  # fmt: skip
+
+
+def test_researcher_creates_a_challenge_and_becomes_its_admin(api):
+    challenge = create(api, description="Segment the lungs.")
+    assert challenge["slug"] == "lungs" and challenge["my_roles"] == ["admin"]
+    assert challenge["description"] == "Segment the lungs." and challenge["created_by"] == "researcher"
+    assert ok(api("researcher", "GET", "challenges/lungs/admins")) == {"admins": ["researcher"]}
+    detail = ok(api("datascientist", "GET", "challenges/lungs"))
+    assert detail["title"] == "Lungs" and detail["my_roles"] == [] and detail["phases"] == []
+
+
+def test_duplicate_slug_is_a_conflict_and_writes_nothing(api, database_url):
+    create(api)
+    before = rows(database_url)
+    refused(api("researcher2", "POST", "challenges", json={"slug": "lungs", "title": "Again"}), 409, "'lungs'")
+    assert rows(database_url) == before
+
+
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        (b"{not json", ["not valid JSON"]),
+        (b"[1, 2]", ["JSON object"]),
+        (b'{"title": "No slug"}', ["Missing", "slug"]),
+        (b'{"slug": "x", "title": "X", "colour": "red"}', ["Unknown", "colour", "Allowed"]),
+        (b'{"slug": "x", "title": ""}', ["title", "non-empty"]),
+        (b'{"slug": "x", "title": "X", "description": 3}', ["description", "string"]),
+    ],
+)
+def test_malformed_challenge_requests_say_what_to_fix(api, database_url, body, words):
+    refused(api("researcher", "POST", "challenges", data=body), 400, *words)
+    assert rows(database_url)["Challenge"] == 0
+
+
+def test_invalid_slug_is_refused(api):
+    refused(api("researcher", "POST", "challenges", json={"slug": "Not A Slug", "title": "X"}), 422, "slug")
+
+
+def test_who_may_create_and_change_challenges(api):
+    for user in ("clinician", "datascientist"):
+        refused(api(user, "POST", "challenges", json={"slug": "x", "title": "X"}), 403,
+                "create challenges", "custom:challenges:create")  # fmt: skip
+    refused(api(None, "GET", "challenges"), 403, "Not signed in")
+    create(api)
+    refused(api("researcher2", "PATCH", "challenges/lungs", json={"title": "Mine"}), 403, "admins of challenge 'lungs'")
+    refused(api("researcher2", "GET", "challenges/lungs/admins"), 403, "admins")
+    changed = ok(api("researcher", "PATCH", "challenges/lungs", json={"title": "Lung CT", "description": "New"}))
+    assert (changed["title"], changed["description"]) == ("Lung CT", "New")
+    by_hub_admin = ok(api("admin", "PATCH", "challenges/lungs", json={"title": "By the hub admin"}))
+    assert by_hub_admin["title"] == "By the hub admin"
+    refused(api("researcher", "GET", "challenges/nope"), 404, "'nope'")
+
+
+def test_admins_add_admins(api):
+    create(api)
+    refused(api("researcher", "POST", "challenges/lungs/admins", json={}), 400, "username")
+    added = ok(api("researcher", "POST", "challenges/lungs/admins", json={"username": "researcher2"}), 201)
+    assert added == {"admins": ["researcher", "researcher2"]}
+    assert ok(api("researcher2", "PATCH", "challenges/lungs", json={"title": "Shared"}))["title"] == "Shared"
+
+
+def test_join_request_accepted_makes_a_participant(api):
+    create(api)
+    request = ok(api("datascientist", "POST", "challenges/lungs/join", json={"message": "I have a model"}), 201)
+    assert request["status"] == "pending" and request["username"] == "datascientist"
+    mine = ok(api("datascientist", "GET", "challenges/lungs"))
+    assert mine["my_join_request"]["id"] == request["id"] and mine["my_roles"] == []
+    refused(api("datascientist", "POST", "challenges/lungs/join"), 409, "pending")
+    refused(api("datascientist", "GET", "challenges/lungs/join-requests"), 403, "admins")
+    pending = ok(api("researcher", "GET", "challenges/lungs/join-requests?status=pending"))
+    assert [r["id"] for r in pending["results"]] == [request["id"]]
+    refused(api("researcher", "GET", "challenges/lungs/join-requests?status=maybe"), 400, "pending")
+    url = f"challenges/lungs/join-requests/{request['id']}"
+    refused(api("datascientist", "POST", url, json={"decision": "accept"}), 403, "admins")
+    refused(api("researcher", "POST", url, json={"decision": "yes"}), 400, "accept or reject")
+    accepted = ok(api("researcher", "POST", url, json={"decision": "accept"}))
+    assert accepted["status"] == "accepted" and accepted["decided_by"] == "researcher"
+    refused(api("researcher", "POST", url, json={"decision": "reject"}), 409, "accepted")
+    assert ok(api("datascientist", "GET", "challenges/lungs"))["my_roles"] == ["participant"]
+    assert ok(api("researcher", "GET", "challenges/lungs/join-requests?status=pending"))["count"] == 0
+    refused(api("datascientist", "POST", "challenges/lungs/join"), 409, "already")
+    refused(api("researcher", "POST", "challenges/lungs/join-requests/999", json={"decision": "accept"}), 404)
+
+
+def test_rejected_request_makes_no_participant_and_clinicians_cannot_join(api):
+    create(api)
+    assert join(api, decision="reject")["status"] == "rejected"
+    assert ok(api("datascientist", "GET", "challenges/lungs"))["my_roles"] == []
+    refused(api("clinician", "POST", "challenges/lungs/join"), 403, "join challenges", "custom:challenges:participate")
+    refused(api("datascientist", "POST", "challenges/nope/join"), 404)
+
+
+def test_phase_with_all_settings_is_stored_and_read_back(api):
+    create(api)
+    sanity = add_phase(api, slug="sanity", visibility="public")
+    assert sanity["submission_kind"] == "predictions" and sanity["visibility"] == "public"
+    assert sanity["score_jsonpath"] == "aggregates.score" and sanity["time_limit_s"] == 3600
+    phase = add_phase(api, **{**FULL_PHASE, "parent": "sanity"})
+    expected = {**FULL_PHASE, "parent": "sanity", "cpu_limit": 4.0, "opens_at": "2030-01-01T00:00:00+00:00",
+                "closes_at": "2030-03-01T11:00:00+00:00", "archive": None, "method_digest": None}  # fmt: skip
+    assert {key: phase[key] for key in expected} == expected
+    assert ok(api("researcher", "GET", "challenges/lungs/phases/final")) == phase
+    changed = ok(api("researcher", "PATCH", "challenges/lungs/phases/final", json={"gpu": False, "parent": None}))
+    assert changed["gpu"] is False and changed["parent"] is None and changed["time_limit_s"] == 600
+
+
+@pytest.mark.parametrize(
+    "fields, status, words",
+    [
+        ({"opens_at": "2030-01-01T00:00:00"}, 400, ["opens_at", "time zone"]),
+        ({"closes_at": "next tuesday"}, 400, ["closes_at", "ISO 8601"]),
+        ({"opens_at": "2030-02-01T00:00:00Z", "closes_at": "2030-01-01T00:00:00Z"}, 400, ["closes_at", "later"]),
+        ({"visibility": "secret"}, 400, ["visibility", "public, participants, hidden"]),
+        ({"submission_kind": "docker"}, 400, ["submission_kind", "predictions"]),
+        ({"submissions_limit": -1}, 400, ["submissions_limit", "at least 0"]),
+        ({"memory_limit_mb": "lots"}, 400, ["memory_limit_mb"]),
+        ({"gpu": "yes"}, 400, ["gpu", "true or false"]),
+        ({"extra_results_columns": [{"title": "no path"}]}, 400, ["extra_results_columns[0]", "path"]),
+        ({"leaderboard": "on"}, 400, ["Unknown", "leaderboard"]),
+        ({"parent": "other-sanity"}, 400, ["parent", "has no phase 'other-sanity'"]),
+        ({"archive": "secret-cases"}, 400, ["archive", "secret-cases"]),
+        ({"slug": "Final!"}, 422, ["slug"]),
+        ({"slug": "first"}, 409, ["'first'", "exists already"]),
+    ],
+)
+def test_invalid_phase_settings_are_refused_and_write_nothing(api, database_url, fields, status, words):
+    create(api)
+    create(api, slug="other")
+    add_phase(api, challenge="other", slug="other-sanity")  # a phase of another challenge is no parent here
+    add_phase(api, slug="first")
+    before = rows(database_url)
+    refused(api("researcher", "POST", "challenges/lungs/phases", json={"slug": "second", "title": "2", **fields}),
+            status, *words)  # fmt: skip
+    assert rows(database_url) == before
+    if status == 400:  # the same settings cannot be patched in either
+        patch = {k: v for k, v in fields.items() if k != "slug"}
+        refused(api("researcher", "PATCH", "challenges/lungs/phases/first", json=patch), status, *words)
+        assert ok(api("researcher", "GET", "challenges/lungs/phases/first"))["visibility"] == "hidden"
+
+
+def test_phase_cannot_be_its_own_ancestor(api):
+    create(api)
+    add_phase(api, slug="a")
+    add_phase(api, slug="b", parent="a")
+    refused(api("researcher", "PATCH", "challenges/lungs/phases/a", json={"parent": "b"}), 400, "loop")
+
+
+def test_only_admins_add_or_change_phases(api):
+    create(api)
+    add_phase(api, slug="open", visibility="public")
+    refused(api("datascientist", "POST", "challenges/lungs/phases", json={"slug": "x", "title": "X"}), 403, "admins")
+    refused(api("datascientist", "PATCH", "challenges/lungs/phases/open", json={"title": "X"}), 403, "admins")
+    refused(api("datascientist", "PATCH", "challenges/lungs/phases/nope", json={"title": "X"}), 404)
+
+
+def test_phases_are_shown_by_visibility_and_hidden_fields_only_to_admins(api):
+    create(api)
+    for visibility in ("public", "participants", "hidden"):
+        add_phase(api, **{**FULL_PHASE, "slug": visibility, "visibility": visibility})
+    join(api, user="participant")
+
+    def seen(user):
+        listed = [p["slug"] for p in ok(api(user, "GET", "challenges/lungs/phases"))["results"]]
+        detail = ok(api(user, "GET", "challenges/lungs"))
+        assert [p["slug"] for p in detail["phases"]] == listed
+        return listed, [*ok(api(user, "GET", "challenges/lungs/phases"))["results"], *detail["phases"]]
+
+    for user in ("researcher", "admin"):
+        listed, phases = seen(user)
+        assert listed == ["public", "participants", "hidden"]
+        assert all(p["ground_truth_path"] == "ground-truth/final" for p in phases)
+    for user, visible in [("participant", ["public", "participants"]), ("datascientist", ["public"]),
+                          ("clinician", ["public"])]:  # fmt: skip
+        listed, phases = seen(user)
+        assert listed == visible
+        phases += [ok(api(user, "GET", f"challenges/lungs/phases/{slug}")) for slug in visible]
+        for phase in phases:
+            assert not set(HIDDEN_FIELDS) & set(phase), phase
+            assert "ground-truth" not in str(phase) and "registry.example" not in str(phase)
+        for slug in {"public", "participants", "hidden"} - set(visible):
+            refused(api(user, "GET", f"challenges/lungs/phases/{slug}"), 404, f"no phase '{slug}'")
+
+
+def test_listing_filters_by_role_and_pages(api):
+    for slug in ("a", "b", "c", "d"):
+        create(api, slug=slug, user="researcher" if slug != "d" else "researcher2")
+    join(api, challenge="b")
+    everything = ok(api("clinician", "GET", "challenges"))
+    assert everything["count"] == 4 and [c["slug"] for c in everything["results"]] == ["a", "b", "c", "d"]
+    page = ok(api("clinician", "GET", "challenges?limit=2&offset=1"))
+    assert (page["count"], page["offset"], page["limit"]) == (4, 1, 2)
+    assert [c["slug"] for c in page["results"]] == ["b", "c"]
+    mine = ok(api("researcher", "GET", "challenges?role=admin"))
+    assert [c["slug"] for c in mine["results"]] == ["a", "b", "c"]
+    taking_part = ok(api("datascientist", "GET", "challenges?role=participant"))
+    assert [(c["slug"], c["my_roles"]) for c in taking_part["results"]] == [("b", ["participant"])]
+    refused(api("researcher", "GET", "challenges?limit=0"), 400, "limit")
+    refused(api("researcher", "GET", "challenges?limit=many"), 400, "limit", "whole number")
+    refused(api("researcher", "GET", "challenges?role=owner"), 400, "role", "admin, participant")
