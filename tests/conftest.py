@@ -2,11 +2,14 @@
 
 import os
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from hubtools import remove_home_volumes, running_hub
+from postgres import running_postgres
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
@@ -30,3 +33,27 @@ def hub(tmp_path_factory, artifacts):
         if (data_dir / "hub.log").exists():
             shutil.copy(data_dir / "hub.log", artifacts / "hub.log")
         remove_home_volumes(instance)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server for the session (Debian's postgresql package)."""
+    with running_postgres() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """An empty platform database: a SQLite file, then a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/gc.sqlite"
+        return
+    server = request.getfixturevalue("postgres_server")
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    yield server.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+    admin.dispose()

@@ -6,8 +6,8 @@ from apptools import fake_hub_auth, service_app
 
 
 @pytest.fixture
-def api(tmp_path, monkeypatch):
-    with fake_hub_auth(monkeypatch), service_app("archives", f"sqlite:///{tmp_path}/gc.sqlite") as app:
+def api(database_url, monkeypatch):
+    with fake_hub_auth(monkeypatch), service_app("archives", database_url) as app:
         yield app.call
 
 

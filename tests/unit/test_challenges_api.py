@@ -37,11 +37,6 @@ FULL_PHASE = {
 
 
 @pytest.fixture
-def database_url(tmp_path):
-    return f"sqlite:///{tmp_path}/gc.sqlite"
-
-
-@pytest.fixture
 def api(database_url, monkeypatch):
     """``api(user, method, path, json=..., data=...)``: ``(status, body)`` of a request as ``user``
     (None: not signed in); ``data`` is sent as the raw body."""

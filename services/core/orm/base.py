@@ -126,7 +126,7 @@ def save(session, obj):
             if not _slug_taken(session, obj):  # not taken by a transaction that committed meanwhile
                 raise
     session.rollback()
-    raise Conflict(f"{obj.describe_slug()} exists already")
+    raise Conflict(f"{obj.describe_slug()} exists already; choose another slug")
 
 
 def _slug_taken(session, obj):
