@@ -227,7 +227,7 @@ def test_a_taken_slug_is_a_conflict(session):
     orm.save(session, named(orm.Archive, "x"))
     with pytest.raises(errors.Conflict) as raised:
         orm.save(session, named(orm.Archive, "x"))
-    assert raised.value.message == "an archive with slug 'x' exists already" and raised.value.status == 409
+    assert raised.value.message == "an archive with slug 'x' exists already; choose another slug" and raised.value.status == 409
     assert count(session, orm.Archive) == 0  # the transaction is rolled back
 
     challenge = orm.save(session, named(orm.Challenge, "x"))  # another model: the slug is free
