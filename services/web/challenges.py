@@ -161,6 +161,13 @@ def challenge_json(challenge, roles=(), join_request=None):
     }
 
 
+def _parent_shown(phase):
+    """Whether everyone who may see ``phase`` may see its parent too: a public parent, or a
+    participants-only parent of a participants-only phase. A hidden parent is never named."""
+    parent = phase.parent.visibility
+    return parent == Visibility.PUBLIC or parent == phase.visibility == Visibility.PARTICIPANTS
+
+
 def phase_json(phase, admin):
     """A phase; what an admin sees includes its test set, ground truth and evaluation method."""
     data = {
@@ -174,7 +181,7 @@ def phase_json(phase, admin):
         "submissions_period_days": phase.submissions_period_days,
         "visibility": phase.visibility,
         "auto_publish": phase.auto_publish,
-        "parent": phase.parent.slug if phase.parent else None,
+        "parent": phase.parent.slug if phase.parent and (admin or _parent_shown(phase)) else None,
         "score_jsonpath": phase.score_jsonpath,
         "score_ascending": phase.score_ascending,
         "extra_results_columns": phase.extra_results_columns,

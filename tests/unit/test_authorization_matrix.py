@@ -1,0 +1,264 @@
+"""The authorization matrix: every API endpoint of every service × six subjects → allow or deny.
+
+The table ``MATRIX`` below is the documentation of who may do what. Each row is one endpoint
+(service, method, path) with the expected outcome for each subject, in this column order:
+
+    anon    anonymous: no user at all
+    other   other-researcher: ``researcher2``, may create challenges and archives but holds no
+            role on the ones below
+    admin   challenge-admin: ``researcher``, admin of challenge ``lungs`` (for archives: editor of
+            archives ``lungs`` and ``secret-cases``)
+    part    participant: ``participant`` (a data scientist), joined ``lungs`` and was accepted
+            (for archives: holds the ``user`` role on archive ``lungs``)
+    sci     non-participant-scientist: ``datascientist``, may join challenges, holds no role
+    clin    clinician: ``clinician``, holds no challenge role (for archives: ``uploader`` on
+            archive ``lungs``)
+
+Outcomes: ``allow`` 2xx, ``deny`` 403, ``hidden`` 404 (an object the subject may not know of),
+``conflict`` 409 (the subject holds already what it asks for).
+
+The world (one SQLite file for the module, both services on it): challenge ``lungs`` with a
+public phase, a participants-only phase and a hidden phase, each with ground truth and an
+evaluation method image; the hidden one also uses archive ``secret-cases``. Reads never change
+it; writes get valid bodies, fresh slugs (``{uniq}``) or objects of their own (``{fresh}``), so
+no row depends on another. Every allowed GET of a subject that administers nothing is searched
+for the strings it must never see (``SECRETS``).
+
+Only the hub (authentication) and Redis (the health probe) are faked.
+"""
+
+import itertools
+import json
+import re
+from contextlib import ExitStack
+from typing import NamedTuple
+
+import pytest
+
+import apptools
+from apptools import fake_hub_auth, service_app
+from services.web import health
+from services.web.app import SERVICE_ROUTES
+
+SUBJECTS = {  # subject → hub user (see the top of the file)
+    "anonymous": None,
+    "other-researcher": "researcher2",
+    "challenge-admin": "researcher",
+    "participant": "participant",
+    "non-participant-scientist": "datascientist",
+    "clinician": "clinician",
+}
+OUTCOMES = {"allow": range(200, 300), "deny": [403], "hidden": [404], "conflict": [409]}
+
+CHALLENGE, ARCHIVE, HIDDEN_ARCHIVE = "lungs", "lungs", "secret-cases"
+PUBLIC_PHASE, MEMBERS_PHASE, HIDDEN_PHASE = "open-round", "members-round", "secret-final"
+GROUND_TRUTH = {
+    "method_image": "registry.example/secret-eval:3",
+    "ground_truth_path": "truth/secret-labels",
+    "ground_truth_version": "gt-v7-secret",
+}
+PRIVATE_MESSAGE = "participant-private-note"  # the participant's join request: its admins' only
+HIDDEN_CASE = "secret-case-value"  # an item of the hidden archive
+# What no subject but the objects' admins ever sees; non-participants neither see the second.
+SECRETS = [HIDDEN_PHASE, HIDDEN_ARCHIVE, HIDDEN_CASE, PRIVATE_MESSAGE, *GROUND_TRUTH.values()]
+MEMBERS_ONLY = [MEMBERS_PHASE]
+
+NAMES = {  # the path placeholders: the world's objects, and what OpenAPI calls them
+    "challenge": (CHALLENGE, "slug"),
+    "archive": (ARCHIVE, "slug"),
+    "hidden_archive": (HIDDEN_ARCHIVE, "slug"),
+    "public": (PUBLIC_PHASE, "phase"),
+    "members": (MEMBERS_PHASE, "phase"),
+    "hidden": (HIDDEN_PHASE, "phase"),
+    "fresh": (None, "slug"),  # a new challenge of its own, made for the request (see ``fresh``)
+    "request": (None, "request_id"),  # a pending join request on it
+}
+
+
+class Row(NamedTuple):
+    service: str
+    method: str
+    path: str  # below api/v1/, with {placeholders} of NAMES and {uniq} for a new slug
+    expected: dict  # subject → outcome
+    body: dict | None = None
+
+
+def row(service, method, path, outcomes, body=None):
+    """A row from its outcomes in the column order of SUBJECTS: 'deny allow allow …'."""
+    words = outcomes.split()
+    assert len(words) == len(SUBJECTS) and set(words) <= set(OUTCOMES), outcomes
+    return Row(service, method, path, dict(zip(SUBJECTS, words, strict=True)), body)
+
+
+# Outcomes in the column order anon, other, admin, part, sci, clin (see the top of the file).
+SIGNED_IN = "deny   allow  allow  allow  allow  allow"
+RESEARCHERS = "deny   allow  allow  deny   deny   deny"
+ADMIN_ONLY = "deny   deny   allow  deny   deny   deny"
+EVERYONE = "allow  allow  allow  allow  allow  allow"
+# Archives are private: who holds no role on one gets 404, not 403.
+ARCHIVE_READERS = "deny   hidden allow  allow  hidden allow"
+ARCHIVE_UPLOADERS = "deny   hidden allow  deny   hidden allow"
+ARCHIVE_EDITORS = "deny   hidden allow  deny   hidden deny"
+HIDDEN_ARCHIVE_EDITORS = "deny   hidden allow  hidden hidden hidden"
+
+# fmt: off
+MATRIX = [
+    *(row(service, "GET", path, outcomes) for service in sorted(SERVICE_ROUTES)
+      for path, outcomes in [("health", SIGNED_IN), ("me", SIGNED_IN), ("openapi.json", EVERYONE)]),
+    row("archives",   "GET",    "sockets",                                   SIGNED_IN),
+    row("archives",   "POST",   "sockets",                                   RESEARCHERS,
+        {"slug": "s-{uniq}", "title": "S", "kind": "float"}),
+    row("archives",   "GET",    "archives",                                  SIGNED_IN),
+    row("archives",   "POST",   "archives",                                  RESEARCHERS, {"slug": "a-{uniq}", "title": "A"}),
+    row("archives",   "GET",    "archives/{archive}",                        ARCHIVE_READERS),
+    row("archives",   "PATCH",  "archives/{archive}",                        ARCHIVE_EDITORS, {"title": "Lung CT"}),
+    row("archives",   "GET",    "archives/{hidden_archive}",                 HIDDEN_ARCHIVE_EDITORS),
+    row("archives",   "PATCH",  "archives/{hidden_archive}",                 HIDDEN_ARCHIVE_EDITORS, {"title": "Secret"}),
+    row("archives",   "GET",    "archives/{archive}/members",                ARCHIVE_EDITORS),
+    row("archives",   "POST",   "archives/{archive}/members",                ARCHIVE_EDITORS,
+        {"username": "newcomer", "role": "user"}),
+    row("archives",   "DELETE", "archives/{archive}/members?username=newcomer&role=user", ARCHIVE_EDITORS),
+    row("archives",   "GET",    "archives/{hidden_archive}/members",         HIDDEN_ARCHIVE_EDITORS),
+    row("archives",   "GET",    "archives/{archive}/items",                  ARCHIVE_READERS),
+    row("archives",   "POST",   "archives/{archive}/items",                  ARCHIVE_UPLOADERS, {"values": {"age": 40}}),
+    row("archives",   "GET",    "archives/{hidden_archive}/items",           HIDDEN_ARCHIVE_EDITORS),
+    row("archives",   "POST",   "archives/{hidden_archive}/items",           HIDDEN_ARCHIVE_EDITORS, {"values": {"age": 1}}),
+
+    row("challenges", "GET",    "challenges",                                SIGNED_IN),
+    row("challenges", "POST",   "challenges",                                RESEARCHERS, {"slug": "c-{uniq}", "title": "C"}),
+    row("challenges", "GET",    "challenges/{challenge}",                    SIGNED_IN),
+    row("challenges", "PATCH",  "challenges/{challenge}",                    ADMIN_ONLY, {"title": "Lungs"}),
+    row("challenges", "GET",    "challenges/{challenge}/admins",             ADMIN_ONLY),
+    row("challenges", "POST",   "challenges/{challenge}/admins",             ADMIN_ONLY, {"username": "helper"}),
+    # Joining needs the hub permission to participate, which only data scientists hold.
+    row("challenges", "POST",   "challenges/{challenge}/join",               "deny deny deny conflict allow deny",
+        {"message": "let me in"}),
+    row("challenges", "GET",    "challenges/{challenge}/join-requests",      ADMIN_ONLY),
+    row("challenges", "POST",   "challenges/{fresh}/join-requests/{request}", ADMIN_ONLY, {"decision": "accept"}),
+    row("challenges", "GET",    "challenges/{challenge}/phases",             SIGNED_IN),
+    row("challenges", "POST",   "challenges/{challenge}/phases",             ADMIN_ONLY, {"slug": "p-{uniq}", "title": "P"}),
+    row("challenges", "GET",    "challenges/{challenge}/phases/{public}",    SIGNED_IN),
+    row("challenges", "GET",    "challenges/{challenge}/phases/{members}",   "deny hidden allow allow  hidden hidden"),
+    row("challenges", "GET",    "challenges/{challenge}/phases/{hidden}",    "deny hidden allow hidden hidden hidden"),
+    row("challenges", "PATCH",  "challenges/{challenge}/phases/{public}",    ADMIN_ONLY, {"title": "Open round"}),
+    row("challenges", "PATCH",  "challenges/{challenge}/phases/{members}",   "deny hidden allow deny   hidden hidden",
+        {"title": "Members round"}),
+    row("challenges", "PATCH",  "challenges/{challenge}/phases/{hidden}",    "deny hidden allow hidden hidden hidden",
+        {"title": "Secret final"}),
+]
+# fmt: on
+
+
+# --- the world ----------------------------------------------------------------------------
+
+
+def ok(response, status=200):
+    code, body = response
+    assert code == status, body
+    return body
+
+
+def join(challenges, slug, user, message="please", decision="accept"):
+    """``user`` asks to join challenge ``slug`` and its admin decides (None: leaves it pending)."""
+    request = ok(challenges.call("POST", f"challenges/{slug}/join", user, {"message": message}), 201)
+    if decision:
+        url = f"challenges/{slug}/join-requests/{request['id']}"
+        ok(challenges.call("POST", url, "researcher", {"decision": decision}))
+    return request
+
+
+def make_challenge(challenges, slug):
+    """Challenge ``slug`` of ``researcher`` with a participant and a hidden, a participants-only and
+    a public phase, each with ground truth and an evaluation method; the hidden one is the parent
+    of the other two."""
+    ok(challenges.call("POST", "challenges", "researcher", {"slug": slug, "title": slug.title()}), 201)
+    for phase, visibility in [(HIDDEN_PHASE, "hidden"), (MEMBERS_PHASE, "participants"), (PUBLIC_PHASE, "public")]:
+        body = {"slug": phase, "title": phase.replace("-", " ").capitalize(), "visibility": visibility, **GROUND_TRUTH}
+        if visibility == "hidden":
+            body["archive"] = HIDDEN_ARCHIVE
+        else:  # submissions must pass the hidden phase first
+            body["parent"] = HIDDEN_PHASE
+        ok(challenges.call("POST", f"challenges/{slug}/phases", "researcher", body), 201)
+    join(challenges, slug, "participant", message=PRIVATE_MESSAGE)
+
+
+def make_archives(archives):
+    """Archive ``lungs`` (participant: user, clinician: uploader) and ``secret-cases`` (researcher
+    alone), each with a case."""
+    for slug, kind in [("age", "integer"), ("note", "string")]:
+        ok(archives.call("POST", "sockets", "researcher", {"slug": slug, "title": slug, "kind": kind}), 201)
+    for slug in (ARCHIVE, HIDDEN_ARCHIVE):
+        ok(archives.call("POST", "archives", "researcher", {"slug": slug, "title": slug.title()}), 201)
+    for user, role in [("participant", "user"), ("clinician", "uploader")]:
+        ok(archives.call("POST", f"archives/{ARCHIVE}/members", "researcher", {"username": user, "role": role}), 201)
+    ok(archives.call("POST", f"archives/{ARCHIVE}/items", "researcher", {"values": {"age": 63}}), 201)
+    ok(archives.call("POST", f"archives/{HIDDEN_ARCHIVE}/items", "researcher", {"values": {"note": HIDDEN_CASE}}), 201)
+
+
+@pytest.fixture(scope="module")
+def apps(tmp_path_factory):
+    """Both services on one migrated SQLite file holding the world described at the top."""
+    database_url = f"sqlite:///{tmp_path_factory.mktemp('matrix')}/gc.sqlite"
+    with pytest.MonkeyPatch.context() as monkeypatch, ExitStack() as stack:
+        monkeypatch.setitem(apptools.USERS, "participant", apptools.USERS["datascientist"])
+        monkeypatch.setattr(health, "connect", lambda url: None)  # no Redis in unit tests
+        monkeypatch.setattr(health, "workers_by_queue", lambda connection: {})
+        stack.enter_context(fake_hub_auth(monkeypatch))
+        running = {name: stack.enter_context(service_app(name, database_url)) for name in sorted(SERVICE_ROUTES)}
+        make_archives(running["archives"])
+        make_challenge(running["challenges"], CHALLENGE)
+        yield running
+
+
+# --- the matrix ---------------------------------------------------------------------------
+
+unique = itertools.count()
+
+
+def fill(apps, path):
+    """``path`` with its placeholders filled; ``{fresh}`` and ``{request}`` are made now."""
+    uniq = str(next(unique))
+    values = {name: value for name, (value, _) in NAMES.items()} | {"uniq": uniq}
+    if "{fresh}" in path:
+        values["fresh"] = f"fresh-{uniq}"
+        make_challenge(apps["challenges"], values["fresh"])
+        values["request"] = join(apps["challenges"], values["fresh"], "datascientist", decision=None)["id"]
+    return path.format(**values), uniq
+
+
+def outcome(status):
+    return next((name for name, statuses in OUTCOMES.items() if status in statuses), f"status {status}")
+
+
+def leaks(body, subject):
+    """The secrets that ``body`` shows ``subject``."""
+    secrets = SECRETS + (MEMBERS_ONLY if subject != "participant" else [])
+    text = json.dumps(body)
+    return [secret for secret in secrets if secret in text]
+
+
+@pytest.mark.parametrize("subject", SUBJECTS)
+@pytest.mark.parametrize("row", MATRIX, ids=lambda r: f"{r.service}:{r.method}:{r.path}")
+def test_authorization_matrix(apps, row, subject):
+    path, uniq = fill(apps, row.path)
+    body = json.loads(json.dumps(row.body).replace("{uniq}", uniq))
+    status, answer = apps[row.service].call(row.method, path, SUBJECTS[subject], body)
+    expected = row.expected[subject]
+    assert outcome(status) == expected, f"{row.method} {path} as {subject}: expected {expected}, got {status} {answer}"
+    if row.method == "GET" and expected == "allow" and subject != "challenge-admin":
+        assert not leaks(answer, subject), f"GET {path} shows {subject} {leaks(answer, subject)}: {answer}"
+
+
+def openapi_path(template):
+    """``challenges/{challenge}/phases/{hidden}?x=y`` → ``/api/v1/challenges/{slug}/phases/{phase}``."""
+    path = re.sub(r"\{(\w+)\}", lambda m: "{" + NAMES[m[1]][1] + "}", template.split("?")[0])
+    return f"/api/v1/{path}"
+
+
+@pytest.mark.parametrize("service", sorted(SERVICE_ROUTES))
+def test_matrix_has_a_row_for_every_endpoint(apps, service):
+    document = ok(apps[service].call("GET", "openapi.json"))
+    documented = {(path, method.upper()) for path, methods in document["paths"].items() for method in methods}
+    in_matrix = {(openapi_path(r.path), r.method) for r in MATRIX if r.service == service}
+    assert documented - in_matrix == set(), "endpoints without a row in MATRIX"
+    assert in_matrix - documented == {("/api/v1/openapi.json", "GET")}, "rows of endpoints that do not exist"
