@@ -15,7 +15,7 @@ class ArchivesPage(ArchiveAccess, PageHandler):
         query = select(Archive).order_by(Archive.slug)
         if not self.user.get("admin"):
             query = query.where(Archive.id.in_(select(ArchiveMember.object_id).filter_by(username=self.username)))
-        archives = [archive_json(a, self.my_roles(a)) for a in self.db.scalars(query)]
+        archives = self.archives_json(list(self.db.scalars(query)))
         self.render_page(
             "archives.html", status, error, form, archives=archives, may_create=self.has_scope(CREATE_ARCHIVES)
         )

@@ -79,6 +79,16 @@ class ArchiveAccess:
         query = select(ArchiveMember.role).filter_by(object_id=archive.id, username=self.username)
         return set(self.db.scalars(query))
 
+    def archives_json(self, archives):
+        """Many archives with my roles on each, looked up in one query."""
+        roles = {}
+        query = select(ArchiveMember.object_id, ArchiveMember.role).where(
+            ArchiveMember.username == self.username, ArchiveMember.object_id.in_([a.id for a in archives])
+        )
+        for archive_id, role in self.db.execute(query):
+            roles.setdefault(archive_id, set()).add(role)
+        return [archive_json(a, roles.get(a.id, set())) for a in archives]
+
     def archive(self, slug, allowed=READ, doing="read this archive"):
         """The archive ``slug`` if the user holds one of ``allowed``; NotFound for those who may
         not see it at all, so that names of private archives do not leak."""
@@ -139,7 +149,7 @@ class ArchivesHandler(ArchiveAPIHandler):
         if not self.user.get("admin"):
             mine = select(ArchiveMember.object_id).filter_by(username=self.username)
             query = query.where(Archive.id.in_(mine))
-        self.write_json(self.page(query, lambda a: archive_json(a, self.my_roles(a))))
+        self.write_json(self.page(query, serialize_rows=self.archives_json))
 
     @web.authenticated
     def post(self):
