@@ -277,7 +277,8 @@ class PhasePage(ChallengeAccess, PageHandler):
     @web.authenticated
     def post(self, slug, phase):
         form = self.form(*PHASE_FORM)
-        changed = self.submit(lambda: self.change(slug, phase, form), lambda e: self.show(slug, phase, e.status, e.message, form))
+        show = lambda e: self.show(slug, phase, e.status, e.message, form)
+        changed = self.submit(lambda: self.change(slug, phase, form), show)
         if changed:
             self.redirect(changed.slug)
 
