@@ -11,7 +11,6 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from postgres import running_postgres
 from services.core import migrations, orm
 from services.core.database import make_engine
 from services.core.errors import Conflict
@@ -20,27 +19,10 @@ from services.core.status import JobStatus, advance
 pytestmark = pytest.mark.stack
 
 
-@pytest.fixture(scope="module")
-def postgres_url():
-    with running_postgres() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request, tmp_path):
-    """An empty database of each kind (a fresh one in PostgreSQL's cluster for every test)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/gc-hub.sqlite"
-        return
-    server = request.getfixturevalue("postgres_url")
-    name = f"test_{tmp_path.name.lower().replace('-', '_')}"[:63]
-    admin = make_engine(server).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    yield server.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-    admin.dispose()
+@pytest.fixture
+def url(database_url):
+    """An empty database of each kind (tests/conftest.py)."""
+    return database_url
 
 
 def differences(url):
