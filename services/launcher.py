@@ -23,6 +23,8 @@ from hub_config.network import DockerUnavailable, docker_gateway
 from hub_config.secrets import SECRETS_FILE
 from hub_config.settings import GcHub
 
+from .demo import seed_demo
+
 INSTANCE_LABEL = "org.gc-hub.instance"
 
 
@@ -201,6 +203,9 @@ def up(settings):
         process = start_hub(settings, log_file=log_file)
         wait_until_ready(settings, process, log_file=log_file, progress=lambda: print(".", end="", flush=True))
         print(f" ready in {time.monotonic() - started:.1f} s")
+    if settings.demo:
+        for made in seed_demo(settings.database_url):
+            print(f"Demo content: {made}")
     print(f"\nOpen {settings.public_url} and log in as one of:")
     if settings.demo:
         print("\n".join(credentials(settings)))

@@ -7,6 +7,7 @@ import uuid
 
 import docker
 import pytest
+import requests
 
 from hubtools import REPO, HubSession, hub_environment
 from services.launcher import descendants, is_running
@@ -36,11 +37,20 @@ def check_up_and_down(tmp_path, env, instance):
     passwords = json.loads((tmp_path / "secrets.json").read_text())
     assert passwords["user_password"] in up.stdout and "clinician" in up.stdout
 
+    assert "Demo content: archive demo-archive (3 cases)" in up.stdout
     again = subprocess.run([GC_HUB, "up"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
-    assert "already running" in again.stdout
+    assert "already running" in again.stdout and "Demo content" not in again.stdout
 
     hub_pid = int((tmp_path / "jupyterhub.pid").read_text())
     proxy_pid = int((tmp_path / "proxy.pid").read_text())
+    scientist = HubSession.login(f"http://127.0.0.1:{port}", "datascientist", passwords["user_password"])
+    token = {"Authorization": f"token {scientist.new_token()}"}
+    services = f"http://127.0.0.1:{port}/services"
+    items = requests.get(f"{services}/archives/api/v1/archives/demo-archive/items", headers=token).json()
+    assert items["count"] == 3
+    demo = requests.get(f"{services}/challenges/api/v1/challenges/demo-challenge", headers=token).json()
+    assert demo["my_roles"] == ["participant"] and [p["slug"] for p in demo["phases"]] == ["sanity-check", "final"]
+
     clinician = HubSession.login(f"http://127.0.0.1:{port}", "clinician", passwords["user_password"])
     assert clinician.start_server(profile="workstation").status_code in (201, 202)
     clinician.wait_ready()
