@@ -1,15 +1,16 @@
-"""`gc-hub up` prints how to get in; `make down` leaves no container, process or proxy behind."""
+"""The platform's life: `gc-hub up` prints how to get in, `make down` leaves nothing behind, idle servers stop."""
 
 import json
 import os
 import subprocess
+import time
 import uuid
 
 import docker
 import pytest
 import requests
 
-from hubtools import REPO, HubSession, hub_environment
+from hubtools import REPO, HubSession, hub_environment, remove_home_volumes, running_hub
 from services.launcher import descendants, is_running
 
 pytestmark = pytest.mark.stack
@@ -77,3 +78,18 @@ def test_up_without_images_says_to_build_them(tmp_path):
     up = subprocess.run([GC_HUB, "up"], cwd=REPO, env=env, capture_output=True, text=True)
     assert up.returncode == 1
     assert "not built yet: run `make images`" in up.stderr
+
+
+def test_idle_culler_stops_servers_nobody_uses(tmp_path):
+    instance = f"gc-hub-idle{uuid.uuid4().hex[:6]}"
+    with running_hub(tmp_path, instance, extra_env={"GC_IDLE_TIMEOUT": "5"}) as hub:
+        clinician = hub.login("clinician")
+        assert clinician.start_server(profile="workstation").status_code in (201, 202)
+        clinician.wait_ready()
+        deadline = time.monotonic() + 90
+        while "" in clinician.api("GET", "/users/clinician").json()["servers"]:
+            assert time.monotonic() < deadline, "the idle culler did not stop the idle server"
+            time.sleep(1)
+        label = {"label": f"org.gc-hub.instance={instance}"}
+        assert docker.from_env().containers.list(all=True, filters=label) == []
+    remove_home_volumes(instance)
