@@ -1,6 +1,6 @@
 """The challenges pages: list, create and join challenges; a challenge's admins, join requests
-and phases. Finding things, checking roles and validating phase settings is the API's
-(challenges.py); the pages turn form fields into the values the API takes."""
+and phases. Finding things, checking roles and making changes is ``ChallengeAccess``'s, shared
+with the API (challenges.py); the pages turn form fields into the values it takes."""
 
 import json
 import math
@@ -9,31 +9,22 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from tornado import web
 
-from ..core.errors import Conflict, GcError, PermissionDenied
+from ..core.errors import GcError
 from ..core.orm import (
     Challenge,
-    ChallengeRole,
-    JoinRequest,
     JoinRequestStatus,
     Phase,
     ResultDisplay,
     ScoringMethod,
     SubmissionKind,
     Visibility,
-    decide,
-    grant,
-    save,
-    usernames,
 )
 from .challenges import (
     CREATE,
     PARTICIPATE,
     PHASE_FIELDS,
     REFERENCES,
-    ChallengeHandler,
-    PhaseSettings,
-    _long_text,
-    _text,
+    ChallengeAccess,
     join_request_json,
     phase_json,
 )
@@ -121,25 +112,6 @@ def _default(field):
 PHASE_DEFAULTS = phase_form({field: _default(field) for field in PHASE_FORM})
 
 
-class ChallengeAccess:
-    """The API's finders, role checks and phase settings (see challenges.py), for the pages."""
-
-    hub_admin = ChallengeHandler.hub_admin
-    roles = ChallengeHandler.roles
-    is_admin = ChallengeHandler.is_admin
-    pending_request = ChallengeHandler.pending_request
-    challenge = ChallengeHandler.challenge
-    admin_challenge = ChallengeHandler.admin_challenge
-    visible_phases = ChallengeHandler.visible_phases
-    phase = ChallengeHandler.phase
-    challenge_json = ChallengeHandler.challenge_json
-    apply = PhaseSettings.apply
-    _apply = PhaseSettings._apply
-    parent = PhaseSettings.parent
-    archive = PhaseSettings.archive
-    save_phase = PhaseSettings.save_phase
-
-
 class ChallengesPage(ChallengeAccess, PageHandler):
     """All challenges, with a button to ask to join each, and a form to create one (researchers)."""
 
@@ -159,37 +131,14 @@ class ChallengesPage(ChallengeAccess, PageHandler):
     def post(self):
         if self.get_body_argument("action", "") == "join":
             slug = self.get_body_argument("slug", "")
-            if self.submit(lambda: self.join(slug), lambda e: self.show(e.status, e.message)):
+            join = lambda: self.request_to_join(self.joinable_challenge(slug), "")
+            if self.submit(join, lambda e: self.show(e.status, e.message)):
                 self.redirect(self.request.path)
             return
         form = self.form("slug", "title", "description")
-        challenge = self.submit(lambda: self.create(**form), lambda e: self.show(e.status, e.message, form))
+        challenge = self.submit(lambda: self.create_challenge(**form), lambda e: self.show(e.status, e.message, form))
         if challenge:
             self.redirect(f"challenges/{challenge.slug}")
-
-    def create(self, slug, title, description):
-        if not self.hub_admin:
-            self.require_scope(CREATE, "create challenges")
-        challenge = Challenge(
-            slug=_text("slug", slug), title=_text("title", title),
-            description=_long_text("description", description), created_by=self.username,
-        )
-        save(self.db, challenge)
-        grant(self.db, challenge, self.username, ChallengeRole.ADMIN)
-        self.commit()
-        return challenge
-
-    def join(self, slug):
-        if not self.hub_admin:
-            self.require_scope(PARTICIPATE, "join challenges")
-        challenge = self.challenge(slug)
-        if ChallengeRole.PARTICIPANT in self.roles(challenge):
-            raise Conflict(f"You take part in challenge {slug!r} already.")
-        if self.pending_request(challenge) is not None:
-            raise Conflict(f"Your request to join challenge {slug!r} is pending already; an admin will decide.")
-        self.db.add(JoinRequest(challenge=challenge, username=self.username, message=""))
-        self.commit()
-        return challenge
 
 
 class ChallengePage(ChallengeAccess, PageHandler):
@@ -201,9 +150,9 @@ class ChallengePage(ChallengeAccess, PageHandler):
         phases = [phase_json(p, admin) for p in self.db.scalars(self.visible_phases(challenge))]
         join_requests = admins = None
         if admin:
-            query = select(JoinRequest).filter_by(challenge_id=challenge.id, status=JoinRequestStatus.PENDING)
-            join_requests = [join_request_json(r) for r in self.db.scalars(query.order_by(JoinRequest.id))]
-            admins = usernames(self.db, challenge, ChallengeRole.ADMIN)
+            query = self.join_requests(challenge, JoinRequestStatus.PENDING)
+            join_requests = [join_request_json(r) for r in self.db.scalars(query)]
+            admins = self.admins(challenge)
         self.render_page(
             "challenge.html", status, error, {**PHASE_DEFAULTS, **(form or {})},
             challenge=self.challenge_json(challenge), phases=phases, admin=admin, phase=None,
@@ -219,41 +168,18 @@ class ChallengePage(ChallengeAccess, PageHandler):
         action = self.get_body_argument("action", "")
         if action == "phase":
             form = self.form(*PHASE_FORM)
-            act = lambda: self.new_phase(slug, form)
+            act = lambda: self.create_phase(self.admin_challenge(slug, "add phases"), phase_body(form))
         elif action == "admin":
             form = self.form("username")
-            act = lambda: self.add_admin(slug, form["username"])
+            act = lambda: self.add_admin(self.admin_challenge(slug, "add admins"), form["username"])
         else:
             form = {}
-            act = lambda: self.decide(slug, self.get_body_argument("request", ""), action)
+            request_id = self.get_body_argument("request", "")
+            act = lambda: self.decide_request(
+                self.admin_challenge(slug, "decide its join requests"), request_id, action, pending_only=True
+            )
         if self.submit(act, lambda e: self.show(slug, e.status, e.message, form)):
             self.redirect(self.request.path)
-
-    def new_phase(self, slug, form):
-        challenge = self.admin_challenge(slug, "add phases")
-        body = phase_body(form)
-        phase = Phase(challenge=challenge, slug=_text("slug", body["slug"]), title=_text("title", body["title"]))
-        self.apply(phase, challenge, body)
-        self.save_phase(phase)
-        return phase
-
-    def add_admin(self, slug, username):
-        challenge = self.admin_challenge(slug, "add admins")
-        grant(self.db, challenge, _text("username", username), ChallengeRole.ADMIN)
-        self.commit()
-        return challenge
-
-    def decide(self, slug, request_id, decision):
-        challenge = self.admin_challenge(slug, "decide its join requests")
-        if decision not in ("accept", "reject"):
-            raise GcError(f"decision must be accept or reject, not {decision!r}.")
-        query = select(JoinRequest).filter_by(challenge_id=challenge.id, status=JoinRequestStatus.PENDING)
-        request = self.db.scalar(query.filter_by(id=int(request_id) if request_id.isdigit() else -1))
-        if request is None:
-            raise GcError(f"Challenge {slug!r} has no pending join request {request_id!r}.", status=404)
-        decide(self.db, request, accept=decision == "accept", decided_by=self.username)
-        self.commit()
-        return request
 
 
 class PhasePage(ChallengeAccess, PageHandler):
@@ -278,18 +204,9 @@ class PhasePage(ChallengeAccess, PageHandler):
     def post(self, slug, phase):
         form = self.form(*PHASE_FORM)
         show = lambda e: self.show(slug, phase, e.status, e.message, form)
-        changed = self.submit(lambda: self.change(slug, phase, form), show)
+        changed = self.submit(lambda: self.update_phase(self.admin_phase(slug, phase), phase_body(form)), show)
         if changed:
             self.redirect(changed.slug)
-
-    def change(self, slug, phase_slug, form):
-        challenge = self.challenge(slug)
-        phase = self.phase(challenge, phase_slug)
-        if not self.is_admin(challenge):
-            raise PermissionDenied(f"Only the admins of challenge {slug!r} may change its phases.")
-        self.apply(phase, challenge, phase_body(form))
-        self.save_phase(phase)
-        return phase
 
 
 def routes(prefix):

@@ -212,15 +212,22 @@ def join_request_json(request):
     }
 
 
-# --- handlers -----------------------------------------------------------------------------
+# --- finding things and acting on them (the API's handlers and the pages share these) -------
 
 
-class ChallengeHandler(APIHandler):
-    """What the challenge endpoints share: finding challenges and phases, the caller's roles."""
+class ChallengeAccess:
+    """Finds challenges, phases and join requests, checks the caller's roles, and makes the
+    changes the API and the pages both offer. Permission gates (``admin_challenge``,
+    ``joinable_challenge``, ``admin_phase``) come first so that callers may read their input after."""
 
     @property
     def hub_admin(self):
         return bool(self.user.get("admin"))
+
+    def require_permission(self, scope, doing):
+        """PermissionDenied unless the caller is a hub admin or their hub groups grant ``scope``."""
+        if not self.hub_admin:
+            self.require_scope(scope, doing)
 
     def roles(self, challenge):
         query = select(ChallengeMember.role).filter_by(object_id=challenge.id, username=self.username)
@@ -229,11 +236,19 @@ class ChallengeHandler(APIHandler):
     def is_admin(self, challenge):
         return self.hub_admin or ChallengeRole.ADMIN in self.roles(challenge)
 
+    def admins(self, challenge):
+        return usernames(self.db, challenge, ChallengeRole.ADMIN)
+
     def pending_request(self, challenge):
         query = select(JoinRequest).filter_by(
             challenge_id=challenge.id, username=self.username, status=JoinRequestStatus.PENDING
         )
         return self.db.scalar(query)
+
+    def join_requests(self, challenge, status=None):
+        """The query of the challenge's join requests, of one ``status`` if given."""
+        query = select(JoinRequest).filter_by(challenge_id=challenge.id).order_by(JoinRequest.id)
+        return query if status is None else query.filter_by(status=status)
 
     def challenge(self, slug):
         challenge = self.db.scalar(select(Challenge).filter_by(slug=slug))
@@ -247,6 +262,11 @@ class ChallengeHandler(APIHandler):
         if not self.is_admin(challenge):
             raise PermissionDenied(f"Only the admins of challenge {slug!r} may {doing}.")
         return challenge
+
+    def joinable_challenge(self, slug):
+        """The challenge, if the caller may join challenges at all."""
+        self.require_permission(PARTICIPATE, "join challenges")
+        return self.challenge(slug)
 
     def visible_phases(self, challenge):
         """The query of the challenge's phases that the caller may see."""
@@ -265,8 +285,123 @@ class ChallengeHandler(APIHandler):
             raise NotFound(f"Challenge {challenge.slug!r} has no phase {slug!r}.")
         return phase
 
+    def admin_phase(self, slug, phase_slug):
+        """A phase the caller may see, or PermissionDenied unless they administer its challenge."""
+        challenge = self.challenge(slug)
+        phase = self.phase(challenge, phase_slug)
+        if not self.is_admin(challenge):
+            raise PermissionDenied(f"Only the admins of challenge {slug!r} may change its phases.")
+        return phase
+
     def challenge_json(self, challenge):
         return challenge_json(challenge, self.roles(challenge), self.pending_request(challenge))
+
+    # --- actions: each checks its input, writes, commits and returns what it made ---------
+
+    def create_challenge(self, slug, title, description=""):
+        """A new challenge whose creator is its admin; needs the hub permission to create."""
+        self.require_permission(CREATE, "create challenges")
+        challenge = Challenge(
+            slug=_text("slug", slug),
+            title=_text("title", title),
+            description=_long_text("description", description),
+            created_by=self.username,
+        )
+        save(self.db, challenge)
+        grant(self.db, challenge, self.username, ChallengeRole.ADMIN)
+        self.commit()
+        return challenge
+
+    def request_to_join(self, challenge, message):
+        """The caller's new join request for a challenge from ``joinable_challenge``."""
+        message = _long_text("message", message)
+        if ChallengeRole.PARTICIPANT in self.roles(challenge):
+            raise Conflict(f"You take part in challenge {challenge.slug!r} already.")
+        if self.pending_request(challenge) is not None:
+            raise Conflict(
+                f"Your request to join challenge {challenge.slug!r} is pending already; an admin will decide."
+            )
+        request = JoinRequest(challenge=challenge, username=self.username, message=message)
+        self.db.add(request)
+        self.commit()
+        return request
+
+    def add_admin(self, challenge, username):
+        """Makes ``username`` an admin of a challenge from ``admin_challenge``; returns its admins."""
+        grant(self.db, challenge, _text("username", username), ChallengeRole.ADMIN)
+        self.commit()
+        return self.admins(challenge)
+
+    def decide_request(self, challenge, request_id, decision, pending_only=False):
+        """Accepts or rejects a join request to a challenge from ``admin_challenge``.
+        ``pending_only`` (the pages): ``request_id`` is a form field, and only pending ones count."""
+        if decision not in ("accept", "reject"):
+            raise GcError(f"decision must be accept or reject, not {decision!r}.")
+        query = self.join_requests(challenge, JoinRequestStatus.PENDING if pending_only else None)
+        request = self.db.scalar(query.filter_by(id=int(request_id) if request_id.isdigit() else -1))
+        if request is None and pending_only:
+            raise NotFound(f"Challenge {challenge.slug!r} has no pending join request {request_id!r}.")
+        if request is None:
+            raise NotFound(f"Challenge {challenge.slug!r} has no join request {request_id}.")
+        decide(self.db, request, accept=decision == "accept", decided_by=self.username)
+        self.commit()
+        return request
+
+    def create_phase(self, challenge, fields):
+        """A new phase of a challenge from ``admin_challenge``, with the settings in ``fields``."""
+        phase = Phase(challenge=challenge, slug=_text("slug", fields["slug"]), title=_text("title", fields["title"]))
+        return self.update_phase(phase, fields)
+
+    def update_phase(self, phase, fields):
+        """Applies the settings in ``fields`` to a phase (from ``admin_phase``) and saves it."""
+        with self.db.no_autoflush:  # the phase is checked whole by ``save``, not flushed half-made
+            self._apply(phase, fields)
+        save(self.db, phase)
+        self.commit()
+        return phase
+
+    def _apply(self, phase, fields):
+        for field, parse in PHASE_FIELDS.items():
+            if field in fields:
+                setattr(phase, field, parse(field, fields[field]))
+        if "parent" in fields:
+            phase.parent = self._parent(phase, fields["parent"])
+        if "archive" in fields:
+            phase.archive = self._archive(fields["archive"])
+        if phase.opens_at and phase.closes_at and phase.closes_at <= phase.opens_at:
+            raise GcError("closes_at must be later than opens_at.")
+
+    def _parent(self, phase, slug):
+        if slug is None:
+            return None
+        challenge = phase.challenge
+        parent = self.db.scalar(select(Phase).filter_by(challenge_id=challenge.id, slug=_text("parent", slug)))
+        if parent is None:
+            raise GcError(f"parent: challenge {challenge.slug!r} has no phase {slug!r}; name one of its own phases.")
+        ancestor = parent
+        while ancestor is not None:
+            if ancestor is phase:
+                raise GcError(f"parent: phase {slug!r} cannot be the parent of {phase.slug!r}: that makes a loop.")
+            ancestor = ancestor.parent
+        return parent
+
+    def _archive(self, slug):
+        if slug is None:
+            return None
+        archive = self.db.scalar(select(Archive).filter_by(slug=_text("archive", slug)))
+        member = archive and self.db.scalar(
+            select(ArchiveMember.id).filter_by(object_id=archive.id, username=self.username)
+        )
+        if archive is None or not (member or self.hub_admin):
+            raise GcError(f"archive: there is no archive {slug!r} that you may use.")
+        return archive
+
+
+# --- handlers -----------------------------------------------------------------------------
+
+
+class ChallengeHandler(ChallengeAccess, APIHandler):
+    """An API handler about challenges."""
 
 
 class ChallengesHandler(ChallengeHandler):
@@ -285,18 +420,8 @@ class ChallengesHandler(ChallengeHandler):
 
     @web.authenticated
     def post(self):
-        if not self.hub_admin:
-            self.require_scope(CREATE, "create challenges")
-        body = self.json_body(required=("slug", "title"), optional=("description",))
-        challenge = Challenge(
-            slug=_text("slug", body["slug"]),
-            title=_text("title", body["title"]),
-            description=_long_text("description", body.get("description", "")),
-            created_by=self.username,
-        )
-        save(self.db, challenge)
-        grant(self.db, challenge, self.username, ChallengeRole.ADMIN)
-        self.commit()
+        self.require_permission(CREATE, "create challenges")  # before the body is read
+        challenge = self.create_challenge(**self.json_body(required=("slug", "title"), optional=("description",)))
         self.write_json(self.challenge_json(challenge), status=201)
 
 
@@ -327,16 +452,13 @@ class AdminsHandler(ChallengeHandler):
 
     @web.authenticated
     def get(self, slug):
-        challenge = self.admin_challenge(slug, "see its admins")
-        self.write_json({"admins": usernames(self.db, challenge, ChallengeRole.ADMIN)})
+        self.write_json({"admins": self.admins(self.admin_challenge(slug, "see its admins"))})
 
     @web.authenticated
     def post(self, slug):
         challenge = self.admin_challenge(slug, "add admins")
-        username = _text("username", self.json_body(required=("username",))["username"])
-        grant(self.db, challenge, username, ChallengeRole.ADMIN)
-        self.commit()
-        self.write_json({"admins": usernames(self.db, challenge, ChallengeRole.ADMIN)}, status=201)
+        admins = self.add_admin(challenge, self.json_body(required=("username",))["username"])
+        self.write_json({"admins": admins}, status=201)
 
 
 class JoinHandler(ChallengeHandler):
@@ -344,17 +466,8 @@ class JoinHandler(ChallengeHandler):
 
     @web.authenticated
     def post(self, slug):
-        if not self.hub_admin:
-            self.require_scope(PARTICIPATE, "join challenges")
-        challenge = self.challenge(slug)
-        message = _long_text("message", self.json_body(optional=("message",)).get("message", ""))
-        if ChallengeRole.PARTICIPANT in self.roles(challenge):
-            raise Conflict(f"You take part in challenge {slug!r} already.")
-        if self.pending_request(challenge) is not None:
-            raise Conflict(f"Your request to join challenge {slug!r} is pending already; an admin will decide.")
-        request = JoinRequest(challenge=challenge, username=self.username, message=message)
-        self.db.add(request)
-        self.commit()
+        challenge = self.joinable_challenge(slug)
+        request = self.request_to_join(challenge, self.json_body(optional=("message",)).get("message", ""))
         self.write_json(join_request_json(request), status=201)
 
 
@@ -364,11 +477,10 @@ class JoinRequestsHandler(ChallengeHandler):
     @web.authenticated
     def get(self, slug):
         challenge = self.admin_challenge(slug, "see its join requests")
-        query = select(JoinRequest).filter_by(challenge_id=challenge.id).order_by(JoinRequest.id)
         status = self.get_argument("status", None)
         if status is not None:
-            query = query.filter_by(status=_choice(JoinRequestStatus)("?status=", status))
-        self.write_json(self.page(query, join_request_json))
+            status = _choice(JoinRequestStatus)("?status=", status)
+        self.write_json(self.page(self.join_requests(challenge, status), join_request_json))
 
 
 class JoinRequestHandler(ChallengeHandler):
@@ -377,65 +489,11 @@ class JoinRequestHandler(ChallengeHandler):
     @web.authenticated
     def post(self, slug, request_id):
         challenge = self.admin_challenge(slug, "decide its join requests")
-        decision = self.json_body(required=("decision",))["decision"]
-        if decision not in ("accept", "reject"):
-            raise GcError(f"decision must be accept or reject, not {decision!r}.")
-        request = self.db.scalar(select(JoinRequest).filter_by(id=int(request_id), challenge_id=challenge.id))
-        if request is None:
-            raise NotFound(f"Challenge {slug!r} has no join request {request_id}.")
-        decide(self.db, request, accept=decision == "accept", decided_by=self.username)
-        self.commit()
+        request = self.decide_request(challenge, request_id, self.json_body(required=("decision",))["decision"])
         self.write_json(join_request_json(request))
 
 
-class PhaseSettings(ChallengeHandler):
-    """Reading a phase's settings from a request body and applying them."""
-
-    def apply(self, phase, challenge, body):
-        with self.db.no_autoflush:  # the phase is checked whole by ``save``, not flushed half-made
-            self._apply(phase, challenge, body)
-
-    def _apply(self, phase, challenge, body):
-        for field, parse in PHASE_FIELDS.items():
-            if field in body:
-                setattr(phase, field, parse(field, body[field]))
-        if "parent" in body:
-            phase.parent = self.parent(challenge, phase, body["parent"])
-        if "archive" in body:
-            phase.archive = self.archive(body["archive"])
-        if phase.opens_at and phase.closes_at and phase.closes_at <= phase.opens_at:
-            raise GcError("closes_at must be later than opens_at.")
-
-    def parent(self, challenge, phase, slug):
-        if slug is None:
-            return None
-        parent = self.db.scalar(select(Phase).filter_by(challenge_id=challenge.id, slug=_text("parent", slug)))
-        if parent is None:
-            raise GcError(f"parent: challenge {challenge.slug!r} has no phase {slug!r}; name one of its own phases.")
-        ancestor = parent
-        while ancestor is not None:
-            if ancestor is phase:
-                raise GcError(f"parent: phase {slug!r} cannot be the parent of {phase.slug!r}: that makes a loop.")
-            ancestor = ancestor.parent
-        return parent
-
-    def archive(self, slug):
-        if slug is None:
-            return None
-        archive = self.db.scalar(select(Archive).filter_by(slug=_text("archive", slug)))
-        member = archive and self.db.scalar(
-            select(ArchiveMember.id).filter_by(object_id=archive.id, username=self.username)
-        )
-        if archive is None or not (member or self.hub_admin):
-            raise GcError(f"archive: there is no archive {slug!r} that you may use.")
-        return archive
-
-    def save_phase(self, phase):
-        save(self.db, phase)
-        self.commit()
-
-
-class PhasesHandler(PhaseSettings):
+class PhasesHandler(ChallengeHandler):
     """GET: the phases I may see. POST: add a phase (admins)."""
 
     @web.authenticated
@@ -448,14 +506,11 @@ class PhasesHandler(PhaseSettings):
     def post(self, slug):
         challenge = self.admin_challenge(slug, "add phases")
         optional = [field for field in (*PHASE_FIELDS, *REFERENCES) if field not in ("slug", "title")]
-        body = self.json_body(required=("slug", "title"), optional=optional)
-        phase = Phase(challenge=challenge, slug=_text("slug", body["slug"]), title=_text("title", body["title"]))
-        self.apply(phase, challenge, body)
-        self.save_phase(phase)
+        phase = self.create_phase(challenge, self.json_body(required=("slug", "title"), optional=optional))
         self.write_json(phase_json(phase, admin=True), status=201)
 
 
-class PhaseHandler(PhaseSettings):
+class PhaseHandler(ChallengeHandler):
     """GET: a phase I may see. PATCH: change its settings (admins)."""
 
     @web.authenticated
@@ -465,12 +520,8 @@ class PhaseHandler(PhaseSettings):
 
     @web.authenticated
     def patch(self, slug, phase):
-        challenge = self.challenge(slug)
-        phase = self.phase(challenge, phase)
-        if not self.is_admin(challenge):
-            raise PermissionDenied(f"Only the admins of challenge {slug!r} may change its phases.")
-        self.apply(phase, challenge, self.json_body(optional=(*PHASE_FIELDS, *REFERENCES)))
-        self.save_phase(phase)
+        phase = self.admin_phase(slug, phase)
+        self.update_phase(phase, self.json_body(optional=(*PHASE_FIELDS, *REFERENCES)))
         self.write_json(phase_json(phase, admin=True))
 
 
