@@ -14,7 +14,7 @@ from tornado import ioloop, web
 from ..core.database import make_engine
 from ..core.migrations import upgrade
 from ..core.settings import ServiceSettings
-from . import archive_pages, archives, challenge_pages, challenges, health, openapi
+from . import archive_pages, archives, challenge_pages, challenges, health, openapi, reader_studies
 from .base import NotFoundHandler
 
 log = logging.getLogger("gc-hub")
@@ -24,7 +24,7 @@ log = logging.getLogger("gc-hub")
 SERVICE_PAGES = {"archives": archive_pages.routes, "challenges": challenge_pages.routes}
 # Each service's own endpoints, beside the health and identity ones that all of them serve.
 SERVICE_ROUTES = {
-    "archives": archives.routes,
+    "archives": lambda prefix: archives.routes(prefix) + reader_studies.routes(prefix),
     "challenges": challenges.routes,
     "leaderboard": lambda prefix: [],
 }
@@ -71,13 +71,13 @@ def run(name):
     loop.start()
 
 
-def archives():
+def run_archives():
     run("archives")
 
 
-def challenges():
+def run_challenges():
     run("challenges")
 
 
-def leaderboard():
+def run_leaderboard():
     run("leaderboard")

@@ -7,19 +7,20 @@ The table ``MATRIX`` below is the documentation of who may do what. Each row is 
     other   other-researcher: ``researcher2``, may create challenges and archives but holds no
             role on the ones below
     admin   challenge-admin: ``researcher``, admin of challenge ``lungs`` (for archives: editor of
-            archives ``lungs`` and ``secret-cases``)
+            archives ``lungs`` and ``secret-cases``; for reader studies: editor of ``chest-reads``)
     part    participant: ``participant`` (a data scientist), joined ``lungs`` and was accepted
             (for archives: holds the ``user`` role on archive ``lungs``)
     sci     non-participant-scientist: ``datascientist``, may join challenges, holds no role
     clin    clinician: ``clinician``, holds no challenge role (for archives: ``uploader`` on
-            archive ``lungs``)
+            archive ``lungs``; for reader studies: reader of ``chest-reads``)
 
 Outcomes: ``allow`` 2xx, ``deny`` 403, ``hidden`` 404 (an object the subject may not know of),
 ``conflict`` 409 (the subject holds already what it asks for).
 
 The world (one SQLite file for the module, both services on it): challenge ``lungs`` with a
 public phase, a participants-only phase and a hidden phase, each with ground truth and an
-evaluation method image; the hidden one also uses archive ``secret-cases``. Reads never change
+evaluation method image; the hidden one also uses archive ``secret-cases``; reader study
+``chest-reads`` with a question and the case of archive ``lungs``. Reads never change
 it; writes get valid bodies, fresh slugs (``{uniq}``) or objects of their own (``{fresh}``), so
 no row depends on another. Every allowed GET of a subject that administers nothing is searched
 for the strings it must never see (``SECRETS``).
@@ -51,6 +52,7 @@ SUBJECTS = {  # subject → hub user (see the top of the file)
 OUTCOMES = {"allow": range(200, 300), "deny": [403], "hidden": [404], "conflict": [409]}
 
 CHALLENGE, ARCHIVE, HIDDEN_ARCHIVE = "lungs", "lungs", "secret-cases"
+READER_STUDY = "chest-reads"
 PUBLIC_PHASE, MEMBERS_PHASE, HIDDEN_PHASE = "open-round", "members-round", "secret-final"
 GROUND_TRUTH = {
     "method_image": "registry.example/secret-eval:3",
@@ -67,6 +69,7 @@ NAMES = {  # the path placeholders: the world's objects, and what OpenAPI calls 
     "challenge": (CHALLENGE, "slug"),
     "archive": (ARCHIVE, "slug"),
     "hidden_archive": (HIDDEN_ARCHIVE, "slug"),
+    "study": (READER_STUDY, "slug"),
     "public": (PUBLIC_PHASE, "phase"),
     "members": (MEMBERS_PHASE, "phase"),
     "hidden": (HIDDEN_PHASE, "phase"),
@@ -100,6 +103,9 @@ ARCHIVE_READERS = "deny   hidden allow  allow  hidden allow"
 ARCHIVE_UPLOADERS = "deny   hidden allow  deny   hidden allow"
 ARCHIVE_EDITORS = "deny   hidden allow  deny   hidden deny"
 HIDDEN_ARCHIVE_EDITORS = "deny   hidden allow  hidden hidden hidden"
+# Reader studies are private too: the researcher edits ``chest-reads``, the clinician reads it.
+STUDY_READERS = "deny   hidden allow  hidden hidden allow"
+STUDY_EDITORS = "deny   hidden allow  hidden hidden deny"
 
 # fmt: off
 MATRIX = [
@@ -123,6 +129,20 @@ MATRIX = [
     row("archives",   "POST",   "archives/{archive}/items",                  ARCHIVE_UPLOADERS, {"values": {"age": 40}}),
     row("archives",   "GET",    "archives/{hidden_archive}/items",           HIDDEN_ARCHIVE_EDITORS),
     row("archives",   "POST",   "archives/{hidden_archive}/items",           HIDDEN_ARCHIVE_EDITORS, {"values": {"age": 1}}),
+    row("archives",   "GET",    "reader-studies",                            SIGNED_IN),
+    row("archives",   "POST",   "reader-studies",                            RESEARCHERS, {"slug": "r-{uniq}", "title": "R"}),
+    row("archives",   "GET",    "reader-studies/{study}",                    STUDY_READERS),
+    row("archives",   "GET",    "reader-studies/{study}/members",            STUDY_EDITORS),
+    row("archives",   "POST",   "reader-studies/{study}/members",            STUDY_EDITORS,
+        {"username": "newcomer", "role": "reader"}),
+    row("archives",   "GET",    "reader-studies/{study}/questions",          STUDY_READERS),
+    row("archives",   "POST",   "reader-studies/{study}/questions",          STUDY_EDITORS, {"text": "Q{uniq}?", "kind": "bool"}),
+    row("archives",   "GET",    "reader-studies/{study}/cases",              STUDY_READERS),
+    row("archives",   "POST",   "reader-studies/{study}/cases",              STUDY_EDITORS, {"archive": ARCHIVE}),
+    row("archives",   "GET",    "reader-studies/{study}/answers",            STUDY_READERS),
+    # Only readers answer (the world's question 1 about its case 1), editors do not.
+    row("archives",   "POST",   "reader-studies/{study}/answers",            "deny hidden deny hidden hidden allow",
+        {"question": 1, "case": 1, "value": True}),
 
     row("challenges", "GET",    "challenges",                                SIGNED_IN),
     row("challenges", "POST",   "challenges",                                RESEARCHERS, {"slug": "c-{uniq}", "title": "C"}),
@@ -195,17 +215,33 @@ def make_archives(archives):
     ok(archives.call("POST", f"archives/{HIDDEN_ARCHIVE}/items", "researcher", {"values": {"note": HIDDEN_CASE}}), 201)
 
 
+def make_reader_study(archives):
+    """Reader study ``chest-reads`` (clinician: reader) with question 1 about case 1, the item of
+    archive ``lungs``."""
+    ok(archives.call("POST", "reader-studies", "researcher", {"slug": READER_STUDY, "title": "Chest reads"}), 201)
+    members, body = f"reader-studies/{READER_STUDY}/members", {"username": "clinician", "role": "reader"}
+    ok(archives.call("POST", members, "researcher", body), 201)
+    question = {"text": "Nodule?", "kind": "bool"}
+    ok(archives.call("POST", f"reader-studies/{READER_STUDY}/questions", "researcher", question), 201)
+    ok(archives.call("POST", f"reader-studies/{READER_STUDY}/cases", "researcher", {"archive": ARCHIVE}), 201)
+
+
 @pytest.fixture(scope="module")
 def apps(tmp_path_factory):
     """Both services on one migrated SQLite file holding the world described at the top."""
     database_url = f"sqlite:///{tmp_path_factory.mktemp('matrix')}/gc.sqlite"
     with pytest.MonkeyPatch.context() as monkeypatch, ExitStack() as stack:
         monkeypatch.setitem(apptools.USERS, "participant", apptools.USERS["datascientist"])
+        for researcher in ("researcher", "researcher2"):  # researchers create reader studies on the hub
+            user = apptools.USERS[researcher]
+            scopes = [*user["scopes"], "custom:reader-studies:create"]
+            monkeypatch.setitem(apptools.USERS, researcher, {**user, "scopes": scopes})
         monkeypatch.setattr(health, "connect", lambda url: None)  # no Redis in unit tests
         monkeypatch.setattr(health, "workers_by_queue", lambda connection: {})
         stack.enter_context(fake_hub_auth(monkeypatch))
         running = {name: stack.enter_context(service_app(name, database_url)) for name in sorted(SERVICE_ROUTES)}
         make_archives(running["archives"])
+        make_reader_study(running["archives"])
         make_challenge(running["challenges"], CHALLENGE)
         yield running
 
