@@ -72,7 +72,17 @@ class UploadFile(Base):
     upload_session_id: Mapped[int] = parent_key("upload_sessions")
     upload_session: Mapped[UploadSession] = relationship(back_populates="files")
     filename: Mapped[str] = mapped_column(String(1024))
+    # Bytes the uploader announced, and bytes stored so far (uploads come in resumable chunks).
+    size: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    received: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # The zip this file was extracted from, for files found inside an uploaded zip.
+    extracted_from_id: Mapped[int | None] = mapped_column(ForeignKey("upload_files.id", ondelete="CASCADE"))
     status: Mapped[UploadStatus] = mapped_column(default=UploadStatus.PENDING)
     message: Mapped[str] = mapped_column(Text, default="")
     image_id: Mapped[int | None] = mapped_column(ForeignKey("images.id", ondelete="SET NULL"))
     image: Mapped[Image | None] = relationship()
+
+    @property
+    def is_complete(self):
+        """Whether every announced byte has arrived."""
+        return self.received >= self.size
