@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Build gc-hub's container images. Run from the repository root:
 #
-#   images/build.sh [base|workstation|training|all]     (default: all)
+#   images/build.sh [base|workstation|training|examples|all]     (default: all)
+#
+#   examples: the example algorithm and evaluation (images/examples/), built as
+#             ${GC_IMAGE_PREFIX}/example-algorithm:latest and .../example-evaluation:latest
 #
 # Settings (environment):
 #   GC_IMAGE_PREFIX     image name prefix                      (default: gc-hub)
@@ -22,7 +25,7 @@
 set -euo pipefail
 
 usage() {
-    sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 die() { echo "build.sh: error: $*" >&2; exit 1; }
@@ -30,9 +33,9 @@ say() { echo "build.sh: $*"; }
 
 target="${1:-all}"
 case "$target" in
-    base|workstation|training|all) ;;
+    base|workstation|training|examples|all) ;;
     -h|--help|help) usage; exit 0 ;;
-    *) usage >&2; die "unknown target '$target' (expected base, workstation, training or all)" ;;
+    *) usage >&2; die "unknown target '$target' (expected base, workstation, training, examples or all)" ;;
 esac
 [ $# -le 1 ] || die "too many arguments: $*"
 
@@ -189,6 +192,15 @@ build_user_image() {
     docker_build "$name" "$prefix/$name:latest" "images/$name/Dockerfile" --build-arg "BASE=$base_image"
 }
 
+# The examples share their first layers (SimpleITK), so the second build is quick.
+build_examples() {
+    local kind
+    for kind in algorithm evaluation; do
+        docker_build "example-$kind" "$prefix/example-$kind:latest" "images/examples/$kind/Dockerfile" \
+            --build-arg "BASE=$base_image"
+    done
+}
+
 # --- main --------------------------------------------------------------------
 total_start=$SECONDS
 say "target: $target; base from: $base_source; prefix: $prefix; $ca_note"
@@ -196,6 +208,7 @@ case "$target" in
     base)        build_base ;;
     workstation) build_base; build_user_image workstation ;;
     training)    build_base; build_user_image training ;;
-    all)         build_base; build_user_image workstation; build_user_image training ;;
+    examples)    build_base; build_examples ;;
+    all)         build_base; build_user_image workstation; build_user_image training; build_examples ;;
 esac
 say "done in $((SECONDS - total_start))s"
