@@ -14,14 +14,17 @@ from tornado import ioloop, web
 from ..core.database import make_engine
 from ..core.migrations import upgrade
 from ..core.settings import ServiceSettings
-from . import archive_pages, archives, challenge_pages, challenges, health, openapi, reader_studies
+from . import archive_pages, archives, challenge_pages, challenges, health, openapi, reader_studies, reader_study_pages
 from .base import NotFoundHandler
 
 log = logging.getLogger("gc-hub")
 
 
 # Each service's own pages (served before the default home page).
-SERVICE_PAGES = {"archives": archive_pages.routes, "challenges": challenge_pages.routes}
+SERVICE_PAGES = {
+    "archives": lambda prefix: reader_study_pages.routes(prefix) + archive_pages.routes(prefix),
+    "challenges": challenge_pages.routes,
+}
 # Each service's own endpoints, beside the health and identity ones that all of them serve.
 SERVICE_ROUTES = {
     "archives": lambda prefix: archives.routes(prefix) + reader_studies.routes(prefix),

@@ -4,12 +4,16 @@ The images are built by `images/build.sh examples` (`make test` builds them firs
 out `/input` as the container contract says and runs the image with the sandbox's flags.
 """
 
+import gzip
 import json
 import math
+import shutil
 
 import docker
 import pytest
 import SimpleITK as sitk
+
+from services.container_images import inspect_image_tarball
 
 pytestmark = pytest.mark.stack
 
@@ -230,3 +234,23 @@ def test_evaluation_refuses_an_empty_submission(client, algorithm_run, tmp_path)
     )
     assert exit_code == 1
     assert "holds no predictions: expected segmentations named <case>.mha" in stderr
+
+
+def test_saved_example_image_passes_the_intake(client, tmp_path):
+    """`docker save` of the example algorithm, as .tar and .tar.gz: the digest is the engine's image ID."""
+    image = client.images.get(ALGORITHM)
+    plain = tmp_path / "algorithm.tar"
+    with plain.open("wb") as file:
+        for chunk in image.save(named=True):
+            file.write(chunk)
+    compressed = tmp_path / "algorithm.tar.gz"
+    with plain.open("rb") as source, gzip.open(compressed, "wb", compresslevel=1) as target:
+        shutil.copyfileobj(source, target, 1 << 20)
+
+    for path in (plain, compressed):
+        result = inspect_image_tarball(path, max_bytes=2_000_000_000)
+        assert result.config_digest == image.id
+        assert ALGORITHM in result.repo_tags
+        assert (result.os, result.architecture, result.user) == ("linux", "amd64", "1000")
+        assert result.size_bytes == plain.stat().st_size
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["algorithm.tar", "algorithm.tar.gz"]
