@@ -52,9 +52,10 @@ class ServiceApp(AsyncHTTPTestCase):
         settings = ServiceSettings(database_url=self.database_url)
         return make_app(self.name, settings, f"/services/{self.name}/")
 
-    def call(self, method, path, user=None, body=None, raw=None):
-        """``(status, json)`` of a request to ``/services/<name>/api/v1/<path>`` as ``user``."""
-        headers = {"X-Test-User": user} if user else {}
+    def call(self, method, path, user=None, body=None, raw=None, headers=None):
+        """``(status, json)`` of a request to ``/services/<name>/api/v1/<path>`` as ``user``,
+        with any extra ``headers``."""
+        headers = {**({"X-Test-User": user} if user else {}), **(headers or {})}
         data = raw if raw is not None else (json.dumps(body) if body is not None else None)
         if method != "GET":
             headers["Authorization"] = "token test"  # token requests skip the XSRF check

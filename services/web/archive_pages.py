@@ -3,7 +3,7 @@
 from sqlalchemy import select
 from tornado import web
 
-from ..core.orm import Archive, ArchiveItem, ArchiveMember, grant
+from ..core.orm import ArchiveItem, grant
 from .archives import CREATE_ARCHIVES, EDIT, ArchiveAccess, archive_json, item_json
 from .pages import PageHandler
 
@@ -12,10 +12,7 @@ class ArchivesPage(ArchiveAccess, PageHandler):
     """The archives I hold a role on, and a form to create one (researchers)."""
 
     def show(self, status=200, error=None, form=None):
-        query = select(Archive).order_by(Archive.slug)
-        if not self.user.get("admin"):
-            query = query.where(Archive.id.in_(select(ArchiveMember.object_id).filter_by(username=self.username)))
-        archives = self.archives_json(list(self.db.scalars(query)))
+        archives = self.archives_json(list(self.db.scalars(self.visible_archives())))
         self.render_page(
             "archives.html", status, error, form, archives=archives, may_create=self.has_scope(CREATE_ARCHIVES)
         )

@@ -89,6 +89,13 @@ class ArchiveAccess:
             roles.setdefault(archive_id, set()).add(role)
         return [archive_json(a, roles.get(a.id, set())) for a in archives]
 
+    def visible_archives(self):
+        """The query of the archives the user holds a role on (every archive for hub admins)."""
+        query = select(Archive).order_by(Archive.slug)
+        if self.user.get("admin"):
+            return query
+        return query.where(Archive.id.in_(select(ArchiveMember.object_id).filter_by(username=self.username)))
+
     def archive(self, slug, allowed=READ, doing="read this archive"):
         """The archive ``slug`` if the user holds one of ``allowed``; NotFound for those who may
         not see it at all, so that names of private archives do not leak."""
@@ -145,11 +152,7 @@ class ArchivesHandler(ArchiveAPIHandler):
 
     @web.authenticated
     def get(self):
-        query = select(Archive).order_by(Archive.slug)
-        if not self.user.get("admin"):
-            mine = select(ArchiveMember.object_id).filter_by(username=self.username)
-            query = query.where(Archive.id.in_(mine))
-        self.write_json(self.page(query, serialize_rows=self.archives_json))
+        self.write_json(self.page(self.visible_archives(), serialize_rows=self.archives_json))
 
     @web.authenticated
     def post(self):

@@ -1,14 +1,17 @@
-"""The archives service's API for reader studies: members, questions, cases and answers."""
+"""The archives service's API for reader studies: members, questions, cases, answers, ground
+truth and the readers' scores against it."""
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 from tornado import web
 
-from ..core.errors import InvalidValue, NotFound, PermissionDenied
+from ..core.answer_scores import reader_scores
+from ..core.errors import Conflict, InvalidValue, NotFound, PermissionDenied
 from ..core.orm import (
     QUESTION_KINDS,
     Answer,
     ArchiveItem,
+    GroundTruthAnswer,
     Question,
     ReaderStudy,
     ReaderStudyCase,
@@ -17,13 +20,18 @@ from ..core.orm import (
     SocketKind,
     grant,
     make_answer,
+    make_ground_truth,
+    revoke,
     save,
     usernames,
 )
 from .archives import ArchiveAccess, value_json
 from .base import APIHandler
+from .ground_truth import CellText, cell_value, read_rows
 
 CREATE_READER_STUDIES = "custom:reader-studies:create"
+# How many wrong rows of a ground-truth upload the refusal lists.
+MAX_ROW_PROBLEMS = 20
 # Readers see the study and answer; editors manage it and see every reader's answers.
 READ = {ReaderStudyRole.EDITOR, ReaderStudyRole.READER}
 ANSWER = {ReaderStudyRole.READER}
@@ -68,6 +76,10 @@ def answer_json(answer):
     }
 
 
+def ground_truth_json(truth):
+    return {"question": truth.question_id, "case": truth.case_id, "value": truth.value, "created_by": truth.created_by}
+
+
 def an_id(body, key):
     """``body[key]`` if it is a whole number (an object's id)."""
     value = body[key]
@@ -93,6 +105,13 @@ class ReaderStudyAccess(ArchiveAccess):
         for study_id, role in self.db.execute(query):
             roles.setdefault(study_id, set()).add(role)
         return [study_json(s, roles.get(s.id, set())) for s in studies]
+
+    def visible_studies(self):
+        """The query of the reader studies the user holds a role on (all of them for hub admins)."""
+        query = select(ReaderStudy).order_by(ReaderStudy.slug)
+        if self.user.get("admin"):
+            return query
+        return query.where(ReaderStudy.id.in_(select(ReaderStudyMember.object_id).filter_by(username=self.username)))
 
     def reader_study(self, slug, allowed=READ, doing="read this reader study"):
         """The reader study ``slug`` if the user holds one of ``allowed``; NotFound for those who
@@ -150,6 +169,111 @@ class ReaderStudyAccess(ArchiveAccess):
         self.db.flush()
         return answer
 
+    def create_study(self, slug, title, description=""):
+        """A new reader study whose creator is its editor; needs the hub permission to create."""
+        self.require_scope(CREATE_READER_STUDIES, "create reader studies")
+        study = save(self.db, ReaderStudy(slug=slug, title=title, description=description, created_by=self.username))
+        grant(self.db, study, self.username, ReaderStudyRole.EDITOR)
+        self.commit()
+        return study
+
+    def remove_member(self, study, username, role):
+        """Take ``role`` from ``username``; Conflict if that would leave the study without editors."""
+        if role == ReaderStudyRole.EDITOR and usernames(self.db, study, role) == [username]:
+            raise Conflict(f"{username!r} is the last editor of {study.slug!r}: make someone else editor first.")
+        revoke(self.db, study, username, role)
+
+    def question(self, study, question_id):
+        """The question ``question_id`` (its id, as text or a number) of ``study``."""
+        question = self.db.get(Question, int(question_id)) if str(question_id).isdigit() else None
+        if question is None or question.reader_study_id != study.id:
+            raise NotFound(f"No question {question_id} in reader study {study.slug!r}.")
+        return question
+
+    def move_question(self, study, question, position):
+        """Put ``question`` at ``position`` (0 is first) among the study's questions."""
+        if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position < len(study.questions):
+            raise InvalidValue(f"'position' must be a whole number from 0 to {len(study.questions) - 1}.")
+        study.questions.remove(question)
+        study.questions.insert(position, question)
+        study.questions.reorder()
+        self.db.flush()
+
+    def delete_question(self, study, question):
+        """Delete ``question`` with its answers and ground truth; the others close up."""
+        study.questions.remove(question)
+        study.questions.reorder()
+        self.db.delete(question)
+        self.db.flush()
+
+    # --- ground truth and scores ----------------------------------------------------------
+
+    def replace_ground_truth(self, study, data, csv_format):
+        """Make an uploaded document (see ground_truth.py) the study's whole ground truth. Every
+        row is checked first; InvalidValue naming each wrong row, and nothing written, if any is."""
+        questions = {q.id: q for q in study.questions}
+        by_text = {q.text.strip(): q for q in study.questions}
+        cases = {c.id: c for c in study.cases}
+        checked, first_row, problems = [], {}, []
+        for number, row in enumerate(read_rows(data, csv_format), start=1):
+            try:
+                question, case, value = self._ground_truth_row(row, questions, by_text, cases)
+            except InvalidValue as e:
+                problems.append(f"row {number}: {e.message}")
+                continue
+            pair = (question.id, case.id)
+            if pair in first_row:
+                problems.append(f"row {number}: case {case.id}, question {question.text!r} is given in row "
+                                f"{first_row[pair]} already")
+            first_row.setdefault(pair, number)
+            checked.append((question, case, value))
+        if problems:
+            shown = "; ".join(problems[:MAX_ROW_PROBLEMS])
+            more = f"; and {len(problems) - MAX_ROW_PROBLEMS} more" if len(problems) > MAX_ROW_PROBLEMS else ""
+            raise InvalidValue(f"The ground truth was not saved: {len(problems)} row(s) are wrong. {shown}{more}.")
+        if not checked:
+            raise InvalidValue("The ground truth has no rows: give one row per case and question.")
+        self.db.execute(delete(GroundTruthAnswer).where(GroundTruthAnswer.question_id.in_(questions)))
+        for question, case, value in checked:
+            make_ground_truth(self.db, question, case, value, created_by=self.username)
+        self.db.flush()
+        return len(checked)
+
+    @staticmethod
+    def _ground_truth_row(row, questions, by_text, cases):
+        raw_case, raw_question, value = row["case"], row["question"], row["value"]
+        case = cases.get(int(raw_case)) if str(raw_case).isdigit() else None
+        if case is None:
+            raise InvalidValue(f"no case {raw_case!r} in this reader study (give a case id)")
+        question = questions.get(int(raw_question)) if str(raw_question).isdigit() else None
+        question = question or (by_text.get(raw_question.strip()) if isinstance(raw_question, str) else None)
+        if question is None:
+            raise InvalidValue(f"no question {raw_question!r} in this reader study (give its id or exact text)")
+        if isinstance(value, CellText):
+            try:
+                value = cell_value(question.kind, value)
+            except InvalidValue as e:
+                raise InvalidValue(f"question {question.text!r}: {e.message}") from None
+        question.check_answer(case, value)
+        return question, case, value
+
+    def ground_truth_query(self, study):
+        query = select(GroundTruthAnswer).join(Question).where(Question.reader_study_id == study.id)
+        return query.order_by(GroundTruthAnswer.case_id, Question.position)
+
+    def scores(self, study):
+        """Each reader's score against the ground truth (see core/answer_scores.py)."""
+        questions = {q.id: (q.kind, q.options) for q in study.questions}
+        truths = {(t.question_id, t.case_id): t.value for t in self.db.scalars(self.ground_truth_query(study))}
+        answers = self.db.execute(
+            select(Answer.reader, Answer.question_id, Answer.case_id, Answer.value).where(
+                Answer.question_id.in_(questions)
+            )
+        )
+        readers = usernames(self.db, study, ReaderStudyRole.READER)
+        scores = reader_scores(questions, truths, answers, readers)
+        return {"ground_truth": len(truths), "readers": [{"reader": r, **s} for r, s in sorted(scores.items())]}
+
 
 class ReaderStudyAPIHandler(ReaderStudyAccess, APIHandler):
     """An API handler about reader studies."""
@@ -161,33 +285,36 @@ class ReaderStudiesHandler(ReaderStudyAPIHandler):
 
     @web.authenticated
     def get(self):
-        query = select(ReaderStudy).order_by(ReaderStudy.slug)
-        if not self.user.get("admin"):
-            mine = select(ReaderStudyMember.object_id).filter_by(username=self.username)
-            query = query.where(ReaderStudy.id.in_(mine))
-        self.write_json(self.page(query, serialize_rows=self.studies_json))
+        self.write_json(self.page(self.visible_studies(), serialize_rows=self.studies_json))
 
     @web.authenticated
     def post(self):
-        self.require_scope(CREATE_READER_STUDIES, "create reader studies")
-        body = self.json_body(required=("slug", "title"), optional=("description",))
-        study = save(self.db, ReaderStudy(**body, created_by=self.username))
-        grant(self.db, study, self.username, ReaderStudyRole.EDITOR)
-        self.commit()
+        self.require_scope(CREATE_READER_STUDIES, "create reader studies")  # before the body is read
+        study = self.create_study(**self.json_body(required=("slug", "title"), optional=("description",)))
         self.write_json(study_json(study, EDIT), status=201)
 
 
 class ReaderStudyHandler(ReaderStudyAPIHandler):
-    """GET: one reader study (editors and readers)."""
+    """GET: one reader study (editors and readers). DELETE: delete it with its cases, questions,
+    answers and ground truth (editors); the archive items its cases show stay."""
 
     @web.authenticated
     def get(self, slug):
         study, roles = self.reader_study(slug)
         self.write_json(study_json(study, roles))
 
+    @web.authenticated
+    def delete(self, slug):
+        study, _ = self.reader_study(slug, EDIT, "delete this reader study")
+        self.db.delete(study)
+        self.commit()
+        self.set_status(204)
+        self.finish()
+
 
 class ReaderStudyMembersHandler(ReaderStudyAPIHandler):
-    """GET: who holds which role (editors). POST {username, role}: grant a role (editors)."""
+    """GET: who holds which role (editors). POST {username, role}: grant a role (editors).
+    DELETE ?username=&role=: take a role away (editors; a study keeps at least one editor)."""
 
     @web.authenticated
     def get(self, slug):
@@ -201,6 +328,14 @@ class ReaderStudyMembersHandler(ReaderStudyAPIHandler):
         grant(self.db, study, body["username"], body["role"])
         self.commit()
         self.write_json(self.study_members(study), status=201)
+
+    @web.authenticated
+    def delete(self, slug):
+        study, _ = self.reader_study(slug, EDIT, "manage this reader study's members")
+        self.remove_member(study, self.get_argument("username"), self.get_argument("role"))
+        self.commit()
+        self.set_status(204)
+        self.finish()
 
 
 class QuestionsHandler(ReaderStudyAPIHandler):
@@ -220,6 +355,27 @@ class QuestionsHandler(ReaderStudyAPIHandler):
         question = self.add_question(study, **body)
         self.commit()
         self.write_json(question_json(question), status=201)
+
+
+class QuestionHandler(ReaderStudyAPIHandler):
+    """PATCH {position}: move a question (0 is first; editors). DELETE: delete it with its
+    answers and ground truth (editors)."""
+
+    @web.authenticated
+    def patch(self, slug, question_id):
+        study, _ = self.reader_study(slug, EDIT, "change this reader study's questions")
+        question = self.question(study, question_id)
+        self.move_question(study, question, self.json_body(required=("position",))["position"])
+        self.commit()
+        self.write_json(question_json(question))
+
+    @web.authenticated
+    def delete(self, slug, question_id):
+        study, _ = self.reader_study(slug, EDIT, "delete this reader study's questions")
+        self.delete_question(study, self.question(study, question_id))
+        self.commit()
+        self.set_status(204)
+        self.finish()
 
 
 class CasesHandler(ReaderStudyAPIHandler):
@@ -261,6 +417,34 @@ class AnswersHandler(ReaderStudyAPIHandler):
         self.write_json(answer_json(answer), status=201)
 
 
+class GroundTruthHandler(ReaderStudyAPIHandler):
+    """GET: the ground truth (editors). POST: replace it with a CSV (``Content-Type: text/csv``,
+    columns case, question, value) or a JSON list of {case, question, value} (editors); every
+    row is checked against its question, and a wrong row writes nothing."""
+
+    @web.authenticated
+    def get(self, slug):
+        study, _ = self.reader_study(slug, EDIT, "see this reader study's ground truth")
+        self.write_json(self.page(self.ground_truth_query(study), ground_truth_json))
+
+    @web.authenticated
+    def post(self, slug):
+        study, _ = self.reader_study(slug, EDIT, "give this reader study's ground truth")
+        csv_format = self.request.headers.get("Content-Type", "").startswith("text/csv")
+        saved = self.replace_ground_truth(study, self.request.body, csv_format)
+        self.commit()
+        self.write_json({"saved": saved}, status=201)
+
+
+class ScoresHandler(ReaderStudyAPIHandler):
+    """GET: each reader's score against the ground truth, overall and per question (editors)."""
+
+    @web.authenticated
+    def get(self, slug):
+        study, _ = self.reader_study(slug, EDIT, "see the readers' scores")
+        self.write_json(self.scores(study))
+
+
 def routes(prefix):
     api = prefix + "api/v1/reader-studies"
     slug = r"(?P<slug>[a-z0-9-]+)"
@@ -269,6 +453,9 @@ def routes(prefix):
         (api + f"/{slug}", ReaderStudyHandler),
         (api + f"/{slug}/members", ReaderStudyMembersHandler),
         (api + f"/{slug}/questions", QuestionsHandler),
+        (api + f"/{slug}/questions/(?P<question_id>[0-9]+)", QuestionHandler),
         (api + f"/{slug}/cases", CasesHandler),
         (api + f"/{slug}/answers", AnswersHandler),
+        (api + f"/{slug}/ground-truth", GroundTruthHandler),
+        (api + f"/{slug}/scores", ScoresHandler),
     ]

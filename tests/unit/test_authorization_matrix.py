@@ -38,7 +38,7 @@ import pytest
 
 import apptools
 from apptools import fake_hub_auth, service_app
-from services.web import health
+from services.web import health, uploads
 from services.web.app import SERVICE_ROUTES
 
 SUBJECTS = {  # subject → hub user (see the top of the file)
@@ -75,6 +75,11 @@ NAMES = {  # the path placeholders: the world's objects, and what OpenAPI calls 
     "hidden": (HIDDEN_PHASE, "phase"),
     "fresh": (None, "slug"),  # a new challenge of its own, made for the request (see ``fresh``)
     "request": (None, "request_id"),  # a pending join request on it
+    "upload": (None, "session_id"),  # a new upload session of the researcher, made for the request
+    "upload_file": (None, "file_id"),  # an empty file announced in it
+    "question": ("1", "question_id"),  # the world's question
+    "new_question": (None, "question_id"),  # a new question of the reader study, made for the request
+    "new_study": (None, "slug"),  # a new reader study like the world's, made for the request
 }
 
 
@@ -106,6 +111,8 @@ HIDDEN_ARCHIVE_EDITORS = "deny   hidden allow  hidden hidden hidden"
 # Reader studies are private too: the researcher edits ``chest-reads``, the clinician reads it.
 STUDY_READERS = "deny   hidden allow  hidden hidden allow"
 STUDY_EDITORS = "deny   hidden allow  hidden hidden deny"
+# Upload sessions are their owner's alone: the researcher owns ``{upload}``.
+UPLOAD_OWNER = "deny   hidden allow  hidden hidden hidden"
 
 # fmt: off
 MATRIX = [
@@ -132,6 +139,7 @@ MATRIX = [
     row("archives",   "GET",    "reader-studies",                            SIGNED_IN),
     row("archives",   "POST",   "reader-studies",                            RESEARCHERS, {"slug": "r-{uniq}", "title": "R"}),
     row("archives",   "GET",    "reader-studies/{study}",                    STUDY_READERS),
+    row("archives",   "DELETE", "reader-studies/{new_study}",                STUDY_EDITORS),
     row("archives",   "GET",    "reader-studies/{study}/members",            STUDY_EDITORS),
     row("archives",   "POST",   "reader-studies/{study}/members",            STUDY_EDITORS,
         {"username": "newcomer", "role": "reader"}),
@@ -139,10 +147,27 @@ MATRIX = [
     row("archives",   "POST",   "reader-studies/{study}/questions",          STUDY_EDITORS, {"text": "Q{uniq}?", "kind": "bool"}),
     row("archives",   "GET",    "reader-studies/{study}/cases",              STUDY_READERS),
     row("archives",   "POST",   "reader-studies/{study}/cases",              STUDY_EDITORS, {"archive": ARCHIVE}),
+    row("archives",   "DELETE", "reader-studies/{study}/members?username=newcomer&role=reader", STUDY_EDITORS),
+    row("archives",   "PATCH",  "reader-studies/{study}/questions/{question}", STUDY_EDITORS, {"position": 0}),
+    row("archives",   "DELETE", "reader-studies/{study}/questions/{new_question}", STUDY_EDITORS),
+    row("archives",   "GET",    "reader-studies/{study}/ground-truth",       STUDY_EDITORS),
+    row("archives",   "POST",   "reader-studies/{study}/ground-truth",       STUDY_EDITORS,
+        [{"case": 1, "question": 1, "value": True}]),
+    row("archives",   "GET",    "reader-studies/{study}/scores",             STUDY_EDITORS),
     row("archives",   "GET",    "reader-studies/{study}/answers",            STUDY_READERS),
     # Only readers answer (the world's question 1 about its case 1), editors do not.
     row("archives",   "POST",   "reader-studies/{study}/answers",            "deny hidden deny hidden hidden allow",
         {"question": 1, "case": 1, "value": True}),
+
+    row("archives",   "GET",    "upload-sessions",                           SIGNED_IN),
+    row("archives",   "POST",   "upload-sessions",                           SIGNED_IN, {}),
+    row("archives",   "POST",   "upload-sessions",                           ARCHIVE_UPLOADERS, {"archive": ARCHIVE, "socket": "ct"}),
+    row("archives",   "GET",    "upload-sessions/{upload}",                  UPLOAD_OWNER),
+    row("archives",   "POST",   "upload-sessions/{upload}/files",            UPLOAD_OWNER, {"filename": "b-{uniq}.nii", "size": 9}),
+    row("archives",   "GET",    "upload-sessions/{upload}/files/{upload_file}", UPLOAD_OWNER),
+    row("archives",   "PUT",    "upload-sessions/{upload}/files/{upload_file}", UPLOAD_OWNER),
+    row("archives",   "POST",   "upload-sessions/{upload}/import",           UPLOAD_OWNER),
+    row("archives",   "POST",   "upload-sessions/{upload}/cancel",           UPLOAD_OWNER),
 
     row("challenges", "GET",    "challenges",                                SIGNED_IN),
     row("challenges", "POST",   "challenges",                                RESEARCHERS, {"slug": "c-{uniq}", "title": "C"}),
@@ -215,15 +240,22 @@ def make_archives(archives):
     ok(archives.call("POST", f"archives/{HIDDEN_ARCHIVE}/items", "researcher", {"values": {"note": HIDDEN_CASE}}), 201)
 
 
-def make_reader_study(archives):
+def make_reader_study(archives, slug=READER_STUDY):
     """Reader study ``chest-reads`` (clinician: reader) with question 1 about case 1, the item of
     archive ``lungs``."""
-    ok(archives.call("POST", "reader-studies", "researcher", {"slug": READER_STUDY, "title": "Chest reads"}), 201)
-    members, body = f"reader-studies/{READER_STUDY}/members", {"username": "clinician", "role": "reader"}
+    ok(archives.call("POST", "reader-studies", "researcher", {"slug": slug, "title": "Chest reads"}), 201)
+    members, body = f"reader-studies/{slug}/members", {"username": "clinician", "role": "reader"}
     ok(archives.call("POST", members, "researcher", body), 201)
     question = {"text": "Nodule?", "kind": "bool"}
-    ok(archives.call("POST", f"reader-studies/{READER_STUDY}/questions", "researcher", question), 201)
-    ok(archives.call("POST", f"reader-studies/{READER_STUDY}/cases", "researcher", {"archive": ARCHIVE}), 201)
+    ok(archives.call("POST", f"reader-studies/{slug}/questions", "researcher", question), 201)
+    ok(archives.call("POST", f"reader-studies/{slug}/cases", "researcher", {"archive": ARCHIVE}), 201)
+
+
+def make_upload(archives, uniq):
+    """A new upload session of ``researcher`` with an empty file announced: (session id, file id)."""
+    session = ok(archives.call("POST", "upload-sessions", "researcher", {}), 201)
+    body = {"filename": f"ct-{uniq}.mha", "size": 0}
+    return session["id"], ok(archives.call("POST", f"upload-sessions/{session['id']}/files", "researcher", body), 201)["id"]
 
 
 @pytest.fixture(scope="module")
@@ -238,11 +270,14 @@ def apps(tmp_path_factory):
             monkeypatch.setitem(apptools.USERS, researcher, {**user, "scopes": scopes})
         monkeypatch.setattr(health, "connect", lambda url: None)  # no Redis in unit tests
         monkeypatch.setattr(health, "workers_by_queue", lambda connection: {})
+        monkeypatch.setattr(uploads, "enqueue_import", lambda settings, upload_session_id: None)
+        monkeypatch.setenv("GC_DATA_DIR", str(tmp_path_factory.mktemp("matrix-data")))  # uploads land here
         stack.enter_context(fake_hub_auth(monkeypatch))
         running = {name: stack.enter_context(service_app(name, database_url)) for name in sorted(SERVICE_ROUTES)}
         make_archives(running["archives"])
         make_reader_study(running["archives"])
         make_challenge(running["challenges"], CHALLENGE)
+        ok(running["archives"].call("POST", "sockets", "researcher", {"slug": "ct", "title": "CT", "kind": "image"}), 201)
         yield running
 
 
@@ -255,6 +290,15 @@ def fill(apps, path):
     """``path`` with its placeholders filled; ``{fresh}`` and ``{request}`` are made now."""
     uniq = str(next(unique))
     values = {name: value for name, (value, _) in NAMES.items()} | {"uniq": uniq}
+    if "{upload}" in path:
+        values["upload"], values["upload_file"] = make_upload(apps["archives"], uniq)
+    if "{new_study}" in path:
+        values["new_study"] = f"study-{uniq}"
+        make_reader_study(apps["archives"], values["new_study"])
+    if "{new_question}" in path:
+        question = {"text": f"Q{uniq}?", "kind": "bool"}
+        values["new_question"] = ok(apps["archives"].call("POST", f"reader-studies/{READER_STUDY}/questions",
+                                                          "researcher", question), 201)["id"]
     if "{fresh}" in path:
         values["fresh"] = f"fresh-{uniq}"
         make_challenge(apps["challenges"], values["fresh"])

@@ -1,0 +1,170 @@
+"""The reader-study pages: list and create reader studies; manage one (cases from an archive,
+ordered questions, readers and editors, ground truth) and see the answers per reader and case
+with the readers' scores. Finding studies, checking roles and making changes is
+``ReaderStudyAccess``'s, shared with the API (reader_studies.py); the pages turn form fields into
+the values it takes."""
+
+from sqlalchemy import select
+from tornado import web
+
+from ..core.errors import GcError
+from ..core.orm import QUESTION_KINDS, Answer, Question, SocketKind, grant
+from .pages import PageHandler
+from .reader_studies import (
+    CREATE_READER_STUDIES,
+    EDIT,
+    ReaderStudyAccess,
+    case_json,
+    question_json,
+)
+
+# What the question form calls each kind, and which settings each kind takes.
+KIND_LABELS = {
+    SocketKind.BOOL: "yes / no",
+    SocketKind.CHOICE: "one of several choices",
+    SocketKind.MULTIPLE_CHOICE: "several of several choices",
+    SocketKind.INTEGER: "whole number",
+    SocketKind.FLOAT: "decimal number",
+    SocketKind.STRING: "text",
+    SocketKind.POINT: "point (annotation)",
+    SocketKind.MULTIPLE_POINTS: "multiple points (annotation)",
+    SocketKind.BOUNDING_BOX_2D: "2D bounding box (annotation)",
+}
+assert set(KIND_LABELS) == set(QUESTION_KINDS), "every question kind needs a label"
+CHOICE_KINDS = {SocketKind.CHOICE, SocketKind.MULTIPLE_CHOICE}
+NUMBER_KINDS = {SocketKind.INTEGER: int, SocketKind.FLOAT: float}
+QUESTION_FORM = ("text", "kind", "help_text", "choices", "minimum", "maximum", "required")
+MAX_CASES_SHOWN = 100
+
+
+def question_options(form):
+    """The ``options`` of the question form's fields: choices (one per line) for choice kinds,
+    the bounds for numbers; fields that do not apply to the kind are ignored."""
+    kind = form["kind"]
+    if kind in CHOICE_KINDS:
+        choices = [line.strip() for line in form["choices"].splitlines() if line.strip()]
+        return {"choices": choices} if choices else {}
+    options = {}
+    if kind in NUMBER_KINDS:
+        for bound in ("minimum", "maximum"):
+            if form[bound]:
+                try:
+                    options[bound] = NUMBER_KINDS[kind](form[bound])
+                except ValueError:
+                    raise GcError(f"The {bound} of a {KIND_LABELS[SocketKind(kind)]} question must be one, "
+                                  f"not {form[bound]!r}.") from None
+    return options
+
+
+def answer_grids(answers):
+    """``{name: {(case_id, question_id): value}}`` of ``(name, case_id, question_id, value)`` rows."""
+    grids = {}
+    for name, case_id, question_id, value in answers:
+        grids.setdefault(name, {})[case_id, question_id] = value
+    return grids
+
+
+class ReaderStudiesPage(ReaderStudyAccess, PageHandler):
+    """The reader studies I hold a role on, and a form to create one (researchers)."""
+
+    def show(self, status=200, error=None, form=None):
+        studies = self.studies_json(list(self.db.scalars(self.visible_studies())))
+        self.render_page(
+            "reader_studies.html", status, error, form, studies=studies,
+            may_create=self.has_scope(CREATE_READER_STUDIES),
+        )
+
+    @web.authenticated
+    def get(self):
+        self.show()
+
+    @web.authenticated
+    def post(self):
+        form = self.form("slug", "title", "description")
+        study = self.submit(lambda: self.create_study(**form), lambda e: self.show(e.status, e.message, form))
+        if study:
+            self.redirect(f"reader-studies/{study.slug}")
+
+
+class ReaderStudyPage(ReaderStudyAccess, PageHandler):
+    """One reader study: its questions and cases, and the answers (editors: everyone's; readers:
+    their own); for editors also forms to add questions, cases, members and the ground truth."""
+
+    def show(self, slug, status=200, error=None, form=None):
+        study, roles = self.reader_study(slug)
+        editor = self.sees_all_answers(roles)
+        questions = [question_json(q) for q in study.questions]
+        cases = [case_json(c) for c in study.cases[:MAX_CASES_SHOWN]]
+        query = select(Answer.reader, Answer.case_id, Answer.question_id, Answer.value).join(Question)
+        query = query.where(Question.reader_study_id == study.id)
+        if not editor:
+            query = query.where(Answer.reader == self.username)
+        answers = answer_grids(self.db.execute(query.order_by(Answer.reader)))
+        truth = scores = members = None
+        if editor:
+            truth = {(t.case_id, t.question_id): t.value for t in self.db.scalars(self.ground_truth_query(study))}
+            scores = self.scores(study)
+            members = self.study_members(study)
+        self.render_page(
+            "reader_study.html", status, error, {"required": "on", **(form or {})},
+            study=dict(self.studies_json([study])[0], case_count=len(study.cases)), editor=editor,
+            questions=questions, cases=cases, answers=answers, truth=truth, scores=scores, members=members,
+            archives=[a.slug for a in self.db.scalars(self.visible_archives())] if editor else [],
+            kinds=KIND_LABELS,
+        )
+
+    @web.authenticated
+    def get(self, slug):
+        self.show(slug)
+
+    @web.authenticated
+    def post(self, slug):
+        study, _ = self.reader_study(slug, EDIT, "manage this reader study")
+        action = self.get_body_argument("action", "")
+        form = self.form(*QUESTION_FORM) if action == "question" else {}
+        actions = {
+            "question": lambda: self._add_question(study, form),
+            "cases": lambda: self.add_archive_cases(study, self.get_body_argument("archive", "")),
+            "member": lambda: grant(self.db, study, *self.form("username", "role").values()),
+            "remove-member": lambda: self.remove_member(study, *self.form("username", "role").values()),
+            "move": lambda: self.move_question(
+                study, self._question(study), int(self.get_body_argument("position", "-1") or -1)
+            ),
+            "delete-question": lambda: self.delete_question(study, self._question(study)),
+            "ground-truth": lambda: self._upload_ground_truth(study),
+        }
+        if action not in actions:
+            raise GcError(f"Unknown action {action!r}.")
+
+        def act():
+            actions[action]()
+            self.commit()
+            return True
+
+        if self.submit(act, lambda e: self.show(slug, e.status, e.message, form)):
+            self.redirect(self.request.path)
+
+    def _question(self, study):
+        return self.question(study, self.get_body_argument("question", ""))
+
+    def _add_question(self, study, form):
+        return self.add_question(
+            study, form["text"], form["kind"], help_text=form["help_text"], options=question_options(form),
+            required=form["required"] == "on",
+        )
+
+    def _upload_ground_truth(self, study):
+        files = self.request.files.get("ground_truth")
+        if not files:
+            raise GcError("Choose a CSV or JSON file of ground truth to upload.")
+        upload = files[0]
+        is_csv = upload.filename.lower().endswith(".csv") or upload.content_type.startswith("text/csv")
+        return self.replace_ground_truth(study, upload.body, is_csv)
+
+
+def routes(prefix):
+    studies = prefix + "reader-studies"
+    return [
+        (studies, ReaderStudiesPage),
+        (studies + r"/(?P<slug>[a-z0-9-]+)", ReaderStudyPage),
+    ]

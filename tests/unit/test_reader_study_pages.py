@@ -1,0 +1,139 @@
+"""The reader-study pages in-process: forms (with their XSRF token) and what each user sees."""
+
+import re
+from urllib.parse import urlencode
+
+import pytest
+from tornado.httpclient import HTTPClientError, HTTPRequest
+
+import apptools
+from apptools import fake_hub_auth, service_app
+
+RESEARCHER_SCOPES = [*apptools.USERS["researcher"]["scopes"], "custom:reader-studies:create"]
+PAGES = "/services/archives/reader-studies"
+
+
+@pytest.fixture
+def app(monkeypatch, tmp_path):
+    monkeypatch.setitem(apptools.USERS, "researcher", {**apptools.USERS["researcher"], "scopes": RESEARCHER_SCOPES})
+    with fake_hub_auth(monkeypatch), service_app("archives", f"sqlite:///{tmp_path}/gc.sqlite") as running:
+        yield running
+
+
+def get(app, path, user, cookies=""):
+    request = HTTPRequest(app.get_url(path), headers={"X-Test-User": user, "Cookie": cookies}, follow_redirects=False)
+    try:
+        return app.io_loop.run_sync(lambda: app.http_client.fetch(request))
+    except HTTPClientError as e:
+        return e.response
+
+
+def xsrf(app):
+    """The cookies a page with a form sets, and the XSRF token to send with a form, as a browser
+    has them (the researcher's list page always has a form)."""
+    response = get(app, PAGES, "researcher")
+    cookies = dict(c.split(";")[0].split("=", 1) for c in response.headers.get_list("Set-Cookie"))
+    return "; ".join(f"{k}={v}" for k, v in cookies.items()), cookies["_xsrf"]
+
+
+def multipart(form, files):
+    boundary = "gc-test-boundary"
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n' for k, v in form.items()]
+    for name, (filename, content) in files.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                     f"Content-Type: application/octet-stream\r\n\r\n{content}\r\n")
+    return "".join(parts) + f"--{boundary}--\r\n", f"multipart/form-data; boundary={boundary}"
+
+
+def fetch(app, path, user, form=None, files=None):
+    """``(status, html)`` of a page; with ``form``, a POST carrying the XSRF token as a browser would."""
+    if form is None:
+        response = get(app, path, user)
+        return response.code, response.body.decode()
+    cookies, token = xsrf(app)
+    form = {"_xsrf": token, **form}
+    if files:
+        body, content_type = multipart(form, files)
+    else:
+        body, content_type = urlencode(form), "application/x-www-form-urlencoded"
+    headers = {"X-Test-User": user, "Cookie": cookies, "Content-Type": content_type}
+    request = HTTPRequest(app.get_url(path), method="POST", headers=headers, body=body, follow_redirects=False)
+    try:
+        response = app.io_loop.run_sync(lambda: app.http_client.fetch(request))
+    except HTTPClientError as e:
+        response = e.response
+    return response.code, response.body.decode() if response.body else ""
+
+
+def test_a_researcher_builds_a_study_through_the_pages(app):
+    app.call("POST", "sockets", "researcher", {"slug": "age", "title": "Age", "kind": "integer"})
+    app.call("POST", "archives", "researcher", {"slug": "lungs", "title": "Lung CT"})
+    for age in (40, 63):
+        app.call("POST", "archives/lungs/items", "researcher", {"values": {"age": age}})
+
+    status, html = fetch(app, PAGES, "researcher", {"slug": "chest", "title": "Chest reads"})
+    assert status == 302, html
+    study = f"{PAGES}/chest"
+    questions = [
+        {"text": "Nodule?", "kind": "bool", "required": "on"},
+        {"text": "Lobe", "kind": "choice", "choices": "upper\nlower\n", "minimum": "3"},  # bounds ignored
+        {"text": "Size (mm)", "kind": "float", "minimum": "0", "maximum": "50"},
+    ]
+    for question in questions:
+        assert fetch(app, study, "researcher", {"action": "question", **question})[0] == 302
+    assert fetch(app, study, "researcher", {"action": "cases", "archive": "lungs"})[0] == 302
+    assert fetch(app, study, "researcher", {"action": "member", "username": "clinician", "role": "reader"})[0] == 302
+    listed = app.call("GET", "reader-studies/chest/questions", "researcher")[1]["results"]
+    assert [(q["text"], q["kind"], q["options"], q["required"]) for q in listed] == [
+        ("Nodule?", "bool", {}, True), ("Lobe", "choice", {"choices": ["upper", "lower"]}, False),
+        ("Size (mm)", "float", {"minimum": 0.0, "maximum": 50.0}, False),
+    ]
+    ids = [q["id"] for q in listed]
+    assert fetch(app, study, "researcher", {"action": "move", "question": ids[2], "position": "0"})[0] == 302
+    texts = [q["text"] for q in app.call("GET", "reader-studies/chest/questions", "researcher")[1]["results"]]
+    assert texts == ["Size (mm)", "Nodule?", "Lobe"]
+
+    cases = [c["id"] for c in app.call("GET", "reader-studies/chest/cases", "researcher")[1]["results"]]
+    app.call("POST", "reader-studies/chest/answers", "clinician", {"question": ids[0], "case": cases[0], "value": True})
+    csv = f"case,question,value\n{cases[0]},Nodule?,true\n{cases[1]},Nodule?,no\n"
+    form = {"action": "ground-truth"}
+    assert fetch(app, study, "researcher", form, files={"ground_truth": ("truth.csv", csv)})[0] == 302
+
+    status, html = fetch(app, study, "researcher")
+    assert status == 200
+    for text in ("Chest reads", "decimal number", "upper, lower", "from 0.0", "to 50.0", "clinician",
+                 "2 answers of ground truth", "ground truth", "1 of 2", "0.50"):
+        assert text in html, text
+    assert re.search(r'data-reader="clinician"', html)
+
+    status, html = fetch(app, PAGES, "researcher")
+    assert status == 200 and 'href="reader-studies/chest"' in html and "New reader study" in html
+
+
+def test_mistakes_are_shown_with_what_was_typed(app):
+    fetch(app, PAGES, "researcher", {"slug": "chest", "title": "Chest reads"})
+    study = f"{PAGES}/chest"
+    status, html = fetch(app, study, "researcher", {"action": "question", "text": "Which lobe?", "kind": "choice"})
+    assert status == 422 and "needs options" in html and 'value="Which lobe?"' in html
+    status, html = fetch(app, study, "researcher", {"action": "question", "text": "Size", "kind": "float",
+                                                    "minimum": "small"})
+    assert status == 400 and "must be one, not &#x27;small&#x27;" in html
+    status, html = fetch(app, study, "researcher", {"action": "ground-truth"}, files={"ground_truth": ("t.csv", "a,b\n")})
+    assert status == 422 and "missing: case, question, value" in html
+    status, html = fetch(app, study, "researcher", {"action": "remove-member", "username": "researcher",
+                                                    "role": "editor"})
+    assert status == 409 and "last editor" in html
+    status, html = fetch(app, PAGES, "researcher", {"slug": "chest", "title": "Again"})
+    assert status == 409 and "exists already" in html and 'value="Again"' in html
+
+
+def test_readers_see_their_own_answers_and_no_forms(app):
+    fetch(app, PAGES, "researcher", {"slug": "chest", "title": "Chest reads"})
+    fetch(app, f"{PAGES}/chest", "researcher", {"action": "member", "username": "clinician", "role": "reader"})
+    status, html = fetch(app, f"{PAGES}/chest", "clinician")
+    assert status == 200 and "Chest reads" in html
+    assert "<form" not in html.split("</header>")[1] and "Upload ground truth" not in html
+    assert fetch(app, f"{PAGES}/chest", "clinician", {"action": "member", "username": "x", "role": "reader"})[0] == 403
+    assert fetch(app, f"{PAGES}/chest", "datascientist")[0] == 404
+    status, html = fetch(app, PAGES, "clinician")
+    assert "New reader study" not in html and 'href="reader-studies/chest"' in html
