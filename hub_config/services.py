@@ -27,6 +27,7 @@ def platform_environment(settings):
         "GC_DATABASE_URL": settings.database_url,
         "GC_REDIS_URL": redis_url(settings),
         "GC_PUBLIC_URL": settings.public_url,
+        "GC_INSTANCE": settings.instance,
     }
 
 

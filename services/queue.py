@@ -31,3 +31,34 @@ def workers_by_queue(connection):
         for name in worker.queue_names():
             counts[name] = counts.get(name, 0) + 1
     return counts
+
+
+# Time a run may take beyond its container's time limit (provisioning, pulling outputs in).
+RUN_MARGIN_S = 600
+
+
+def run_queue(run_kind, gpu):
+    """Where a container run goes: GPU runs to the gpu queue, evaluations to their own queue
+    (they wait for algorithm jobs, never the other way round), the rest to cpu."""
+    if gpu:
+        return QueueName.GPU
+    return QueueName.EVALUATION if run_kind == "evaluation" else QueueName.CPU
+
+
+def rq_job_id(run_kind, run_id, attempt):
+    """The RQ job id of one attempt of a run: the same run is never queued twice under two ids."""
+    return f"{run_kind}-{run_id}-{attempt}"
+
+
+def enqueue_run(connection, run_kind, run, *, at_front=False):
+    """Queue ``run`` (an AlgorithmJob or Evaluation row, committed) for a worker."""
+    function = {"algorithm-job": "run_algorithm_job", "evaluation": "run_evaluation"}[run_kind]
+    return queue(run_queue(run_kind, run.gpu), connection).enqueue(
+        f"services.tasks.{function}",
+        run_id=run.id,
+        job_id=rq_job_id(run_kind, run.id, run.attempt),
+        job_timeout=run.time_limit_s + RUN_MARGIN_S,
+        result_ttl=600,
+        failure_ttl=24 * 3600,
+        at_front=at_front,
+    )

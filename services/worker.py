@@ -5,15 +5,39 @@
 
 import argparse
 import logging
+import math
 import os
 import time
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Worker
+from rq.exceptions import StopRequested
 
 from .queue import QueueName, connect
+from .tasks.execution import node_has_gpu, resources
+from .tasks.reconciler import reconcile
 
 log = logging.getLogger("gc-worker")
+
+
+class GcWorker(Worker):
+    """An RQ worker that, between jobs, reconciles the database's runs with Redis (one worker
+    at a time, under a Redis lock)."""
+
+    def run_maintenance_tasks(self):
+        super().run_maintenance_tasks()
+        lock = self.connection.lock("gc-hub:reconciler", timeout=60, blocking=False)
+        if not lock.acquire():
+            return
+        try:
+            settings, engine, runner = resources()
+            reconcile(engine, self.connection, runner, settings)
+        except StopRequested:  # a stop signal arrived meanwhile: rq's way of leaving its loop
+            raise
+        except Exception:
+            log.exception("reconciling runs failed; trying again in %s s", self.maintenance_interval)
+        finally:
+            lock.release()
 
 
 def parse_args(argv=None):
@@ -34,6 +58,18 @@ def parse_args(argv=None):
         "--data-dir",
         default=os.environ.get("GC_DATA_DIR", "data"),
         help="the platform's data folder, shared with the hub (default: $GC_DATA_DIR or ./data)",
+    )
+    parser.add_argument(
+        "--reconcile-every",
+        type=float,
+        default=float(os.environ.get("GC_RECONCILE_EVERY_S", 10)),
+        help="seconds between passes that recover runs lost with a worker or with Redis (default: 10)",
+    )
+    parser.add_argument(
+        "--gpu",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="whether this node's engine gives containers GPUs (default: detect the NVIDIA runtime)",
     )
     parser.add_argument(
         "--connect-timeout",
@@ -65,10 +101,21 @@ def main(argv=None):
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[gc-worker %(asctime)s %(levelname)s] %(message)s")
     os.environ["GC_DATA_DIR"] = os.path.abspath(args.data_dir)
+    os.environ["GC_REDIS_URL"] = args.redis_url
     connection = wait_for_redis(args.redis_url, args.connect_timeout)
     queues = [str(q) for q in args.queues]
+    has_gpu = args.gpu if args.gpu is not None else node_has_gpu(resources()[2])
+    if QueueName.GPU in queues and not has_gpu:
+        raise SystemExit(
+            "gc-worker: this node's Docker engine has no GPU runtime (nvidia), so it must not take the "
+            "'gpu' queue: leave 'gpu' out of --queues, or pass --gpu if the engine does give GPUs"
+        )
+    os.environ["GC_WORKER_HAS_GPU"] = "1" if has_gpu else "0"
     log.info("working on queues %s from %s", ", ".join(queues), args.redis_url)
-    Worker(queues, connection=connection).work(with_scheduler=False)
+    # RQ blocks on Redis for worker_ttl - 15 s between jobs: that paces the reconciler too.
+    worker_ttl = max(20, math.ceil(args.reconcile_every) + 15)
+    worker = GcWorker(queues, connection=connection, maintenance_interval=args.reconcile_every, worker_ttl=worker_ttl)
+    worker.work(with_scheduler=False)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ node gets them from its command line or environment.
 
 import os
 
-from traitlets import Unicode, default
+from traitlets import Float, Integer, Unicode, default
 from traitlets.config import Configurable
 
 
@@ -36,3 +36,52 @@ class ServiceSettings(Configurable):
     @default("public_url")
     def _default_public_url(self):
         return os.environ.get("GC_PUBLIC_URL", "http://127.0.0.1:8000/")
+
+    instance = Unicode(config=True, help="Name of the platform instance; its containers carry it as a label (GC_INSTANCE).")
+
+    @default("instance")
+    def _default_instance(self):
+        return os.environ.get("GC_INSTANCE", "gc-hub")
+
+
+class ExecutionSettings(ServiceSettings):
+    """What a worker needs beyond the shared settings to run containers."""
+
+    output_limit_mb = Integer(
+        config=True,
+        help="Most a container may write to /output, in MiB; it is stopped past that (GC_OUTPUT_LIMIT_MB).",
+    )
+
+    @default("output_limit_mb")
+    def _default_output_limit_mb(self):
+        return int(os.environ.get("GC_OUTPUT_LIMIT_MB", 2048))
+
+    pids_limit = Integer(
+        config=True,
+        help="Processes and threads a container may have at once (GC_PIDS_LIMIT).",
+    )
+
+    @default("pids_limit")
+    def _default_pids_limit(self):
+        return int(os.environ.get("GC_PIDS_LIMIT", 256))
+
+    heartbeat_s = Float(
+        config=True,
+        help="Seconds between a running job's heartbeats in the database (GC_HEARTBEAT_S).",
+    )
+
+    @default("heartbeat_s")
+    def _default_heartbeat_s(self):
+        return float(os.environ.get("GC_HEARTBEAT_S", 2))
+
+    lost_after_s = Float(
+        config=True,
+        help="""A running job whose heartbeat is older than this many seconds was lost with its
+        worker: its container is removed and it is retried once, or failed (GC_LOST_AFTER_S).""",
+    )
+
+    @default("lost_after_s")
+    def _default_lost_after_s(self):
+        return float(os.environ.get("GC_LOST_AFTER_S", 30))
+
+    max_attempts = Integer(2, config=True, help="Times a job lost with its worker is tried in all.")

@@ -85,3 +85,16 @@ def advance(obj, new_status):
     if new_status.is_terminal and hasattr(obj, "completed_at"):
         obj.completed_at = now
     return obj
+
+
+def retry(run):
+    """Queue a container run that was lost with its worker as its next ``attempt``.
+
+    The one move back to QUEUED, and only from PROVISIONING or EXECUTING: (attempt, status) still
+    only moves forward. What the lost attempt stamped is cleared."""
+    if run.status not in (JobStatus.PROVISIONING, JobStatus.EXECUTING):
+        raise InvalidTransition(f"{noun(run)} {run.id} is {run.status}; only a running one can be retried")
+    run.attempt += 1
+    run.status = JobStatus.QUEUED
+    run.started_at = run.worker = run.heartbeat_at = None
+    return run

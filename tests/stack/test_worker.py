@@ -51,7 +51,7 @@ def wait_for(predicate, timeout=20):
 
 def test_worker_registers_on_its_queues_and_stops_cleanly(redis_server, tmp_path):
     worker = subprocess.Popen(
-        [GC_WORKER, "--queues", "gpu", "cpu", "--redis-url", redis_server, "--data-dir", str(tmp_path)],
+        [GC_WORKER, "--queues", "gpu", "cpu", "--gpu", "--redis-url", redis_server, "--data-dir", str(tmp_path)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -82,6 +82,16 @@ def test_worker_gives_up_with_a_message_when_redis_never_answers(tmp_path):
     )
     assert result.returncode == 1
     assert "did not answer within 1 s" in result.stderr
+
+
+def test_a_node_without_gpu_refuses_the_gpu_queue(redis_server, tmp_path):
+    result = subprocess.run(
+        [GC_WORKER, "--queues", "gpu", "--redis-url", redis_server, "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert "has no GPU runtime (nvidia), so it must not take the 'gpu' queue" in result.stderr
 
 
 def test_unknown_queue_is_refused(tmp_path):

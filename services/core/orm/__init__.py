@@ -7,7 +7,7 @@ image still in use cannot be deleted (RESTRICT).
 
 from .algorithms import Algorithm, AlgorithmJob
 from .archives import Archive, ArchiveItem
-from .base import Base, UTCDateTime, save, utcnow
+from .base import Base, UTCDateTime, remove, save, utcnow
 from .challenges import (
     Challenge,
     Evaluation,
@@ -18,6 +18,7 @@ from .challenges import (
     SubmissionKind,
     Visibility,
 )
+from .container_images import ContainerImage
 from .images import ColorSpace, Image, UploadFile, UploadSession
 from .reader_studies import (
     QUESTION_KINDS,

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Text
+from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..status import JobStatus
@@ -20,7 +20,11 @@ class Limits:
 
 class ContainerRun(Limits):
     """One run of a container, with the limits applied to it; ``advance`` moves its status and
-    stamps ``started_at`` and ``completed_at``."""
+    stamps ``started_at`` and ``completed_at``.
+
+    While a worker runs it, ``worker`` names that worker and ``heartbeat_at`` is renewed every few
+    seconds; a run whose heartbeat stops was lost with its worker and is tried again
+    (``attempt``) or failed by the reconciler."""
 
     status: Mapped[JobStatus] = mapped_column(default=JobStatus.QUEUED, index=True)
     exit_code: Mapped[int | None]
@@ -30,3 +34,6 @@ class ContainerRun(Limits):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
+    attempt: Mapped[int] = mapped_column(default=1)
+    worker: Mapped[str | None] = mapped_column(String(255))
+    heartbeat_at: Mapped[datetime | None]

@@ -1,0 +1,34 @@
+"""Container images that people upload as ``docker save`` tarballs, and what became of each."""
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..status import UploadStatus
+from .base import Base, utcnow
+
+
+class ContainerImage(Base):
+    """A tarball uploaded for an algorithm or for a phase's evaluation method (exactly one). Once
+    checked and loaded, ``digest`` is the image ID and becomes the algorithm's or phase's image;
+    the tarball stays in the data directory so that other worker nodes can load it too."""
+
+    __tablename__ = "container_images"
+    __table_args__ = (
+        CheckConstraint("(algorithm_id IS NULL) <> (phase_id IS NULL)", name="algorithm_or_phase"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner: Mapped[str] = mapped_column(String(255), index=True)
+    algorithm_id: Mapped[int | None] = mapped_column(ForeignKey("algorithms.id", ondelete="CASCADE"), index=True)
+    algorithm: Mapped["Algorithm | None"] = relationship()  # noqa: F821 (orm.algorithms)
+    phase_id: Mapped[int | None] = mapped_column(ForeignKey("phases.id", ondelete="CASCADE"), index=True)
+    phase: Mapped["Phase | None"] = relationship()  # noqa: F821 (orm.challenges)
+    tarball_path: Mapped[str] = mapped_column(String(1024))
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[UploadStatus] = mapped_column(default=UploadStatus.PENDING)
+    error_message: Mapped[str] = mapped_column(Text, default="")
+    digest: Mapped[str | None] = mapped_column(String(128), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]

@@ -1,0 +1,46 @@
+"""The task that runs one algorithm job: its inputs in /input, its outputs back as values."""
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from ..contract import collect_outputs, provision_inputs
+from ..core.errors import InvalidValue
+from ..core.orm import AlgorithmJob, ContainerImage, UploadStatus
+from .execution import execute, resources
+
+
+def tarball_of(session, digest):
+    """The uploaded tarball of image ``digest``, for nodes whose engine does not have it yet."""
+    if not digest:
+        return None
+    path = session.scalar(
+        select(ContainerImage.tarball_path).where(
+            ContainerImage.digest == digest, ContainerImage.status == UploadStatus.SUCCEEDED
+        )
+    )
+    return path and Path(resources()[0].data_dir, path)
+
+
+def provision(session, job, input_dir, _output_dir, runner):
+    algorithm = job.algorithm
+    if not algorithm.container_image:
+        raise InvalidValue(f"algorithm {algorithm.slug!r} has no container image yet; upload one first")
+    given = {value.socket.slug for value in job.inputs}
+    missing = [socket.slug for socket in algorithm.inputs if socket.slug not in given]
+    if missing:
+        raise InvalidValue(f"algorithm {algorithm.slug!r} needs input(s) {', '.join(missing)}, which the job lacks")
+    job.container_digest = runner.image_digest(
+        algorithm.container_image, tarball=tarball_of(session, algorithm.container_digest)
+    )
+    provision_inputs(job.inputs, input_dir, resources()[0].data_dir)
+    return job.container_digest, {}
+
+
+def finish(session, job, output_dir):
+    job.outputs = collect_outputs(session, job.algorithm.outputs, output_dir, resources()[0].data_dir, owner=job.creator)
+
+
+def run_algorithm_job(*, run_id):
+    """Run algorithm job ``run_id`` (queued) to its end."""
+    return execute(AlgorithmJob, "algorithm-job", run_id, provision=provision, finish=finish)

@@ -1,0 +1,71 @@
+"""The task that runs one evaluation: a phase's evaluation method on a submission's predictions
+(an uploaded file, or the outputs of the algorithm jobs it lists), against the ground truth."""
+
+import json
+from pathlib import Path
+
+from ..contract import OutputProblems, describe_value, extract_zip, place, write_value
+from ..core.errors import InvalidValue
+from ..core.orm import Evaluation, JobStatus
+from .algorithm_jobs import tarball_of
+from .execution import execute, resources
+
+GROUND_TRUTH = "/opt/ml/input/data/ground_truth/"
+
+
+def write_predictions(evaluation, input_dir, data_dir):
+    """``/input/predictions.json`` and each successful job's outputs at ``/input/<pk>/output/``."""
+    entries = []
+    for job in evaluation.algorithm_jobs:
+        if job.status != JobStatus.SUCCEEDED:
+            continue
+        outputs_dir = input_dir / str(job.id) / "output"
+        entries.append(
+            {
+                "pk": job.id,
+                "status": "Succeeded",
+                "inputs": [describe_value(value) for value in job.inputs],
+                "outputs": [describe_value(v, file=write_value(v, outputs_dir, data_dir)) for v in job.outputs],
+            }
+        )
+    (input_dir / "predictions.json").write_text(json.dumps(entries, indent=2))
+
+
+def provision(session, evaluation, input_dir, _output_dir, runner):
+    submission = evaluation.submission
+    phase = submission.phase
+    data_dir = resources()[0].data_dir
+    if not phase.method_image:
+        raise InvalidValue(f"phase {phase.slug!r} has no evaluation method image yet; its admins must add one")
+    evaluation.method_digest = runner.image_digest(phase.method_image, tarball=tarball_of(session, phase.method_digest))
+    evaluation.ground_truth_version = phase.ground_truth_version
+    if submission.algorithm is not None:
+        evaluation.algorithm_digest = submission.algorithm.container_digest
+    if submission.predictions_path:
+        predictions = Path(data_dir, submission.predictions_path)
+        if predictions.suffix.lower() == ".zip":
+            extract_zip(predictions, input_dir)
+        else:
+            place(predictions, input_dir / predictions.name)
+    else:
+        write_predictions(evaluation, input_dir, data_dir)
+    mounts = {}
+    if phase.ground_truth_path:
+        mounts[GROUND_TRUTH] = Path(data_dir, phase.ground_truth_path)
+    return evaluation.method_digest, mounts
+
+
+def finish(session, evaluation, output_dir):
+    path = output_dir / "metrics.json"
+    if not path.is_file():
+        raise OutputProblems(["/output/metrics.json is missing"])
+    try:
+        evaluation.metrics = json.loads(path.read_bytes())
+    except (ValueError, UnicodeDecodeError) as error:
+        raise OutputProblems([f"/output/metrics.json is not valid JSON ({error})"]) from None
+    evaluation.published = evaluation.submission.phase.auto_publish
+
+
+def run_evaluation(*, run_id):
+    """Run evaluation ``run_id`` (queued) to its end."""
+    return execute(Evaluation, "evaluation", run_id, provision=provision, finish=finish)

@@ -1,0 +1,214 @@
+"""What every container run goes through on a worker: claimed, provisioned, executed in the
+sandbox, its outcome turned into a status and a message a person can act on.
+
+The database is the source of truth: a run moves QUEUED → PROVISIONING only by a compare-and-set,
+so a run queued twice (a reconciler re-enqueued it, say) still runs once.
+"""
+
+import logging
+import os
+import shutil
+import socket
+import time
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ..contract import OutputProblems, new_run_folders
+from ..core.database import make_engine
+from ..core.errors import GcError
+from ..core.settings import ExecutionSettings
+from ..core.status import JobStatus, advance
+from ..queue import connect, enqueue_run
+from ..runner import RUN_LABEL, ImageRefused, Runner, RunSpec, Sandbox
+
+log = logging.getLogger("gc-worker")
+
+RUNNING = (JobStatus.PROVISIONING, JobStatus.EXECUTING)
+
+
+@cache
+def _process_resources(pid):
+    """Settings, database engine and runner of this process (a forked work horse makes its own)."""
+    settings = ExecutionSettings()
+    return settings, make_engine(settings.database_url), Runner(instance=settings.instance)
+
+
+def resources():
+    return _process_resources(os.getpid())
+
+
+def node_has_gpu(runner):
+    """Whether this node gives containers GPUs: as gc-worker decided (--gpu), else detected."""
+    decided = os.environ.get("GC_WORKER_HAS_GPU")
+    return decided == "1" if decided is not None else runner.has_gpu()
+
+
+def worker_name():
+    return os.environ.get("RQ_WORKER_ID") or f"{socket.gethostname()}.{os.getpid()}"
+
+
+def run_label(run_kind, run):
+    return f"{run_kind}-{run.id}"
+
+
+def sandbox_for(run, settings):
+    """The sandbox of a run: its own limits plus the worker's output and process limits."""
+    return Sandbox(
+        cpu_limit=run.cpu_limit,
+        memory_limit_mb=run.memory_limit_mb,
+        time_limit_s=run.time_limit_s,
+        gpu=run.gpu,
+        pids_limit=settings.pids_limit,
+        output_limit_mb=settings.output_limit_mb,
+    )
+
+
+def claim(session, model, run_id):
+    """Take run ``run_id`` if it is still queued; whether this worker got it."""
+    now = datetime.now(UTC)
+    taken = session.execute(
+        update(model)
+        .where(model.id == run_id, model.status == JobStatus.QUEUED)
+        .values(status=JobStatus.PROVISIONING, worker=worker_name(), heartbeat_at=now)
+    ).rowcount
+    session.commit()
+    return taken == 1
+
+
+def describe_minutes(seconds):
+    return f"{seconds / 60:g} minutes" if seconds >= 60 else f"{seconds:g} seconds"
+
+
+def outcome_problem(outcome, sandbox):
+    """Why a container run failed, in words; None when it exited 0 by itself."""
+    if outcome.stopped_because == "time limit":
+        return f"time limit of {describe_minutes(sandbox.time_limit_s)} exceeded; the container was stopped"
+    if outcome.stopped_because == "output limit":
+        return f"the container wrote more than the {sandbox.output_limit_mb} MB allowed in /output; it was stopped"
+    if outcome.oom_killed or outcome.exit_code == 137:
+        return f"the container ran out of memory (limit {sandbox.memory_limit_mb / 1024:g} GB)"
+    if outcome.exit_code:
+        return f"the container exited with code {outcome.exit_code}; the end of its stderr says why"
+    return None
+
+
+class Watch:
+    """The callbacks a runner calls while a container runs: a heartbeat in the database, and
+    whether the run was cancelled (asked at most every ``every_s``)."""
+
+    def __init__(self, engine, model, run_id, every_s=0.5):
+        self.engine, self.model, self.run_id, self.every_s = engine, model, run_id, every_s
+        self.last_asked = 0.0
+        self.was_cancelled = False
+
+    def heartbeat(self):
+        with Session(self.engine) as session:
+            session.execute(
+                update(self.model)
+                .where(self.model.id == self.run_id, self.model.status.in_(RUNNING))
+                .values(heartbeat_at=datetime.now(UTC))
+            )
+            session.commit()
+
+    def cancelled(self):
+        now = time.monotonic()
+        if now - self.last_asked >= self.every_s:
+            self.last_asked = now
+            with Session(self.engine) as session:
+                status = session.scalar(select(self.model.status).where(self.model.id == self.run_id))
+            self.was_cancelled = status == JobStatus.CANCELLED
+        return self.was_cancelled
+
+
+def execute(model, run_kind, run_id, *, provision, finish):
+    """Run one queued row of ``model`` (AlgorithmJob or Evaluation).
+
+    ``provision(session, run, input_dir, output_dir, runner)`` lays out /input and returns
+    ``(image, read_only_mounts)``; ``finish(session, run, output_dir)`` stores the outputs.
+    Either raises GcError (or ImageRefused) with a message for the submitter."""
+    settings, engine, runner = resources()
+    with Session(engine) as session:
+        run = session.get(model, run_id)
+        if run is None or run.status != JobStatus.QUEUED:
+            log.info("%s %s is %s; nothing to do", run_kind, run_id, run and run.status)
+            return
+        if run.gpu and not node_has_gpu(runner):
+            log.warning("%s %s needs a GPU and this node has none: back to the gpu queue", run_kind, run_id)
+            enqueue_run(connect(settings.redis_url), run_kind, run)
+            return "needs a GPU"
+        if not claim(session, model, run_id):
+            return
+        run = session.get(model, run_id)
+        label = run_label(run_kind, run)
+        folder = os.path.join(settings.data_dir, "runs", label)
+        try:
+            return _execute(session, run, engine, runner, settings, label, folder, provision, finish)
+        except Exception as error:
+            log.exception("%s failed on the platform's side", label)
+            session.rollback()
+            fail(session, session.get(model, run_id), f"the platform could not run it ({type(error).__name__}: {error}); an admin can see the worker's log")
+            raise
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _execute(session, run, engine, runner, settings, label, folder, provision, finish):
+    model = type(run)
+    sandbox = sandbox_for(run, settings)
+    input_dir, output_dir = new_run_folders(Path(folder))
+    try:
+        image, mounts = provision(session, run, input_dir, output_dir, runner)
+    except (GcError, ImageRefused) as problem:
+        return fail(session, run, str(problem))
+    if run.status == JobStatus.CANCELLED:
+        return
+    advance(run, JobStatus.EXECUTING)
+    session.commit()
+    watch = Watch(engine, model, run.id)
+    spec = RunSpec(
+        image=image,
+        sandbox=sandbox,
+        input_dir=input_dir,
+        output_dir=output_dir,
+        name=f"{settings.instance}-{label}",
+        labels={RUN_LABEL: label},
+        read_only_mounts=mounts,
+    )
+    outcome = runner.run(spec, cancelled=watch.cancelled, heartbeat=watch.heartbeat, heartbeat_s=settings.heartbeat_s)
+    session.refresh(run, with_for_update=True)
+    run.exit_code = outcome.exit_code
+    run.stdout_tail, run.stderr_tail = outcome.stdout_tail, outcome.stderr_tail
+    if run.status == JobStatus.CANCELLED or outcome.stopped_because == "cancelled":
+        session.commit()
+        return "cancelled"
+    problem = outcome_problem(outcome, sandbox)
+    if problem:
+        return fail(session, run, problem)
+    try:
+        finish(session, run, output_dir)
+    except OutputProblems as problems:
+        session.rollback()
+        session.refresh(run)
+        run.exit_code = outcome.exit_code
+        run.stdout_tail, run.stderr_tail = outcome.stdout_tail, outcome.stderr_tail
+        return fail(session, run, f"invalid outputs: {problems}")
+    advance(run, JobStatus.SUCCEEDED)
+    session.commit()
+    log.info("%s succeeded in %.2f s", label, outcome.seconds)
+    return "succeeded"
+
+
+def fail(session, run, message):
+    """Fail ``run`` with ``message`` (unless it was cancelled meanwhile)."""
+    if run.status.is_terminal:
+        session.commit()
+        return str(run.status)
+    run.error_message = message
+    advance(run, JobStatus.FAILED)
+    session.commit()
+    log.info("%s %s failed: %s", type(run).__name__, run.id, message)
+    return "failed"
