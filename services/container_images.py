@@ -122,7 +122,7 @@ def _inspect_tar(path, size_bytes, not_a_tar):
             raise InvalidValue(f"{not_a_tar}: {SAVE_HINT}")
     try:
         with tarfile.open(path, "r:") as tar:
-            members = _members(tar)
+            members = _members(tar, size_bytes)
             config_name, repo_tags = _image(tar, members)
             config_digest, config = _config(tar, members, config_name)
     except (tarfile.TarError, EOFError) as error:
@@ -139,11 +139,12 @@ def _inspect_tar(path, size_bytes, not_a_tar):
     return ImageTarball(config_digest, repo_tags, architecture, os_name, user, size_bytes)
 
 
-def _members(tar):
-    """``{name: TarInfo}`` of the archive, refusing unsafe paths, links that escape and special files."""
+def _members(tar, size_bytes):
+    """``{name: TarInfo}`` of the archive, refusing unsafe paths, links that escape, special files,
+    and an archive cut short (``size_bytes`` is its length)."""
     members = {}
-    for member in tar:
-        if len(members) >= MAX_MEMBERS:
+    for count, member in enumerate(tar, start=1):
+        if count > MAX_MEMBERS:
             raise InvalidValue(f"the tarball has more than {MAX_MEMBERS} entries, which `docker save` never writes: "
                                f"{SAVE_HINT}")
         name = member.name
@@ -161,6 +162,12 @@ def _members(tar):
                                f"{SAVE_HINT}")
         while name.startswith("./"):
             name = name[2:]
+        if name in members and not member.isdir():
+            raise InvalidValue(f"the tarball has two entries named {name!r}, which `docker save` never writes: "
+                               f"{SAVE_HINT}")
+        if member.isfile() and member.offset_data + member.size > size_bytes:
+            raise InvalidValue(f"the tar archive is incomplete: it ends inside {name!r} (an interrupted save or "
+                               f"upload?): upload it again, or {SAVE_HINT}")
         members[name] = member
     return members
 
@@ -261,7 +268,7 @@ def _parse(data, name, *, expect):
 def _is_root(user):
     """Whether a config's ``User`` ("", "root", "0", "0:0", "root:staff", …) runs as root."""
     name = user.strip().split(":", 1)[0]
-    return name in ("", "root", "0")
+    return name in ("", "root") or (name.isdigit() and int(name) == 0)
 
 
 def _megabytes(n):

@@ -147,7 +147,7 @@ def test_non_root_users_are_accepted(tmp_path, user):
     assert inspect_image_tarball(path, max_bytes=LIMIT).user == user
 
 
-@pytest.mark.parametrize("user", ["", "root", "0", "0:0", "root:root", " root "])
+@pytest.mark.parametrize("user", ["", "root", "0", "0:0", "root:root", " root ", "00:1000"])
 def test_root_is_refused(tmp_path, user):
     path = tarball(tmp_path / "image.tar", legacy_members(config=image_config(user=user)))
     message = refusal(path)
@@ -199,6 +199,21 @@ def test_damaged_gzip(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["good.tar.gz", "image.tar.gz"]
 
 
+@pytest.mark.parametrize("keep", [0.3, 0.6])
+def test_cut_short_tar(tmp_path, keep):
+    """Cut inside a header or inside the last entry's data (the layer): both are refused."""
+    members = legacy_members()
+    data = tarball(tmp_path / "good.tar", [*members, ("big-layer.tar", bytes(30_000))]).read_bytes()
+    path = tmp_path / "image.tar"
+    path.write_bytes(data[: int(len(data) * keep)])
+    assert "incomplete" in refusal(path)
+
+
+def test_too_many_entries(tmp_path):
+    path = tarball(tmp_path / "image.tar", [*legacy_members(), *((f"f/{n}", b"") for n in range(10_000))])
+    assert refusal(path).startswith("the tarball has more than 10000 entries")
+
+
 def test_no_manifest(tmp_path):
     path = tarball(tmp_path / "image.tar", [("hello.txt", b"hi")])
     assert refusal(path).startswith("the tarball has no manifest.json or index.json")
@@ -228,6 +243,12 @@ def test_unsafe_paths_are_refused(tmp_path, name):
 def test_links_out_of_the_archive_are_refused(tmp_path, target):
     path = tarball(tmp_path / "image.tar", legacy_members(), links=[("layer/layer.tar", target)])
     assert refusal(path).startswith(f"the tarball's entry 'layer/layer.tar' links outside the archive ({target!r})")
+
+
+def test_duplicate_entries_are_refused(tmp_path):
+    members = legacy_members()
+    path = tarball(tmp_path / "image.tar", [*members, ("manifest.json", as_json([]))])
+    assert refusal(path).startswith("the tarball has two entries named 'manifest.json'")
 
 
 def test_devices_are_refused(tmp_path):
