@@ -86,3 +86,14 @@ class UploadFile(Base):
     def is_complete(self):
         """Whether every announced byte has arrived."""
         return self.received >= self.size
+
+    @property
+    def upload_path(self):
+        """Where the uploaded bytes lie, relative to the data directory (files of a session share
+        a folder, so that an .mhd finds its .raw); files unpacked from a zip lie elsewhere."""
+        return f"{upload_folder(self.upload_session_id)}/files/{self.filename}"
+
+
+def upload_folder(upload_session_id):
+    """The folder of an upload session's files, relative to the data directory."""
+    return f"uploads/{upload_session_id}"

@@ -1,0 +1,148 @@
+"""Converting a batch of uploaded files into stored images, in parallel across processes.
+
+``convert`` recognises each file, pairs ``.mhd`` headers with their raw data, groups DICOM files
+into series, then imports and stores one image per job in a pool of processes (reading and
+compressing hold Python's lock, so threads would not run them side by side). Every file ends in
+exactly one Outcome: the image made of it, or the message why none was.
+"""
+
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import SimpleITK as sitk
+
+from . import dicom
+from .formats import Format, Unrecognised, identify
+from .importers import IMPORTERS, Failed, ImportProblem, mhd_data_file
+from .limits import ImportLimits
+from .store import StoredImage, store
+
+log = logging.getLogger("gc-import")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file to import: where it is, the name people know it by, and a key of the caller's."""
+
+    path: str
+    name: str
+    key: object = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of ``keys`` (one file, or the files of a series or an .mhd with its raw):
+    a stored image, or the message why there is none."""
+
+    keys: tuple
+    image: StoredImage | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One image to make: the importer's arguments, and the uploads it consumes."""
+
+    format: Format
+    uploads: tuple
+    series: tuple = ()
+
+    @property
+    def size(self):
+        return sum(os.path.getsize(u.path) for u in self.uploads)
+
+
+def plan(uploads, limits):
+    """Jobs for ``uploads``, and Outcomes of the files that need no job to fail."""
+    jobs, failures, raws, dicoms = [], [], {}, []
+    for upload in uploads:
+        try:
+            fmt = identify(upload.path, upload.name)
+        except Unrecognised as problem:
+            failures.append(Outcome((upload.key,), message=str(problem)))
+            continue
+        if fmt is Format.RAW:
+            raws[str(Path(upload.path).resolve())] = upload
+        elif fmt is Format.DICOM:
+            dicoms.append(upload)
+        elif fmt is Format.ZIP:
+            failures.append(Outcome((upload.key,), message=f"{upload.name} is a zip inside a zip; unpack it and upload its files"))
+        else:
+            jobs.append(Job(fmt, (upload,)))
+    for index, job in enumerate(jobs):  # an .mhd takes its raw data file along
+        if job.format is Format.MHD:
+            try:
+                data_path, _ = mhd_data_file(job.uploads[0].path, job.uploads[0].name)
+            except ImportProblem:
+                continue  # the importer says why
+            raw = raws.pop(str(data_path.resolve()), None)
+            if raw:
+                jobs[index] = Job(job.format, (*job.uploads, raw))
+    for raw in raws.values():
+        failures.append(Outcome((raw.key,), message=f"{raw.name} holds only voxels: upload the .mhd header that names it with it"))
+    series_jobs, dicom_failures = plan_dicom(dicoms)
+    return jobs + series_jobs, failures + dicom_failures
+
+
+def plan_dicom(uploads):
+    headers, failures = [], []
+    for upload in uploads:
+        try:
+            headers.append(dicom.read_header(path=upload.path, name=upload.name))
+        except ImportProblem as problem:
+            failures.append(Outcome((upload.key,), message=str(problem)))
+    by_path = {u.path: u for u in uploads}
+    jobs = [
+        Job(Format.DICOM, tuple(by_path[h.path] for h in series), tuple(series))
+        for series in dicom.group_series(headers)
+    ]
+    return jobs, failures
+
+
+def run(job, data_dir, limits):
+    """Import and store the image of ``job`` (in a pool process): an Outcome."""
+    keys = tuple(u.key for u in job.uploads)
+    main = job.uploads[0]
+    if job.format is Format.DICOM:
+        loaded = dicom.import_series(series=job.series, limits=limits)
+    else:
+        loaded = IMPORTERS[job.format](path=main.path, name=main.name, limits=limits)
+    if isinstance(loaded, Failed):
+        return Outcome(keys, message=loaded.message)
+    try:
+        return Outcome(keys, image=store(loaded, data_dir=data_dir, limits=limits))
+    except (RuntimeError, OSError) as error:
+        log.exception("storing %s failed", main.name)
+        return Outcome(keys, message=f"{main.name} was read but could not be stored ({error}); tell the platform's admins")
+
+
+def _run_in_pool(job, data_dir, limit_values):
+    return run(job, data_dir, ImportLimits(**limit_values))
+
+
+def _pool_initializer(threads):
+    sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(threads)
+    sitk.ProcessObject.SetGlobalWarningDisplay(False)
+
+
+def convert(uploads, *, data_dir, limits=None):
+    """Outcomes of importing ``uploads`` (Upload) into ``data_dir``: each upload's key appears in
+    exactly one Outcome. Largest jobs start first, each in its own process."""
+    limits = limits or ImportLimits()
+    jobs, outcomes = plan(uploads, limits)
+    jobs.sort(key=lambda job: job.size, reverse=True)
+    processes = max(1, min(limits.processes, len(jobs)))
+    if processes == 1:
+        sitk.ProcessObject.SetGlobalWarningDisplay(False)
+        return outcomes + [run(job, data_dir, limits) for job in jobs]
+    values = {name: getattr(limits, name) for name in limits.trait_names(config=True)}
+    cores = len(os.sched_getaffinity(0))
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(processes, mp_context=context, initializer=_pool_initializer,
+                             initargs=(max(1, cores // processes),)) as pool:
+        futures = [pool.submit(_run_in_pool, job, str(data_dir), values) for job in jobs]
+        return outcomes + [future.result() for future in futures]

@@ -1,0 +1,301 @@
+"""One keyword-only importer per format: header read and checked, then the voxels.
+
+Each importer returns ``Loaded`` (a SimpleITK image and its DICOM display settings) or
+``Failed`` (a message a person can act on); none raises for a bad file. Headers are read with
+``ReadImageInformation`` and checked (dimensions, voxel count, spacing, and for uncompressed data
+that the file holds every byte the header promises) before any voxel is read, so a forged header
+cannot make the worker allocate terabytes.
+"""
+
+import functools
+import gzip
+import math
+import re
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import SimpleITK as sitk
+
+from .formats import Format
+
+HEADER_BYTES = 64 * 1024  # MetaImage and NRRD headers are text; none is near this long
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """An image read from its file(s), with the display settings DICOM carries."""
+
+    image: sitk.Image
+    window_center: float | None = None
+    window_width: float | None = None
+    modality: str | None = None
+
+
+@dataclass(frozen=True)
+class Failed:
+    """Why a file (or a series of files) gave no image."""
+
+    message: str
+
+
+class ImportProblem(Exception):
+    """Raised inside importers, returned from them as ``Failed``."""
+
+
+def errors_as_data(importer):
+    """Turn ImportProblem, and SimpleITK's errors while reading voxels, into ``Failed``."""
+
+    @functools.wraps(importer)
+    def wrapper(**kwargs):
+        try:
+            return importer(**kwargs)
+        except ImportProblem as problem:
+            return Failed(str(problem))
+        except RuntimeError as error:
+            name = kwargs.get("name") or source_names(kwargs.get("series", ()))
+            return Failed(f"{name} could not be read: {itk_reason(error)}; it may be damaged or cut short")
+
+    return wrapper
+
+
+def source_names(headers):
+    """``a.dcm`` or ``a.dcm and 41 more files``."""
+    more = f" and {len(headers) - 1} more files" if len(headers) > 1 else ""
+    return f"{headers[0].name}{more}" if headers else "the file"
+
+
+def itk_reason(error):
+    """The useful line of an ITK exception's many, without class names, addresses or paths."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    useful = [line for line in lines if line.startswith("Description:")]
+    text = (useful or lines or ["unknown error"])[-1].removeprefix("Description:").strip()
+    text = re.sub(r"^ITK ERROR: \w+\(0x[0-9a-f]+\):\s*", "", text)
+    return re.sub(r"/\S+/", "", text).rstrip("!. ")
+
+
+def human_bytes(n):
+    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1000
+
+
+def dims(size):
+    return "×".join(str(s) for s in size)
+
+
+def component_bytes(pixel_id, components):
+    """Bytes per channel of a SimpleITK pixel type."""
+    return sitk.Image([1, 1], pixel_id, components).GetSizeOfPixelComponent()
+
+
+def read_header(*, path, name, imageio, title, limits):
+    """A reader whose header is read and checked, voxels not yet read."""
+    reader = sitk.ImageFileReader()
+    reader.SetImageIO(imageio)
+    reader.SetFileName(str(path))
+    try:
+        reader.ReadImageInformation()
+    except RuntimeError as error:
+        raise ImportProblem(
+            f"{name}: the {title} header cannot be read ({itk_reason(error)}); the file is damaged, cut short "
+            f"or not a {title} file: upload it again"
+        ) from None
+    check_header(reader.GetSize(), reader.GetNumberOfComponents(), reader.GetSpacing(), name=name, title=title, limits=limits)
+    return reader
+
+
+def check_header(size, components, spacing, *, name, title, limits, pixel_id=None):
+    """ImportProblem unless the geometry a header claims is one an image can have here."""
+    if not 2 <= len(size) <= 4:
+        raise ImportProblem(f"{name}: {title} header claims {len(size)} dimensions; gc-hub imports 2D, 3D and 4D images")
+    if min(size) < 1:
+        raise ImportProblem(f"{name}: {title} header claims {dims(size)} voxels, an empty image")
+    voxels = math.prod(size) * components
+    if voxels > limits.max_voxels:
+        raise ImportProblem(
+            f"{name}: {title} header claims {dims(size)} voxels"
+            + (f" of {components} channels" if components > 1 else "")
+            + f", more than the {limits.max_voxels:,} voxels one image may have here"
+            " (a damaged or forged header, or an image to split)"
+        )
+    if components not in (1, 3, 4):
+        raise ImportProblem(f"{name} has {components} channels per voxel; gc-hub imports gray (1), RGB (3) or RGBA (4) images")
+    if not all(math.isfinite(s) and s > 0 for s in spacing):
+        raise ImportProblem(f"{name}: {title} header gives a voxel spacing of {tuple(spacing)}; every spacing must be positive")
+
+
+def check_complete(*, data_path, offset, reader, name):
+    """ImportProblem if an uncompressed file holds fewer voxel bytes than its header promises."""
+    expected = math.prod(reader.GetSize()) * reader.GetNumberOfComponents() * component_bytes(reader.GetPixelID(), reader.GetNumberOfComponents())
+    held = Path(data_path).stat().st_size - offset
+    if held < expected:
+        raise ImportProblem(
+            f"{name} is cut short: its header promises {human_bytes(expected)} of voxels but the file holds "
+            f"{human_bytes(max(held, 0))}; upload it again"
+        )
+
+
+def read_voxels(reader):
+    return reader.Execute()
+
+
+# --- MetaImage ---------------------------------------------------------------------------------
+
+
+def meta_header(path, name):
+    """The key = value fields of a MetaImage header, and the byte offset where its data starts."""
+    with open(path, "rb") as f:
+        head = f.read(HEADER_BYTES)
+    fields, offset = {}, 0
+    for line in head.split(b"\n"):
+        offset += len(line) + 1
+        key, sep, value = line.decode("latin-1").partition("=")
+        if not sep:
+            continue
+        fields[key.strip()] = value.strip()
+        if key.strip() == "ElementDataFile":
+            return fields, offset
+    raise ImportProblem(f"{name}: the MetaImage header has no ElementDataFile line (damaged, or not a MetaImage file?)")
+
+
+def is_compressed(fields):
+    return fields.get("CompressedData", "False").lower() == "true"
+
+
+@errors_as_data
+def import_mha(*, path, name, limits):
+    """A MetaImage ``.mha`` with its voxels inside (``ElementDataFile = LOCAL``)."""
+    fields, offset = meta_header(path, name)
+    if fields["ElementDataFile"] != "LOCAL":
+        raise ImportProblem(
+            f"{name} keeps its voxels in another file ({fields['ElementDataFile']}); name it .mhd and upload it with that file"
+        )
+    reader = read_header(path=path, name=name, imageio="MetaImageIO", title="MetaImage", limits=limits)
+    if not is_compressed(fields):
+        check_complete(data_path=path, offset=offset, reader=reader, name=name)
+    return Loaded(read_voxels(reader))
+
+
+def mhd_data_file(path, name):
+    """The raw data file that the ``.mhd`` at ``path`` names: a file beside it, nothing else."""
+    fields, _ = meta_header(path, name)
+    data_file = fields["ElementDataFile"]
+    if data_file == "LOCAL":
+        raise ImportProblem(f"{name} holds its voxels itself; name it .mha and upload it again")
+    if data_file.startswith("LIST") or "%" in data_file or " " in data_file:
+        raise ImportProblem(f"{name} spreads its voxels over many files; gc-hub imports an .mhd with one .raw file")
+    if "/" in data_file or "\\" in data_file or data_file in (".", ".."):
+        raise ImportProblem(f"{name} names its data file {data_file!r}; it must be a file name, uploaded beside the .mhd")
+    return Path(path).with_name(data_file), fields
+
+
+@errors_as_data
+def import_mhd(*, path, name, limits):
+    """A MetaImage header ``.mhd`` and the ``.raw`` (or ``.zraw``) it names, uploaded together."""
+    data_path, fields = mhd_data_file(path, name)
+    if not data_path.is_file():
+        raise ImportProblem(f"{name} keeps its voxels in {data_path.name}, which is not in this upload; upload both together")
+    reader = read_header(path=path, name=name, imageio="MetaImageIO", title="MetaImage", limits=limits)
+    if not is_compressed(fields):
+        check_complete(data_path=data_path, offset=int(fields.get("HeaderSize", 0) or 0), reader=reader, name=f"{name} (with {data_path.name})")
+    return Loaded(read_voxels(reader))
+
+
+# --- NIfTI and NRRD ------------------------------------------------------------------------------
+
+
+def nifti_header(path, name):
+    """(dimensions, vox_offset) from a NIfTI-1 or NIfTI-2 header, read by hand: ITK's reader
+    refuses some forged headers with a less useful message."""
+    opener = gzip.open if name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as f:
+            head = f.read(544)
+    except (OSError, EOFError, zlib.error) as error:
+        raise ImportProblem(f"{name}: the NIfTI header cannot be read ({error}); upload the file again") from None
+    for order in "<>":
+        if len(head) >= 348 and struct.unpack(order + "i", head[:4])[0] == 348:
+            ndim, *size = struct.unpack(order + "8h", head[40:56])
+            return size[: max(ndim, 0)], int(struct.unpack(order + "f", head[108:112])[0])
+        if len(head) >= 540 and struct.unpack(order + "i", head[:4])[0] == 540:
+            ndim, *size = struct.unpack(order + "8q", head[16:80])
+            return size[: max(ndim, 0)], struct.unpack(order + "q", head[168:176])[0]
+    raise ImportProblem(f"{name} is not a NIfTI file: its header is too short or of another kind")
+
+
+@errors_as_data
+def import_nifti(*, path, name, limits):
+    """A NIfTI-1 or NIfTI-2 image, ``.nii`` or gzip-compressed ``.nii.gz``."""
+    size, offset = nifti_header(path, name)
+    check_header(size, 1, (1,) * len(size), name=name, title="NIfTI", limits=limits)
+    reader = read_header(path=path, name=name, imageio="NiftiImageIO", title="NIfTI", limits=limits)
+    if not name.lower().endswith(".gz"):
+        check_complete(data_path=path, offset=offset, reader=reader, name=name)
+    return Loaded(read_voxels(reader))
+
+
+def nrrd_header(path, name):
+    with open(path, "rb") as f:
+        head = f.read(HEADER_BYTES)
+    end = head.find(b"\n\n")
+    if end < 0:
+        raise ImportProblem(f"{name}: the NRRD header does not end (damaged, or not an NRRD file?)")
+    fields = {}
+    for line in head[:end].decode("latin-1").splitlines()[1:]:
+        key, sep, value = line.partition(":")
+        if sep and not line.startswith("#"):
+            fields[key.strip().lower()] = value.strip().lstrip("=").strip()
+    return fields, end + 2
+
+
+@errors_as_data
+def import_nrrd(*, path, name, limits):
+    """An NRRD image with its voxels inside (detached headers are refused: they name any file)."""
+    fields, offset = nrrd_header(path, name)
+    if "data file" in fields or "datafile" in fields:
+        raise ImportProblem(f"{name} is a detached NRRD header; save the image as one .nrrd file and upload that")
+    reader = read_header(path=path, name=name, imageio="NrrdImageIO", title="NRRD", limits=limits)
+    if fields.get("encoding", "raw") == "raw":
+        check_complete(data_path=path, offset=offset, reader=reader, name=name)
+    return Loaded(read_voxels(reader))
+
+
+# --- pictures: TIFF, PNG, JPEG --------------------------------------------------------------------
+
+
+def import_picture(*, path, name, limits, imageio, title):
+    reader = read_header(path=path, name=name, imageio=imageio, title=title, limits=limits)
+    return Loaded(read_voxels(reader))
+
+
+@errors_as_data
+def import_tiff(*, path, name, limits):
+    """A TIFF image; a multi-page TIFF becomes a volume."""
+    return import_picture(path=path, name=name, limits=limits, imageio="TIFFImageIO", title="TIFF")
+
+
+@errors_as_data
+def import_png(*, path, name, limits):
+    """A PNG picture, gray or colour."""
+    return import_picture(path=path, name=name, limits=limits, imageio="PNGImageIO", title="PNG")
+
+
+@errors_as_data
+def import_jpeg(*, path, name, limits):
+    """A JPEG picture, gray or colour."""
+    return import_picture(path=path, name=name, limits=limits, imageio="JPEGImageIO", title="JPEG")
+
+
+# The importer of each format that is one file; DICOM series are read by ``dicom.import_series``.
+IMPORTERS = {
+    Format.MHA: import_mha,
+    Format.MHD: import_mhd,
+    Format.NIFTI: import_nifti,
+    Format.NRRD: import_nrrd,
+    Format.TIFF: import_tiff,
+    Format.PNG: import_png,
+    Format.JPEG: import_jpeg,
+}

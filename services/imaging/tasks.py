@@ -1,0 +1,137 @@
+"""The import task: ``import_upload_session(upload_session_id=…)``, run by a worker on the import
+queue after the archives service committed the session as importing."""
+
+import logging
+import shutil
+from pathlib import Path, PurePosixPath
+
+from sqlalchemy.orm import Session
+
+from ..core.database import make_engine
+from ..core.orm import ArchiveItem, ColorSpace, Image, UploadFile, UploadSession, make_value
+from ..core.orm.images import upload_folder
+from ..core.settings import ServiceSettings
+from ..core.status import UploadStatus, advance
+from .conversion import Upload, convert
+from .formats import Format, by_extension
+from .importers import dims
+from .limits import ImportLimits
+from .zips import UnsafeZip, extract
+
+log = logging.getLogger("gc-import")
+
+
+def import_upload_session(*, upload_session_id):
+    """Import every pending file of upload session ``upload_session_id`` into images (and, for a
+    session that targets an archive, into new archive items); record each file's result."""
+    settings = ServiceSettings()
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(engine, expire_on_commit=False) as db:
+            SessionImport(db, db.get(UploadSession, upload_session_id), settings.data_dir).run()
+    finally:
+        engine.dispose()
+
+
+class SessionImport:
+    """The import of one upload session, step by step; each step commits what it decided."""
+
+    def __init__(self, db, session, data_dir):
+        self.db, self.session, self.data_dir = db, session, Path(data_dir)
+        self.limits = ImportLimits()
+
+    def run(self):
+        session = self.session
+        if session is None or session.status != UploadStatus.IMPORTING:
+            log.info("upload session %s is not waiting for import; nothing to do", getattr(session, "id", "?"))
+            return
+        files = [f for f in session.files if f.status == UploadStatus.PENDING]
+        for file in files:
+            advance(file, UploadStatus.IMPORTING)
+        self.db.commit()
+        uploads = []
+        for file in files:
+            if by_extension(file.filename) is Format.ZIP:
+                uploads.extend(self.unpack(file))
+            else:
+                uploads.append(Upload(str(self.data_dir / file.upload_path), file.filename, file.id))
+        self.db.commit()
+        outcomes = convert(uploads, data_dir=self.data_dir, limits=self.limits)
+        self.db.refresh(session)
+        if session.status == UploadStatus.CANCELLED:
+            for outcome in outcomes:
+                if outcome.image:
+                    (self.data_dir / outcome.image.path).unlink(missing_ok=True)
+            log.info("upload session %s was cancelled during its import; nothing kept", session.id)
+        else:
+            self.record(outcomes)
+        shutil.rmtree(self.data_dir / upload_folder(session.id), ignore_errors=True)
+
+    def unpack(self, file):
+        """Uploads of the files in the zip ``file``, each with an UploadFile row of its own."""
+        folder = self.data_dir / upload_folder(self.session.id) / "unpacked" / str(file.id)
+        try:
+            members = extract(path=self.data_dir / file.upload_path, name=file.filename, into=folder, limits=self.limits)
+        except UnsafeZip as problem:
+            self.finish(file, UploadStatus.FAILED, str(problem))
+            return []
+        uploads = []
+        for relative, path in members:
+            if PurePosixPath(relative).name.startswith(".") or relative.startswith("__MACOSX/"):
+                continue  # what desktop zip tools add: .DS_Store, resource forks
+            member = UploadFile(
+                upload_session=self.session, filename=f"{file.filename}/{relative}", extracted_from_id=file.id,
+                size=path.stat().st_size, received=path.stat().st_size, status=UploadStatus.IMPORTING,
+            )
+            self.db.add(member)
+            self.db.flush()
+            uploads.append(Upload(str(path), member.filename, member.id))
+        self.finish(file, UploadStatus.SUCCEEDED, f"unpacked {len(uploads)} files")
+        return uploads
+
+    def finish(self, file, status, message):
+        advance(file, status)
+        file.message = message
+
+    def record(self, outcomes):
+        """Image rows, archive items and each file's result; the session's summary."""
+        session, files = self.session, {f.id: f for f in self.session.files}
+        images = 0
+        for outcome in outcomes:
+            if outcome.image is None:
+                for key in outcome.keys:
+                    self.finish(files[key], UploadStatus.FAILED, outcome.message)
+                continue
+            image = self.add_image(outcome, [files[key] for key in outcome.keys])
+            images += 1
+            for key in outcome.keys:
+                self.finish(files[key], UploadStatus.SUCCEEDED, describe(image))
+                files[key].image = image
+        failed = [f for f in files.values() if f.status == UploadStatus.FAILED]
+        advance(session, UploadStatus.SUCCEEDED if images else UploadStatus.FAILED)
+        session.error_message = (
+            f"{len(failed)} of {len(files)} files could not be imported; see each file's message" if failed else ""
+        )
+        self.db.commit()
+        log.info("upload session %s: %s images, %s files failed", session.id, images, len(failed))
+
+    def add_image(self, outcome, files):
+        stored = outcome.image
+        name = PurePosixPath(files[0].filename).name
+        if len(files) > 1 and stored.modality is not None:  # a DICOM series: name it after its folder
+            name = str(PurePosixPath(files[0].filename).parent) if "/" in files[0].filename else name
+        fields = {field: getattr(stored, field) for field in stored.__dataclass_fields__}
+        image = Image(name=name[:255], created_by=self.session.owner, **fields | {"color_space": ColorSpace(stored.color_space)})
+        self.db.add(image)
+        if self.session.archive is not None and self.session.socket is not None:
+            item = ArchiveItem(archive=self.session.archive)
+            item.values.append(make_value(self.db, self.session.socket, image=image))
+            self.db.add(item)
+        self.db.flush()
+        return image
+
+
+def describe(image):
+    """``image 12: 512×512×100, 16-bit signed integer, CT``."""
+    extra = f", {image.modality}" if image.modality else ""
+    return f"image {image.id}: {dims(image.dimensions)}, {image.pixel_type}{extra}"

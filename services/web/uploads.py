@@ -1,0 +1,391 @@
+"""Upload sessions in the archives service: files streamed in resumable chunks, then imported.
+
+A session belongs to the user who made it; nobody else sees it (404). A session may target an
+archive and an image socket, and each imported image then becomes a new case of that archive;
+that needs the archive's uploader or editor role. Files arrive by ``PUT`` with an optional
+``Content-Range: bytes first-last/size``: the body is streamed to disk as it arrives, never held
+in memory, and a broken upload resumes at the ``received`` offset the file reports. ``POST
+…/import`` hands the session to a worker (``services.imaging.tasks``) on the import queue.
+"""
+
+import logging
+import os
+import re
+import shutil
+from pathlib import Path, PurePosixPath
+
+from sqlalchemy import func, select
+from tornado import web
+from traitlets import Integer, default
+from traitlets.config import SingletonConfigurable
+
+from ..core.errors import Conflict, GcError, InvalidValue, NotFound
+from ..core.orm import Socket, UploadFile, UploadSession
+from ..core.orm.images import upload_folder
+from ..core.status import UploadStatus, advance
+from ..queue import QueueName, connect, queue
+from .archives import UPLOAD, ArchiveAccess
+from .base import APIHandler
+
+log = logging.getLogger("gc-hub")
+
+IMPORT_TASK = "services.imaging.tasks.import_upload_session"
+IMPORT_TIMEOUT = 6 * 3600  # seconds a worker may spend on one session's import
+CANCEL_CHECK_BYTES = 32 * 1024 * 1024  # a streaming upload looks for a cancel this often
+CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)$")
+OPEN = (UploadStatus.PENDING, UploadStatus.IMPORTING)
+
+
+class UploadLimits(SingletonConfigurable):
+    """How much people may upload (the archives service reads ``GC_UPLOAD_*`` variables)."""
+
+    quota = Integer(
+        config=True,
+        help="""Bytes one user may hold in upload sessions that are not imported yet
+        (GC_UPLOAD_QUOTA; default 100 GiB). Imported uploads no longer count: their files are
+        removed once the images are stored.""",
+    )
+
+    @default("quota")
+    def _default_quota(self):
+        return int(os.environ.get("GC_UPLOAD_QUOTA", 100 * 1024**3))
+
+    max_files = Integer(
+        config=True,
+        help="Most files one upload session may have (GC_UPLOAD_MAX_FILES; default 10000); zip a DICOM study instead.",
+    )
+
+    @default("max_files")
+    def _default_max_files(self):
+        return int(os.environ.get("GC_UPLOAD_MAX_FILES", 10_000))
+
+
+def human_bytes(n):
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:,} bytes" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1000
+
+
+def file_json(file):
+    return {
+        "id": file.id,
+        "filename": file.filename,
+        "size": file.size,
+        "received": file.received,
+        "status": file.status.value,
+        "message": file.message,
+        "image": file.image_id,
+        "extracted_from": file.extracted_from_id,
+    }
+
+
+def session_json(session, with_files=True):
+    body = {
+        "id": session.id,
+        "owner": session.owner,
+        "status": session.status.value,
+        "message": session.error_message,
+        "archive": session.archive.slug if session.archive else None,
+        "socket": session.socket.slug if session.socket else None,
+        "created_at": session.created_at.isoformat(),
+        "completed_at": session.completed_at.isoformat() if session.completed_at else None,
+    }
+    if with_files:
+        files = sorted(session.files, key=lambda f: f.id)
+        body["files"] = [file_json(f) for f in files]
+        body["images"] = sorted({f.image_id for f in files if f.image_id is not None})
+    return body
+
+
+def clean_filename(name):
+    """``name`` if it is a clean relative path (folders allowed, as in a DICOM folder upload)."""
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidValue("'filename' must be a non-empty string.")
+    parts = PurePosixPath(name).parts
+    if name.startswith("/") or "\\" in name or any(p in (".", "..") for p in parts) or "//" in name:
+        raise InvalidValue(f"'filename' {name!r} must be a relative path without '..', '\\\\' or a leading '/'.")
+    if len(name) > 1000 or any(len(p) > 255 for p in parts) or any(ord(c) < 32 for c in name):
+        raise InvalidValue(f"'filename' {name[:80]!r}… is too long or holds control characters.")
+    return name
+
+
+def enqueue_import(settings, upload_session_id):
+    """Queue the import of a committed session (module level, so that unit tests can see it)."""
+    queue(QueueName.IMPORT, connect(settings.redis_url)).enqueue(
+        IMPORT_TASK, upload_session_id=upload_session_id, job_timeout=IMPORT_TIMEOUT,
+        job_id=f"import-upload-session-{upload_session_id}",
+    )
+
+
+class UploadAccess(ArchiveAccess):
+    """Finds the current user's upload sessions and files, and what they may do with them."""
+
+    def upload_session(self, session_id, for_update=False):
+        """My upload session ``session_id``; NotFound for everyone else's (admins included)."""
+        query = select(UploadSession).filter_by(id=int(session_id), owner=self.username)
+        if for_update:
+            query = query.with_for_update()
+        session = self.db.scalar(query)
+        if session is None:
+            raise NotFound(f"No upload session {session_id} of yours.")
+        return session
+
+    def open_session(self, session_id, doing):
+        session = self.upload_session(session_id, for_update=True)
+        if session.status != UploadStatus.PENDING:
+            raise Conflict(f"Upload session {session.id} is {session.status}: you can no longer {doing}. Start a new session.")
+        return session
+
+    def upload_file(self, session, file_id):
+        file = self.db.scalar(select(UploadFile).filter_by(id=int(file_id), upload_session_id=session.id))
+        if file is None:
+            raise NotFound(f"No file {file_id} in upload session {session.id}.")
+        return file
+
+    def uploaded_bytes(self):
+        """Bytes announced in my sessions that are not imported yet (what the quota counts)."""
+        query = (
+            select(func.coalesce(func.sum(UploadFile.size), 0))
+            .join(UploadSession)
+            .where(UploadSession.owner == self.username, UploadSession.status.in_(OPEN),
+                   UploadFile.extracted_from_id.is_(None))
+        )
+        return self.db.scalar(query)
+
+    def create_session(self, archive_slug=None, socket_slug=None):
+        """A new upload session of mine; into archive ``archive_slug`` as values of image socket
+        ``socket_slug`` when given (which needs the archive's uploader or editor role)."""
+        if bool(archive_slug) != bool(socket_slug):
+            raise InvalidValue("Give both 'archive' and 'socket' (an image socket), or neither.")
+        session = UploadSession(owner=self.username)
+        if archive_slug:
+            session.archive, _ = self.archive(archive_slug, UPLOAD, "upload images into this archive")
+            socket = self.db.scalar(select(Socket).filter_by(slug=socket_slug))
+            if socket is None:
+                raise NotFound(f"No socket {socket_slug!r}: define it first (POST sockets).")
+            if not socket.kind.is_image:
+                raise InvalidValue(f"Socket {socket_slug!r} holds {socket.kind.value} values, not images; choose an image socket.")
+            session.socket = socket
+        self.db.add(session)
+        self.db.flush()
+        self.commit()
+        return session
+
+    def add_file(self, session_id, filename, size):
+        session = self.open_session(session_id, "add files")
+        filename = clean_filename(filename)
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise InvalidValue("'size' must be the file's size in bytes, a whole number.")
+        files = list(session.files)
+        if len(files) >= UploadLimits.instance().max_files:
+            raise GcError(f"Upload session {session.id} has {len(files):,} files, the most one may have; zip the rest.")
+        clash = next((f for f in files if f.filename == filename or f.filename.startswith(filename + "/")
+                      or filename.startswith(f.filename + "/")), None)
+        if clash:
+            raise Conflict(f"Upload session {session.id} has a file {clash.filename!r} already; rename one of them.")
+        quota, held = UploadLimits.instance().quota, self.uploaded_bytes()
+        if held + size > quota:
+            raise GcError(
+                f"{filename} ({human_bytes(size)}) would take you over your upload quota of {human_bytes(quota)}: "
+                f"you hold {human_bytes(held)} in sessions not imported yet. Import or cancel those first.",
+                status=413,
+            )
+        file = UploadFile(upload_session=session, filename=filename, size=size)
+        self.db.add(file)
+        self.db.flush()
+        self.commit()
+        return file
+
+    def start_import(self, session_id):
+        session = self.open_session(session_id, "start its import")
+        files = list(session.files)
+        if not files:
+            raise GcError(f"Upload session {session.id} has no files yet: add and upload some first.")
+        unfinished = [f for f in files if not f.is_complete]
+        if unfinished:
+            shown = "; ".join(f"{f.filename} has {human_bytes(f.received)} of {human_bytes(f.size)}" for f in unfinished[:3])
+            raise Conflict(f"{len(unfinished)} file(s) are not fully uploaded ({shown}): finish them or cancel the session.")
+        advance(session, UploadStatus.IMPORTING)
+        self.commit()
+        try:
+            enqueue_import(self.platform["settings"], session.id)
+        except Exception as error:  # the queue is down: say so, and leave nothing stuck as importing
+            log.error("could not queue the import of upload session %s: %s", session.id, error)
+            advance(session, UploadStatus.FAILED)
+            session.error_message = "The import queue could not be reached; start a new session later or tell the admins."
+            self.commit()
+            raise GcError(session.error_message, status=503) from None
+        return session
+
+    def cancel(self, session_id):
+        session = self.upload_session(session_id, for_update=True)
+        if session.status not in OPEN:
+            raise Conflict(f"Upload session {session.id} is {session.status} already; there is nothing to cancel.")
+        advance(session, UploadStatus.CANCELLED)
+        for file in session.files:
+            if not file.status.is_terminal:
+                advance(file, UploadStatus.CANCELLED)
+                file.message = "cancelled"
+        self.commit()
+        shutil.rmtree(Path(self.platform["settings"].data_dir, upload_folder(session.id)), ignore_errors=True)
+        return session
+
+
+class UploadAPIHandler(UploadAccess, APIHandler):
+    """An API handler about upload sessions."""
+
+
+class UploadSessionsHandler(UploadAPIHandler):
+    """GET: my upload sessions, newest first. POST {archive?, socket?}: a new upload session;
+    with an archive and an image socket, each imported image becomes a new case of the archive."""
+
+    @web.authenticated
+    def get(self):
+        query = select(UploadSession).filter_by(owner=self.username).order_by(UploadSession.id.desc())
+        self.write_json(self.page(query, lambda s: session_json(s, with_files=False)))
+
+    @web.authenticated
+    def post(self):
+        body = self.json_body(optional=("archive", "socket"))
+        session = self.create_session(body.get("archive"), body.get("socket"))
+        self.write_json(session_json(session), status=201)
+
+
+class UploadSessionHandler(UploadAPIHandler):
+    """GET: one of my upload sessions with each file's progress and result."""
+
+    @web.authenticated
+    def get(self, session_id):
+        self.write_json(session_json(self.upload_session(session_id)))
+
+
+class UploadFilesHandler(UploadAPIHandler):
+    """POST {filename, size}: announce a file of my pending session (counts against my quota);
+    then PUT its bytes to the file's URL."""
+
+    @web.authenticated
+    def post(self, session_id):
+        body = self.json_body(required=("filename", "size"))
+        file = self.add_file(session_id, body["filename"], body["size"])
+        self.write_json(file_json(file), status=201)
+
+
+class ImportHandler(UploadAPIHandler):
+    """POST: import my session's files (all fully uploaded) on the import queue."""
+
+    @web.authenticated
+    def post(self, session_id):
+        self.write_json(session_json(self.start_import(session_id)), status=202)
+
+
+class CancelHandler(UploadAPIHandler):
+    """POST: cancel my pending or importing session; its uploaded bytes are removed, an upload
+    still streaming is dropped."""
+
+    @web.authenticated
+    def post(self, session_id):
+        self.write_json(session_json(self.cancel(session_id)))
+
+
+@web.stream_request_body
+class UploadFileHandler(UploadAPIHandler):
+    """GET: one file of my session: its size, the bytes received so far (where to resume) and its
+    result. PUT: the file's bytes, streamed to disk: the whole file, or a chunk with
+    ``Content-Range: bytes first-last/size`` that starts where the received bytes end."""
+
+    sink = None
+
+    @web.authenticated
+    def get(self, session_id, file_id):
+        session = self.upload_session(session_id)
+        self.write_json(file_json(self.upload_file(session, file_id)))
+
+    def prepare(self):
+        if self.request.method != "PUT":
+            return super().prepare()
+        if self.current_user is None:
+            self.get_login_url()  # raises the JSON 403 that says how to sign in
+        kwargs = self.path_kwargs
+        session = self.open_session(kwargs["session_id"], "upload files")
+        file = self.upload_file(session, kwargs["file_id"])
+        self.first, self.length = self.byte_range(file)
+        self.path = Path(self.platform["settings"].data_dir, file.upload_path)
+        self.session_id, self.file_id = session.id, file.id
+        self.db.rollback()  # no transaction stays open while the bytes stream in
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.sink = open(self.path, "r+b" if self.path.exists() else "wb")  # noqa: SIM115 (closed in put/on_finish)
+        self.sink.seek(self.first)
+        self.sink.truncate()
+        self.written, self.unchecked, self.cancelled = 0, 0, False
+        self.request.connection.set_max_body_size(self.length)
+
+    def byte_range(self, file):
+        """(first byte, length) of this request's chunk of ``file``, checked against what arrived."""
+        try:
+            length = int(self.request.headers.get("Content-Length", ""))
+        except ValueError:
+            raise GcError("Send the chunk's Content-Length (no chunked transfer encoding).", status=411) from None
+        header = self.request.headers.get("Content-Range")
+        if header is None:
+            first, last, total = 0, length - 1, length
+        else:
+            match = CONTENT_RANGE.match(header.strip())
+            if not match:
+                raise GcError(f"Content-Range {header!r} is not 'bytes first-last/size'.")
+            first, last, total = map(int, match.groups())
+        if total != file.size:
+            raise GcError(f"{file.filename} was announced as {file.size:,} bytes, not {total:,}; announce it again as a new file.")
+        if last - first + 1 != length or last >= total or first > last and total:
+            raise GcError(f"Content-Range {first}-{last}/{total} does not fit a {length:,}-byte body.")
+        if first != file.received:
+            raise Conflict(f"{file.filename} has {file.received:,} bytes; send the chunk that starts at byte {file.received:,}.")
+        return first, length
+
+    def data_received(self, chunk):
+        if self.cancelled:
+            return
+        self.sink.write(chunk)
+        self.written += len(chunk)
+        self.unchecked += len(chunk)
+        if self.unchecked >= CANCEL_CHECK_BYTES:
+            self.unchecked = 0
+            status = self.db.scalar(select(UploadSession.status).filter_by(id=self.session_id))
+            self.db.rollback()
+            self.cancelled = status != UploadStatus.PENDING
+
+    @web.authenticated
+    def put(self, session_id, file_id):
+        self.sink.close()
+        session = self.upload_session(session_id, for_update=True)
+        file = self.upload_file(session, file_id)
+        if self.cancelled or session.status != UploadStatus.PENDING:
+            self.path.unlink(missing_ok=True)
+            raise Conflict(f"Upload session {session.id} is {session.status}: the bytes of {file.filename} were dropped.")
+        if self.written != self.length:
+            raise GcError(f"Received {self.written:,} of the chunk's {self.length:,} bytes; send it again.")
+        file.received = self.first + self.written
+        self.commit()
+        self.write_json(file_json(file))
+
+    def on_finish(self):
+        if self.sink is not None:
+            self.sink.close()
+        super().on_finish()
+
+    def on_connection_close(self):
+        if self.sink is not None:  # the client went away mid-chunk: it resumes at ``received``
+            self.sink.close()
+
+
+def routes(prefix):
+    api = prefix + "api/v1/upload-sessions"
+    session, file = r"(?P<session_id>[0-9]+)", r"(?P<file_id>[0-9]+)"
+    return [
+        (api, UploadSessionsHandler),
+        (f"{api}/{session}", UploadSessionHandler),
+        (f"{api}/{session}/files", UploadFilesHandler),
+        (f"{api}/{session}/files/{file}", UploadFileHandler),
+        (f"{api}/{session}/import", ImportHandler),
+        (f"{api}/{session}/cancel", CancelHandler),
+    ]

@@ -1,0 +1,113 @@
+"""Each importer on tiny generated files: voxels and geometry as written, metadata recorded."""
+
+import SimpleITK as sitk
+import pytest
+
+from import_samples import ORIGIN, SPACING, dicom_series, picture, volume, write
+from services.imaging.conversion import Upload, convert
+from services.imaging.formats import Format, identify
+from services.imaging.importers import IMPORTERS, Loaded
+from services.imaging.limits import ImportLimits
+
+
+def one(outcomes):
+    assert len(outcomes) == 1, outcomes
+    assert outcomes[0].image is not None, outcomes[0].message
+    return outcomes[0].image
+
+
+def stored_image(data_dir, stored):
+    return sitk.ReadImage(str(data_dir / stored.path))
+
+
+@pytest.mark.parametrize("name", ["ct.mha", "ct.nii", "ct.nii.gz", "ct.nrrd", "ct.mhd"])
+def test_volumes_keep_voxels_and_geometry(tmp_path, name):
+    image = volume()
+    path = write(image, tmp_path / "in" / name)
+    uploads = [Upload(str(p), p.name, p.name) for p in path.parent.iterdir()]  # .mhd brings its .raw
+    outcomes = convert(uploads, data_dir=tmp_path / "data")
+    stored = one(outcomes)
+    assert sorted(outcomes[0].keys) == sorted(u.key for u in uploads)
+    assert stored.path.startswith("images/") and stored.path.endswith(".mha")
+    assert stored.dimensions == [16, 12, 6] and stored.pixel_type == "16-bit signed integer"
+    assert stored.spacing == pytest.approx(SPACING, abs=1e-6) and stored.origin == pytest.approx(ORIGIN, abs=1e-6)
+    assert stored.color_space == "gray" and stored.modality is None
+    result = stored_image(tmp_path / "data", stored)
+    assert sitk.Hash(result) == sitk.Hash(image)
+    assert stored.size == (tmp_path / "data" / stored.path).stat().st_size and len(stored.sha256) == 64
+
+
+@pytest.mark.parametrize("name,rgb", [("photo.png", False), ("photo.png", True), ("photo.jpg", True), ("slide.tif", True)])
+def test_pictures(tmp_path, name, rgb):
+    path = write(picture(rgb=rgb), tmp_path / name)
+    stored = one(convert([Upload(str(path), name, 1)], data_dir=tmp_path))
+    assert stored.dimensions == [20, 10] and stored.color_space == ("rgb" if rgb else "gray")
+    assert stored.pixel_type.endswith("8-bit unsigned integer")
+
+
+def test_a_multipage_tiff_is_a_volume(tmp_path):
+    path = write(volume(), tmp_path / "stack.tiff")
+    assert one(convert([Upload(str(path), "stack.tiff", 1)], data_dir=tmp_path)).dimensions == [16, 12, 6]
+
+
+def test_large_2d_images_are_stored_as_tiff(tmp_path):
+    path = write(picture(size=(64, 64)), tmp_path / "big.png")
+    stored = one(convert([Upload(str(path), "big.png", 1)], data_dir=tmp_path, limits=ImportLimits(tiff_min_pixels=64 * 64)))
+    assert stored.path.endswith(".tif") and stored.dimensions == [64, 64]
+
+
+def test_dicom_series_is_ordered_by_position_with_window_and_modality(tmp_path):
+    image = volume()
+    files = dicom_series(tmp_path / "series", image)
+    uploads = [Upload(str(p), f"series/{p.name}", p.name) for p in files]
+    outcomes = convert(uploads, data_dir=tmp_path / "data")
+    stored = one(outcomes)
+    assert len(outcomes[0].keys) == 6
+    assert stored.dimensions == [16, 12, 6] and stored.modality == "CT"
+    assert (stored.window_center, stored.window_width) == (40.0, 400.0)
+    assert stored.spacing == pytest.approx(SPACING, abs=1e-4) and stored.origin == pytest.approx(ORIGIN, abs=1e-4)
+    assert sitk.Hash(stored_image(tmp_path / "data", stored)) == sitk.Hash(image)
+
+
+def test_two_series_and_a_2d_dicom_become_three_images(tmp_path):
+    a = dicom_series(tmp_path / "a", volume(), series_uid="1.2.3.1")
+    b = dicom_series(tmp_path / "b", volume((8, 8, 4)), series_uid="1.2.3.2", modality="MR")
+    single = dicom_series(tmp_path / "c", volume((10, 10, 1)), series_uid="1.2.3.3", modality="US")
+    uploads = [Upload(str(p), str(p.relative_to(tmp_path)), str(p)) for p in a + b + single]
+    outcomes = convert(uploads, data_dir=tmp_path / "data")
+    images = sorted((o.image.modality, o.image.dimensions) for o in outcomes)
+    assert images == [("CT", [16, 12, 6]), ("MR", [8, 8, 4]), ("US", [10, 10])]
+
+
+def test_a_multiframe_dicom_file_is_a_volume(tmp_path):
+    image = volume((16, 12, 5))
+    image.SetMetaData("0008|0060", "MR")
+    path = write(image, tmp_path / "multiframe.dcm")
+    stored = one(convert([Upload(str(path), "multiframe.dcm", 1)], data_dir=tmp_path))
+    assert stored.dimensions == [16, 12, 5] and stored.modality == "MR"
+
+
+def test_dicom_without_extension_is_recognised_by_content(tmp_path):
+    files = dicom_series(tmp_path / "s", volume(), names=[f"IM{i}" for i in range(6)])
+    assert identify(files[0]) is Format.DICOM
+    assert one(convert([Upload(str(p), p.name, p.name) for p in files], data_dir=tmp_path)).dimensions == [16, 12, 6]
+
+
+def test_stored_files_carry_no_dicom_header_tags(tmp_path):
+    files = dicom_series(tmp_path / "s", volume())
+    stored = one(convert([Upload(str(p), p.name, p.name) for p in files], data_dir=tmp_path))
+    assert b"0020|000e" not in (tmp_path / stored.path).read_bytes()[:4096]
+
+
+def test_importers_are_keyword_only_and_return_data(tmp_path):
+    path = write(volume(), tmp_path / "ct.mha")
+    with pytest.raises(TypeError):
+        IMPORTERS[Format.MHA](str(path), "ct.mha", ImportLimits())
+    assert isinstance(IMPORTERS[Format.MHA](path=path, name="ct.mha", limits=ImportLimits()), Loaded)
+
+
+def test_files_import_in_parallel_processes(tmp_path):
+    paths = [write(volume(), tmp_path / f"ct{i}.nii.gz") for i in range(4)]
+    outcomes = convert([Upload(str(p), p.name, p.name) for p in paths], data_dir=tmp_path, limits=ImportLimits(processes=2))
+    assert sorted(k for o in outcomes for k in o.keys) == sorted(p.name for p in paths)
+    assert all(o.image for o in outcomes)
