@@ -3,15 +3,18 @@
 from sqlalchemy import select
 from tornado import web
 
-from ..core.errors import GcError, InvalidValue, NotFound, PermissionDenied
+from ..core.errors import Conflict, GcError, InvalidValue, NotFound, PermissionDenied
 from ..core.orm import (
     Archive,
     ArchiveItem,
     ArchiveMember,
     ArchiveRole,
+    Challenge,
+    Phase,
     Socket,
     grant,
     make_value,
+    remove,
     revoke,
     save,
     usernames,
@@ -119,6 +122,16 @@ class ArchiveAccess:
     def members(self, archive):
         return {role.value: usernames(self.db, archive, role) for role in ArchiveRole}
 
+    def delete_archive(self, archive):
+        """Delete an archive with its items (not the values and images they hold); Conflict if a
+        challenge phase uses it as its hidden test set."""
+        query = select(Challenge.slug, Phase.slug).join(Phase.challenge).where(Phase.archive_id == archive.id)
+        users = [f"phase {phase!r} of challenge {challenge!r}" for challenge, phase in self.db.execute(query)]
+        if users:
+            raise Conflict(f"Archive {archive.slug!r} is the hidden test set of {', '.join(users)}: give that phase "
+                           "another archive (or none) first.")
+        remove(self.db, archive)
+
 
 class ArchiveAPIHandler(ArchiveAccess, APIHandler):
     """An API handler about archives."""
@@ -162,7 +175,8 @@ class ArchivesHandler(ArchiveAPIHandler):
 
 
 class ArchiveHandler(ArchiveAPIHandler):
-    """GET: one archive. PATCH: change its title or description (editors)."""
+    """GET: one archive. PATCH: change its title or description (editors). DELETE: delete it with
+    its items (editors); refused while a challenge phase uses it as its hidden test set."""
 
     @web.authenticated
     def get(self, slug):
@@ -179,6 +193,13 @@ class ArchiveHandler(ArchiveAPIHandler):
             setattr(archive, key, value)
         self.commit()
         self.write_json(archive_json(archive, roles))
+
+    @web.authenticated
+    def delete(self, slug):
+        archive, _ = self.archive(slug, EDIT, "delete this archive")
+        self.delete_archive(archive)
+        self.commit()
+        self.write_no_content()
 
 
 class MembersHandler(ArchiveAPIHandler):
@@ -206,8 +227,7 @@ class MembersHandler(ArchiveAPIHandler):
                 raise GcError("You are the last editor of this archive: make someone else editor first.")
         revoke(self.db, archive, username, role)
         self.commit()
-        self.set_status(204)
-        self.finish()
+        self.write_no_content()
 
 
 class ItemsHandler(ArchiveAPIHandler):
@@ -242,6 +262,20 @@ class ItemsHandler(ArchiveAPIHandler):
         self.write_json(item_json(item), status=201)
 
 
+class ItemHandler(ArchiveAPIHandler):
+    """DELETE: delete one case of the archive (editors); its values stay for whoever shares them."""
+
+    @web.authenticated
+    def delete(self, slug, item_id):
+        archive, _ = self.archive(slug, EDIT, "delete this archive's cases")
+        item = self.db.scalar(select(ArchiveItem).filter_by(archive_id=archive.id, id=int(item_id)))
+        if item is None:
+            raise NotFound(f"Archive {slug!r} has no case {item_id}.")
+        remove(self.db, item)
+        self.commit()
+        self.write_no_content()
+
+
 def routes(prefix):
     api = prefix + "api/v1/"
     slug = r"(?P<slug>[a-z0-9-]+)"
@@ -251,4 +285,5 @@ def routes(prefix):
         (api + f"archives/{slug}", ArchiveHandler),
         (api + f"archives/{slug}/members", MembersHandler),
         (api + f"archives/{slug}/items", ItemsHandler),
+        (api + f"archives/{slug}/items/(?P<item_id>[0-9]+)", ItemHandler),
     ]

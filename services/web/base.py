@@ -118,6 +118,11 @@ class APIHandler(ServiceHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(data, default=str))
 
+    def write_no_content(self):
+        """204: done, nothing to say (deletes)."""
+        self.set_status(204)
+        self.finish()
+
     def write_error(self, status_code, **kwargs):
         message = self.error_message(status_code, kwargs.get("exc_info"))
         self.set_header("Content-Type", "application/json")

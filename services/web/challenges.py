@@ -15,6 +15,7 @@ from ..core.errors import Conflict, GcError, NotFound, PermissionDenied
 from ..core.orm import (
     Archive,
     ArchiveMember,
+    ArchiveRole,
     Challenge,
     ChallengeMember,
     ChallengeRole,
@@ -27,6 +28,8 @@ from ..core.orm import (
     Visibility,
     decide,
     grant,
+    remove,
+    revoke,
     save,
     usernames,
 )
@@ -347,6 +350,25 @@ class ChallengeAccess:
         self.commit()
         return request
 
+    def remove_admin(self, challenge, username):
+        """Takes the admin role on a challenge from ``admin_challenge`` from ``username``; Conflict
+        if that would leave the challenge without admins. Returns its admins."""
+        if self.admins(challenge) == [username]:
+            raise Conflict(f"{username!r} is the last admin of challenge {challenge.slug!r}: add another admin first.")
+        revoke(self.db, challenge, username, ChallengeRole.ADMIN)
+        self.commit()
+        return self.admins(challenge)
+
+    def delete_phase(self, phase):
+        """Deletes a phase (from ``admin_phase``) with its submissions and evaluations; Conflict
+        while other phases name it as the phase to pass first."""
+        children = self.db.scalars(select(Phase.slug).filter_by(parent_id=phase.id).order_by(Phase.slug)).all()
+        if children:
+            raise Conflict(f"Phase {phase.slug!r} must be passed before submitting to {', '.join(children)}: "
+                           "give those phases another parent (or none) first.")
+        remove(self.db, phase)
+        self.commit()
+
     def create_phase(self, challenge, fields):
         """A new phase of a challenge from ``admin_challenge``, with the settings in ``fields``."""
         phase = Phase(challenge=challenge, slug=_text("slug", fields["slug"]), title=_text("title", fields["title"]))
@@ -386,14 +408,20 @@ class ChallengeAccess:
         return parent
 
     def _archive(self, slug):
+        """The archive to use as a hidden test set: one the caller edits (its cases become test data)."""
         if slug is None:
             return None
         archive = self.db.scalar(select(Archive).filter_by(slug=_text("archive", slug)))
-        member = archive and self.db.scalar(
-            select(ArchiveMember.id).filter_by(object_id=archive.id, username=self.username)
-        )
-        if archive is None or not (member or self.hub_admin):
+        roles = set()
+        if archive is not None:
+            query = select(ArchiveMember.role).filter_by(object_id=archive.id, username=self.username)
+            roles = set(self.db.scalars(query))
+        if archive is None or not (roles or self.hub_admin):
             raise GcError(f"archive: there is no archive {slug!r} that you may use.")
+        if ArchiveRole.EDITOR not in roles and not self.hub_admin:
+            raise PermissionDenied(
+                f"archive: only editors of archive {slug!r} may make it a hidden test set; ask one of them for that role."
+            )
         return archive
 
 
@@ -426,7 +454,8 @@ class ChallengesHandler(ChallengeHandler):
 
 
 class ChallengeDetailHandler(ChallengeHandler):
-    """GET: a challenge with the phases I may see. PATCH {title?, description?}: admins."""
+    """GET: a challenge with the phases I may see. PATCH {title?, description?}: admins. DELETE:
+    delete it with its phases, join requests, submissions and evaluations (admins)."""
 
     @web.authenticated
     def get(self, slug):
@@ -446,9 +475,16 @@ class ChallengeDetailHandler(ChallengeHandler):
         self.commit()
         self.write_json(self.challenge_json(challenge))
 
+    @web.authenticated
+    def delete(self, slug):
+        remove(self.db, self.admin_challenge(slug, "delete it"))
+        self.commit()
+        self.write_no_content()
+
 
 class AdminsHandler(ChallengeHandler):
-    """GET: the challenge's admins. POST {username}: make someone an admin too."""
+    """GET: the challenge's admins. POST {username}: make someone an admin too. DELETE
+    ?username=: take the admin role from someone (a challenge keeps at least one admin)."""
 
     @web.authenticated
     def get(self, slug):
@@ -459,6 +495,11 @@ class AdminsHandler(ChallengeHandler):
         challenge = self.admin_challenge(slug, "add admins")
         admins = self.add_admin(challenge, self.json_body(required=("username",))["username"])
         self.write_json({"admins": admins}, status=201)
+
+    @web.authenticated
+    def delete(self, slug):
+        self.remove_admin(self.admin_challenge(slug, "remove admins"), self.get_argument("username"))
+        self.write_no_content()
 
 
 class JoinHandler(ChallengeHandler):
@@ -511,7 +552,8 @@ class PhasesHandler(ChallengeHandler):
 
 
 class PhaseHandler(ChallengeHandler):
-    """GET: a phase I may see. PATCH: change its settings (admins)."""
+    """GET: a phase I may see. PATCH: change its settings (admins). DELETE: delete it with its
+    submissions and evaluations (admins); refused while it is another phase's parent."""
 
     @web.authenticated
     def get(self, slug, phase):
@@ -523,6 +565,11 @@ class PhaseHandler(ChallengeHandler):
         phase = self.admin_phase(slug, phase)
         self.update_phase(phase, self.json_body(optional=(*PHASE_FIELDS, *REFERENCES)))
         self.write_json(phase_json(phase, admin=True))
+
+    @web.authenticated
+    def delete(self, slug, phase):
+        self.delete_phase(self.admin_phase(slug, phase))
+        self.write_no_content()
 
 
 def routes(prefix):

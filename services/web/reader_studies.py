@@ -21,6 +21,7 @@ from ..core.orm import (
     grant,
     make_answer,
     make_ground_truth,
+    remove,
     revoke,
     save,
     usernames,
@@ -306,10 +307,9 @@ class ReaderStudyHandler(ReaderStudyAPIHandler):
     @web.authenticated
     def delete(self, slug):
         study, _ = self.reader_study(slug, EDIT, "delete this reader study")
-        self.db.delete(study)
+        remove(self.db, study)
         self.commit()
-        self.set_status(204)
-        self.finish()
+        self.write_no_content()
 
 
 class ReaderStudyMembersHandler(ReaderStudyAPIHandler):
@@ -334,8 +334,7 @@ class ReaderStudyMembersHandler(ReaderStudyAPIHandler):
         study, _ = self.reader_study(slug, EDIT, "manage this reader study's members")
         self.remove_member(study, self.get_argument("username"), self.get_argument("role"))
         self.commit()
-        self.set_status(204)
-        self.finish()
+        self.write_no_content()
 
 
 class QuestionsHandler(ReaderStudyAPIHandler):
@@ -374,8 +373,7 @@ class QuestionHandler(ReaderStudyAPIHandler):
         study, _ = self.reader_study(slug, EDIT, "delete this reader study's questions")
         self.delete_question(study, self.question(study, question_id))
         self.commit()
-        self.set_status(204)
-        self.finish()
+        self.write_no_content()
 
 
 class CasesHandler(ReaderStudyAPIHandler):

@@ -15,7 +15,7 @@ The table ``MATRIX`` below is the documentation of who may do what. Each row is 
             archive ``lungs``; for reader studies: reader of ``chest-reads``)
 
 Outcomes: ``allow`` 2xx, ``deny`` 403, ``hidden`` 404 (an object the subject may not know of),
-``conflict`` 409 (the subject holds already what it asks for).
+``conflict`` 409 (the subject holds already what it asks for, or deletes what something still uses).
 
 The world (one SQLite file for the module, both services on it): challenge ``lungs`` with a
 public phase, a participants-only phase and a hidden phase, each with ground truth and an
@@ -80,6 +80,8 @@ NAMES = {  # the path placeholders: the world's objects, and what OpenAPI calls 
     "question": ("1", "question_id"),  # the world's question
     "new_question": (None, "question_id"),  # a new question of the reader study, made for the request
     "new_study": (None, "slug"),  # a new reader study like the world's, made for the request
+    "new_archive": (None, "slug"),  # a new archive like ``lungs``, made for the request
+    "new_item": (None, "item_id"),  # a new case of archive ``lungs``, made for the request
 }
 
 
@@ -125,6 +127,9 @@ MATRIX = [
     row("archives",   "POST",   "archives",                                  RESEARCHERS, {"slug": "a-{uniq}", "title": "A"}),
     row("archives",   "GET",    "archives/{archive}",                        ARCHIVE_READERS),
     row("archives",   "PATCH",  "archives/{archive}",                        ARCHIVE_EDITORS, {"title": "Lung CT"}),
+    row("archives",   "DELETE", "archives/{new_archive}",                    ARCHIVE_EDITORS),
+    # The hidden archive is the hidden phase's test set: even its editor may not delete it.
+    row("archives",   "DELETE", "archives/{hidden_archive}",                 "deny hidden conflict hidden hidden hidden"),
     row("archives",   "GET",    "archives/{hidden_archive}",                 HIDDEN_ARCHIVE_EDITORS),
     row("archives",   "PATCH",  "archives/{hidden_archive}",                 HIDDEN_ARCHIVE_EDITORS, {"title": "Secret"}),
     row("archives",   "GET",    "archives/{archive}/members",                ARCHIVE_EDITORS),
@@ -134,6 +139,7 @@ MATRIX = [
     row("archives",   "GET",    "archives/{hidden_archive}/members",         HIDDEN_ARCHIVE_EDITORS),
     row("archives",   "GET",    "archives/{archive}/items",                  ARCHIVE_READERS),
     row("archives",   "POST",   "archives/{archive}/items",                  ARCHIVE_UPLOADERS, {"values": {"age": 40}}),
+    row("archives",   "DELETE", "archives/{archive}/items/{new_item}",       ARCHIVE_EDITORS),
     row("archives",   "GET",    "archives/{hidden_archive}/items",           HIDDEN_ARCHIVE_EDITORS),
     row("archives",   "POST",   "archives/{hidden_archive}/items",           HIDDEN_ARCHIVE_EDITORS, {"values": {"age": 1}}),
     row("archives",   "GET",    "reader-studies",                            SIGNED_IN),
@@ -173,8 +179,10 @@ MATRIX = [
     row("challenges", "POST",   "challenges",                                RESEARCHERS, {"slug": "c-{uniq}", "title": "C"}),
     row("challenges", "GET",    "challenges/{challenge}",                    SIGNED_IN),
     row("challenges", "PATCH",  "challenges/{challenge}",                    ADMIN_ONLY, {"title": "Lungs"}),
+    row("challenges", "DELETE", "challenges/{fresh}",                        ADMIN_ONLY),
     row("challenges", "GET",    "challenges/{challenge}/admins",             ADMIN_ONLY),
     row("challenges", "POST",   "challenges/{challenge}/admins",             ADMIN_ONLY, {"username": "helper"}),
+    row("challenges", "DELETE", "challenges/{challenge}/admins?username=helper", ADMIN_ONLY),
     # Joining needs the hub permission to participate, which only data scientists hold.
     row("challenges", "POST",   "challenges/{challenge}/join",               "deny deny deny conflict allow deny",
         {"message": "let me in"}),
@@ -190,6 +198,9 @@ MATRIX = [
         {"title": "Members round"}),
     row("challenges", "PATCH",  "challenges/{challenge}/phases/{hidden}",    "deny hidden allow hidden hidden hidden",
         {"title": "Secret final"}),
+    row("challenges", "DELETE", "challenges/{fresh}/phases/{public}",        ADMIN_ONLY),
+    # The hidden phase must be passed before the other two: even its admin may not delete it.
+    row("challenges", "DELETE", "challenges/{challenge}/phases/{hidden}",    "deny hidden conflict hidden hidden hidden"),
 ]
 # fmt: on
 
@@ -227,16 +238,20 @@ def make_challenge(challenges, slug):
     join(challenges, slug, "participant", message=PRIVATE_MESSAGE)
 
 
+def make_archive(archives, slug):
+    """Archive ``slug`` of the researcher (participant: user, clinician: uploader) with a case."""
+    ok(archives.call("POST", "archives", "researcher", {"slug": slug, "title": slug.title()}), 201)
+    for user, role in [("participant", "user"), ("clinician", "uploader")]:
+        ok(archives.call("POST", f"archives/{slug}/members", "researcher", {"username": user, "role": role}), 201)
+    ok(archives.call("POST", f"archives/{slug}/items", "researcher", {"values": {"age": 63}}), 201)
+
+
 def make_archives(archives):
-    """Archive ``lungs`` (participant: user, clinician: uploader) and ``secret-cases`` (researcher
-    alone), each with a case."""
+    """Archive ``lungs`` (see ``make_archive``) and ``secret-cases`` (researcher alone), each with a case."""
     for slug, kind in [("age", "integer"), ("note", "string")]:
         ok(archives.call("POST", "sockets", "researcher", {"slug": slug, "title": slug, "kind": kind}), 201)
-    for slug in (ARCHIVE, HIDDEN_ARCHIVE):
-        ok(archives.call("POST", "archives", "researcher", {"slug": slug, "title": slug.title()}), 201)
-    for user, role in [("participant", "user"), ("clinician", "uploader")]:
-        ok(archives.call("POST", f"archives/{ARCHIVE}/members", "researcher", {"username": user, "role": role}), 201)
-    ok(archives.call("POST", f"archives/{ARCHIVE}/items", "researcher", {"values": {"age": 63}}), 201)
+    make_archive(archives, ARCHIVE)
+    ok(archives.call("POST", "archives", "researcher", {"slug": HIDDEN_ARCHIVE, "title": "Secret cases"}), 201)
     ok(archives.call("POST", f"archives/{HIDDEN_ARCHIVE}/items", "researcher", {"values": {"note": HIDDEN_CASE}}), 201)
 
 
@@ -292,6 +307,12 @@ def fill(apps, path):
     values = {name: value for name, (value, _) in NAMES.items()} | {"uniq": uniq}
     if "{upload}" in path:
         values["upload"], values["upload_file"] = make_upload(apps["archives"], uniq)
+    if "{new_archive}" in path:
+        values["new_archive"] = f"archive-{uniq}"
+        make_archive(apps["archives"], values["new_archive"])
+    if "{new_item}" in path:
+        item = {"values": {"age": 1}}
+        values["new_item"] = ok(apps["archives"].call("POST", f"archives/{ARCHIVE}/items", "researcher", item), 201)["id"]
     if "{new_study}" in path:
         values["new_study"] = f"study-{uniq}"
         make_reader_study(apps["archives"], values["new_study"])

@@ -129,6 +129,19 @@ def save(session, obj):
     raise Conflict(f"{obj.describe_slug()} exists already; choose another slug")
 
 
+def remove(session, obj):
+    """Delete ``obj`` (and what belongs to it, by the database's cascades) and flush. If a row
+    elsewhere still refers to it (a RESTRICT key), the session's transaction is rolled back, so
+    that nothing is partly deleted, and Conflict says so."""
+    described = obj.describe_slug() if isinstance(obj, Slugged) else f"{noun(obj)} {obj.id}"
+    try:
+        session.delete(obj)
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(f"{described[0].upper()}{described[1:]} is still used elsewhere, so it was not deleted.") from None
+
+
 def _slug_taken(session, obj):
     with session.no_autoflush:
         return isinstance(obj, Slugged) and obj.slug_taken(session)
