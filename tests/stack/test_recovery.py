@@ -1,0 +1,95 @@
+"""Runs survive their worker being killed and Redis losing its data; cancelling kills the container."""
+
+import time
+
+import pytest
+from sqlalchemy.orm import Session
+
+from runtools import ExecutionPlatform, script_image, wait_for
+from services.core.orm import AlgorithmJob, JobStatus, advance
+from services.queue import connect
+
+pytestmark = pytest.mark.stack
+
+SLOW = (
+    "import json, time\nprint('started', flush=True)\ntime.sleep(4)\n"
+    "json.dump({'slept': 4}, open('/output/result.json', 'w'))\n"
+)
+
+
+@pytest.fixture
+def platform(tmp_path):
+    platform = ExecutionPlatform(tmp_path)
+    platform.slow_image = script_image(platform.docker, "slow", SLOW)
+    yield platform
+    platform.close()
+
+
+def running_containers(platform):
+    return platform.docker.containers.list(filters={"label": f"org.gc-hub.instance={platform.instance}"})
+
+
+def test_a_job_lost_with_its_worker_is_cleaned_up_and_retried_once(platform):
+    worker = platform.start_worker()
+    job_id = platform.queue_job(platform.slow_image)
+    assert wait_for(lambda: platform.job(job_id).status == "executing" and running_containers(platform))
+    worker.kill_hard()
+    assert running_containers(platform), "the container outlives its worker, as on a dead node"
+
+    platform.start_worker()  # a new worker finds the lost run, removes its container, retries it
+    job = platform.wait_until_done(job_id)
+    assert job.status == "succeeded", job.error_message
+    assert job.attempt == 2
+    assert job.output_values["result"].value == {"slept": 4}
+
+
+def test_a_job_lost_twice_fails_with_a_message(platform):
+    job_id = platform.queue_job(platform.slow_image)
+    for attempt in (1, 2):
+        worker = platform.start_worker()
+        assert wait_for(lambda: (platform.job(job_id).attempt, platform.job(job_id).status) == (attempt, "executing"))
+        worker.kill_hard()
+    platform.start_worker()
+    job = platform.wait_until_done(job_id)
+    assert job.status == "failed"
+    assert "stopped responding, 2 times; the job was given up" in job.error_message
+    assert wait_for(lambda: not running_containers(platform))
+
+
+def test_jobs_queued_when_redis_lost_its_data_still_run(platform):
+    platform.start_worker()
+    running = platform.queue_job(platform.slow_image)
+    assert wait_for(lambda: platform.job(running).status == "executing")
+    waiting = [platform.queue_job(platform.slow_image) for _ in range(2)]
+    platform.redis.stop()
+    platform.redis.start()  # empty: no queues, no jobs, no workers
+    assert connect(platform.redis.url).dbsize() == 0
+    for job_id in [running, *waiting]:
+        job = platform.wait_until_done(job_id, timeout=120)
+        assert job.status == "succeeded", (job_id, job.error_message)
+
+
+def test_cancelling_a_running_job_kills_its_container(platform):
+    platform.start_worker()
+    job_id = platform.queue_job(platform.slow_image, time_limit_s=600)
+    assert wait_for(lambda: any(b"started" in c.logs() for c in running_containers(platform)))
+    with Session(platform.engine) as session:
+        advance(session.get(AlgorithmJob, job_id), JobStatus.CANCELLED)
+        session.commit()
+    started = time.monotonic()
+    assert wait_for(lambda: not running_containers(platform), timeout=10)
+    assert time.monotonic() - started < 4, "the container was killed, not left to finish"
+    job = platform.wait_until_done(job_id)
+    assert job.status == "cancelled"
+    assert "started" in job.stdout_tail
+
+
+def test_a_cancelled_queued_job_never_runs(platform):
+    job_id = platform.queue_job(platform.slow_image)
+    with Session(platform.engine) as session:
+        advance(session.get(AlgorithmJob, job_id), JobStatus.CANCELLED)
+        session.commit()
+    platform.start_worker()
+    follower = platform.wait_until_done(platform.queue_job(platform.slow_image))
+    assert follower.status == "succeeded"
+    assert platform.job(job_id).status == "cancelled" and platform.job(job_id).started_at is None
