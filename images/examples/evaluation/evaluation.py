@@ -90,7 +90,10 @@ def job_prediction(input_dir, job):
     ]
     if not outputs:
         raise BadInput(f"job {pk} in predictions.json has no output of kind 'segmentation'")
-    folder = input_dir / str(pk) / "output" / outputs[0]["interface"]["relative_path"]
+    relative_path = outputs[0]["interface"].get("relative_path")
+    if not relative_path:
+        raise BadInput(f"job {pk}'s segmentation output in predictions.json has no relative_path")
+    folder = input_dir / str(pk) / "output" / relative_path
     files = images_in(folder) if folder.is_dir() else []
     if len(files) != 1:
         raise BadInput(f"{folder} should hold exactly one .mha or .tif file; found {len(files)}")
@@ -113,6 +116,8 @@ def predictions(input_dir):
         raise BadInput(f"{listing} must hold a list of jobs, not {type(jobs).__name__}")
     cases = {}
     for job in jobs:
+        if not isinstance(job, dict):
+            raise BadInput(f"{listing} must hold a list of jobs (objects), found {json.dumps(job)[:40]}")
         if str(job.get("status", "succeeded")).lower() not in ("succeeded", "success"):
             print(f"example-evaluation: skipping job {job.get('pk')} (status {job.get('status')})")
             continue
