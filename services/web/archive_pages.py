@@ -6,6 +6,7 @@ from tornado import web
 from ..core.orm import ArchiveItem, grant
 from .archives import CREATE_ARCHIVES, EDIT, ArchiveAccess, archive_json, item_json
 from .pages import PageHandler
+from .uploads import upload_panel
 
 
 class ArchivesPage(ArchiveAccess, PageHandler):
@@ -41,6 +42,7 @@ class ArchivePage(ArchiveAccess, PageHandler):
         self.render_page(
             "archive.html", status, error,
             archive=archive_json(archive, roles), items={"count": count, "results": items}, members=members,
+            uploads=upload_panel(self, archive, roles),
         )
 
     @web.authenticated

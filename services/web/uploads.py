@@ -32,6 +32,7 @@ log = logging.getLogger("gc-hub")
 IMPORT_TASK = "services.imaging.tasks.import_upload_session"
 IMPORT_TIMEOUT = 6 * 3600  # seconds a worker may spend on one session's import
 CANCEL_CHECK_BYTES = 32 * 1024 * 1024  # a streaming upload looks for a cancel this often
+CHUNK_BYTES = 8 * 1024 * 1024  # the upload page sends files in chunks of this size
 CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)$")
 OPEN = (UploadStatus.PENDING, UploadStatus.IMPORTING)
 
@@ -389,3 +390,22 @@ def routes(prefix):
         (f"{api}/{session}/import", ImportHandler),
         (f"{api}/{session}/cancel", CancelHandler),
     ]
+
+
+def upload_panel(handler, archive, roles):
+    """What the archive page's upload form needs: the image sockets to choose from, and my recent
+    upload sessions into this archive with each file's result. None for those who may not upload."""
+    if not (roles & UPLOAD or handler.user.get("admin")):
+        return None
+    sockets = handler.db.scalars(select(Socket).order_by(Socket.slug))
+    query = (
+        select(UploadSession)
+        .filter_by(owner=handler.username, archive_id=archive.id)
+        .order_by(UploadSession.id.desc())
+        .limit(5)
+    )
+    return {
+        "sockets": [{"slug": s.slug, "title": s.title} for s in sockets if s.kind.is_image],
+        "sessions": [session_json(s) for s in handler.db.scalars(query)],
+        "chunk_bytes": CHUNK_BYTES,
+    }

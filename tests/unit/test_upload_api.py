@@ -254,3 +254,29 @@ def test_a_file_still_uploading_when_the_session_is_cancelled_is_dropped(app, tm
     assert not folder.exists() or not any(folder.rglob("*.mha"))
     status, body = app.call("POST", f"upload-sessions/{session['id']}/cancel", "researcher")
     assert status == 409 and "nothing to cancel" in body["message"]
+
+
+def page(app, path, user):
+    request = HTTPRequest(app.get_url(f"/services/archives/{path}"), headers={"X-Test-User": user})
+    try:
+        response = app.io_loop.run_sync(lambda: app.http_client.fetch(request))
+    except HTTPClientError as error:
+        response = error.response
+    return response.code, response.body.decode()
+
+
+def test_archive_page_shows_the_upload_form_and_recent_results_to_uploaders(app, api, tmp_path):
+    api("POST", "archives", "researcher", {"slug": "lungs", "title": "Lungs"})
+    api("POST", "archives/lungs/members", "researcher", {"username": "clinician", "role": "user"})
+    status, html = page(app, "archives/lungs", "researcher")
+    assert status == 200 and "Upload images" in html and "Define an image socket first" in html
+    api("POST", "sockets", "researcher", {"slug": "ct", "title": "CT", "kind": "image"})
+    session = new_session(api, archive="lungs", socket="ct")
+    (tmp_path / "x.nii").write_bytes(b"")
+    upload(api, session, tmp_path / "x.nii")
+    run_import(app, session)
+    status, html = page(app, "archives/lungs", "researcher")
+    assert 'id="upload-form"' in html and '<option value="ct">' in html and 'name="_xsrf"' in html
+    assert f"Session {session['id']}: failed" in html and "x.nii is empty (0 bytes)" in html
+    status, html = page(app, "archives/lungs", "clinician")
+    assert status == 200 and "Upload images" not in html
