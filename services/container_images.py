@@ -126,11 +126,15 @@ def _inspect_tar(path, size_bytes, not_a_tar):
             config_name, repo_tags = _image(tar, members)
             config_digest, config = _config(tar, members, config_name)
     except (tarfile.TarError, EOFError) as error:
-        raise InvalidValue(f"the tar archive is damaged or incomplete ({error}): upload it again, or {SAVE_HINT}") from None
+        raise InvalidValue(
+            f"the tar archive is damaged or incomplete ({error}): upload it again, or {SAVE_HINT}"
+        ) from None
     os_name, architecture = config.get("os", ""), config.get("architecture", "")
     if (os_name, architecture) != PLATFORM:
-        raise InvalidValue(f"the image is built for {os_name or '?'}/{architecture or '?'}, but the platform runs "
-                           f"linux/amd64 images: build it with `docker build --platform linux/amd64 …` and save it again")
+        raise InvalidValue(
+            f"the image is built for {os_name or '?'}/{architecture or '?'}, but the platform runs linux/amd64 "
+            "images: build it with `docker build --platform linux/amd64 …` and save it again"
+        )
     user = str((config.get("config") or {}).get("User") or "")
     if _is_root(user):
         shown = f"User is {user!r}" if user else "no User is set"
@@ -213,7 +217,9 @@ def _oci_image(tar, members):
 
 def _exactly_one(count):
     if count != 1:
-        raise InvalidValue(f"the tarball holds {count} images; save exactly one with `docker save NAME:TAG -o FILE.tar`")
+        raise InvalidValue(
+            f"the tarball holds {count} images; save exactly one with `docker save NAME:TAG -o FILE.tar`"
+        )
 
 
 def _blob_name(digest):

@@ -49,8 +49,10 @@ def client():
     engine.close()
 
 
-def run_sandboxed(client, image, *, input_dir, output_dir, ground_truth=None):
-    """Run ``image`` with the sandbox's flags; return (exit code, stdout, stderr)."""
+def run_sandboxed(client, image, folder, *, ground_truth=None):
+    """Run ``image`` on ``folder``/input with the sandbox's flags, writing ``folder``/output;
+    return (exit code, stdout, stderr)."""
+    input_dir, output_dir = folder / "input", folder / "output"
     output_dir.mkdir(parents=True, exist_ok=True)
     output_dir.chmod(0o777)
     volumes = {str(input_dir): {"bind": "/input", "mode": "ro"}, str(output_dir): {"bind": "/output", "mode": "rw"}}
@@ -116,7 +118,7 @@ def algorithm_run(client, tmp_path_factory):
     """The example algorithm run once on case-001.mha: (input image, /output folder, exit, stdout, stderr)."""
     folder = tmp_path_factory.mktemp("algorithm")
     image = algorithm_input(folder / "input", "case-001.mha")
-    result = run_sandboxed(client, ALGORITHM, input_dir=folder / "input", output_dir=folder / "output")
+    result = run_sandboxed(client, ALGORITHM, folder)
     return (image, folder / "output", *result)
 
 
@@ -153,7 +155,7 @@ def test_algorithm_writes_segmentation_and_fraction(algorithm_run):
 def test_algorithm_refuses_input_without_an_image(client, tmp_path):
     (tmp_path / "input").mkdir()
     (tmp_path / "input" / "inputs.json").write_text(json.dumps([socket_value(1, FRACTION_SOCKET, value=0.5)]))
-    exit_code, _, stderr = run_sandboxed(client, ALGORITHM, input_dir=tmp_path / "input", output_dir=tmp_path / "output")
+    exit_code, _, stderr = run_sandboxed(client, ALGORITHM, tmp_path)
     assert exit_code == 1
     assert "has no input of kind 'image' (kinds found: float)" in stderr
     assert "Traceback" not in stderr
@@ -163,8 +165,9 @@ def test_algorithm_refuses_an_unreadable_image(client, tmp_path):
     folder = tmp_path / "input" / IMAGE_SOCKET["relative_path"]
     folder.mkdir(parents=True)
     (folder / "case-001.mha").write_text("not an image\n")
-    (tmp_path / "input" / "inputs.json").write_text(json.dumps([socket_value(1, IMAGE_SOCKET, image_name="case-001.mha")]))
-    exit_code, _, stderr = run_sandboxed(client, ALGORITHM, input_dir=tmp_path / "input", output_dir=tmp_path / "output")
+    inputs = [socket_value(1, IMAGE_SOCKET, image_name="case-001.mha")]
+    (tmp_path / "input" / "inputs.json").write_text(json.dumps(inputs))
+    exit_code, _, stderr = run_sandboxed(client, ALGORITHM, tmp_path)
     assert exit_code == 1
     assert "case-001.mha cannot be read as an image" in stderr
 
@@ -182,8 +185,9 @@ def ground_truth_of(algorithm_run, folder, *, extra_case=None):
 def test_evaluation_of_an_algorithm_phase(client, algorithm_run, tmp_path):
     """predictions.json + /input/<pk>/output/...; a case without a job is missing (dice 0)."""
     outputs = tmp_path / "input" / "42" / "output"
-    (outputs / SEGMENTATION_SOCKET["relative_path"]).mkdir(parents=True)
-    (outputs / SEGMENTATION_SOCKET["relative_path"] / "result.mha").write_bytes(the_segmentation(algorithm_run[1]).read_bytes())
+    segmentation = outputs / SEGMENTATION_SOCKET["relative_path"] / "result.mha"
+    segmentation.parent.mkdir(parents=True)
+    segmentation.write_bytes(the_segmentation(algorithm_run[1]).read_bytes())
     fraction = json.loads((algorithm_run[1] / FRACTION_SOCKET["relative_path"]).read_text())
     (outputs / FRACTION_SOCKET["relative_path"]).write_text(json.dumps(fraction))
     job = {
@@ -196,9 +200,7 @@ def test_evaluation_of_an_algorithm_phase(client, algorithm_run, tmp_path):
     (tmp_path / "input" / "predictions.json").write_text(json.dumps([job]))
     truth = ground_truth_of(algorithm_run, tmp_path / "ground_truth", extra_case="case-002")
 
-    exit_code, stdout, stderr = run_sandboxed(
-        client, EVALUATION, input_dir=tmp_path / "input", output_dir=tmp_path / "output", ground_truth=truth
-    )
+    exit_code, stdout, stderr = run_sandboxed(client, EVALUATION, tmp_path, ground_truth=truth)
     assert exit_code == 0, stderr
     metrics = json.loads((tmp_path / "output" / "metrics.json").read_text())
     assert metrics["case"]["case-001"] == {"dice": 1.0, "volume_difference": 0}
@@ -217,9 +219,7 @@ def test_evaluation_of_a_predictions_phase(client, algorithm_run, tmp_path):
     (tmp_path / "input" / "submission" / "case-001.mha").write_bytes(the_segmentation(algorithm_run[1]).read_bytes())
     truth = ground_truth_of(algorithm_run, tmp_path / "ground_truth")
 
-    exit_code, _, stderr = run_sandboxed(
-        client, EVALUATION, input_dir=tmp_path / "input", output_dir=tmp_path / "output", ground_truth=truth
-    )
+    exit_code, _, stderr = run_sandboxed(client, EVALUATION, tmp_path, ground_truth=truth)
     assert exit_code == 0, stderr
     metrics = json.loads((tmp_path / "output" / "metrics.json").read_text())
     assert metrics["case"] == {"case-001": {"dice": 1.0, "volume_difference": 0}}
@@ -229,9 +229,7 @@ def test_evaluation_of_a_predictions_phase(client, algorithm_run, tmp_path):
 def test_evaluation_refuses_an_empty_submission(client, algorithm_run, tmp_path):
     (tmp_path / "input").mkdir()
     truth = ground_truth_of(algorithm_run, tmp_path / "ground_truth")
-    exit_code, _, stderr = run_sandboxed(
-        client, EVALUATION, input_dir=tmp_path / "input", output_dir=tmp_path / "output", ground_truth=truth
-    )
+    exit_code, _, stderr = run_sandboxed(client, EVALUATION, tmp_path, ground_truth=truth)
     assert exit_code == 1
     assert "holds no predictions: expected segmentations named <case>.mha" in stderr
 

@@ -229,7 +229,8 @@ def test_gzip_bomb_is_stopped_while_decompressing(tmp_path):
     """50 MB of zeros compress to about 50 kB: refused once 5 MB are out, and nothing is left behind."""
     path = tarball(tmp_path / "bomb.tar.gz", [("zeros", bytes(50_000_000)), *legacy_members()], compress=True)
     assert path.stat().st_size < 200_000
-    assert refusal(path, max_bytes=5_000_000).startswith("the image tarball decompresses to more than the limit of 5.0 MB")
+    message = refusal(path, max_bytes=5_000_000)
+    assert message.startswith("the image tarball decompresses to more than the limit of 5.0 MB")
     assert [p.name for p in tmp_path.iterdir()] == ["bomb.tar.gz"]
 
 
@@ -262,7 +263,8 @@ def test_config_digest_is_verified(tmp_path):
     members = legacy_members(config_name=f"{'ab' * 32}.json")
     path = tarball(tmp_path / "image.tar", members)
     message = refusal(path)
-    assert message.startswith(f"the image config's sha256 is sha256:{sha256(members[0][1])[:12]}…, but the tarball names it abababababab…")
+    assert message.startswith(f"the image config's sha256 is sha256:{sha256(members[0][1])[:12]}…, ")
+    assert "but the tarball names it abababababab…" in message
     assert "damaged or edited" in message
 
 
