@@ -15,10 +15,11 @@ from services.core.settings import ServiceSettings
 from services.web.app import make_app
 from services.web.base import ServiceHandler
 
+RESEARCHER_SCOPES = ["custom:archives:create", "custom:challenges:create", "custom:algorithms:create"]
 USERS = {
-    "researcher": {"groups": ["researchers"], "scopes": ["custom:archives:create", "custom:challenges:create"]},
-    "researcher2": {"groups": ["researchers"], "scopes": ["custom:archives:create", "custom:challenges:create"]},
-    "datascientist": {"groups": ["data-scientists"], "scopes": ["custom:challenges:participate"]},
+    "researcher": {"groups": ["researchers"], "scopes": RESEARCHER_SCOPES},
+    "researcher2": {"groups": ["researchers"], "scopes": RESEARCHER_SCOPES},
+    "datascientist": {"groups": ["data-scientists"], "scopes": ["custom:algorithms:create", "custom:challenges:participate"]},
     "clinician": {"groups": ["clinicians"], "scopes": ["custom:reader-studies:read"]},
     "admin": {"groups": [], "scopes": [], "admin": True},
 }

@@ -2,5 +2,6 @@
 
 from .algorithm_jobs import run_algorithm_job
 from .evaluations import run_evaluation
+from .intake import load_container_image
 
-__all__ = ["run_algorithm_job", "run_evaluation"]
+__all__ = ["load_container_image", "run_algorithm_job", "run_evaluation"]

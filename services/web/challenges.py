@@ -6,8 +6,6 @@ only), and a phase's hidden test set, ground truth and evaluation method only to
 Hub admins may see and do everything.
 """
 
-from datetime import UTC, datetime
-
 from sqlalchemy import select
 from tornado import web
 
@@ -34,69 +32,10 @@ from ..core.orm import (
     usernames,
 )
 from .base import APIHandler
+from .fields import boolean, choice, long_text, moment, nullable, positive_number, text, whole
 
 CREATE = "custom:challenges:create"
 PARTICIPATE = "custom:challenges:participate"
-
-
-# --- reading the fields of a request ------------------------------------------------------
-
-
-def _text(field, value, max_length=255, empty=False):
-    if not isinstance(value, str) or (not empty and not value.strip()):
-        raise GcError(f"{field} must be a {'' if empty else 'non-empty '}string, not {value!r}.")
-    if len(value) > max_length:
-        raise GcError(f"{field} must be at most {max_length} characters long, not {len(value)}.")
-    return value if empty else value.strip()
-
-
-def _long_text(field, value):
-    return _text(field, value, max_length=100_000, empty=True)
-
-
-def _bool(field, value):
-    if not isinstance(value, bool):
-        raise GcError(f"{field} must be true or false, not {value!r}.")
-    return value
-
-
-def _whole(minimum):
-    def parse(field, value):
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise GcError(f"{field} must be a whole number of at least {minimum}, not {value!r}.")
-        return value
-
-    return parse
-
-
-def _positive_number(field, value):
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise GcError(f"{field} must be a number greater than 0, not {value!r}.")
-    return float(value)
-
-
-def _choice(kind):
-    def parse(field, value):
-        try:
-            return kind(value)
-        except ValueError:
-            raise GcError(f"{field} must be one of {', '.join(kind)}, not {value!r}.") from None
-
-    return parse
-
-
-def _time(field, value):
-    if not isinstance(value, str):
-        raise GcError(f"{field} must be an ISO 8601 time with a time zone, such as 2030-01-31T12:00:00Z.")
-    try:
-        time = datetime.fromisoformat(value)
-    except ValueError:
-        raise GcError(
-            f"{field}: {value!r} is not an ISO 8601 time; write it like 2030-01-31T12:00:00Z."
-        ) from None
-    if time.tzinfo is None:
-        raise GcError(f"{field}: {value!r} has no time zone; add one, such as Z or +01:00.")
-    return time.astimezone(UTC)
 
 
 def _results_columns(field, value):
@@ -105,39 +44,35 @@ def _results_columns(field, value):
     for i, column in enumerate(value):
         if not isinstance(column, dict) or set(column) - {"path", "title", "ascending"} or "path" not in column:
             raise GcError(f"{field}[{i}] must be an object with path, and optionally title and ascending.")
-        _text(f"{field}[{i}].path", column["path"])
-        _text(f"{field}[{i}].title", column.get("title", "-"))
-        _bool(f"{field}[{i}].ascending", column.get("ascending", False))
+        text(f"{field}[{i}].path", column["path"])
+        text(f"{field}[{i}].title", column.get("title", "-"))
+        boolean(f"{field}[{i}].ascending", column.get("ascending", False))
     return value
-
-
-def _nullable(parse):
-    return lambda field, value: None if value is None else parse(field, value)
 
 
 # The phase settings a request may set, beside ``parent`` and ``archive`` (slugs, resolved below).
 PHASE_FIELDS = {
-    "slug": _text,
-    "title": _text,
-    "submission_kind": _choice(SubmissionKind),
-    "opens_at": _nullable(_time),
-    "closes_at": _nullable(_time),
-    "submissions_limit": _nullable(_whole(0)),
-    "submissions_period_days": _nullable(_whole(1)),
-    "visibility": _choice(Visibility),
-    "auto_publish": _bool,
-    "score_jsonpath": _text,
-    "score_ascending": _bool,
+    "slug": text,
+    "title": text,
+    "submission_kind": choice(SubmissionKind),
+    "opens_at": nullable(moment),
+    "closes_at": nullable(moment),
+    "submissions_limit": nullable(whole(0)),
+    "submissions_period_days": nullable(whole(1)),
+    "visibility": choice(Visibility),
+    "auto_publish": boolean,
+    "score_jsonpath": text,
+    "score_ascending": boolean,
     "extra_results_columns": _results_columns,
-    "scoring_method": _choice(ScoringMethod),
-    "result_display": _choice(ResultDisplay),
-    "cpu_limit": _positive_number,
-    "memory_limit_mb": _whole(1),
-    "time_limit_s": _whole(1),
-    "gpu": _bool,
-    "method_image": _nullable(lambda f, v: _text(f, v, max_length=512)),
-    "ground_truth_path": _nullable(lambda f, v: _text(f, v, max_length=1024)),
-    "ground_truth_version": _nullable(lambda f, v: _text(f, v, max_length=128)),
+    "scoring_method": choice(ScoringMethod),
+    "result_display": choice(ResultDisplay),
+    "cpu_limit": positive_number,
+    "memory_limit_mb": whole(1),
+    "time_limit_s": whole(1),
+    "gpu": boolean,
+    "method_image": nullable(lambda f, v: text(f, v, max_length=512)),
+    "ground_truth_path": nullable(lambda f, v: text(f, v, max_length=1024)),
+    "ground_truth_version": nullable(lambda f, v: text(f, v, max_length=128)),
 }
 REFERENCES = ("parent", "archive")
 # What only a challenge's admins see of a phase: its hidden test set, ground truth and method.
@@ -305,9 +240,9 @@ class ChallengeAccess:
         """A new challenge whose creator is its admin; needs the hub permission to create."""
         self.require_permission(CREATE, "create challenges")
         challenge = Challenge(
-            slug=_text("slug", slug),
-            title=_text("title", title),
-            description=_long_text("description", description),
+            slug=text("slug", slug),
+            title=text("title", title),
+            description=long_text("description", description),
             created_by=self.username,
         )
         save(self.db, challenge)
@@ -317,7 +252,7 @@ class ChallengeAccess:
 
     def request_to_join(self, challenge, message):
         """The caller's new join request for a challenge from ``joinable_challenge``."""
-        message = _long_text("message", message)
+        message = long_text("message", message)
         if ChallengeRole.PARTICIPANT in self.roles(challenge):
             raise Conflict(f"You take part in challenge {challenge.slug!r} already.")
         if self.pending_request(challenge) is not None:
@@ -331,7 +266,7 @@ class ChallengeAccess:
 
     def add_admin(self, challenge, username):
         """Makes ``username`` an admin of a challenge from ``admin_challenge``; returns its admins."""
-        grant(self.db, challenge, _text("username", username), ChallengeRole.ADMIN)
+        grant(self.db, challenge, text("username", username), ChallengeRole.ADMIN)
         self.commit()
         return self.admins(challenge)
 
@@ -371,7 +306,7 @@ class ChallengeAccess:
 
     def create_phase(self, challenge, fields):
         """A new phase of a challenge from ``admin_challenge``, with the settings in ``fields``."""
-        phase = Phase(challenge=challenge, slug=_text("slug", fields["slug"]), title=_text("title", fields["title"]))
+        phase = Phase(challenge=challenge, slug=text("slug", fields["slug"]), title=text("title", fields["title"]))
         return self.update_phase(phase, fields)
 
     def update_phase(self, phase, fields):
@@ -397,7 +332,7 @@ class ChallengeAccess:
         if slug is None:
             return None
         challenge = phase.challenge
-        parent = self.db.scalar(select(Phase).filter_by(challenge_id=challenge.id, slug=_text("parent", slug)))
+        parent = self.db.scalar(select(Phase).filter_by(challenge_id=challenge.id, slug=text("parent", slug)))
         if parent is None:
             raise GcError(f"parent: challenge {challenge.slug!r} has no phase {slug!r}; name one of its own phases.")
         ancestor = parent
@@ -411,7 +346,7 @@ class ChallengeAccess:
         """The archive to use as a hidden test set: one the caller edits (its cases become test data)."""
         if slug is None:
             return None
-        archive = self.db.scalar(select(Archive).filter_by(slug=_text("archive", slug)))
+        archive = self.db.scalar(select(Archive).filter_by(slug=text("archive", slug)))
         roles = set()
         if archive is not None:
             query = select(ArchiveMember.role).filter_by(object_id=archive.id, username=self.username)
@@ -469,9 +404,9 @@ class ChallengeDetailHandler(ChallengeHandler):
         challenge = self.admin_challenge(slug, "change it")
         body = self.json_body(optional=("title", "description"))
         if "title" in body:
-            challenge.title = _text("title", body["title"])
+            challenge.title = text("title", body["title"])
         if "description" in body:
-            challenge.description = _long_text("description", body["description"])
+            challenge.description = long_text("description", body["description"])
         self.commit()
         self.write_json(self.challenge_json(challenge))
 
@@ -520,7 +455,7 @@ class JoinRequestsHandler(ChallengeHandler):
         challenge = self.admin_challenge(slug, "see its join requests")
         status = self.get_argument("status", None)
         if status is not None:
-            status = _choice(JoinRequestStatus)("?status=", status)
+            status = choice(JoinRequestStatus)("?status=", status)
         self.write_json(self.page(self.join_requests(challenge, status), join_request_json))
 
 

@@ -38,7 +38,12 @@ import pytest
 
 import apptools
 from apptools import fake_hub_auth, service_app
-from services.web import health, uploads
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.core.database import make_engine
+from services.core.orm import Algorithm
+from services.web import algorithms, container_images, health, uploads
 from services.web.app import SERVICE_ROUTES
 
 SUBJECTS = {  # subject → hub user (see the top of the file)
@@ -53,6 +58,7 @@ OUTCOMES = {"allow": range(200, 300), "deny": [403], "hidden": [404], "conflict"
 
 CHALLENGE, ARCHIVE, HIDDEN_ARCHIVE = "lungs", "lungs", "secret-cases"
 READER_STUDY = "chest-reads"
+ALGORITHM = "segmenter"  # the researcher edits it, the participant uses it
 PUBLIC_PHASE, MEMBERS_PHASE, HIDDEN_PHASE = "open-round", "members-round", "secret-final"
 GROUND_TRUTH = {
     "method_image": "registry.example/secret-eval:3",
@@ -82,6 +88,10 @@ NAMES = {  # the path placeholders: the world's objects, and what OpenAPI calls 
     "new_study": (None, "slug"),  # a new reader study like the world's, made for the request
     "new_archive": (None, "slug"),  # a new archive like ``lungs``, made for the request
     "new_item": (None, "item_id"),  # a new case of archive ``lungs``, made for the request
+    "algorithm": (ALGORITHM, "slug"),
+    "job": ("1", "job_id"),  # the participant's job of the algorithm
+    "new_job": (None, "job_id"),  # a new job of the participant, made for the request
+    "container_image": ("1", "image_id"),  # the researcher's upload of the algorithm's image
 }
 
 
@@ -113,6 +123,9 @@ HIDDEN_ARCHIVE_EDITORS = "deny   hidden allow  hidden hidden hidden"
 # Reader studies are private too: the researcher edits ``chest-reads``, the clinician reads it.
 STUDY_READERS = "deny   hidden allow  hidden hidden allow"
 STUDY_EDITORS = "deny   hidden allow  hidden hidden deny"
+# Algorithms are private: the researcher edits ``segmenter``, the participant uses it.
+ALGORITHM_USERS = "deny   hidden allow  allow  hidden hidden"
+ALGORITHM_EDITORS = "deny   hidden allow  deny   hidden hidden"
 # Upload sessions are their owner's alone: the researcher owns ``{upload}``.
 UPLOAD_OWNER = "deny   hidden allow  hidden hidden hidden"
 
@@ -201,6 +214,27 @@ MATRIX = [
     row("challenges", "DELETE", "challenges/{fresh}/phases/{public}",        ADMIN_ONLY),
     # The hidden phase must be passed before the other two: even its admin may not delete it.
     row("challenges", "DELETE", "challenges/{challenge}/phases/{hidden}",    "deny hidden conflict hidden hidden hidden"),
+
+    row("challenges", "GET",    "algorithms",                                SIGNED_IN),
+    row("challenges", "POST",   "algorithms",                                "deny allow allow allow allow deny",
+        {"slug": "al-{uniq}", "title": "A", "inputs": ["age"]}),
+    row("challenges", "GET",    "algorithms/{algorithm}",                    ALGORITHM_USERS),
+    row("challenges", "PATCH",  "algorithms/{algorithm}",                    ALGORITHM_EDITORS, {"time_limit_s": 600}),
+    row("challenges", "GET",    "algorithms/{algorithm}/members",            ALGORITHM_USERS),
+    row("challenges", "POST",   "algorithms/{algorithm}/members",            ALGORITHM_EDITORS,
+        {"username": "newcomer", "role": "user"}),
+    row("challenges", "DELETE", "algorithms/{algorithm}/members?username=newcomer&role=user", ALGORITHM_EDITORS),
+    row("challenges", "GET",    "algorithms/{algorithm}/jobs",               ALGORITHM_USERS),
+    row("challenges", "POST",   "algorithms/{algorithm}/jobs",               ALGORITHM_USERS, {"inputs": {"age": 3}}),
+    row("challenges", "POST",   "algorithms/{algorithm}/image",              ALGORITHM_EDITORS,
+        {"upload_session": "{upload}", "file": "{upload_file}"}),
+    row("challenges", "GET",    "algorithm-jobs",                            SIGNED_IN),
+    row("challenges", "GET",    "algorithm-jobs/{job}",                      ALGORITHM_USERS),
+    # Its creator (the participant) or a hub admin cancels a job; the algorithm's editor does not.
+    row("challenges", "POST",   "algorithm-jobs/{new_job}/cancel",           "deny hidden deny allow hidden hidden"),
+    row("challenges", "POST",   "challenges/{challenge}/phases/{public}/method", ADMIN_ONLY,
+        {"upload_session": "{upload}", "file": "{upload_file}"}),
+    row("challenges", "GET",    "container-images/{container_image}",        "deny hidden allow hidden hidden hidden"),
 ]
 # fmt: on
 
@@ -270,7 +304,31 @@ def make_upload(archives, uniq):
     """A new upload session of ``researcher`` with an empty file announced: (session id, file id)."""
     session = ok(archives.call("POST", "upload-sessions", "researcher", {}), 201)
     body = {"filename": f"ct-{uniq}.mha", "size": 0}
-    return session["id"], ok(archives.call("POST", f"upload-sessions/{session['id']}/files", "researcher", body), 201)["id"]
+    file = ok(archives.call("POST", f"upload-sessions/{session['id']}/files", "researcher", body), 201)["id"]
+    ok(archives.call("PUT", f"upload-sessions/{session['id']}/files/{file}", "researcher", raw=b""))
+    return session["id"], file
+
+
+def make_algorithm(apps):
+    """Algorithm ``segmenter`` of the researcher, used by the participant, with an uploaded image
+    (container image 1, loaded as if by a worker) and job 1 of the participant."""
+    challenges = apps["challenges"]
+    body = {"slug": ALGORITHM, "title": "Segmenter", "inputs": ["age"], "outputs": ["note"]}
+    ok(challenges.call("POST", "algorithms", "researcher", body), 201)
+    members = {"username": "participant", "role": "user"}
+    ok(challenges.call("POST", f"algorithms/{ALGORITHM}/members", "researcher", members), 201)
+    session, file = make_upload(apps["archives"], "algorithm")
+    upload = {"upload_session": session, "file": file}
+    ok(challenges.call("POST", f"algorithms/{ALGORITHM}/image", "researcher", upload), 202)
+    with Session(make_engine(challenges.database_url)) as db:
+        algorithm = db.scalar(select(Algorithm).filter_by(slug=ALGORITHM))
+        algorithm.container_image = algorithm.container_digest = "sha256:" + "0" * 64
+        db.commit()
+    return new_job(challenges)
+
+
+def new_job(challenges):
+    return ok(challenges.call("POST", f"algorithms/{ALGORITHM}/jobs", "participant", {"inputs": {"age": 1}}), 201)["id"]
 
 
 @pytest.fixture(scope="module")
@@ -286,12 +344,15 @@ def apps(tmp_path_factory):
         monkeypatch.setattr(health, "connect", lambda url: None)  # no Redis in unit tests
         monkeypatch.setattr(health, "workers_by_queue", lambda connection: {})
         monkeypatch.setattr(uploads, "enqueue_import", lambda settings, upload_session_id: None)
+        monkeypatch.setattr(algorithms, "enqueue", lambda settings, job: None)
+        monkeypatch.setattr(container_images, "enqueue_intake", lambda settings, image_id: None)
         monkeypatch.setenv("GC_DATA_DIR", str(tmp_path_factory.mktemp("matrix-data")))  # uploads land here
         stack.enter_context(fake_hub_auth(monkeypatch))
         running = {name: stack.enter_context(service_app(name, database_url)) for name in sorted(SERVICE_ROUTES)}
         make_archives(running["archives"])
         make_reader_study(running["archives"])
         make_challenge(running["challenges"], CHALLENGE)
+        make_algorithm(running)
         ok(running["archives"].call("POST", "sockets", "researcher", {"slug": "ct", "title": "CT", "kind": "image"}), 201)
         yield running
 
@@ -320,11 +381,22 @@ def fill(apps, path):
         question = {"text": f"Q{uniq}?", "kind": "bool"}
         values["new_question"] = ok(apps["archives"].call("POST", f"reader-studies/{READER_STUDY}/questions",
                                                           "researcher", question), 201)["id"]
+    if "{new_job}" in path:
+        values["new_job"] = new_job(apps["challenges"])
     if "{fresh}" in path:
         values["fresh"] = f"fresh-{uniq}"
         make_challenge(apps["challenges"], values["fresh"])
         values["request"] = join(apps["challenges"], values["fresh"], "datascientist", decision=None)["id"]
     return path.format(**values), uniq
+
+
+def fill_body(apps, body, uniq):
+    """The row's body with ``{uniq}``, and an upload made for it, filled in."""
+    body = body.replace("{uniq}", uniq)
+    if "{upload}" in body:
+        session, file = make_upload(apps["archives"], uniq)
+        body = body.replace('"{upload}"', str(session)).replace('"{upload_file}"', str(file))
+    return body
 
 
 def outcome(status):
@@ -342,7 +414,7 @@ def leaks(body, subject):
 @pytest.mark.parametrize("row", MATRIX, ids=lambda r: f"{r.service}:{r.method}:{r.path}")
 def test_authorization_matrix(apps, row, subject):
     path, uniq = fill(apps, row.path)
-    body = json.loads(json.dumps(row.body).replace("{uniq}", uniq))
+    body = json.loads(fill_body(apps, json.dumps(row.body), uniq))
     status, answer = apps[row.service].call(row.method, path, SUBJECTS[subject], body)
     expected = row.expected[subject]
     assert outcome(status) == expected, f"{row.method} {path} as {subject}: expected {expected}, got {status} {answer}"

@@ -1,0 +1,343 @@
+"""The algorithms API (served by the challenges service): algorithms, their members, and the jobs
+that run them on my inputs.
+
+An algorithm is seen by its editors and users; its editors change it and upload its container
+image (see container_images.py). A job is seen by the one who started it, the algorithm's
+editors and hub admins; its creator or an admin can cancel it. Jobs are queued after the commit.
+"""
+
+from sqlalchemy import func, select
+from tornado import web
+
+from ..core.errors import Conflict, GcError, InvalidValue, NotFound, PermissionDenied
+from ..core.orm import (
+    Algorithm,
+    AlgorithmJob,
+    AlgorithmMember,
+    AlgorithmRole,
+    Image,
+    JobStatus,
+    Socket,
+    advance,
+    grant,
+    make_value,
+    revoke,
+    save,
+    usernames,
+)
+from ..queue import connect, enqueue_run
+from .archives import value_json
+from .base import APIHandler
+from .fields import boolean, long_text, positive_number, text, whole
+
+CREATE = "custom:algorithms:create"
+
+ALGORITHM_FIELDS = {
+    "title": text,
+    "description": long_text,
+    "cpu_limit": positive_number,
+    "memory_limit_mb": whole(64),
+    "time_limit_s": whole(1),
+    "gpu": boolean,
+}
+LIMITS = ("cpu_limit", "memory_limit_mb", "time_limit_s", "gpu")
+
+
+def enqueue(settings, job):
+    """Queue a committed job (module level, so that unit tests without Redis can replace it)."""
+    enqueue_run(connect(settings.redis_url), "algorithm-job", job)
+
+
+def limits_json(run):
+    """The limits a run gets, as its submitter sees them."""
+    return {
+        "cpus": run.cpu_limit,
+        "memory_mb": run.memory_limit_mb,
+        "time_limit_s": run.time_limit_s,
+        "gpu": run.gpu,
+        "network": "none",
+    }
+
+
+def algorithm_json(algorithm, roles):
+    return {
+        "slug": algorithm.slug,
+        "title": algorithm.title,
+        "description": algorithm.description,
+        "inputs": [socket.slug for socket in algorithm.inputs],
+        "outputs": [socket.slug for socket in algorithm.outputs],
+        "limits": limits_json(algorithm),
+        "has_image": algorithm.container_digest is not None,
+        "image_digest": algorithm.container_digest,
+        "created_by": algorithm.created_by,
+        "created_at": algorithm.created_at.isoformat(),
+        "my_roles": sorted(roles),
+    }
+
+
+def job_json(job, *, position=None, logs=True):
+    data = {
+        "id": job.id,
+        "algorithm": job.algorithm.slug,
+        "creator": job.creator,
+        "status": str(job.status),
+        "attempt": job.attempt,
+        "queue_position": position,
+        "limits": limits_json(job),
+        "image_digest": job.container_digest,
+        "error_message": job.error_message,
+        "exit_code": job.exit_code,
+        "created_at": job.created_at.isoformat(),
+        "started_at": job.started_at and job.started_at.isoformat(),
+        "completed_at": job.completed_at and job.completed_at.isoformat(),
+        "inputs": {value.socket.slug: value_json(value) for value in job.inputs},
+        "outputs": {value.socket.slug: value_json(value) for value in job.outputs},
+    }
+    if logs:
+        data["stdout_tail"], data["stderr_tail"] = job.stdout_tail, job.stderr_tail
+    return data
+
+
+class AlgorithmAccess:
+    """Who may see and change which algorithm and job; shared by the API and pages."""
+
+    def my_algorithm_roles(self, algorithm):
+        query = select(AlgorithmMember.role).filter_by(object_id=algorithm.id, username=self.username)
+        return set(self.db.scalars(query))
+
+    def visible_algorithms(self):
+        query = select(Algorithm).order_by(Algorithm.slug)
+        if self.user.get("admin"):
+            return query
+        mine = select(AlgorithmMember.object_id).filter_by(username=self.username)
+        return query.where(Algorithm.id.in_(mine))
+
+    def algorithm(self, slug, editor=False, doing="see this algorithm"):
+        algorithm = self.db.scalar(select(Algorithm).filter_by(slug=slug))
+        roles = self.my_algorithm_roles(algorithm) if algorithm else set()
+        if algorithm is None or not (roles or self.user.get("admin")):
+            raise NotFound(f"There is no algorithm {slug!r}, or you are not one of its editors or users.")
+        if editor and AlgorithmRole.EDITOR not in roles and not self.user.get("admin"):
+            raise PermissionDenied(f"Only the editors of algorithm {slug!r} may {doing}.")
+        return algorithm
+
+    def sockets(self, field, slugs):
+        if not isinstance(slugs, list) or not all(isinstance(s, str) for s in slugs):
+            raise GcError(f"{field} must be a list of socket slugs.")
+        found = {s.slug: s for s in self.db.scalars(select(Socket).where(Socket.slug.in_(slugs)))}
+        missing = [slug for slug in slugs if slug not in found]
+        if missing:
+            raise InvalidValue(f"{field}: no socket {', '.join(map(repr, missing))}; create it under /api/v1/sockets of the archives service first.")
+        return [found[slug] for slug in slugs]
+
+    def create_algorithm(self, body):
+        self.require_scope(CREATE, "create algorithms")
+        algorithm = Algorithm(
+            slug=body["slug"],
+            created_by=self.username,
+            inputs=self.sockets("inputs", body.get("inputs", [])),
+            outputs=self.sockets("outputs", body.get("outputs", [])),
+            **{key: parse(key, body[key]) for key, parse in ALGORITHM_FIELDS.items() if key in body},
+        )
+        save(self.db, algorithm)
+        grant(self.db, algorithm, self.username, AlgorithmRole.EDITOR)
+        return algorithm
+
+    def job(self, job_id):
+        job = self.db.get(AlgorithmJob, int(job_id))
+        if job is None or not self.may_see_job(job):
+            raise NotFound(f"There is no algorithm job {job_id}, or it is not yours.")
+        return job
+
+    def may_see_job(self, job):
+        if job.creator == self.username or self.user.get("admin"):
+            return True
+        return AlgorithmRole.EDITOR in self.my_algorithm_roles(job.algorithm)
+
+    def queue_position(self, job):
+        """How many queued jobs are ahead of ``job`` (None once it left the queue)."""
+        if job.status != JobStatus.QUEUED:
+            return None
+        ahead = select(func.count()).where(AlgorithmJob.status == JobStatus.QUEUED, AlgorithmJob.id < job.id)
+        return self.db.scalar(ahead)
+
+    def input_value(self, socket, given):
+        """A new value of input ``socket`` from the request: JSON as is, an image as
+        ``{"image": <id of an image I uploaded>}``."""
+        if socket.kind.is_image:
+            image_id = given.get("image") if isinstance(given, dict) else None
+            image = self.db.get(Image, image_id) if isinstance(image_id, int) else None
+            if image is None or (image.created_by != self.username and not self.user.get("admin")):
+                raise InvalidValue(f"input {socket.slug!r}: give {{\"image\": <id>}} of an image you uploaded, not {given!r}.")
+            return make_value(self.db, socket, image=image)
+        if socket.kind.is_file:
+            raise InvalidValue(f"input {socket.slug!r}: file inputs cannot be given through this API yet.")
+        return make_value(self.db, socket, value=given)
+
+    def start_job(self, algorithm, inputs):
+        if not isinstance(inputs, dict):
+            raise GcError("inputs must be an object of socket slug → value.")
+        if algorithm.container_digest is None:
+            raise Conflict(f"Algorithm {algorithm.slug!r} has no checked container image yet; its editors upload one first.")
+        wanted = {socket.slug: socket for socket in algorithm.inputs}
+        unknown = sorted(set(inputs) - set(wanted))
+        missing = sorted(set(wanted) - set(inputs))
+        if unknown or missing:
+            raise InvalidValue(
+                f"Algorithm {algorithm.slug!r} takes inputs {', '.join(wanted) or 'none'}; "
+                + "; ".join(filter(None, [missing and f"missing: {', '.join(missing)}", unknown and f"unknown: {', '.join(unknown)}"]))
+                + "."
+            )
+        job = AlgorithmJob(
+            algorithm=algorithm,
+            creator=self.username,
+            inputs=[self.input_value(wanted[slug], value) for slug, value in inputs.items()],
+            **{limit: getattr(algorithm, limit) for limit in LIMITS},
+        )
+        self.db.add(job)
+        self.commit()
+        enqueue(self.platform["settings"], job)
+        return job
+
+    def cancel_job(self, job):
+        if job.creator != self.username and not self.user.get("admin"):
+            raise PermissionDenied(f"Only {job.creator}, who started job {job.id}, or an admin may cancel it.")
+        advance(job, JobStatus.CANCELLED)  # the worker running it sees this and kills the container
+        self.commit()
+        return job
+
+
+class AlgorithmAPIHandler(AlgorithmAccess, APIHandler):
+    pass
+
+
+class AlgorithmsHandler(AlgorithmAPIHandler):
+    """GET: the algorithms I edit or use. POST: create one (hub permission
+    custom:algorithms:create): slug, title, and optionally description, inputs and outputs
+    (socket slugs), cpu_limit, memory_limit_mb, time_limit_s, gpu."""
+
+    @web.authenticated
+    def get(self):
+        roles = {}
+        for member in self.db.scalars(select(AlgorithmMember).filter_by(username=self.username)):
+            roles.setdefault(member.object_id, set()).add(member.role)
+        self.write_json(self.page(self.visible_algorithms(), lambda a: algorithm_json(a, roles.get(a.id, ()))))
+
+    @web.authenticated
+    def post(self):
+        body = self.json_body(required=("slug", "title"), optional=("inputs", "outputs", *ALGORITHM_FIELDS))
+        algorithm = self.create_algorithm(body)
+        self.commit()
+        self.write_json(algorithm_json(algorithm, {AlgorithmRole.EDITOR}), status=201)
+
+
+class AlgorithmHandler(AlgorithmAPIHandler):
+    """GET: one algorithm. PATCH (editors): title, description, limits."""
+
+    @web.authenticated
+    def get(self, slug):
+        algorithm = self.algorithm(slug)
+        self.write_json(algorithm_json(algorithm, self.my_algorithm_roles(algorithm)))
+
+    @web.authenticated
+    def patch(self, slug):
+        algorithm = self.algorithm(slug, editor=True, doing="change it")
+        for key, value in self.json_body(optional=ALGORITHM_FIELDS).items():
+            setattr(algorithm, key, ALGORITHM_FIELDS[key](key, value))
+        self.commit()
+        self.write_json(algorithm_json(algorithm, self.my_algorithm_roles(algorithm)))
+
+
+class AlgorithmMembersHandler(AlgorithmAPIHandler):
+    """GET: editors and users. POST (editors): {username, role} grants a role. DELETE (editors):
+    ?username=&role= takes it away (the last editor stays)."""
+
+    def members_json(self, algorithm):
+        return {role.value: usernames(self.db, algorithm, role) for role in AlgorithmRole}
+
+    @web.authenticated
+    def get(self, slug):
+        self.write_json(self.members_json(self.algorithm(slug)))
+
+    @web.authenticated
+    def post(self, slug):
+        algorithm = self.algorithm(slug, editor=True, doing="add members")
+        body = self.json_body(required=("username", "role"))
+        grant(self.db, algorithm, text("username", body["username"]), body["role"])
+        self.commit()
+        self.write_json(self.members_json(algorithm), status=201)
+
+    @web.authenticated
+    def delete(self, slug):
+        algorithm = self.algorithm(slug, editor=True, doing="remove members")
+        username, role = self.get_argument("username"), self.get_argument("role")
+        if role == AlgorithmRole.EDITOR and usernames(self.db, algorithm, role) == [username]:
+            raise Conflict(f"{username} is the last editor of {slug!r}; make someone else an editor first.")
+        revoke(self.db, algorithm, username, role)
+        self.commit()
+        self.write_json(self.members_json(algorithm))
+
+
+class AlgorithmJobsHandler(AlgorithmAPIHandler):
+    """GET: this algorithm's jobs that I may see (mine; editors see all). POST (editors and
+    users): {"inputs": {socket slug: JSON value or {"image": id}}} starts a job."""
+
+    @web.authenticated
+    def get(self, slug):
+        algorithm = self.algorithm(slug)
+        query = select(AlgorithmJob).filter_by(algorithm_id=algorithm.id).order_by(AlgorithmJob.id.desc())
+        if AlgorithmRole.EDITOR not in self.my_algorithm_roles(algorithm) and not self.user.get("admin"):
+            query = query.filter_by(creator=self.username)
+        self.write_json(self.page(query, lambda job: job_json(job, logs=False)))
+
+    @web.authenticated
+    def post(self, slug):
+        algorithm = self.algorithm(slug, doing="run it")
+        job = self.start_job(algorithm, self.json_body(required=("inputs",))["inputs"])
+        self.write_json(job_json(job, position=self.queue_position(job)), status=201)
+
+
+class JobsHandler(AlgorithmAPIHandler):
+    """GET: the jobs I started, newest first (?status= to filter)."""
+
+    @web.authenticated
+    def get(self):
+        query = select(AlgorithmJob).filter_by(creator=self.username).order_by(AlgorithmJob.id.desc())
+        status = self.get_argument("status", None)
+        if status is not None:
+            if status not in set(JobStatus):
+                raise GcError(f"?status= must be one of {', '.join(JobStatus)}, not {status!r}.")
+            query = query.where(AlgorithmJob.status == status)
+        self.write_json(self.page(query, lambda job: job_json(job, logs=False)))
+
+
+class JobHandler(AlgorithmAPIHandler):
+    """GET: one job: status, queue position, the limits applied, errors, log tails, outputs."""
+
+    @web.authenticated
+    def get(self, job_id):
+        job = self.job(job_id)
+        self.write_json(job_json(job, position=self.queue_position(job)))
+
+
+class CancelJobHandler(AlgorithmAPIHandler):
+    """POST: cancel a queued or running job (its creator or an admin); its container is killed."""
+
+    @web.authenticated
+    def post(self, job_id):
+        self.write_json(job_json(self.cancel_job(self.job(job_id))))
+
+
+def routes(prefix):
+    api = prefix + "api/v1/"
+    algorithm = api + r"algorithms/(?P<slug>[a-z0-9][a-z0-9-]*)"
+    job = api + r"algorithm-jobs/(?P<job_id>[0-9]+)"
+    return [
+        (api + "algorithms", AlgorithmsHandler),
+        (algorithm, AlgorithmHandler),
+        (algorithm + "/members", AlgorithmMembersHandler),
+        (algorithm + "/jobs", AlgorithmJobsHandler),
+        (api + "algorithm-jobs", JobsHandler),
+        (job, JobHandler),
+        (job + "/cancel", CancelJobHandler),
+    ]

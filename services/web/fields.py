@@ -1,0 +1,67 @@
+"""Reading the fields of a JSON request: each parser takes the field's name and value and
+returns the value to store, or raises GcError saying what to send instead."""
+
+from datetime import UTC, datetime
+
+from ..core.errors import GcError
+
+
+def text(field, value, max_length=255, empty=False):
+    if not isinstance(value, str) or (not empty and not value.strip()):
+        raise GcError(f"{field} must be a {'' if empty else 'non-empty '}string, not {value!r}.")
+    if len(value) > max_length:
+        raise GcError(f"{field} must be at most {max_length} characters long, not {len(value)}.")
+    return value if empty else value.strip()
+
+
+def long_text(field, value):
+    return text(field, value, max_length=100_000, empty=True)
+
+
+def boolean(field, value):
+    if not isinstance(value, bool):
+        raise GcError(f"{field} must be true or false, not {value!r}.")
+    return value
+
+
+def whole(minimum):
+    def parse(field, value):
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise GcError(f"{field} must be a whole number of at least {minimum}, not {value!r}.")
+        return value
+
+    return parse
+
+
+def positive_number(field, value):
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise GcError(f"{field} must be a number greater than 0, not {value!r}.")
+    return float(value)
+
+
+def choice(kind):
+    def parse(field, value):
+        try:
+            return kind(value)
+        except ValueError:
+            raise GcError(f"{field} must be one of {', '.join(kind)}, not {value!r}.") from None
+
+    return parse
+
+
+def moment(field, value):
+    if not isinstance(value, str):
+        raise GcError(f"{field} must be an ISO 8601 time with a time zone, such as 2030-01-31T12:00:00Z.")
+    try:
+        time = datetime.fromisoformat(value)
+    except ValueError:
+        raise GcError(
+            f"{field}: {value!r} is not an ISO 8601 time; write it like 2030-01-31T12:00:00Z."
+        ) from None
+    if time.tzinfo is None:
+        raise GcError(f"{field}: {value!r} has no time zone; add one, such as Z or +01:00.")
+    return time.astimezone(UTC)
+
+
+def nullable(parse):
+    return lambda field, value: None if value is None else parse(field, value)
