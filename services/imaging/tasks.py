@@ -45,10 +45,14 @@ class SessionImport:
         if session is None or session.status != UploadStatus.IMPORTING:
             log.info("upload session %s is not waiting for import; nothing to do", getattr(session, "id", "?"))
             return
-        files = [f for f in session.files if f.status == UploadStatus.PENDING]
+        for member in [f for f in session.files if f.extracted_from_id is not None and not f.status.is_terminal]:
+            self.db.delete(member)  # left by an import that died half-way: the zip is unpacked again
+        files = [f for f in session.files if f.extracted_from_id is None and not f.status.is_terminal]
         for file in files:
-            advance(file, UploadStatus.IMPORTING)
+            if file.status == UploadStatus.PENDING:
+                advance(file, UploadStatus.IMPORTING)
         self.db.commit()
+        self.db.refresh(session)
         uploads = []
         for file in files:
             if by_extension(file.filename) is Format.ZIP:
@@ -86,7 +90,7 @@ class SessionImport:
             self.db.add(member)
             self.db.flush()
             uploads.append(Upload(str(path), member.filename, member.id))
-        self.finish(file, UploadStatus.SUCCEEDED, f"unpacked {len(uploads)} files")
+        file.message = f"unpacked {len(uploads)} files"  # succeeds with the session (a rerun unpacks it again)
         return uploads
 
     def finish(self, file, status, message):
@@ -107,6 +111,9 @@ class SessionImport:
             for key in outcome.keys:
                 self.finish(files[key], UploadStatus.SUCCEEDED, describe(image))
                 files[key].image = image
+        for file in files.values():
+            if file.status == UploadStatus.IMPORTING:  # zips whose files were all handled
+                advance(file, UploadStatus.SUCCEEDED)
         failed = [f for f in files.values() if f.status == UploadStatus.FAILED]
         advance(session, UploadStatus.SUCCEEDED if images else UploadStatus.FAILED)
         session.error_message = (

@@ -3,6 +3,7 @@ permissions, cancel, and the import task run on the same database (the queue is 
 the stack test runs the real worker)."""
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from tornado.httpclient import HTTPClientError, HTTPRequest
 
 from apptools import fake_hub_auth, service_app
 from import_samples import dicom_series, volume, write, zip_bomb, zip_of
+from services.imaging import tasks
 from services.imaging.tasks import import_upload_session
 from services.web import uploads
 
@@ -280,3 +282,19 @@ def test_archive_page_shows_the_upload_form_and_recent_results_to_uploaders(app,
     assert f"Session {session['id']}: failed" in html and "x.nii is empty (0 bytes)" in html
     status, html = page(app, "archives/lungs", "clinician")
     assert status == 200 and "Upload images" not in html
+
+
+def test_an_import_that_died_half_way_runs_again_cleanly(app, api, tmp_path, monkeypatch):
+    session = new_session(api)
+    upload(api, session, zip_of(tmp_path / "a.zip", {"ct.nii.gz": write(volume(), tmp_path / "v.nii.gz")}))
+    upload(api, session, write(volume(), tmp_path / "ct.mha"))
+    assert api("POST", f"upload-sessions/{session['id']}/import", "researcher")[0] == 202
+    with monkeypatch.context() as patch:  # the worker dies after unpacking, before any image
+        patch.setattr(tasks, "convert", lambda *args, **kwargs: sys.exit("worker killed"))
+        with pytest.raises(SystemExit):
+            import_upload_session(upload_session_id=session["id"])
+    import_upload_session(upload_session_id=session["id"])  # the reconciler, or a person, runs it again
+    body = api("GET", f"upload-sessions/{session['id']}", "researcher")[1]
+    assert body["status"] == "succeeded" and len(body["images"]) == 2
+    assert sorted(f["filename"] for f in body["files"]) == ["a.zip", "a.zip/ct.nii.gz", "ct.mha"]
+    assert {f["status"] for f in body["files"]} == {"succeeded"}
