@@ -58,12 +58,16 @@ def test_upload_is_imported_by_the_worker_into_the_archive(hub, tmp_path):
     series = dicom_series(tmp_path / "series", volume((32, 32, 5)))
     send(api, session_id, researcher, "study.zip", zip_of(tmp_path / "study.zip", {f"s/{p.name}": p for p in series}).read_bytes())
     send(api, session_id, researcher, "notes.txt", b"not an image")
+    write(volume((256, 256, 160)), tmp_path / "big" / "mr.mhd")  # 21 MB of raw voxels, in 8 MB chunks
+    send(api, session_id, researcher, "mr.mhd", (tmp_path / "big" / "mr.mhd").read_bytes())
+    send(api, session_id, researcher, "mr.raw", (tmp_path / "big" / "mr.raw").read_bytes(), chunk=8 * 1024 * 1024)
 
     r = requests.post(f"{api}/upload-sessions/{session_id}/import", headers=researcher)
     assert r.status_code == 202, r.text
     body = wait_for_import(api, session_id, researcher)
     files = {f["filename"]: f for f in body["files"]}
-    assert body["status"] == "succeeded" and len(body["images"]) == 2, body
+    assert body["status"] == "succeeded" and len(body["images"]) == 3, body
+    assert files["mr.mhd"]["image"] == files["mr.raw"]["image"] and "256×256×160" in files["mr.raw"]["message"]
     assert files["ct.mha"]["message"].endswith("64×64×40, 16-bit signed integer")
     assert files["study.zip/s/slice001.dcm"]["message"].endswith("32×32×5, 16-bit signed integer, CT")
     assert "not an image file" in files["notes.txt"]["message"]
@@ -73,9 +77,10 @@ def test_upload_is_imported_by_the_worker_into_the_archive(hub, tmp_path):
     engine = make_engine(hub.settings.database_url)
     with Session(engine) as db:
         images = db.scalars(select(Image).where(Image.id.in_(body["images"]))).all()
-        by_modality = {image.modality: image for image in images}
-        assert by_modality["CT"].dimensions == [32, 32, 5] and by_modality["CT"].window_width == 400.0
-        assert by_modality[None].dimensions == [64, 64, 40] and by_modality[None].created_by == "researcher"
+        by_name = {image.name: image for image in images}
+        assert by_name["study.zip/s"].dimensions == [32, 32, 5] and by_name["study.zip/s"].window_width == 400.0 and by_name["study.zip/s"].modality == "CT"
+        assert by_name["ct.mha"].dimensions == [64, 64, 40] and by_name["ct.mha"].created_by == "researcher"
+        assert by_name["mr.mhd"].spacing == [0.7, 0.8, 2.5]
         for image in images:
             assert (hub.env["GC_DATA_DIR"] + "/" + image.path).endswith(".mha")
         assert db.scalar(select(ArchiveItem).where(ArchiveItem.archive.has(slug=slug))) is not None
