@@ -4,7 +4,15 @@ from sqlalchemy import select
 from tornado import web
 
 from ..core.orm import ArchiveItem, grant
-from .archives import CREATE_ARCHIVES, EDIT, ArchiveAccess, archive_json, item_json
+from .archives import (
+    ARCHIVE_COLUMNS,
+    CREATE_ARCHIVES,
+    EDIT,
+    ArchiveAccess,
+    archive_json,
+    archive_row_json,
+    item_json,
+)
 from .pages import PageHandler
 from .uploads import upload_panel
 
@@ -13,7 +21,8 @@ class ArchivesPage(ArchiveAccess, PageHandler):
     """The archives I hold a role on, and a form to create one (researchers)."""
 
     def show(self, status=200, error=None, form=None):
-        archives = self.archives_json(list(self.db.scalars(self.visible_archives())))
+        query = self.visible_archives().with_only_columns(*ARCHIVE_COLUMNS, self.my_roles_column())
+        archives = [archive_row_json(row) for row in self.db.execute(query)]
         self.render_page(
             "archives.html", status, error, form, archives=archives, may_create=self.has_scope(CREATE_ARCHIVES)
         )
