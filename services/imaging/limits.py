@@ -65,7 +65,7 @@ class ImportLimits(Configurable):
 
     tiff_min_pixels = Integer(
         config=True,
-        help="""2D images with at least this many pixels are stored as tiled, compressed TIFF
+        help="""2D images with at least this many pixels are stored as compressed TIFF
         instead of MHA, as viewers of large slides expect (GC_IMPORT_TIFF_MIN_PIXELS; default
         8192×8192).""",
     )
