@@ -14,7 +14,7 @@ from pathlib import Path
 
 import docker
 import requests
-from docker.errors import APIError, ImageNotFound, NotFound
+from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from docker.types import DeviceRequest, Mount, Ulimit
 
 log = logging.getLogger("gc-worker")
@@ -67,6 +67,8 @@ class RunSpec:
     labels: dict = field(default_factory=dict)
     # Further read-only mounts, container path -> host path (ground truth, model weights).
     read_only_mounts: dict = field(default_factory=dict)
+    # Whether an earlier attempt of the same run may have left its container behind.
+    retry: bool = False
 
 
 @dataclass
@@ -89,8 +91,12 @@ def thread_variables(cpu_limit):
     return dict.fromkeys(names, threads)
 
 
+# What of sandbox_arguments() goes to the container itself; the rest is its host config.
+CONTAINER_KEYS = ("image", "name", "labels", "environment")
+
+
 def sandbox_arguments(spec):
-    """Docker API arguments (``containers.create`` keywords) that lock ``spec``'s container down:
+    """Docker API arguments (docker-py's ``containers.create`` keywords) that lock ``spec``'s container down:
     no network, no capabilities, no privilege gain, read-only root with a small /tmp, inputs
     read-only, memory with swap capped, CPU, process and file-size limits, a GPU only if asked."""
     sandbox = spec.sandbox
@@ -105,7 +111,6 @@ def sandbox_arguments(spec):
         "image": spec.image,
         "name": spec.name,
         "labels": dict(spec.labels),
-        "detach": True,
         "network_mode": "none",
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges"],
@@ -142,6 +147,11 @@ def image_user(attributes):
     return (attributes.get("Config") or {}).get("User") or ""
 
 
+def is_numeric_user(user):
+    """Whether ``user`` is ``uid`` or ``uid:gid`` in numbers (a name needs the image's /etc/passwd)."""
+    return all(part.strip().isdigit() for part in user.split(":"))
+
+
 def runs_as_root(user):
     name = user.split(":", 1)[0].strip()
     return name in ROOT_USERS
@@ -153,7 +163,7 @@ class Runner:
     ``poll_s`` is how often a running container is checked against its limits and for
     cancellation; ``grace_s`` how long a container has after SIGTERM before SIGKILL."""
 
-    def __init__(self, client=None, *, instance="gc-hub", poll_s=0.1, grace_s=2.0):
+    def __init__(self, client=None, *, instance="gc-hub", poll_s=0.25, grace_s=2.0):
         self.client = client or docker.from_env(timeout=60)
         self.instance = instance
         self.poll_s = poll_s
@@ -176,11 +186,30 @@ class Runner:
                     "upload it as a `docker save` tarball or build it here"
                 ) from None
             image = self.load_image(tarball)
-        if runs_as_root(image_user(image.attrs)):
+        self.refuse_root(image, reference)
+        return image.id
+
+    def refuse_root(self, image, reference):
+        """ImageRefused if ``image`` runs as root: by its configured user, or by the uid that its
+        named user has in the image's own /etc/passwd."""
+        user = image_user(image.attrs)
+        if runs_as_root(user) or (not is_numeric_user(user) and self.resolve_uid(image.id) == 0):
             raise ImageRefused(
                 f"the container image {reference} runs as root; add `USER 1000` (any non-root user) to its Dockerfile"
             )
-        return image.id
+
+    def resolve_uid(self, image_id):
+        """The uid that an image's named user has in its own /etc/passwd (asked with ``id -u``,
+        in the sandbox); 0 when it cannot be told, which refuses the image as if it were root."""
+        try:
+            output = self.client.containers.run(
+                image_id, entrypoint=["id", "-u"], command=[], remove=True, network_mode="none",
+                cap_drop=["ALL"], security_opt=["no-new-privileges"], read_only=True, mem_limit="64m",
+                labels={INSTANCE_LABEL: self.instance},
+            )
+            return int(output.strip())
+        except (DockerException, ValueError):
+            return 0
 
     def load_image(self, tarball):
         """Load a ``docker save`` tarball into the engine, streaming it from disk."""
@@ -195,35 +224,35 @@ class Runner:
 
         While it runs, ``cancelled()`` is asked every ``poll_s`` (True kills the container) and
         ``heartbeat()`` is called every ``heartbeat_s``; the wall-clock and output limits are
-        enforced here."""
-        labels = {INSTANCE_LABEL: self.instance, **spec.labels}
-        arguments = sandbox_arguments(spec) | {"labels": labels}
-        self.remove(spec.name)  # a leftover from an earlier attempt of the same run
-        container = self.client.containers.create(**arguments)
+        enforced here. Calls go to the engine's API by container id: one request each."""
+        api = self.client.api
+        arguments = sandbox_arguments(spec)
+        container = {key: arguments.pop(key) for key in CONTAINER_KEYS}
+        container["labels"] = {INSTANCE_LABEL: self.instance, **container["labels"]}
+        if spec.retry:
+            self.remove(spec.name)  # a leftover from the earlier attempt
+        container_id = api.create_container(**container, host_config=api.create_host_config(**arguments))["Id"]
         start = time.monotonic()
-        outcome = Outcome(exit_code=None)
         try:
-            container.start()
-            outcome.stopped_because = self._watch(container, spec, start, cancelled, heartbeat, heartbeat_s)
-            container.reload()
-            state = container.attrs["State"]
-            outcome.exit_code = state.get("ExitCode")
-            outcome.oom_killed = bool(state.get("OOMKilled"))
-            outcome.seconds = time.monotonic() - start
-            outcome.stdout_tail = self._tail(container, stdout=True)
-            outcome.stderr_tail = self._tail(container, stderr=True)
+            api.start(container_id)
+            stopped_because, exit_code = self._watch(container_id, spec, start, cancelled, heartbeat, heartbeat_s)
+            outcome = Outcome(exit_code=exit_code, stopped_because=stopped_because, seconds=time.monotonic() - start)
+            if exit_code == 137:  # killed: by us, or by the kernel for memory
+                outcome.oom_killed = bool(api.inspect_container(container_id)["State"].get("OOMKilled"))
+            outcome.stdout_tail = self._tail(container_id, stdout=True)
+            outcome.stderr_tail = self._tail(container_id, stderr=True)
         finally:
-            self._remove_container(container)
+            self._remove_container(container_id)
         return outcome
 
-    def _watch(self, container, spec, start, cancelled, heartbeat, heartbeat_s):
-        """Wait for ``container`` to exit; stop it on a limit or a cancellation and say which."""
+    def _watch(self, container_id, spec, start, cancelled, heartbeat, heartbeat_s):
+        """Wait for the container to exit: (why it was stopped or None, its exit code)."""
+        api = self.client.api
         limit_bytes = spec.sandbox.output_limit_mb * 1024 * 1024
         last_beat = start
         while True:
             try:
-                container.wait(timeout=self.poll_s)
-                return None
+                return None, api.wait(container_id, timeout=self.poll_s)["StatusCode"]
             except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
                 pass
             now = time.monotonic()
@@ -239,27 +268,26 @@ class Runner:
                     last_beat = now
                 continue
             log.info("stopping %s: %s", spec.name, reason)
-            container.stop(timeout=0 if reason == "output limit" else math.ceil(self.grace_s))
-            container.wait(timeout=max(30, self.grace_s * 5))
-            return reason
+            api.stop(container_id, timeout=0 if reason == "output limit" else math.ceil(self.grace_s))
+            return reason, api.wait(container_id, timeout=max(30, self.grace_s * 5))["StatusCode"]
 
-    def _tail(self, container, **stream):
+    def _tail(self, container_id, **stream):
         stream = {"stdout": False, "stderr": False, **stream}
-        data = container.logs(tail=LOG_TAIL_LINES, **stream)
+        data = self.client.api.logs(container_id, tail=LOG_TAIL_LINES, **stream)
         return data.decode("utf-8", errors="replace")
 
-    def _remove_container(self, container):
+    def _remove_container(self, container_id):
         try:
-            container.remove(force=True, v=True)
+            self.client.api.remove_container(container_id, force=True, v=True)
         except NotFound:
             pass
         except APIError as error:  # removal already in progress, say
-            log.warning("could not remove container %s: %s", container.name, error)
+            log.warning("could not remove container %s: %s", container_id, error)
 
     def remove(self, name):
         """Remove the container called ``name`` if there is one (killing it if it runs)."""
         try:
-            self._remove_container(self.client.containers.get(name))
+            self._remove_container(self.client.containers.get(name).id)
         except NotFound:
             pass
 
@@ -267,4 +295,4 @@ class Runner:
         """Remove every container of this instance with ``org.gc-hub.run=<run_label>``."""
         filters = {"label": [f"{INSTANCE_LABEL}={self.instance}", f"{RUN_LABEL}={run_label}"]}
         for container in self.client.containers.list(all=True, filters=filters):
-            self._remove_container(container)
+            self._remove_container(container.id)

@@ -69,11 +69,11 @@ class RedisServer:
 class WorkerProcess:
     """``gc-worker`` in a session of its own, its log in a file."""
 
-    def __init__(self, platform, queues=("cpu", "evaluation"), name="worker"):
+    def __init__(self, platform, queues=("cpu", "evaluation"), name="worker", reconcile_every=1):
         self.platform = platform
         self.log_path = platform.data_dir / f"{name}-{uuid.uuid4().hex[:6]}.log"
         command = [GC_WORKER, "--queues", *queues, "--redis-url", platform.redis.url,
-                   "--data-dir", str(platform.data_dir), "--reconcile-every", "1"]
+                   "--data-dir", str(platform.data_dir), "--reconcile-every", str(reconcile_every)]
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
             command, stdout=self.log, stderr=subprocess.STDOUT, env=platform.environment, start_new_session=True
@@ -124,6 +124,7 @@ class ExecutionPlatform:
             "GC_OUTPUT_LIMIT_MB": "64",
         }
         self.workers = []
+        self.algorithms = {}  # one algorithm per image, sockets and limits
         self.docker = docker.from_env()
 
     def start_worker(self, **options):
@@ -147,8 +148,9 @@ class ExecutionPlatform:
         """A new algorithm job of ``image`` (a fresh algorithm), committed and queued; its id.
         ``inputs`` are (slug, kind, json value) triples."""
         limits = {"cpu_limit": 1.0, "memory_limit_mb": 512, "time_limit_s": 60, **limits}
+        key = (image, tuple(outputs), tuple((slug, kind) for slug, kind, _ in inputs), tuple(sorted(limits.items())))
         with Session(self.engine) as session:
-            algorithm = Algorithm(
+            algorithm = session.get(Algorithm, self.algorithms[key]) if key in self.algorithms else Algorithm(
                 slug=f"algorithm-{uuid.uuid4().hex[:8]}", title="test", created_by="test", container_image=image,
                 inputs=[self.socket(session, slug, kind) for slug, kind, _ in inputs],
                 outputs=[self.socket(session, slug, kind) for slug, kind in outputs],
@@ -158,6 +160,7 @@ class ExecutionPlatform:
             job.inputs = [make_value(session, self.socket(session, slug, kind), value=value) for slug, kind, value in inputs]
             session.add(job)
             session.commit()
+            self.algorithms[key] = algorithm.id
             if enqueue:
                 enqueue_run(connect(self.redis.url), "algorithm-job", job)
             return job.id
@@ -191,7 +194,7 @@ def build_image(client, tag, dockerfile, files=None):
     return tag
 
 
-def script_image(client, name, script, user="1000"):
-    """An image that runs the Python ``script`` as ``user``."""
-    dockerfile = f"FROM {BASE_IMAGE}\nUSER root\nCOPY main.py /opt/main.py\nUSER {user}\nCMD [\"python3\", \"/opt/main.py\"]\n"
+def script_image(client, name, script, user="1000", setup=""):
+    """An image that runs the Python ``script`` as ``user``, after the ``setup`` instructions."""
+    dockerfile = f"FROM {BASE_IMAGE}\nUSER root\n{setup}\nCOPY main.py /opt/main.py\nUSER {user}\nCMD [\"python3\", \"/opt/main.py\"]\n"
     return build_image(client, f"gc-hub-test/{name}:latest", dockerfile, {"main.py": script})

@@ -177,6 +177,7 @@ def _execute(session, run, engine, runner, settings, label, folder, provision, f
         name=f"{settings.instance}-{label}",
         labels={RUN_LABEL: label},
         read_only_mounts=mounts,
+        retry=run.attempt > 1,
     )
     outcome = runner.run(spec, cancelled=watch.cancelled, heartbeat=watch.heartbeat, heartbeat_s=settings.heartbeat_s)
     session.refresh(run, with_for_update=True)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from ..container_images import inspect_image_tarball
 from ..core.errors import InvalidValue
 from ..core.orm import ContainerImage, UploadStatus, advance
-from ..runner import ImageRefused, image_user, runs_as_root
+from ..runner import ImageRefused
 from .execution import resources
 
 log = logging.getLogger("gc-worker")
@@ -33,8 +33,7 @@ def load_container_image(*, container_image_id):
             loaded = runner.load_image(tarball)
             if loaded.id != found.config_digest:
                 raise InvalidValue(f"the engine loaded {loaded.id}, not the {found.config_digest} the tarball names")
-            if runs_as_root(image_user(loaded.attrs)):
-                raise ImageRefused("the image runs as root; add `USER 1000` (any non-root user) to its Dockerfile")
+            runner.refuse_root(loaded, "in this tarball")
         except (InvalidValue, ImageRefused) as refusal:
             return refuse(session, image, str(refusal))
         except DockerException as error:

@@ -1,7 +1,5 @@
 """Runs survive their worker being killed and Redis losing its data; cancelling kills the container."""
 
-import time
-
 import pytest
 from sqlalchemy.orm import Session
 
@@ -21,6 +19,7 @@ SLOW = (
 def platform(tmp_path):
     platform = ExecutionPlatform(tmp_path)
     platform.slow_image = script_image(platform.docker, "slow", SLOW)
+    platform.sleeper_image = script_image(platform.docker, "sleeper", "import time\nprint('started', flush=True)\ntime.sleep(3600)\n")
     yield platform
     platform.close()
 
@@ -71,14 +70,13 @@ def test_jobs_queued_when_redis_lost_its_data_still_run(platform):
 
 def test_cancelling_a_running_job_kills_its_container(platform):
     platform.start_worker()
-    job_id = platform.queue_job(platform.slow_image, time_limit_s=600)
+    job_id = platform.queue_job(platform.sleeper_image, time_limit_s=7200)
     assert wait_for(lambda: any(b"started" in c.logs() for c in running_containers(platform)))
     with Session(platform.engine) as session:
         advance(session.get(AlgorithmJob, job_id), JobStatus.CANCELLED)
         session.commit()
-    started = time.monotonic()
-    assert wait_for(lambda: not running_containers(platform), timeout=10)
-    assert time.monotonic() - started < 4, "the container was killed, not left to finish"
+    # It would sleep for an hour: gone within a minute means it was killed.
+    assert wait_for(lambda: not running_containers(platform), timeout=60)
     job = platform.wait_until_done(job_id)
     assert job.status == "cancelled"
     assert "started" in job.stdout_tail

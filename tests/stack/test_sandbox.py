@@ -36,6 +36,11 @@ def platform(tmp_path_factory):
     platform = ExecutionPlatform(tmp_path_factory.mktemp("sandbox"))
     platform.images = {name: script_image(platform.docker, name, script) for name, script in SCRIPTS.items()}
     platform.images["runs-as-root"] = script_image(platform.docker, "runs-as-root", SCRIPTS["well-behaved"], user="root")
+    # A user name whose uid is 0 in the image's own /etc/passwd is root too.
+    platform.images["root-by-another-name"] = script_image(
+        platform.docker, "root-by-another-name", SCRIPTS["well-behaved"], user="toor", setup="RUN echo 'toor:x:0:0::/root:/bin/sh' >> /etc/passwd"
+    )
+    platform.images["named-user"] = script_image(platform.docker, "named-user", SCRIPTS["well-behaved"], user="jovyan")
     platform.start_worker()
     yield platform
     platform.close()
@@ -106,10 +111,15 @@ def test_invalid_outputs_say_which_socket_and_why(platform):
     assert "output 'mask': /output/images/mask/ is missing" in job.error_message
 
 
-def test_an_image_that_runs_as_root_is_refused(platform):
-    job = run(platform, "runs-as-root")
+@pytest.mark.parametrize("image", ["runs-as-root", "root-by-another-name"])
+def test_an_image_that_runs_as_root_is_refused(platform, image):
+    job = run(platform, image)
     assert job.status == "failed"
     assert "runs as root; add `USER 1000`" in job.error_message
+
+
+def test_an_image_with_a_named_user_runs(platform):
+    assert run(platform, "named-user").status == "succeeded"
 
 
 def test_the_worker_is_healthy_after_all_of_them(platform):

@@ -1,0 +1,120 @@
+"""Runner overhead and throughput: jobs through gc-hub's queue and workers, next to raw `docker run`.
+
+    .venv/bin/python benchmarks/runner.py [--runs 20] [--jobs 100]
+
+(1) Per-job overhead: a job is committed and enqueued, and the time until the database says it
+succeeded is taken; then the same image runs with a plain `docker run --rm` and the same sandbox
+flags. Median of ``--runs`` each; the overhead is the difference of the medians.
+(2) Throughput: ``--jobs`` short jobs through 2 workers, next to 2 parallel loops of raw
+`docker run` doing the same number of runs; the ratio is platform throughput / raw throughput.
+
+The last line is `runner_overhead_s=<x> throughput_ratio=<y>`.
+"""
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from runtools import ExecutionPlatform, script_image  # noqa: E402
+
+from services.core.orm import AlgorithmJob, JobStatus  # noqa: E402
+from services.runner import RunSpec, Sandbox, sandbox_arguments  # noqa: E402
+
+SCRIPT = "import json\njson.dump({'ok': True}, open('/output/result.json', 'w'))\n"
+LIMITS = {"cpu_limit": 1.0, "memory_limit_mb": 512, "time_limit_s": 60}
+
+
+def docker_run_command(image, folder):
+    """`docker run` with the flags the runner gives a job (see services.runner.sandbox_arguments)."""
+    sandbox = Sandbox(**LIMITS)
+    (folder / "input").mkdir(parents=True, exist_ok=True)
+    (folder / "output").mkdir(exist_ok=True)
+    (folder / "output").chmod(0o777)
+    spec = RunSpec(image=image, sandbox=sandbox, input_dir=folder / "input", output_dir=folder / "output", name="x")
+    arguments = sandbox_arguments(spec)
+    command = ["docker", "run", "--rm", "--network", "none", "--cap-drop", "ALL",
+               "--security-opt", "no-new-privileges", "--read-only", "--tmpfs", f"/tmp:{arguments['tmpfs']['/tmp']}",
+               "--memory", arguments["mem_limit"], "--memory-swap", arguments["memswap_limit"],
+               "--cpus", str(sandbox.cpu_limit), "--pids-limit", str(sandbox.pids_limit),
+               "--ulimit", f"fsize={sandbox.output_limit_mb * 1024 * 1024}",
+               "-v", f"{folder / 'input'}:/input:ro", "-v", f"{folder / 'output'}:/output"]  # fmt: skip
+    for name, value in arguments["environment"].items():
+        command += ["-e", f"{name}={value}"]
+    return [*command, image]
+
+
+def time_raw(command):
+    started = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def done_count(platform, ids):
+    with Session(platform.engine) as session:
+        query = select(func.count()).where(AlgorithmJob.id.in_(ids), AlgorithmJob.status == JobStatus.SUCCEEDED)
+        return session.scalar(query)
+
+
+def time_platform_job(platform, image):
+    started = time.perf_counter()
+    job_id = platform.queue_job(image, **LIMITS)
+    while done_count(platform, [job_id]) < 1:
+        if time.perf_counter() - started > 60:
+            raise SystemExit(f"job {job_id} did not succeed: {platform.job(job_id).error_message}")
+        time.sleep(0.005)
+    return time.perf_counter() - started
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--jobs", type=int, default=100)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as folder:
+        platform = ExecutionPlatform(Path(folder))
+        try:
+            image = script_image(platform.docker, "benchmark-job", SCRIPT)
+            raw_command = docker_run_command(image, Path(folder) / "raw")
+            platform.start_worker(queues=("cpu",), reconcile_every=10)
+            time_platform_job(platform, image)  # warm up both paths
+            time_raw(raw_command)
+
+            platform_times = [time_platform_job(platform, image) for _ in range(args.runs)]
+            raw_times = [time_raw(raw_command) for _ in range(args.runs)]
+            overhead = statistics.median(platform_times) - statistics.median(raw_times)
+            print(f"per job: platform median {statistics.median(platform_times):.3f} s, "
+                  f"raw docker run median {statistics.median(raw_times):.3f} s (n={args.runs})")  # fmt: skip
+
+            platform.start_worker(queues=("cpu",), reconcile_every=10)
+            time.sleep(1)
+            started = time.perf_counter()
+            ids = [platform.queue_job(image, **LIMITS) for _ in range(args.jobs)]
+            while done_count(platform, ids) < args.jobs:
+                time.sleep(0.05)
+            platform_s = time.perf_counter() - started
+
+            commands = [docker_run_command(image, Path(folder) / f"raw{i}") for i in range(2)]
+            started = time.perf_counter()
+            with ThreadPoolExecutor(2) as pool:
+                list(pool.map(lambda i: time_raw(commands[i % 2]), range(args.jobs)))
+            raw_s = time.perf_counter() - started
+            ratio = raw_s / platform_s
+            print(f"{args.jobs} jobs: platform with 2 workers {platform_s:.1f} s "
+                  f"({args.jobs / platform_s:.2f} jobs/s), 2 loops of docker run {raw_s:.1f} s "
+                  f"({args.jobs / raw_s:.2f} runs/s)")  # fmt: skip
+        finally:
+            platform.close()
+    print(f"runner_overhead_s={overhead:.3f} throughput_ratio={ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()
