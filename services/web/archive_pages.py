@@ -4,15 +4,7 @@ from sqlalchemy import select
 from tornado import web
 
 from ..core.orm import ArchiveItem, grant
-from .archives import (
-    ARCHIVE_COLUMNS,
-    CREATE_ARCHIVES,
-    EDIT,
-    ArchiveAccess,
-    archive_json,
-    archive_row_json,
-    item_json,
-)
+from .archives import CREATE_ARCHIVES, EDIT, ArchiveAccess, archive_json, archive_row_json, item_json
 from .pages import PageHandler
 from .uploads import upload_panel
 
@@ -21,8 +13,7 @@ class ArchivesPage(ArchiveAccess, PageHandler):
     """The archives I hold a role on, and a form to create one (researchers)."""
 
     def show(self, status=200, error=None, form=None):
-        query = self.visible_archives().with_only_columns(*ARCHIVE_COLUMNS, self.my_roles_column())
-        archives = [archive_row_json(row) for row in self.db.execute(query)]
+        archives = [archive_row_json(row) for row in self.db.execute(self.visible_archives(rows=True))]
         self.render_page(
             "archives.html", status, error, form, archives=archives, may_create=self.has_scope(CREATE_ARCHIVES)
         )

@@ -1,6 +1,6 @@
 """The archives service's API: sockets, archives, their members and their cases (items)."""
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from tornado import web
 
 from ..core.errors import Conflict, GcError, InvalidValue, NotFound, PermissionDenied
@@ -27,10 +27,28 @@ CREATE_ARCHIVES = "custom:archives:create"
 READ = {ArchiveRole.USER, ArchiveRole.UPLOADER, ArchiveRole.EDITOR}
 UPLOAD = {ArchiveRole.UPLOADER, ArchiveRole.EDITOR}
 EDIT = {ArchiveRole.EDITOR}
-# What a list of archives shows of each (see ``archive_json``): columns, not ORM objects.
+
+# The statements that every archive request runs, built once (building one costs more than
+# running it); the current user is their ``username`` parameter.
+_MEMBER = ArchiveMember.username == bindparam("username")
+_MINE = select(ArchiveMember.object_id).where(_MEMBER)
+MY_ROLES = (  # the user's roles on each archive of a query, comma-separated (None: no role)
+    select(func.aggregate_strings(ArchiveMember.role, ","))
+    .where(_MEMBER, ArchiveMember.object_id == Archive.id)
+    .scalar_subquery()
+    .label("my_roles")
+)
+ARCHIVE_BY_SLUG = select(Archive, MY_ROLES).where(Archive.slug == bindparam("slug"))
+COUNT_MINE = select(func.count(ArchiveMember.object_id.distinct())).where(_MEMBER)
+ALL_ARCHIVES = select(Archive).order_by(Archive.slug)
+# A user's archives by slug: found from their memberships, which is faster for a few; or by
+# walking every archive in slug order and keeping those with a role, which is faster for many
+# (a page then needs about a page of rows).
+FEW_OF_MINE = ALL_ARCHIVES.where(Archive.id.in_(_MINE))
+MANY_OF_MINE = ALL_ARCHIVES.where(_MINE.where(ArchiveMember.object_id == Archive.id).exists())
+MANY_ARCHIVES = 1000  # from how many on a user has "many"
+# What a list of archives shows of each (see ``archive_row_json``): columns, not ORM objects.
 ARCHIVE_COLUMNS = (Archive.slug, Archive.title, Archive.description, Archive.created_by, Archive.created_at)
-# From how many archives on, a user's page of them is found by walking all archives in order.
-MANY_ARCHIVES = 1000
 
 
 def socket_json(socket):
@@ -87,39 +105,26 @@ def socket_kind(name):
 class ArchiveAccess:
     """Finds archives and checks what the current user may do with them (API and pages)."""
 
-    def visible_archives(self, *, many=False):
-        """The query of the archives the user holds a role on (every archive for hub admins), by slug.
-
-        ``many``: the user holds roles on many archives (see ``count_visible_archives``). A page
-        of them is then found faster by walking the archives in slug order and keeping those
-        with a role (EXISTS) than by collecting and sorting all of the user's archives (IN), which
-        is faster for a few."""
-        query = select(Archive).order_by(Archive.slug)
-        if self.user.get("admin"):
-            return query
-        mine = select(ArchiveMember.object_id).filter_by(username=self.username)
-        if many:
-            return query.where(mine.where(ArchiveMember.object_id == Archive.id).exists())
-        return query.where(Archive.id.in_(mine))
-
-    def my_roles_column(self):
-        """A column of the user's roles on each archive of a query, comma-separated (None: no role)."""
-        roles = select(func.aggregate_strings(ArchiveMember.role, ",")).where(
-            ArchiveMember.object_id == Archive.id, ArchiveMember.username == self.username
-        )
-        return roles.scalar_subquery().label("my_roles")
+    def visible_archives(self, *, many=False, rows=False):
+        """The query of the archives the user holds a role on (every archive for hub admins), by
+        slug. ``many``: the user holds roles on more than MANY_ARCHIVES (``count_visible_archives``).
+        ``rows``: select the columns that ``archive_row_json`` shows instead of ORM objects."""
+        query = ALL_ARCHIVES if self.user.get("admin") else MANY_OF_MINE if many else FEW_OF_MINE
+        if rows:
+            query = query.with_only_columns(*ARCHIVE_COLUMNS, MY_ROLES)
+        return query.params(username=self.username)
 
     def count_visible_archives(self):
-        """The query of how many archives ``visible_archives`` holds, from the memberships alone."""
+        """How many archives ``visible_archives`` holds, counted from the memberships alone."""
         if self.user.get("admin"):
-            return select(func.count()).select_from(Archive)
-        return select(func.count(ArchiveMember.object_id.distinct())).filter_by(username=self.username)
+            return self.db.scalar(select(func.count()).select_from(Archive))
+        return self.db.scalar(COUNT_MINE, {"username": self.username})
 
     def archive(self, slug, allowed=READ, doing="read this archive"):
         """The archive ``slug`` if the user holds one of ``allowed``; NotFound for those who may
         not see it at all, so that names of private archives do not leak."""
-        query = select(Archive, self.my_roles_column()).filter_by(slug=slug)
-        archive, roles = self.db.execute(query).first() or (None, "")
+        found = self.db.execute(ARCHIVE_BY_SLUG, {"slug": slug, "username": self.username}).first()
+        archive, roles = found or (None, "")
         roles = {ArchiveRole(role) for role in roles.split(",")} if roles else set()
         if archive is None or not (roles or self.user.get("admin")):
             raise NotFound(f"No archive {slug!r} that you can see.")
@@ -182,9 +187,8 @@ class ArchivesHandler(ArchiveAPIHandler):
 
     @web.authenticated
     def get(self):
-        count = self.db.scalar(self.count_visible_archives())
-        query = self.visible_archives(many=count > MANY_ARCHIVES)
-        query = query.with_only_columns(*ARCHIVE_COLUMNS, self.my_roles_column())
+        count = self.count_visible_archives()
+        query = self.visible_archives(many=count > MANY_ARCHIVES, rows=True)
         self.write_json(self.page(query, archive_row_json, count=count))
 
     @web.authenticated
