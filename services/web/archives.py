@@ -1,6 +1,7 @@
 """The archives service's API: sockets, archives, their members and their cases (items)."""
 
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import selectinload
 from tornado import web
 
 from ..core.errors import Conflict, GcError, InvalidValue, NotFound, PermissionDenied
@@ -12,6 +13,7 @@ from ..core.orm import (
     Challenge,
     Phase,
     Socket,
+    SocketValue,
     grant,
     make_value,
     remove,
@@ -261,7 +263,8 @@ class ItemsHandler(ArchiveAPIHandler):
     def get(self, slug):
         archive, _ = self.archive(slug)
         query = select(ArchiveItem).filter_by(archive_id=archive.id).order_by(ArchiveItem.id)
-        self.write_json(self.page(query, item_json))
+        values = selectinload(ArchiveItem.values).joinedload(SocketValue.socket)  # not one query per item
+        self.write_json(self.page(query.options(values), item_json))
 
     @web.authenticated
     def post(self, slug):

@@ -116,7 +116,7 @@ class ChallengesPage(ChallengeAccess, PageHandler):
     """All challenges, with a button to ask to join each, and a form to create one (researchers)."""
 
     def show(self, status=200, error=None, form=None):
-        challenges = [self.challenge_json(c) for c in self.db.scalars(select(Challenge).order_by(Challenge.id))]
+        challenges = self.challenges_json(self.db.scalars(select(Challenge).order_by(Challenge.id)).all())
         self.render_page(
             "challenges.html", status, error, form, challenges=challenges,
             may_create=self.hub_admin or self.has_scope(CREATE),

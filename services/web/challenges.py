@@ -234,6 +234,20 @@ class ChallengeAccess:
     def challenge_json(self, challenge):
         return challenge_json(challenge, self.roles(challenge), self.pending_request(challenge))
 
+    def challenges_json(self, challenges):
+        """Many challenges with my roles and pending join requests, looked up in two queries."""
+        ids = [challenge.id for challenge in challenges]
+        roles, requests = {}, {}
+        query = select(ChallengeMember.object_id, ChallengeMember.role).where(
+            ChallengeMember.username == self.username, ChallengeMember.object_id.in_(ids)
+        )
+        for challenge_id, role in self.db.execute(query):
+            roles.setdefault(challenge_id, set()).add(str(role))
+        query = select(JoinRequest).filter_by(username=self.username, status=JoinRequestStatus.PENDING)
+        for request in self.db.scalars(query.where(JoinRequest.challenge_id.in_(ids))):
+            requests[request.challenge_id] = request
+        return [challenge_json(c, roles.get(c.id, ()), requests.get(c.id)) for c in challenges]
+
     # --- actions: each checks its input, writes, commits and returns what it made ---------
 
     def create_challenge(self, slug, title, description=""):
@@ -379,7 +393,7 @@ class ChallengesHandler(ChallengeHandler):
                 raise GcError(f"?role= must be one of {', '.join(ChallengeRole)}, not {role!r}.")
             mine = select(ChallengeMember.object_id).filter_by(username=self.username, role=role)
             query = query.where(Challenge.id.in_(mine))
-        self.write_json(self.page(query, self.challenge_json))
+        self.write_json(self.page(query, serialize_rows=self.challenges_json))
 
     @web.authenticated
     def post(self):

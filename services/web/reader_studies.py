@@ -18,6 +18,7 @@ from ..core.orm import (
     ReaderStudyMember,
     ReaderStudyRole,
     SocketKind,
+    SocketValue,
     grant,
     make_answer,
     make_ground_truth,
@@ -384,7 +385,8 @@ class CasesHandler(ReaderStudyAPIHandler):
     def get(self, slug):
         study, _ = self.reader_study(slug)
         query = select(ReaderStudyCase).filter_by(reader_study_id=study.id).order_by(ReaderStudyCase.id)
-        self.write_json(self.page(query, case_json))
+        values = selectinload(ReaderStudyCase.values).joinedload(SocketValue.socket)  # not one query per case
+        self.write_json(self.page(query.options(values), case_json))
 
     @web.authenticated
     def post(self, slug):
