@@ -50,6 +50,15 @@ def rq_job_id(run_kind, run_id, attempt):
     return f"{run_kind}-{run_id}-{attempt}"
 
 
+RUN_KINDS = {"algorithm_jobs": "algorithm-job", "evaluations": "evaluation"}
+
+
+def enqueue_runs(connection, runs):
+    """Queue committed AlgorithmJob and Evaluation rows, each where it belongs."""
+    for run in runs:
+        enqueue_run(connection, RUN_KINDS[run.__tablename__], run)
+
+
 def enqueue_run(connection, run_kind, run, *, at_front=False):
     """Queue ``run`` (an AlgorithmJob or Evaluation row, committed) for a worker."""
     function = {"algorithm-job": "run_algorithm_job", "evaluation": "run_evaluation"}[run_kind]

@@ -20,6 +20,8 @@ from docker.types import DeviceRequest, Mount, Ulimit
 log = logging.getLogger("gc-worker")
 
 LOG_TAIL_LINES = 500
+# The label that images/build.sh puts on the images it builds: the platform's own, trusted ones.
+PLATFORM_IMAGE_LABEL = "org.gc-hub.image"
 ROOT_USERS = {"", "0", "root"}
 RUN_LABEL = "org.gc-hub.run"
 INSTANCE_LABEL = "org.gc-hub.instance"
@@ -210,6 +212,18 @@ class Runner:
             return int(output.strip())
         except (DockerException, ValueError):
             return 0
+
+    def is_platform_image(self, reference):
+        """Whether ``reference`` was built by the platform (images/build.sh labels its images)."""
+        labels = (self.client.images.get(reference).attrs.get("Config") or {}).get("Labels") or {}
+        return PLATFORM_IMAGE_LABEL in labels
+
+    def forget_image(self, image_id):
+        """Remove an image from the engine (one that was refused after loading)."""
+        try:
+            self.client.images.remove(image_id, force=True)
+        except DockerException as error:
+            log.warning("could not remove image %s: %s", image_id, error)
 
     def load_image(self, tarball):
         """Load a ``docker save`` tarball into the engine, streaming it from disk."""

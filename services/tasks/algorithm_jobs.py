@@ -3,11 +3,13 @@
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..contract import collect_outputs, provision_inputs
 from ..core.errors import InvalidValue
 from ..core.orm import AlgorithmJob, ContainerImage, UploadStatus
 from .execution import execute, resources
+from .submissions import continue_submission
 
 
 def tarball_of(session, digest):
@@ -30,8 +32,9 @@ def provision(session, job, input_dir, _output_dir, runner):
     missing = [socket.slug for socket in algorithm.inputs if socket.slug not in given]
     if missing:
         raise InvalidValue(f"algorithm {algorithm.slug!r} needs input(s) {', '.join(missing)}, which the job lacks")
+    pinned = job.container_digest  # a submission's jobs run the image as it was when submitted
     job.container_digest = runner.image_digest(
-        algorithm.container_image, tarball=tarball_of(session, algorithm.container_digest)
+        pinned or algorithm.container_image, tarball=tarball_of(session, pinned or algorithm.container_digest)
     )
     provision_inputs(job.inputs, input_dir, resources()[0].data_dir)
     return job.container_digest, {}
@@ -42,5 +45,11 @@ def finish(session, job, output_dir):
 
 
 def run_algorithm_job(*, run_id):
-    """Run algorithm job ``run_id`` (queued) to its end."""
-    return execute(AlgorithmJob, "algorithm-job", run_id, provision=provision, finish=finish)
+    """Run algorithm job ``run_id`` (queued) to its end; then move its submission on, if any."""
+    try:
+        return execute(AlgorithmJob, "algorithm-job", run_id, provision=provision, finish=finish)
+    finally:
+        with Session(resources()[1]) as session:
+            submission_id = session.scalar(select(AlgorithmJob.submission_id).filter_by(id=run_id))
+        if submission_id is not None:
+            continue_submission(submission_id)

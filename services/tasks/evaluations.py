@@ -4,9 +4,11 @@
 import json
 from pathlib import Path
 
+from sqlalchemy import select
+
 from ..contract import OutputProblems, describe_value, extract_zip, place, write_value
 from ..core.errors import InvalidValue
-from ..core.orm import Evaluation, JobStatus
+from ..core.orm import ContainerImage, Evaluation, JobStatus, UploadStatus
 from .algorithm_jobs import tarball_of
 from .execution import execute, resources
 
@@ -38,6 +40,14 @@ def provision(session, evaluation, input_dir, _output_dir, runner):
     if not phase.method_image:
         raise InvalidValue(f"phase {phase.slug!r} has no evaluation method image yet; its admins must add one")
     evaluation.method_digest = runner.image_digest(phase.method_image, tarball=tarball_of(session, phase.method_digest))
+    uploaded_here = select(ContainerImage.id).filter_by(
+        phase_id=phase.id, digest=evaluation.method_digest, status=UploadStatus.SUCCEEDED
+    )
+    if session.scalar(uploaded_here) is None and not runner.is_platform_image(phase.method_image):
+        raise InvalidValue(
+            f"the evaluation method image {phase.method_image} was not uploaded for phase {phase.slug!r};"
+            " its admins upload it as a `docker save` tarball (POST …/phases/<phase>/method)"
+        )
     evaluation.ground_truth_version = phase.ground_truth_version
     if submission.algorithm is not None:
         evaluation.algorithm_digest = submission.algorithm.container_digest

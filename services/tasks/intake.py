@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from ..container_images import inspect_image_tarball
 from ..core.errors import InvalidValue
 from ..core.orm import ContainerImage, UploadStatus, advance
-from ..runner import ImageRefused
+from ..runner import PLATFORM_IMAGE_LABEL, ImageRefused
 from .execution import resources
 
 log = logging.getLogger("gc-worker")
@@ -28,13 +28,19 @@ def load_container_image(*, container_image_id):
         advance(image, UploadStatus.IMPORTING)
         session.commit()
         tarball = Path(settings.data_dir, image.tarball_path)
+        refusal_cleanup = []
         try:
             found = inspect_image_tarball(tarball, max_bytes=MAX_IMAGE_BYTES)
             loaded = runner.load_image(tarball)
             if loaded.id != found.config_digest:
                 raise InvalidValue(f"the engine loaded {loaded.id}, not the {found.config_digest} the tarball names")
+            if PLATFORM_IMAGE_LABEL in (loaded.labels or {}):
+                refusal_cleanup.append(loaded.id)
+                raise InvalidValue(f"the image carries the label {PLATFORM_IMAGE_LABEL}, which only the platform's own images may carry; build it without")
             runner.refuse_root(loaded, "in this tarball")
         except (InvalidValue, ImageRefused) as refusal:
+            for image_id in refusal_cleanup:  # nothing may run it by its digest
+                runner.forget_image(image_id)
             return refuse(session, image, str(refusal))
         except DockerException as error:
             return refuse(session, image, f"the Docker engine could not load it: {error}")

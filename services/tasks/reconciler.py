@@ -2,7 +2,8 @@
 
 A run whose heartbeat stopped was lost with its worker (killed, node gone): its container is
 removed and it is queued once more, or failed with a message that says so. A queued run that
-Redis does not hold (Redis restarted without its data) is queued again.
+Redis does not hold (Redis restarted without its data) is queued again. A submission none of
+whose jobs is still to run, and that has no evaluation yet, is moved on.
 """
 
 import logging
@@ -12,10 +13,11 @@ from rq.job import Job
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..core.orm import AlgorithmJob, Evaluation
+from ..core.orm import AlgorithmJob, Evaluation, Submission
 from ..core.status import JobStatus, advance, retry
 from ..queue import enqueue_run, rq_job_id
 from .execution import RUNNING, run_label
+from .submissions import continue_submission
 
 log = logging.getLogger("gc-worker")
 
@@ -53,6 +55,13 @@ def reconcile(engine, connection, runner, settings):
         session.commit()
         for kind, run in to_enqueue:
             enqueue_run(connection, kind, run)
+        stalled = select(Submission.id).where(
+            Submission.algorithm_id.is_not(None),
+            ~Submission.evaluations.any(),
+            ~Submission.jobs.any(AlgorithmJob.status.in_((JobStatus.QUEUED, *RUNNING))),
+        )
+        for submission_id in session.scalars(stalled).all():
+            continue_submission(submission_id)
     if requeued:
         log.warning("queued %d run(s) that Redis did not hold", requeued)
     return retried, failed, requeued

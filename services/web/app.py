@@ -14,7 +14,7 @@ from tornado import ioloop, web
 from ..core.database import make_engine
 from ..core.migrations import upgrade
 from ..core.settings import ServiceSettings
-from . import algorithms, archive_pages, archives, challenge_pages, challenges, container_images, health, openapi, reader_studies, reader_study_pages, uploads
+from . import algorithms, archive_pages, archives, challenge_pages, challenges, container_images, health, openapi, reader_studies, reader_study_pages, submissions, uploads
 from .base import NotFoundHandler
 
 log = logging.getLogger("gc-hub")
@@ -28,7 +28,9 @@ SERVICE_PAGES = {
 # Each service's own endpoints, beside the health and identity ones that all of them serve.
 SERVICE_ROUTES = {
     "archives": lambda prefix: archives.routes(prefix) + reader_studies.routes(prefix) + uploads.routes(prefix),
-    "challenges": lambda prefix: challenges.routes(prefix) + algorithms.routes(prefix) + container_images.routes(prefix),
+    "challenges": lambda prefix: (
+        challenges.routes(prefix) + submissions.routes(prefix) + algorithms.routes(prefix) + container_images.routes(prefix)
+    ),
     "leaderboard": lambda prefix: [],
 }
 

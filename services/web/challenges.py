@@ -150,6 +150,22 @@ def join_request_json(request):
     }
 
 
+def ground_truth_folder(challenge_slug):
+    """Where a challenge's ground truth lies in the data directory: its own folder, so that no
+    challenge's evaluations can be pointed at another's ground truth (or anyone's uploads)."""
+    return f"ground-truth/{challenge_slug}/"
+
+
+def check_ground_truth_path(path, challenge_slug):
+    folder = ground_truth_folder(challenge_slug)
+    parts = path.split("/")
+    if not path.startswith(folder) or any(part in ("", ".", "..") for part in parts[:-1]) or "\\" in path:
+        raise GcError(
+            f"ground_truth_path must be a folder inside {folder} of the data directory, not {path!r};"
+            " or upload the ground truth (POST …/phases/<phase>/ground-truth) and it is put there."
+        )
+
+
 # --- finding things and acting on them (the API's handlers and the pages share these) -------
 
 
@@ -341,6 +357,8 @@ class ChallengeAccess:
             phase.archive = self._archive(fields["archive"])
         if phase.opens_at and phase.closes_at and phase.closes_at <= phase.opens_at:
             raise GcError("closes_at must be later than opens_at.")
+        if "ground_truth_path" in fields and phase.ground_truth_path is not None:
+            check_ground_truth_path(phase.ground_truth_path, phase.challenge.slug)
 
     def _parent(self, phase, slug):
         if slug is None:

@@ -45,10 +45,11 @@ def container_image_json(image):
     }
 
 
-class IntakeHandler(AlgorithmAccess, ChallengeAccess, APIHandler):
-    """Shared by the intake endpoints: turning an uploaded file into a queued ContainerImage."""
+class UploadedFileAccess:
+    """Files that people uploaded through an upload session (of the archives service) and then
+    hand to another endpoint: container images, predictions, ground truth."""
 
-    def uploaded_tarball(self, body):
+    def uploaded_file(self, body):
         """The complete uploaded file named by ``{"upload_session": id, "file": id}``, mine."""
         session_id, file_id = body["upload_session"], body["file"]
         file = self.db.get(UploadFile, file_id) if isinstance(file_id, int) else None
@@ -60,6 +61,10 @@ class IntakeHandler(AlgorithmAccess, ChallengeAccess, APIHandler):
                 f" session {file.upload_session.status}); finish uploading it first."
             )
         return file
+
+
+class IntakeHandler(UploadedFileAccess, AlgorithmAccess, ChallengeAccess, APIHandler):
+    """Shared by the intake endpoints: turning an uploaded file into a queued ContainerImage."""
 
     def take_in(self, file, **target):
         """A pending ContainerImage for ``file`` (hard-linked out of its upload session), queued."""
@@ -82,7 +87,7 @@ class AlgorithmImageHandler(IntakeHandler):
     @web.authenticated
     def post(self, slug):
         algorithm = self.algorithm(slug, editor=True, doing="upload its container image")
-        self.take_in(self.uploaded_tarball(self.json_body(required=("upload_session", "file"))), algorithm=algorithm)
+        self.take_in(self.uploaded_file(self.json_body(required=("upload_session", "file"))), algorithm=algorithm)
 
 
 class MethodImageHandler(IntakeHandler):
@@ -92,7 +97,7 @@ class MethodImageHandler(IntakeHandler):
     @web.authenticated
     def post(self, slug, phase):
         phase = self.admin_phase(slug, phase)
-        self.take_in(self.uploaded_tarball(self.json_body(required=("upload_session", "file"))), phase=phase)
+        self.take_in(self.uploaded_file(self.json_body(required=("upload_session", "file"))), phase=phase)
 
 
 class ContainerImageHandler(IntakeHandler):

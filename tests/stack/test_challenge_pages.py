@@ -36,13 +36,13 @@ def test_researcher_runs_a_challenge_through_the_pages(hub, artifacts):
         page.fill("#opens_at", "2030-01-31T12:00")
         page.fill("#closes_at", "2030-01-01T12:00")
         page.fill("#method_image", "registry.example/eval:1")
-        page.fill("#ground_truth_path", "ground-truth/final")
+        page.fill("#ground_truth_path", f"ground-truth/{slug}/final")
         page.fill("#ground_truth_version", "v1")
         with page.expect_response(lambda r: r.request.method == "POST") as response:
             page.click("text=Create phase")
         assert response.value.status == 400
         assert "closes_at must be later than opens_at" in page.locator(".error").inner_text()
-        assert page.input_value("#ground_truth_path") == "ground-truth/final"
+        assert page.input_value("#ground_truth_path") == f"ground-truth/{slug}/final"
         assert page.input_value("#visibility") == "participants"
 
         page.fill("#closes_at", "2030-03-01T12:00")
@@ -95,7 +95,7 @@ def test_researcher_runs_a_challenge_through_the_pages(hub, artifacts):
         ds.screenshot(path=str(artifacts / "phase-page-participant.png"), full_page=True)
         text = ds.inner_text("main")
         assert "Final test" in text and "participants" in text
-        for hidden in ("ground_truth", "ground-truth/final", "method_image", "registry.example", "v2"):
+        for hidden in ("ground_truth", f"ground-truth/{slug}/final", "method_image", "registry.example", "v2"):
             assert hidden not in text
         assert ds.locator("form").count() == 0
         xsrf = next(c["value"] for c in other.cookies() if c["name"] == "_xsrf" and "challenges" in c["path"])

@@ -34,12 +34,12 @@ def test_researcher_runs_a_challenge_that_a_data_scientist_joins(as_user):
     assert r.json()["my_roles"] == ["admin"]
     phase = {
         "slug": "final", "title": "Final", "visibility": "participants", "opens_at": "2030-01-01T00:00:00Z",
-        "method_image": "registry.example/eval:1", "ground_truth_path": "ground-truth/final",
+        "method_image": "registry.example/eval:1", "ground_truth_path": f"ground-truth/{slug}/final",
         "ground_truth_version": "v1",
     }  # fmt: skip
     r = researcher("POST", f"challenges/{slug}/phases", json=phase)
     assert r.status_code == 201, r.text
-    assert r.json()["ground_truth_path"] == "ground-truth/final"
+    assert r.json()["ground_truth_path"] == f"ground-truth/{slug}/final"
     naive = researcher("POST", f"challenges/{slug}/phases", json={**phase, "slug": "x", "opens_at": "2030-01-01"})
     assert naive.status_code == 400 and "time zone" in naive.json()["message"], naive.text
 

@@ -42,8 +42,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.core.database import make_engine
-from services.core.orm import Algorithm
-from services.web import algorithms, container_images, health, uploads
+from services.core.orm import Algorithm, Evaluation, Phase, Submission
+from services.web import algorithms, container_images, health, submissions, uploads
 from services.web.app import SERVICE_ROUTES
 
 SUBJECTS = {  # subject → hub user (see the top of the file)
@@ -62,13 +62,13 @@ ALGORITHM = "segmenter"  # the researcher edits it, the participant uses it
 PUBLIC_PHASE, MEMBERS_PHASE, HIDDEN_PHASE = "open-round", "members-round", "secret-final"
 GROUND_TRUTH = {
     "method_image": "registry.example/secret-eval:3",
-    "ground_truth_path": "truth/secret-labels",
+    "ground_truth_path": "ground-truth/{challenge}/secret-labels",
     "ground_truth_version": "gt-v7-secret",
 }
 PRIVATE_MESSAGE = "participant-private-note"  # the participant's join request: its admins' only
 HIDDEN_CASE = "secret-case-value"  # an item of the hidden archive
 # What no subject but the objects' admins ever sees; non-participants neither see the second.
-SECRETS = [HIDDEN_PHASE, HIDDEN_ARCHIVE, HIDDEN_CASE, PRIVATE_MESSAGE, *GROUND_TRUTH.values()]
+SECRETS = [HIDDEN_PHASE, HIDDEN_ARCHIVE, HIDDEN_CASE, PRIVATE_MESSAGE, "secret-eval", "secret-labels", "gt-v7-secret"]
 MEMBERS_ONLY = [MEMBERS_PHASE]
 
 NAMES = {  # the path placeholders: the world's objects, and what OpenAPI calls them
@@ -92,6 +92,9 @@ NAMES = {  # the path placeholders: the world's objects, and what OpenAPI calls 
     "job": ("1", "job_id"),  # the participant's job of the algorithm
     "new_job": (None, "job_id"),  # a new job of the participant, made for the request
     "container_image": ("1", "image_id"),  # the researcher's upload of the algorithm's image
+    "submission": ("1", "submission_id"),  # the participant's submission to the public phase
+    "new_submission": (None, "submission_id"),  # a new one like it, made for the request
+    "evaluation": ("1", "evaluation_id"),  # the evaluation of submission 1
 }
 
 
@@ -235,6 +238,24 @@ MATRIX = [
     row("challenges", "POST",   "challenges/{challenge}/phases/{public}/method", ADMIN_ONLY,
         {"upload_session": "{upload}", "file": "{upload_file}"}),
     row("challenges", "GET",    "container-images/{container_image}",        "deny hidden allow hidden hidden hidden"),
+
+    # Submissions: participants submit (the public phase wants its hidden parent passed first, which
+    # nobody did), see their own; admins see all, re-evaluate, cancel, publish, upload ground truth.
+    row("challenges", "GET",    "challenges/{challenge}/phases/{public}/submissions", SIGNED_IN),
+    row("challenges", "POST",   "challenges/{challenge}/phases/{public}/submissions",
+        "deny deny conflict conflict deny deny", {"upload_session": "{upload}", "file": "{upload_file}"}),
+    row("challenges", "POST",   "challenges/{challenge}/phases/{hidden}/submissions",
+        "deny hidden allow hidden hidden hidden", {"upload_session": "{upload}", "file": "{upload_file}"}),
+    row("challenges", "GET",    "challenges/{challenge}/phases/{public}/submissions/{submission}",
+        "deny hidden allow allow hidden hidden"),
+    row("challenges", "POST",   "challenges/{challenge}/phases/{public}/submissions/{new_submission}/evaluations",
+        "deny hidden allow deny hidden hidden"),
+    row("challenges", "POST",   "challenges/{challenge}/phases/{public}/submissions/{new_submission}/cancel",
+        "deny hidden allow deny hidden hidden"),
+    row("challenges", "PATCH",  "challenges/{challenge}/phases/{public}/evaluations/{evaluation}", ADMIN_ONLY,
+        {"published": True}),
+    row("challenges", "POST",   "challenges/{challenge}/phases/{public}/ground-truth", ADMIN_ONLY,
+        {"upload_session": "{upload}", "file": "{upload_file}"}),
 ]
 # fmt: on
 
@@ -263,7 +284,8 @@ def make_challenge(challenges, slug):
     of the other two."""
     ok(challenges.call("POST", "challenges", "researcher", {"slug": slug, "title": slug.title()}), 201)
     for phase, visibility in [(HIDDEN_PHASE, "hidden"), (MEMBERS_PHASE, "participants"), (PUBLIC_PHASE, "public")]:
-        body = {"slug": phase, "title": phase.replace("-", " ").capitalize(), "visibility": visibility, **GROUND_TRUTH}
+        truth = {**GROUND_TRUTH, "ground_truth_path": GROUND_TRUTH["ground_truth_path"].format(challenge=slug)}
+        body = {"slug": phase, "title": phase.replace("-", " ").capitalize(), "visibility": visibility, **truth}
         if visibility == "hidden":
             body["archive"] = HIDDEN_ARCHIVE
         else:  # submissions must pass the hidden phase first
@@ -327,6 +349,17 @@ def make_algorithm(apps):
     return new_job(challenges)
 
 
+def participant_submission(apps):
+    """A new predictions submission of the participant to the public phase, with a queued
+    evaluation (made in the database: the participant has not passed the hidden parent phase)."""
+    with Session(make_engine(apps["challenges"].database_url)) as db:
+        phase = db.scalar(select(Phase).where(Phase.slug == PUBLIC_PHASE, Phase.challenge.has(slug=CHALLENGE)))
+        submission = Submission(phase=phase, creator="participant", predictions_path="submissions/p.csv")
+        db.add(Evaluation(submission=submission))
+        db.commit()
+        return submission.id
+
+
 def new_job(challenges):
     return ok(challenges.call("POST", f"algorithms/{ALGORITHM}/jobs", "participant", {"inputs": {"age": 1}}), 201)["id"]
 
@@ -346,6 +379,7 @@ def apps(tmp_path_factory):
         monkeypatch.setattr(uploads, "enqueue_import", lambda settings, upload_session_id: None)
         monkeypatch.setattr(algorithms, "enqueue", lambda settings, job: None)
         monkeypatch.setattr(container_images, "enqueue_intake", lambda settings, image_id: None)
+        monkeypatch.setattr(submissions, "enqueue", lambda settings, runs: None)
         monkeypatch.setenv("GC_DATA_DIR", str(tmp_path_factory.mktemp("matrix-data")))  # uploads land here
         stack.enter_context(fake_hub_auth(monkeypatch))
         running = {name: stack.enter_context(service_app(name, database_url)) for name in sorted(SERVICE_ROUTES)}
@@ -353,6 +387,7 @@ def apps(tmp_path_factory):
         make_reader_study(running["archives"])
         make_challenge(running["challenges"], CHALLENGE)
         make_algorithm(running)
+        participant_submission(running)
         ok(running["archives"].call("POST", "sockets", "researcher", {"slug": "ct", "title": "CT", "kind": "image"}), 201)
         yield running
 
@@ -381,6 +416,8 @@ def fill(apps, path):
         question = {"text": f"Q{uniq}?", "kind": "bool"}
         values["new_question"] = ok(apps["archives"].call("POST", f"reader-studies/{READER_STUDY}/questions",
                                                           "researcher", question), 201)["id"]
+    if "{new_submission}" in path:
+        values["new_submission"] = participant_submission(apps)
     if "{new_job}" in path:
         values["new_job"] = new_job(apps["challenges"])
     if "{fresh}" in path:

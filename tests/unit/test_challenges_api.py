@@ -31,7 +31,7 @@ FULL_PHASE = {
     "time_limit_s": 600,
     "gpu": True,
     "method_image": "registry.example/eval:1",
-    "ground_truth_path": "ground-truth/final",
+    "ground_truth_path": "ground-truth/lungs/final",
     "ground_truth_version": "v2",
 }
 
@@ -252,7 +252,7 @@ def test_phases_are_shown_by_visibility_and_hidden_fields_only_to_admins(api):
     for user in ("researcher", "admin"):
         listed, phases = seen(user)
         assert listed == ["public", "participants", "hidden"]
-        assert all(p["ground_truth_path"] == "ground-truth/final" for p in phases)
+        assert all(p["ground_truth_path"] == "ground-truth/lungs/final" for p in phases)
     for user, visible in [("participant", ["public", "participants"]), ("datascientist", ["public"]),
                           ("clinician", ["public"])]:  # fmt: skip
         listed, phases = seen(user)
@@ -281,3 +281,10 @@ def test_listing_filters_by_role_and_pages(api):
     refused(api("researcher", "GET", "challenges?limit=0"), 400, "limit")
     refused(api("researcher", "GET", "challenges?limit=many"), 400, "limit", "whole number")
     refused(api("researcher", "GET", "challenges?role=owner"), 400, "role", "admin, participant")
+
+
+@pytest.mark.parametrize("path", ["ground-truth/other-challenge/final", "uploads/3/files", "ground-truth/lungs/../x/y", "/etc"])
+def test_ground_truth_lies_in_the_challenges_own_folder(api, path):
+    create(api)
+    status, body = api("researcher", "POST", "challenges/lungs/phases", json={"slug": "gt", "title": "GT", "ground_truth_path": path})
+    assert status == 400 and "must be a folder inside ground-truth/lungs/" in body["message"], body

@@ -1,6 +1,6 @@
 """Algorithms (container images with typed inputs and outputs) and their jobs."""
 
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, Named, children, link_table, parent_key
@@ -28,9 +28,13 @@ class Algorithm(Named, Limits, Base):
 
 
 class AlgorithmJob(ContainerRun, Base):
-    """One run of an algorithm on a set of input values, pinned to the image digest it ran."""
+    """One run of an algorithm on a set of input values, pinned to the image digest it ran.
+
+    A job made for a challenge submission names the submission and the case (archive item) of
+    the phase's hidden archive it ran on: one job per case and submission."""
 
     __tablename__ = "algorithm_jobs"
+    __table_args__ = (UniqueConstraint("submission_id", "archive_item_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     algorithm_id: Mapped[int] = parent_key("algorithms")
@@ -39,3 +43,6 @@ class AlgorithmJob(ContainerRun, Base):
     container_digest: Mapped[str | None] = mapped_column(String(128))
     inputs: Mapped[list[SocketValue]] = relationship(secondary=algorithm_job_inputs)
     outputs: Mapped[list[SocketValue]] = relationship(secondary=algorithm_job_outputs)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    archive_item_id: Mapped[int | None] = mapped_column(ForeignKey("archive_items.id", ondelete="SET NULL"))
+    archive_item: Mapped["ArchiveItem | None"] = relationship()  # noqa: F821 (orm.archives)

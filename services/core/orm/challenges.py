@@ -70,6 +70,9 @@ class Phase(Slugged, Limits, Base):
     Scoring: ``score_jsonpath`` (e.g. ``aggregates.dice.mean``) picks the score from the metrics;
     ``extra_results_columns`` is a list of ``{"path": ..., "title": ..., "ascending": bool}``. A
     ``parent`` phase (a sanity check) must be passed before submitting here.
+
+    An algorithm submission runs first on one case (a canary), then on the others, at most
+    ``algorithm_concurrency`` jobs at a time.
     """
 
     __tablename__ = "phases"
@@ -98,6 +101,7 @@ class Phase(Slugged, Limits, Base):
     result_display: Mapped[ResultDisplay] = mapped_column(default=ResultDisplay.ALL)
     visibility: Mapped[Visibility] = mapped_column(default=Visibility.HIDDEN)
     auto_publish: Mapped[bool] = mapped_column(default=True)
+    algorithm_concurrency: Mapped[int] = mapped_column(default=2)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("phases.id", ondelete="SET NULL"))
     parent: Mapped["Phase | None"] = relationship(remote_side=[id])
     algorithm_inputs: Mapped[list[Socket]] = relationship(secondary=phase_algorithm_inputs, order_by=Socket.slug)
@@ -129,6 +133,7 @@ class Submission(Base):
     algorithm: Mapped[Algorithm | None] = relationship()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     evaluations: Mapped[list["Evaluation"]] = children("Evaluation", "submission")
+    jobs: Mapped[list[AlgorithmJob]] = relationship(order_by=AlgorithmJob.id, viewonly=True)
 
 
 class Evaluation(ContainerRun, Base):

@@ -1,0 +1,97 @@
+"""What a submission needs run next: the steps from a submission to its evaluation.
+
+A predictions submission is evaluated at once. An algorithm submission runs on one case of the
+phase's hidden archive first (the canary); if that succeeds, on the other cases, at most the
+phase's ``algorithm_concurrency`` at a time; when every case has a finished job, the evaluation
+compares the outputs of the successful ones with the ground truth. A failed canary ends the
+submission with a failed evaluation that says why, before the other cases cost anything.
+
+``next_runs`` only writes rows and returns them; the caller commits, then enqueues them. It is
+called when a submission is made and each time one of its jobs ends, by whoever ended it; running
+it twice is harmless (one job per case is a database constraint).
+"""
+
+from sqlalchemy import select
+
+from .core.orm import AlgorithmJob, Evaluation, JobStatus, Submission, advance
+
+LIMITS = ("cpu_limit", "memory_limit_mb", "time_limit_s", "gpu")
+RUNNING = (JobStatus.QUEUED, JobStatus.PROVISIONING, JobStatus.EXECUTING)
+
+
+def phase_limits(phase):
+    return {limit: getattr(phase, limit) for limit in LIMITS}
+
+
+def new_evaluation(submission, jobs=()):
+    """A queued evaluation of ``submission`` (of ``jobs``' outputs for an algorithm), pinned to
+    the algorithm digest its jobs ran."""
+    phase = submission.phase
+    digests = {job.container_digest for job in jobs if job.container_digest}
+    return Evaluation(
+        submission=submission,
+        algorithm_jobs=list(jobs),
+        algorithm_digest=digests.pop() if len(digests) == 1 else None,
+        **phase_limits(phase),
+    )
+
+
+def job_for_case(submission, item):
+    """A queued job of the submitted algorithm on archive item ``item``'s values for its inputs."""
+    algorithm = submission.algorithm
+    wanted = {socket.id for socket in algorithm.inputs}
+    return AlgorithmJob(
+        algorithm=algorithm,
+        creator=submission.creator,
+        submission_id=submission.id,
+        archive_item=item,
+        container_digest=algorithm.container_digest,  # the image as it was when submitted
+        inputs=[value for value in item.values if value.socket_id in wanted],
+        **phase_limits(submission.phase),
+    )
+
+
+def next_runs(session, submission):
+    """New runs (AlgorithmJob or Evaluation rows, added to ``session``) that ``submission`` needs
+    queued now."""
+    if submission.evaluations:
+        return []
+    if submission.algorithm is None:
+        return [_add(session, new_evaluation(submission))]
+    items = sorted(submission.phase.archive.items, key=lambda item: item.id)
+    jobs = {job.archive_item_id: job for job in session.scalars(select(AlgorithmJob).filter_by(submission_id=submission.id))}
+    canary = jobs.get(items[0].id) if items else None
+    if canary is None:
+        return [_add(session, job_for_case(submission, items[0]))] if items else []
+    if canary.status in RUNNING:
+        return []
+    if canary.status != JobStatus.SUCCEEDED:
+        _fail_on_canary(session, submission, canary)
+        return []
+    running = sum(job.status in RUNNING for job in jobs.values())
+    waiting = [item for item in items if item.id not in jobs]
+    if waiting:
+        room = max(0, submission.phase.algorithm_concurrency - running)
+        return [_add(session, job_for_case(submission, item)) for item in waiting[:room]]
+    if running:
+        return []
+    succeeded = [job for job in jobs.values() if job.status == JobStatus.SUCCEEDED]
+    return [_add(session, new_evaluation(submission, succeeded))]
+
+
+def _add(session, run):
+    session.add(run)
+    return run
+
+
+def _fail_on_canary(session, submission, canary):
+    """End a submission whose algorithm failed on its first case with a failed evaluation."""
+    evaluation = _add(session, new_evaluation(submission))
+    reason = canary.error_message or f"it ended {canary.status}"
+    evaluation.error_message = f"the algorithm failed on the first case, so the others were not run: {reason}"
+    advance(evaluation, JobStatus.FAILED)
+
+
+def submission_of(session, job):
+    """The submission an algorithm job was made for, or None."""
+    return session.get(Submission, job.submission_id) if job.submission_id else None

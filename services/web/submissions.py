@@ -1,0 +1,398 @@
+"""Submissions to a phase (served by the challenges service): a predictions file or an algorithm,
+the evaluations of each, and the phase's ground truth.
+
+Participants submit while a phase is open, within its limits and after passing its parent phase;
+they see their own submissions, their results once published, and the logs of their jobs only on
+cases they may read (never on the hidden test set). Challenge admins see every submission,
+re-evaluate, cancel, publish results and upload ground truth.
+"""
+
+import hashlib
+import os
+import shutil
+import uuid
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path, PurePosixPath
+
+from sqlalchemy import func, select
+from tornado import web
+
+from ..contract import extract_zip
+from ..core.errors import Conflict, GcError, InvalidValue, NotFound, PermissionDenied
+from ..core.orm import (
+    AlgorithmRole,
+    ArchiveMember,
+    ChallengeRole,
+    Evaluation,
+    JobStatus,
+    Submission,
+    SubmissionKind,
+    advance,
+)
+from ..queue import connect, enqueue_runs
+from ..scheduling import RUNNING, new_evaluation, next_runs
+from .algorithms import AlgorithmAccess, limits_json
+from .base import APIHandler
+from .challenges import ChallengeAccess, ground_truth_folder
+from .container_images import UploadedFileAccess
+from .fields import boolean, text
+
+ENDED = (JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+def enqueue(settings, runs):
+    """Queue committed runs (module level, so that unit tests without Redis can replace it)."""
+    enqueue_runs(connect(settings.redis_url), runs)
+
+
+def iso(moment):
+    return moment and moment.isoformat()
+
+
+def evaluation_json(evaluation, *, admin):
+    """An evaluation; its metrics only for admins, or once published."""
+    shown = admin or evaluation.published
+    return {
+        "id": evaluation.id,
+        "status": str(evaluation.status),
+        "error_message": evaluation.error_message,
+        "published": evaluation.published,
+        "metrics": evaluation.metrics if shown else None,
+        "algorithm_digest": evaluation.algorithm_digest,
+        "method_digest": evaluation.method_digest,
+        "ground_truth_version": evaluation.ground_truth_version,
+        "created_at": iso(evaluation.created_at),
+        "completed_at": iso(evaluation.completed_at),
+    }
+
+
+def submission_status(submission):
+    """One word for where a submission is: its newest evaluation's status, or the jobs'."""
+    if submission.evaluations:
+        return str(submission.evaluations[-1].status)
+    return "running algorithm" if submission.algorithm is not None else "queued"
+
+
+class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
+    """Who may submit, see and act on submissions; shared by the API and the pages."""
+
+    def is_participant(self, challenge):
+        return ChallengeRole.PARTICIPANT in self.roles(challenge)
+
+    def submission(self, slug, phase_slug, submission_id):
+        challenge = self.challenge(slug)
+        phase = self.phase(challenge, phase_slug)
+        submission = self.db.get(Submission, int(submission_id))
+        if submission is None or submission.phase_id != phase.id:
+            raise NotFound(f"Phase {phase_slug!r} has no submission {submission_id}.")
+        if submission.creator != self.username and not self.is_admin(challenge):
+            raise NotFound(f"Phase {phase_slug!r} has no submission {submission_id} of yours.")
+        return submission
+
+    def admin_submission(self, slug, phase_slug, submission_id, doing):
+        submission = self.submission(slug, phase_slug, submission_id)
+        if not self.is_admin(submission.phase.challenge):
+            raise PermissionDenied(f"Only the admins of challenge {slug!r} may {doing}.")
+        return submission
+
+    def readable_archive_ids(self):
+        query = select(ArchiveMember.object_id).filter_by(username=self.username)
+        return set(self.db.scalars(query))
+
+    def job_json(self, job, *, admin, readable):
+        """A job of a submission; its logs only on a case the caller may read (admins: all)."""
+        data = {
+            "id": job.id,
+            "case": job.archive_item_id,
+            "status": str(job.status),
+            "error_message": job.error_message,
+            "image_digest": job.container_digest,
+        }
+        item = job.archive_item
+        if admin or (item is not None and item.archive_id in readable):
+            data["stdout_tail"], data["stderr_tail"] = job.stdout_tail, job.stderr_tail
+        return data
+
+    def submission_json(self, submission, *, detail=True):
+        admin = self.is_admin(submission.phase.challenge)
+        data = {
+            "id": submission.id,
+            "challenge": submission.phase.challenge.slug,
+            "phase": submission.phase.slug,
+            "creator": submission.creator,
+            "created_at": iso(submission.created_at),
+            "kind": "algorithm" if submission.algorithm is not None else "predictions",
+            "algorithm": submission.algorithm.slug if submission.algorithm is not None else None,
+            "predictions_file": PurePosixPath(submission.predictions_path).name if submission.predictions_path else None,
+            "status": submission_status(submission),
+            "limits": limits_json(submission.phase),
+        }
+        if detail:
+            readable = self.readable_archive_ids()
+            jobs = submission.jobs
+            data["cases"] = {
+                "total": len(submission.phase.archive.items) if submission.algorithm and submission.phase.archive else 0,
+                "done": sum(job.status.is_terminal for job in jobs),
+            }
+            data["jobs"] = [self.job_json(job, admin=admin, readable=readable) for job in jobs]
+            data["evaluations"] = [evaluation_json(e, admin=admin) for e in submission.evaluations]
+        return data
+
+    # --- the rules of submitting ----------------------------------------------------------
+
+    def check_open(self, phase, now):
+        if phase.opens_at and now < phase.opens_at:
+            raise Conflict(f"Phase {phase.slug!r} opens at {phase.opens_at.isoformat()}; submit then.")
+        if phase.closes_at and now >= phase.closes_at:
+            raise Conflict(f"Phase {phase.slug!r} closed at {phase.closes_at.isoformat()}; it takes no more submissions.")
+
+    def check_parent(self, phase):
+        parent = phase.parent
+        if parent is None:
+            return
+        passed = (
+            select(Evaluation.id)
+            .join(Submission)
+            .where(Submission.phase_id == parent.id, Submission.creator == self.username)
+            .where(Evaluation.status == JobStatus.SUCCEEDED)
+        )
+        if self.db.scalar(passed.limit(1)) is None:
+            raise Conflict(
+                f"Phase {phase.slug!r} takes submissions only from those who passed {parent.slug!r}"
+                f" first: submit there, and wait for a successful evaluation."
+            )
+
+    def submissions_counted(self, phase, since):
+        """My submissions to ``phase`` since ``since`` that count against its limit: all but those
+        whose evaluations all failed or were cancelled."""
+        failed_only = Submission.evaluations.any() & ~Submission.evaluations.any(Evaluation.status.not_in(ENDED))
+        query = select(func.count(Submission.id)).where(
+            Submission.phase_id == phase.id, Submission.creator == self.username, ~failed_only
+        )
+        if since is not None:
+            query = query.where(Submission.created_at >= since)
+        return self.db.scalar(query)
+
+    def check_limit(self, phase, now):
+        if phase.submissions_limit is None:
+            return
+        days = phase.submissions_period_days
+        since = now - timedelta(days=days) if days else None
+        used = self.submissions_counted(phase, since)
+        if used >= phase.submissions_limit:
+            period = f"in {days} day(s)" if days else "in this phase"
+            raise Conflict(
+                f"You have used your {phase.submissions_limit} submission(s) {period} to {phase.slug!r}"
+                " (failed evaluations do not count); try again later."
+            )
+
+    def submittable_phase(self, slug, phase_slug):
+        challenge = self.challenge(slug)
+        phase = self.phase(challenge, phase_slug)
+        if not (self.is_participant(challenge) or self.is_admin(challenge)):
+            raise PermissionDenied(f"Only participants of challenge {slug!r} may submit; ask to join it first.")
+        now = datetime.now(UTC)
+        self.check_open(phase, now)
+        self.check_parent(phase)
+        self.check_limit(phase, now)
+        return phase
+
+    def submitted_algorithm(self, phase, slug):
+        algorithm = self.algorithm(text("algorithm", slug), doing="submit it")
+        if AlgorithmRole.EDITOR not in self.my_algorithm_roles(algorithm) and not self.hub_admin:
+            raise PermissionDenied(f"Only editors of algorithm {slug!r} may submit it.")
+        if algorithm.container_digest is None:
+            raise Conflict(f"Algorithm {slug!r} has no checked container image yet; upload one first.")
+        given = {socket.slug for socket in algorithm.inputs}
+        offered = {socket.slug for socket in phase.algorithm_inputs}
+        wanted = {socket.slug for socket in phase.algorithm_outputs}
+        made = {socket.slug for socket in algorithm.outputs}
+        if not given <= offered or not wanted <= made:
+            raise InvalidValue(
+                f"Phase {phase.slug!r} gives algorithms the inputs {', '.join(sorted(offered)) or 'none'} and needs"
+                f" the outputs {', '.join(sorted(wanted)) or 'none'}; algorithm {slug!r} takes"
+                f" {', '.join(sorted(given)) or 'none'} and makes {', '.join(sorted(made)) or 'none'}."
+            )
+        if phase.archive is None or not phase.archive.items:
+            raise Conflict(f"Phase {phase.slug!r} has no test cases yet; its admins add an archive with cases.")
+        return algorithm
+
+    def submit(self, phase, body):
+        """A new submission of ``body``'s predictions file or algorithm, with its first runs queued."""
+        if not phase.method_image:
+            raise Conflict(f"Phase {phase.slug!r} has no evaluation method yet; its admins upload one first.")
+        if phase.submission_kind == SubmissionKind.ALGORITHM:
+            if "algorithm" not in body:
+                raise GcError(f"Phase {phase.slug!r} takes algorithms: send {{\"algorithm\": <slug>}}.")
+            submission = Submission(phase=phase, creator=self.username, algorithm=self.submitted_algorithm(phase, body["algorithm"]))
+        else:
+            if "upload_session" not in body or "file" not in body:
+                raise GcError(f"Phase {phase.slug!r} takes a predictions file: send {{\"upload_session\": id, \"file\": id}}.")
+            predictions = self.keep_predictions(phase, self.uploaded_file(body))
+            submission = Submission(phase=phase, creator=self.username, predictions_path=predictions)
+        self.db.add(submission)
+        self.db.flush()
+        runs = next_runs(self.db, submission)
+        self.commit()
+        enqueue(self.platform["settings"], runs)
+        return submission
+
+    def keep_predictions(self, phase, file):
+        """Link an uploaded predictions file to where the submission keeps it."""
+        data_dir = self.platform["settings"].data_dir
+        suffix = "".join(PurePosixPath(file.filename).suffixes[-2:]).lower()
+        relative = f"submissions/{phase.id}/{uuid.uuid4().hex}{suffix}"
+        Path(data_dir, relative).parent.mkdir(parents=True, exist_ok=True)
+        os.link(Path(data_dir, file.upload_path), Path(data_dir, relative))
+        return relative
+
+    def reevaluate(self, submission):
+        if submission.algorithm is not None:
+            jobs = submission.jobs
+            if any(job.status in RUNNING for job in jobs):
+                raise Conflict(f"Submission {submission.id} still has jobs running; re-evaluate when they end.")
+            evaluation = new_evaluation(submission, [job for job in jobs if job.status == JobStatus.SUCCEEDED])
+        else:
+            evaluation = new_evaluation(submission)
+        self.db.add(evaluation)
+        self.commit()
+        enqueue(self.platform["settings"], [evaluation])
+        return evaluation
+
+    def cancel(self, submission):
+        """Cancel every job and evaluation of ``submission`` that has not ended."""
+        runs = [*submission.jobs, *submission.evaluations]
+        unfinished = [run for run in runs if not run.status.is_terminal]
+        if not unfinished:
+            raise Conflict(f"Submission {submission.id} has nothing left to cancel.")
+        for run in unfinished:
+            advance(run, JobStatus.CANCELLED)
+        if not submission.evaluations:  # an algorithm submission ends with its jobs
+            evaluation = new_evaluation(submission)
+            evaluation.error_message = "cancelled by an admin"
+            advance(evaluation, JobStatus.CANCELLED)
+            self.db.add(evaluation)
+        self.commit()
+        return submission
+
+    def store_ground_truth(self, phase, file):
+        """Unpack (a zip) or keep (one file) the uploaded ground truth in the challenge's folder,
+        named by its checksum; the phase then uses it."""
+        data_dir = self.platform["settings"].data_dir
+        source = Path(data_dir, file.upload_path)
+        digest = hashlib.sha256()
+        with open(source, "rb") as stream:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+        version = f"sha256:{digest.hexdigest()[:16]}"
+        relative = f"{ground_truth_folder(phase.challenge.slug)}{phase.slug}/{digest.hexdigest()[:16]}"
+        target = Path(data_dir, relative)
+        if not target.exists():
+            staging = target.with_name(target.name + ".partial")
+            shutil.rmtree(staging, ignore_errors=True)
+            staging.mkdir(parents=True)
+            if zipfile.is_zipfile(source):
+                extract_zip(source, staging)
+            else:
+                shutil.copyfile(source, staging / PurePosixPath(file.filename).name)
+            staging.rename(target)
+        phase.ground_truth_path, phase.ground_truth_version = relative, version
+        self.commit()
+        return phase
+
+
+class SubmissionHandler(SubmissionAccess, UploadedFileAccess, APIHandler):
+    pass
+
+
+class SubmissionsHandler(SubmissionHandler):
+    """GET: submissions to the phase: mine (admins: everyone's, ?creator= to filter). POST
+    (participants, while the phase is open, within its limits, after passing its parent phase):
+    {"upload_session": id, "file": id} of an uploaded predictions file, or {"algorithm": slug}."""
+
+    @web.authenticated
+    def get(self, slug, phase):
+        challenge = self.challenge(slug)
+        phase = self.phase(challenge, phase)
+        query = select(Submission).filter_by(phase_id=phase.id).order_by(Submission.id.desc())
+        creator = self.get_argument("creator", None)
+        if not self.is_admin(challenge):
+            query = query.filter_by(creator=self.username)
+        elif creator:
+            query = query.filter_by(creator=creator)
+        self.write_json(self.page(query, lambda s: self.submission_json(s, detail=False)))
+
+    @web.authenticated
+    def post(self, slug, phase):
+        phase = self.submittable_phase(slug, phase)
+        body = self.json_body(optional=("upload_session", "file", "algorithm"))
+        submission = self.submit(phase, body)
+        self.write_json(self.submission_json(submission), status=201)
+
+
+class SubmissionDetailHandler(SubmissionHandler):
+    """GET: one submission (mine, or any for admins): status, cases done, jobs (logs on cases
+    I may read), evaluations (metrics once published)."""
+
+    @web.authenticated
+    def get(self, slug, phase, submission_id):
+        self.write_json(self.submission_json(self.submission(slug, phase, submission_id)))
+
+
+class ReevaluateHandler(SubmissionHandler):
+    """POST (challenge admins): evaluate the submission again (after new ground truth, say)."""
+
+    @web.authenticated
+    def post(self, slug, phase, submission_id):
+        submission = self.admin_submission(slug, phase, submission_id, "re-evaluate submissions")
+        evaluation = self.reevaluate(submission)
+        self.write_json(evaluation_json(evaluation, admin=True), status=201)
+
+
+class CancelSubmissionHandler(SubmissionHandler):
+    """POST (challenge admins): cancel the submission's jobs and evaluations that have not ended."""
+
+    @web.authenticated
+    def post(self, slug, phase, submission_id):
+        submission = self.admin_submission(slug, phase, submission_id, "cancel submissions")
+        self.write_json(self.submission_json(self.cancel(submission)))
+
+
+class EvaluationHandler(SubmissionHandler):
+    """PATCH (challenge admins): {"published": true|false} shows or hides a result."""
+
+    @web.authenticated
+    def patch(self, slug, phase, evaluation_id):
+        phase = self.admin_phase(slug, phase)
+        evaluation = self.db.get(Evaluation, int(evaluation_id))
+        if evaluation is None or evaluation.submission.phase_id != phase.id:
+            raise NotFound(f"Phase {phase.slug!r} has no evaluation {evaluation_id}.")
+        evaluation.published = boolean("published", self.json_body(required=("published",))["published"])
+        self.commit()
+        self.write_json(evaluation_json(evaluation, admin=True))
+
+
+class GroundTruthHandler(SubmissionHandler):
+    """POST (challenge admins): {"upload_session": id, "file": id} of an uploaded zip (or one
+    file) of ground truth; it is unpacked into the challenge's folder and the phase uses it."""
+
+    @web.authenticated
+    def post(self, slug, phase):
+        phase = self.admin_phase(slug, phase)
+        file = self.uploaded_file(self.json_body(required=("upload_session", "file")))
+        phase = self.store_ground_truth(phase, file)
+        self.write_json({"ground_truth_path": phase.ground_truth_path, "ground_truth_version": phase.ground_truth_version})
+
+
+def routes(prefix):
+    phase = prefix + r"api/v1/challenges/(?P<slug>[a-z0-9][a-z0-9-]*)/phases/(?P<phase>[a-z0-9][a-z0-9-]*)"
+    submission = phase + r"/submissions/(?P<submission_id>[0-9]+)"
+    return [
+        (phase + "/submissions", SubmissionsHandler),
+        (submission, SubmissionDetailHandler),
+        (submission + "/evaluations", ReevaluateHandler),
+        (submission + "/cancel", CancelSubmissionHandler),
+        (phase + r"/evaluations/(?P<evaluation_id>[0-9]+)", EvaluationHandler),
+        (phase + "/ground-truth", GroundTruthHandler),
+    ]
