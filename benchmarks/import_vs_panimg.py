@@ -1,6 +1,6 @@
 """Image import speed: gc-hub's importer against panimg (grand-challenge's), on the same corpus.
 
-    .venv/bin/python benchmarks/import_vs_panimg.py [--runs 2] [--volumes 4]
+    .venv/bin/python benchmarks/import_vs_panimg.py [--runs 3] [--volumes 4]
 
 Builds a mixed corpus in a temporary folder: NIfTI.gz and MHA volumes of 128×256×256 int16
 (smooth anatomy-like structure plus noise, as CT compresses), a DICOM series of 96 slices of
@@ -31,7 +31,11 @@ GEOMETRY_TOLERANCE = 1e-5  # millimetres; both sides compute geometry in double 
 
 # Both runners print one JSON line: seconds inside convert, and every image made (hash, geometry).
 DESCRIBE = """
+import resource
 import SimpleITK as sitk
+def cpu_seconds():  # this process and its finished children (gc-hub's pool), user + system
+    return sum(resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
+               for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
 def describe(path):
     image = sitk.ReadImage(str(path))
     return {"hash": sitk.Hash(image), "size": list(image.GetSize()), "spacing": list(image.GetSpacing()),
@@ -45,11 +49,11 @@ from pathlib import Path
 from services.imaging.conversion import Upload, convert
 corpus, out = Path(sys.argv[1]), Path(sys.argv[2])
 files = sorted(p for p in corpus.rglob("*") if p.is_file())
-start = time.perf_counter()
+start, cpu = time.perf_counter(), cpu_seconds()
 outcomes = convert([Upload(str(p), str(p.relative_to(corpus)), str(p)) for p in files], data_dir=out)
-seconds = time.perf_counter() - start
+seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
 errors = [o.message for o in outcomes if o.image is None]
-print(json.dumps({"seconds": seconds, "errors": errors,
+print(json.dumps({"seconds": seconds, "cpu": cpu, "errors": errors,
                   "images": [describe(out / o.image.path) for o in outcomes if o.image]}))
 """
 
@@ -58,11 +62,11 @@ import json, sys, time
 from pathlib import Path
 from panimg import convert
 corpus, out = Path(sys.argv[1]), Path(sys.argv[2])
-start = time.perf_counter()
+start, cpu = time.perf_counter(), cpu_seconds()
 result = convert(input_directory=corpus, output_directory=out)
-seconds = time.perf_counter() - start
+seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
 files = [f.file for f in result.new_image_files]
-print(json.dumps({"seconds": seconds, "errors": [], "images": [describe(f) for f in files]}))
+print(json.dumps({"seconds": seconds, "cpu": cpu, "errors": [], "images": [describe(f) for f in files]}))
 """
 
 
@@ -136,7 +140,7 @@ def compare(ours, theirs):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=2, help="runs of each importer; the best counts")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each importer; the best counts")
     parser.add_argument("--volumes", type=int, default=4, help="NIfTI.gz volumes in the corpus")
     args = parser.parse_args()
     panimg = panimg_python()
@@ -145,18 +149,22 @@ def main():
         tmp = Path(tmp)
         corpus_bytes = build_corpus(tmp / "corpus", args.volumes)
         files = sum(1 for p in (tmp / "corpus").rglob("*") if p.is_file())
-        print(f"corpus: {files} files, {corpus_bytes / 1e6:.1f} MB; {platform.node()}, {os.cpu_count()} cores", flush=True)
-        times = {"gc-hub": [], "panimg": []}
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"corpus: {files} files, {corpus_bytes / 1e6:.1f} MB; {platform.node()}, {os.cpu_count()} cores, load {load}", flush=True)
+        times, cpu = {"gc-hub": [], "panimg": []}, {"gc-hub": [], "panimg": []}
         for i in range(args.runs):
             ours = run(sys.executable, GC_HUB_RUNNER, tmp / "corpus", tmp / "out-gc-hub", env)
             theirs = run(panimg, PANIMG_RUNNER, tmp / "corpus", tmp / "out-panimg", env)
             times["gc-hub"].append(ours["seconds"])
             times["panimg"].append(theirs["seconds"])
-            print(f"run {i + 1}: gc-hub {ours['seconds']:.2f} s, panimg {theirs['seconds']:.2f} s", flush=True)
+            cpu["gc-hub"].append(ours["cpu"])
+            cpu["panimg"].append(theirs["cpu"])
+            print(f"run {i + 1}: gc-hub {ours['seconds']:.2f} s ({ours['cpu']:.2f} s of CPU), "
+                  f"panimg {theirs['seconds']:.2f} s ({theirs['cpu']:.2f} s of CPU)", flush=True)
         print("\n".join(compare(ours, theirs)))
     speeds = {name: corpus_bytes / 1e6 / min(seconds) for name, seconds in times.items()}
     for name, speed in speeds.items():
-        print(f"{name}: best {min(times[name]):.2f} s, {speed:.1f} MB/s")
+        print(f"{name}: best {min(times[name]):.2f} s, {speed:.1f} MB/s; least CPU {min(cpu[name]):.2f} s")
     print(f"import_speedup_vs_panimg={speeds['gc-hub'] / speeds['panimg']:.2f}")
 
 
