@@ -24,7 +24,7 @@ GROUP_SCOPES = {
 
 DEMO_USERS = {
     "researchers": ["researcher"],
-    "data-scientists": ["datascientist"],
+    "data-scientists": ["datascientist", "datascientist2"],
     "clinicians": ["clinician"],
 }
 DEMO_ADMIN = "admin"

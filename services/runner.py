@@ -213,6 +213,13 @@ class Runner:
         except (DockerException, ValueError):
             return 0
 
+    def has_image(self, reference):
+        try:
+            self.client.images.get(reference)
+            return True
+        except ImageNotFound:
+            return False
+
     def is_platform_image(self, reference):
         """Whether ``reference`` was built by the platform (images/build.sh labels its images)."""
         labels = (self.client.images.get(reference).attrs.get("Config") or {}).get("Labels") or {}

@@ -28,18 +28,22 @@ def load_container_image(*, container_image_id):
         advance(image, UploadStatus.IMPORTING)
         session.commit()
         tarball = Path(settings.data_dir, image.tarball_path)
-        refusal_cleanup = []
+        new_to_engine = []
         try:
             found = inspect_image_tarball(tarball, max_bytes=MAX_IMAGE_BYTES)
+            if not runner.has_image(found.config_digest):
+                new_to_engine.append(found.config_digest)
             loaded = runner.load_image(tarball)
             if loaded.id != found.config_digest:
                 raise InvalidValue(f"the engine loaded {loaded.id}, not the {found.config_digest} the tarball names")
-            if PLATFORM_IMAGE_LABEL in (loaded.labels or {}):
-                refusal_cleanup.append(loaded.id)
-                raise InvalidValue(f"the image carries the label {PLATFORM_IMAGE_LABEL}, which only the platform's own images may carry; build it without")
+            if new_to_engine and PLATFORM_IMAGE_LABEL in (loaded.labels or {}):
+                raise InvalidValue(
+                    f"the image carries the label {PLATFORM_IMAGE_LABEL}, which only the platform's own images"
+                    " may carry; build it without"
+                )
             runner.refuse_root(loaded, "in this tarball")
         except (InvalidValue, ImageRefused) as refusal:
-            for image_id in refusal_cleanup:  # nothing may run it by its digest
+            for image_id in new_to_engine:  # what this tarball brought is not left for anyone to run
                 runner.forget_image(image_id)
             return refuse(session, image, str(refusal))
         except DockerException as error:

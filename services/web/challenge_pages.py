@@ -24,6 +24,7 @@ from .challenges import (
     PARTICIPATE,
     PHASE_FIELDS,
     REFERENCES,
+    SOCKET_LISTS,
     ChallengeAccess,
     join_request_json,
     phase_json,
@@ -31,10 +32,10 @@ from .challenges import (
 from .pages import PageHandler
 
 # How the phase form's fields (all strings) become the values the API's PHASE_FIELDS take.
-PHASE_FORM = (*PHASE_FIELDS, *REFERENCES)
+PHASE_FORM = (*PHASE_FIELDS, *REFERENCES, *SOCKET_LISTS)
 CHECKBOXES = {"auto_publish", "score_ascending", "gpu"}
 TIMES = {"opens_at", "closes_at"}  # <input type=datetime-local>: no time zone, read as UTC
-NUMBERS = {"submissions_limit": int, "submissions_period_days": int, "memory_limit_mb": int,
+NUMBERS = {"algorithm_concurrency": int, "submissions_limit": int, "submissions_period_days": int, "memory_limit_mb": int,
            "time_limit_s": int, "cpu_limit": float}
 NULLABLE = {*TIMES, "submissions_limit", "submissions_period_days", "method_image",
             "ground_truth_path", "ground_truth_version", *REFERENCES}
@@ -72,6 +73,8 @@ def phase_body(form):
             body[field] = _number(NUMBERS[field], raw)
         elif field == "extra_results_columns":
             body[field] = _columns(raw)
+        elif field in SOCKET_LISTS:
+            body[field] = [slug.strip() for slug in raw.split(",") if slug.strip()]
         else:
             body[field] = raw
     return body
@@ -97,6 +100,8 @@ def phase_form(data):
             values[field] = _local_time(value)
         elif field == "extra_results_columns":
             values[field] = json.dumps(value or [])
+        elif field in SOCKET_LISTS:
+            values[field] = ", ".join(value or [])
         else:
             values[field] = "" if value is None else str(value)
     return values

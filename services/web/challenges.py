@@ -22,6 +22,7 @@ from ..core.orm import (
     Phase,
     ResultDisplay,
     ScoringMethod,
+    Socket,
     SubmissionKind,
     Visibility,
     decide,
@@ -72,9 +73,12 @@ PHASE_FIELDS = {
     "gpu": boolean,
     "method_image": nullable(lambda f, v: text(f, v, max_length=512)),
     "ground_truth_path": nullable(lambda f, v: text(f, v, max_length=1024)),
+    "algorithm_concurrency": whole(1),
     "ground_truth_version": nullable(lambda f, v: text(f, v, max_length=128)),
 }
 REFERENCES = ("parent", "archive")
+# The sockets an algorithm submitted to a phase is given and must make: lists of socket slugs.
+SOCKET_LISTS = ("algorithm_inputs", "algorithm_outputs")
 # What only a challenge's admins see of a phase: its hidden test set, ground truth and method.
 ADMIN_ONLY = ("archive", "method_image", "method_digest", "ground_truth_path", "ground_truth_version")
 
@@ -131,6 +135,7 @@ def phase_json(phase, admin):
         "gpu": phase.gpu,
         "algorithm_inputs": [socket.slug for socket in phase.algorithm_inputs],
         "algorithm_outputs": [socket.slug for socket in phase.algorithm_outputs],
+        "algorithm_concurrency": phase.algorithm_concurrency,
     }
     if admin:
         data.update({field: getattr(phase, field) for field in ADMIN_ONLY if field != "archive"})
@@ -355,10 +360,22 @@ class ChallengeAccess:
             phase.parent = self._parent(phase, fields["parent"])
         if "archive" in fields:
             phase.archive = self._archive(fields["archive"])
+        for field in SOCKET_LISTS:
+            if field in fields:
+                setattr(phase, field, self._sockets(field, fields[field]))
         if phase.opens_at and phase.closes_at and phase.closes_at <= phase.opens_at:
             raise GcError("closes_at must be later than opens_at.")
         if "ground_truth_path" in fields and phase.ground_truth_path is not None:
             check_ground_truth_path(phase.ground_truth_path, phase.challenge.slug)
+
+    def _sockets(self, field, slugs):
+        if not isinstance(slugs, list) or not all(isinstance(slug, str) for slug in slugs):
+            raise GcError(f"{field} must be a list of socket slugs.")
+        found = {socket.slug: socket for socket in self.db.scalars(select(Socket).where(Socket.slug.in_(slugs)))}
+        missing = [slug for slug in slugs if slug not in found]
+        if missing:
+            raise GcError(f"{field}: there is no socket {', '.join(map(repr, missing))}; create it in the archives service first.")
+        return [found[slug] for slug in slugs]
 
     def _parent(self, phase, slug):
         if slug is None:
@@ -513,7 +530,7 @@ class PhasesHandler(ChallengeHandler):
     @web.authenticated
     def post(self, slug):
         challenge = self.admin_challenge(slug, "add phases")
-        optional = [field for field in (*PHASE_FIELDS, *REFERENCES) if field not in ("slug", "title")]
+        optional = [field for field in (*PHASE_FIELDS, *REFERENCES, *SOCKET_LISTS) if field not in ("slug", "title")]
         phase = self.create_phase(challenge, self.json_body(required=("slug", "title"), optional=optional))
         self.write_json(phase_json(phase, admin=True), status=201)
 
@@ -530,7 +547,7 @@ class PhaseHandler(ChallengeHandler):
     @web.authenticated
     def patch(self, slug, phase):
         phase = self.admin_phase(slug, phase)
-        self.update_phase(phase, self.json_body(optional=(*PHASE_FIELDS, *REFERENCES)))
+        self.update_phase(phase, self.json_body(optional=(*PHASE_FIELDS, *REFERENCES, *SOCKET_LISTS)))
         self.write_json(phase_json(phase, admin=True))
 
     @web.authenticated
