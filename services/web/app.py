@@ -14,7 +14,7 @@ from tornado import ioloop, web
 from ..core.database import make_engine
 from ..core.migrations import upgrade
 from ..core.settings import ServiceSettings
-from . import algorithms, archive_pages, archives, challenge_pages, challenges, container_images, health, openapi, reader_studies, reader_study_pages, submissions, uploads
+from . import algorithms, archive_pages, archives, challenge_pages, challenges, container_images, health, leaderboard, leaderboard_pages, openapi, reader_studies, reader_study_pages, submissions, uploads
 from .base import NotFoundHandler
 
 log = logging.getLogger("gc-hub")
@@ -24,6 +24,7 @@ log = logging.getLogger("gc-hub")
 SERVICE_PAGES = {
     "archives": lambda prefix: reader_study_pages.routes(prefix) + archive_pages.routes(prefix),
     "challenges": challenge_pages.routes,
+    "leaderboard": leaderboard_pages.routes,
 }
 # Each service's own endpoints, beside the health and identity ones that all of them serve.
 SERVICE_ROUTES = {
@@ -31,7 +32,7 @@ SERVICE_ROUTES = {
     "challenges": lambda prefix: (
         challenges.routes(prefix) + submissions.routes(prefix) + algorithms.routes(prefix) + container_images.routes(prefix)
     ),
-    "leaderboard": lambda prefix: [],
+    "leaderboard": leaderboard.routes,
 }
 
 

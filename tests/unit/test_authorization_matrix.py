@@ -42,7 +42,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.core.database import make_engine
-from services.core.orm import Algorithm, Evaluation, Phase, Submission
+from services.core.orm import Algorithm, Evaluation, JobStatus, Phase, Submission
 from services.web import algorithms, container_images, health, submissions, uploads
 from services.web.app import SERVICE_ROUTES
 
@@ -67,8 +67,10 @@ GROUND_TRUTH = {
 }
 PRIVATE_MESSAGE = "participant-private-note"  # the participant's join request: its admins' only
 HIDDEN_CASE = "secret-case-value"  # an item of the hidden archive
+UNPUBLISHED_AUTHOR = "unpublished-author"  # whose results are not published: on leaderboards for admins only
 # What no subject but the objects' admins ever sees; non-participants neither see the second.
-SECRETS = [HIDDEN_PHASE, HIDDEN_ARCHIVE, HIDDEN_CASE, PRIVATE_MESSAGE, "secret-eval", "secret-labels", "gt-v7-secret"]
+SECRETS = [HIDDEN_PHASE, HIDDEN_ARCHIVE, HIDDEN_CASE, PRIVATE_MESSAGE, "secret-eval", "secret-labels", "gt-v7-secret",
+           UNPUBLISHED_AUTHOR]
 MEMBERS_ONLY = [MEMBERS_PHASE]
 
 NAMES = {  # the path placeholders: the world's objects, and what OpenAPI calls them
@@ -256,6 +258,15 @@ MATRIX = [
         {"published": True}),
     row("challenges", "POST",   "challenges/{challenge}/phases/{public}/ground-truth", ADMIN_ONLY,
         {"upload_session": "{upload}", "file": "{upload_file}"}),
+
+    # Leaderboards follow their phase's visibility; unpublished results and the ground-truth
+    # version they were evaluated against are for admins only (see ``leaderboard_results``).
+    row("leaderboard", "GET",   "leaderboards/{challenge}",                  SIGNED_IN),
+    row("leaderboard", "GET",   "leaderboards/{challenge}?phases={public},{hidden}", "deny hidden allow hidden hidden hidden"),
+    row("leaderboard", "GET",   "leaderboards/{challenge}/{public}",         SIGNED_IN),
+    row("leaderboard", "GET",   "leaderboards/{challenge}/{members}",        "deny hidden allow allow hidden hidden"),
+    row("leaderboard", "GET",   "leaderboards/{challenge}/{hidden}",         "deny hidden allow hidden hidden hidden"),
+    row("leaderboard", "GET",   "leaderboards/{challenge}/{public}?display=best", "deny deny allow deny deny deny"),
 ]
 # fmt: on
 
@@ -360,6 +371,21 @@ def participant_submission(apps):
         return submission.id
 
 
+def leaderboard_results(apps):
+    """Evaluated submissions on the leaderboards: in the public and participants-only phases a
+    published result of the participant, in every phase an unpublished one of
+    ``UNPUBLISHED_AUTHOR``; all pinned to the phase's secret ground-truth version."""
+    with Session(make_engine(apps["challenges"].database_url)) as db:
+        for phase in db.scalars(select(Phase).where(Phase.challenge.has(slug=CHALLENGE))):
+            authors = [(UNPUBLISHED_AUTHOR, False)] + ([("participant", True)] if phase.slug != HIDDEN_PHASE else [])
+            for creator, published in authors:
+                submission = Submission(phase=phase, creator=creator, predictions_path="submissions/r.csv")
+                db.add(Evaluation(submission=submission, status=JobStatus.SUCCEEDED, published=published,
+                                  metrics={"aggregates": {"score": 0.5}}, method_digest="sha256:" + "1" * 64,
+                                  ground_truth_version=GROUND_TRUTH["ground_truth_version"]))
+        db.commit()
+
+
 def new_job(challenges):
     return ok(challenges.call("POST", f"algorithms/{ALGORITHM}/jobs", "participant", {"inputs": {"age": 1}}), 201)["id"]
 
@@ -388,6 +414,7 @@ def apps(tmp_path_factory):
         make_challenge(running["challenges"], CHALLENGE)
         make_algorithm(running)
         participant_submission(running)
+        leaderboard_results(running)
         ok(running["archives"].call("POST", "sockets", "researcher", {"slug": "ct", "title": "CT", "kind": "image"}), 201)
         yield running
 

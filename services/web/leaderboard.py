@@ -1,0 +1,274 @@
+"""The leaderboard service's API: a phase's ranked results (JSON or CSV) and a challenge's
+leaderboard over several phases. Ranks are computed on every read (services/ranking.py), never
+stored.
+
+Who sees what follows the challenges service (``ChallengeAccess``): a public phase's leaderboard
+to every signed-in user, a participants-only one to participants and the challenge's admins, a
+hidden one to its admins only (others get 404, as for a phase that does not exist). Others see
+only evaluations that succeeded and are published; admins also see unpublished ones, marked.
+Each entry is pinned to what produced it: the algorithm image's digest, and the evaluation
+method's digest and the ground-truth version (for admins; others see a fingerprint of the two,
+since a phase's method and ground truth are its admins' alone).
+"""
+
+import csv
+import hashlib
+import io
+
+from sqlalchemy import select
+from tornado import web
+
+from ..core.errors import GcError, PermissionDenied
+from ..core.orm import Evaluation, JobStatus, Submission
+from ..ranking import Result, Scoring, bootstrap, combine, rank
+from .base import MAX_PAGE, APIHandler
+from .challenges import ChallengeAccess
+
+# Bootstrap figures are computed on read for leaderboards of at most this many ranked entries
+# (1,000 resamples of 200 entries take about 50 ms); larger ones leave them out and say so.
+BOOTSTRAP_LIMIT = 200
+BOOTSTRAP = {"resamples": 1000, "seed": 0, "confidence": 0.95}
+DETAILS = "/services/challenges/challenges/{challenge}/submissions/{submission}"
+
+
+def fingerprint(method_digest, ground_truth_version):
+    """A short name for "evaluated by this method against this ground truth" that reveals neither."""
+    if method_digest is None and ground_truth_version is None:
+        return None
+    text = f"{method_digest or ''}\0{ground_truth_version or ''}"
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class LeaderboardAccess(ChallengeAccess):
+    """Finds the results a caller may see on a phase's leaderboard and ranks them."""
+
+    def scoring(self, challenge, phase, admin):
+        """The phase's scoring; its admins may override ``?display=`` and ``?method=``."""
+        display = self.get_argument("display", None)
+        method = self.get_argument("method", None)
+        if (display or method) and not admin:
+            raise PermissionDenied(
+                f"Only the admins of challenge {challenge.slug!r} may rank its leaderboards differently "
+                "(?display=, ?method=)."
+            )
+        try:
+            return Scoring.from_settings(
+                score_jsonpath=phase.score_jsonpath,
+                score_ascending=phase.score_ascending,
+                extra_results_columns=phase.extra_results_columns,
+                scoring_method=method or phase.scoring_method,
+                result_display=display or phase.result_display,
+            )
+        except ValueError as e:
+            raise GcError(f"{e}.") from None
+
+    def results(self, phase, admin):
+        """``{evaluation id: row}`` of the phase's submissions, each with its latest evaluation
+        that succeeded (and, for non-admins, is published)."""
+        query = (
+            select(
+                Evaluation.id, Evaluation.submission_id, Submission.creator, Submission.created_at,
+                Evaluation.metrics, Evaluation.published, Evaluation.algorithm_digest,
+                Evaluation.method_digest, Evaluation.ground_truth_version, Evaluation.completed_at,
+            )
+            .join(Submission, Evaluation.submission_id == Submission.id)
+            .where(Submission.phase_id == phase.id, Evaluation.status == JobStatus.SUCCEEDED)
+            .order_by(Evaluation.id)
+        )
+        if not admin:
+            query = query.where(Evaluation.published.is_(True))
+        latest = {row.submission_id: row for row in self.db.execute(query)}  # later evaluations win
+        return {row.id: row for row in latest.values()}
+
+    def leaderboard(self, challenge, phase, admin, scoring):
+        """``(board, rows)``: the ranked board and the database rows of its entries by id."""
+        rows = self.results(phase, admin)
+        board = rank([Result(r.id, r.creator, r.created_at, r.metrics) for r in rows.values()], scoring)
+        return board, rows
+
+    def bootstrap_figures(self, board):
+        """Fills the board's intervals and rank stability unless it is too large or ``?bootstrap=false``;
+        says what was done."""
+        wanted = self.get_argument("bootstrap", "true")
+        if wanted not in ("true", "false"):
+            raise GcError(f"?bootstrap= must be true or false, not {wanted!r}.")
+        info = {**BOOTSTRAP, "computed": False, "reason": None}
+        if wanted == "false":
+            info["reason"] = "not asked for (?bootstrap=false)"
+        elif board.ranked_count > BOOTSTRAP_LIMIT:
+            info["reason"] = f"more than {BOOTSTRAP_LIMIT} ranked entries"
+        else:
+            bootstrap(board, **BOOTSTRAP)
+            info["computed"] = True
+        return info
+
+    def entry_json(self, challenge, entry, row, scoring, admin):
+        """One leaderboard entry, pinned to what produced it, with a link to its details."""
+        pinned = {"algorithm_digest": row.algorithm_digest,
+                  "evaluated_with": fingerprint(row.method_digest, row.ground_truth_version)}
+        if admin:
+            pinned.update(method_digest=row.method_digest, ground_truth_version=row.ground_truth_version)
+        return {
+            "rank": entry.rank,
+            "user": entry.result.user,
+            "submission": row.submission_id,
+            "evaluation": row.id,
+            "created_at": entry.result.created_at.isoformat(),
+            "completed_at": row.completed_at.isoformat() if row.completed_at else None,
+            "published": row.published,
+            "score": entry.values[0],
+            "score_interval": list(entry.interval) if entry.interval else None,
+            "rank_stability": entry.stability,
+            "rank_score": entry.rank_score,
+            "columns": {c.path: v for c, v in zip(scoring.columns, entry.values, strict=True)},
+            "column_ranks": entry.column_ranks,
+            "notes": entry.notes,
+            "pinned": pinned,
+            "details": DETAILS.format(challenge=challenge.slug, submission=row.submission_id),
+        }
+
+    def window(self):
+        """``(offset, limit)`` from ``?offset=&limit=`` (the API's and the pages' alike)."""
+        return APIHandler._int_argument(self, "offset", 0, minimum=0), APIHandler._int_argument(
+            self, "limit", 100, minimum=1, maximum=MAX_PAGE
+        )
+
+    def phase_leaderboard(self, slug, phase_slug, paged=True):
+        """The JSON document of a phase's leaderboard (one page of it when ``paged``)."""
+        challenge = self.challenge(slug)
+        phase = self.phase(challenge, phase_slug)
+        admin = self.is_admin(challenge)
+        scoring = self.scoring(challenge, phase, admin)
+        board, rows = self.leaderboard(challenge, phase, admin, scoring)
+        info = self.bootstrap_figures(board)
+        offset, limit = self.window() if paged else (0, len(board))
+        entries = board[offset : offset + limit]
+        return {
+            "challenge": challenge.slug,
+            "phase": phase.slug,
+            "title": phase.title,
+            "admin": admin,
+            "scoring": scoring_json(scoring),
+            "bootstrap": info,
+            "count": len(board),
+            "ranked": board.ranked_count,
+            "offset": offset,
+            "limit": limit,
+            "results": [self.entry_json(challenge, e, rows[e.result.id], scoring, admin) for e in entries],
+        }
+
+    def combined_leaderboard(self, slug, paged=True):
+        """The JSON document of the leaderboard over ``?phases=a,b`` (default: every phase I may see)."""
+        challenge = self.challenge(slug)
+        admin = self.is_admin(challenge)
+        wanted = [s for s in self.get_argument("phases", "").split(",") if s]
+        phases = [self.phase(challenge, s) for s in dict.fromkeys(wanted)] or list(
+            self.db.scalars(self.visible_phases(challenge))
+        )
+        boards = {}
+        for phase in phases:
+            boards[phase.slug] = self.leaderboard(challenge, phase, admin, self.scoring(challenge, phase, admin))[0]
+        rows = combine(boards)
+        offset, limit = self.window() if paged else (0, len(rows))
+        return {
+            "challenge": challenge.slug,
+            "phases": list(boards),
+            "count": len(rows),
+            "offset": offset,
+            "limit": limit,
+            "results": [
+                {"rank": r.rank, "user": r.user, "mean_rank": r.mean_rank, "phase_ranks": r.phase_ranks,
+                 "notes": r.notes}
+                for r in rows[offset : offset + limit]
+            ],
+        }
+
+
+def scoring_json(scoring):
+    return {
+        "score_path": scoring.score_path,
+        "score_ascending": scoring.score_ascending,
+        "columns": [
+            {"path": c.path, "title": c.title, "ascending": c.ascending, "exclude_from_ranking": c.exclude_from_ranking}
+            for c in scoring.columns
+        ],
+        "method": scoring.method,
+        "display": scoring.display,
+    }
+
+
+def _cell(value):
+    """A CSV cell; text that a spreadsheet would run as a formula is quoted with a leading '."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value
+
+
+def leaderboard_csv(document):
+    """A phase's whole leaderboard (``phase_leaderboard(paged=False)``) as CSV text."""
+    columns = document["scoring"]["columns"]
+    pins = ["algorithm_digest", "evaluated_with"]
+    if document["admin"]:
+        pins += ["method_digest", "ground_truth_version"]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([
+        "rank", "user", "submission", "evaluation", "created_at", "published",
+        *(c["title"] for c in columns), "score_ci_low", "score_ci_high", "rank_stability", *pins, "notes",
+    ])
+    for entry in document["results"]:
+        interval = entry["score_interval"] or (None, None)
+        writer.writerow([_cell(v) for v in (
+            entry["rank"], entry["user"], entry["submission"], entry["evaluation"], entry["created_at"],
+            entry["published"], *(entry["columns"][c["path"]] for c in columns), *interval,
+            entry["rank_stability"], *(entry["pinned"][p] for p in pins), "; ".join(entry["notes"]),
+        )])
+    return out.getvalue()
+
+
+# --- handlers -----------------------------------------------------------------------------
+
+
+class LeaderboardHandler(LeaderboardAccess, APIHandler):
+    """An API handler about leaderboards."""
+
+
+class PhaseLeaderboardHandler(LeaderboardHandler):
+    """GET: a phase's ranked results, a page at a time (?offset=&limit=); admins may rank
+    differently with ?display=all|best|most-recent and ?method=absolute|mean-rank|median-rank;
+    ?bootstrap=false leaves out the confidence intervals and rank stability. The phase slug
+    followed by .csv (or ?format=csv) gives the whole leaderboard as CSV."""
+
+    @web.authenticated
+    def get(self, slug, phase):
+        as_csv = phase.endswith(".csv")
+        phase = phase.removesuffix(".csv")
+        fmt = self.get_argument("format", "csv" if as_csv else "json")
+        if fmt not in ("json", "csv"):
+            raise GcError(f"?format= must be json or csv, not {fmt!r}.")
+        if fmt == "json":
+            self.write_json(self.phase_leaderboard(slug, phase))
+            return
+        document = self.phase_leaderboard(slug, phase, paged=False)
+        self.set_header("Content-Type", "text/csv; charset=utf-8")
+        self.set_header("Content-Disposition", f'attachment; filename="{slug}-{phase}-leaderboard.csv"')
+        self.finish(leaderboard_csv(document))
+
+
+class CombinedLeaderboardHandler(LeaderboardHandler):
+    """GET: users ranked by the mean of their best rank in each of ?phases=a,b (default: every
+    phase I may see); users missing a phase come after those ranked in all of them."""
+
+    @web.authenticated
+    def get(self, slug):
+        self.write_json(self.combined_leaderboard(slug))
+
+
+def routes(prefix):
+    api = prefix + "api/v1/leaderboards"
+    challenge = api + r"/(?P<slug>[a-z0-9][a-z0-9-]*)"
+    return [
+        (challenge, CombinedLeaderboardHandler),
+        # a phase slug, or a phase slug and .csv (slugs have no dots)
+        (challenge + r"/(?P<phase>[a-z0-9][a-z0-9.-]*)", PhaseLeaderboardHandler),
+    ]

@@ -1,0 +1,253 @@
+"""The leaderboard service in-process (see apptools), on SQLite and PostgreSQL: evaluations are
+made directly in the database, then read through the API, the CSV export and the pages."""
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from tornado.httpclient import HTTPClientError
+
+import apptools
+from apptools import fake_hub_auth, service_app
+from services.core.database import make_engine
+from services.core.orm import ChallengeRole, Evaluation, JobStatus, Phase, Submission, grant
+from services.web.leaderboard import fingerprint
+
+CHALLENGE = "lungs"
+START = datetime(2030, 1, 1, tzinfo=UTC)
+METHOD = "sha256:" + "e" * 64
+PARTICIPANTS = ("alice", "bob", "carol")
+
+
+def metrics(score, hd=None, cases=None):
+    aggregates = {"dice": {"mean": score}} | ({"hd": {"mean": hd}} if hd is not None else {})
+    return {"case": cases or {}, "aggregates": aggregates}
+
+
+class World:
+    """Challenge ``lungs`` of ``researcher`` (its admin) with participants alice, bob and carol,
+    a public, a participants-only and a hidden phase, and ``add`` to make evaluated submissions."""
+
+    def __init__(self, challenges, database_url):
+        self.challenges, self.engine = challenges, make_engine(database_url)
+        self.minutes = 0
+        expect(challenges.call("POST", "challenges", "researcher", {"slug": CHALLENGE, "title": "Lungs"}), 201)
+        for slug, visibility in (("open", "public"), ("members", "participants"), ("secret", "hidden")):
+            body = {"slug": slug, "title": slug.title(), "visibility": visibility, "score_jsonpath": "aggregates.dice.mean",
+                    "ground_truth_version": "gt-secret-v3"}
+            expect(challenges.call("POST", f"challenges/{CHALLENGE}/phases", "researcher", body), 201)
+        with Session(self.engine) as db:
+            challenge = db.scalar(select(Phase).filter_by(slug="open")).challenge
+            for user in PARTICIPANTS:
+                grant(db, challenge, user, ChallengeRole.PARTICIPANT)
+            db.commit()
+
+    def add(self, phase, user, metrics, *, published=True, status=JobStatus.SUCCEEDED, submission=None):
+        """An evaluation of a new submission of ``user`` (or of ``submission``); returns the submission id."""
+        self.minutes += 1
+        with Session(self.engine) as db:
+            phase_row = db.scalar(select(Phase).filter_by(slug=phase))
+            if submission is None:
+                made = Submission(phase=phase_row, creator=user, predictions_path=f"p/{user}.zip",
+                                  created_at=START + timedelta(minutes=self.minutes))
+            else:
+                made = db.get(Submission, submission)
+            db.add(Evaluation(submission=made, status=status, metrics=metrics, published=published,
+                              method_digest=METHOD, ground_truth_version="gt-secret-v3",
+                              algorithm_digest=f"sha256:{user[0] * 64}", completed_at=START))
+            db.commit()
+            return made.id
+
+    def set_phase(self, phase, **settings):
+        with Session(self.engine) as db:
+            row = db.scalar(select(Phase).filter_by(slug=phase))
+            for name, value in settings.items():
+                setattr(row, name, value)
+            db.commit()
+
+
+def expect(response, status=200, *words):
+    """The body of ``(status, body)`` after checking the status and, for errors, the message's words."""
+    code, body = response
+    assert code == status, body
+    assert all(word in body["message"] for word in words), body
+    return body
+
+
+@pytest.fixture
+def apps(database_url, monkeypatch):
+    """``(world, leaderboard app)`` on one fresh database."""
+    for user in (*PARTICIPANTS, "participant"):
+        monkeypatch.setitem(apptools.USERS, user, apptools.USERS["datascientist"])
+    with fake_hub_auth(monkeypatch), service_app("challenges", database_url) as challenges, \
+            service_app("leaderboard", database_url) as leaderboard:
+        yield World(challenges, database_url), leaderboard
+
+
+def fetch(app, path, user):
+    """``(status, content type, text)`` of a GET of ``/services/leaderboard/<path>`` as ``user``."""
+    request_url = app.get_url(f"/services/leaderboard/{path}")
+    try:
+        response = app.io_loop.run_sync(lambda: app.http_client.fetch(request_url, headers={"X-Test-User": user}))
+    except HTTPClientError as e:
+        response = e.response
+    return response.code, response.headers.get("Content-Type"), response.body.decode()
+
+
+def summary(board):
+    return [(e["rank"], e["user"], e["score"]) for e in board["results"]]
+
+
+def test_ranks_published_results_and_pins_each_entry(apps):
+    world, board_app = apps
+    alice = world.add("open", "alice", metrics(0.8))
+    world.add("open", "bob", metrics(0.9))
+    world.add("open", "carol", metrics(0.8))
+    world.add("open", "carol", {"aggregates": {"dice": {"mean": "n/a"}}})  # listed last, unranked
+    world.add("open", "bob", metrics(0.99), published=False)  # admins only
+    world.add("open", "bob", metrics(1.0), status=JobStatus.FAILED)  # nobody
+    world.add("open", "alice", metrics(0.1), submission=alice)  # a re-evaluation: the latest counts
+
+    board = expect(board_app.call("GET", f"leaderboards/{CHALLENGE}/open", "alice"))
+    assert summary(board) == [(1, "bob", 0.9), (2, "carol", 0.8), (3, "alice", 0.1), (None, "carol", None)]
+    assert board["results"][-1]["notes"] == ['not ranked: aggregates.dice.mean is not a number ("n/a")']
+    assert (board["count"], board["ranked"], board["admin"]) == (4, 3, False)
+    entry = board["results"][0]
+    assert entry["pinned"] == {"algorithm_digest": "sha256:" + "b" * 64,
+                               "evaluated_with": fingerprint(METHOD, "gt-secret-v3")}
+    assert entry["details"] == f"/services/challenges/challenges/{CHALLENGE}/submissions/{entry['submission']}"
+    assert "gt-secret-v3" not in str(board) and METHOD not in str(board)
+
+    admin_board = expect(board_app.call("GET", f"leaderboards/{CHALLENGE}/open", "researcher"))
+    assert summary(admin_board)[0] == (1, "bob", 0.99) and admin_board["results"][0]["published"] is False
+    assert admin_board["results"][0]["pinned"]["ground_truth_version"] == "gt-secret-v3"
+    assert admin_board["results"][0]["pinned"]["method_digest"] == METHOD
+
+
+def test_who_sees_which_phase(apps):
+    world, board_app = apps
+    for phase in ("open", "members", "secret"):
+        world.add(phase, "alice", metrics(0.5))
+    for user, visible in [
+        ("alice", {"open", "members"}),
+        ("datascientist", {"open"}),  # not a participant
+        ("researcher2", {"open"}),
+        ("researcher", {"open", "members", "secret"}),
+    ]:
+        for phase in ("open", "members", "secret"):
+            status, body = board_app.call("GET", f"leaderboards/{CHALLENGE}/{phase}", user)
+            assert (status == 200) == (phase in visible), (user, phase, status, body)
+            if phase not in visible:
+                assert status == 404 and body["message"] == f"Challenge {CHALLENGE!r} has no phase {phase!r}."
+        combined = expect(board_app.call("GET", f"leaderboards/{CHALLENGE}", user))
+        assert set(combined["phases"]) == visible
+    expect(board_app.call("GET", f"leaderboards/{CHALLENGE}/open", None), 403, "Not signed in")
+    expect(board_app.call("GET", f"leaderboards/{CHALLENGE}?phases=open,secret", "alice"), 404, "'secret'")
+    expect(board_app.call("GET", "leaderboards/nope/open", "alice"), 404, "no challenge")
+
+
+def test_admins_may_rank_differently_for_a_view_and_others_may_not(apps):
+    world, board_app = apps
+    world.set_phase("open", extra_results_columns=[{"path": "aggregates.hd.mean", "title": "HD", "ascending": True}])
+    world.add("open", "alice", metrics(0.9, hd=9.0))
+    world.add("open", "alice", metrics(0.5, hd=1.0))
+    world.add("open", "bob", metrics(0.7, hd=5.0))
+    path = f"leaderboards/{CHALLENGE}/open"
+    assert summary(expect(board_app.call("GET", path, "bob")))[0] == (1, "alice", 0.9)
+    expect(board_app.call("GET", path + "?display=best", "bob"), 403, "Only the admins", "?display=")
+    expect(board_app.call("GET", path + "?method=mean-rank", "bob"), 403, "Only the admins")
+    best = expect(board_app.call("GET", path + "?display=best&method=mean-rank", "researcher"))
+    # mean of ranks on (dice, hd): alice#1 (1, 3) = 2, alice#2 (3, 1) = 2, bob (2, 2) = 2: all tie
+    assert best["scoring"]["method"] == "mean-rank" and best["scoring"]["display"] == "best"
+    assert [(e["rank"], e["user"]) for e in best["results"]] == [(1, "alice"), (1, "bob")]
+    expect(board_app.call("GET", path + "?method=fastest", "researcher"), 400, "scoring method must be one of")
+    # the phase's own settings are what everyone else keeps seeing
+    world.set_phase("open", result_display="most-recent")
+    assert summary(expect(board_app.call("GET", path, "bob"))) == [(1, "bob", 0.7), (2, "alice", 0.5)]
+
+
+def test_pages_of_entries(apps):
+    world, board_app = apps
+    for i in range(7):
+        world.add("open", PARTICIPANTS[i % 3], metrics(i / 10))
+    page = expect(board_app.call("GET", f"leaderboards/{CHALLENGE}/open?offset=2&limit=3", "alice"))
+    assert (page["count"], page["offset"], page["limit"]) == (7, 2, 3)
+    assert [e["rank"] for e in page["results"]] == [3, 4, 5]
+    assert expect(board_app.call("GET", f"leaderboards/{CHALLENGE}/open?offset=9", "alice"))["results"] == []
+    expect(board_app.call("GET", f"leaderboards/{CHALLENGE}/open?limit=0", "alice"), 400, "?limit=")
+
+
+def test_csv_export(apps):
+    world, board_app = apps
+    world.add("open", "alice", metrics(0.8))
+    world.add("open", "bob", metrics(0.6))
+    world.add("open", "carol", metrics(0.99), published=False)
+    world.add("open", "=cmd", metrics(0.1))  # a spreadsheet must not run it
+    for path in (f"api/v1/leaderboards/{CHALLENGE}/open.csv", f"api/v1/leaderboards/{CHALLENGE}/open?format=csv"):
+        status, kind, text = fetch(board_app, path, "alice")
+        assert status == 200 and kind.startswith("text/csv")
+        rows = list(csv.DictReader(io.StringIO(text)))
+        assert [(r["rank"], r["user"], r["Score"]) for r in rows] == [("1", "alice", "0.8"), ("2", "bob", "0.6"),
+                                                                     ("3", "'=cmd", "0.1")]
+        assert "ground_truth_version" not in rows[0] and "gt-secret-v3" not in text
+    status, _, text = fetch(board_app, f"api/v1/leaderboards/{CHALLENGE}/open.csv", "researcher")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows[0]["user"] == "carol" and rows[0]["published"] == "False" and rows[0]["ground_truth_version"] == "gt-secret-v3"
+    assert fetch(board_app, f"api/v1/leaderboards/{CHALLENGE}/secret.csv", "alice")[0] == 404
+    expect(board_app.call("GET", f"leaderboards/{CHALLENGE}/open?format=xml", "alice"), 400, "?format=")
+
+
+def test_combined_leaderboard(apps):
+    world, board_app = apps
+    world.add("open", "alice", metrics(0.9))
+    world.add("open", "bob", metrics(0.5))
+    world.add("members", "bob", metrics(0.9))
+    world.add("members", "alice", metrics(0.5))
+    world.add("members", "carol", metrics(0.95))
+    combined = expect(board_app.call("GET", f"leaderboards/{CHALLENGE}?phases=open,members", "alice"))
+    assert combined["phases"] == ["open", "members"]
+    assert [(r["rank"], r["user"], r["mean_rank"], r["phase_ranks"]) for r in combined["results"]] == [
+        (1, "alice", 2.0, {"open": 1, "members": 3}),
+        (1, "bob", 2.0, {"open": 2, "members": 2}),
+        (3, "carol", 1.0, {"open": None, "members": 1}),
+    ]
+    assert combined["results"][2]["notes"] == ["no ranked result in phase open"]
+
+
+def test_bootstrap_intervals_and_stability(apps):
+    world, board_app = apps
+    strong = {f"c{i}": {"dice": 0.9 + i / 100} for i in range(6)}
+    weak = {f"c{i}": {"dice": 0.3 + (i % 2) / 5} for i in range(6)}
+    world.add("open", "alice", metrics(0.925, cases=strong))
+    world.add("open", "bob", metrics(0.4, cases=weak))
+    world.add("open", "carol", metrics(0.5))  # no per-case values: no interval
+    board = expect(board_app.call("GET", f"leaderboards/{CHALLENGE}/open", "bob"))
+    assert board["bootstrap"]["computed"] is True and board["bootstrap"]["resamples"] == 1000
+    by_user = {e["user"]: e for e in board["results"]}
+    low, high = by_user["alice"]["score_interval"]
+    assert low <= 0.925 <= high and by_user["alice"]["rank_stability"] == 1.0
+    assert by_user["carol"]["score_interval"] is None
+    again = expect(board_app.call("GET", f"leaderboards/{CHALLENGE}/open", "alice"))
+    assert [e["score_interval"] for e in again["results"]] == [e["score_interval"] for e in board["results"]]
+    off = expect(board_app.call("GET", f"leaderboards/{CHALLENGE}/open?bootstrap=false", "bob"))
+    assert off["bootstrap"]["computed"] is False and off["results"][0]["score_interval"] is None
+
+
+def test_pages(apps):
+    world, board_app = apps
+    world.add("open", "alice", metrics(0.8))
+    world.add("open", "bob", metrics(0.9), published=False)
+    status, _, html = fetch(board_app, f"leaderboards/{CHALLENGE}/open", "alice")
+    assert status == 200 and "alice" in html and "bob" not in html and 'class="sortable"' in html
+    assert f'href="/services/challenges/challenges/{CHALLENGE}/submissions/' in html
+    assert "Rank this view differently" not in html
+    status, _, html = fetch(board_app, f"leaderboards/{CHALLENGE}/open", "researcher")
+    assert "bob" in html and "only admins see it" in html and "rank this view differently" in html
+    status, _, html = fetch(board_app, "", "datascientist")
+    assert status == 200 and f"leaderboards/{CHALLENGE}/open" in html and "members" not in html
+    assert fetch(board_app, f"leaderboards/{CHALLENGE}/secret", "alice")[0] == 404
+    status, _, html = fetch(board_app, f"leaderboards/{CHALLENGE}", "alice")
+    assert status == 200 and "Mean rank" in html
