@@ -1,18 +1,34 @@
-"""The demo content that `gc-hub up` puts in an empty platform: an archive and a challenge.
+"""The demo content that `gc-hub up` puts in an empty platform: archives of synthetic scans, a
+challenge that runs the example images, and an algorithm to submit.
 
 Made once (nothing is touched when the demo archive exists already), straight into the platform
-database, with the demo users of hub_config in their roles: the researcher edits the archive and
-runs the challenge, the data scientist takes part, the clinician reads the archive.
+database and data directory, with the demo users of hub_config in their roles: the researcher
+edits the archives and runs the challenge, the data scientists take part (and may read the
+sanity-check cases), the clinician reads the demo archive.
+
+- ``demo-archive``: three scans (``ct-image``) with age and sex; the sanity-check cases.
+- ``demo-hidden-cases``: four scans only the researcher sees; the final phase's test set.
+- ``demo-challenge``: ``sanity-check`` (public, algorithms, on demo-archive), ``final``
+  (participants, algorithms, after the sanity check, 3 a day, on the hidden cases) and
+  ``predictions`` (participants, a zip of ``<case>.mha`` masks of the demo-archive scans). The
+  example evaluation image scores each (Dice); ground truth is the example algorithm's own output.
+- ``demo-otsu``: the example algorithm, edited by the first data scientist, ready to submit.
 """
 
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 
+import SimpleITK as sitk
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .contract import store_image
 from .core.database import make_engine
 from .core.migrations import upgrade
 from .core.orm import (
+    Algorithm,
+    AlgorithmRole,
     Archive,
     ArchiveItem,
     ArchiveRole,
@@ -28,50 +44,131 @@ from .core.orm import (
     utcnow,
 )
 
-ARCHIVE = "demo-archive"
-CHALLENGE = "demo-challenge"
+ARCHIVE, HIDDEN_ARCHIVE = "demo-archive", "demo-hidden-cases"
+CHALLENGE, ALGORITHM = "demo-challenge", "demo-otsu"
+ALGORITHM_IMAGE, EVALUATION_IMAGE = "gc-hub/example-algorithm:latest", "gc-hub/example-evaluation:latest"
 CASES = [{"age": 63, "sex": "F"}, {"age": 48, "sex": "M"}, {"age": 71, "sex": "M"}]
+HIDDEN_CASES = 4
+SOCKETS = {
+    "ct-image": (SocketKind.IMAGE, "images/image"),
+    "segmentation": (SocketKind.SEGMENTATION, None),
+    "foreground-fraction": (SocketKind.FLOAT, None),
+    "age": (SocketKind.INTEGER, None),
+    "sex": (SocketKind.STRING, None),
+}
 
 
-def seed_demo(database_url, researcher="researcher", scientist="datascientist", clinician="clinician"):
-    """Create the demo archive and challenge unless they exist; return what was made."""
+def synthetic_scan(number):
+    """A 64×64×32 int16 'scan': a bright blob whose place and size vary with ``number``."""
+    mean = [20 + 6 * (number % 4), 24 + 3 * (number % 3), 12 + number % 5]
+    sigma = [5 + number % 3, 6, 3 + number % 2]
+    blob = sitk.GaussianSource(sitk.sitkFloat32, size=[64, 64, 32], sigma=sigma, mean=mean, scale=1000)
+    image = sitk.Cast(blob, sitk.sitkInt16) + 40
+    image.SetSpacing((0.7, 0.7, 2.0))
+    return image
+
+
+def otsu_mask(image):
+    """What the example algorithm makes of ``image``: the demo's ground truth."""
+    otsu = sitk.OtsuThresholdImageFilter()
+    otsu.SetInsideValue(0)
+    otsu.SetOutsideValue(1)
+    mask = sitk.Cast(otsu.Execute(image), sitk.sitkUInt8)
+    mask.CopyInformation(image)
+    return mask
+
+
+def add_scans(session, archive, sockets, names, data_dir, owner, metadata=None):
+    """A case of ``archive`` per name, with a stored synthetic scan; their images."""
+    images = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for number, name in enumerate(names):
+            path = Path(folder, f"{name}.mha")
+            sitk.WriteImage(synthetic_scan(number + len(archive.slug)), str(path), True)
+            image = store_image(session, path, data_dir, owner=owner)
+            item = ArchiveItem(archive=archive, values=[make_value(session, sockets["ct-image"], image=image)])
+            for slug, value in (metadata[number] if metadata else {}).items():
+                item.values.append(make_value(session, sockets[slug], value=value))
+            session.add(item)
+            images[name] = image
+    return images
+
+
+def write_ground_truth(images, data_dir, relative):
+    """Masks of ``images`` as ``<case>.mha`` in ``relative`` (in the data directory)."""
+    folder = Path(data_dir, relative)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, image in images.items():
+        sitk.WriteImage(otsu_mask(sitk.ReadImage(str(Path(data_dir, image.path)))), str(folder / f"{name}.mha"), True)
+    return relative
+
+
+def seed_demo(database_url, data_dir, *, image_ids=None, researcher="researcher",
+              scientists=("datascientist", "datascientist2"), clinician="clinician"):  # fmt: skip
+    """Create the demo content unless it exists; what was made, in words. ``image_ids`` maps the
+    example images' names to their IDs on the engine (the demo algorithm is pinned to it)."""
     upgrade(database_url)
+    image_ids = image_ids or {}
     with Session(make_engine(database_url)) as session:
         if session.scalar(select(Archive).filter_by(slug=ARCHIVE)):
             return []
-        sockets = {
-            "age": Socket(slug="age", title="Age", kind=SocketKind.INTEGER, created_by=researcher),
-            "sex": Socket(slug="sex", title="Sex", kind=SocketKind.STRING, created_by=researcher),
-        }
-        for socket in sockets.values():
-            if existing := session.scalar(select(Socket).filter_by(slug=socket.slug)):
-                sockets[socket.slug] = existing
-            else:
-                session.add(socket)
+        sockets = {}
+        for slug, (kind, path) in SOCKETS.items():
+            where = {"relative_path": path} if path else {}
+            sockets[slug] = session.scalar(select(Socket).filter_by(slug=slug)) or Socket(
+                slug=slug, title=slug.replace("-", " ").capitalize(), kind=kind, created_by=researcher, **where
+            )
         archive = Archive(slug=ARCHIVE, title="Demo archive", created_by=researcher,
-                          description="Synthetic cases to try the platform with.")
-        session.add(archive)
-        for case in CASES:
-            item = ArchiveItem(archive=archive)
-            item.values = [make_value(session, sockets[k], value=v) for k, v in case.items()]
-            session.add(item)
+                          description="Synthetic scans to try the platform with; the sanity-check cases.")  # fmt: skip
+        hidden = Archive(slug=HIDDEN_ARCHIVE, title="Demo hidden cases", created_by=researcher,
+                         description="The final phase's test set: only its editors see it.")  # fmt: skip
+        session.add_all([archive, hidden])
+        public_scans = add_scans(session, archive, sockets, [f"case-{i + 1}" for i in range(len(CASES))], data_dir, researcher, CASES)
+        hidden_scans = add_scans(session, hidden, sockets, [f"hidden-{i + 1}" for i in range(HIDDEN_CASES)], data_dir, researcher)
+        session.flush()
+        truth = f"ground-truth/{CHALLENGE}"
+        public_truth = write_ground_truth(public_scans, data_dir, f"{truth}/sanity-check/v1")
+        hidden_truth = write_ground_truth(hidden_scans, data_dir, f"{truth}/final/v1")
+
         challenge = Challenge(slug=CHALLENGE, title="Demo challenge", created_by=researcher,
-                              description="A challenge to try submissions and leaderboards with.")
-        session.add(challenge)
+                              description="Segment the bright blob in each scan.")  # fmt: skip
         now = utcnow()
-        sanity = Phase(challenge=challenge, slug="sanity-check", title="Sanity check",
-                       submission_kind=SubmissionKind.PREDICTIONS, visibility=Visibility.PUBLIC,
-                       opens_at=now, closes_at=now + timedelta(days=90))
-        final = Phase(challenge=challenge, slug="final", title="Final test", parent=sanity,
-                      submission_kind=SubmissionKind.PREDICTIONS, visibility=Visibility.PARTICIPANTS,
-                      opens_at=now, closes_at=now + timedelta(days=90), submissions_limit=3,
-                      submissions_period_days=1)
-        session.add_all([sanity, final])
+        common = {
+            "challenge": challenge, "opens_at": now, "closes_at": now + timedelta(days=90),
+            "method_image": EVALUATION_IMAGE, "method_digest": image_ids.get(EVALUATION_IMAGE),
+            "score_jsonpath": "aggregates.dice.mean",
+            "extra_results_columns": [{"path": "aggregates.volume_difference.mean", "title": "Volume difference",
+                                       "ascending": True}],
+            "cpu_limit": 1.0, "memory_limit_mb": 1024, "time_limit_s": 300,
+        }  # fmt: skip
+        algorithms = {"submission_kind": SubmissionKind.ALGORITHM, "algorithm_inputs": [sockets["ct-image"]],
+                      "algorithm_outputs": [sockets["segmentation"]]}  # fmt: skip
+        sanity = Phase(slug="sanity-check", title="Sanity check", visibility=Visibility.PUBLIC, archive=archive,
+                       ground_truth_path=public_truth, ground_truth_version="v1", **common, **algorithms)  # fmt: skip
+        final = Phase(slug="final", title="Final test", parent=sanity, visibility=Visibility.PARTICIPANTS,
+                      archive=hidden, ground_truth_path=hidden_truth, ground_truth_version="v1",
+                      submissions_limit=3, submissions_period_days=1, **common, **algorithms)  # fmt: skip
+        predictions = Phase(slug="predictions", title="Predictions", visibility=Visibility.PARTICIPANTS,
+                            submission_kind=SubmissionKind.PREDICTIONS, ground_truth_path=public_truth,
+                            ground_truth_version="v1", submissions_limit=5, submissions_period_days=1, **common)  # fmt: skip
+        algorithm = Algorithm(slug=ALGORITHM, title="Otsu threshold (example)", created_by=scientists[0],
+                              description="The example algorithm: segments the brighter part of an image.",
+                              container_image=ALGORITHM_IMAGE, container_digest=image_ids.get(ALGORITHM_IMAGE),
+                              inputs=[sockets["ct-image"]], outputs=[sockets["segmentation"], sockets["foreground-fraction"]],
+                              cpu_limit=1.0, memory_limit_mb=1024, time_limit_s=300)  # fmt: skip
+        session.add_all([challenge, sanity, final, predictions, algorithm])
         session.flush()
         grant(session, archive, researcher, ArchiveRole.EDITOR)
+        grant(session, hidden, researcher, ArchiveRole.EDITOR)
         grant(session, archive, clinician, ArchiveRole.USER)
-        grant(session, archive, scientist, ArchiveRole.USER)
         grant(session, challenge, researcher, ChallengeRole.ADMIN)
-        grant(session, challenge, scientist, ChallengeRole.PARTICIPANT)
+        for scientist in scientists:
+            grant(session, archive, scientist, ArchiveRole.USER)
+            grant(session, challenge, scientist, ChallengeRole.PARTICIPANT)
+        grant(session, algorithm, scientists[0], AlgorithmRole.EDITOR)
         session.commit()
-    return [f"archive {ARCHIVE} ({len(CASES)} cases)", f"challenge {CHALLENGE} (phases sanity-check, final)"]
+    return [
+        f"archive {ARCHIVE} ({len(CASES)} scans) and {HIDDEN_ARCHIVE} ({HIDDEN_CASES}, hidden)",
+        f"challenge {CHALLENGE} (phases sanity-check, final, predictions)",
+        f"algorithm {ALGORITHM} ({ALGORITHM_IMAGE}, ready to submit)",
+    ]

@@ -23,13 +23,24 @@ from hub_config.network import DockerUnavailable, docker_gateway
 from hub_config.secrets import SECRETS_FILE
 from hub_config.settings import GcHub
 
-from .demo import seed_demo
+from .demo import ALGORITHM_IMAGE, EVALUATION_IMAGE, seed_demo
 
 INSTANCE_LABEL = "org.gc-hub.instance"
 
 
 class LaunchError(RuntimeError):
     """Something the person starting the platform must fix; the message says what."""
+
+
+def example_image_ids():
+    """The IDs of the example images on the local engine (what the demo pins), by name."""
+    client, ids = docker.from_env(), {}
+    for name in (ALGORITHM_IMAGE, EVALUATION_IMAGE):
+        try:
+            ids[name] = client.images.get(name).id
+        except docker.errors.ImageNotFound:
+            pass
+    return ids
 
 
 def load_settings():
@@ -204,7 +215,7 @@ def up(settings):
         wait_until_ready(settings, process, log_file=log_file, progress=lambda: print(".", end="", flush=True))
         print(f" ready in {time.monotonic() - started:.1f} s")
     if settings.demo:
-        for made in seed_demo(settings.database_url):
+        for made in seed_demo(settings.database_url, settings.data_dir, image_ids=example_image_ids()):
             print(f"Demo content: {made}")
     print(f"\nOpen {settings.public_url} and log in as one of:")
     if settings.demo:

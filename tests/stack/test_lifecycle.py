@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from hubtools import REPO, HubSession, hub_environment, remove_home_volumes, running_hub
+from runtools import wait_for
 from services.launcher import descendants, is_running
 
 pytestmark = pytest.mark.stack
@@ -38,7 +39,7 @@ def check_up_and_down(tmp_path, env, instance):
     passwords = json.loads((tmp_path / "secrets.json").read_text())
     assert passwords["user_password"] in up.stdout and "clinician" in up.stdout
 
-    assert "Demo content: archive demo-archive (3 cases)" in up.stdout
+    assert "Demo content: archive demo-archive (3 scans)" in up.stdout
     again = subprocess.run([GC_HUB, "up"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
     assert "already running" in again.stdout and "Demo content" not in again.stdout
 
@@ -50,7 +51,15 @@ def check_up_and_down(tmp_path, env, instance):
     items = requests.get(f"{services}/archives/api/v1/archives/demo-archive/items", headers=token).json()
     assert items["count"] == 3
     demo = requests.get(f"{services}/challenges/api/v1/challenges/demo-challenge", headers=token).json()
-    assert demo["my_roles"] == ["participant"] and [p["slug"] for p in demo["phases"]] == ["sanity-check", "final"]
+    assert demo["my_roles"] == ["participant"]
+    assert sorted(p["slug"] for p in demo["phases"]) == ["final", "predictions", "sanity-check"]
+    # The demo data scientist submits the demo algorithm; the example evaluation scores it.
+    phase = f"{services}/challenges/api/v1/challenges/demo-challenge/phases/sanity-check/submissions"
+    submitted = requests.post(phase, json={"algorithm": "demo-otsu"}, headers=token)
+    assert submitted.status_code == 201, submitted.text
+    assert wait_for(lambda: requests.get(f"{phase}/{submitted.json()['id']}", headers=token).json()["status"] == "succeeded", timeout=120)
+    result = requests.get(f"{phase}/{submitted.json()['id']}", headers=token).json()
+    assert result["evaluations"][0]["metrics"]["aggregates"]["dice"]["mean"] == 1.0
 
     clinician = HubSession.login(f"http://127.0.0.1:{port}", "clinician", passwords["user_password"])
     assert clinician.start_server(profile="workstation").status_code in (201, 202)
