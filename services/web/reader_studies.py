@@ -179,6 +179,12 @@ class ReaderStudyAccess(ArchiveAccess):
         self.commit()
         return study
 
+    def add_member(self, study, username, role):
+        """Give ``username`` (a hub username) ``role`` on ``study``."""
+        if not isinstance(username, str) or not username.strip():
+            raise InvalidValue("'username' must be a hub username.")
+        grant(self.db, study, username.strip(), role)
+
     def remove_member(self, study, username, role):
         """Take ``role`` from ``username``; Conflict if that would leave the study without editors."""
         if role == ReaderStudyRole.EDITOR and usernames(self.db, study, role) == [username]:
@@ -326,7 +332,7 @@ class ReaderStudyMembersHandler(ReaderStudyAPIHandler):
     def post(self, slug):
         study, _ = self.reader_study(slug, EDIT, "manage this reader study's members")
         body = self.json_body(required=("username", "role"))
-        grant(self.db, study, body["username"], body["role"])
+        self.add_member(study, body["username"], body["role"])
         self.commit()
         self.write_json(self.study_members(study), status=201)
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from tornado import web
 
 from ..core.errors import GcError
-from ..core.orm import QUESTION_KINDS, Answer, Question, SocketKind, grant
+from ..core.orm import QUESTION_KINDS, Answer, Question, SocketKind, remove
 from .pages import PageHandler
 from .reader_studies import (
     CREATE_READER_STUDIES,
@@ -122,16 +122,16 @@ class ReaderStudyPage(ReaderStudyAccess, PageHandler):
         study, _ = self.reader_study(slug, EDIT, "manage this reader study")
         action = self.get_body_argument("action", "")
         form = self.form(*QUESTION_FORM) if action == "question" else {}
+        member = self.form("username", "role")
         actions = {
             "question": lambda: self._add_question(study, form),
             "cases": lambda: self.add_archive_cases(study, self.get_body_argument("archive", "")),
-            "member": lambda: grant(self.db, study, *self.form("username", "role").values()),
-            "remove-member": lambda: self.remove_member(study, *self.form("username", "role").values()),
-            "move": lambda: self.move_question(
-                study, self._question(study), int(self.get_body_argument("position", "-1") or -1)
-            ),
+            "member": lambda: self.add_member(study, member["username"], member["role"]),
+            "remove-member": lambda: self.remove_member(study, member["username"], member["role"]),
+            "move": lambda: self.move_question(study, self._question(study), self._position()),
             "delete-question": lambda: self.delete_question(study, self._question(study)),
             "ground-truth": lambda: self._upload_ground_truth(study),
+            "delete": lambda: remove(self.db, study),
         }
         if action not in actions:
             raise GcError(f"Unknown action {action!r}.")
@@ -142,10 +142,15 @@ class ReaderStudyPage(ReaderStudyAccess, PageHandler):
             return True
 
         if self.submit(act, lambda e: self.show(slug, e.status, e.message, form)):
-            self.redirect(self.request.path)
+            self.redirect("../reader-studies" if action == "delete" else self.request.path)
 
     def _question(self, study):
         return self.question(study, self.get_body_argument("question", ""))
+
+    def _position(self):
+        """The form's ``position``, or -1 (which ``move_question`` refuses with a message)."""
+        position = self.get_body_argument("position", "")
+        return int(position) if position.isdigit() else -1
 
     def _add_question(self, study, form):
         return self.add_question(

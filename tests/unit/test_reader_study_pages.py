@@ -125,6 +125,19 @@ def test_mistakes_are_shown_with_what_was_typed(app):
     assert status == 409 and "last editor" in html
     status, html = fetch(app, PAGES, "researcher", {"slug": "chest", "title": "Again"})
     assert status == 409 and "exists already" in html and 'value="Again"' in html
+    status, html = fetch(app, study, "researcher", {"action": "member", "username": " ", "role": "reader"})
+    assert status == 422 and "must be a hub username" in html
+    question = app.call("POST", "reader-studies/chest/questions", "researcher", {"text": "Q?", "kind": "bool"})[1]
+    status, html = fetch(app, study, "researcher", {"action": "move", "question": question["id"], "position": "x"})
+    assert status == 422 and "position&#x27; must be a whole number from 0 to 0" in html
+
+
+def test_an_editor_deletes_the_study_from_its_page(app):
+    fetch(app, PAGES, "researcher", {"slug": "chest", "title": "Chest reads"})
+    status, _ = fetch(app, f"{PAGES}/chest", "researcher", {"action": "delete"})
+    assert status == 302
+    assert fetch(app, f"{PAGES}/chest", "researcher")[0] == 404
+    assert 'href="reader-studies/chest"' not in fetch(app, PAGES, "researcher")[1]
 
 
 def test_readers_see_their_own_answers_and_no_forms(app):
