@@ -1,0 +1,178 @@
+"""The rules of submitting, through the challenges service in-process (SQLite and PostgreSQL):
+open and close times, who may submit, limits that failed evaluations do not use up, algorithm
+sockets, admins' re-evaluation, cancelling and publishing, and ground truth uploads."""
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import apptools
+from apptools import fake_hub_auth, service_app
+from services.core.database import make_engine
+from services.core.orm import Evaluation, JobStatus, UploadFile, UploadSession, advance
+from services.web import submissions
+
+CHALLENGE = "challenges/lungs"
+
+
+@pytest.fixture
+def env(database_url, monkeypatch, tmp_path):
+    """``call(user, method, path, body)``, the queued runs, and helpers on one database."""
+    monkeypatch.setitem(apptools.USERS, "participant", apptools.USERS["datascientist"])
+    monkeypatch.setenv("GC_DATA_DIR", str(tmp_path))
+    queued = []
+    monkeypatch.setattr(submissions, "enqueue", lambda settings, runs: queued.extend(runs))
+    with fake_hub_auth(monkeypatch), service_app("challenges", database_url) as app:
+        engine = make_engine(database_url)
+        env = Env(app, engine, tmp_path, queued)
+        ok(env.call("researcher", "POST", "challenges", {"slug": "lungs", "title": "Lungs"}), 201)
+        request = ok(env.call("participant", "POST", f"{CHALLENGE}/join", {}), 201)
+        ok(env.call("researcher", "POST", f"{CHALLENGE}/join-requests/{request['id']}", {"decision": "accept"}))
+        yield env
+        engine.dispose()
+
+
+class Env:
+    def __init__(self, app, engine, data_dir, queued):
+        self.app, self.engine, self.data_dir, self.queued = app, engine, data_dir, queued
+
+    def call(self, user, method, path, body=None):
+        return self.app.call(method, path, user, body)
+
+    def phase(self, slug="final", **fields):
+        body = {"slug": slug, "title": slug, "visibility": "participants", "method_image": "gc-hub/example-evaluation:latest",
+                **fields}  # fmt: skip
+        return ok(self.call("researcher", "POST", f"{CHALLENGE}/phases", body), 201)
+
+    def upload(self, owner, name="predictions.zip", data=b"PK\x05\x06" + b"\0" * 18):
+        """A complete upload of ``data`` by ``owner``: the body that hands it over."""
+        with Session(self.engine) as db:
+            session = UploadSession(owner=owner)
+            file = UploadFile(upload_session=session, filename=name, size=len(data), received=len(data))
+            db.add(file)
+            db.commit()
+            path = Path(self.data_dir, file.upload_path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            return {"upload_session": session.id, "file": file.id}
+
+    def submit(self, phase="final", user="participant", **body):
+        body = body or self.upload(user)
+        return self.call(user, "POST", f"{CHALLENGE}/phases/{phase}/submissions", body)
+
+    def end_evaluations(self, status, metrics=None):
+        with Session(self.engine) as db:
+            for evaluation in db.scalars(select(Evaluation).where(Evaluation.status == JobStatus.QUEUED)):
+                for step in (JobStatus.PROVISIONING, JobStatus.EXECUTING, status):
+                    if evaluation.status.can_become(step):
+                        advance(evaluation, step)
+                evaluation.metrics = metrics
+            db.commit()
+
+
+def ok(response, status=200):
+    code, body = response
+    assert code == status, body
+    return body
+
+
+def refused(response, status, *words):
+    code, body = response
+    assert code == status, body
+    for word in words:
+        assert word in body["message"], body
+    return body["message"]
+
+
+def test_a_predictions_file_is_kept_and_its_evaluation_queued(env):
+    env.phase()
+    submission = ok(env.submit(), 201)
+    assert submission["kind"] == "predictions" and submission["status"] == "queued"
+    assert submission["predictions_file"].endswith(".zip")
+    assert len(env.queued) == 1 and isinstance(env.queued[0], Evaluation)
+    assert ok(env.call("participant", "GET", f"{CHALLENGE}/phases/final/submissions"))["count"] == 1
+    refused(env.call("researcher2", "GET", f"{CHALLENGE}/phases/final/submissions/{submission['id']}"), 404)
+
+
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [({"opens_at": "2999-01-01T00:00:00Z"}, "opens at 2999-01-01"), ({"closes_at": "2000-01-01T00:00:00Z"}, "closed at 2000-01-01")],
+)
+def test_submissions_only_while_the_phase_is_open(env, fields, words):
+    env.phase(**fields)
+    refused(env.submit(), 409, words)
+    assert env.queued == []
+
+
+def test_only_participants_submit(env):
+    env.phase(visibility="public")
+    refused(env.submit(user="datascientist"), 403, "Only participants", "ask to join")
+    env.phase("members-only")
+    refused(env.submit("members-only", user="datascientist"), 404)
+
+
+def test_the_limit_counts_what_did_not_fail(env):
+    env.phase(submissions_limit=1, submissions_period_days=1)
+    ok(env.submit(), 201)
+    env.end_evaluations(JobStatus.FAILED)
+    ok(env.submit(), 201)  # the failed one does not count
+    refused(env.submit(), 409, "used your 1 submission(s) in 1 day(s)", "failed evaluations do not count")
+
+
+def test_a_parent_phase_must_be_passed_first(env):
+    env.phase("sanity")
+    env.phase("final", parent="sanity")
+    refused(env.submit("final"), 409, "passed 'sanity' first")
+    ok(env.submit("sanity"), 201)
+    env.end_evaluations(JobStatus.SUCCEEDED, {"aggregates": {"score": 1}})
+    ok(env.submit("final"), 201)
+
+
+def test_an_algorithm_phase_wants_an_algorithm_that_fits(env):
+    env.phase(submission_kind="algorithm")
+    refused(env.submit(), 400, "takes algorithms")
+    ok(env.call("participant", "POST", "algorithms", {"slug": "mine", "title": "Mine"}), 201)
+    refused(env.submit(algorithm="mine"), 409, "no checked container image")
+    refused(env.submit(algorithm="nobodys"), 404)
+
+
+def test_someone_elses_upload_is_not_found(env):
+    env.phase()
+    refused(env.submit(**env.upload("researcher")), 404, "You have no uploaded file")
+
+
+def test_admins_publish_reevaluate_and_cancel(env):
+    env.phase(auto_publish=False)
+    submission = ok(env.submit(), 201)
+    path = f"{CHALLENGE}/phases/final/submissions/{submission['id']}"
+    env.end_evaluations(JobStatus.SUCCEEDED, {"aggregates": {"score": 0.7}})
+    mine = ok(env.call("participant", "GET", path))
+    assert mine["status"] == "succeeded" and mine["evaluations"][0]["metrics"] is None  # not published yet
+    evaluation = mine["evaluations"][0]["id"]
+    refused(env.call("participant", "PATCH", f"{CHALLENGE}/phases/final/evaluations/{evaluation}", {"published": True}), 403)
+    ok(env.call("researcher", "PATCH", f"{CHALLENGE}/phases/final/evaluations/{evaluation}", {"published": True}))
+    assert ok(env.call("participant", "GET", path))["evaluations"][0]["metrics"] == {"aggregates": {"score": 0.7}}
+
+    refused(env.call("participant", "POST", f"{path}/evaluations"), 403, "Only the admins")
+    again = ok(env.call("researcher", "POST", f"{path}/evaluations"), 201)
+    assert again["status"] == "queued" and env.queued[-1].id == again["id"]
+    cancelled = ok(env.call("researcher", "POST", f"{path}/cancel"))
+    assert [e["status"] for e in cancelled["evaluations"]] == ["succeeded", "cancelled"]
+    refused(env.call("researcher", "POST", f"{path}/cancel"), 409, "nothing left to cancel")
+
+
+def test_ground_truth_is_unpacked_into_the_challenges_folder(env):
+    env.phase()
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("case-1.mha", b"mask")
+    upload = env.upload("researcher", "truth.zip", archive.getvalue())
+    refused(env.call("participant", "POST", f"{CHALLENGE}/phases/final/ground-truth", upload), 403)
+    truth = ok(env.call("researcher", "POST", f"{CHALLENGE}/phases/final/ground-truth", upload))
+    assert truth["ground_truth_path"].startswith("ground-truth/lungs/final/")
+    assert truth["ground_truth_version"].startswith("sha256:")
+    assert (env.data_dir / truth["ground_truth_path"] / "case-1.mha").read_bytes() == b"mask"
