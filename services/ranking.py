@@ -19,6 +19,7 @@ over several phases by the mean of their ranks.
 
 import json
 import math
+from operator import itemgetter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -145,29 +146,22 @@ def metric_value(metrics, path):
     return None, f"{path} is not a number ({json.dumps(value, default=str)[:40]})"
 
 
-def _column_getter(path):
-    """A function that returns the value at dotted ``path`` in nested objects (or raises)."""
+def _fast_column(metrics, path, prefixes):
+    """The column's values as floats when every result has a finite number at ``path``; else None.
+
+    Each step down the path is one ``map`` of ``itemgetter`` over all results (no Python call per
+    result); ``prefixes`` keeps the steps already taken for other columns (``aggregates``)."""
     keys = path.split(".")
-    if len(keys) == 1:
-        (a,) = keys
-        return lambda m: m[a]
-    if len(keys) == 2:
-        a, b = keys
-        return lambda m: m[a][b]
-    if len(keys) == 3:
-        a, b, c = keys
-        return lambda m: m[a][b][c]
-    return lambda m: _lookup(m, keys)
-
-
-def _fast_column(results, path):
-    """The column's values as floats when every result has a finite number there; else None."""
-    get = _column_getter(path)
     try:
-        found = [get(r.metrics) for r in results]
-    except (LookupError, TypeError, AttributeError):
+        found = metrics
+        for depth in range(1, len(keys) + 1):
+            prefix = ".".join(keys[:depth])
+            if prefix not in prefixes:
+                prefixes[prefix] = list(map(itemgetter(keys[depth - 1]), found))
+            found = prefixes[prefix]
+    except (LookupError, TypeError):
         return None
-    if not all(type(v) is float or type(v) is int for v in found):  # noqa: E721 (bools are not numbers)
+    if not set(map(type, found)) <= {float, int}:  # bools and text are not numbers
         return None
     column = np.array(found, dtype=float)
     return column if np.isfinite(column).all() else None
@@ -178,8 +172,9 @@ def _read_columns(results, columns):
     as ``(column index, note)`` (None when it has none)."""
     values = np.full((len(results), len(columns)), np.nan)
     notes = [None] * len(results)
+    metrics, prefixes = [r.metrics for r in results], {}
     for j, column in enumerate(columns):
-        fast = _fast_column(results, column.path)
+        fast = _fast_column(metrics, column.path, prefixes)
         if fast is not None:
             values[:, j] = fast
             continue
@@ -233,61 +228,62 @@ def _final_ranks(oriented, method):
 # --- which results count ----------------------------------------------------------------
 
 
-def _most_recent(results, candidates):
-    """Of ``candidates`` (indices into results), each user's most recent."""
-    latest = {}
-    for i in candidates:
-        r = results[i]
-        best = latest.get(r.user)
-        if best is None or (r.created_at, r.id) > (results[best].created_at, results[best].id):
-            latest[r.user] = i
-    return latest
+def _first_per_user(users, order):
+    """The first index in ``order`` of each user (``users``: a code per result)."""
+    ordered_users = users[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = ordered_users[1:] != ordered_users[:-1]
+    return order[first]
 
 
-def _best(results, ranked_indices, ranks, all_indices):
-    """Each user's best-ranked result (the earliest among equals); users with no rankable result
-    keep their most recent one, which is shown unranked."""
-    best = {}
-    for i, rank in zip(ranked_indices, ranks):
-        r = results[i]
-        current = best.get(r.user)
-        if current is None or (rank, r.created_at, r.id) < current[0]:
-            best[r.user] = ((rank, r.created_at, r.id), i)
-    kept = {user: i for user, (_, i) in best.items()}
-    for user, i in _most_recent(results, all_indices).items():
-        kept.setdefault(user, i)
-    return kept
+def _most_recent(users, created, candidates):
+    """Of ``candidates`` (indices), each user's most recent (the later given among equal times)."""
+    order = candidates[np.lexsort((-candidates, -created[candidates], users[candidates]))]
+    return _first_per_user(users, order)
+
+
+def _best(users, created, candidates, ranks, everyone):
+    """Of ``candidates`` with their ``ranks``, each user's best-ranked one (the earliest among
+    equals); users with no candidate keep their most recent result, which is shown unranked."""
+    order = candidates[np.lexsort((candidates, created[candidates], ranks, users[candidates]))]
+    best = _first_per_user(users, order)
+    missing = np.setdiff1d(users[everyone], users[best])
+    latest = _most_recent(users, created, everyone)
+    return np.sort(np.concatenate([best, latest[np.isin(users[latest], missing)]]))
 
 
 def rank(results: Sequence[Result], scoring: Scoring) -> "Leaderboard":
-    """The leaderboard of ``results``: ranked entries by rank (then time, then id), then the
-    unranked ones, each with a note saying which ranked metric is missing or not a number."""
+    """The leaderboard of ``results``: ranked entries by rank (then time, then the order given),
+    then the unranked ones, each with a note saying which ranked metric is missing or not a number."""
     results = list(results)
     columns = scoring.columns
     ranked_columns = scoring.ranked_columns
     values, notes = _read_columns(results, columns)
     rankable = ~np.isnan(values[:, list(ranked_columns)]).any(axis=1)
 
+    created = np.fromiter((r.created_at.timestamp() for r in results), dtype=float, count=len(results))
     indices = np.arange(len(results))
-    if scoring.display == MOST_RECENT:
-        indices = np.array(sorted(_most_recent(results, range(len(results))).values()), dtype=np.int64)
-    elif scoring.display == BEST:
-        candidates = indices[rankable]
-        _, _, first_ranks = _final_ranks(_orient(values[candidates], columns, ranked_columns), scoring.method)
-        kept = _best(results, candidates.tolist(), first_ranks[0].tolist(), range(len(results)))
-        indices = np.array(sorted(kept.values()), dtype=np.int64)
+    if scoring.display != ALL:
+        codes = {}
+        users = np.fromiter((codes.setdefault(r.user, len(codes)) for r in results), dtype=np.int64, count=len(results))
+        if scoring.display == MOST_RECENT:
+            indices = np.sort(_most_recent(users, created, indices))
+        else:
+            candidates = indices[rankable]
+            _, _, first_ranks = _final_ranks(_orient(values[candidates], columns, ranked_columns), scoring.method)
+            indices = _best(users, created, candidates, first_ranks[0], indices)
 
     ranked = indices[rankable[indices]]
     column_ranks, rank_score, final = _final_ranks(_orient(values[ranked], columns, ranked_columns), scoring.method)
     column_ranks, rank_score, final = column_ranks[0], rank_score[0], final[0]
     if scoring.method == ABSOLUTE:
         rank_score = values[ranked, 0]
-    created = np.array([results[i].created_at.timestamp() for i in ranked.tolist()], dtype=float)
-    order = np.lexsort((ranked, created, final))
-    unranked = sorted(indices[~rankable[indices]].tolist(), key=lambda i: (results[i].created_at, results[i].id))
+    order = np.lexsort((ranked, created[ranked], final))
+    unranked = indices[~rankable[indices]]
+    unranked = unranked[np.lexsort((unranked, created[unranked]))]
     return Leaderboard(
         scoring, results, values, notes,
-        rows=np.concatenate([ranked[order], np.array(unranked, dtype=np.int64)]),
+        rows=np.concatenate([ranked[order], unranked]).astype(np.int64),
         ranks=final[order], rank_scores=rank_score[order], column_ranks=column_ranks[order],
     )
 

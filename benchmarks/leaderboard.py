@@ -1,0 +1,239 @@
+"""Leaderboard speed: ranking, the leaderboard API under load, and a submission's way to its row.
+
+    .venv/bin/python benchmarks/leaderboard.py [--results 100000] [--api-results 10000] [--seconds 10] [--submissions 3]
+
+1. Ranking: ``rank`` of 100,000 synthetic results of 5,000 users with 3 metrics (a score and two
+   extra columns, one lower-is-better) by the mean of ranks, in-process; the median of 5 runs
+   (the heaviest method; each display mode and a page of entries are printed too).
+2. API: a real hub; 10,000 evaluated, published submissions (10 cases each) are written into
+   one public phase; ``wrk -t2 -c32`` sends a data scientist's hub token to the leaderboard
+   service's own port for the first page (``?limit=100``), ranked on every request.
+3. Submission: a researcher sets up a predictions phase with the example evaluation image and
+   ground truth; a data scientist uploads a zip of predictions through an upload session, submits
+   it (POST …/submissions of the challenges service) and polls the leaderboard until the row is
+   there. The baseline is a raw ``docker run`` of the same evaluation image on the same files
+   with the sandbox's flags. ``submit_overhead_s`` = median(upload → row) − median(docker run).
+
+Last line: ``rank_100k_s=<x> submit_overhead_s=<y>``.
+"""
+
+import argparse
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import requests
+import SimpleITK as sitk
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from api import wrk  # noqa: E402  (benchmarks/api.py: wrk's figures)
+from hubtools import running_hub  # noqa: E402
+
+from services.core.database import make_engine  # noqa: E402
+from services.core.orm import Evaluation, JobStatus, Phase, Submission  # noqa: E402
+from services.ranking import ALL, BEST, MEAN_RANK, MOST_RECENT, Column, Result, Scoring, rank  # noqa: E402
+
+EVALUATION_IMAGE = "gc-hub/example-evaluation:latest"
+COLUMNS = (Column("aggregates.dice.mean", "Dice"), Column("aggregates.hd.mean", "HD", ascending=True))
+SCORING = Scoring("aggregates.score", False, COLUMNS, MEAN_RANK, ALL)
+
+
+def synthetic_metrics(rng, cases=0):
+    dice = rng.random()
+    case = {f"case-{c}": {"dice": min(1.0, max(0.0, dice + rng.gauss(0, 0.05)))} for c in range(cases)}
+    return {"case": case, "aggregates": {"score": rng.random(), "dice": {"mean": dice}, "hd": {"mean": rng.random() * 20}}}
+
+
+def time_ranking(count, runs=5):
+    """The median seconds of ``rank`` over ``count`` results with 3 metrics (mean of ranks)."""
+    rng = random.Random(0)
+    start = datetime(2030, 1, 1, tzinfo=UTC)
+    results = [Result(i, f"user{i % 5000}", start + timedelta(seconds=i), synthetic_metrics(rng)) for i in range(count)]
+    timings = {}
+    for display in (ALL, BEST, MOST_RECENT):
+        scoring = Scoring(SCORING.score_path, False, COLUMNS, MEAN_RANK, display)
+        seconds = []
+        for _ in range(runs):
+            began = time.perf_counter()
+            board = rank(results, scoring)
+            seconds.append(time.perf_counter() - began)
+        timings[display] = statistics.median(seconds)
+        began = time.perf_counter()
+        board[:100]
+        page = time.perf_counter() - began
+        print(f"rank {count:,} results, mean-rank, display {display:<11} median {timings[display]:.3f} s"
+              f"  ({len(board):,} entries; a page of 100 entries {page * 1000:.1f} ms)", flush=True)
+    return timings[ALL]
+
+
+def seed_phase(database_url, slug, phase_slug, count, cases=10):
+    """``count`` published, succeeded evaluations of as many submissions in one phase."""
+    rng = random.Random(1)
+    start = datetime(2030, 1, 1, tzinfo=UTC)
+    with Session(make_engine(database_url)) as db:
+        phase = db.scalar(select(Phase).where(Phase.slug == phase_slug, Phase.challenge.has(slug=slug)))
+        first = (db.scalar(select(func.max(Submission.id))) or 0) + 1
+        db.execute(insert(Submission), [
+            {"id": first + i, "phase_id": phase.id, "creator": f"user{i % 500}", "predictions_path": "p.zip",
+             "created_at": start + timedelta(seconds=i)} for i in range(count)
+        ])  # fmt: skip
+        db.execute(insert(Evaluation), [
+            {"submission_id": first + i, "status": JobStatus.SUCCEEDED, "published": True, "completed_at": start,
+             "metrics": synthetic_metrics(rng, cases), "method_digest": "sha256:" + "a" * 64,
+             "ground_truth_version": "v1"} for i in range(count)
+        ])  # fmt: skip
+        db.commit()
+
+
+class Client:
+    """One user's calls to the services through the hub's proxy, with a hub token."""
+
+    def __init__(self, hub, name):
+        self.hub, self.token = hub, hub.login(name).new_token()
+        self.headers = {"Authorization": f"token {self.token}"}
+
+    def __call__(self, method, service, path, expect=None, **kwargs):
+        r = requests.request(method, f"{self.hub.url}/services/{service}/api/v1/{path}", headers=self.headers, **kwargs)
+        if expect is not None and r.status_code != expect:
+            raise RuntimeError(f"{method} {service} {path}: {r.status_code} {r.text}")
+        return r
+
+    def upload(self, path):
+        """An upload session holding the file at ``path``: (session, file) ids."""
+        session = self("POST", "archives", "upload-sessions", 201, json={}).json()["id"]
+        body = {"filename": path.name, "size": path.stat().st_size}
+        file = self("POST", "archives", f"upload-sessions/{session}/files", 201, json=body).json()["id"]
+        self("PUT", "archives", f"upload-sessions/{session}/files/{file}", 200, data=path.read_bytes())
+        return session, file
+
+
+def api_latency(hub, count, seconds):
+    """req/s, p50, p99 (ms) and errors of the first page of a phase holding ``count`` results."""
+    researcher = Client(hub, "researcher")
+    slug = f"bench-{uuid.uuid4().hex[:6]}"
+    researcher("POST", "challenges", "challenges", 201, json={"slug": slug, "title": "Benchmark"})
+    phase = {"slug": "final", "title": "Final", "visibility": "public", "score_jsonpath": "aggregates.score",
+             "scoring_method": "mean-rank", "extra_results_columns": [
+                 {"path": c.path, "title": c.title, "ascending": c.ascending} for c in COLUMNS]}  # fmt: skip
+    researcher("POST", "challenges", f"challenges/{slug}/phases", 201, json=phase)
+    seed_phase(hub.settings.database_url, slug, "final", count)
+    token = Client(hub, "datascientist").token
+    url = f"http://127.0.0.1:{hub.settings.service_port(2)}/services/leaderboard/api/v1/leaderboards/{slug}/final?limit=100"
+    r = requests.get(url, headers={"Authorization": f"token {token}"})
+    r.raise_for_status()
+    assert r.json()["count"] == count, r.json()["count"]
+    wrk(url, token, 2)  # warm-up
+    figures = wrk(url, token, seconds)
+    print(f"leaderboard API, {count:,} results, first page of 100: {figures[0]:.1f} req/s  p50 {figures[1]:.0f} ms"
+          f"  p99 {figures[2]:.0f} ms  errors {figures[3]}  ({len(r.content):,} bytes)", flush=True)
+    return figures
+
+
+def masks(folder, count=3, seed=0):
+    """``{case: path}`` of small segmentations (the ground truth, and predictions that match it)."""
+    paths = {}
+    for case in range(count):
+        blob = sitk.GaussianSource(sitk.sitkFloat32, [32, 32, 16], [4, 5, 3], [10 + case * 4, 16, 8], 900)
+        mask = sitk.Cast(blob > 300 + seed, sitk.sitkUInt8)
+        paths[f"case-{case}"] = folder / f"case-{case}.mha"
+        sitk.WriteImage(mask, str(paths[f"case-{case}"]), True)
+    return paths
+
+
+def zipped(paths, target):
+    with zipfile.ZipFile(target, "w") as archive:
+        for path in paths.values():
+            archive.write(path, path.name)
+    return target
+
+
+def raw_docker_run(folder, predictions, truth):
+    """Seconds of one sandboxed ``docker run`` of the evaluation image on the extracted predictions."""
+    run = Path(tempfile.mkdtemp(dir=folder))
+    (run / "input").mkdir()
+    (run / "output").mkdir()
+    (run / "output").chmod(0o777)
+    with zipfile.ZipFile(predictions) as archive:
+        archive.extractall(run / "input")
+    command = [
+        "docker", "run", "--rm", "--network", "none", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
+        "--read-only", "--tmpfs", "/tmp", "--cpus", "1", "--memory", "1g", "--memory-swap", "1g",
+        "--pids-limit", "64", "-e", "OMP_NUM_THREADS=1", "-e", "ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS=1",
+        "-v", f"{run / 'input'}:/input:ro", "-v", f"{truth}:/opt/ml/input/data/ground_truth:ro",
+        "-v", f"{run / 'output'}:/output", EVALUATION_IMAGE,
+    ]  # fmt: skip
+    began = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    seconds = time.perf_counter() - began
+    assert (run / "output" / "metrics.json").exists()
+    return seconds
+
+
+def submission_latency(hub, folder, runs):
+    """Median seconds of upload → leaderboard row, and of a raw docker run of the same evaluation."""
+    researcher, participant = Client(hub, "researcher"), Client(hub, "datascientist")
+    slug = f"bench-submit-{uuid.uuid4().hex[:6]}"
+    researcher("POST", "challenges", "challenges", 201, json={"slug": slug, "title": "Submission benchmark"})
+    phase = {"slug": "predictions", "title": "Predictions", "visibility": "public", "method_image": EVALUATION_IMAGE,
+             "cpu_limit": 1, "memory_limit_mb": 1024, "time_limit_s": 300}  # fmt: skip
+    researcher("POST", "challenges", f"challenges/{slug}/phases", 201, json=phase)
+    truth_dir = folder / "truth"
+    truth_dir.mkdir()
+    truth = masks(truth_dir)
+    session, file = researcher.upload(zipped(truth, folder / "truth.zip"))
+    body = {"upload_session": session, "file": file}
+    researcher("POST", "challenges", f"challenges/{slug}/phases/predictions/ground-truth", 200, json=body)
+    request = participant("POST", "challenges", f"challenges/{slug}/join", 201, json={"message": "benchmark"}).json()
+    researcher("POST", "challenges", f"challenges/{slug}/join-requests/{request['id']}", 200, json={"decision": "accept"})
+    predictions_dir = folder / "predictions"
+    predictions_dir.mkdir()
+    predictions = zipped(masks(predictions_dir, seed=50), folder / "predictions.zip")
+
+    board = f"leaderboards/{slug}/predictions?bootstrap=false"
+    hub_timings, raw_timings = [], []
+    for _ in range(runs + 1):  # the first of each is a warm-up
+        shown = participant("GET", "leaderboard", board, 200).json()["count"]
+        began = time.perf_counter()
+        session, file = participant.upload(predictions)
+        submission = participant("POST", "challenges", f"challenges/{slug}/phases/predictions/submissions", 201,
+                                 json={"upload_session": session, "file": file}).json()  # fmt: skip
+        while participant("GET", "leaderboard", board, 200).json()["count"] == shown:
+            if time.perf_counter() - began > 300:
+                raise RuntimeError(f"submission {submission['id']} did not reach the leaderboard in 300 s")
+            time.sleep(0.05)
+        hub_timings.append(time.perf_counter() - began)
+        raw_timings.append(raw_docker_run(folder, predictions, truth_dir))
+    hub_median, raw_median = statistics.median(hub_timings[1:]), statistics.median(raw_timings[1:])
+    print(f"submission: upload → leaderboard row median {hub_median:.2f} s ({', '.join(f'{t:.2f}' for t in hub_timings[1:])});"
+          f" raw docker run median {raw_median:.2f} s ({', '.join(f'{t:.2f}' for t in raw_timings[1:])})", flush=True)
+    return hub_median - raw_median
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--results", type=int, default=100_000)
+    parser.add_argument("--api-results", type=int, default=10_000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--submissions", type=int, default=3)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("benchmarks/leaderboard.py needs wrk: apt-get install wrk")
+    rank_seconds = time_ranking(args.results)
+    with tempfile.TemporaryDirectory() as data_dir, running_hub(data_dir, f"gc-bench{uuid.uuid4().hex[:6]}") as hub:
+        api_latency(hub, args.api_results, args.seconds)
+        overhead = submission_latency(hub, Path(data_dir), args.submissions)
+    print(f"rank_100k_s={rank_seconds:.3f} submit_overhead_s={overhead:.2f}")
+
+
+if __name__ == "__main__":
+    main()
