@@ -15,6 +15,7 @@ with a ``manifest.json`` beside them); an OCI layout without ``manifest.json`` i
 """
 
 import contextlib
+import io
 import gzip
 import hashlib
 import json
@@ -279,3 +280,28 @@ def _is_root(user):
 
 def _megabytes(n):
     return f"{n / 1e6:,.1f} MB"
+
+
+# Names an image carries inside a tarball: docker load would point these tags at it.
+TAG_ANNOTATIONS = ("io.containerd.image.name", "org.opencontainers.image.ref.name")
+
+
+def write_untagged(source, sink):
+    """Copy the checked tarball ``source`` (.tar or .tar.gz) to the open file ``sink`` as a plain
+    tar without the names it gives its image. Loading it then adds an image but moves no tag:
+    an upload must never take over a name (``gc-hub/training:latest``, say) that others run."""
+    with tarfile.open(source, "r:*") as tar, tarfile.open(fileobj=sink, mode="w") as out:
+        for member in tar:
+            if member.name == "repositories":
+                continue
+            data = tar.extractfile(member) if member.isfile() else None
+            if member.name in ("manifest.json", "index.json"):
+                document = json.loads(data.read())
+                for entry in document if isinstance(document, list) else document.get("manifests") or []:
+                    entry.pop("RepoTags", None)
+                    for name in TAG_ANNOTATIONS:
+                        (entry.get("annotations") or {}).pop(name, None)
+                payload = json.dumps(document).encode()
+                member.size = len(payload)
+                data = io.BytesIO(payload)
+            out.addfile(member, data)

@@ -8,6 +8,7 @@ heartbeats), keeps the end of its logs and removes it. Nothing here knows about 
 import logging
 import math
 import os
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +18,11 @@ import requests
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from docker.types import DeviceRequest, Mount, Ulimit
 
+from .container_images import write_untagged
+
 log = logging.getLogger("gc-worker")
 
 LOG_TAIL_LINES = 500
-# The label that images/build.sh puts on the images it builds: the platform's own, trusted ones.
-PLATFORM_IMAGE_LABEL = "org.gc-hub.image"
 ROOT_USERS = {"", "0", "root"}
 RUN_LABEL = "org.gc-hub.run"
 INSTANCE_LABEL = "org.gc-hub.instance"
@@ -154,6 +155,12 @@ def is_numeric_user(user):
     return all(part.strip().isdigit() for part in user.split(":"))
 
 
+def is_platform_image(reference, prefix):
+    """Whether ``reference`` names one of the platform's own images (built by images/build.sh
+    under the image prefix). Uploads cannot take such a name: their tags are dropped on loading."""
+    return reference.startswith(f"{prefix}/") and "@" not in reference
+
+
 def runs_as_root(user):
     name = user.split(":", 1)[0].strip()
     return name in ROOT_USERS
@@ -220,10 +227,6 @@ class Runner:
         except ImageNotFound:
             return False
 
-    def is_platform_image(self, reference):
-        """Whether ``reference`` was built by the platform (images/build.sh labels its images)."""
-        labels = (self.client.images.get(reference).attrs.get("Config") or {}).get("Labels") or {}
-        return PLATFORM_IMAGE_LABEL in labels
 
     def forget_image(self, image_id):
         """Remove an image from the engine (one that was refused after loading)."""
@@ -233,9 +236,13 @@ class Runner:
             log.warning("could not remove image %s: %s", image_id, error)
 
     def load_image(self, tarball):
-        """Load a ``docker save`` tarball into the engine, streaming it from disk."""
-        with open(tarball, "rb") as stream:
-            images = self.client.images.load(stream)
+        """Load a checked ``docker save`` tarball into the engine without the tags it names
+        (see container_images.write_untagged), from a plain copy next to it."""
+        with tempfile.NamedTemporaryFile(dir=Path(tarball).parent, suffix=".untagged.tar") as plain:
+            write_untagged(tarball, plain)
+            plain.flush()
+            plain.seek(0)
+            images = self.client.images.load(plain)
         if len(images) != 1:
             raise ImageRefused(f"{Path(tarball).name} held {len(images)} images; exactly one is needed")
         return images[0]

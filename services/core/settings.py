@@ -85,3 +85,13 @@ class ExecutionSettings(ServiceSettings):
         return float(os.environ.get("GC_LOST_AFTER_S", 30))
 
     max_attempts = Integer(2, config=True, help="Times a job lost with its worker is tried in all.")
+
+    image_prefix = Unicode(
+        config=True,
+        help="""Name prefix of the platform's own images (GC_IMAGE_PREFIX, as for images/build.sh): an
+        evaluation method may name one of them instead of an uploaded image.""",
+    )
+
+    @default("image_prefix")
+    def _default_image_prefix(self):
+        return os.environ.get("GC_IMAGE_PREFIX", "gc-hub")

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from ..contract import OutputProblems, describe_value, extract_zip, place, write_value
 from ..core.errors import InvalidValue
 from ..core.orm import ContainerImage, Evaluation, JobStatus, UploadStatus
+from ..runner import is_platform_image
 from .algorithm_jobs import tarball_of
 from .execution import execute, resources
 
@@ -43,7 +44,7 @@ def provision(session, evaluation, input_dir, _output_dir, runner):
     uploaded_here = select(ContainerImage.id).filter_by(
         phase_id=phase.id, digest=evaluation.method_digest, status=UploadStatus.SUCCEEDED
     )
-    if session.scalar(uploaded_here) is None and not runner.is_platform_image(phase.method_image):
+    if session.scalar(uploaded_here) is None and not is_platform_image(phase.method_image, resources()[0].image_prefix):
         raise InvalidValue(
             f"the evaluation method image {phase.method_image} was not uploaded for phase {phase.slug!r};"
             " its admins upload it as a `docker save` tarball (POST …/phases/<phase>/method)"

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from ..container_images import inspect_image_tarball
 from ..core.errors import InvalidValue
 from ..core.orm import ContainerImage, UploadStatus, advance
-from ..runner import PLATFORM_IMAGE_LABEL, ImageRefused
+from ..runner import ImageRefused
 from .execution import resources
 
 log = logging.getLogger("gc-worker")
@@ -36,11 +36,6 @@ def load_container_image(*, container_image_id):
             loaded = runner.load_image(tarball)
             if loaded.id != found.config_digest:
                 raise InvalidValue(f"the engine loaded {loaded.id}, not the {found.config_digest} the tarball names")
-            if new_to_engine and PLATFORM_IMAGE_LABEL in (loaded.labels or {}):
-                raise InvalidValue(
-                    f"the image carries the label {PLATFORM_IMAGE_LABEL}, which only the platform's own images"
-                    " may carry; build it without"
-                )
             runner.refuse_root(loaded, "in this tarball")
         except (InvalidValue, ImageRefused) as refusal:
             for image_id in new_to_engine:  # what this tarball brought is not left for anyone to run
