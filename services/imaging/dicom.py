@@ -5,7 +5,6 @@ one orientation, no two slices at one place, even gaps) before its voxels are re
 file is a series of its own.
 """
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 
