@@ -14,7 +14,8 @@ from tornado import ioloop, web
 from ..core.database import make_engine
 from ..core.migrations import upgrade
 from ..core.settings import ServiceSettings
-from . import algorithms, archive_pages, archives, challenge_pages, challenges, container_images, health, leaderboard, leaderboard_pages, openapi, reader_studies, reader_study_pages, submissions, uploads
+from . import algorithms, archive_pages, archives, challenge_pages, challenges, container_images, health, leaderboard, leaderboard_pages, openapi, reader_studies, reader_study_pages, submission_pages, submissions, uploads
+from . import builds, image_files, training_data
 from .base import NotFoundHandler
 
 log = logging.getLogger("gc-hub")
@@ -23,14 +24,15 @@ log = logging.getLogger("gc-hub")
 # Each service's own pages (served before the default home page).
 SERVICE_PAGES = {
     "archives": lambda prefix: reader_study_pages.routes(prefix) + archive_pages.routes(prefix),
-    "challenges": challenge_pages.routes,
+    "challenges": lambda prefix: submission_pages.routes(prefix) + challenge_pages.routes(prefix),
     "leaderboard": leaderboard_pages.routes,
 }
 # Each service's own endpoints, beside the health and identity ones that all of them serve.
 SERVICE_ROUTES = {
-    "archives": lambda prefix: archives.routes(prefix) + reader_studies.routes(prefix) + uploads.routes(prefix),
+    "archives": lambda prefix: archives.routes(prefix) + reader_studies.routes(prefix) + uploads.routes(prefix) + image_files.routes(prefix),
     "challenges": lambda prefix: (
         challenges.routes(prefix) + submissions.routes(prefix) + algorithms.routes(prefix) + container_images.routes(prefix)
+        + builds.routes(prefix) + training_data.routes(prefix)
     ),
     "leaderboard": leaderboard.routes,
 }

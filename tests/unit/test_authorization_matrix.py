@@ -30,8 +30,10 @@ Only the hub (authentication) and Redis (the health probe) are faked.
 
 import itertools
 import json
+import os
 import re
 from contextlib import ExitStack
+from pathlib import Path
 from typing import NamedTuple
 
 import pytest
@@ -42,8 +44,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.core.database import make_engine
-from services.core.orm import Algorithm, Evaluation, JobStatus, Phase, Submission
-from services.web import algorithms, container_images, health, submissions, uploads
+from services.core.orm import Algorithm, Archive, ArchiveItem, Evaluation, Image, JobStatus, Phase, Socket, Submission, make_value
+from services.web import algorithms, builds, container_images, health, submissions, uploads
 from services.web.app import SERVICE_ROUTES
 
 SUBJECTS = {  # subject → hub user (see the top of the file)
@@ -97,6 +99,8 @@ NAMES = {  # the path placeholders: the world's objects, and what OpenAPI calls 
     "submission": ("1", "submission_id"),  # the participant's submission to the public phase
     "new_submission": (None, "submission_id"),  # a new one like it, made for the request
     "evaluation": ("1", "evaluation_id"),  # the evaluation of submission 1
+    "image": ("1", "image_id"),  # the researcher's image in a case of archive ``lungs``
+    "build": ("2", "build_id"),  # the researcher's build of the algorithm's image (container image 2)
 }
 
 
@@ -192,6 +196,7 @@ MATRIX = [
     row("archives",   "PUT",    "upload-sessions/{upload}/files/{upload_file}", UPLOAD_OWNER),
     row("archives",   "POST",   "upload-sessions/{upload}/import",           UPLOAD_OWNER),
     row("archives",   "POST",   "upload-sessions/{upload}/cancel",           UPLOAD_OWNER),
+    row("archives",   "GET",    "images/{image}/file",                       ARCHIVE_READERS),
 
     row("challenges", "GET",    "challenges",                                SIGNED_IN),
     row("challenges", "POST",   "challenges",                                RESEARCHERS, {"slug": "c-{uniq}", "title": "C"}),
@@ -240,6 +245,11 @@ MATRIX = [
     row("challenges", "POST",   "challenges/{challenge}/phases/{public}/method", ADMIN_ONLY,
         {"upload_session": "{upload}", "file": "{upload_file}"}),
     row("challenges", "GET",    "container-images/{container_image}",        "deny hidden allow hidden hidden hidden"),
+    row("challenges", "POST",   "algorithms/{algorithm}/builds",             ALGORITHM_EDITORS,
+        {"upload_session": "{upload}", "files": ["{upload_file}"], "entrypoint": "ct-{uniq}.mha"}),
+    row("challenges", "GET",    "builds/{build}",                            "deny hidden allow hidden hidden hidden"),
+    # Where a phase's cases lie, for those who may read them: the hidden phase's archive is the researcher's.
+    row("challenges", "GET",    "challenges/{challenge}/phases/{hidden}/training-data", "deny hidden allow hidden hidden hidden"),
 
     # Submissions: participants submit (the public phase wants its hidden parent passed first, which
     # nobody did), see their own; admins see all, re-evaluate, cancel, publish, upload ground truth.
@@ -357,7 +367,23 @@ def make_algorithm(apps):
         algorithm = db.scalar(select(Algorithm).filter_by(slug=ALGORITHM))
         algorithm.container_image = algorithm.container_digest = "sha256:" + "0" * 64
         db.commit()
+    build = {"upload_session": session, "files": [file], "entrypoint": "ct-algorithm.mha"}
+    ok(challenges.call("POST", f"algorithms/{ALGORITHM}/builds", "researcher", build), 202)  # container image 2
     return new_job(challenges)
+
+
+def make_image(archives):
+    """Image 1: a scan of the researcher's in a new case of archive ``lungs`` (a file in the data dir)."""
+    with Session(make_engine(archives.database_url)) as db:
+        archive = db.scalar(select(Archive).filter_by(slug=ARCHIVE))
+        socket = db.scalar(select(Socket).filter_by(slug="ct"))
+        image = Image(name="scan.mha", path="images/scan.mha", size=6, sha256="0" * 64, dimensions=[1, 1], spacing=[1, 1],
+                      origin=[0, 0], direction=[1, 0, 0, 1], pixel_type="8-bit unsigned integer", created_by="researcher")
+        db.add(ArchiveItem(archive=archive, values=[make_value(db, socket, image=image)]))
+        db.commit()
+    path = Path(os.environ["GC_DATA_DIR"], "images/scan.mha")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b'"scan"')  # bytes that happen to be JSON: ServiceApp.call decodes every answer
 
 
 def participant_submission(apps):
@@ -405,6 +431,7 @@ def apps(tmp_path_factory):
         monkeypatch.setattr(uploads, "enqueue_import", lambda settings, upload_session_id: None)
         monkeypatch.setattr(algorithms, "enqueue", lambda settings, job: None)
         monkeypatch.setattr(container_images, "enqueue_intake", lambda settings, image_id: None)
+        monkeypatch.setattr(builds, "enqueue_build", lambda settings, image_id: None)
         monkeypatch.setattr(submissions, "enqueue", lambda settings, runs: None)
         monkeypatch.setenv("GC_DATA_DIR", str(tmp_path_factory.mktemp("matrix-data")))  # uploads land here
         stack.enter_context(fake_hub_auth(monkeypatch))
@@ -416,6 +443,7 @@ def apps(tmp_path_factory):
         participant_submission(running)
         leaderboard_results(running)
         ok(running["archives"].call("POST", "sockets", "researcher", {"slug": "ct", "title": "CT", "kind": "image"}), 201)
+        make_image(running["archives"])
         yield running
 
 

@@ -1,0 +1,69 @@
+"""Downloading an image's file (served by the archives service): what ``gc_extension`` fetches
+for training data and for the outputs of algorithm jobs.
+
+An image may be read by the one who made it (an uploader, or the creator of the job that made an
+output), by anyone who holds a role on an archive with a case that holds it, and by hub admins.
+Everyone else gets 404, so that image ids do not tell who holds what.
+"""
+
+from pathlib import Path, PurePosixPath
+
+from sqlalchemy import select
+from tornado import web
+
+from ..core.errors import NotFound
+from ..core.orm import ArchiveItem, ArchiveMember, Image, SocketValue
+from .base import APIHandler
+
+CHUNK_BYTES = 1024 * 1024
+
+
+def readable_image(db, user, image_id):
+    """Image ``image_id`` if ``user`` (the hub's user model) may read its file; NotFound otherwise."""
+    image = db.get(Image, int(image_id))
+    if image is not None and (image.created_by == user["name"] or user.get("admin")):
+        return image
+    if image is not None:
+        in_my_archives = (
+            select(ArchiveItem.id)
+            .join(ArchiveItem.values)
+            .where(SocketValue.image_id == image.id)
+            .where(ArchiveItem.archive_id.in_(select(ArchiveMember.object_id).filter_by(username=user["name"])))
+        )
+        if db.scalar(in_my_archives.limit(1)) is not None:
+            return image
+    raise NotFound(f"There is no image {image_id} that you may read.")
+
+
+def download_name(image):
+    """The file name to save an image as: its name, with the stored file's suffix."""
+    stem = PurePosixPath(image.name).name or f"image-{image.id}"
+    suffix = PurePosixPath(image.path).suffix
+    return stem if stem.lower().endswith(suffix.lower()) else f"{PurePosixPath(stem).stem}{suffix}"
+
+
+class ImageFileHandler(APIHandler):
+    """GET: the image's file (``.mha`` or ``.tif``), streamed; ``Content-Length`` is its size and
+    ``X-Image-Sha256`` its checksum, so that a client can check what it received."""
+
+    @web.authenticated
+    async def get(self, image_id):
+        image = readable_image(self.db, self.user, image_id)
+        path = Path(self.platform["settings"].data_dir, image.path)
+        if not path.is_file():
+            raise NotFound(f"The file of image {image.id} is missing on the server; tell the platform's admins.")
+        name = download_name(image)
+        self.db.close()  # no transaction stays open while the bytes stream out
+        self.set_header("Content-Type", "application/octet-stream")
+        self.set_header("Content-Disposition", f'attachment; filename="{name}"')
+        self.set_header("Content-Length", str(path.stat().st_size))
+        self.set_header("X-Image-Sha256", image.sha256)
+        with open(path, "rb") as stream:
+            for block in iter(lambda: stream.read(CHUNK_BYTES), b""):
+                self.write(block)
+                await self.flush()
+        self.finish()
+
+
+def routes(prefix):
+    return [(prefix + r"api/v1/images/(?P<image_id>[0-9]+)/file", ImageFileHandler)]
