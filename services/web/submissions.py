@@ -218,7 +218,7 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
             raise Conflict(f"Phase {phase.slug!r} has no test cases yet; its admins add an archive with cases.")
         return algorithm
 
-    def submit(self, phase, body):
+    def make_submission(self, phase, body):
         """A new submission of ``body``'s predictions file or algorithm, with its first runs queued."""
         if not phase.method_image:
             raise Conflict(f"Phase {phase.slug!r} has no evaluation method yet; its admins upload one first.")
@@ -327,7 +327,7 @@ class SubmissionsHandler(SubmissionHandler):
     def post(self, slug, phase):
         phase = self.submittable_phase(slug, phase)
         body = self.json_body(optional=("upload_session", "file", "algorithm"))
-        submission = self.submit(phase, body)
+        submission = self.make_submission(phase, body)
         self.write_json(self.submission_json(submission), status=201)
 
 

@@ -2,14 +2,15 @@
 up with the example images through the API, two data scientists submit predictions and an
 algorithm, limits and the sanity-check gate hold, and nobody sees what they should not."""
 
-import io
 import subprocess
 import uuid
 import zipfile
 
 import pytest
 import SimpleITK as sitk
+from playwright.sync_api import sync_playwright
 
+from browser import hub_login, launch_chromium, local_only_context
 from test_algorithms_through_hub import Client
 
 pytestmark = pytest.mark.stack
@@ -182,3 +183,34 @@ def test_participants_never_reach_hidden_cases_or_ground_truth(world):
     others = bob("GET", "challenges", f"challenges/{challenge}/phases/final/submissions?creator=datascientist", 200).json()
     assert all(s["creator"] == "datascientist2" for s in others["results"])
     assert bob("POST", "challenges", f"challenges/{challenge}/phases/final/ground-truth", json={"upload_session": 1, "file": 1}).status_code == 403
+
+
+@pytest.mark.browser
+def test_submissions_on_the_pages(world, hub, artifacts):
+    """Alice follows her submission on the pages; the researcher evaluates it again there."""
+    challenge = world["challenge"]
+    pages = f"{hub.url}/services/challenges/challenges/{challenge}"
+    mine = world["alice"]("GET", "challenges", f"challenges/{challenge}/phases/sanity-check/submissions", 200).json()
+    submission = mine["results"][0]["id"]
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        context, _blocked = local_only_context(browser)
+        page = context.new_page()
+        hub_login(page, hub.url, "datascientist", hub.passwords["user_password"])
+        page.goto(f"{pages}/phases/sanity-check/submissions")
+        assert "Submit one of my algorithms" in page.inner_text("main")
+        page.click(f"a[href$='/submissions/{submission}']")
+        page.wait_for_url(f"**/challenges/{challenge}/submissions/{submission}")
+        text = page.inner_text("main")
+        assert "succeeded" in text and "Cases: 2 of 2 done" in text and "Evaluate again" not in text
+        page.screenshot(path=str(artifacts / "submission-page-participant.png"), full_page=True)
+        context.close()
+
+        context, _blocked = local_only_context(browser)
+        page = context.new_page()
+        hub_login(page, hub.url, "researcher", hub.passwords["user_password"])
+        page.goto(f"{pages}/submissions/{submission}")
+        page.click("text=Evaluate again")
+        page.wait_for_url(f"**/submissions/{submission}")
+        assert page.locator("h3").count() == 2  # the second evaluation is listed
+        browser.close()
