@@ -129,13 +129,21 @@ def api_latency(hub, count, seconds):
     seed_phase(hub.settings.database_url, slug, "final", count)
     token = Client(hub, "datascientist").token
     url = f"http://127.0.0.1:{hub.settings.service_port(2)}/services/leaderboard/api/v1/leaderboards/{slug}/final?limit=100"
+    began = time.perf_counter()
     r = requests.get(url, headers={"Authorization": f"token {token}"})
+    cold = time.perf_counter() - began
     r.raise_for_status()
     assert r.json()["count"] == count, r.json()["count"]
     wrk(url, token, 2)  # warm-up
     figures = wrk(url, token, seconds)
-    print(f"leaderboard API, {count:,} results, first page of 100: {figures[0]:.1f} req/s  p50 {figures[1]:.0f} ms"
-          f"  p99 {figures[2]:.0f} ms  errors {figures[3]}  ({len(r.content):,} bytes)", flush=True)
+    print(f"leaderboard API, {count:,} results, first page of 100: first read (ranked from the database)"
+          f" {cold * 1000:.0f} ms; under load {figures[0]:.1f} req/s  p50 {figures[1]:.1f} ms  p99 {figures[2]:.1f} ms"
+          f"  errors {figures[3]}  ({len(r.content):,} bytes)", flush=True)
+    deadline = time.monotonic() + 120  # let the service answer what wrk left queued
+    while requests.get(url, headers={"Authorization": f"token {token}"}).status_code != 200:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the leaderboard service did not recover after the load")
+        time.sleep(1)
     return figures
 
 

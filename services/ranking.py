@@ -304,6 +304,7 @@ class Leaderboard(Sequence):
         self._rank_scores, self._column_ranks = rank_scores, column_ranks
         self.intervals = np.full((len(ranks), 2), np.nan)  # filled by ``bootstrap``
         self.stability = np.full(len(ranks), np.nan)
+        self.bootstrapped = False
 
     @property
     def ranked_count(self):
@@ -431,6 +432,7 @@ def bootstrap(board: Leaderboard, *, resamples=1000, seed=0, confidence=0.95):
     ``stability`` is the fraction of resamples in which it keeps its rank (None when no ranked
     column has per-case values). Returns ``board``."""
     scoring, columns = board.scoring, board.scoring.columns
+    board.bootstrapped = True  # even where there is nothing to resample
     ranked = [board.results[i] for i in board.rows[: board.ranked_count].tolist()]
     if not ranked:
         return board

@@ -14,8 +14,9 @@ since a phase's method and ground truth are its admins' alone).
 import csv
 import hashlib
 import io
+from collections import namedtuple
 
-from sqlalchemy import select
+from sqlalchemy import String, case, cast, func, select
 from tornado import web
 
 from ..core.errors import GcError, PermissionDenied
@@ -23,12 +24,15 @@ from ..core.orm import Evaluation, JobStatus, Submission
 from ..ranking import Result, Scoring, bootstrap, combine, rank
 from .base import MAX_PAGE, APIHandler
 from .challenges import ChallengeAccess
+from .leaderboard_cache import LeaderboardCache
 
 # Bootstrap figures are computed on read for leaderboards of at most this many ranked entries
 # (1,000 resamples of 200 entries take about 50 ms); larger ones leave them out and say so.
 BOOTSTRAP_LIMIT = 200
 BOOTSTRAP = {"resamples": 1000, "seed": 0, "confidence": 0.95}
 DETAILS = "/services/challenges/challenges/{challenge}/submissions/{submission}"
+# What an entry shows of its evaluation beside the metrics (kept with a leaderboard between reads).
+Shown = namedtuple("Shown", "id submission_id published algorithm_digest method_digest ground_truth_version completed_at")
 
 
 def fingerprint(method_digest, ground_truth_version):
@@ -62,29 +66,54 @@ class LeaderboardAccess(ChallengeAccess):
         except ValueError as e:
             raise GcError(f"{e}.") from None
 
-    def results(self, phase, admin):
-        """``{evaluation id: row}`` of the phase's submissions, each with its latest evaluation
-        that succeeded (and, for non-admins, is published)."""
+    def _shown(self, phase, admin, *columns):
+        """The query of ``columns`` of the phase's evaluations that succeeded (and, for
+        non-admins, are published), oldest first."""
         query = (
-            select(
-                Evaluation.id, Evaluation.submission_id, Submission.creator, Submission.created_at,
-                Evaluation.metrics, Evaluation.published, Evaluation.algorithm_digest,
-                Evaluation.method_digest, Evaluation.ground_truth_version, Evaluation.completed_at,
-            )
+            select(Evaluation.id, Evaluation.submission_id, Evaluation.published, *columns)
             .join(Submission, Evaluation.submission_id == Submission.id)
             .where(Submission.phase_id == phase.id, Evaluation.status == JobStatus.SUCCEEDED)
             .order_by(Evaluation.id)
         )
-        if not admin:
-            query = query.where(Evaluation.published.is_(True))
-        latest = {row.submission_id: row for row in self.db.execute(query)}  # later evaluations win
-        return {row.id: row for row in latest.values()}
+        return query if admin else query.where(Evaluation.published.is_(True))
+
+    @staticmethod
+    def _latest(rows):
+        """``{evaluation id: row}`` of each submission's latest evaluation among ``rows`` (from ``_shown``)."""
+        latest = {row[1]: row for row in rows}  # by submission; later evaluations win (by index: fast)
+        return {row[0]: row for row in latest.values()}
+
+    def version(self, phase, admin):
+        """What the phase's leaderboard is made of, as one text the database puts together: the
+        id and published flag of each evaluation that ``_shown`` selects, in id order. The same
+        text means the same evaluations (a different order would only cost a new ranking)."""
+        shown = self._shown(phase, admin).subquery()
+        mark = cast(shown.c.id, String) + case((shown.c.published, "p"), else_="u")
+        return self.db.scalar(select(func.aggregate_strings(mark, ",")))
+
+    def results(self, phase, admin):
+        """``{evaluation id: row}`` of the phase's submissions, each with its latest evaluation
+        that succeeded (and, for non-admins, is published)."""
+        return self._latest(self.db.execute(self._shown(
+            phase, admin, Submission.creator, Submission.created_at, Evaluation.metrics,
+            Evaluation.algorithm_digest, Evaluation.method_digest, Evaluation.ground_truth_version,
+            Evaluation.completed_at,
+        )))
 
     def leaderboard(self, challenge, phase, admin, scoring):
-        """``(board, rows)``: the ranked board and the database rows of its entries by id."""
-        rows = self.results(phase, admin)
-        board = rank([Result(r.id, r.creator, r.created_at, r.metrics) for r in rows.values()], scoring)
-        return board, rows
+        """``(board, rows)``: the ranked board and the database rows of its entries by id; the
+        same as at the last read while the evaluations shown and the scoring are the same."""
+        cache = self.platform.setdefault("leaderboard_cache", LeaderboardCache())
+        version = self.version(phase, admin)
+
+        def make():  # read after the version: never older than it
+            rows = self.results(phase, admin)
+            board = rank([Result(r.id, r.creator, r.created_at, r.metrics) for r in rows.values()], scoring)
+            if board.ranked_count > BOOTSTRAP_LIMIT:  # no bootstrap: the metrics need not be kept
+                board.results = [Result(r.id, r.user, r.created_at, None) for r in board.results]
+            return (board, {i: Shown(*(getattr(row, f) for f in Shown._fields)) for i, row in rows.items()}), version
+
+        return cache.get((phase.id, admin, scoring), version, make)
 
     def bootstrap_figures(self, board):
         """Fills the board's intervals and rank stability unless it is too large or ``?bootstrap=false``;
@@ -98,11 +127,12 @@ class LeaderboardAccess(ChallengeAccess):
         elif board.ranked_count > BOOTSTRAP_LIMIT:
             info["reason"] = f"more than {BOOTSTRAP_LIMIT} ranked entries"
         else:
-            bootstrap(board, **BOOTSTRAP)
+            if not board.bootstrapped:  # a board read before keeps its figures
+                bootstrap(board, **BOOTSTRAP)
             info["computed"] = True
         return info
 
-    def entry_json(self, challenge, entry, row, scoring, admin):
+    def entry_json(self, challenge, entry, row, scoring, admin, bootstrapped):
         """One leaderboard entry, pinned to what produced it, with a link to its details."""
         pinned = {"algorithm_digest": row.algorithm_digest,
                   "evaluated_with": fingerprint(row.method_digest, row.ground_truth_version)}
@@ -117,8 +147,8 @@ class LeaderboardAccess(ChallengeAccess):
             "completed_at": row.completed_at.isoformat() if row.completed_at else None,
             "published": row.published,
             "score": entry.values[0],
-            "score_interval": list(entry.interval) if entry.interval else None,
-            "rank_stability": entry.stability,
+            "score_interval": list(entry.interval) if entry.interval and bootstrapped else None,
+            "rank_stability": entry.stability if bootstrapped else None,
             "rank_score": entry.rank_score,
             "columns": {c.path: v for c, v in zip(scoring.columns, entry.values, strict=True)},
             "column_ranks": entry.column_ranks,
@@ -154,7 +184,8 @@ class LeaderboardAccess(ChallengeAccess):
             "ranked": board.ranked_count,
             "offset": offset,
             "limit": limit,
-            "results": [self.entry_json(challenge, e, rows[e.result.id], scoring, admin) for e in entries],
+            "results": [self.entry_json(challenge, e, rows[e.result.id], scoring, admin, info["computed"])
+                        for e in entries],
         }
 
     def combined_leaderboard(self, slug, paged=True):

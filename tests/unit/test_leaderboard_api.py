@@ -251,3 +251,23 @@ def test_pages(apps):
     assert fetch(board_app, f"leaderboards/{CHALLENGE}/secret", "alice")[0] == 404
     status, _, html = fetch(board_app, f"leaderboards/{CHALLENGE}", "alice")
     assert status == 200 and "Mean rank" in html
+
+
+def test_new_published_and_removed_results_show_on_the_next_read(apps):
+    world, board_app = apps
+    path = f"leaderboards/{CHALLENGE}/open"
+    world.add("open", "alice", metrics(0.5))
+    bob = world.add("open", "bob", metrics(0.9), published=False)
+    assert summary(expect(board_app.call("GET", path, "carol"))) == [(1, "alice", 0.5)]
+    world.add("open", "carol", metrics(0.7))
+    assert summary(expect(board_app.call("GET", path, "carol"))) == [(1, "carol", 0.7), (2, "alice", 0.5)]
+    with Session(world.engine) as db:
+        db.scalar(select(Evaluation).filter_by(submission_id=bob)).published = True
+        db.commit()
+    assert [e[1] for e in summary(expect(board_app.call("GET", path, "carol")))] == ["bob", "carol", "alice"]
+    world.add("open", "bob", metrics(0.1), submission=bob)  # re-evaluated
+    assert [e[1] for e in summary(expect(board_app.call("GET", path, "carol")))] == ["carol", "alice", "bob"]
+    with Session(world.engine) as db:
+        db.delete(db.get(Submission, bob))
+        db.commit()
+    assert [e[1] for e in summary(expect(board_app.call("GET", path, "carol")))] == ["carol", "alice"]
