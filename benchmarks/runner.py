@@ -80,7 +80,7 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=100)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
-        platform = ExecutionPlatform(Path(folder))
+        platform = ExecutionPlatform(Path(folder), heartbeat_s=2)  # the default heartbeat
         try:
             image = script_image(platform.docker, "benchmark-job", SCRIPT)
             raw_command = docker_run_command(image, Path(folder) / "raw")

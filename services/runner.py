@@ -173,7 +173,9 @@ class Runner:
     cancellation; ``grace_s`` how long a container has after SIGTERM before SIGKILL."""
 
     def __init__(self, client=None, *, instance="gc-hub", poll_s=0.25, grace_s=2.0):
-        self.client = client or docker.from_env(timeout=60)
+        # A forked work horse makes its own client; the worker tells it the engine's API version
+        # (GC_DOCKER_API_VERSION) so that it need not ask the engine again.
+        self.client = client or docker.from_env(timeout=60, version=os.environ.get("GC_DOCKER_API_VERSION") or "auto")
         self.instance = instance
         self.poll_s = poll_s
         self.grace_s = grace_s

@@ -104,7 +104,9 @@ def main(argv=None):
     os.environ["GC_REDIS_URL"] = args.redis_url
     connection = wait_for_redis(args.redis_url, args.connect_timeout)
     queues = [str(q) for q in args.queues]
-    has_gpu = args.gpu if args.gpu is not None else node_has_gpu(resources()[2])
+    runner = resources()[2]
+    os.environ["GC_DOCKER_API_VERSION"] = runner.client.api.api_version
+    has_gpu = args.gpu if args.gpu is not None else node_has_gpu(runner)
     if QueueName.GPU in queues and not has_gpu:
         raise SystemExit(
             "gc-worker: this node's Docker engine has no GPU runtime (nvidia), so it must not take the "

@@ -105,7 +105,7 @@ class WorkerProcess:
 class ExecutionPlatform:
     """Database, Redis and workers for running containers, with the sockets tests use."""
 
-    def __init__(self, folder):
+    def __init__(self, folder, heartbeat_s=0.5):
         self.data_dir = folder / "data"
         self.data_dir.mkdir()
         self.instance = f"gc-test-{uuid.uuid4().hex[:8]}"
@@ -119,7 +119,7 @@ class ExecutionPlatform:
             "GC_DATABASE_URL": self.database_url,
             "GC_REDIS_URL": self.redis.url,
             "GC_INSTANCE": self.instance,
-            "GC_HEARTBEAT_S": "0.5",
+            "GC_HEARTBEAT_S": str(heartbeat_s),
             "GC_LOST_AFTER_S": "3",
             "GC_OUTPUT_LIMIT_MB": "64",
         }
