@@ -74,6 +74,7 @@ def configure_services(c, settings):
                 "-m",
                 "jupyterhub_idle_culler",
                 f"--timeout={settings.idle_timeout}",
+                f"--max-age={settings.max_session_age}",
             ],
             "display": False,
         }

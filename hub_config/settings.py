@@ -176,6 +176,14 @@ class GcHub(Configurable):
         Environment: GC_IDLE_TIMEOUT.""",
     ).tag(**env("GC_IDLE_TIMEOUT"))
 
+    max_session_age = Integer(
+        24 * 3600,
+        config=True,
+        help="""Longest a user's server may run, in seconds, busy or not: the idle culler stops it
+        after that (a workstation left open on a ward PC, say). 0: no limit.
+        Environment: GC_MAX_SESSION_AGE.""",
+    ).tag(**env("GC_MAX_SESSION_AGE"))
+
     demo = Bool(
         True,
         config=True,

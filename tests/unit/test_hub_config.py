@@ -60,6 +60,8 @@ def test_configure_sets_hub_spawner_services_and_groups(environ):
     assert "access:services" in roles["user"]["scopes"]
     assert roles["researchers"]["groups"] == ["researchers"]
     assert "delete:servers" in roles["idle-culler"]["scopes"]
+    culler = next(s for s in c.JupyterHub.services if s["name"] == "idle-culler")["command"]
+    assert "--timeout=3600" in culler and "--max-age=86400" in culler
 
 
 def test_demo_passwords_are_generated_once_and_kept(environ):
