@@ -55,7 +55,8 @@ class UploadedFileAccess:
         file = self.db.get(UploadFile, file_id) if isinstance(file_id, int) else None
         if file is None or file.upload_session_id != session_id or file.upload_session.owner != self.username:
             raise NotFound(f"You have no uploaded file {file_id!r} in upload session {session_id!r}.")
-        if file.upload_session.status != UploadStatus.PENDING or not file.is_complete:
+        stored = Path(self.platform["settings"].data_dir, file.upload_path)
+        if file.upload_session.status != UploadStatus.PENDING or not file.is_complete or not stored.is_file():
             raise Conflict(
                 f"{file.filename} is not a complete upload ({file.received:,} of {file.size:,} bytes,"
                 f" session {file.upload_session.status}); finish uploading it first."
