@@ -1,0 +1,229 @@
+"""The ``%gc_*`` magics: taking part in challenges from a notebook.
+
+Each magic parses its arguments with IPython's ``magic_arguments`` (``--help`` prints the usage),
+calls ``Client`` and shows the result; expected failures (``errors.GcError``) are printed as one
+line that says what to do, never as a traceback.
+"""
+
+import functools
+import sys
+import tempfile
+from pathlib import Path
+
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.utils.process import arg_split
+
+from . import leaderboard, rendering
+from .client import Client
+from .errors import GcError
+from .progress import Display, Progress
+
+
+def friendly(method):
+    """Run a magic: ``--help`` prints its usage; a GcError prints one line to stderr."""
+
+    @functools.wraps(method)
+    def run(self, line="", cell=None):
+        if {"-h", "--help"} & set(arg_split(line)):  # before parsing: required arguments may be missing
+            print(run.parser.format_help())
+            return None
+        args = parse_argstring(run, line)
+        try:
+            return method(self, args, cell) if cell is not None else method(self, args)
+        except GcError as error:
+            print(f"{type(error).__name__}: {error}", file=sys.stderr)
+            return None
+
+    return run
+
+
+def comma_list(text):
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def live(render):
+    """An ``on_change`` callback that redraws ``render(result)`` in one place."""
+    display = Display()
+
+    def show(result):
+        display.show(render(result), final=getattr(result, "done", False))
+
+    return show
+
+
+@magics_class
+class GcMagics(Magics):
+    """gc-hub's magics; the Client is made on first use (so loading never fails)."""
+
+    def __init__(self, shell=None, client=None):
+        super().__init__(shell)
+        self._client = client
+        self.last_submission = None
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = Client()
+        return self._client
+
+    @line_magic
+    @magic_arguments()
+    @argument("-h", "--help", action="store_true", help="show this help")
+    @friendly
+    def gc_challenges(self, args):
+        """List the challenges with the phases you may see: what each phase takes, deadlines, and
+        how many submissions you have left."""
+        print(rendering.challenges_text(self.client.challenges()))
+
+    @line_magic
+    @magic_arguments()
+    @argument("challenge", help="the challenge's slug, e.g. demo-challenge")
+    @argument("-m", "--message", default="", help="a note to the challenge's admins")
+    @argument("-h", "--help", action="store_true", help="show this help")
+    @friendly
+    def gc_join(self, args):
+        """Join a challenge (or ask to: its admins decide)."""
+        print(self.client.join(args.challenge, args.message).message)
+
+    @line_magic
+    @magic_arguments()
+    @argument("challenge", help="the challenge's slug")
+    @argument("-p", "--phase", help="the phase whose cases to fetch (default: the first you may read)")
+    @argument("-t", "--to", help="folder to save into (default: data/<challenge>)")
+    @argument("-h", "--help", action="store_true", help="show this help")
+    @friendly
+    def gc_download(self, args):
+        """Download a challenge's training data: every image of the cases you may read, and
+        cases.json with each case's values."""
+        folder = Path(args.to or Path("data") / args.challenge)
+        saved = self.client.download(args.challenge, args.phase, folder, progress=Progress)
+        print(f"Saved {len(saved)} images in {folder}/ (cases.json lists the cases and their values).")
+        return None
+
+    @line_magic
+    @magic_arguments()
+    @argument("phase", help="<challenge>/<phase>, or the phase alone when only one of your challenges has it")
+    @argument("predictions", nargs="?", help="the predictions file (e.g. a .zip of <case>.mha masks)")
+    @argument("-a", "--algorithm", help="submit this algorithm instead of a file")
+    @argument("-w", "--wait", action="store_true", help="follow the submission until it is evaluated")
+    @argument("-h", "--help", action="store_true", help="show this help")
+    @friendly
+    def gc_submit(self, args):
+        """Submit a predictions file, or an algorithm, to a phase."""
+        if bool(args.predictions) == bool(args.algorithm):
+            raise GcError("Give a predictions file or --algorithm <name>, not both or neither.",
+                          "E.g. %gc_submit demo-challenge/predictions masks.zip")
+        if args.algorithm:
+            submission = self.client.submit_algorithm(args.phase, args.algorithm)
+        else:
+            submission = self.client.submit_predictions(args.phase, args.predictions, progress=Progress)
+        self.last_submission = submission
+        print(f"Submitted: submission {submission.id} to {submission.challenge}/{submission.phase}"
+              f" ({submission.status}). Follow it with %gc_status {submission.id}.")
+        if args.wait:
+            return self.follow_submission(submission, None)
+        return None
+
+    @line_cell_magic
+    @magic_arguments()
+    @argument("action", choices=["build"], help="what to do: build")
+    @argument("name", help="the algorithm's slug (created when new: give --inputs and --outputs)")
+    @argument("-e", "--entrypoint", help="the Python file the image runs (the cell form writes the cell to it; default predict.py)")
+    @argument("-f", "--files", nargs="*", default=[], help="further files the image needs (model weights, modules)")
+    @argument("--inputs", help="comma-separated input sockets, for a new algorithm (e.g. ct-image)")
+    @argument("--outputs", help="comma-separated output sockets, for a new algorithm (e.g. segmentation)")
+    @argument("--no-wait", action="store_true", help="return once the build is queued")
+    @argument("-h", "--help", action="store_true", help="show this help")
+    @friendly
+    def gc_algorithm(self, args, cell=None):
+        """Build an algorithm's container image on the platform from this training environment's
+        own image plus your files; it runs ``python <entrypoint>`` under the container contract
+        (read /input, write /output). Cell form: the cell is the entrypoint."""
+        entrypoint = args.entrypoint or ("predict.py" if cell is not None else None)
+        if entrypoint is None:
+            raise GcError("Say which file the image runs: --entrypoint predict.py.", "Or use the %%gc_algorithm cell form.")
+        with tempfile.TemporaryDirectory() as folder:
+            if cell is not None:
+                path = Path(folder, Path(entrypoint).name)
+                path.write_text(cell)
+                entrypoint = str(path)
+            build = self.client.build_algorithm(args.name, entrypoint, args.files, progress=Progress,
+                                                inputs=comma_list(args.inputs), outputs=comma_list(args.outputs))
+        print(f"Building algorithm {args.name} (build {build.id}) on the platform.")
+        if args.no_wait:
+            return None
+        self.client.wait_build(build, on_change=live(rendering.build_text))
+        print(f"Algorithm {args.name} has its new image; submit it with %gc_submit <phase> --algorithm {args.name}.")
+        return None
+
+    @line_magic
+    @magic_arguments()
+    @argument("submission", nargs="?", type=int, help="the submission's id (default: your newest)")
+    @argument("--job", type=int, help="follow this algorithm job instead")
+    @argument("--build", type=int, help="follow this image build instead")
+    @argument("--no-wait", action="store_true", help="show the status once, without following it")
+    @argument("--timeout", type=float, help="stop following after this many seconds")
+    @argument("-h", "--help", action="store_true", help="show this help")
+    @friendly
+    def gc_status(self, args):
+        """Live status of a submission (or --job, --build): state, queue position, the limits
+        applied and the logs you may see, updating in place until it is done."""
+        client = self.client
+        if args.job is not None:
+            read, render = (lambda: client.job(args.job)), rendering.job_text
+        elif args.build is not None:
+            read, render = (lambda: client.build(args.build)), rendering.build_text
+        else:
+            first = client.find_submission(args.submission)
+            return self.follow_submission(first, args.timeout, once=args.no_wait)
+        if args.no_wait:
+            print(render(read()))
+            return None
+        client.wait(read, lambda result: result.done, live(render), args.timeout)
+        return None
+
+    def follow_submission(self, submission, timeout_s, once=False):
+        show = live(rendering.submission_text)
+        if once:
+            show(self.client.find_submission(submission.id))
+            return None
+        done = self.client.wait_submission(submission, on_change=show, timeout_s=timeout_s)
+        show(done)
+        return None
+
+    @line_magic
+    @magic_arguments()
+    @argument("phase", help="<challenge>/<phase>, or the phase alone when only one of your challenges has it")
+    @argument("--plot", action="store_true", help="also draw the scores as a bar chart")
+    @argument("-h", "--help", action="store_true", help="show this help")
+    @friendly
+    def gc_leaderboard(self, args):
+        """A phase's leaderboard as a pandas DataFrame (rank, user, submission, score, columns)."""
+        board = self.client.leaderboard(args.phase)
+        frame = leaderboard.to_dataframe(board)
+        if args.plot:
+            leaderboard.plot(frame, board)
+        return frame
+
+    @line_magic
+    @magic_arguments()
+    @argument("algorithm", help="the algorithm's slug")
+    @argument("inputs", nargs="+", help="image files to run it on (one job each)")
+    @argument("-t", "--to", help="folder for the outputs (default: outputs/<algorithm>)")
+    @argument("--timeout", type=float, help="give up waiting after this many seconds")
+    @argument("-h", "--help", action="store_true", help="show this help")
+    @friendly
+    def gc_run(self, args):
+        """Run an algorithm on your own images: upload, import, one job each, and download the outputs."""
+        results = self.client.run(args.algorithm, args.inputs, args.to, progress=Progress,
+                                  on_change=live(rendering.job_text), timeout_s=args.timeout)
+        for result in results:
+            saved = ", ".join(f"{socket}: {path}" for socket, path in result.outputs.items())
+            print(f"{result.input.name}: job {result.job.id} {result.job.status}; {saved}")
+        return None
+
+
+def load(shell):
+    """Register the magics with ``shell``."""
+    shell.register_magics(GcMagics(shell))

@@ -1,0 +1,132 @@
+"""Text that the magics show: challenges and phases, live status of submissions, builds and jobs.
+
+Pure functions of typed results (``results.py``), so that what a person reads is unit-tested.
+"""
+
+from datetime import UTC, datetime
+
+LOG_LINES = 15
+
+
+def when(moment, now=None):
+    """``2026-12-01 12:00 UTC (in 3 days)`` / ``(2 hours ago)``."""
+    if moment is None:
+        return "-"
+    now = now or datetime.now(UTC)
+    seconds = (moment - now).total_seconds()
+    span = abs(seconds)
+    amount = (f"{span / 86400:.0f} days" if span >= 2 * 86400 else f"{span / 3600:.0f} hours" if span >= 7200
+              else f"{span / 60:.0f} minutes")
+    relative = f"in {amount}" if seconds >= 0 else f"{amount} ago"
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC ({relative})"
+
+
+def phase_line(phase, now=None):
+    """One phase: its name, what it takes, whether it is open, the deadline and submissions left."""
+    now = now or datetime.now(UTC)
+    if phase.opens_at and now < phase.opens_at:
+        state = f"opens {when(phase.opens_at, now)}"
+    elif phase.closes_at and now >= phase.closes_at:
+        state = f"closed {when(phase.closes_at, now)}"
+    else:
+        state = f"open, closes {when(phase.closes_at, now)}" if phase.closes_at else "open"
+    left = ""
+    if phase.submissions_limit is not None:
+        period = f" per {phase.submissions_period_days} day(s)" if phase.submissions_period_days else ""
+        known = f"{phase.submissions_left} of " if phase.submissions_left is not None else ""
+        left = f"; {known}{phase.submissions_limit} submissions left{period}"
+    after = f"; after {phase.parent}" if phase.parent else ""
+    return f"  {phase.name:<34} {phase.submission_kind:<11} {state}{left}{after}"
+
+
+def challenges_text(challenges, now=None):
+    if not challenges:
+        return "No challenges yet."
+    lines = []
+    for challenge in challenges:
+        if challenge.joined:
+            status = ", ".join(challenge.my_roles)
+        elif challenge.join_request == "pending":
+            status = "join request pending"
+        else:
+            status = f"not joined: %gc_join {challenge.slug}"
+        lines.append(f"{challenge.slug} — {challenge.title} [{status}]")
+        lines += [phase_line(phase, now) for phase in challenge.phases] or ["  (no phases you may see yet)"]
+    return "\n".join(lines)
+
+
+def limits_text(limits):
+    if not limits:
+        return "-"
+    parts = [f"{limits.get('cpus', '?')} CPU", f"{limits.get('memory_mb', '?')} MB memory",
+             f"{limits.get('time_limit_s', '?')} s", "GPU" if limits.get("gpu") else "no GPU",
+             f"network {limits.get('network', 'none')}"]
+    return ", ".join(parts)
+
+
+def log_tail(text, lines=LOG_LINES):
+    return "\n".join("    " + line for line in text.rstrip().splitlines()[-lines:])
+
+
+def submission_text(submission):
+    """What a submission's live status shows: state, cases, limits, evaluation, logs where allowed."""
+    what = f"algorithm {submission.algorithm}" if submission.algorithm else f"predictions {submission.predictions_file}"
+    lines = [f"Submission {submission.id} to {submission.challenge}/{submission.phase} ({what}): {submission.status}"]
+    if submission.kind == "algorithm":
+        lines.append(f"  cases: {submission.cases_done} of {submission.cases_total} done")
+    lines.append(f"  limits: {limits_text(submission.limits)}")
+    for job in submission.jobs:
+        if job.get("status") != "succeeded" or job.get("error_message"):
+            error = f" — {job['error_message']}" if job.get("error_message") else ""
+            lines.append(f"  job {job['id']} (case {job.get('case')}): {job['status']}{error}")
+        if job.get("stderr_tail") and job.get("status") == "failed":
+            lines.append(f"  logs of job {job['id']}:\n{log_tail(job['stderr_tail'])}")
+    for evaluation in submission.evaluations:
+        line = f"  evaluation {evaluation.id}: {evaluation.status}"
+        if evaluation.error_message:
+            line += f" — {evaluation.error_message}"
+        elif evaluation.status == "succeeded" and not evaluation.published:
+            line += " (result not published yet)"
+        lines.append(line)
+    metrics = submission.metrics
+    if metrics:
+        aggregates = metrics.get("aggregates", metrics) if isinstance(metrics, dict) else metrics
+        lines.append(f"  result: {compact(aggregates)}")
+    return "\n".join(lines)
+
+
+def compact(value, limit=300):
+    """A short one-line form of a metrics document."""
+    if isinstance(value, dict):
+        parts = []
+        for key, inner in value.items():
+            if isinstance(inner, dict) and "mean" in inner:
+                inner = inner["mean"]
+            parts.append(f"{key}={inner:.4g}" if isinstance(inner, float) else f"{key}={compact(inner, 80)}")
+        text = ", ".join(parts)
+    else:
+        text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def job_text(job):
+    """An algorithm job's live status: state, queue position, limits, errors and logs."""
+    state = job.status + (f" (position {job.queue_position + 1} in the queue)" if job.queue_position is not None else "")
+    lines = [f"Job {job.id} of {job.algorithm}: {state}", f"  limits: {limits_text(job.limits)}"]
+    if job.error_message:
+        lines.append(f"  error: {job.error_message}")
+    if job.done and job.stdout_tail.strip():
+        lines.append(f"  stdout:\n{log_tail(job.stdout_tail)}")
+    if job.done and job.stderr_tail.strip():
+        lines.append(f"  stderr:\n{log_tail(job.stderr_tail)}")
+    return "\n".join(lines)
+
+
+def build_text(build):
+    states = {"pending": "queued", "importing": "building", "succeeded": "built", "failed": "failed", "cancelled": "cancelled"}
+    line = f"Build {build.id} of algorithm {build.algorithm}: {states.get(build.status, build.status)}"
+    if build.digest and build.status == "succeeded":
+        line += f" ({build.digest[:19]})"
+    if build.error_message:
+        line += "\n" + log_tail(build.error_message, 40)
+    return line

@@ -1,0 +1,273 @@
+"""gc_extension's client and magics against a tiny fake of the services (an HTTP server in a
+thread that answers from a table): argument parsing, what is shown, chunked uploads, downloads,
+and the one line that each expected failure prints."""
+
+import json
+import re
+import threading
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlparse
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+from gc_extension import client as client_module
+from gc_extension import errors
+from gc_extension.client import Client, hub_token, services_url, split_phase
+from gc_extension.magics import GcMagics, comma_list
+
+API = "/services/{service}/api/v1/"
+PROGRESS_BAR = re.compile(r"\[[# ]+\] +\d+%")
+PHASE = {
+    "challenge": "demo", "slug": "predictions", "title": "Predictions", "submission_kind": "predictions",
+    "visibility": "participants", "opens_at": "2020-01-01T00:00:00+00:00", "closes_at": None,
+    "submissions_limit": 5, "submissions_period_days": 1, "parent": None,
+    "algorithm_inputs": [], "algorithm_outputs": [],
+}
+ALGORITHM_PHASE = {**PHASE, "slug": "sanity", "submission_kind": "algorithm", "submissions_limit": None}
+SUBMISSION = {
+    "id": 7, "challenge": "demo", "phase": "predictions", "creator": "me", "kind": "predictions",
+    "algorithm": None, "predictions_file": "masks.zip", "status": "queued", "created_at": "2026-01-01T00:00:00+00:00",
+    "limits": {"cpus": 1.0, "memory_mb": 1024, "time_limit_s": 300, "gpu": False, "network": "none"},
+    "cases": {"total": 0, "done": 0}, "jobs": [], "evaluations": [],
+}
+
+
+class FakeServices:
+    """Answers ``(method, path)`` from ``routes``: a (status, JSON) pair, or a function of the
+    request that returns (status, body bytes or JSON, headers). Records every request."""
+
+    def __init__(self):
+        self.routes = {}
+        self.requests = []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def answer(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                path = urlparse(self.path).path
+                fake.requests.append((self.command, path, dict(self.headers), body))
+                route = fake.routes.get((self.command, path))
+                if route is None:
+                    status, payload, headers = 404, {"message": f"No such endpoint: {path}"}, {}
+                elif callable(route):
+                    status, payload, headers = route(self.headers, body)
+                else:
+                    (status, payload), headers = route, {}
+                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = answer
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/services/"
+
+    def route(self, method, service, path, answer):
+        self.routes[(method, API.format(service=service) + path)] = answer
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake():
+    services = FakeServices()
+    yield services
+    services.close()
+
+
+@pytest.fixture
+def client(fake):
+    return Client(url=fake.url, token="secret", poll_s=0, sleep=lambda s: None)
+
+
+@pytest.fixture
+def magics(client):
+    shell = InteractiveShell.instance()
+    gc = GcMagics(shell, client=client)
+    shell.register_magics(gc)
+    return shell
+
+
+def one_line(capsys):
+    """What a magic printed: stdout, and its one line of error on stderr (progress bars, drawn
+    there outside notebooks, rewrite their own line with \r); never a traceback."""
+    out, err = capsys.readouterr()
+    lines = [line.split("\r")[-1] for line in err.split("\n") if line.strip()]
+    lines = [line for line in lines if not PROGRESS_BAR.search(line)]
+    assert "Traceback" not in err and len(lines) <= 1, err
+    return out, lines[0] if lines else ""
+
+
+# --- finding the platform -----------------------------------------------------------------
+
+
+def test_services_url_and_token_come_from_the_server_environment():
+    assert services_url({"GC_HUB_URL": "http://172.17.0.1:8000/"}) == "http://172.17.0.1:8000/services/"
+    assert services_url({"GC_SERVICES_URL": "http://x/services", "GC_HUB_URL": "http://y/"}) == "http://x/services/"
+    assert hub_token({"JUPYTERHUB_API_TOKEN": "abc"}) == "abc"
+    with pytest.raises(errors.GcError, match="GC_HUB_URL is not set"):
+        services_url({})
+    with pytest.raises(errors.NotSignedIn, match="JUPYTERHUB_API_TOKEN is not set.*Token page"):
+        hub_token({})
+
+
+def test_split_phase_and_comma_lists():
+    assert split_phase("demo/final") == ("demo", "final")
+    assert split_phase("final") == (None, "final")
+    with pytest.raises(errors.InvalidInput, match="Write it as <challenge>/<phase>"):
+        split_phase("a/b/c")
+    assert comma_list("ct-image, age,") == ["ct-image", "age"]
+
+
+# --- argument parsing -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("magic", ["gc_challenges", "gc_join", "gc_download", "gc_submit", "gc_algorithm",
+                                   "gc_status", "gc_leaderboard", "gc_run"])
+def test_every_magic_prints_its_usage_for_help_even_without_its_arguments(magics, capsys, magic):
+    magics.run_line_magic(magic, "--help")
+    out, err = one_line(capsys)
+    assert f"%{magic} [" in out and "-h, --help" in out and err == ""
+
+
+def test_submit_needs_a_file_or_an_algorithm_but_not_both(magics, capsys):
+    magics.run_line_magic("gc_submit", "demo/predictions")
+    assert "Give a predictions file or --algorithm <name>, not both or neither." in one_line(capsys)[1]
+    magics.run_line_magic("gc_submit", "demo/predictions masks.zip --algorithm otsu")
+    assert "not both or neither" in one_line(capsys)[1]
+
+
+def test_algorithm_build_needs_an_entrypoint_in_its_line_form(magics, capsys):
+    magics.run_line_magic("gc_algorithm", "build otsu")
+    assert one_line(capsys)[1] == (
+        "GcError: Say which file the image runs: --entrypoint predict.py. Or use the %%gc_algorithm cell form."
+    )
+
+
+def test_a_new_algorithm_needs_its_sockets(magics, fake, capsys, tmp_path):
+    fake.route("GET", "challenges", "algorithms/otsu", (404, {"message": "There is no algorithm 'otsu'."}))
+    (tmp_path / "predict.py").write_text("print(1)\n")
+    magics.run_line_magic("gc_algorithm", f"build otsu --entrypoint {tmp_path}/predict.py")
+    assert "--inputs ct-image --outputs segmentation" in one_line(capsys)[1]
+
+
+# --- expected failures: one line each, saying what to do -------------------------------------
+
+
+def test_expired_token(magics, fake, capsys):
+    fake.route("GET", "challenges", "challenges", (403, {"status": 403, "message": "Not signed in: send a hub API token"}))
+    magics.run_line_magic("gc_challenges", "")
+    assert one_line(capsys)[1] == (
+        "NotSignedIn: The platform does not accept this notebook's hub token. Your server's hub token has expired or"
+        " was revoked: restart your server from the hub's Control Panel (File > Hub Control Panel), then run this again."
+    )
+
+
+def test_unknown_phase(magics, fake, capsys):
+    fake.route("GET", "challenges", "challenges/demo/phases/nope", (404, {"message": "Challenge 'demo' has no phase 'nope'."}))
+    magics.run_line_magic("gc_leaderboard", "demo/nope")
+    assert one_line(capsys)[1] == (
+        "NotFound: Challenge 'demo' has no phase 'nope'. List what you can use with %gc_challenges."
+    )
+
+
+def submittable(fake):
+    fake.route("GET", "challenges", "challenges/demo/phases/predictions", (200, PHASE))
+    fake.route("POST", "archives", "upload-sessions", (201, {"id": 3}))
+    fake.route("POST", "archives", "upload-sessions/3/files", (201, {"id": 4}))
+    fake.route("PUT", "archives", "upload-sessions/3/files/4", (200, {"id": 4}))
+
+
+def test_limit_reached(magics, fake, capsys, tmp_path):
+    submittable(fake)
+    message = "You have used your 5 submission(s) in 1 day(s) to 'predictions' (failed evaluations do not count); try again later."
+    fake.route("POST", "challenges", "challenges/demo/phases/predictions/submissions", (409, {"message": message}))
+    (tmp_path / "masks.csv").write_text("case,label\n")
+    magics.run_line_magic("gc_submit", f"demo/predictions {tmp_path}/masks.csv")
+    assert one_line(capsys)[1] == (
+        f"LimitReached: {message} %gc_challenges shows how many submissions you have left in each phase."
+    )
+
+
+def test_file_too_large(magics, fake, capsys, tmp_path):
+    submittable(fake)
+    message = "masks.csv (12 bytes) would take you over your upload quota of 10 bytes: you hold 0 bytes in sessions not imported yet."
+    fake.route("POST", "archives", "upload-sessions/3/files", (413, {"message": message}))
+    (tmp_path / "masks.csv").write_text("case,label\n")
+    magics.run_line_magic("gc_submit", f"demo/predictions {tmp_path}/masks.csv")
+    assert one_line(capsys)[1] == f"TooLarge: {message}"
+
+
+def test_wrong_format_of_a_predictions_zip(magics, fake, capsys, tmp_path):
+    submittable(fake)
+    (tmp_path / "masks.zip").write_text("not a zip")
+    magics.run_line_magic("gc_submit", f"demo/predictions {tmp_path}/masks.zip")
+    assert one_line(capsys)[1] == "InvalidInput: masks.zip is not a zip file. Zip your predictions again (e.g. with zipfile.ZipFile)."
+
+
+def test_wrong_format_of_an_input_image(magics, fake, capsys, tmp_path):
+    fake.route("GET", "challenges", "algorithms/otsu", (200, {"slug": "otsu", "inputs": ["ct-image"], "outputs": ["mask"]}))
+    fake.route("POST", "archives", "upload-sessions", (201, {"id": 3}))
+    fake.route("POST", "archives", "upload-sessions/3/files", (201, {"id": 4}))
+    fake.route("PUT", "archives", "upload-sessions/3/files/4", (200, {"id": 4}))
+    fake.route("POST", "archives", "upload-sessions/3/import", (202, {"id": 3, "status": "importing"}))
+    failed = {"filename": "notes.txt", "status": "failed", "message": "not an image in a format gc-hub reads", "image": None}
+    fake.route("GET", "archives", "upload-sessions/3", (200, {"id": 3, "status": "failed", "message": "", "files": [failed]}))
+    (tmp_path / "notes.txt").write_text("hello")
+    magics.run_line_magic("gc_run", f"otsu {tmp_path}/notes.txt")
+    assert one_line(capsys)[1] == (
+        "InvalidInput: The platform could not import your file(s): notes.txt: not an image in a format gc-hub reads."
+        " Give images in a format it reads (.mha, .mhd, .nii.gz, .nrrd, .tif, DICOM…)."
+    )
+
+
+def test_a_predictions_file_for_an_algorithm_phase_says_how_to_submit(magics, fake, capsys, tmp_path):
+    fake.route("GET", "challenges", "challenges/demo/phases/sanity", (200, ALGORITHM_PHASE))
+    (tmp_path / "masks.zip").write_bytes(b"")
+    magics.run_line_magic("gc_submit", f"demo/sanity {tmp_path}/masks.zip")
+    assert one_line(capsys)[1] == (
+        "InvalidInput: Phase demo/sanity takes algorithms, not predictions files."
+        " Submit one with %gc_submit demo/sanity --algorithm <name>."
+    )
+
+
+def test_missing_file(magics, fake, capsys):
+    submittable(fake)
+    magics.run_line_magic("gc_submit", "demo/predictions missing.zip")
+    assert one_line(capsys)[1] == (
+        "InvalidInput: No file 'missing.zip' here. Give the path of an existing file (relative to the notebook)."
+    )
+
+
+def test_service_down(capsys):
+    stopped = FakeServices()
+    stopped.close()  # nobody listens on its port any more
+    url = stopped.url
+    shell = InteractiveShell.instance()
+    shell.register_magics(GcMagics(shell, client=Client(url=url, token="t")))
+    shell.run_line_magic("gc_challenges", "")
+    assert one_line(capsys)[1] == (
+        f"ServiceUnavailable: The challenges service cannot be reached at {url}challenges/. The platform may be"
+        " restarting: try again in a minute; if it persists, tell the platform's admins."
+    )
+
+
+def test_service_unavailable_behind_the_proxy(magics, fake, capsys):
+    fake.route("GET", "leaderboard", "leaderboards/demo/predictions", (503, b"<html>Service Unavailable</html>"))
+    fake.route("GET", "challenges", "challenges/demo/phases/predictions", (200, PHASE))
+    magics.run_line_magic("gc_leaderboard", "demo/predictions")
+    assert one_line(capsys)[1].startswith("ServiceUnavailable: The leaderboard service is not available right now (503).")
