@@ -28,11 +28,10 @@ BUILD_LABEL = "org.gc-hub.build"
 LOG_LINES = 40
 
 
-def training_image():
-    """The image that data scientists train in: what builds start from (the hub's
-    GC_TRAINING_IMAGE, else <GC_IMAGE_PREFIX>/training:latest)."""
-    prefix = os.environ.get("GC_IMAGE_PREFIX", "gc-hub")
-    return os.environ.get("GC_TRAINING_IMAGE") or f"{prefix}/training:latest"
+def training_image(settings):
+    """The image that data scientists train in: what builds start from (GC_TRAINING_IMAGE, else
+    <image prefix>/training:latest, as images/build.sh names it)."""
+    return os.environ.get("GC_TRAINING_IMAGE") or f"{settings.image_prefix}/training:latest"
 
 
 def dockerfile(base, entrypoint):
@@ -68,8 +67,9 @@ def build_algorithm_image(*, container_image_id):
         built = None
         try:
             spec = json.loads((context / "build.json").read_text())
-            (context / "Dockerfile").write_text(dockerfile(training_image(), spec["entrypoint"]))
-            built = build(runner, context, build_tag(settings.instance, image), image.id)
+            base = training_image(settings)
+            (context / "Dockerfile").write_text(dockerfile(base, spec["entrypoint"]))
+            built = build(runner, base, context, build_tag(settings.instance, image), image.id)
             runner.refuse_root(built, "built from your files")
             check_entrypoint(runner, built.id, spec["entrypoint"])
         except (OSError, ValueError, KeyError) as error:
@@ -90,9 +90,8 @@ class BuildFailed(Exception):
     """The build or the check of its entrypoint failed; the message says why."""
 
 
-def build(runner, context, tag, build_id):
-    """Build ``context`` as ``tag`` on the runner's engine; the image."""
-    base = training_image()
+def build(runner, base, context, tag, build_id):
+    """Build ``context`` (FROM ``base``) as ``tag`` on the runner's engine; the image."""
     if not runner.has_image(base):
         raise BuildFailed(f"the training image {base} is not on this worker's Docker engine; its admins run `make images`")
     try:

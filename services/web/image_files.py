@@ -1,9 +1,11 @@
 """Downloading an image's file (served by the archives service): what ``gc_extension`` fetches
 for training data and for the outputs of algorithm jobs.
 
-An image may be read by the one who made it (an uploader, or the creator of the job that made an
-output), by anyone who holds a role on an archive with a case that holds it, and by hub admins.
-Everyone else gets 404, so that image ids do not tell who holds what.
+An image may be read by hub admins, by anyone who holds a role on an archive with a case that
+holds it, and by the one who made it (an uploader, or the creator of the job that made an output)
+-- except the outputs of a challenge submission's jobs on cases its submitter may not read (a
+hidden test set: an algorithm could copy its input there). Everyone else gets 404, so that image
+ids do not tell who holds what.
 """
 
 from pathlib import Path, PurePosixPath
@@ -12,7 +14,7 @@ from sqlalchemy import select
 from tornado import web
 
 from ..core.errors import NotFound
-from ..core.orm import ArchiveItem, ArchiveMember, Image, SocketValue
+from ..core.orm import AlgorithmJob, ArchiveItem, ArchiveMember, Image, SocketValue
 from .base import APIHandler
 
 CHUNK_BYTES = 1024 * 1024
@@ -21,18 +23,34 @@ CHUNK_BYTES = 1024 * 1024
 def readable_image(db, user, image_id):
     """Image ``image_id`` if ``user`` (the hub's user model) may read its file; NotFound otherwise."""
     image = db.get(Image, int(image_id))
-    if image is not None and (image.created_by == user["name"] or user.get("admin")):
+    if image is not None and (user.get("admin") or may_read(db, image, user["name"])):
         return image
-    if image is not None:
-        in_my_archives = (
-            select(ArchiveItem.id)
-            .join(ArchiveItem.values)
-            .where(SocketValue.image_id == image.id)
-            .where(ArchiveItem.archive_id.in_(select(ArchiveMember.object_id).filter_by(username=user["name"])))
-        )
-        if db.scalar(in_my_archives.limit(1)) is not None:
-            return image
     raise NotFound(f"There is no image {image_id} that you may read.")
+
+
+def may_read(db, image, username):
+    my_archives = select(ArchiveMember.object_id).filter_by(username=username)
+    in_my_archives = (
+        select(ArchiveItem.id)
+        .join(ArchiveItem.values)
+        .where(SocketValue.image_id == image.id, ArchiveItem.archive_id.in_(my_archives))
+    )
+    if db.scalar(in_my_archives.limit(1)) is not None:
+        return True
+    if image.created_by != username:
+        return False
+    # made by a job of mine: a submission's job only on a case that I may read
+    submission_jobs = (
+        select(AlgorithmJob.creator, ArchiveItem.archive_id)
+        .join(AlgorithmJob.outputs)
+        .outerjoin(ArchiveItem, AlgorithmJob.archive_item_id == ArchiveItem.id)
+        .where(SocketValue.image_id == image.id, AlgorithmJob.submission_id.is_not(None))
+    )
+    jobs = db.execute(submission_jobs).all()
+    if not jobs:
+        return True
+    readable = set(db.scalars(my_archives))
+    return any(creator == username and archive_id in readable for creator, archive_id in jobs)
 
 
 def download_name(image):

@@ -185,11 +185,16 @@ def test_unknown_phase(magics, fake, capsys):
     )
 
 
-def submittable(fake):
-    fake.route("GET", "challenges", "challenges/demo/phases/predictions", (200, PHASE))
+def uploadable(fake):
+    """Upload session 3 takes file 4."""
     fake.route("POST", "archives", "upload-sessions", (201, {"id": 3}))
     fake.route("POST", "archives", "upload-sessions/3/files", (201, {"id": 4}))
     fake.route("PUT", "archives", "upload-sessions/3/files/4", (200, {"id": 4}))
+
+
+def submittable(fake):
+    fake.route("GET", "challenges", "challenges/demo/phases/predictions", (200, PHASE))
+    uploadable(fake)
 
 
 def test_limit_reached(magics, fake, capsys, tmp_path):
@@ -221,9 +226,7 @@ def test_wrong_format_of_a_predictions_zip(magics, fake, capsys, tmp_path):
 
 def test_wrong_format_of_an_input_image(magics, fake, capsys, tmp_path):
     fake.route("GET", "challenges", "algorithms/otsu", (200, {"slug": "otsu", "inputs": ["ct-image"], "outputs": ["mask"]}))
-    fake.route("POST", "archives", "upload-sessions", (201, {"id": 3}))
-    fake.route("POST", "archives", "upload-sessions/3/files", (201, {"id": 4}))
-    fake.route("PUT", "archives", "upload-sessions/3/files/4", (200, {"id": 4}))
+    uploadable(fake)
     fake.route("POST", "archives", "upload-sessions/3/import", (202, {"id": 3, "status": "importing"}))
     failed = {"filename": "notes.txt", "status": "failed", "message": "not an image in a format gc-hub reads", "image": None}
     fake.route("GET", "archives", "upload-sessions/3", (200, {"id": 3, "status": "failed", "message": "", "files": [failed]}))
