@@ -1,5 +1,6 @@
 """Hub-managed services: the web services, the worker, the embedded Redis and the idle culler."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -20,9 +21,17 @@ def redis_url(settings):
     return settings.redis_url or f"unix://{settings.data_dir}/redis/redis.sock"
 
 
+# Settings of the services and workers that are read from the hub's environment as they are
+# (see services/imaging/limits.py, services/web/uploads.py, services/core/settings.py).
+PASSED_ON = ("GC_UPLOAD_", "GC_IMPORT_", "GC_OUTPUT_LIMIT_MB", "GC_PIDS_LIMIT", "GC_HEARTBEAT_S", "GC_LOST_AFTER_S",
+             "GC_IMAGE_PREFIX")  # fmt: skip
+
+
 def platform_environment(settings):
     """What the services and the worker need to know of the platform."""
+    passed_on = {name: value for name, value in os.environ.items() if name.startswith(PASSED_ON)}
     return {
+        **passed_on,
         "GC_DATA_DIR": settings.data_dir,
         "GC_DATABASE_URL": settings.database_url,
         "GC_REDIS_URL": redis_url(settings),

@@ -71,3 +71,19 @@ def enqueue_run(connection, run_kind, run, *, at_front=False):
         failure_ttl=24 * 3600,
         at_front=at_front,
     )
+
+
+IMPORT_TASK = "services.imaging.tasks.import_upload_session"
+IMPORT_TIMEOUT = 6 * 3600  # seconds a worker may spend on one session's import
+
+
+def import_job_id(upload_session_id):
+    return f"import-upload-session-{upload_session_id}"
+
+
+def queue_import(connection, upload_session_id, **meta):
+    """Queue the import of a committed upload session."""
+    return queue(QueueName.IMPORT, connection).enqueue(
+        IMPORT_TASK, upload_session_id=upload_session_id, job_timeout=IMPORT_TIMEOUT,
+        job_id=import_job_id(upload_session_id), meta=meta,
+    )

@@ -13,6 +13,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Worker
 from rq.exceptions import StopRequested
 
+from . import tasks  # noqa: F401 (loaded here once, so that each forked job starts at once)
+from .imaging import tasks as imaging_tasks  # noqa: F401 (the same)
 from .queue import QueueName, connect
 from .tasks.execution import node_has_gpu, resources
 from .tasks.reconciler import reconcile

@@ -3,25 +3,50 @@
 A run whose heartbeat stopped was lost with its worker (killed, node gone): its container is
 removed and it is queued once more, or failed with a message that says so. A queued run that
 Redis does not hold (Redis restarted without its data) is queued again. A submission none of
-whose jobs is still to run, and that has no evaluation yet, is moved on.
+whose jobs is still to run, and that has no evaluation yet, is moved on. An image import whose
+job Redis lost is queued again; one whose job died is tried once more.
 """
 
 import logging
 from datetime import UTC, datetime, timedelta
 
 from rq.job import Job
+from rq.job import JobStatus as RQStatus
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..core.orm import AlgorithmJob, Evaluation, Submission
+from ..core.orm import AlgorithmJob, Evaluation, Submission, UploadSession, UploadStatus
 from ..core.status import JobStatus, advance, retry
-from ..queue import enqueue_run, rq_job_id
+from ..queue import enqueue_run, import_job_id, queue_import, rq_job_id
 from .execution import RUNNING, run_label
 from .submissions import continue_submission
 
 log = logging.getLogger("gc-worker")
 
 RUN_KINDS = {"algorithm-job": AlgorithmJob, "evaluation": Evaluation}
+
+
+def recover_imports(session, connection):
+    """Upload sessions importing without a live import job: queued again if Redis lost the job;
+    after a job that died (its worker was killed, say), queued once more, then failed."""
+    importing = session.scalars(select(UploadSession).where(UploadSession.status == UploadStatus.IMPORTING)).all()
+    for upload in importing:
+        job_id = import_job_id(upload.id)
+        if not Job.exists(job_id, connection=connection):
+            queue_import(connection, upload.id)
+            log.warning("upload session %s was importing with no job in Redis: queued again", upload.id)
+            continue
+        job = Job.fetch(job_id, connection=connection)
+        if job.get_status() != RQStatus.FAILED:
+            continue
+        if job.meta.get("retried"):
+            upload.error_message = "the import stopped twice without finishing (its worker died); upload the files again"
+            advance(upload, UploadStatus.FAILED)
+            session.commit()
+        else:
+            job.delete()
+            queue_import(connection, upload.id, retried=True)
+            log.warning("the import of upload session %s died: trying it once more", upload.id)
 
 
 def reconcile(engine, connection, runner, settings):
@@ -62,6 +87,7 @@ def reconcile(engine, connection, runner, settings):
         )
         for submission_id in session.scalars(stalled).all():
             continue_submission(submission_id)
+        recover_imports(session, connection)
     if requeued:
         log.warning("queued %d run(s) that Redis did not hold", requeued)
     return retried, failed, requeued

@@ -23,14 +23,12 @@ from ..core.errors import Conflict, GcError, InvalidValue, NotFound
 from ..core.orm import Socket, UploadFile, UploadSession
 from ..core.orm.images import upload_folder
 from ..core.status import UploadStatus, advance
-from ..queue import QueueName, connect, queue
+from ..queue import connect, queue_import
 from .archives import UPLOAD, ArchiveAccess
 from .base import APIHandler
 
 log = logging.getLogger("gc-hub")
 
-IMPORT_TASK = "services.imaging.tasks.import_upload_session"
-IMPORT_TIMEOUT = 6 * 3600  # seconds a worker may spend on one session's import
 CANCEL_CHECK_BYTES = 32 * 1024 * 1024  # a streaming upload looks for a cancel this often
 CHUNK_BYTES = 8 * 1024 * 1024  # the upload page sends files in chunks of this size
 CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)$")
@@ -113,10 +111,7 @@ def clean_filename(name):
 
 def enqueue_import(settings, upload_session_id):
     """Queue the import of a committed session (module level, so that unit tests can see it)."""
-    queue(QueueName.IMPORT, connect(settings.redis_url)).enqueue(
-        IMPORT_TASK, upload_session_id=upload_session_id, job_timeout=IMPORT_TIMEOUT,
-        job_id=f"import-upload-session-{upload_session_id}",
-    )
+    queue_import(connect(settings.redis_url), upload_session_id)
 
 
 class UploadAccess(ArchiveAccess):

@@ -1,10 +1,11 @@
 """Runs survive their worker being killed and Redis losing its data; cancelling kills the container."""
 
 import pytest
+import SimpleITK as sitk
 from sqlalchemy.orm import Session
 
 from runtools import ExecutionPlatform, script_image, wait_for
-from services.core.orm import AlgorithmJob, JobStatus, advance
+from services.core.orm import AlgorithmJob, JobStatus, UploadFile, UploadSession, UploadStatus, advance
 from services.queue import connect
 
 pytestmark = pytest.mark.stack
@@ -91,3 +92,24 @@ def test_a_cancelled_queued_job_never_runs(platform):
     follower = platform.wait_until_done(platform.queue_job(platform.slow_image))
     assert follower.status == "succeeded"
     assert platform.job(job_id).status == "cancelled" and platform.job(job_id).started_at is None
+
+
+def test_an_import_that_redis_lost_is_queued_again(platform, tmp_path):
+    """An upload session left importing with no job in Redis (Redis restarted) still imports."""
+    image = sitk.Image([16, 16, 4], sitk.sitkInt16)
+    with Session(platform.engine) as session:
+        upload = UploadSession(owner="researcher", status=UploadStatus.IMPORTING)
+        file = UploadFile(upload_session=upload, filename="scan.mha", size=1, received=1)
+        session.add(file)
+        session.commit()
+        path = platform.data_dir / file.upload_path
+        path.parent.mkdir(parents=True)
+        sitk.WriteImage(image, str(path))
+        upload_id = upload.id
+    platform.start_worker(queues=("import",))
+
+    def imported():
+        with Session(platform.engine) as session:
+            return session.get(UploadSession, upload_id).status == UploadStatus.SUCCEEDED
+
+    assert wait_for(imported, timeout=60), platform.workers[-1].output()[-2000:]
