@@ -306,6 +306,11 @@ class Leaderboard(Sequence):
         self.stability = np.full(len(ranks), np.nan)
         self.bootstrapped = False
 
+    def forget_metrics(self):
+        """Drops the results' metrics, which only ``bootstrap`` reads again: a board kept
+        between reads then holds its arrays, not every result's metrics.json."""
+        self.results = [Result(r.id, r.user, r.created_at, None) for r in self.results]
+
     @property
     def ranked_count(self):
         return len(self.ranks)

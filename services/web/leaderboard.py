@@ -85,10 +85,12 @@ class LeaderboardAccess(ChallengeAccess):
 
     def version(self, phase, admin):
         """What the phase's leaderboard is made of, as one text the database puts together: the
-        id and published flag of each evaluation that ``_shown`` selects, in id order. The same
-        text means the same evaluations (a different order would only cost a new ranking)."""
-        shown = self._shown(phase, admin).subquery()
-        mark = cast(shown.c.id, String) + case((shown.c.published, "p"), else_="u")
+        id, published flag and completion time of each evaluation that ``_shown`` selects, in id
+        order (the time tells an evaluation from a later one that SQLite gave a deleted one's id).
+        The same text means the same evaluations; a different order would only cost a new ranking."""
+        shown = self._shown(phase, admin, Evaluation.completed_at).subquery()
+        completed = func.coalesce(cast(shown.c.completed_at, String), "")
+        mark = cast(shown.c.id, String) + case((shown.c.published, "p"), else_="u") + completed
         return self.db.scalar(select(func.aggregate_strings(mark, ",")))
 
     def results(self, phase, admin):
@@ -109,8 +111,8 @@ class LeaderboardAccess(ChallengeAccess):
         def make():  # read after the version: never older than it
             rows = self.results(phase, admin)
             board = rank([Result(r.id, r.creator, r.created_at, r.metrics) for r in rows.values()], scoring)
-            if board.ranked_count > BOOTSTRAP_LIMIT:  # no bootstrap: the metrics need not be kept
-                board.results = [Result(r.id, r.user, r.created_at, None) for r in board.results]
+            if board.ranked_count > BOOTSTRAP_LIMIT:  # never bootstrapped: the metrics need not be kept
+                board.forget_metrics()
             return (board, {i: Shown(*(getattr(row, f) for f in Shown._fields)) for i, row in rows.items()}), version
 
         return cache.get((phase.id, admin, scoring), version, make)

@@ -57,7 +57,8 @@ class World:
                 made = db.get(Submission, submission)
             db.add(Evaluation(submission=made, status=status, metrics=metrics, published=published,
                               method_digest=METHOD, ground_truth_version="gt-secret-v3",
-                              algorithm_digest=f"sha256:{user[0] * 64}", completed_at=START))
+                              algorithm_digest=f"sha256:{user[0] * 64}",
+                              completed_at=START + timedelta(minutes=self.minutes)))
             db.commit()
             return made.id
 
@@ -271,3 +272,15 @@ def test_new_published_and_removed_results_show_on_the_next_read(apps):
         db.delete(db.get(Submission, bob))
         db.commit()
     assert [e[1] for e in summary(expect(board_app.call("GET", path, "carol")))] == ["carol", "alice"]
+
+
+def test_a_phase_made_again_in_place_of_a_deleted_one_is_ranked_afresh(apps):
+    world, board_app = apps
+    path = f"leaderboards/{CHALLENGE}/secret"  # the newest phase: SQLite gives its id to the next one
+    world.add("secret", "alice", metrics(0.5))
+    assert summary(expect(board_app.call("GET", path, "researcher"))) == [(1, "alice", 0.5)]
+    expect(world.challenges.call("DELETE", f"challenges/{CHALLENGE}/phases/secret", "researcher"), 204)
+    body = {"slug": "secret", "title": "Secret again", "visibility": "hidden", "score_jsonpath": "aggregates.dice.mean"}
+    expect(world.challenges.call("POST", f"challenges/{CHALLENGE}/phases", "researcher", body), 201)
+    world.add("secret", "bob", metrics(0.5))  # and the evaluation its deleted one's id
+    assert summary(expect(board_app.call("GET", path, "researcher"))) == [(1, "bob", 0.5)]
