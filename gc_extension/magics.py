@@ -10,6 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import requests
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.utils.process import arg_split
@@ -21,7 +22,8 @@ from .progress import Display, Progress
 
 
 def friendly(method):
-    """Run a magic: ``--help`` prints its usage; a GcError prints one line to stderr."""
+    """Run a magic: ``--help`` prints its usage; an expected failure (a GcError, a broken
+    transfer, a file that cannot be read or written) prints one line to stderr."""
 
     @functools.wraps(method)
     def run(self, line="", cell=None):
@@ -33,7 +35,13 @@ def friendly(method):
             return method(self, args, cell) if cell is not None else method(self, args)
         except GcError as error:
             print(f"{type(error).__name__}: {error}", file=sys.stderr)
-            return None
+        except requests.RequestException as error:  # a transfer broke half-way
+            print(f"ServiceUnavailable: the connection to the platform broke ({type(error).__name__});"
+                  " run this again (files downloaded already are skipped).", file=sys.stderr)
+        except OSError as error:  # a local file could not be read or written
+            print(f"{type(error).__name__}: {error}. Check the path and the free space, then run this again.",
+                  file=sys.stderr)
+        return None
 
     return run
 

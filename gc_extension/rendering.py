@@ -3,6 +3,7 @@
 Pure functions of typed results (``results.py``), so that what a person reads is unit-tested.
 """
 
+from collections import Counter
 from datetime import UTC, datetime
 
 LOG_LINES = 15
@@ -74,6 +75,9 @@ def submission_text(submission):
     lines = [f"Submission {submission.id} to {submission.challenge}/{submission.phase} ({what}): {submission.status}"]
     if submission.kind == "algorithm":
         lines.append(f"  cases: {submission.cases_done} of {submission.cases_total} done")
+    if submission.jobs:
+        counts = Counter(job.get("status") for job in submission.jobs)
+        lines.append("  jobs: " + ", ".join(f"{count} {status}" for status, count in sorted(counts.items())))
     lines.append(f"  limits: {limits_text(submission.limits)}")
     for job in submission.jobs:
         if job.get("status") != "succeeded" or job.get("error_message"):

@@ -2,6 +2,7 @@
 moves files (chunked uploads, downloads that resume), against the fake services of
 test_gc_extension."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -51,6 +52,7 @@ def test_submission_status_shows_cases_limits_failed_jobs_with_logs_and_results(
     assert rendering.submission_text(Submission.from_json(data)).splitlines() == [
         "Submission 7 to demo/predictions (algorithm otsu): succeeded",
         "  cases: 3 of 3 done",
+        "  jobs: 1 failed, 1 succeeded",
         "  limits: 1.0 CPU, 1024 MB memory, 300 s, no GPU, network none",
         "  job 2 (case 11): failed — exit code 1",
         "  logs of job 2:",
@@ -179,3 +181,47 @@ def test_a_submission_is_followed_until_it_is_evaluated(magics, fake, capsys):  
     err = capsys.readouterr().err
     assert "Submission 7 to demo/predictions (predictions masks.zip): succeeded" in err
     assert "Traceback" not in err
+
+
+def test_the_cell_form_builds_the_cell_as_the_entrypoint_and_follows_the_build(magics, fake, capsys):  # noqa: F811
+    fake.route("GET", "challenges", "algorithms/otsu", (200, {"slug": "otsu", "inputs": ["ct-image"], "outputs": ["mask"]}))
+    fake.route("POST", "archives", "upload-sessions", (201, {"id": 3}))
+    fake.route("POST", "archives", "upload-sessions/3/files", (201, {"id": 4}))
+    fake.route("PUT", "archives", "upload-sessions/3/files/4", (200, {"id": 4}))
+    fake.route("POST", "challenges", "algorithms/otsu/builds", (202, {"id": 9, "algorithm": "otsu", "status": "pending"}))
+    states = iter(["importing", "succeeded"])
+    fake.route("GET", "challenges", "builds/9", lambda headers, body: (
+        200, {"id": 9, "algorithm": "otsu", "status": next(states, "succeeded"), "digest": "sha256:" + "b" * 64}, {}))
+    magics.run_cell_magic("gc_algorithm", "build otsu", "print('segmenting')\n")
+    out, err = capsys.readouterr()
+    assert "Algorithm otsu has its new image; submit it with %gc_submit <phase> --algorithm otsu." in out
+    assert "Build 9 of algorithm otsu: built (sha256:bbbbbbbbbbbb)" in err
+    [(_m, _p, _h, sent)] = [r for r in fake.requests if r[0] == "PUT"]
+    assert sent == b"print('segmenting')\n"
+    [(_m, _p, _h, build)] = [r for r in fake.requests if r[1].endswith("/builds")]
+    assert json.loads(build) == {"upload_session": 3, "files": [4], "entrypoint": "predict.py"}
+    announced = [json.loads(r[3]) for r in fake.requests if r[1].endswith("/files") and r[0] == "POST"]
+    assert announced == [{"filename": "predict.py", "size": 20}]
+
+
+def test_training_data_of_a_challenge_not_joined_says_to_join(magics, fake, capsys):  # noqa: F811
+    fake.route("GET", "challenges", "challenges/demo", (200, {"slug": "demo", "title": "Demo", "my_roles": [],
+                                                            "phases": [PHASE]}))
+    magics.run_line_magic("gc_download", "demo")
+    assert capsys.readouterr().err.strip() == (
+        "NotFound: Challenge 'demo' has no training data that you may download."
+        " Join it first (%gc_join), or ask its admins where the training data is."
+    )
+
+
+def test_a_folder_that_cannot_be_written_is_one_line_too(magics, fake, capsys, tmp_path):  # noqa: F811
+    fake.route("GET", "challenges", "challenges/demo/phases/predictions/training-data", (200, {"archive": "demo-cases"}))
+    fake.route("GET", "archives", "archives/demo-cases/items", (200, {"count": 1, "results": [
+        {"id": 1, "values": {"ct-image": {"image": 5}}}]}))
+    fake.route("GET", "archives", "images/5/file", lambda headers, body: (
+        200, b"scan", {"Content-Disposition": 'attachment; filename="case-1.mha"'}))
+    (tmp_path / "taken").write_text("a file, not a folder")
+    magics.run_line_magic("gc_download", f"demo --phase predictions --to {tmp_path}/taken")
+    error = [line for line in capsys.readouterr().err.split("\n") if line.strip() and "%" not in line][-1]
+    assert error.startswith("FileExistsError: ") or error.startswith("NotADirectoryError: ")
+    assert error.endswith("Check the path and the free space, then run this again.")
