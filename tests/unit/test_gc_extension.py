@@ -5,14 +5,12 @@ and the one line that each expected failure prints."""
 import json
 import re
 import threading
-import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from gc_extension import client as client_module
 from gc_extension import errors
 from gc_extension.client import Client, hub_token, services_url, split_phase
 from gc_extension.magics import GcMagics, comma_list
