@@ -24,7 +24,7 @@ def redis_url(settings):
 # Settings of the services and workers that are read from the hub's environment as they are
 # (see services/imaging/limits.py, services/web/uploads.py, services/core/settings.py).
 PASSED_ON = ("GC_UPLOAD_", "GC_IMPORT_", "GC_OUTPUT_LIMIT_MB", "GC_PIDS_LIMIT", "GC_HEARTBEAT_S", "GC_LOST_AFTER_S",
-             "GC_IMAGE_PREFIX")  # fmt: skip
+             "GC_IMAGE_PREFIX", "GC_TRAINING_IMAGE")  # fmt: skip
 
 
 def platform_environment(settings):

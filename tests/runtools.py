@@ -120,7 +120,7 @@ class ExecutionPlatform:
             "GC_REDIS_URL": self.redis.url,
             "GC_INSTANCE": self.instance,
             "GC_HEARTBEAT_S": str(heartbeat_s),
-            "GC_LOST_AFTER_S": "3",
+            "GC_LOST_AFTER_S": "8",
             "GC_OUTPUT_LIMIT_MB": "64",
         }
         self.workers = []

@@ -143,14 +143,16 @@ def execute(model, run_kind, run_id, *, provision, finish):
         if not claim(session, model, run_id):
             return
         run = session.get(model, run_id)
-        label = run_label(run_kind, run)
+        label, attempt = run_label(run_kind, run), run.attempt
         folder = os.path.join(settings.data_dir, "runs", label)
         try:
             return _execute(session, run, engine, runner, settings, label, folder, provision, finish)
         except Exception as error:
             log.exception("%s failed on the platform's side", label)
             session.rollback()
-            fail(session, session.get(model, run_id), f"the platform could not run it ({type(error).__name__}: {error}); an admin can see the worker's log")
+            run = session.get(model, run_id)
+            if run.attempt == attempt:  # else the reconciler gave this attempt up and queued the next
+                fail(session, run, f"the platform could not run it ({type(error).__name__}: {error}); an admin can see the worker's log")
             raise
         finally:
             shutil.rmtree(folder, ignore_errors=True)
@@ -158,6 +160,7 @@ def execute(model, run_kind, run_id, *, provision, finish):
 
 def _execute(session, run, engine, runner, settings, label, folder, provision, finish):
     model = type(run)
+    attempt = run.attempt
     sandbox = sandbox_for(run, settings)
     input_dir, output_dir = new_run_folders(Path(folder))
     try:
@@ -181,6 +184,10 @@ def _execute(session, run, engine, runner, settings, label, folder, provision, f
     )
     outcome = runner.run(spec, cancelled=watch.cancelled, heartbeat=watch.heartbeat, heartbeat_s=settings.heartbeat_s)
     session.refresh(run, with_for_update=True)
+    if run.attempt != attempt:  # given up as lost meanwhile (a heartbeat came too late): not ours
+        session.commit()
+        log.warning("%s attempt %s was given up while it ran; its result is dropped", label, attempt)
+        return "superseded"
     run.exit_code = outcome.exit_code
     run.stdout_tail, run.stderr_tail = outcome.stdout_tail, outcome.stderr_tail
     if run.status == JobStatus.CANCELLED or outcome.stopped_because == "cancelled":

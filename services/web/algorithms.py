@@ -150,9 +150,18 @@ class AlgorithmAccess:
         return job
 
     def may_see_job(self, job):
-        if job.creator == self.username or self.user.get("admin"):
+        """The creator, the algorithm's editors and hub admins see a job; a job that ran for a
+        challenge submission only hub admins (its case may be hidden: the submissions API shows
+        what of it each person may see)."""
+        if self.user.get("admin"):
             return True
-        return AlgorithmRole.EDITOR in self.my_algorithm_roles(job.algorithm)
+        if job.submission_id is not None:
+            return False
+        return job.creator == self.username or AlgorithmRole.EDITOR in self.my_algorithm_roles(job.algorithm)
+
+    def own_jobs(self, query):
+        """``query`` of jobs without those made for challenge submissions (see ``may_see_job``)."""
+        return query if self.user.get("admin") else query.where(AlgorithmJob.submission_id.is_(None))
 
     def queue_position(self, job):
         """How many queued jobs are ahead of ``job`` (None once it left the queue)."""
@@ -285,7 +294,7 @@ class AlgorithmJobsHandler(AlgorithmAPIHandler):
     @web.authenticated
     def get(self, slug):
         algorithm = self.algorithm(slug)
-        query = select(AlgorithmJob).filter_by(algorithm_id=algorithm.id).order_by(AlgorithmJob.id.desc())
+        query = self.own_jobs(select(AlgorithmJob).filter_by(algorithm_id=algorithm.id).order_by(AlgorithmJob.id.desc()))
         if AlgorithmRole.EDITOR not in self.my_algorithm_roles(algorithm) and not self.user.get("admin"):
             query = query.filter_by(creator=self.username)
         self.write_json(self.page(query, lambda job: job_json(job, logs=False)))
@@ -302,7 +311,7 @@ class JobsHandler(AlgorithmAPIHandler):
 
     @web.authenticated
     def get(self):
-        query = select(AlgorithmJob).filter_by(creator=self.username).order_by(AlgorithmJob.id.desc())
+        query = self.own_jobs(select(AlgorithmJob).filter_by(creator=self.username).order_by(AlgorithmJob.id.desc()))
         status = self.get_argument("status", None)
         if status is not None:
             if status not in set(JobStatus):

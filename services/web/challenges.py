@@ -39,15 +39,21 @@ CREATE = "custom:challenges:create"
 PARTICIPATE = "custom:challenges:participate"
 
 
+COLUMN_KEYS = {"path", "title", "ascending", "exclude_from_ranking"}
+
+
 def _results_columns(field, value):
     if not isinstance(value, list):
-        raise GcError(f"{field} must be a list of {{path, title, ascending}} objects.")
+        raise GcError(f"{field} must be a list of {{path, title, ascending, exclude_from_ranking}} objects.")
     for i, column in enumerate(value):
-        if not isinstance(column, dict) or set(column) - {"path", "title", "ascending"} or "path" not in column:
-            raise GcError(f"{field}[{i}] must be an object with path, and optionally title and ascending.")
+        if not isinstance(column, dict) or set(column) - COLUMN_KEYS or "path" not in column:
+            raise GcError(
+                f"{field}[{i}] must be an object with path, and optionally title, ascending and exclude_from_ranking."
+            )
         text(f"{field}[{i}].path", column["path"])
         text(f"{field}[{i}].title", column.get("title", "-"))
         boolean(f"{field}[{i}].ascending", column.get("ascending", False))
+        boolean(f"{field}[{i}].exclude_from_ranking", column.get("exclude_from_ranking", False))
     return value
 
 

@@ -37,6 +37,7 @@ from .base import APIHandler
 from .challenges import ChallengeAccess, ground_truth_folder
 from .container_images import UploadedFileAccess
 from .fields import boolean, text
+from .leaderboard import fingerprint
 
 ENDED = (JobStatus.FAILED, JobStatus.CANCELLED)
 
@@ -51,20 +52,24 @@ def iso(moment):
 
 
 def evaluation_json(evaluation, *, admin):
-    """An evaluation; its metrics only for admins, or once published."""
+    """An evaluation; its metrics only for admins, or once published. What it was evaluated with
+    is pinned: admins see the method's digest and the ground truth version, others a fingerprint
+    of both (as on the leaderboard), which tells results of one setup apart without naming it."""
     shown = admin or evaluation.published
-    return {
+    data = {
         "id": evaluation.id,
         "status": str(evaluation.status),
         "error_message": evaluation.error_message,
         "published": evaluation.published,
         "metrics": evaluation.metrics if shown else None,
         "algorithm_digest": evaluation.algorithm_digest,
-        "method_digest": evaluation.method_digest,
-        "ground_truth_version": evaluation.ground_truth_version,
+        "evaluated_with": fingerprint(evaluation.method_digest, evaluation.ground_truth_version),
         "created_at": iso(evaluation.created_at),
         "completed_at": iso(evaluation.completed_at),
     }
+    if admin:
+        data.update(method_digest=evaluation.method_digest, ground_truth_version=evaluation.ground_truth_version)
+    return data
 
 
 def submission_status(submission):

@@ -11,6 +11,7 @@ import SimpleITK as sitk
 from playwright.sync_api import sync_playwright
 
 from browser import hub_login, launch_chromium, local_only_context
+from runtools import wait_for
 from test_algorithms_through_hub import Client
 
 pytestmark = pytest.mark.stack
@@ -138,8 +139,10 @@ def test_an_algorithm_passes_the_sanity_check_then_the_final_phase(world, tmp_pa
     assert all("stderr_tail" not in job for job in final["jobs"]), "no logs of hidden cases"
     evaluation = final["evaluations"][0]
     assert evaluation["metrics"]["aggregates"]["score"] > 0.99
-    assert evaluation["algorithm_digest"].startswith("sha256:") and evaluation["method_digest"].startswith("sha256:")
-    assert evaluation["ground_truth_version"].startswith("sha256:")
+    assert evaluation["algorithm_digest"].startswith("sha256:") and evaluation["evaluated_with"].startswith("sha256:")
+    assert "method_digest" not in evaluation and "ground_truth_version" not in evaluation  # the admins' to see
+    admin_view = world["researcher"]("GET", "challenges", f"challenges/{world['challenge']}/phases/final/submissions/{final['id']}", 200)
+    assert admin_view.json()["evaluations"][0]["ground_truth_version"].startswith("sha256:")
 
     limit = submit(alice, world, "final", expect=409, algorithm=algorithm)
     assert "used your 1 submission(s) in this phase" in limit.json()["message"]
@@ -171,6 +174,16 @@ def test_predictions_are_evaluated_and_limited(world):
     session, file = bob.upload(zipped_masks(folder, perfect, "bob-third.zip"))
     limit = submit(bob, world, "predictions", expect=409, upload_session=session, file=file)
     assert "used your 2 submission(s) in 1 day(s)" in limit.json()["message"]
+
+    # The leaderboard ranks what was evaluated: alice's and bob's second (perfect) files share
+    # rank 1, bob's file with a missing case comes third; the failed one is not there.
+    board = f"leaderboards/{world['challenge']}/predictions"
+    assert wait_for(lambda: len(alice("GET", "leaderboard", board, 200).json()["results"]) == 3, timeout=120)
+    ranks = [(e["rank"], e["user"]) for e in alice("GET", "leaderboard", board, 200).json()["results"]]
+    assert ranks[2] == (3, "datascientist2") and sorted(ranks[:2]) == [(1, "datascientist"), (1, "datascientist2")]
+    best = world["researcher"]("GET", "leaderboard", f"{board}?display=best", 200).json()["results"]
+    assert [(e["rank"], e["user"]) for e in best] in ([(1, "datascientist"), (1, "datascientist2")],
+                                                      [(1, "datascientist2"), (1, "datascientist")])  # fmt: skip
 
 
 def test_participants_never_reach_hidden_cases_or_ground_truth(world):
@@ -214,3 +227,16 @@ def test_submissions_on_the_pages(world, hub, artifacts):
         page.wait_for_url(f"**/submissions/{submission}")
         assert page.locator("h3").count() == 2  # the second evaluation is listed
         browser.close()
+
+
+def test_jobs_of_a_submission_stay_out_of_the_algorithms_api(world):
+    """The submitter sees a submission's jobs only through the submissions API, which hides
+    what ran on hidden cases; the algorithms API does not list them or show them."""
+    alice, challenge = world["alice"], world["challenge"]
+    final = alice("GET", "challenges", f"challenges/{challenge}/phases/final/submissions", 200).json()["results"][0]
+    detail = alice("GET", "challenges", f"challenges/{challenge}/phases/final/submissions/{final['id']}", 200).json()
+    assert detail["jobs"]
+    for job in detail["jobs"]:
+        assert alice("GET", "challenges", f"algorithm-jobs/{job['id']}").status_code == 404
+    listed = alice("GET", "challenges", "algorithm-jobs", 200).json()["results"]
+    assert not {job["id"] for job in detail["jobs"]} & {job["id"] for job in listed}
