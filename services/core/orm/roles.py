@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, delete, select
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, delete, select
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from ..errors import InvalidValue, noun, with_article
@@ -51,7 +51,9 @@ class _Member:
 
     @declared_attr.directive
     def __table_args__(cls):
-        return (UniqueConstraint(cls._owner_column(), "username", "role"),)
+        # (username, object): what "the objects this user holds a role on" lists and counts use.
+        by_user = Index(f"ix_{cls.__tablename__}_username_object", "username", cls._owner_column())
+        return (UniqueConstraint(cls._owner_column(), "username", "role"), by_user)
 
     @classmethod
     def _owner_column(cls):
