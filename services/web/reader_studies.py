@@ -1,17 +1,24 @@
-"""The archives service's API for reader studies: members, questions, cases, answers, ground
-truth and the readers' scores against it."""
+"""The archives service's API for reader studies: members, questions, cases, answers (saved as
+readers go), ground truth and the readers' scores against it, their progress and leaderboard; in
+educational mode readers see the ground truth of each case they have answered."""
+
+import csv
+import io
+import json
+from itertools import count
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 from tornado import web
 
-from ..core.answer_scores import reader_scores
-from ..core.errors import Conflict, InvalidValue, NotFound, PermissionDenied
+from ..core.answer_scores import answer_score, reader_scores
+from ..core.errors import Conflict, GcError, InvalidValue, NotFound, PermissionDenied
 from ..core.orm import (
     QUESTION_KINDS,
     Answer,
     ArchiveItem,
     GroundTruthAnswer,
+    GroundTruthReveal,
     Question,
     ReaderStudy,
     ReaderStudyCase,
@@ -38,6 +45,9 @@ MAX_ROW_PROBLEMS = 20
 READ = {ReaderStudyRole.EDITOR, ReaderStudyRole.READER}
 ANSWER = {ReaderStudyRole.READER}
 EDIT = {ReaderStudyRole.EDITOR}
+# What each field of a reader study must be, as the refusal of another value says it.
+STUDY_FIELDS = {"title": "a non-empty string", "description": "a string", "educational": "true or false"}
+ANSWER_COLUMNS = ("reader", "case", "question", "question_text", "value", "score", "answered_at")
 
 
 def study_json(study, roles):
@@ -47,6 +57,7 @@ def study_json(study, roles):
         "description": study.description,
         "created_by": study.created_by,
         "created_at": study.created_at.isoformat(),
+        "educational": study.educational,
         "my_roles": sorted(role.value for role in roles),
     }
 
@@ -80,6 +91,36 @@ def answer_json(answer):
 
 def ground_truth_json(truth):
     return {"question": truth.question_id, "case": truth.case_id, "value": truth.value, "created_by": truth.created_by}
+
+
+def checked_study_fields(fields):
+    """``fields`` of a reader study (see STUDY_FIELDS) if each has the right type."""
+    for key, value in fields.items():
+        if key == "educational":
+            right = isinstance(value, bool)
+        else:
+            right = isinstance(value, str) and (key != "title" or bool(value.strip()))
+        if not right:
+            raise InvalidValue(f"'{key}' must be {STUDY_FIELDS[key]}.")
+    return fields
+
+
+def ranked(readers):
+    """``readers`` (``scores()["readers"]``) best first, each with its ``rank``: equal scores share
+    a rank (1, 1, 3), readers without a score come last."""
+    key = lambda reader: (reader["score"] is None, -(reader["score"] or 0.0))  # noqa: E731
+    result = []
+    for position, reader in enumerate(sorted(readers, key=key), start=1):
+        tied = result and key(result[-1]) == key(reader)
+        result.append({**reader, "rank": result[-1]["rank"] if tied else position})
+    return result
+
+
+def _cell(value):
+    """A CSV cell; text that a spreadsheet would run as a formula is quoted with a leading '."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def an_id(body, key):
@@ -160,24 +201,32 @@ class ReaderStudyAccess(ArchiveAccess):
         return cases
 
     def answer(self, study, body):
-        """The user's answer to a question of ``study`` about one of its cases."""
-        question = self.db.get(Question, an_id(body, "question"))
-        if question is None or question.reader_study_id != study.id:
-            raise NotFound(f"No question {body['question']} in reader study {study.slug!r}.")
-        case = self.db.get(ReaderStudyCase, an_id(body, "case"))
-        if case is None or case.reader_study_id != study.id:
-            raise NotFound(f"No case {body['case']} in reader study {study.slug!r}.")
+        """The user's answer to a question of ``study`` about one of its cases, replacing the one
+        they gave before, and whether it is new; Conflict once they have seen the case's ground
+        truth."""
+        question = self.question(study, an_id(body, "question"))
+        case = self.case(study, an_id(body, "case"))
+        if self.revealed(case):
+            raise Conflict(f"You have seen the ground truth of case {case.id}; answers to it can no longer change.")
         answer = make_answer(self.db, question, case, body["value"], reader=self.username)
+        created = answer in self.db.new
         self.db.flush()
-        return answer
+        return answer, created
 
-    def create_study(self, slug, title, description=""):
+    def create_study(self, slug, title, description="", educational=False):
         """A new reader study whose creator is its editor; needs the hub permission to create."""
         self.require_scope(CREATE_READER_STUDIES, "create reader studies")
-        study = save(self.db, ReaderStudy(slug=slug, title=title, description=description, created_by=self.username))
+        fields = checked_study_fields({"title": title, "description": description, "educational": educational})
+        study = save(self.db, ReaderStudy(slug=slug, created_by=self.username, **fields))
         grant(self.db, study, self.username, ReaderStudyRole.EDITOR)
         self.commit()
         return study
+
+    def change_study(self, study, fields):
+        """Set the study's title, description or educational mode."""
+        for key, value in checked_study_fields(fields).items():
+            setattr(study, key, value)
+        self.db.flush()
 
     def add_member(self, study, username, role):
         """Give ``username`` (a hub username) ``role`` on ``study``."""
@@ -197,6 +246,13 @@ class ReaderStudyAccess(ArchiveAccess):
         if question is None or question.reader_study_id != study.id:
             raise NotFound(f"No question {question_id} in reader study {study.slug!r}.")
         return question
+
+    def case(self, study, case_id):
+        """The case ``case_id`` (its id, as text or a number) of ``study``."""
+        case = self.db.get(ReaderStudyCase, int(case_id)) if str(case_id).isdigit() else None
+        if case is None or case.reader_study_id != study.id:
+            raise NotFound(f"No case {case_id} in reader study {study.slug!r}.")
+        return case
 
     def move_question(self, study, question, position):
         """Put ``question`` at ``position`` (0 is first) among the study's questions."""
@@ -282,6 +338,90 @@ class ReaderStudyAccess(ArchiveAccess):
         scores = reader_scores(questions, truths, answers, readers)
         return {"ground_truth": len(truths), "readers": [{"reader": r, **s} for r, s in sorted(scores.items())]}
 
+    def leaderboard(self, study, roles):
+        """The readers ranked by score; a reader sees the others' names as 'reader 1', 'reader 2'…"""
+        scores = self.scores(study)
+        others = count(1)
+        entries = []
+        for reader in ranked(scores["readers"]):
+            name = reader["reader"]
+            if not (self.sees_all_answers(roles) or name == self.username):
+                name = f"reader {next(others)}"
+            entries.append({"rank": reader["rank"], "reader": name, "score": reader["score"],
+                            "answered": reader["answered"]})  # fmt: skip
+        return {"ground_truth": scores["ground_truth"], "readers": entries}
+
+    # --- reading: progress and the ground truth of answered cases -------------------------
+
+    def answered_cases(self, study, reader):
+        """The ids of the cases of ``study`` whose every required question ``reader`` has answered."""
+        required = {q.id for q in study.questions if q.required}
+        given = {}
+        query = select(Answer.case_id, Answer.question_id).where(Answer.reader == reader, Answer.question_id.in_(required))
+        for case_id, question_id in self.db.execute(query):
+            given.setdefault(case_id, set()).add(question_id)
+        return [c.id for c in study.cases if required <= given.get(c.id, set())]
+
+    def progress(self, study):
+        """How far the user is: the cases, those they have answered, the next one to answer."""
+        case_ids = [c.id for c in study.cases]
+        answered = self.answered_cases(study, self.username)
+        return {
+            "cases": len(case_ids),
+            "answered": len(answered),
+            "next_case": next((c for c in case_ids if c not in answered), None),
+            "case_ids": case_ids,
+            "answered_case_ids": answered,
+        }
+
+    def revealed(self, case):
+        query = select(GroundTruthReveal.id).filter_by(case_id=case.id, reader=self.username)
+        return self.db.scalar(query) is not None
+
+    def case_ground_truth(self, study, roles, case):
+        """The ground truth of ``case`` beside the user's answers and their scores. Editors may
+        always see it; a reader of an educational study once they have answered the case, which
+        is then kept as seen (their answers to it become final)."""
+        if not self.sees_all_answers(roles):
+            if not study.educational:
+                raise PermissionDenied("This reader study is not in educational mode: its ground truth is for its "
+                                       "editors only.")  # fmt: skip
+            if case.id not in self.answered_cases(study, self.username):
+                raise Conflict(f"Answer every required question of case {case.id} first.")
+            if not self.revealed(case):
+                self.db.add(GroundTruthReveal(case_id=case.id, reader=self.username))
+        truths = {t.question_id: t.value for t in self.db.scalars(select(GroundTruthAnswer).filter_by(case_id=case.id))}
+        mine = {a.question_id: a.value for a in self.db.scalars(select(Answer).filter_by(case_id=case.id,
+                                                                                       reader=self.username))}
+        answers = []
+        for question in study.questions:
+            scored = question.id in truths and question.id in mine
+            score = answer_score(question.kind, question.options, mine.get(question.id), truths.get(question.id))
+            answers.append({"question": question.id, "value": truths.get(question.id),
+                            "my_answer": mine.get(question.id), "score": score if scored else None})  # fmt: skip
+        return {"case": case.id, "answers": answers}
+
+    def answers_query(self, study, roles):
+        """The study's answers that the user may see (editors: everyone's; readers: their own)."""
+        query = select(Answer).join(Question).where(Question.reader_study_id == study.id)
+        return query if self.sees_all_answers(roles) else query.where(Answer.reader == self.username)
+
+    def answers_csv(self, study, roles):
+        """The answers the user may see as CSV text (ANSWER_COLUMNS), each scored where there is
+        ground truth."""
+        questions = {q.id: q for q in study.questions}
+        truths = {(t.question_id, t.case_id): t.value for t in self.db.scalars(self.ground_truth_query(study))}
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(ANSWER_COLUMNS)
+        query = self.answers_query(study, roles).order_by(Answer.reader, Answer.case_id, Question.position)
+        for answer in self.db.scalars(query):
+            question, pair = questions[answer.question_id], (answer.question_id, answer.case_id)
+            score = answer_score(question.kind, question.options, answer.value, truths[pair]) if pair in truths else ""
+            writer.writerow([_cell(answer.reader), answer.case_id, question.id, _cell(question.text),
+                             json.dumps(answer.value), score, answer.created_at.isoformat()])  # fmt: skip
+        return out.getvalue()
+
 
 class ReaderStudyAPIHandler(ReaderStudyAccess, APIHandler):
     """An API handler about reader studies."""
@@ -289,7 +429,7 @@ class ReaderStudyAPIHandler(ReaderStudyAccess, APIHandler):
 
 class ReaderStudiesHandler(ReaderStudyAPIHandler):
     """GET: the reader studies I hold a role on (all of them for admins). POST {slug, title,
-    description}: a new reader study, whose creator is its editor (researchers)."""
+    description, educational}: a new reader study, whose creator is its editor (researchers)."""
 
     @web.authenticated
     def get(self):
@@ -298,17 +438,25 @@ class ReaderStudiesHandler(ReaderStudyAPIHandler):
     @web.authenticated
     def post(self):
         self.require_scope(CREATE_READER_STUDIES, "create reader studies")  # before the body is read
-        study = self.create_study(**self.json_body(required=("slug", "title"), optional=("description",)))
+        study = self.create_study(**self.json_body(required=("slug", "title"), optional=("description", "educational")))
         self.write_json(study_json(study, EDIT), status=201)
 
 
 class ReaderStudyHandler(ReaderStudyAPIHandler):
-    """GET: one reader study (editors and readers). DELETE: delete it with its cases, questions,
-    answers and ground truth (editors); the archive items its cases show stay."""
+    """GET: one reader study (editors and readers). PATCH {title, description, educational}:
+    change it (editors). DELETE: delete it with its cases, questions, answers and ground truth
+    (editors); the archive items its cases show stay."""
 
     @web.authenticated
     def get(self, slug):
         study, roles = self.reader_study(slug)
+        self.write_json(study_json(study, roles))
+
+    @web.authenticated
+    def patch(self, slug):
+        study, roles = self.reader_study(slug, EDIT, "change this reader study")
+        self.change_study(study, self.json_body(optional=tuple(STUDY_FIELDS)))
+        self.commit()
         self.write_json(study_json(study, roles))
 
     @web.authenticated
@@ -404,23 +552,52 @@ class CasesHandler(ReaderStudyAPIHandler):
 
 
 class AnswersHandler(ReaderStudyAPIHandler):
-    """GET: the answers (editors: everyone's; readers: their own). POST {question, case, value}:
-    answer a question about a case, once (readers)."""
+    """GET: the answers (editors: everyone's; readers: their own); ?format=csv gives them all as
+    CSV, scored where there is ground truth. POST {question, case, value}: answer a question
+    about a case, or change the answer (readers); a value of null clears an optional one."""
 
     @web.authenticated
     def get(self, slug):
         study, roles = self.reader_study(slug)
-        query = select(Answer).join(Question).where(Question.reader_study_id == study.id).order_by(Answer.id)
-        if not self.sees_all_answers(roles):
-            query = query.where(Answer.reader == self.username)
-        self.write_json(self.page(query, answer_json))
+        fmt = self.get_argument("format", "json")
+        if fmt not in ("json", "csv"):
+            raise GcError(f"?format= must be json or csv, not {fmt!r}.")
+        if fmt == "json":
+            self.write_json(self.page(self.answers_query(study, roles).order_by(Answer.id), answer_json))
+            return
+        self.set_header("Content-Type", "text/csv; charset=utf-8")
+        self.set_header("Content-Disposition", f'attachment; filename="{slug}-answers.csv"')
+        self.finish(self.answers_csv(study, roles))
 
     @web.authenticated
     def post(self, slug):
         study, _ = self.reader_study(slug, ANSWER, "answer questions in this reader study")
-        answer = self.answer(study, self.json_body(required=("question", "case", "value")))
+        answer, created = self.answer(study, self.json_body(required=("question", "case", "value")))
         self.commit()
-        self.write_json(answer_json(answer), status=201)
+        self.write_json(answer_json(answer), status=201 if created else 200)
+
+
+class ProgressHandler(ReaderStudyAPIHandler):
+    """GET: my progress: {cases, answered, next_case, case_ids, answered_case_ids}; a case is
+    answered when each of its required questions is (readers and editors)."""
+
+    @web.authenticated
+    def get(self, slug):
+        study, _ = self.reader_study(slug)
+        self.write_json(self.progress(study))
+
+
+class CaseGroundTruthHandler(ReaderStudyAPIHandler):
+    """GET: a case's ground truth beside my answers and their scores: {case, answers: [{question,
+    value, my_answer, score}]} (editors; readers of an educational study once they have answered
+    every required question of the case, after which their answers to it cannot change)."""
+
+    @web.authenticated
+    def get(self, slug, case_id):
+        study, roles = self.reader_study(slug)
+        truth = self.case_ground_truth(study, roles, self.case(study, case_id))
+        self.commit()
+        self.write_json(truth)
 
 
 class GroundTruthHandler(ReaderStudyAPIHandler):
@@ -451,6 +628,17 @@ class ScoresHandler(ReaderStudyAPIHandler):
         self.write_json(self.scores(study))
 
 
+class LeaderboardHandler(ReaderStudyAPIHandler):
+    """GET: the readers ranked by score, {ground_truth, readers: [{rank, reader, score,
+    answered}]}; equal scores share a rank. Editors see every name, a reader their own and the
+    others as 'reader 1', 'reader 2'… (readers and editors)."""
+
+    @web.authenticated
+    def get(self, slug):
+        study, roles = self.reader_study(slug)
+        self.write_json(self.leaderboard(study, roles))
+
+
 def routes(prefix):
     api = prefix + "api/v1/reader-studies"
     slug = r"(?P<slug>[a-z0-9-]+)"
@@ -461,7 +649,10 @@ def routes(prefix):
         (api + f"/{slug}/questions", QuestionsHandler),
         (api + f"/{slug}/questions/(?P<question_id>[0-9]+)", QuestionHandler),
         (api + f"/{slug}/cases", CasesHandler),
+        (api + f"/{slug}/cases/(?P<case_id>[0-9]+)/ground-truth", CaseGroundTruthHandler),
         (api + f"/{slug}/answers", AnswersHandler),
+        (api + f"/{slug}/progress", ProgressHandler),
         (api + f"/{slug}/ground-truth", GroundTruthHandler),
         (api + f"/{slug}/scores", ScoresHandler),
+        (api + f"/{slug}/leaderboard", LeaderboardHandler),
     ]

@@ -88,6 +88,7 @@ NAMES = {  # the path placeholders: the world's objects, and what OpenAPI calls 
     "upload": (None, "session_id"),  # a new upload session of the researcher, made for the request
     "upload_file": (None, "file_id"),  # an empty file announced in it
     "question": ("1", "question_id"),  # the world's question
+    "case": ("1", "case_id"),  # the world's reader-study case
     "new_question": (None, "question_id"),  # a new question of the reader study, made for the request
     "new_study": (None, "slug"),  # a new reader study like the world's, made for the request
     "new_archive": (None, "slug"),  # a new archive like ``lungs``, made for the request
@@ -167,6 +168,7 @@ MATRIX = [
     row("archives",   "GET",    "reader-studies",                            SIGNED_IN),
     row("archives",   "POST",   "reader-studies",                            RESEARCHERS, {"slug": "r-{uniq}", "title": "R"}),
     row("archives",   "GET",    "reader-studies/{study}",                    STUDY_READERS),
+    row("archives",   "PATCH",  "reader-studies/{study}",                    STUDY_EDITORS, {"title": "Chest reads"}),
     row("archives",   "DELETE", "reader-studies/{new_study}",                STUDY_EDITORS),
     row("archives",   "GET",    "reader-studies/{study}/members",            STUDY_EDITORS),
     row("archives",   "POST",   "reader-studies/{study}/members",            STUDY_EDITORS,
@@ -182,6 +184,10 @@ MATRIX = [
     row("archives",   "POST",   "reader-studies/{study}/ground-truth",       STUDY_EDITORS,
         [{"case": 1, "question": 1, "value": True}]),
     row("archives",   "GET",    "reader-studies/{study}/scores",             STUDY_EDITORS),
+    row("archives",   "GET",    "reader-studies/{study}/leaderboard",        STUDY_READERS),
+    row("archives",   "GET",    "reader-studies/{study}/progress",           STUDY_READERS),
+    # The world's study is not educational: its ground truth is for its editors only.
+    row("archives",   "GET",    "reader-studies/{study}/cases/{case}/ground-truth", STUDY_EDITORS),
     row("archives",   "GET",    "reader-studies/{study}/answers",            STUDY_READERS),
     # Only readers answer (the world's question 1 about its case 1), editors do not.
     row("archives",   "POST",   "reader-studies/{study}/answers",            "deny hidden deny hidden hidden allow",

@@ -24,6 +24,7 @@ from .reader_studies import (
     QUESTION_KINDS,
     Answer,
     GroundTruthAnswer,
+    GroundTruthReveal,
     Question,
     ReaderStudy,
     ReaderStudyCase,

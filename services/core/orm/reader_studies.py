@@ -41,11 +41,13 @@ OPTIONS_SCHEMA = {
 
 class ReaderStudy(Named, Base):
     """Cases shown to readers with ordered questions. Deleting it deletes its cases, questions
-    and answers, not the values the cases show."""
+    and answers, not the values the cases show. In ``educational`` mode a reader may see the
+    ground truth of a case once they have answered it, which makes their answers to it final."""
 
     __tablename__ = "reader_studies"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    educational: Mapped[bool] = mapped_column(default=False)
     cases: Mapped[list["ReaderStudyCase"]] = children("ReaderStudyCase", "reader_study")
     questions: Mapped[list["Question"]] = children(
         "Question", "reader_study", order_by="Question.position", collection_class=ordering_list("position")
@@ -130,7 +132,8 @@ class _AnswerFields:
 
 
 class Answer(_AnswerFields, Base):
-    """A reader's answer: one per reader, question and case."""
+    """A reader's answer: one per reader, question and case; ``created_at`` is when its value
+    was given last."""
 
     __tablename__ = "answers"
     __table_args__ = (UniqueConstraint("question_id", "case_id", "reader"),)
@@ -147,26 +150,37 @@ class GroundTruthAnswer(_AnswerFields, Base):
     created_by: Mapped[str] = mapped_column(String(255))
 
 
+class GroundTruthReveal(Base):
+    """A reader saw the ground truth of a case (educational mode): one per reader and case."""
+
+    __tablename__ = "ground_truth_reveals"
+    __table_args__ = (UniqueConstraint("case_id", "reader"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = parent_key("reader_study_cases")
+    reader: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 def make_answer(session, question, case, value, *, reader):
-    """A reader's new answer to a stored question about a stored case, checked against the
-    question and added to ``session``; Conflict if the reader has answered it already."""
-    taken = select(Answer.id).where(Answer.reader == reader)
-    return _add(session, Answer(reader=reader), taken, question, case, value, f"reader {reader!r} has answered")
+    """A reader's answer to a stored question about a stored case, checked against the
+    question: their earlier answer given the new value, or a new one added to ``session``."""
+    question.check_answer(case, value)
+    answer = session.scalar(select(Answer).filter_by(question_id=question.id, case_id=case.id, reader=reader))
+    if answer is None:
+        answer = Answer(reader=reader, question_id=question.id, case_id=case.id)
+        session.add(answer)
+    answer.value, answer.created_at = value, utcnow()
+    return answer
 
 
 def make_ground_truth(session, question, case, value, *, created_by):
     """The ground-truth answer to a stored question about a stored case, checked and added to
     ``session``; Conflict if there is one already."""
-    taken = select(GroundTruthAnswer.id)
-    answer = GroundTruthAnswer(created_by=created_by)
-    return _add(session, answer, taken, question, case, value, "the ground truth is given for")
-
-
-def _add(session, answer, taken, question, case, value, done):
     question.check_answer(case, value)
-    model = type(answer)
-    if session.scalar(taken.where(model.question_id == question.id, model.case_id == case.id)) is not None:
-        raise Conflict(f"{done} question {question.text!r} about case {case.id} already")
-    answer.question_id, answer.case_id, answer.value = question.id, case.id, value
-    session.add(answer)
-    return answer
+    given = select(GroundTruthAnswer.id).filter_by(question_id=question.id, case_id=case.id)
+    if session.scalar(given) is not None:
+        raise Conflict(f"the ground truth is given for question {question.text!r} about case {case.id} already")
+    truth = GroundTruthAnswer(question_id=question.id, case_id=case.id, value=value, created_by=created_by)
+    session.add(truth)
+    return truth
