@@ -90,7 +90,7 @@ def reader_scores(questions, truths, answers, readers=()):
     ``questions`` maps a question id to ``(kind, options)``; ``truths`` maps ``(question_id,
     case_id)`` to the ground-truth value; ``answers`` is an iterable of ``(reader, question_id,
     case_id, value)``; ``readers`` who gave no answer are scored too (0 on every pair). ``score`` is the mean over every pair with ground truth, ``per_question``
-    the same mean for each question id; ``answered`` counts the reader's answers to those pairs.
+    the same mean for each question id; ``answered`` counts the reader's answers to those pairs (a cleared one, None, is none).
     """
     given = {reader: {} for reader in readers}
     for reader, question_id, case_id, value in answers:
@@ -105,7 +105,7 @@ def reader_scores(questions, truths, answers, readers=()):
         every = [points for points_list in per_question.values() for points in points_list]
         scores[reader] = {
             "score": sum(every) / len(every) if every else None,
-            "answered": sum(1 for pair in truths if pair in theirs),
+            "answered": sum(1 for pair in truths if theirs.get(pair) is not None),
             "scored": len(every),
             "per_question": {q: sum(p) / len(p) for q, p in per_question.items()},
         }

@@ -1,6 +1,6 @@
 """The reader-study pages: list and create reader studies; manage one (cases from an archive,
-ordered questions, readers and editors, ground truth) and see the answers per reader and case
-with the readers' scores. Finding studies, checking roles and making changes is
+ordered questions, readers and editors, ground truth, educational mode) and see the answers per
+reader and case with the readers' leaderboard; readers see their own answers and progress. Finding studies, checking roles and making changes is
 ``ReaderStudyAccess``'s, shared with the API (reader_studies.py); the pages turn form fields into
 the values it takes."""
 
@@ -56,6 +56,27 @@ def question_options(form):
     return options
 
 
+def readable(value):
+    """An answer as people write it: yes / no, numbers plainly, choices joined, a point as
+    (x, y, z), a box by two opposite corners, no answer as —."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return format(value, ".6g")
+    if isinstance(value, list):
+        return ", ".join(readable(v) for v in value)
+    if isinstance(value, dict) and "point" in value:
+        return "(" + readable(value["point"]) + ")"
+    if isinstance(value, dict) and "points" in value:
+        return "; ".join(readable(p) for p in value["points"])
+    if isinstance(value, dict) and "corners" in value:
+        xs, ys = [c[0] for c in value["corners"]], [c[1] for c in value["corners"]]
+        return f"({readable(min(xs))}, {readable(min(ys))}) to ({readable(max(xs))}, {readable(max(ys))})"
+    return str(value)
+
+
 def answer_grids(answers):
     """``{name: {(case_id, question_id): value}}`` of ``(name, case_id, question_id, value)`` rows."""
     grids = {}
@@ -87,8 +108,9 @@ class ReaderStudiesPage(ReaderStudyAccess, PageHandler):
 
 
 class ReaderStudyPage(ReaderStudyAccess, PageHandler):
-    """One reader study: its questions and cases, and the answers (editors: everyone's; readers:
-    their own); for editors also forms to add questions, cases, members and the ground truth."""
+    """One reader study: its questions and cases, and the answers (editors: everyone's, with the
+    readers' leaderboard; readers: their own, with their progress); for editors also forms to add
+    questions, cases, members and the ground truth, and to turn educational mode on or off."""
 
     def show(self, slug, status=200, error=None, form=None):
         study, roles = self.reader_study(slug)
@@ -100,15 +122,18 @@ class ReaderStudyPage(ReaderStudyAccess, PageHandler):
         if not editor:
             query = query.where(Answer.reader == self.username)
         answers = answer_grids(self.db.execute(query.order_by(Answer.reader)))
-        truth = scores = members = None
+        truth = leaderboard = members = progress = None
         if editor:
             truth = {(t.case_id, t.question_id): t.value for t in self.db.scalars(self.ground_truth_query(study))}
-            scores = self.scores(study)
+            leaderboard = self.leaderboard(study, roles)
             members = self.study_members(study)
+        else:
+            progress = self.progress(study)
         self.render_page(
             "reader_study.html", status, error, {"required": "on", **(form or {})},
             study=dict(self.studies_json([study])[0], case_count=len(study.cases)), editor=editor,
-            questions=questions, cases=cases, answers=answers, truth=truth, scores=scores, members=members,
+            questions=questions, cases=cases, answers=answers, truth=truth, leaderboard=leaderboard,
+            members=members, progress=progress, readable=readable,
             archives=[a.slug for a in self.db.scalars(self.visible_archives())] if editor else [],
             kinds=KIND_LABELS,
         )
@@ -131,6 +156,7 @@ class ReaderStudyPage(ReaderStudyAccess, PageHandler):
             "move": lambda: self.move_question(study, self._question(study), self._position()),
             "delete-question": lambda: self.delete_question(study, self._question(study)),
             "ground-truth": lambda: self._upload_ground_truth(study),
+            "educational": lambda: self.change_study(study, {"educational": self.get_body_argument("educational", "") == "on"}),
             "delete": lambda: remove(self.db, study),
         }
         if action not in actions:

@@ -8,6 +8,7 @@ from tornado.httpclient import HTTPClientError, HTTPRequest
 
 import apptools
 from apptools import fake_hub_auth, service_app
+from services.web.reader_study_pages import readable
 
 RESEARCHER_SCOPES = [*apptools.USERS["researcher"]["scopes"], "custom:reader-studies:create"]
 PAGES = "/services/archives/reader-studies"
@@ -150,3 +151,58 @@ def test_readers_see_their_own_answers_and_no_forms(app):
     assert fetch(app, f"{PAGES}/chest", "datascientist")[0] == 404
     status, html = fetch(app, PAGES, "clinician")
     assert "New reader study" not in html and 'href="reader-studies/chest"' in html
+
+
+def test_answers_by_reader_and_case_are_readable_and_escaped(app):
+    fetch(app, PAGES, "researcher", {"slug": "chest", "title": "Chest reads"})
+    app.call("POST", "sockets", "researcher", {"slug": "age", "title": "Age", "kind": "integer"})
+    app.call("POST", "archives", "researcher", {"slug": "lungs", "title": "Lung CT"})
+    app.call("POST", "archives/lungs/items", "researcher", {"values": {"age": 40}})
+    app.call("POST", "reader-studies/chest/cases", "researcher", {"archive": "lungs"})
+    for reader in ("clinician", "datascientist"):
+        app.call("POST", "reader-studies/chest/members", "researcher", {"username": reader, "role": "reader"})
+    questions = [{"text": "<b>Where</b>?", "kind": "point"}, {"text": "Nodule?", "kind": "bool"},
+                 {"text": "Notes", "kind": "string", "required": False}]  # fmt: skip
+    ids = [app.call("POST", "reader-studies/chest/questions", "researcher", q)[1]["id"] for q in questions]
+    case = app.call("GET", "reader-studies/chest/cases", "researcher")[1]["results"][0]["id"]
+    for question, value in zip(ids, [{"type": "Point", "point": [1.5, 2, 3]}, True, "<script>x</script>"], strict=True):
+        app.call("POST", "reader-studies/chest/answers", "clinician", {"question": question, "case": case, "value": value})
+    app.call("POST", "reader-studies/chest/answers", "datascientist", {"question": ids[1], "case": case, "value": False})
+
+    status, html = fetch(app, f"{PAGES}/chest", "researcher")
+    assert status == 200
+    rows = re.findall(r'<tr data-reader="([^"]+)"><td>[^<]*</td><td>(\d+)</td>', html)
+    assert rows == [("clinician", str(case)), ("datascientist", str(case))]
+    for text in ("(1.5, 2, 3)", "<td>yes</td>", "<td>no</td>", "&lt;script&gt;x&lt;/script&gt;", "&lt;b&gt;Where&lt;/b&gt;?",
+                 'href="../api/v1/reader-studies/chest/answers?format=csv"', 'id="leaderboard"', "Educational mode: <strong>off"):
+        assert text in html, text
+    assert "<script>x" not in html and "<b>Where" not in html
+
+    status, html = fetch(app, f"{PAGES}/chest", "clinician")
+    assert status == 200 and 'data-reader="datascientist"' not in html and 'data-reader="clinician"' in html
+    assert "You have answered 1 of 1 cases." in html and "Every case is answered." in html
+    assert 'id="leaderboard"' not in html and "Download your answers as CSV" in html
+    status, html = fetch(app, f"{PAGES}/chest", "datascientist")
+    assert "You have answered 0 of 1 cases." in html and f"Next: case {case}." in html
+
+
+def test_editors_turn_educational_mode_on_and_off(app):
+    fetch(app, PAGES, "researcher", {"slug": "chest", "title": "Chest reads"})
+    assert fetch(app, f"{PAGES}/chest", "researcher", {"action": "educational", "educational": "on"})[0] == 302
+    assert app.call("GET", "reader-studies/chest", "researcher")[1]["educational"] is True
+    status, html = fetch(app, f"{PAGES}/chest", "researcher")
+    assert "Educational mode: <strong>on" in html and "Turn educational mode off" in html
+    assert fetch(app, f"{PAGES}/chest", "researcher", {"action": "educational", "educational": "off"})[0] == 302
+    assert app.call("GET", "reader-studies/chest", "researcher")[1]["educational"] is False
+    fetch(app, f"{PAGES}/chest", "researcher", {"action": "member", "username": "clinician", "role": "reader"})
+    assert fetch(app, f"{PAGES}/chest", "clinician", {"action": "educational", "educational": "on"})[0] == 403
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    (None, "—"), (True, "yes"), (False, "no"), (3, "3"), (12.5, "12.5"), (22.049999999999997, "22.05"), ("high", "high"),
+    (["a", "b"], "a, b"), ({"type": "Point", "point": [22.05, 22.05, 31.0]}, "(22.05, 22.05, 31)"),
+    ({"type": "Multiple points", "points": [{"point": [1, 2, 3]}, {"point": [4, 5, 6]}]}, "(1, 2, 3); (4, 5, 6)"),
+    ({"type": "2D bounding box", "corners": [[4, 1, 0], [1, 1, 0], [1, 6.5, 0], [4, 6.5, 0]]}, "(1, 1) to (4, 6.5)"),
+])  # fmt: skip
+def test_answers_are_shown_readably(value, shown):
+    assert readable(value) == shown

@@ -169,6 +169,8 @@ def test_leaderboard_ranks_readers_and_hides_the_others_names_from_readers(app, 
         for question, case, value in [(nodule, first, True), (size, first, 10), (nodule, second, False)]:
             ok(answer(app, reader, question, case, value), 201)
     ok(answer(app, "researcher2", nodule, first, False), 201)  # wrong, and the rest unanswered: 0.0
+    ok(answer(app, "researcher2", size, first, 10), 201)
+    ok(answer(app, "researcher2", size, first, None))  # cleared: not answered
     board = ok(app.call("GET", f"{STUDY}/leaderboard", "researcher"))
     assert board == {"ground_truth": 3, "readers": [
         {"rank": 1, "reader": "clinician", "score": 1.0, "answered": 3},
