@@ -1,10 +1,11 @@
 """The demo content that `gc-hub up` puts in an empty platform: archives of synthetic scans, a
-challenge that runs the example images, and an algorithm to submit.
+challenge that runs the example images, an algorithm to submit, and a reader study.
 
 Made once (nothing is touched when the demo archive exists already), straight into the platform
 database and data directory, with the demo users of hub_config in their roles: the researcher
-edits the archives and runs the challenge, the data scientists take part (and may read the
-sanity-check cases), the clinician reads the demo archive.
+edits the archives, runs the challenge and edits the reader study, the data scientists take part
+(and may read the sanity-check cases), the clinician reads the demo archive, answers the reader
+study and may run the demo algorithm on a case.
 
 - ``demo-archive``: three scans (``ct-image``) with age and sex; the sanity-check cases.
 - ``demo-hidden-cases``: four scans only the researcher sees; the final phase's test set.
@@ -12,7 +13,12 @@ sanity-check cases), the clinician reads the demo archive.
   (participants, algorithms, after the sanity check, 3 a day, on the hidden cases) and
   ``predictions`` (participants, a zip of ``<case>.mha`` masks of the demo-archive scans). The
   example evaluation image scores each (Dice); ground truth is the example algorithm's own output.
-- ``demo-otsu``: the example algorithm, edited by the first data scientist, ready to submit.
+- ``demo-otsu``: the example algorithm, edited by the first data scientist, ready to submit; the
+  clinician is one of its users.
+- ``demo-reading``: an educational reader study of the demo-archive scans with six questions
+  (``READING_QUESTIONS``); ground truth for the yes/no, choice, number and point questions: a
+  bright structure, high confidence, the example algorithm's foreground fraction, and the
+  centre of the image (in physical coordinates).
 """
 
 import tempfile
@@ -35,17 +41,22 @@ from .core.orm import (
     Challenge,
     ChallengeRole,
     Phase,
+    Question,
+    ReaderStudy,
+    ReaderStudyCase,
+    ReaderStudyRole,
     Socket,
     SocketKind,
     SubmissionKind,
     Visibility,
     grant,
+    make_ground_truth,
     make_value,
     utcnow,
 )
 
 ARCHIVE, HIDDEN_ARCHIVE = "demo-archive", "demo-hidden-cases"
-CHALLENGE, ALGORITHM = "demo-challenge", "demo-otsu"
+CHALLENGE, ALGORITHM, READING = "demo-challenge", "demo-otsu", "demo-reading"
 ALGORITHM_IMAGE, EVALUATION_IMAGE = "gc-hub/example-algorithm:latest", "gc-hub/example-evaluation:latest"
 CASES = [{"age": 63, "sex": "F"}, {"age": 48, "sex": "M"}, {"age": 71, "sex": "M"}]
 HIDDEN_CASES = 4
@@ -56,6 +67,14 @@ SOCKETS = {
     "age": (SocketKind.INTEGER, None),
     "sex": (SocketKind.STRING, None),
 }
+READING_QUESTIONS = [  # text, kind, options, required
+    ("Is there a bright structure?", SocketKind.BOOL, {}, True),
+    ("How confident are you?", SocketKind.CHOICE, {"choices": ["low", "medium", "high"]}, True),
+    ("Estimated foreground fraction (%)", SocketKind.FLOAT, {"minimum": 0, "maximum": 100}, True),
+    ("Findings", SocketKind.STRING, {}, False),
+    ("Centre of the structure", SocketKind.POINT, {}, True),
+    ("Extent of the structure", SocketKind.BOUNDING_BOX_2D, {}, False),
+]
 
 
 def synthetic_scan(number):
@@ -101,6 +120,38 @@ def write_ground_truth(images, data_dir, relative):
     for name, image in images.items():
         sitk.WriteImage(otsu_mask(sitk.ReadImage(str(Path(data_dir, image.path)))), str(folder / f"{name}.mha"), True)
     return relative
+
+
+def scan_truth(image, data_dir):
+    """The demo reading's ground truth of a stored scan, by question text."""
+    scan = sitk.ReadImage(str(Path(data_dir, image.path)))
+    statistics = sitk.StatisticsImageFilter()
+    statistics.Execute(otsu_mask(scan))
+    centre = scan.TransformContinuousIndexToPhysicalPoint([(size - 1) / 2 for size in scan.GetSize()])
+    return {
+        "Is there a bright structure?": True,
+        "How confident are you?": "high",
+        "Estimated foreground fraction (%)": round(100 * statistics.GetMean(), 1),
+        "Centre of the structure": {"type": "Point", "point": [round(c, 3) for c in centre]},
+    }
+
+
+def add_reading(session, archive, data_dir, editor, reader):
+    """The demo reader study: a case per item of ``archive``, its questions and ground truth."""
+    study = ReaderStudy(slug=READING, title="Demo reading: foreground in CT", created_by=editor, educational=True,
+                        description="Look at each scan and say what you see; then compare with the ground truth.")  # fmt: skip
+    study.questions.extend(Question(text=text, kind=kind, options=options, required=required)
+                           for text, kind, options, required in READING_QUESTIONS)  # fmt: skip
+    study.cases.extend(ReaderStudyCase(values=list(item.values)) for item in archive.items)
+    session.add(study)
+    session.flush()
+    questions = {q.text: q for q in study.questions}
+    for case, item in zip(study.cases, archive.items, strict=True):
+        image = next(value.image for value in item.values if value.image)
+        for text, value in scan_truth(image, data_dir).items():
+            make_ground_truth(session, questions[text], case, value, created_by=editor)
+    grant(session, study, editor, ReaderStudyRole.EDITOR)
+    grant(session, study, reader, ReaderStudyRole.READER)
 
 
 def seed_demo(database_url, data_dir, *, image_ids=None, researcher="researcher",
@@ -166,9 +217,12 @@ def seed_demo(database_url, data_dir, *, image_ids=None, researcher="researcher"
             grant(session, archive, scientist, ArchiveRole.USER)
             grant(session, challenge, scientist, ChallengeRole.PARTICIPANT)
         grant(session, algorithm, scientists[0], AlgorithmRole.EDITOR)
+        grant(session, algorithm, clinician, AlgorithmRole.USER)
+        add_reading(session, archive, data_dir, researcher, clinician)
         session.commit()
     return [
         f"archive {ARCHIVE} ({len(CASES)} scans) and {HIDDEN_ARCHIVE} ({HIDDEN_CASES}, hidden)",
         f"challenge {CHALLENGE} (phases sanity-check, final, predictions)",
         f"algorithm {ALGORITHM} ({ALGORITHM_IMAGE}, ready to submit)",
+        f"reader study {READING} ({len(CASES)} cases, {len(READING_QUESTIONS)} questions, educational)",
     ]
