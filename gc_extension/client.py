@@ -440,6 +440,46 @@ class Client:
                 saved[socket].write_text(json.dumps(value))
         return saved
 
+    # --- reading: archives, reader studies, answers ------------------------------------------
+
+    def archives(self):
+        """The archives I hold a role on."""
+        return self.pages("archives", "archives")
+
+    def socket_kinds(self):
+        """Every socket's kind by its slug (``{"ct-image": "image", ...}``)."""
+        return {s["slug"]: s["kind"] for s in self.pages("archives", "sockets")}
+
+    def reader_studies(self):
+        """The reader studies I hold a role on."""
+        return self.pages("archives", "reader-studies")
+
+    def reader_study(self, slug):
+        """One reader study with its ordered questions and its cases."""
+        path = f"reader-studies/{quote(slug)}"
+        study = self.get("archives", path)
+        study["questions"] = self.pages("archives", f"{path}/questions")
+        study["cases"] = self.pages("archives", f"{path}/cases")
+        return study
+
+    def my_answers(self, study):
+        """My answers in ``study``, by (question id, case id)."""
+        answers = self.pages("archives", f"reader-studies/{quote(study)}/answers")
+        return {(a["question"], a["case"]): a["value"] for a in answers}
+
+    def save_answer(self, study, question, case, value):
+        """Give (or change) my answer to ``question`` about ``case``."""
+        body = {"question": question, "case": case, "value": value}
+        return self.post("archives", f"reader-studies/{quote(study)}/answers", body)
+
+    def case_ground_truth(self, study, case):
+        """The ground truth of a case I answered, in an educational reader study."""
+        return self.get("archives", f"reader-studies/{quote(study)}/cases/{case}/ground-truth")
+
+    def algorithms(self):
+        """The algorithms I may see (those I may run among them)."""
+        return self.pages("challenges", "algorithms")
+
     # --- leaderboards -------------------------------------------------------------------------
 
     def leaderboard(self, phase):

@@ -1,8 +1,7 @@
 """The hub process itself: where it listens, where it keeps its state, which proxy it runs."""
 
+import sys
 from pathlib import Path
-
-from .services import script
 
 
 def configure_hub(c, settings):
@@ -15,7 +14,8 @@ def configure_hub(c, settings):
     c.JupyterHub.pid_file = str(data / "jupyterhub.pid")
     c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{settings.proxy_api_port}"
     c.ConfigurableHTTPProxy.pid_file = str(data / "proxy.pid")
-    # Name the proxy explicitly: in a virtualenv the Python port would shadow a Node one on PATH.
-    c.ConfigurableHTTPProxy.command = [script("configurable-http-proxy")]
+    # The Python port of configurable-http-proxy, with its websocket fix (see proxy.py); named
+    # explicitly, so that no Node one on PATH is taken instead.
+    c.ConfigurableHTTPProxy.command = [sys.executable, "-m", "hub_config.proxy"]
     c.JupyterHub.cleanup_servers = True
     c.JupyterHub.cleanup_proxy = True

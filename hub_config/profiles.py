@@ -6,6 +6,9 @@ from html import escape
 from docker.types import DeviceRequest
 from tornado import web
 
+# The workstation opens on its reading app (images/workstation/reading.ipynb, copied home at start).
+READING_APP = "/notebooks/gc-hub-reading.ipynb"
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -19,6 +22,7 @@ class Profile:
     mem_limit: str
     groups: tuple
     gpu_allowed: bool = False
+    default_url: str = ""  # the page the server opens on ("" for its own default)
 
 
 def platform_profiles(settings):
@@ -32,6 +36,7 @@ def platform_profiles(settings):
             cpu_limit=settings.workstation_cpu_limit,
             mem_limit=settings.workstation_mem_limit,
             groups=("clinicians", "researchers", "data-scientists"),
+            default_url=READING_APP,
         ),
         "training": Profile(
             name="training",
@@ -125,6 +130,7 @@ def apply_profile(profiles, gpu_enabled):
         spawner.image = profile.image
         spawner.cpu_limit = profile.cpu_limit
         spawner.mem_limit = profile.mem_limit
+        spawner.default_url = profile.default_url
         host_config = dict(spawner.extra_host_config)
         host_config.pop("device_requests", None)
         if _as_bool(user_options.get("gpu", False)):

@@ -27,6 +27,13 @@ def test_clinician_gets_a_workstation_by_default(profiles):
     assert s.image == profiles["workstation"].image
     assert s.cpu_limit == profiles["workstation"].cpu_limit
     assert s.environment["GC_PROFILE"] == "workstation"
+    assert s.default_url == "/notebooks/gc-hub-reading.ipynb"  # straight into the reading app
+
+
+def test_training_opens_on_its_own_default_page(profiles):
+    s = spawner("data-scientists")
+    apply_profile(profiles, gpu_enabled=False)(s, {"profile": "training"})
+    assert s.default_url == ""
 
 
 def test_clinician_may_not_start_training(profiles):

@@ -1,0 +1,200 @@
+"""One answer field per question: the widget a reader answers with, for each kind of question.
+
+A field's ``value`` is the answer as the API takes it (None while unanswered); ``on_change`` is
+called with it whenever the reader changes it, so that answers are saved as the reader goes.
+Annotation fields take their value from clicks in the viewer (``click``) while they are the
+field that listens (``listening``).
+"""
+
+from html import escape
+
+import ipywidgets as w
+
+from .annotations import ANNOTATION_KINDS, HINTS, ClickCollector, describe
+
+NUMBER_KINDS = ("integer", "float")
+
+
+def parse_number(kind, text):
+    """The number typed in ``text`` (None when empty); ValueError with a reader's message."""
+    text = text.strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        return int(text) if kind == "integer" else float(text)
+    except ValueError:
+        whole = "a whole number" if kind == "integer" else "a number"
+        raise ValueError(f"{text!r} is not {whole}.") from None
+
+
+def number_hint(kind, options):
+    low, high = options.get("minimum"), options.get("maximum")
+    what = "a whole number" if kind == "integer" else "a number"
+    if low is not None and high is not None:
+        return f"{what} from {low:g} to {high:g}"
+    if low is not None:
+        return f"{what}, at least {low:g}"
+    if high is not None:
+        return f"{what}, at most {high:g}"
+    return what
+
+
+class AnswerField:
+    """The question's text, its input and a status line (saved, or what was wrong)."""
+
+    def __init__(self, question, on_change):
+        self.question = question
+        self.kind = question["kind"]
+        self.on_change = on_change
+        self._value = None
+        self._quiet = False
+        self.input = self.make_input()
+        required = "" if question["required"] else " <small>(optional)</small>"
+        title = w.HTML(f"<b>{escape(question['text'])}</b>{required}")
+        help_text = w.HTML(f"<small>{escape(question['help_text'])}</small>") if question["help_text"] else None
+        self.status = w.HTML()
+        self.widget = w.VBox([title, *([help_text] if help_text else []), self.input, self.status],
+                             layout=w.Layout(border="1px solid #ddd", padding="4px 8px", margin="0 0 6px 0"))
+        self.widget.add_class("gc-question")
+        self.widget.add_class(f"gc-question-{self.kind}")
+
+    @property
+    def value(self):
+        return self._value
+
+    def make_input(self):
+        raise NotImplementedError
+
+    def show(self, value):
+        """Put a saved answer in the input without saving it again."""
+        self._quiet = True
+        try:
+            self._value = value
+            self.display(value)
+        finally:
+            self._quiet = False
+
+    def display(self, value):
+        raise NotImplementedError
+
+    def changed(self, value):
+        """The reader gave ``value``: keep it and have it saved."""
+        if self._quiet:
+            return
+        self._value = value
+        self.on_change(self, value)
+
+    def set_status(self, text, error=False):
+        colour = "#b00020" if error else "#2e7d32"
+        self.status.value = f"<small style='color:{colour}'>{escape(text)}</small>" if text else ""
+
+    def lock(self, locked=True):
+        self.input.disabled = locked
+
+
+class ChoiceField(AnswerField):
+    """Yes/no and single choice: one button of a row."""
+
+    def make_input(self):
+        options = [("Yes", True), ("No", False)] if self.kind == "bool" else list(self.question["options"]["choices"])
+        buttons = w.ToggleButtons(options=options, value=None)
+        buttons.observe(lambda change: self.changed(change["new"]), "value")
+        return buttons
+
+    def display(self, value):
+        self.input.value = value
+
+
+class MultipleChoiceField(AnswerField):
+    """Multiple choice: a checkbox per choice."""
+
+    def make_input(self):
+        self.boxes = [w.Checkbox(description=c, value=False, indent=False) for c in self.question["options"]["choices"]]
+        for box in self.boxes:
+            box.observe(lambda change: self.changed([b.description for b in self.boxes if b.value]), "value")
+        return w.VBox(self.boxes)
+
+    def display(self, value):
+        for box in self.boxes:
+            box.value = box.description in (value or ())
+
+    def lock(self, locked=True):
+        for box in self.boxes:
+            box.disabled = locked
+
+
+class TextField(AnswerField):
+    """Numbers and free text, saved when the reader presses Enter or leaves the field."""
+
+    def make_input(self):
+        if self.kind in NUMBER_KINDS:
+            box = w.Text(placeholder=number_hint(self.kind, self.question["options"]), continuous_update=False)
+        else:
+            box = w.Textarea(placeholder="Your answer", continuous_update=False, layout=w.Layout(width="95%"))
+        box.observe(lambda change: self.typed(change["new"]), "value")
+        return box
+
+    def typed(self, text):
+        if self._quiet:
+            return
+        if self.kind not in NUMBER_KINDS:
+            return self.changed(text if text.strip() else None)
+        try:
+            number = parse_number(self.kind, text)
+        except ValueError as error:
+            return self.set_status(f"{error} Type {number_hint(self.kind, self.question['options'])}.", error=True)
+        self.changed(number)
+
+    def display(self, value):
+        self.input.value = "" if value is None else (f"{value:g}" if isinstance(value, float) else str(value))
+
+
+class AnnotationField(AnswerField):
+    """Point, multiple points and 2D box: clicks on a slice of the viewer while this field listens."""
+
+    def make_input(self):
+        self.collector = ClickCollector(self.kind)
+        self.listen_button = w.ToggleButton(value=False, description="Pick in viewer", icon="crosshairs")
+        self.listen_button.add_class("gc-pick")
+        self.clear_button = w.Button(description="Clear", icon="times")
+        self.clear_button.on_click(lambda _: self.changed(None) or self.display(None))
+        self.shown = w.HTML()
+        self.hint = w.HTML(f"<small>{HINTS[self.kind]}</small>")
+        return w.VBox([w.HBox([self.listen_button, self.clear_button]), self.shown, self.hint])
+
+    @property
+    def listening(self):
+        return self.listen_button.value
+
+    def listen(self, on=True):
+        self.listen_button.value = on
+
+    def click(self, position):
+        answer = self.collector.click(self._value, position)
+        if answer is None:
+            self.hint.value = "<small>First corner taken: click the opposite corner.</small>"
+            return
+        self.hint.value = f"<small>{HINTS[self.kind]}</small>"
+        self.display(answer)
+        self.changed(answer)
+
+    def display(self, value):
+        self.shown.value = f"<code>{escape(describe(self.kind, value))}</code>"
+
+    def lock(self, locked=True):
+        self.listen_button.disabled = self.clear_button.disabled = locked
+        if locked:
+            self.listen(False)
+
+
+def answer_field(question, on_change):
+    """The field for ``question`` (a question as the API gives it)."""
+    kind = question["kind"]
+    if kind in ("bool", "choice"):
+        return ChoiceField(question, on_change)
+    if kind == "multiple-choice":
+        return MultipleChoiceField(question, on_change)
+    if kind in ANNOTATION_KINDS:
+        return AnnotationField(question, on_change)
+    return TextField(question, on_change)
+

@@ -1,0 +1,138 @@
+"""Reading a reader study case by case: the case in the viewer beside its questions, answers saved
+as the reader goes, progress, and (in educational mode) the ground truth once a case is answered."""
+
+from html import escape
+
+import ipywidgets as w
+
+from ..errors import GcError
+from .annotations import describe
+from .fields import AnnotationField, answer_field
+from .reading_order import first_unfinished, is_done
+from .viewer import CaseViewer
+
+
+class StudyReader:
+    """One reader study, as its reader sees it; ``on_close`` goes back to the list of studies."""
+
+    def __init__(self, client, slug, socket_kinds, on_close):
+        self.client, self.slug, self.socket_kinds = client, slug, socket_kinds
+        self.study = client.reader_study(slug)
+        self.questions, self.cases = self.study["questions"], self.study["cases"]
+        self.answers = client.my_answers(slug)
+        self.revealed = set()
+        self.viewer = CaseViewer(client, on_click=self.clicked)
+        self.fields = [answer_field(q, self.save) for q in self.questions]
+        for field in self.fields:
+            if isinstance(field, AnnotationField):
+                field.listen_button.observe(lambda change, f=field: change["new"] and self.only_listener(f), "value")
+
+        back = w.Button(description="All studies", icon="arrow-left")
+        back.on_click(lambda _: on_close())
+        self.previous = w.Button(description="Previous case", icon="chevron-left")
+        self.previous.on_click(lambda _: self.open(self.index - 1))
+        self.next = w.Button(description="Next case", icon="chevron-right")
+        self.next.add_class("gc-next-case")
+        self.next.on_click(lambda _: self.open(self.index + 1))
+        self.bar = w.IntProgress(min=0, max=max(1, len(self.cases)), layout=w.Layout(width="200px"))
+        self.progress = w.HTML()
+        self.progress.add_class("gc-progress")
+        self.message = w.HTML()
+        self.reveal = w.Button(description="Show the ground truth", icon="eye", disabled=True)
+        self.reveal.on_click(lambda _: self.show_ground_truth())
+        self.truth = w.HTML()
+        mode = " <small>(educational: the ground truth is shown once you have answered a case)</small>"
+        title = w.HTML(f"<h3 style='margin:4px 0'>{escape(self.study['title'])}</h3>"
+                       + (mode if self.study.get("educational") else ""))
+        educational = [self.reveal, self.truth] if self.study.get("educational") else []
+        questions = w.VBox([*(f.widget for f in self.fields), *educational, self.message],
+                           layout=w.Layout(width="34%", padding="0 0 0 8px"))
+        questions.add_class("gc-questions")
+        self.viewer.widget.layout.width = "66%"
+        self.widget = w.VBox([
+            w.HBox([back, title]),
+            w.HBox([self.previous, self.next, self.bar, self.progress]),
+            w.HBox([self.viewer.widget, questions]),
+        ])
+        self.widget.add_class("gc-study")
+        self.index = 0
+        if self.cases:
+            self.open(first_unfinished(self.cases, self.questions, self.answers))
+        else:
+            self.message.value = "<p>This reader study has no cases yet: ask its editors to add some.</p>"
+
+    @property
+    def case(self):
+        return self.cases[self.index]
+
+    def open(self, index):
+        """Show case number ``index`` with my saved answers to it."""
+        self.index = max(0, min(index, len(self.cases) - 1))
+        self.message.value = self.truth.value = ""
+        for field in self.fields:
+            field.show(self.answers.get((field.question["id"], self.case["id"])))
+            field.set_status("")
+            field.lock(self.case["id"] in self.revealed)
+        listeners = [f for f in self.fields if isinstance(f, AnnotationField)]
+        if listeners and self.case["id"] not in self.revealed:
+            listeners[0].listen()
+        self.update_progress()
+        try:
+            self.viewer.show(self.case["values"], self.socket_kinds, f"Case {self.case['id']}")
+        except (GcError, RuntimeError, OSError) as error:
+            self.message.value = f"<p style='color:#b00020'>This case could not be shown: {escape(str(error))}</p>"
+
+    def update_progress(self):
+        done = sum(is_done(c, self.questions, self.answers) for c in self.cases)
+        self.bar.value = done
+        self.progress.value = (f"Case {self.index + 1} of {len(self.cases)} · "
+                               f"<span class='gc-done'>{done}</span> of {len(self.cases)} cases answered")
+        self.previous.disabled = self.index == 0
+        self.next.disabled = self.index >= len(self.cases) - 1
+        self.reveal.disabled = not is_done(self.case, self.questions, self.answers) or self.case["id"] in self.revealed
+
+    def save(self, field, value):
+        """Save the reader's answer to ``field``'s question about the case shown."""
+        key = (field.question["id"], self.case["id"])
+        try:
+            self.client.save_answer(self.slug, *key, value)
+        except GcError as error:
+            field.set_status(f"Not saved: {error.message}", error=True)
+            return
+        self.answers[key] = value
+        field.set_status("Saved" if value is not None else "Cleared")
+        self.update_progress()
+
+    def only_listener(self, listening):
+        for field in self.fields:
+            if isinstance(field, AnnotationField) and field is not listening:
+                field.listen(False)
+
+    def clicked(self, position):
+        listening = [f for f in self.fields if isinstance(f, AnnotationField) and f.listening]
+        if listening:
+            listening[0].click(position)
+        elif any(isinstance(f, AnnotationField) for f in self.fields):
+            self.message.value = "<p><small>Press <b>Pick in viewer</b> on a question to answer it with a click.</small></p>"
+
+    def show_ground_truth(self):
+        case = self.case["id"]
+        try:
+            truth = self.client.case_ground_truth(self.slug, case)
+        except GcError as error:
+            self.truth.value = f"<p style='color:#b00020'>{escape(error.message)}</p>"
+            return
+        self.revealed.add(case)
+        for field in self.fields:
+            field.lock()
+        kinds = {q["id"]: (q["text"], q["kind"]) for q in self.questions}
+        rows = "".join(
+            f"<tr><td>{escape(kinds[a['question']][0])}</td>"
+            f"<td>{escape(describe(kinds[a['question']][1], a['my_answer']))}</td>"
+            f"<td>{escape(describe(kinds[a['question']][1], a['value']))}</td>"
+            f"<td>{'' if a['score'] is None else format(a['score'], '.2f')}</td></tr>"
+            for a in truth["answers"] if a["question"] in kinds
+        )
+        self.truth.value = ("<table class='gc-truth'><tr><th>Question</th><th>You</th><th>Ground truth</th>"
+                            f"<th>Score</th></tr>{rows}</table>" if rows else "<p>This case has no ground truth.</p>")
+        self.update_progress()

@@ -1,0 +1,116 @@
+"""A case in the itkwidgets viewer: its images side by side, a segmentation overlaid, window/level
+presets, and the points the reader clicks on a slice.
+
+Images are downloaded once into a cache folder in the home directory and read with SimpleITK;
+itkwidgets 0.32 takes SimpleITK images as they are (geometry kept), so clicked positions are world
+coordinates in millimetres.
+"""
+
+from pathlib import Path
+
+import ipywidgets as w
+import numpy as np
+import SimpleITK as sitk
+
+from .windowing import AUTO, PRESET_NAMES, intensity_range
+
+CACHE = Path.home() / ".cache" / "gc-hub" / "images"
+IMAGE_KINDS = ("image",)
+OVERLAY_KINDS = ("segmentation", "heat-map")
+GRAYSCALE = "Grayscale"  # itkwidgets.cm.grayscale, named here so the module imports without itk
+
+
+def image_values(values, socket_kinds, kinds):
+    """``[(socket, image id)]`` of a case's values whose socket is of one of ``kinds``."""
+    return [(socket, value["image"]) for socket, value in values.items()
+            if isinstance(value, dict) and "image" in value and socket_kinds.get(socket) in kinds]
+
+
+def same_grid(a, b):
+    return a.GetSize() == b.GetSize() and np.allclose(a.GetSpacing(), b.GetSpacing())
+
+
+class CaseViewer:
+    """The viewer part of the screen; ``show`` puts a case in it. ``on_click(position)`` is
+    called with the world position of each click on a slice."""
+
+    def __init__(self, client, on_click=None):
+        self.client = client
+        self.on_click = on_click
+        self.viewers, self.images = [], []
+        self.preset = w.ToggleButtons(options=PRESET_NAMES, value=AUTO, description="Window")
+        self.preset.style.button_width = "90px"
+        self.preset.observe(lambda change: self.apply_window(), "value")
+        self.overlay = w.Checkbox(value=True, description="Show segmentation", indent=False)
+        self.overlay.observe(lambda change: self.apply_overlay(), "value")
+        self.caption = w.HTML()
+        self.panes = w.HBox(layout=w.Layout(width="100%"))
+        self.widget = w.VBox([w.HBox([self.preset, self.overlay]), self.caption, self.panes])
+        self.widget.add_class("gc-viewer")
+        self.masks = []
+
+    def load(self, image_id):
+        """Image ``image_id`` as a SimpleITK image, downloaded on first use."""
+        folder = CACHE / str(image_id)
+        cached = [p for p in folder.glob("*") if not p.name.endswith(".part")] if folder.is_dir() else []
+        path = cached[0] if cached else self.client.download_image(image_id, folder)
+        return sitk.ReadImage(str(path))
+
+    def show(self, values, socket_kinds, title=""):
+        """Show a case (its values as the API gives them): each image in a viewer of its own, side
+        by side, with the case's segmentation overlaid on the images of the same grid."""
+        import itkwidgets  # slow to import: only when a case is shown
+
+        images = image_values(values, socket_kinds, IMAGE_KINDS)
+        overlays = image_values(values, socket_kinds, OVERLAY_KINDS)
+        if not images:
+            self.panes.children = [w.HTML("<p>This case has no image to show.</p>")]
+            self.viewers = []
+            return
+        self.images = [(socket, self.load(image_id)) for socket, image_id in images]
+        self.masks = [self.load(image_id) for _, image_id in overlays]
+        width = f"{100 // len(self.images) - 1}%"
+        self.viewers, panes = [], []
+        for socket, image in self.images:
+            mask = self.mask_for(image)
+            viewer = itkwidgets.view(image, label_image=mask if self.overlay.value else None, mode="z",
+                                     cmap=GRAYSCALE, ui_collapsed=True)
+            viewer.observe(self.clicked, "clicked_slice_point")
+            self.viewers.append(viewer)
+            label = w.HTML(f"<small>{socket}: {' × '.join(map(str, image.GetSize()))} voxels</small>")
+            panes.append(w.VBox([label, viewer], layout=w.Layout(width=width)))
+        self.panes.children = panes
+        shown = ", ".join(s for s, _ in overlays) if overlays else "none"
+        self.caption.value = f"<b>{title}</b> <small>segmentation overlay: {shown}</small>"
+        self.apply_window()
+
+    def show_images(self, image, mask=None, title=""):
+        """Show one image (and a mask over it) that is not in an archive, such as an upload."""
+        self.images, self.masks = [("image", image)], [mask] if mask is not None else []
+        import itkwidgets
+
+        viewer = itkwidgets.view(image, label_image=mask if self.overlay.value else None, mode="z",
+                                 cmap=GRAYSCALE, ui_collapsed=True)
+        viewer.observe(self.clicked, "clicked_slice_point")
+        self.viewers = [viewer]
+        self.panes.children = [w.VBox([viewer], layout=w.Layout(width="99%"))]
+        self.caption.value = f"<b>{title}</b>"
+        self.apply_window()
+
+    def mask_for(self, image):
+        return next((m for m in self.masks if same_grid(m, image)), None)
+
+    def apply_window(self):
+        for viewer, (_, image) in zip(self.viewers, self.images):
+            pixels = sitk.GetArrayViewFromImage(image)
+            low, high = intensity_range(self.preset.value, np.percentile(pixels, [1, 99]), pixels.min(), pixels.max())
+            viewer.vmin, viewer.vmax = [low], [high]
+
+    def apply_overlay(self):
+        for viewer, (_, image) in zip(self.viewers, self.images):
+            viewer.label_image = self.mask_for(image) if self.overlay.value else None
+
+    def clicked(self, change):
+        point = change["new"]
+        if point is not None and self.on_click is not None:
+            self.on_click(np.asarray(point.position, dtype=float).tolist())
