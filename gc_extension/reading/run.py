@@ -50,6 +50,7 @@ class RunPanel:
                    "output over the image. The image is imported into your own uploads; nobody else sees it.</p>"),
             w.HBox([self.algorithm, self.upload, self.run_button]), self.status, self.viewer.widget,
         ])
+        self.widget.add_class("gc-run")
 
     def start(self):
         if not self.upload.value:

@@ -6,6 +6,7 @@ itkwidgets 0.32 takes SimpleITK images as they are (geometry kept), so clicked p
 coordinates in millimetres.
 """
 
+from html import escape
 from pathlib import Path
 
 import ipywidgets as w
@@ -77,11 +78,11 @@ class CaseViewer:
                                      cmap=GRAYSCALE, ui_collapsed=True)
             viewer.observe(self.clicked, "clicked_slice_point")
             self.viewers.append(viewer)
-            label = w.HTML(f"<small>{socket}: {' × '.join(map(str, image.GetSize()))} voxels</small>")
+            label = w.HTML(f"<small>{escape(socket)}: {' × '.join(map(str, image.GetSize()))} voxels</small>")
             panes.append(w.VBox([label, viewer], layout=w.Layout(width=width)))
         self.panes.children = panes
         shown = ", ".join(s for s, _ in overlays) if overlays else "none"
-        self.caption.value = f"<b>{title}</b> <small>segmentation overlay: {shown}</small>"
+        self.caption.value = f"<b>{escape(title)}</b> <small>segmentation overlay: {escape(shown)}</small>"
         self.apply_window()
 
     def show_images(self, image, mask=None, title=""):
@@ -94,7 +95,8 @@ class CaseViewer:
         viewer.observe(self.clicked, "clicked_slice_point")
         self.viewers = [viewer]
         self.panes.children = [w.VBox([viewer], layout=w.Layout(width="99%"))]
-        self.caption.value = f"<b>{title}</b>"
+        overlay = "the output segmentation" if mask is not None else "none (no output on this image's grid)"
+        self.caption.value = f"<b>{escape(title)}</b> <small>overlay: {overlay}</small>"
         self.apply_window()
 
     def mask_for(self, image):

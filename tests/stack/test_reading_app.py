@@ -5,18 +5,28 @@ case. The study's editor then sees the answers and the reader's score; answers t
 question's schema or name a case outside the study are refused with clear messages."""
 
 import os
+import tempfile
 import time
 import uuid
 import warnings
+from pathlib import Path
+from types import SimpleNamespace
 
 import docker
 import pytest
 import requests
+import SimpleITK as sitk
 from playwright.sync_api import sync_playwright
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from browser import collect_errors, hub_login, launch_chromium, local_only_context, widget_errors
+from hub_config.profiles import READING_APP
 from hubtools import remove_home_volumes, running_hub
-from services.demo import seed_demo
+from services.contract import store_image
+from services.core.database import make_engine
+from services.core.orm import Archive, ArchiveItem, ArchiveRole, Socket, SocketKind, grant, make_value
+from services.demo import otsu_mask, seed_demo, synthetic_scan
 from services.launcher import example_image_ids
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
@@ -86,19 +96,35 @@ def make_study(hub, slug):
     return editor, questions
 
 
-def question(page, kind):
-    return page.locator(f".gc-question-{kind}")
+def two_view_archive(hub, slug):
+    """An archive whose one case has two scans and a segmentation, which the clinician may read
+    (made in the database directly: uploads cannot put two images in one item)."""
+    with Session(make_engine(hub.settings.database_url)) as session, tempfile.TemporaryDirectory() as folder:
+        sockets = {}
+        for name, kind in (("ct-image", SocketKind.IMAGE), (f"{slug}-prior", SocketKind.IMAGE),
+                           ("segmentation", SocketKind.SEGMENTATION)):
+            sockets[name] = session.scalar(select(Socket).filter_by(slug=name)) or Socket(
+                slug=name, title=name, kind=kind, created_by="researcher")
+        archive = Archive(slug=slug, title="Now and before", created_by="researcher")
+        scan = synthetic_scan(1)
+        files = {"ct-image": scan, f"{slug}-prior": synthetic_scan(2), "segmentation": otsu_mask(scan)}
+        values = []
+        for name, image in files.items():
+            path = Path(folder, f"{name}.mha")
+            sitk.WriteImage(image, str(path), True)
+            stored = store_image(session, path, hub.settings.data_dir, owner="researcher")
+            values.append(make_value(session, sockets[name], image=stored))
+        session.add(ArchiveItem(archive=archive, values=values))
+        session.flush()
+        grant(session, archive, "clinician", ArchiveRole.USER)
+        session.commit()
 
 
-def wait_saved(page, kind):
-    question(page, kind).locator("text=Saved").wait_for(timeout=30_000)
-
-
-def test_clinician_reads_a_study_in_the_workstation(reading_hub, artifacts):
+@pytest.fixture(scope="module")
+def workstation(reading_hub, artifacts):
+    """The clinician's browser: logged in through the hub's form, a workstation started from
+    the spawn page, the reading app open. Its page, with the errors and blocked requests seen."""
     hub = reading_hub
-    slug = f"bright-{uuid.uuid4().hex[:6]}"
-    editor, questions = make_study(hub, slug)
-    by_kind = {q["kind"]: q for q in questions}
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         context, blocked = local_only_context(browser, viewport={"width": 1400, "height": 1000})
@@ -109,58 +135,102 @@ def test_clinician_reads_a_study_in_the_workstation(reading_hub, artifacts):
             page.goto(f"{hub.url}/hub/spawn")
             assert page.locator("input[name=profile]").count() == 1  # clinicians start only workstations
             page.click("input[type=submit], button[type=submit]")
-            page.wait_for_url(lambda url: "/notebooks/gc-hub-reading.ipynb" in url, timeout=180_000)
-            page.locator(".gc-open-study", has_text="Bright structures").click(timeout=90_000)
-            page.locator(".gc-progress", has_text="Case 1 of 3").wait_for(timeout=60_000)
-            canvas = page.wait_for_function(VIEWER_CANVAS, polling=200, timeout=120_000)
-            width, height = canvas.json_value()
-            time.sleep(3)  # SwiftShader draws the first slices slowly
-            page.screenshot(path=artifacts / "reading-app-case.png")
-
-            question(page, "bool").locator("button", has_text="Yes").click()
-            wait_saved(page, "bool")
-            question(page, "choice").locator("button", has_text="high").click()
-            wait_saved(page, "choice")
-
-            number = question(page, "float").locator("input")
-            number.fill("lots")
-            number.press("Enter")
-            question(page, "float").locator("text='lots' is not a number").wait_for(timeout=30_000)
-            number.fill("150")  # the server checks the bounds
-            number.press("Enter")
-            refused = question(page, "float").locator("text=Not saved")
-            refused.wait_for(timeout=30_000)
-            refusal = refused.inner_text()
-            number.fill("20")
-            number.press("Enter")
-            wait_saved(page, "float")
-
-            # The point question listens to the viewer: a click on the slice answers it.
-            page.evaluate("document.querySelector('[data-test=viewer-canvas]').scrollIntoView({block: 'center'})")
-            box = page.locator("[data-test=viewer-canvas]").bounding_box()
-            x, y = box["x"] + box["width"] / 2 + 30, box["y"] + box["height"] / 2 + 30  # off the centred labels
-            for step in range(5, 0, -1):  # the viewer picks the voxel under the pointer as it moves
-                page.mouse.move(x - 5 * step, y - 5 * step)
-            page.mouse.click(x, y)
-            wait_saved(page, "point")
-            shown_point = question(page, "point").locator("code").inner_text()
-            page.locator(".gc-progress", has_text="1 of 3 cases answered").wait_for(timeout=30_000)
-            page.screenshot(path=artifacts / "reading-app-answered.png")
-
-            page.locator(".gc-next-case button, button.gc-next-case").first.click()
-            page.locator(".gc-progress", has_text="Case 2 of 3").wait_for(timeout=60_000)
-            assert question(page, "point").locator("code").inner_text() == "not answered"
+            page.wait_for_url(lambda url: url.split("?")[0].endswith(READING_APP), timeout=180_000)
+            page.locator(".gc-reading-app").wait_for(timeout=90_000)
+            yield SimpleNamespace(page=page, errors=errors, blocked=blocked, url=page.url.split("?")[0])
         finally:
             page.screenshot(path=artifacts / "reading-app-last.png")
             browser.close()
             hub.login("clinician").stop_server()
-
-    seen = f"page errors: {errors}; blocked: {blocked}"
-    assert width >= 200 and height >= 200, seen
-    assert "150" in refusal and "maximum" in refusal, refusal
-    assert not widget_errors(errors), seen
+    assert not widget_errors(errors), f"page errors: {errors}"
     if blocked:
         warnings.warn(f"the reading app tried to reach outside this machine: {blocked}")
+
+
+def restart_app(workstation):
+    """The reading app's home screen, freshly loaded."""
+    workstation.page.goto(workstation.url)
+    workstation.page.locator(".gc-reading-app").wait_for(timeout=90_000)
+    return workstation.page
+
+
+def wait_for_canvases(page, count=1, timeout=120_000):
+    """Wait until ``count`` viewers show a canvas of at least 200 x 200; mark the largest one."""
+    page.wait_for_function(f"() => [...document.querySelectorAll('.gc-viewer canvas')]"
+                           f".filter(c => c.clientWidth >= 200 && c.clientHeight >= 200).length >= {count}",
+                           polling=200, timeout=timeout)
+    return page.wait_for_function(VIEWER_CANVAS, polling=200, timeout=timeout).json_value()
+
+
+def question(page, kind):
+    return page.locator(f".gc-question-{kind}")
+
+
+def wait_saved(page, kind):
+    question(page, kind).locator("text=Saved").wait_for(timeout=30_000)
+
+
+def click_on_slice(page):
+    """Click on the slice, off the centred labels; the viewer picks the voxel under the pointer."""
+    page.evaluate("document.querySelector('[data-test=viewer-canvas]').scrollIntoView({block: 'center'})")
+    box = page.locator("[data-test=viewer-canvas]").bounding_box()
+    x, y = box["x"] + box["width"] / 2 + 30, box["y"] + box["height"] / 2 + 30
+    for step in range(5, 0, -1):
+        page.mouse.move(x - 5 * step, y - 5 * step)
+    page.mouse.click(x, y)
+
+
+def answer_required(page, number="20"):
+    question(page, "bool").locator("button", has_text="Yes").click()
+    wait_saved(page, "bool")
+    question(page, "choice").locator("button", has_text="high").click()
+    wait_saved(page, "choice")
+    question(page, "float").locator("input").fill(number)
+    question(page, "float").locator("input").press("Enter")
+    wait_saved(page, "float")
+    click_on_slice(page)
+    wait_saved(page, "point")
+
+
+def test_clinician_reads_a_study_in_the_workstation(reading_hub, workstation, artifacts):
+    hub = reading_hub
+    slug = f"bright-{uuid.uuid4().hex[:6]}"
+    editor, questions = make_study(hub, slug)
+    by_kind = {q["kind"]: q for q in questions}
+    page = restart_app(workstation)  # lists the new study
+    page.locator(".gc-open-study", has_text="Bright structures").click()
+    page.locator(".gc-progress", has_text="Case 1 of 3").wait_for(timeout=60_000)
+    width, height = wait_for_canvases(page)
+    time.sleep(3)  # SwiftShader draws the first slices slowly
+    page.screenshot(path=artifacts / "reading-app-case.png")
+
+    question(page, "bool").locator("button", has_text="Yes").click()
+    wait_saved(page, "bool")
+    question(page, "choice").locator("button", has_text="high").click()
+    wait_saved(page, "choice")
+    number = question(page, "float").locator("input")
+    number.fill("lots")
+    number.press("Enter")
+    question(page, "float").locator("text='lots' is not a number").wait_for(timeout=30_000)
+    number.fill("150")  # the server checks the bounds
+    number.press("Enter")
+    refused = question(page, "float").locator("text=Not saved")
+    refused.wait_for(timeout=30_000)
+    refusal = refused.inner_text()
+    number.fill("20")
+    number.press("Enter")
+    wait_saved(page, "float")
+    click_on_slice(page)  # the point question listens to the viewer: a click on the slice answers it
+    wait_saved(page, "point")
+    shown_point = question(page, "point").locator("code").inner_text()
+    page.locator(".gc-progress", has_text="1 of 3 cases answered").wait_for(timeout=30_000)
+    page.screenshot(path=artifacts / "reading-app-answered.png")
+
+    page.locator("button.gc-next-case").click()
+    page.locator(".gc-progress", has_text="Case 2 of 3").wait_for(timeout=60_000)
+    assert question(page, "point").locator("code").inner_text() == "not answered"
+    assert width >= 200 and height >= 200
+    assert "150" in refusal and "maximum" in refusal, refusal
 
     # The editor sees the clinician's answers, the point where it was clicked, and the score.
     answers = {a["question"]: a for a in editor.get("/answers")["results"] if a["reader"] == "clinician"}
@@ -172,6 +242,79 @@ def test_clinician_reads_a_study_in_the_workstation(reading_hub, artifacts):
     assert all(0 <= c <= 64 for c in point), point  # on the 64 x 64 x 32 scan (0.7 x 0.7 x 2 mm)
     scores = {r["reader"]: r for r in editor.get("/scores")["readers"]}
     assert 0.75 <= scores["clinician"]["score"] <= 1.0, scores
+
+    # ... and on the study's service page, in a browser of their own.
+    editor_page = page.context.browser.new_context().new_page()
+    hub_login(editor_page, hub.url, "researcher", hub.passwords["user_password"])
+    editor_page.goto(f"{hub.url}/services/archives/reader-studies/{slug}")
+    row = editor_page.locator("#answers tr[data-reader=clinician]").first.inner_text()
+    assert "yes" in row and "high" in row and shown_point in row, row
+    board = editor_page.locator("#leaderboard").inner_text()
+    assert "clinician" in board and f"{scores['clinician']['score']:.2f}" in board, board
+    editor_page.screenshot(path=artifacts / "reading-editor-page.png", full_page=True)
+    editor_page.context.close()
+
+
+def test_educational_study_shows_the_ground_truth_once_a_case_is_answered(reading_hub, workstation, artifacts):
+    page = restart_app(workstation)
+    page.locator(".gc-open-study", has_text="Demo reading").click()
+    page.locator(".gc-progress", has_text="of 3 cases answered").wait_for(timeout=60_000)
+    wait_for_canvases(page)
+    reveal = page.locator("button", has_text="Show the ground truth")
+    assert reveal.is_disabled()  # not before the case is answered
+    answer_required(page, number="2")
+    reveal.click()
+    truth = page.locator(".gc-truth")
+    truth.wait_for(timeout=30_000)
+    text = truth.inner_text()
+    assert "Ground truth" in text and "Is there a bright structure?" in text and "1.00" in text, text
+    page.screenshot(path=artifacts / "reading-app-educational.png")
+    assert question(page, "bool").locator("button", has_text="No").is_disabled()  # answers are locked now
+
+    reader = StudyAPI(reading_hub, "clinician", "demo-reading")
+    case = int(page.locator(".gc-progress").inner_text().split("Case ")[1].split(" of")[0])  # 1-based position
+    case_id = reader.get("/cases")["results"][case - 1]["id"]
+    bool_question = next(q for q in reader.get("/questions")["results"] if q["kind"] == "bool")
+    changed = reader.call("POST", "/demo-reading/answers",
+                          json={"question": bool_question["id"], "case": case_id, "value": False})
+    assert changed.status_code == 409 and "seen the ground truth" in changed.json()["message"]
+
+
+def test_a_case_with_two_scans_shows_them_side_by_side_with_its_segmentation(reading_hub, workstation, artifacts):
+    slug = f"now-before-{uuid.uuid4().hex[:6]}"
+    two_view_archive(reading_hub, slug)
+    page = restart_app(workstation)
+    page.locator(".p-TabBar-tab, .lm-TabBar-tab", has_text="Archives").click()
+    page.locator(".gc-reading-app select").first.select_option(label="Now and before")
+    page.wait_for_function("() => document.querySelectorAll('.gc-reading-app select')[1].options.length == 2")
+    page.locator(".gc-reading-app select").nth(1).select_option(index=1)  # its one case
+    wait_for_canvases(page, count=2)
+    caption = page.locator(".gc-viewer", has_text="segmentation overlay").first.inner_text()
+    assert "segmentation overlay: segmentation" in caption and f"{slug}-prior" in caption, caption
+    page.locator(".gc-viewer button", has_text="Soft tissue").first.click()  # a window preset
+    time.sleep(2)
+    page.screenshot(path=artifacts / "reading-app-side-by-side.png")
+
+
+def test_clinician_runs_an_algorithm_on_an_uploaded_case_and_sees_its_output(workstation, artifacts, tmp_path):
+    scan = tmp_path / "my-scan.mha"
+    sitk.WriteImage(synthetic_scan(3), str(scan), True)
+    page = restart_app(workstation)
+    page.locator(".p-TabBar-tab, .lm-TabBar-tab", has_text="Run an algorithm").click()
+    run = page.locator(".gc-run")
+    run.locator("select").select_option(label="Otsu threshold (example) (demo-otsu)")
+    with page.expect_file_chooser() as chooser:  # the upload button's file input is not in the page
+        run.locator(".widget-upload").click()
+    chooser.value.set_files(str(scan))
+    run.locator("button", has_text="Upload and run").click()
+    done = run.locator(".gc-run-done")
+    try:
+        done.wait_for(timeout=300_000)
+    finally:
+        page.screenshot(path=artifacts / "reading-app-run.png")
+    assert "succeeded" in done.inner_text()
+    wait_for_canvases(page)
+    assert "overlay: the output segmentation" in run.locator(".gc-viewer").inner_text()
 
 
 def test_answers_outside_the_study_or_its_schema_are_refused(reading_hub):
