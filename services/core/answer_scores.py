@@ -7,7 +7,9 @@ One pure function per kind of question, chosen by ``answer_score``:
 - a decimal number: 1 when equal; with the question's ``minimum`` and ``maximum``, it falls
   linearly to 0 at an error of the whole range;
 - a 2D bounding box: the intersection over union of the two rectangles (in the x-y plane);
-- a point: 1 when equal, else 0; multiple points: the Jaccard index of the sets of points.
+- a point: 1 within the question's ``tolerance`` (mm; 0 when not given: equal) of the truth, else
+  0; multiple points: the Jaccard index of the two sets, a pair of points within the tolerance
+  counting as one (each point matched at most once, nearest first).
 
 A reader's score on a reader study is the mean of their answers' scores over the (question, case)
 pairs that have ground truth (``reader_scores``); an unanswered pair counts as 0.
@@ -51,13 +53,26 @@ def _bounding_box(answer, truth, options):
     return overlap / union if union > 0 else _equal(answer["corners"], truth["corners"], options)
 
 
+def _distance(a, b):
+    return sum((p - q) ** 2 for p, q in zip(a, b, strict=True)) ** 0.5
+
+
 def _point(answer, truth, options):
-    return _equal(answer["point"], truth["point"], options)
+    return 1.0 if _distance(answer["point"], truth["point"]) <= options.get("tolerance", 0) else 0.0
 
 
 def _multiple_points(answer, truth, options):
-    points = lambda value: {tuple(p["point"]) for p in value["points"]}  # noqa: E731
-    return _jaccard(points(answer), points(truth))
+    given = [p["point"] for p in answer["points"]]
+    wanted = [p["point"] for p in truth["points"]]
+    pairs = sorted((_distance(a, t), i, j) for i, a in enumerate(given) for j, t in enumerate(wanted))
+    used_given, used_wanted = set(), set()
+    for distance, i, j in pairs:
+        if distance <= options.get("tolerance", 0) and i not in used_given and j not in used_wanted:
+            used_given.add(i)
+            used_wanted.add(j)
+    matched = len(used_given)
+    union = len(given) + len(wanted) - matched
+    return matched / union if union else 1.0
 
 
 SCORERS = {

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from tornado import web
 
 from ..core.errors import GcError
-from ..core.orm import QUESTION_KINDS, Answer, Question, SocketKind, remove
+from ..core.orm import POINT_KINDS, QUESTION_KINDS, Answer, Question, SocketKind, remove
 from .pages import PageHandler
 from .reader_studies import (
     CREATE_READER_STUDIES,
@@ -33,18 +33,24 @@ KIND_LABELS = {
 assert set(KIND_LABELS) == set(QUESTION_KINDS), "every question kind needs a label"
 CHOICE_KINDS = {SocketKind.CHOICE, SocketKind.MULTIPLE_CHOICE}
 NUMBER_KINDS = {SocketKind.INTEGER: int, SocketKind.FLOAT: float}
-QUESTION_FORM = ("text", "kind", "help_text", "choices", "minimum", "maximum", "required")
+QUESTION_FORM = ("text", "kind", "help_text", "choices", "minimum", "maximum", "tolerance", "required")
 MAX_CASES_SHOWN = 100
 
 
 def question_options(form):
     """The ``options`` of the question form's fields: choices (one per line) for choice kinds,
-    the bounds for numbers; fields that do not apply to the kind are ignored."""
+    the bounds for numbers, the tolerance for points; fields that do not apply to the kind are
+    ignored."""
     kind = form["kind"]
     if kind in CHOICE_KINDS:
         choices = [line.strip() for line in form["choices"].splitlines() if line.strip()]
         return {"choices": choices} if choices else {}
     options = {}
+    if kind in POINT_KINDS and form["tolerance"]:
+        try:
+            options["tolerance"] = float(form["tolerance"])
+        except ValueError:
+            raise GcError(f"The tolerance of a point question must be a distance in mm, not {form['tolerance']!r}.") from None
     if kind in NUMBER_KINDS:
         for bound in ("minimum", "maximum"):
             if form[bound]:

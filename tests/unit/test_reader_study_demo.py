@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from services.core.database import make_engine
 from services.core.orm import Algorithm, GroundTruthAnswer, ReaderStudy, has_role
-from services.demo import READING_QUESTIONS, seed_demo
+from services.demo import READING_QUESTIONS, otsu_mask, seed_demo
 
 
 def test_the_demo_reading(tmp_path):
@@ -34,7 +34,9 @@ def test_the_demo_reading(tmp_path):
             assert (given[bright.id], given[confidence.id]) == (True, "high") and 0 < given[fraction.id] < 100
             image = next(v.image for v in case.values if v.image)
             scan = sitk.ReadImage(str(Path(tmp_path, image.path)))
-            expected = [o + s * (n - 1) / 2 for o, s, n in zip(image.origin, image.spacing, image.dimensions, strict=True)]
-            assert scan.GetSize() == (64, 64, 32)
+            shape = sitk.LabelShapeStatisticsImageFilter()
+            shape.Execute(otsu_mask(scan))
+            expected = shape.GetCentroid(1)
+            assert scan.GetSize() == (64, 64, 32) and scan.TransformPhysicalPointToIndex(expected) != (31, 31, 15)
             assert given[centre.id] == {"type": "Point", "point": [round(c, 3) for c in expected]}
             assert set(given) == {bright.id, confidence.id, fraction.id, centre.id}

@@ -7,6 +7,8 @@ import pytest
 import apptools
 from apptools import fake_hub_auth, service_app
 from services.core.answer_scores import answer_score
+from services.core.errors import InvalidValue
+from services.core.orm import Question
 
 RESEARCHER_SCOPES = [*apptools.USERS["researcher"]["scopes"], "custom:reader-studies:create"]
 STUDY = "reader-studies/chest"
@@ -173,8 +175,23 @@ def test_readers_are_scored_against_the_ground_truth(api, study):
         ("point", {}, {"type": "Point", "point": [1, 2, 3]}, {"type": "Point", "point": [1, 2, 3]}, 1.0),
         ("multiple-points", {}, {"type": "Multiple points", "points": [{"point": [1, 2, 3]}]},
          {"type": "Multiple points", "points": [{"point": [1, 2, 3]}, {"point": [0, 0, 0]}]}, 0.5),
+        ("point", {}, {"type": "Point", "point": [1, 2, 3.5]}, {"type": "Point", "point": [1, 2, 3]}, 0.0),
+        ("point", {"tolerance": 5}, {"type": "Point", "point": [4, 6, 3]}, {"type": "Point", "point": [1, 2, 3]}, 1.0),
+        ("point", {"tolerance": 4.9}, {"type": "Point", "point": [4, 6, 3]}, {"type": "Point", "point": [1, 2, 3]}, 0.0),
+        # each point is matched once, nearest first: (0.5, 0, 0) takes (0, 0, 0); (9, 0, 0) matches nothing
+        ("multiple-points", {"tolerance": 1},
+         {"type": "Multiple points", "points": [{"point": [0.5, 0, 0]}, {"point": [9, 0, 0]}]},
+         {"type": "Multiple points", "points": [{"point": [0, 0, 0]}, {"point": [0.2, 0, 0]}]}, 1 / 3),
         ("integer", {}, None, 3, 0.0),
     ],
 )
 def test_answer_scores(kind, options, answer, truth, expected):
     assert answer_score(kind, options, json.loads(json.dumps(answer)), truth) == pytest.approx(expected)
+
+
+def test_only_point_questions_take_a_tolerance():
+    Question(text="Where?", kind="point", options={"tolerance": 5})
+    with pytest.raises(InvalidValue, match="only point questions take a tolerance"):
+        Question(text="How big?", kind="float", options={"tolerance": 5})
+    with pytest.raises(InvalidValue, match="tolerance"):
+        Question(text="Where?", kind="point", options={"tolerance": 0})

@@ -34,9 +34,12 @@ OPTIONS_SCHEMA = {
         "choices": {"type": "array", "items": {"type": "string"}, "minItems": 1, "uniqueItems": True},
         "minimum": {"type": "number"},
         "maximum": {"type": "number"},
+        "tolerance": {"type": "number", "exclusiveMinimum": 0},
     },
     "additionalProperties": False,
 }
+# Questions whose answers are points: a point within ``tolerance`` (mm) of the truth is right.
+POINT_KINDS = (SocketKind.POINT, SocketKind.MULTIPLE_POINTS)
 
 
 class ReaderStudy(Named, Base):
@@ -69,7 +72,7 @@ class ReaderStudyCase(Base):
 class Question(Base):
     """A question of a reader study, at ``position`` in ``reader_study.questions`` (add it there).
     ``options`` holds the ``choices`` of a choice question, the ``minimum`` and ``maximum`` of a
-    number."""
+    number, the ``tolerance`` (in mm) of a point question."""
 
     __tablename__ = "questions"
 
@@ -88,6 +91,8 @@ class Question(Base):
         super().__init__(**kwargs)
         if self.kind in (SocketKind.CHOICE, SocketKind.MULTIPLE_CHOICE) and "choices" not in self.options:
             raise InvalidValue(f"the {self.kind} question {self.text!r} needs options {{'choices': [...]}}")
+        if "tolerance" in self.options and self.kind not in POINT_KINDS:
+            raise InvalidValue(f"only point questions take a tolerance, not the {self.kind} question {self.text!r}")
 
     @validates("kind")
     def _validate_kind(self, _key, kind):
