@@ -476,6 +476,10 @@ class Client:
         """The ground truth of a case I answered, in an educational reader study."""
         return self.get("archives", f"reader-studies/{quote(study)}/cases/{case}/ground-truth")
 
+    def reader_leaderboard(self, study):
+        """The readers of ``study`` ranked by score (the others' names hidden from a reader)."""
+        return self.get("archives", f"reader-studies/{quote(study)}/leaderboard")
+
     def algorithms(self):
         """The algorithms I may see (those I may run among them)."""
         return self.pages("challenges", "algorithms")

@@ -41,11 +41,14 @@ class StudyReader:
         self.reveal = w.Button(description="Show the ground truth", icon="eye", disabled=True)
         self.reveal.on_click(lambda _: self.show_ground_truth())
         self.truth = w.HTML()
+        ranks = w.Button(description="Leaderboard", icon="trophy")
+        ranks.on_click(lambda _: self.show_leaderboard())
+        self.ranking = w.HTML()
         mode = " <small>(educational: the ground truth is shown once you have answered a case)</small>"
         title = w.HTML(f"<h3 style='margin:4px 0'>{escape(self.study['title'])}</h3>"
                        + (mode if self.study.get("educational") else ""))
         educational = [self.reveal, self.truth] if self.study.get("educational") else []
-        questions = w.VBox([*(f.widget for f in self.fields), *educational, self.message],
+        questions = w.VBox([*(f.widget for f in self.fields), *educational, self.message, ranks, self.ranking],
                            layout=w.Layout(width="34%", padding="0 0 0 8px"))
         questions.add_class("gc-questions")
         self.viewer.widget.layout.width = "66%"
@@ -136,3 +139,17 @@ class StudyReader:
         self.truth.value = ("<table class='gc-truth'><tr><th>Question</th><th>You</th><th>Ground truth</th>"
                             f"<th>Score</th></tr>{rows}</table>" if rows else "<p>This case has no ground truth.</p>")
         self.update_progress()
+
+    def show_leaderboard(self):
+        """The readers ranked by their score against the ground truth."""
+        try:
+            board = self.client.reader_leaderboard(self.slug)
+        except GcError as error:
+            self.ranking.value = f"<p style='color:#b00020'>{escape(error.message)}</p>"
+            return
+        if not board["ground_truth"]:
+            self.ranking.value = "<p>No ground truth yet: the leaderboard starts once the editors give it.</p>"
+            return
+        rows = "".join(f"<tr><td>{r['rank']}</td><td>{escape(r['reader'])}</td>"
+                       f"<td>{'—' if r['score'] is None else format(r['score'], '.2f')}</td></tr>" for r in board["readers"])
+        self.ranking.value = f"<table class='gc-leaderboard'><tr><th>Rank</th><th>Reader</th><th>Score</th></tr>{rows}</table>"

@@ -270,6 +270,10 @@ def test_educational_study_shows_the_ground_truth_once_a_case_is_answered(readin
     assert "Ground truth" in text and "Is there a bright structure?" in text and "1.00" in text, text
     page.screenshot(path=artifacts / "reading-app-educational.png")
     assert question(page, "bool").locator("button", has_text="No").is_disabled()  # answers are locked now
+    page.locator(".gc-questions button", has_text="Leaderboard").click()
+    board = page.locator(".gc-leaderboard")
+    board.wait_for(timeout=30_000)
+    assert "clinician" in board.inner_text()  # a reader sees their own name (the others' are hidden)
 
     reader = StudyAPI(reading_hub, "clinician", "demo-reading")
     case = int(page.locator(".gc-progress").inner_text().split("Case ")[1].split(" of")[0])  # 1-based position

@@ -27,6 +27,9 @@ define(['base/js/namespace', 'base/js/events'], function (Jupyter, events) {
         widgetsReady(notebook.kernel).then(function () {
             notebook.clear_all_output();
             notebook.execute_all_cells();
+            // The app saves answers itself: leaving the page has nothing to save or ask about.
+            notebook.set_dirty = function () {};
+            notebook.dirty = false;
             document.body.setAttribute('data-gc-reading-app', 'started');
         });
     }
