@@ -46,8 +46,9 @@ class RunPanel:
         self.status.add_class("gc-run-status")
         self.viewer = CaseViewer(client)
         self.widget = w.VBox([
-            w.HTML("<p>Upload an image (MHA, NIfTI, NRRD, TIFF, PNG or JPEG), run an algorithm on it and see its "
-                   "output over the image. The image is imported into your own uploads; nobody else sees it.</p>"),
+            w.HTML("<p>Upload an image (MHA, NIfTI, NRRD, TIFF, PNG or JPEG; up to 200 MB), run an algorithm on it "
+                   "and see its output over the image. The image is imported into your own uploads; nobody else "
+                   "sees it. Larger images: upload them to an archive on the archives service's upload page.</p>"),
             w.HBox([self.algorithm, self.upload, self.run_button]), self.status, self.viewer.widget,
         ])
         self.widget.add_class("gc-run")

@@ -38,7 +38,8 @@ class StudyReader:
         self.progress = w.HTML()
         self.progress.add_class("gc-progress")
         self.message = w.HTML()
-        self.reveal = w.Button(description="Show the ground truth", icon="eye", disabled=True)
+        self.reveal = w.Button(description="Show the ground truth", icon="eye", disabled=True,
+                               layout=w.Layout(width="auto"))
         self.reveal.on_click(lambda _: self.show_ground_truth())
         self.truth = w.HTML()
         ranks = w.Button(description="Leaderboard", icon="trophy")
@@ -136,8 +137,9 @@ class StudyReader:
             f"<td>{'' if a['score'] is None else format(a['score'], '.2f')}</td></tr>"
             for a in truth["answers"] if a["question"] in kinds
         )
-        self.truth.value = ("<table class='gc-truth'><tr><th>Question</th><th>You</th><th>Ground truth</th>"
-                            f"<th>Score</th></tr>{rows}</table>" if rows else "<p>This case has no ground truth.</p>")
+        self.truth.value = (f"<table class='gc-truth' style='border-spacing:8px 2px'><tr><th>Question</th><th>You</th>"
+                            f"<th>Ground truth</th><th>Score</th></tr>{rows}</table>"
+                            if rows else "<p>This case has no ground truth.</p>")
         self.update_progress()
 
     def show_leaderboard(self):

@@ -301,8 +301,13 @@ def test_a_case_with_two_scans_shows_them_side_by_side_with_its_segmentation(rea
 
 
 def test_clinician_runs_an_algorithm_on_an_uploaded_case_and_sees_its_output(workstation, artifacts, tmp_path):
+    # Noisy and uncompressed, 12 MB: the upload and the volume sent to the viewer are websocket
+    # messages larger than tornado's default limit (10 MiB), which the proxy and server lift.
+    blob = sitk.GaussianSource(sitk.sitkFloat32, size=[200, 200, 150], sigma=[20, 20, 15], mean=[90, 100, 70], scale=1000)
+    noisy = sitk.Cast(sitk.AdditiveGaussianNoise(blob, standardDeviation=40, seed=1), sitk.sitkInt16)
     scan = tmp_path / "my-scan.mha"
-    sitk.WriteImage(synthetic_scan(3), str(scan), True)
+    sitk.WriteImage(noisy, str(scan), False)
+    assert scan.stat().st_size > 11 * 1024 * 1024
     page = restart_app(workstation)
     page.locator(".p-TabBar-tab, .lm-TabBar-tab", has_text="Run an algorithm").click()
     run = page.locator(".gc-run")

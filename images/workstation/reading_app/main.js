@@ -54,6 +54,8 @@ define(['base/js/namespace', 'base/js/events'], function (Jupyter, events) {
             '.gc-reading-app-page #maintoolbar, .gc-reading-app-page #notification_area { display: none !important; }',
             '.gc-reading-app-page #notebook-container { width: 98%; padding: 8px; }',
             '.gc-reading-app-page .output_area .widget-tab { width: 100%; }',
+            // never fold the app into a scrolled box, as the notebook does with long outputs
+            '.gc-reading-app-page .output_scroll { height: auto !important; overflow: visible; box-shadow: none; }',
         ].join('\n');
         document.head.appendChild(style);
         if (Jupyter.notebook && Jupyter.notebook._fully_loaded) {
