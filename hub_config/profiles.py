@@ -31,7 +31,7 @@ def platform_profiles(settings):
         "workstation": Profile(
             name="workstation",
             title="Workstation",
-            description="Read and annotate cases in the image viewer (clinicians).",
+            description="The reading app: reader studies, archives and algorithms in the image viewer (clinicians).",
             image=settings.workstation_image,
             cpu_limit=settings.workstation_cpu_limit,
             mem_limit=settings.workstation_mem_limit,

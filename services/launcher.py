@@ -222,7 +222,7 @@ def up(settings):
         print("\n".join(credentials(settings)))
     print(
         "\nResearchers and data scientists may start a training environment (JupyterLab) or a "
-        "workstation;\nclinicians a workstation (image viewer). Stop everything with `make down`."
+        "workstation;\nclinicians a workstation (the reading app: reader studies in the image viewer). Stop everything with `make down`."
     )
 
 
