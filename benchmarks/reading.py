@@ -1,0 +1,112 @@
+"""Opening a case in the workstation's reading app, next to a bare itkwidgets ``view()`` of the
+same image in a plain notebook of the same workstation.
+
+    .venv/bin/python benchmarks/reading.py [--runs 5]
+
+A hub with the demo content starts; the clinician's workstation is spawned and driven by Debian's
+headless Chromium (outside addresses blocked, as in the tests). Reading app: from the click on
+*Open Demo reading* until the viewer's canvas is laid out (the study, its questions, cases and my
+answers fetched, the image read from the cache, the widgets built and drawn). Baseline: from
+running a cell with ``view(sitk.ReadImage(<that image>), mode="z")`` until its canvas is laid out.
+Both kernels are warm (one run of each first). The last line is
+``open_case_ratio=<median app / median bare>``.
+"""
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+from playwright.sync_api import sync_playwright
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "tests" / "stack")]
+from browser import hub_login, launch_chromium, local_only_context  # noqa: E402
+from hub_config.profiles import READING_APP  # noqa: E402
+from hubtools import remove_home_volumes, running_hub  # noqa: E402
+from services.demo import seed_demo  # noqa: E402
+from services.launcher import example_image_ids  # noqa: E402
+from test_viewer import KERNEL_IDLE, notebook  # noqa: E402
+
+CANVAS_SHOWN = """selector => [...document.querySelectorAll(selector)]
+    .some(c => c.clientWidth >= 200 && c.clientHeight >= 200)"""
+
+
+def timed(page, action, canvas_selector):
+    """Seconds from ``action()`` until a canvas matching ``canvas_selector`` is laid out."""
+    started = time.perf_counter()
+    action()
+    page.wait_for_function(CANVAS_SHOWN, arg=canvas_selector, polling=50, timeout=120_000)
+    return time.perf_counter() - started
+
+
+def open_in_app(page, app_url):
+    page.goto(app_url)
+    button = page.locator(".gc-open-study", has_text="Demo reading")
+    button.wait_for(timeout=90_000)
+    return timed(page, button.click, ".gc-viewer canvas")
+
+
+def open_bare(page, notebook_url):
+    page.goto(notebook_url)
+    page.wait_for_function(KERNEL_IDLE, polling=100, timeout=90_000)
+    page.wait_for_timeout(1000)  # the widget manager loads after the kernel is idle
+    return timed(page, lambda: page.evaluate("Jupyter.notebook.execute_all_cells()"), ".output_area canvas")
+
+
+def first_image(hub):
+    """The id of the image that the demo study's first case shows."""
+    clinician = {"Authorization": f"token {hub.login('clinician').new_token()}"}
+    cases = requests.get(f"{hub.url}/services/archives/api/v1/reader-studies/demo-reading/cases",
+                         headers=clinician, timeout=30).json()["results"]
+    return cases[0]["values"]["ct-image"]["image"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    instance = "gc-hub-bench-reading"
+    with tempfile.TemporaryDirectory() as data_dir:
+        try:
+            with running_hub(data_dir, instance) as hub:
+                seed_demo(hub.settings.database_url, hub.settings.data_dir, image_ids=example_image_ids())
+                clinician = hub.login("clinician")
+                clinician.start_server(profile="workstation").raise_for_status()
+                clinician.wait_ready()
+                image_id = first_image(hub)
+                show = ("import glob\nimport SimpleITK as sitk\nfrom itkwidgets import view\n\n"
+                        f"view(sitk.ReadImage(glob.glob('/home/jovyan/.cache/gc-hub/images/{image_id}/*')[0]),"
+                        " mode='z', cmap='Grayscale', ui_collapsed=True)")
+                requests.put(f"{hub.url}/user/clinician/api/contents/bare-view.ipynb",
+                             headers={"Authorization": f"token {clinician.new_token()}"}, timeout=30,
+                             data=json.dumps({"type": "notebook", "content": notebook(show)})).raise_for_status()
+                app_url = f"{hub.url}/user/clinician{READING_APP}"
+                bare_url = f"{hub.url}/user/clinician/notebooks/bare-view.ipynb"
+                with sync_playwright() as playwright:
+                    browser = launch_chromium(playwright)
+                    context, _ = local_only_context(browser, viewport={"width": 1400, "height": 1000})
+                    page = context.new_page()
+                    hub_login(page, hub.url, "clinician", hub.passwords["user_password"])
+                    open_in_app(page, app_url)  # warm-up: downloads the image into the cache
+                    open_bare(page, bare_url)  # warm-up: the kernel imports itkwidgets
+                    app, bare = [], []
+                    for run in range(args.runs):
+                        app.append(open_in_app(page, app_url))
+                        bare.append(open_bare(page, bare_url))
+                        print(f"run {run + 1}: reading app {app[-1]:.2f} s, bare view() {bare[-1]:.2f} s", flush=True)
+                    browser.close()
+                clinician.stop_server()
+        finally:
+            remove_home_volumes(instance)
+    app_median, bare_median = statistics.median(app), statistics.median(bare)
+    print(f"median: reading app {app_median:.2f} s, bare view() {bare_median:.2f} s")
+    print(f"open_case_ratio={app_median / bare_median:.2f}")
+
+
+if __name__ == "__main__":
+    main()
