@@ -301,6 +301,7 @@ def test_a_case_with_two_scans_shows_them_side_by_side_with_its_segmentation(rea
 
 
 def test_clinician_runs_an_algorithm_on_an_uploaded_case_and_sees_its_output(workstation, artifacts, tmp_path):
+    """A broken file is refused with its reason; then a 12 MB scan runs and its output is overlaid."""
     # Noisy and uncompressed, 12 MB: the upload and the volume sent to the viewer are websocket
     # messages larger than tornado's default limit (10 MiB), which the proxy and server lift.
     blob = sitk.GaussianSource(sitk.sitkFloat32, size=[200, 200, 150], sigma=[20, 20, 15], mean=[90, 100, 70], scale=1000)
@@ -312,10 +313,20 @@ def test_clinician_runs_an_algorithm_on_an_uploaded_case_and_sees_its_output(wor
     page.locator(".p-TabBar-tab, .lm-TabBar-tab", has_text="Run an algorithm").click()
     run = page.locator(".gc-run")
     run.locator("select").select_option(label="Otsu threshold (example) (demo-otsu)")
-    with page.expect_file_chooser() as chooser:  # the upload button's file input is not in the page
-        run.locator(".widget-upload").click()
-    chooser.value.set_files(str(scan))
-    run.locator("button", has_text="Upload and run").click()
+
+    def upload_and_run(path):
+        with page.expect_file_chooser() as chooser:  # the upload button's file input is not in the page
+            run.locator(".widget-upload").click()
+        chooser.value.set_files(str(path))
+        run.locator("button", has_text="Upload and run").click()
+
+    broken = tmp_path / "broken.mha"
+    broken.write_bytes(b"ObjectType = Image\nNDims = 3\nthis is not an image header")
+    upload_and_run(broken)
+    refusal = run.locator(".gc-run-status", has_text="could not import")
+    refusal.wait_for(timeout=120_000)
+    assert "broken.mha" in refusal.inner_text()
+    upload_and_run(scan)  # the app carries on
     done = run.locator(".gc-run-done")
     try:
         done.wait_for(timeout=300_000)
