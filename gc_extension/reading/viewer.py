@@ -64,6 +64,7 @@ class CaseViewer:
 
         images = image_values(values, socket_kinds, IMAGE_KINDS)
         overlays = image_values(values, socket_kinds, OVERLAY_KINDS)
+        self.caption.value = f"<b>{escape(title)}</b> <small>loading {len(images) + len(overlays)} image(s)…</small>"
         if not images:
             self.panes.children = [w.HTML("<p>This case has no image to show.</p>")]
             self.viewers = []

@@ -381,7 +381,7 @@ def test_questions_keep_their_order_and_check_answers(session):
         orm.make_answer(session, size, case, 51, reader="fay")
     with pytest.raises(errors.InvalidValue, match=f"case {other.cases[0].id} is not in the reader study of question"):
         orm.make_answer(session, size, other.cases[0], 5, reader="fay")
-    with pytest.raises(errors.InvalidValue, match="question 'Nodule\\?': None is not of type 'boolean'"):
+    with pytest.raises(errors.InvalidValue, match="question 'Nodule\\?' must be answered: it cannot be cleared"):
         orm.make_answer(session, study.questions[0], case, None, reader="fay")
     size.required = False
     assert orm.make_answer(session, size, case, None, reader="fay").value is None

@@ -121,6 +121,8 @@ class Question(Base):
             raise InvalidValue(f"case {case.id} is not in the reader study of question {self.id}")
         if value is None and not self.required:
             return
+        if value is None:
+            raise InvalidValue(f"question {self.text!r} must be answered: it cannot be cleared, only changed")
         problem = value_problem(self.kind, value, self.answer_schema())
         if problem:
             raise InvalidValue(f"question {self.text!r}: {problem}")
