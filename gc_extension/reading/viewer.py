@@ -18,7 +18,7 @@ from .windowing import AUTO, PRESET_NAMES, intensity_range
 CACHE = Path.home() / ".cache" / "gc-hub" / "images"
 IMAGE_KINDS = ("image",)
 OVERLAY_KINDS = ("segmentation", "heat-map")
-GRAYSCALE = "Grayscale"  # itkwidgets.cm.grayscale, named here so the module imports without itk
+GRAYSCALE = "Grayscale"  # itkwidgets.cm.grayscale
 
 
 def image_values(values, socket_kinds, kinds):
@@ -60,8 +60,6 @@ class CaseViewer:
     def show(self, values, socket_kinds, title=""):
         """Show a case (its values as the API gives them): each image in a viewer of its own, side
         by side, with the case's segmentation overlaid on the images of the same grid."""
-        import itkwidgets  # slow to import: only when a case is shown
-
         images = image_values(values, socket_kinds, IMAGE_KINDS)
         overlays = image_values(values, socket_kinds, OVERLAY_KINDS)
         self.caption.value = f"<b>{escape(title)}</b> <small>loading {len(images) + len(overlays)} image(s)…</small>"
@@ -69,35 +67,33 @@ class CaseViewer:
             self.panes.children = [w.HTML("<p>This case has no image to show.</p>")]
             self.viewers = []
             return
-        self.images = [(socket, self.load(image_id)) for socket, image_id in images]
-        self.masks = [self.load(image_id) for _, image_id in overlays]
-        width = f"{100 // len(self.images) - 1}%"
-        self.viewers, panes = [], []
-        for socket, image in self.images:
-            mask = self.mask_for(image)
-            viewer = itkwidgets.view(image, label_image=mask if self.overlay.value else None, mode="z",
-                                     cmap=GRAYSCALE, ui_collapsed=True)
-            viewer.observe(self.clicked, "clicked_slice_point")
-            self.viewers.append(viewer)
-            label = w.HTML(f"<small>{escape(socket)}: {' × '.join(map(str, image.GetSize()))} voxels</small>")
-            panes.append(w.VBox([label, viewer], layout=w.Layout(width=width)))
-        self.panes.children = panes
         shown = ", ".join(s for s, _ in overlays) if overlays else "none"
-        self.caption.value = f"<b>{escape(title)}</b> <small>segmentation overlay: {escape(shown)}</small>"
-        self.apply_window()
+        self.display([(socket, self.load(image_id)) for socket, image_id in images],
+                     [self.load(image_id) for _, image_id in overlays],
+                     f"<b>{escape(title)}</b> <small>segmentation overlay: {escape(shown)}</small>")
 
     def show_images(self, image, mask=None, title=""):
         """Show one image (and a mask over it) that is not in an archive, such as an upload."""
-        self.images, self.masks = [("image", image)], [mask] if mask is not None else []
-        import itkwidgets
-
-        viewer = itkwidgets.view(image, label_image=mask if self.overlay.value else None, mode="z",
-                                 cmap=GRAYSCALE, ui_collapsed=True)
-        viewer.observe(self.clicked, "clicked_slice_point")
-        self.viewers = [viewer]
-        self.panes.children = [w.VBox([viewer], layout=w.Layout(width="99%"))]
         overlay = "the output segmentation" if mask is not None else "none (no output on this image's grid)"
-        self.caption.value = f"<b>{escape(title)}</b> <small>overlay: {overlay}</small>"
+        self.display([("image", image)], [mask] if mask is not None else [],
+                     f"<b>{escape(title)}</b> <small>overlay: {overlay}</small>")
+
+    def display(self, images, masks, caption):
+        """``images`` (``[(name, image)]``) side by side, each with the mask of its grid over it."""
+        import itkwidgets  # slow to import: only when something is shown
+
+        self.images, self.masks = images, masks
+        width = f"{100 // len(images) - 1}%"
+        self.viewers, panes = [], []
+        for name, image in images:
+            mask = self.mask_for(image) if self.overlay.value else None
+            viewer = itkwidgets.view(image, label_image=mask, mode="z", cmap=GRAYSCALE, ui_collapsed=True)
+            viewer.observe(self.clicked, "clicked_slice_point")
+            self.viewers.append(viewer)
+            label = w.HTML(f"<small>{escape(name)}: {' × '.join(map(str, image.GetSize()))} voxels</small>")
+            panes.append(w.VBox([label, viewer], layout=w.Layout(width=width)))
+        self.panes.children = panes
+        self.caption.value = caption
         self.apply_window()
 
     def mask_for(self, image):
