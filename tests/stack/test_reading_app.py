@@ -16,6 +16,7 @@ import docker
 import pytest
 import requests
 import SimpleITK as sitk
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -170,14 +171,24 @@ def wait_saved(page, kind):
     question(page, kind).locator("text=Saved").wait_for(timeout=30_000)
 
 
-def click_on_slice(page):
-    """Click on the slice, off the centred labels; the viewer picks the voxel under the pointer."""
-    page.evaluate("document.querySelector('[data-test=viewer-canvas]').scrollIntoView({block: 'center'})")
-    box = page.locator("[data-test=viewer-canvas]").bounding_box()
-    x, y = box["x"] + box["width"] / 2 + 30, box["y"] + box["height"] / 2 + 30
-    for step in range(5, 0, -1):
-        page.mouse.move(x - 5 * step, y - 5 * step)
-    page.mouse.click(x, y)
+def answer_point_on_slice(page, attempts=4):
+    """Click on the slice, off the centred labels, until the point question says Saved: the
+    viewer picks the voxel under the pointer only once it has drawn the slice (slow in software
+    WebGL), so an early click may pick nothing."""
+    saved = question(page, "point").locator("text=Saved")
+    for _ in range(attempts):
+        page.evaluate("document.querySelector('[data-test=viewer-canvas]').scrollIntoView({block: 'center'})")
+        box = page.locator("[data-test=viewer-canvas]").bounding_box()
+        x, y = box["x"] + box["width"] / 2 + 30, box["y"] + box["height"] / 2 + 30
+        for step in range(5, 0, -1):
+            page.mouse.move(x - 5 * step, y - 5 * step)
+        page.mouse.click(x, y)
+        try:
+            saved.wait_for(timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    saved.wait_for(timeout=1)  # fails with the locator in its message
 
 
 def answer_required(page, number="20"):
@@ -188,8 +199,7 @@ def answer_required(page, number="20"):
     question(page, "float").locator("input").fill(number)
     question(page, "float").locator("input").press("Enter")
     wait_saved(page, "float")
-    click_on_slice(page)
-    wait_saved(page, "point")
+    answer_point_on_slice(page)
 
 
 def test_clinician_reads_a_study_in_the_workstation(reading_hub, workstation, artifacts):
@@ -220,8 +230,7 @@ def test_clinician_reads_a_study_in_the_workstation(reading_hub, workstation, ar
     number.fill("20")
     number.press("Enter")
     wait_saved(page, "float")
-    click_on_slice(page)  # the point question listens to the viewer: a click on the slice answers it
-    wait_saved(page, "point")
+    answer_point_on_slice(page)  # the point question listens to the viewer: a click on the slice answers it
     shown_point = question(page, "point").locator("code").inner_text()
     page.locator(".gc-progress", has_text="1 of 3 cases answered").wait_for(timeout=30_000)
     page.screenshot(path=artifacts / "reading-app-answered.png")
