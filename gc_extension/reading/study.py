@@ -11,6 +11,8 @@ from .fields import AnnotationField, answer_field
 from .reading_order import first_unfinished, is_done
 from .viewer import CaseViewer
 
+POINT_KINDS = ("point", "multiple-points")
+
 
 class StudyReader:
     """One reader study, as its reader sees it; ``on_close`` goes back to the list of studies."""
@@ -140,6 +142,10 @@ class StudyReader:
         self.truth.value = (f"<table class='gc-truth' style='border-spacing:8px 2px'><tr><th>Question</th><th>You</th>"
                             f"<th>Ground truth</th><th>Score</th></tr>{rows}</table>"
                             if rows else "<p>This case has no ground truth.</p>")
+        points = [p["point"] for a in truth["answers"] if kinds[a["question"]][1] in POINT_KINDS and a["value"]
+                  for p in ([a["value"]] if "point" in a["value"] else a["value"]["points"])]
+        if points:  # the right points on the image, in the viewer again
+            self.viewer.show(self.case["values"], self.socket_kinds, f"Case {self.case['id']}: ground truth", points)
         self.update_progress()
 
     def show_leaderboard(self):

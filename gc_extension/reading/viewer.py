@@ -57,9 +57,10 @@ class CaseViewer:
         path = cached[0] if cached else self.client.download_image(image_id, folder)
         return sitk.ReadImage(str(path))
 
-    def show(self, values, socket_kinds, title=""):
+    def show(self, values, socket_kinds, title="", points=()):
         """Show a case (its values as the API gives them): each image in a viewer of its own, side
-        by side, with the case's segmentation overlaid on the images of the same grid."""
+        by side, with the case's segmentation overlaid on the images of the same grid, and
+        ``points`` (world coordinates) marked, on the slice of the first."""
         images = image_values(values, socket_kinds, IMAGE_KINDS)
         overlays = image_values(values, socket_kinds, OVERLAY_KINDS)
         self.caption.value = f"<b>{escape(title)}</b> <small>loading {len(images) + len(overlays)} image(s)…</small>"
@@ -70,7 +71,7 @@ class CaseViewer:
         shown = ", ".join(s for s, _ in overlays) if overlays else "none"
         self.display([(socket, self.load(image_id)) for socket, image_id in images],
                      [self.load(image_id) for _, image_id in overlays],
-                     f"<b>{escape(title)}</b> <small>segmentation overlay: {escape(shown)}</small>")
+                     f"<b>{escape(title)}</b> <small>segmentation overlay: {escape(shown)}</small>", points)
 
     def show_images(self, image, mask=None, title=""):
         """Show one image (and a mask over it) that is not in an archive, such as an upload."""
@@ -78,16 +79,23 @@ class CaseViewer:
         self.display([("image", image)], [mask] if mask is not None else [],
                      f"<b>{escape(title)}</b> <small>overlay: {overlay}</small>")
 
-    def display(self, images, masks, caption):
-        """``images`` (``[(name, image)]``) side by side, each with the mask of its grid over it."""
+    def display(self, images, masks, caption, points=()):
+        """``images`` (``[(name, image)]``) side by side, each with the mask of its grid over it
+        and ``points`` marked."""
         import itkwidgets  # slow to import: only when something is shown
+
+        marks = {}
+        if len(points):
+            marks = {"point_sets": [np.asarray(points, dtype=np.float32).reshape(-1, 3)],
+                     "point_set_colors": [[1.0, 0.2, 0.2]], "point_set_sizes": [4],
+                     "point_set_representations": ["spheres"], "z_slice": float(points[0][2])}
 
         self.images, self.masks = images, masks
         width = f"{100 // len(images) - 1}%"
         self.viewers, panes = [], []
         for name, image in images:
             mask = self.mask_for(image) if self.overlay.value else None
-            viewer = itkwidgets.view(image, label_image=mask, mode="z", cmap=GRAYSCALE, ui_collapsed=True)
+            viewer = itkwidgets.view(image, label_image=mask, mode="z", cmap=GRAYSCALE, ui_collapsed=True, **marks)
             viewer.observe(self.clicked, "clicked_slice_point")
             self.viewers.append(viewer)
             label = w.HTML(f"<small>{escape(name)}: {' × '.join(map(str, image.GetSize()))} voxels</small>")

@@ -277,6 +277,9 @@ def test_educational_study_shows_the_ground_truth_once_a_case_is_answered(readin
     truth.wait_for(timeout=30_000)
     text = truth.inner_text()
     assert "Ground truth" in text and "Is there a bright structure?" in text and "1.00" in text, text
+    page.locator(".gc-viewer", has_text="ground truth segmentation overlay").wait_for(timeout=60_000)
+    wait_for_canvases(page)  # the case again, the right point marked on its slice
+    time.sleep(5)  # SwiftShader draws slowly
     page.screenshot(path=artifacts / "reading-app-educational.png")
     assert question(page, "bool").locator("button", has_text="No").is_disabled()  # answers are locked now
     page.locator(".gc-questions button", has_text="Leaderboard").click()
