@@ -1,11 +1,12 @@
 """One answer field per question: the widget a reader answers with, for each kind of question.
 
-A field's ``value`` is the answer as the API takes it (None while unanswered); ``on_change`` is
-called with it whenever the reader changes it, so that answers are saved as the reader goes.
+A field holds the answer as the API takes it (None while unanswered); ``on_change`` is called
+with it whenever the reader changes it, so that answers are saved as the reader goes.
 Annotation fields take their value from clicks in the viewer (``click``) while they are the
 field that listens (``listening``).
 """
 
+from abc import ABC, abstractmethod
 from html import escape
 
 import ipywidgets as w
@@ -39,7 +40,7 @@ def number_hint(kind, options):
     return what
 
 
-class AnswerField:
+class AnswerField(ABC):
     """The question's text, its input and a status line (saved, or what was wrong)."""
 
     def __init__(self, question, on_change):
@@ -58,12 +59,9 @@ class AnswerField:
         self.widget.add_class("gc-question")
         self.widget.add_class(f"gc-question-{self.kind}")
 
-    @property
-    def value(self):
-        return self._value
-
+    @abstractmethod
     def make_input(self):
-        raise NotImplementedError
+        """The widget the reader answers with."""
 
     def show(self, value):
         """Put a saved answer in the input without saving it again."""
@@ -74,8 +72,9 @@ class AnswerField:
         finally:
             self._quiet = False
 
+    @abstractmethod
     def display(self, value):
-        raise NotImplementedError
+        """Show ``value`` (an answer, or None) in the input."""
 
     def changed(self, value):
         """The reader gave ``value``: keep it and have it saved."""
