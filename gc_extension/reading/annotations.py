@@ -7,6 +7,7 @@ reports a click.
 
 POINT, MULTIPLE_POINTS, BOX = "point", "multiple-points", "2d-bounding-box"
 ANNOTATION_KINDS = (POINT, MULTIPLE_POINTS, BOX)
+POINT_KINDS = (POINT, MULTIPLE_POINTS)
 
 HINTS = {
     POINT: "Click the point on the slice.",

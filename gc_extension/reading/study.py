@@ -6,12 +6,10 @@ from html import escape
 import ipywidgets as w
 
 from ..errors import GcError
-from .annotations import describe
+from .annotations import POINT_KINDS, describe
 from .fields import AnnotationField, answer_field
 from .reading_order import first_unfinished, is_done
 from .viewer import CaseViewer
-
-POINT_KINDS = ("point", "multiple-points")
 
 
 class StudyReader:
