@@ -12,13 +12,24 @@ from ..errors import GcError
 from .viewer import CaseViewer, same_grid
 
 UPLOADS = Path.home() / "uploads"
-ACCEPTED = ".mha,.mhd,.nii,.nii.gz,.nrrd,.tif,.tiff,.png,.jpg,.jpeg"
+ACCEPTED = ".mha,.nii,.nii.gz,.nrrd,.tif,.tiff,.png,.jpg,.jpeg"  # one file each (no .mhd with its .raw)
 
 
 def runnable(algorithms):
     """``[(label, slug)]`` of the algorithms I may run that take one input and have an image."""
     return [(f"{a['title']} ({a['slug']})", a["slug"]) for a in algorithms
             if len(a["inputs"]) == 1 and a["has_image"] and {"editor", "user"} & set(a["my_roles"])]
+
+
+def readable_images(paths):
+    """The images among ``paths``, read; other outputs (JSON values, PDFs, …) are left out."""
+    images = []
+    for path in paths:
+        try:
+            images.append(sitk.ReadImage(str(path)))
+        except RuntimeError:  # not an image SimpleITK reads
+            continue
+    return images
 
 
 def job_text(job):
@@ -71,7 +82,7 @@ class RunPanel:
             result = self.client.run(algorithm, [path], to=UPLOADS / "outputs" / algorithm,
                                      on_change=lambda job: setattr(self.status, "value", f"<p>{job_text(job)}</p>"))[0]
             image = sitk.ReadImage(str(path))
-            masks = [sitk.ReadImage(str(p)) for p in result.outputs.values() if p.suffix in (".mha", ".gz", ".nrrd", ".tif")]
+            masks = readable_images(result.outputs.values())
             mask = next((m for m in masks if same_grid(m, image)), None)
             self.viewer.show_images(image, mask, f"{path.name}, with the output of {algorithm}")
             outputs = ", ".join(sorted(result.outputs))
