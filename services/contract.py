@@ -6,21 +6,29 @@ inside ``/input/images/<socket>/``), and ``/input/inputs.json`` describes them a
 container writes ``/output/<relative_path>`` for each output socket; :func:`collect_outputs`
 checks each against its socket and stores it. Paths stored in the database are relative to the
 data directory.
+
+What a container leaves in ``/output`` is hostile (see services/untrusted_files.py): it is read
+through :class:`UntrustedFolder` only, and copied, never moved. Messages about outputs say which
+socket's path was wrong and how, never what it held (the case may be hidden from the one who
+reads the message): no value, no file contents, no file name the container chose.
 """
 
 import hashlib
 import json
 import os
+import re
 import shutil
 import uuid
-import zipfile
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 import SimpleITK as sitk
 
 from .core.errors import InvalidValue
 from .core.orm import Image, StoredFile, make_value
 from .core.orm.images import ColorSpace
+from .core.schemas import SCHEMAS, value_error
+from .untrusted_files import UnsafeFile, UntrustedFolder
 
 IMAGE_SUFFIXES = (".mha", ".tif", ".tiff")
 
@@ -90,50 +98,146 @@ def provision_inputs(values, input_dir, data_dir):
     return entries
 
 
+class RunFolders(NamedTuple):
+    """The folders of one container run: ``input`` and ``output`` (mounted as /input and /output)
+    and ``staging``, where the worker copies the outputs it keeps before they are stored."""
+
+    input: Path
+    output: Path
+    staging: Path
+
+
 def new_run_folders(root):
-    """Fresh ``input`` and ``output`` folders under ``root``; ``output`` is writable by the
-    container's user, whoever it is."""
+    """Fresh run folders under ``root``; ``output`` is writable by the container's user, whoever it is."""
     if root.exists():
         shutil.rmtree(root)
-    (root / "input").mkdir(parents=True)
-    (root / "output").mkdir()
-    os.chmod(root / "output", 0o777)
-    return root / "input", root / "output"
+    folders = RunFolders(root / "input", root / "output", root / "staging")
+    for folder in folders:
+        folder.mkdir(parents=True)
+    os.chmod(folders.output, 0o777)
+    return folders
 
 
-def collect_outputs(session, sockets, output_dir, data_dir, *, owner):
-    """One new value per output socket from ``output_dir``; OutputProblems lists every socket
-    whose file is missing or does not fit."""
+# JSON values are kept in the database: no output value or metrics.json may be larger than this.
+JSON_LIMIT_BYTES = 16 * 1024 * 1024
+# The name an output image keeps when the container's own is plain enough; else the socket's.
+PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def collect_outputs(session, sockets, folders, data_dir, *, owner, max_bytes):
+    """One new value per output socket from ``folders.output`` (files of at most ``max_bytes``);
+    OutputProblems lists every socket whose output is missing or does not fit, and then nothing
+    of the run's outputs is kept in the data directory."""
     values, problems = [], []
-    for socket in sockets:
-        try:
-            values.append(collect_output(session, socket, output_dir, data_dir, owner=owner))
-        except InvalidValue as problem:
-            problems.append(str(problem))
+    with UntrustedFolder(folders.output) as output:
+        for socket in sockets:
+            try:
+                values.append(collect_output(session, socket, output, folders.staging, data_dir, owner=owner, max_bytes=max_bytes))
+            except (InvalidValue, UnsafeFile) as problem:
+                problems.append(f"output {socket.slug!r}: {problem}")
     if problems:
+        discard_files(values, data_dir)
         raise OutputProblems(problems)
     return values
 
 
-def collect_output(session, socket, output_dir, data_dir, *, owner):
-    where = f"/output/{socket.relative_path}"
-    path = output_dir / socket.relative_path
+def collect_output(session, socket, output, staging, data_dir, *, owner, max_bytes):
+    """The value of output ``socket`` from ``output`` (an UntrustedFolder)."""
+    relative = socket.relative_path
     if socket.kind.is_image:
-        if not path.is_dir():
-            raise InvalidValue(f"output {socket.slug!r}: {where} is missing (a folder with one .mha or .tif file)")
-        found = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        if len(found) != 1:
-            raise InvalidValue(f"output {socket.slug!r}: {where} holds {len(found)} .mha/.tif files; write exactly one")
-        return make_value(session, socket, image=store_image(session, found[0], data_dir, owner=owner))
-    if not path.is_file():
-        raise InvalidValue(f"output {socket.slug!r}: {where} is missing")
+        staged, name = stage_image(output, relative, staging / socket.slug, max_bytes=max_bytes)
+        image = store_image(session, staged, data_dir, owner=owner, name=name, shown=f"the image in {output.where(relative)}/")
+        return make_value(session, socket, image=image)
     if socket.kind.is_file:
-        return make_value(session, socket, file=store_file(path, data_dir))
-    try:
-        value = json.loads(path.read_bytes())
-    except (ValueError, UnicodeDecodeError) as error:
-        raise InvalidValue(f"output {socket.slug!r}: {where} is not valid JSON ({error})") from None
+        where = output.where(relative)
+        if output.kind(relative) is None:
+            raise InvalidValue(f"{where} is missing")
+        staged = staging / f"{socket.slug}{PurePosixPath(relative).suffix.lower()}"
+        copied = output.copy(relative, staged, max_bytes=max_bytes)
+        return make_value(session, socket, file=store_file(staged, data_dir, sha256=copied.sha256))
+    value = read_json(output, relative)
+    problem = schema_rule_broken(socket, value)
+    if problem:
+        raise InvalidValue(f"{output.where(relative)} {problem}")
     return make_value(session, socket, value=value)
+
+
+def stage_image(output, relative, staging, *, max_bytes):
+    """Copy the one .mha/.tif file in the folder ``relative`` of ``output`` into the new folder
+    ``staging``: (its copy, the name to give the image)."""
+    shown = f"{output.where(relative)}/"
+    kind = output.kind(relative)
+    if kind != "folder":
+        state = "is missing" if kind is None else "is a file"
+        raise InvalidValue(f"{shown} {state} (write a folder with one .mha or .tif file)")
+    found = [name for name in output.names(relative) if PurePosixPath(name).suffix.lower() in IMAGE_SUFFIXES]
+    if len(found) != 1:
+        raise InvalidValue(f"{shown} holds {len(found)} .mha/.tif files; write exactly one")
+    suffix = PurePosixPath(found[0]).suffix.lower()
+    staged = Path(staging, f"image{suffix}")
+    try:
+        output.copy(str(PurePosixPath(relative, found[0])), staged, max_bytes=max_bytes)
+    except UnsafeFile as refused:  # named by its folder: the file's own name is the container's
+        raise UnsafeFile(f"the {suffix} file in {shown}", refused.reason) from None
+    return staged, found[0] if PLAIN_NAME.fullmatch(found[0]) else f"{PurePosixPath(relative).name or 'image'}{suffix}"
+
+
+class NotFinite(ValueError):
+    """NaN or an infinite number: Python's json reads them, JSON has none."""
+
+
+def _finite(text):
+    number = float(text)
+    if number in (float("inf"), float("-inf")):
+        raise NotFinite(text)
+    return number
+
+
+def _not_a_number(text):
+    raise NotFinite(text)
+
+
+def read_json(output, relative):
+    """The JSON value in the file ``relative`` of ``output``; InvalidValue saying how it is not
+    one (never quoting it: a parser's message can)."""
+    where = output.where(relative)
+    if output.kind(relative) is None:
+        raise InvalidValue(f"{where} is missing")
+    data = output.read_bytes(relative, max_bytes=JSON_LIMIT_BYTES)
+    try:
+        return json.loads(data.decode("utf-8"), parse_constant=_not_a_number, parse_float=_finite)
+    except UnicodeDecodeError:
+        raise InvalidValue(f"{where} is not valid JSON (it is not UTF-8 text)") from None
+    except NotFinite:
+        raise InvalidValue(f"{where} is not valid JSON (it holds NaN or an infinite number)") from None
+    except RecursionError:
+        raise InvalidValue(f"{where} is not valid JSON (it is nested too deeply)") from None
+    except ValueError:
+        raise InvalidValue(f"{where} is not valid JSON") from None
+
+
+def property_names(schema):
+    """Every property name a schema declares (under ``properties``, at any depth)."""
+    if isinstance(schema, list):
+        return set().union(*map(property_names, schema)) if schema else set()
+    if not isinstance(schema, dict):
+        return set()
+    names = set(schema["properties"]) if isinstance(schema.get("properties"), dict) else set()
+    return names.union(*map(property_names, schema.values()))
+
+
+def schema_rule_broken(socket, value):
+    """How ``value`` breaks the schemas of JSON ``socket``, in words that never quote the value: where
+    (a JSON pointer; keys the schemas do not name are ``*``) and the schema's rule; None if it fits."""
+    error = value_error(socket.kind, value, socket.extra_schema)
+    if error is None:
+        return None
+    named = property_names(SCHEMAS[socket.kind]) | property_names(socket.extra_schema)
+    steps = [str(p) if isinstance(p, int) or p in named else "*" for p in error.absolute_path]
+    pointer = "".join("/" + step.replace("~", "~0").replace("/", "~1") for step in steps) or "/"
+    rule = json.dumps(error.validator_value)
+    rule = rule if len(rule) <= 120 else rule[:119] + "…"
+    return f"does not fit the socket's schema at {pointer}: {json.dumps(error.validator)}: {rule}"
 
 
 def sha256_of(path):
@@ -144,9 +248,10 @@ def sha256_of(path):
     return digest.hexdigest()
 
 
-def store_file(path, data_dir, folder="files"):
-    """Move ``path`` into the data directory's ``folder``; a StoredFile with a relative path."""
-    checksum = sha256_of(path)
+def store_file(path, data_dir, folder="files", *, sha256=None):
+    """Move ``path`` (a file the platform made or copied: never a container's own) into the data
+    directory's ``folder``; a StoredFile with a relative path."""
+    checksum = sha256 or sha256_of(path)
     relative = PurePosixPath(folder, checksum[:2], f"{uuid.uuid4().hex}{path.suffix.lower()}")
     target = absolute(data_dir, relative)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -154,18 +259,20 @@ def store_file(path, data_dir, folder="files"):
     return StoredFile(str(relative), target.stat().st_size, checksum)
 
 
-def store_image(session, path, data_dir, *, owner):
-    """An Image row for the output image file ``path``, moved into the data directory's
-    ``images/``; its header is read and checked before the file is kept."""
+def store_image(session, path, data_dir, *, owner, name=None, shown=None):
+    """An Image row for the image file ``path`` (the platform's own file: an image it made, or a
+    container's output staged by :func:`stage_image`), moved into the data directory's
+    ``images/``; its header is read and checked before the file is kept. ``shown`` names the
+    file in a refusal."""
     reader = sitk.ImageFileReader()
     reader.SetFileName(str(path))
     try:
         reader.ReadImageInformation()
     except RuntimeError:
-        raise InvalidValue(f"/output/.../{path.name} is not a readable image") from None
+        raise InvalidValue(f"{shown or path.name} is not a readable image") from None
     stored = store_file(path, data_dir, folder="images")
     image = Image(
-        name=path.name,
+        name=name or path.name,
         path=stored.path,
         size=stored.size,
         sha256=stored.sha256,
@@ -181,18 +288,9 @@ def store_image(session, path, data_dir, *, owner):
     return image
 
 
-def extract_zip(path, folder, *, max_bytes=50 * 1024**3, max_files=100_000):
-    """Extract the zip ``path`` into ``folder``, refusing members that would land outside it,
-    links, and archives that claim more than ``max_bytes`` or ``max_files`` (zip bombs)."""
-    with zipfile.ZipFile(path) as archive:
-        members = [m for m in archive.infolist() if not m.is_dir()]
-        if len(members) > max_files or sum(m.file_size for m in members) > max_bytes:
-            raise InvalidValue(f"{path.name} unpacks to more than {max_bytes // 1024**3} GB or {max_files} files")
-        root = folder.resolve()
-        for member in members:
-            target = (folder / member.filename).resolve()
-            if not target.is_relative_to(root) or (member.external_attr >> 16) & 0o170000 == 0o120000:
-                raise InvalidValue(f"{path.name}: {member.filename!r} would land outside the folder; zip it again without it")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with archive.open(member) as source, open(target, "wb") as sink:
-                shutil.copyfileobj(source, sink, 1 << 20)
+def discard_files(values, data_dir):
+    """Remove the files of ``values`` (stored, then not kept after all) from the data directory."""
+    for value in values:
+        path = value.image.path if value.image is not None else value.file_path
+        if path is not None:
+            absolute(data_dir, path).unlink(missing_ok=True)

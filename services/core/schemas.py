@@ -123,14 +123,21 @@ def schema_problem(schema):
     return None
 
 
-def value_problem(kind, value, extra_schema=None):
-    """What is wrong with ``value`` for a socket of JSON ``kind``, or None when nothing is."""
+def value_error(kind, value, extra_schema=None):
+    """How ``value`` breaks the schema of JSON ``kind`` or the socket's extra schema (the most
+    relevant jsonschema ValidationError), or None when it fits both."""
     for schema in (SCHEMAS[SocketKind(kind)], extra_schema):
         if schema:
             error = best_match(Draft202012Validator(schema).iter_errors(value))
             if error is not None:
-                return _describe(error)
+                return error
     return None
+
+
+def value_problem(kind, value, extra_schema=None):
+    """What is wrong with ``value`` for a socket of JSON ``kind`` (quoting it), or None when nothing is."""
+    error = value_error(kind, value, extra_schema)
+    return _describe(error) if error is not None else None
 
 
 def _describe(error):

@@ -16,7 +16,7 @@ from .conversion import Upload, convert
 from .formats import Format, by_extension
 from .importers import dims
 from .limits import ImportLimits
-from .zips import UnsafeZip, extract
+from ..zips import UnsafeZip, extract
 
 log = logging.getLogger("gc-import")
 

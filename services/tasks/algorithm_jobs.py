@@ -40,8 +40,12 @@ def provision(session, job, input_dir, _output_dir, runner):
     return job.container_digest, {}
 
 
-def finish(session, job, output_dir):
-    job.outputs = collect_outputs(session, job.algorithm.outputs, output_dir, resources()[0].data_dir, owner=job.creator)
+def finish(session, job, folders):
+    settings = resources()[0]
+    job.outputs = collect_outputs(
+        session, job.algorithm.outputs, folders, settings.data_dir, owner=job.creator,
+        max_bytes=settings.output_limit_mb * 1024 * 1024,
+    )
 
 
 def run_algorithm_job(*, run_id):

@@ -6,10 +6,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from ..contract import OutputProblems, describe_value, extract_zip, place, write_value
+from ..contract import OutputProblems, describe_value, place, read_json, write_value
 from ..core.errors import InvalidValue
 from ..core.orm import ContainerImage, Evaluation, JobStatus, UploadStatus
+from ..imaging.limits import ImportLimits
 from ..runner import is_platform_image
+from ..untrusted_files import UnsafeFile, UntrustedFolder
+from ..zips import UnsafeZip, extract
 from .algorithm_jobs import tarball_of
 from .execution import execute, resources
 
@@ -53,11 +56,7 @@ def provision(session, evaluation, input_dir, _output_dir, runner):
     if submission.algorithm is not None:
         evaluation.algorithm_digest = submission.algorithm.container_digest
     if submission.predictions_path:
-        predictions = Path(data_dir, submission.predictions_path)
-        if predictions.suffix.lower() == ".zip":
-            extract_zip(predictions, input_dir)
-        else:
-            place(predictions, input_dir / predictions.name)
+        unpack_predictions(Path(data_dir, submission.predictions_path), input_dir)
     else:
         write_predictions(evaluation, input_dir, data_dir)
     mounts = {}
@@ -66,14 +65,23 @@ def provision(session, evaluation, input_dir, _output_dir, runner):
     return evaluation.method_digest, mounts
 
 
-def finish(session, evaluation, output_dir):
-    path = output_dir / "metrics.json"
-    if not path.is_file():
-        raise OutputProblems(["/output/metrics.json is missing"])
+def unpack_predictions(predictions, input_dir):
+    """The submitted predictions file at ``/input/<its name>``; a zip unpacked into ``/input/``."""
+    if predictions.suffix.lower() != ".zip":
+        place(predictions, input_dir / predictions.name)
+        return
     try:
-        evaluation.metrics = json.loads(path.read_bytes())
-    except (ValueError, UnicodeDecodeError) as error:
-        raise OutputProblems([f"/output/metrics.json is not valid JSON ({error})"]) from None
+        extract(path=predictions, name="the predictions zip", into=input_dir, limits=ImportLimits())
+    except UnsafeZip as problem:
+        raise InvalidValue(str(problem)) from None
+
+
+def finish(session, evaluation, folders):
+    try:
+        with UntrustedFolder(folders.output) as output:
+            evaluation.metrics = read_json(output, "metrics.json")
+    except (InvalidValue, UnsafeFile) as problem:
+        raise OutputProblems([str(problem)]) from None
     evaluation.published = evaluation.submission.phase.auto_publish
 
 

@@ -23,7 +23,7 @@ from ..core.errors import GcError
 from ..core.settings import ExecutionSettings
 from ..core.status import JobStatus, advance
 from ..queue import connect, enqueue_run
-from ..runner import RUN_LABEL, ImageRefused, Runner, RunSpec, Sandbox
+from ..runner import RUN_LABEL, ImageRefused, Runner, RunSpec, Sandbox, folder_size
 
 log = logging.getLogger("gc-worker")
 
@@ -83,12 +83,15 @@ def describe_minutes(seconds):
     return f"{seconds / 60:g} minutes" if seconds >= 60 else f"{seconds:g} seconds"
 
 
-def outcome_problem(outcome, sandbox):
-    """Why a container run failed, in words; None when it exited 0 by itself."""
+def outcome_problem(outcome, sandbox, output_bytes=0):
+    """Why a container run failed, in words; None when it exited 0 by itself and left at most
+    its output limit (``output_bytes``, counted once it ended: sparse files count in full)."""
     if outcome.stopped_because == "time limit":
         return f"time limit of {describe_minutes(sandbox.time_limit_s)} exceeded; the container was stopped"
     if outcome.stopped_because == "output limit":
         return f"the container wrote more than the {sandbox.output_limit_mb} MB allowed in /output; it was stopped"
+    if output_bytes > sandbox.output_limit_mb * 1024 * 1024:
+        return f"the container wrote more than the {sandbox.output_limit_mb} MB allowed in /output"
     if outcome.oom_killed or outcome.exit_code == 137:
         return f"the container ran out of memory (limit {sandbox.memory_limit_mb / 1024:g} GB)"
     if outcome.exit_code:
@@ -128,8 +131,9 @@ def execute(model, run_kind, run_id, *, provision, finish):
     """Run one queued row of ``model`` (AlgorithmJob or Evaluation).
 
     ``provision(session, run, input_dir, output_dir, runner)`` lays out /input and returns
-    ``(image, read_only_mounts)``; ``finish(session, run, output_dir)`` stores the outputs.
-    Either raises GcError (or ImageRefused) with a message for the submitter."""
+    ``(image, read_only_mounts)``; ``finish(session, run, folders)`` (contract.RunFolders) stores
+    the outputs. Either raises GcError (or ImageRefused) with a message for the submitter; a
+    message never holds an exception's own text (it may quote an output of a hidden case)."""
     settings, engine, runner = resources()
     with Session(engine) as session:
         run = session.get(model, run_id)
@@ -152,7 +156,7 @@ def execute(model, run_kind, run_id, *, provision, finish):
             session.rollback()
             run = session.get(model, run_id)
             if run.attempt == attempt:  # else the reconciler gave this attempt up and queued the next
-                fail(session, run, f"the platform could not run it ({type(error).__name__}: {error}); an admin can see the worker's log")
+                fail(session, run, f"the platform could not run it ({type(error).__name__}); an admin can see the worker's log")
             raise
         finally:
             shutil.rmtree(folder, ignore_errors=True)
@@ -162,9 +166,9 @@ def _execute(session, run, engine, runner, settings, label, folder, provision, f
     model = type(run)
     attempt = run.attempt
     sandbox = sandbox_for(run, settings)
-    input_dir, output_dir = new_run_folders(Path(folder))
+    folders = new_run_folders(Path(folder))
     try:
-        image, mounts = provision(session, run, input_dir, output_dir, runner)
+        image, mounts = provision(session, run, folders.input, folders.output, runner)
     except (GcError, ImageRefused) as problem:
         return fail(session, run, str(problem))
     if run.status == JobStatus.CANCELLED:
@@ -175,8 +179,8 @@ def _execute(session, run, engine, runner, settings, label, folder, provision, f
     spec = RunSpec(
         image=image,
         sandbox=sandbox,
-        input_dir=input_dir,
-        output_dir=output_dir,
+        input_dir=folders.input,
+        output_dir=folders.output,
         name=f"{settings.instance}-{label}",
         labels={RUN_LABEL: label},
         read_only_mounts=mounts,
@@ -193,11 +197,11 @@ def _execute(session, run, engine, runner, settings, label, folder, provision, f
     if run.status == JobStatus.CANCELLED or outcome.stopped_because == "cancelled":
         session.commit()
         return "cancelled"
-    problem = outcome_problem(outcome, sandbox)
+    problem = outcome_problem(outcome, sandbox, folder_size(folders.output))
     if problem:
         return fail(session, run, problem)
     try:
-        finish(session, run, output_dir)
+        finish(session, run, folders)
     except OutputProblems as problems:
         session.rollback()
         session.refresh(run)

@@ -15,7 +15,6 @@ from ..core.orm import (
     AlgorithmJob,
     AlgorithmMember,
     AlgorithmRole,
-    Image,
     JobStatus,
     Socket,
     advance,
@@ -29,6 +28,7 @@ from ..queue import connect, enqueue_run
 from .archives import value_json
 from .base import APIHandler
 from .fields import boolean, long_text, positive_number, text, whole
+from .image_files import readable_image
 
 CREATE = "custom:algorithms:create"
 
@@ -172,16 +172,23 @@ class AlgorithmAccess:
 
     def input_value(self, socket, given):
         """A new value of input ``socket`` from the request: JSON as is, an image as
-        ``{"image": <id of an image I uploaded>}``."""
+        ``{"image": <id>}`` of an image I may download (image_files.may_read: never the output of
+        a job on a case hidden from me)."""
         if socket.kind.is_image:
-            image_id = given.get("image") if isinstance(given, dict) else None
-            image = self.db.get(Image, image_id) if isinstance(image_id, int) else None
-            if image is None or (image.created_by != self.username and not self.user.get("admin")):
-                raise InvalidValue(f"input {socket.slug!r}: give {{\"image\": <id>}} of an image you uploaded, not {given!r}.")
-            return make_value(self.db, socket, image=image)
+            return make_value(self.db, socket, image=self.input_image(socket, given))
         if socket.kind.is_file:
             raise InvalidValue(f"input {socket.slug!r}: file inputs cannot be given through this API yet.")
         return make_value(self.db, socket, value=given)
+
+    def input_image(self, socket, given):
+        """The image that ``given`` (``{"image": <id>}``) names, if I may read it."""
+        image_id = given.get("image") if isinstance(given, dict) else None
+        try:
+            if type(image_id) is int:
+                return readable_image(self.db, self.user, image_id)
+        except NotFound:
+            pass
+        raise InvalidValue(f"input {socket.slug!r}: give {{\"image\": <id>}} of an image you uploaded or may read, not {given!r}.")
 
     def start_job(self, algorithm, inputs):
         if not isinstance(inputs, dict):

@@ -4,8 +4,9 @@ for training data and for the outputs of algorithm jobs.
 An image may be read by hub admins, by anyone who holds a role on an archive with a case that
 holds it, and by the one who made it (an uploader, or the creator of the job that made an output)
 -- except the outputs of a challenge submission's jobs on cases its submitter may not read (a
-hidden test set: an algorithm could copy its input there). Everyone else gets 404, so that image
-ids do not tell who holds what.
+hidden test set: an algorithm could copy its input there); the admins of that challenge read
+those. Everyone else gets 404, so that image ids do not tell who holds what. The same rule
+decides which images a person may give as inputs of their own jobs (algorithms.py).
 """
 
 from pathlib import Path, PurePosixPath
@@ -14,7 +15,17 @@ from sqlalchemy import select
 from tornado import web
 
 from ..core.errors import NotFound
-from ..core.orm import AlgorithmJob, ArchiveItem, ArchiveMember, Image, SocketValue
+from ..core.orm import (
+    AlgorithmJob,
+    ArchiveItem,
+    ArchiveMember,
+    ChallengeMember,
+    ChallengeRole,
+    Image,
+    Phase,
+    SocketValue,
+    Submission,
+)
 from .base import APIHandler
 
 CHUNK_BYTES = 1024 * 1024
@@ -38,7 +49,7 @@ def may_read(db, image, username):
     if db.scalar(in_my_archives.limit(1)) is not None:
         return True
     if image.created_by != username:
-        return False
+        return made_for_a_challenge_i_administer(db, image, username)
     # made by a job of mine: a submission's job only on a case that I may read
     submission_jobs = (
         select(AlgorithmJob.creator, ArchiveItem.archive_id)
@@ -51,6 +62,20 @@ def may_read(db, image, username):
         return True
     readable = set(db.scalars(my_archives))
     return any(creator == username and archive_id in readable for creator, archive_id in jobs)
+
+
+def made_for_a_challenge_i_administer(db, image, username):
+    """Whether ``image`` is an output of a submission's job to a challenge that ``username`` administers."""
+    made_there = (
+        select(ChallengeMember.id)
+        .join(Phase, Phase.challenge_id == ChallengeMember.object_id)
+        .join(Submission, Submission.phase_id == Phase.id)
+        .join(AlgorithmJob, AlgorithmJob.submission_id == Submission.id)
+        .join(AlgorithmJob.outputs)
+        .where(SocketValue.image_id == image.id)
+        .where(ChallengeMember.username == username, ChallengeMember.role == ChallengeRole.ADMIN)
+    )
+    return db.scalar(made_there.limit(1)) is not None
 
 
 def download_name(image):

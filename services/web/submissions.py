@@ -4,21 +4,18 @@ the evaluations of each, and the phase's ground truth.
 Participants submit while a phase is open, within its limits and after passing its parent phase;
 they see their own submissions, their results once published, and the logs of their jobs only on
 cases they may read (never on the hidden test set). Challenge admins see every submission,
-re-evaluate, cancel, publish results and upload ground truth.
+re-evaluate, cancel, publish results and upload ground truth (unpacked by a worker: see
+services/tasks/ground_truth.py).
 """
 
-import hashlib
 import os
-import shutil
 import uuid
-import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 
 from sqlalchemy import func, select
 from tornado import web
 
-from ..contract import extract_zip
 from ..core.errors import Conflict, GcError, InvalidValue, NotFound, PermissionDenied
 from ..core.orm import (
     AlgorithmRole,
@@ -28,9 +25,10 @@ from ..core.orm import (
     JobStatus,
     Submission,
     SubmissionKind,
+    UploadStatus,
     advance,
 )
-from ..queue import connect, enqueue_runs
+from ..queue import QueueName, connect, enqueue_runs, queue
 from ..scheduling import RUNNING, new_evaluation, next_runs
 from .algorithms import AlgorithmAccess, limits_json
 from .base import APIHandler
@@ -40,11 +38,21 @@ from .fields import boolean, text
 from .leaderboard import fingerprint
 
 ENDED = (JobStatus.FAILED, JobStatus.CANCELLED)
+GROUND_TRUTH_TASK = "services.tasks.ground_truth.make_ground_truth"
+GROUND_TRUTH_TIMEOUT_S = 6 * 3600
 
 
 def enqueue(settings, runs):
     """Queue committed runs (module level, so that unit tests without Redis can replace it)."""
     enqueue_runs(connect(settings.redis_url), runs)
+
+
+def enqueue_ground_truth(settings, **task):
+    """Queue the unpacking of committed ground truth (replaced in unit tests)."""
+    job_id = f"ground-truth-{task['upload_file_id']}"
+    queue(QueueName.IMPORT, connect(settings.redis_url)).enqueue(
+        GROUND_TRUTH_TASK, job_id=job_id, job_timeout=GROUND_TRUTH_TIMEOUT_S, **task
+    )
 
 
 def iso(moment):
@@ -281,30 +289,21 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
         self.commit()
         return submission
 
-    def store_ground_truth(self, phase, file):
-        """Unpack (a zip) or keep (one file) the uploaded ground truth in the challenge's folder,
-        named by its checksum; the phase then uses it."""
-        data_dir = self.platform["settings"].data_dir
-        source = Path(data_dir, file.upload_path)
-        digest = hashlib.sha256()
-        with open(source, "rb") as stream:
-            for block in iter(lambda: stream.read(1 << 20), b""):
-                digest.update(block)
-        version = f"sha256:{digest.hexdigest()[:16]}"
-        relative = f"{ground_truth_folder(phase.challenge.slug)}{phase.slug}/{digest.hexdigest()[:16]}"
-        target = Path(data_dir, relative)
-        if not target.exists():
-            staging = target.with_name(target.name + ".partial")
-            shutil.rmtree(staging, ignore_errors=True)
-            staging.mkdir(parents=True)
-            if zipfile.is_zipfile(source):
-                extract_zip(source, staging)
-            else:
-                shutil.copyfile(source, staging / PurePosixPath(file.filename).name)
-            staging.rename(target)
-        phase.ground_truth_path, phase.ground_truth_version = relative, version
+    def take_ground_truth(self, phase, file):
+        """Hand the uploaded ground truth ``file`` to a worker, which unpacks (a zip) or keeps (one
+        file) it and then makes it the phase's: the bytes are hard-linked out of the upload session
+        (which may be cancelled meanwhile), the file is marked as importing, and the task is
+        queued after the commit. The file's status and message say how it went."""
+        settings = self.platform["settings"]
+        folder = f"{ground_truth_folder(phase.challenge.slug)}{phase.slug}"
+        archive = f"{folder}/incoming-{uuid.uuid4().hex}"
+        advance(file, UploadStatus.IMPORTING)  # 409 if it was handed over already
+        Path(settings.data_dir, archive).parent.mkdir(parents=True, exist_ok=True)
+        os.link(Path(settings.data_dir, file.upload_path), Path(settings.data_dir, archive))
+        file.message = f"being unpacked as the ground truth of phase {phase.slug!r}"
         self.commit()
-        return phase
+        enqueue_ground_truth(settings, phase_id=phase.id, upload_file_id=file.id, archive=archive, folder=folder)
+        return file
 
 
 class SubmissionHandler(SubmissionAccess, UploadedFileAccess, APIHandler):
@@ -380,14 +379,17 @@ class EvaluationHandler(SubmissionHandler):
 
 class GroundTruthHandler(SubmissionHandler):
     """POST (challenge admins): {"upload_session": id, "file": id} of an uploaded zip (or one
-    file) of ground truth; it is unpacked into the challenge's folder and the phase uses it."""
+    file) of ground truth. 202: a worker unpacks it into the challenge's folder, then the phase
+    uses it; follow the file's status and message in the archives service
+    (``upload-sessions/<id>/files/<id>``). Until then the phase keeps its ground truth."""
 
     @web.authenticated
     def post(self, slug, phase):
         phase = self.admin_phase(slug, phase)
-        file = self.uploaded_file(self.json_body(required=("upload_session", "file")))
-        phase = self.store_ground_truth(phase, file)
-        self.write_json({"ground_truth_path": phase.ground_truth_path, "ground_truth_version": phase.ground_truth_version})
+        file = self.take_ground_truth(phase, self.uploaded_file(self.json_body(required=("upload_session", "file"))))
+        body = {"upload_session": file.upload_session_id, "file": file.id, "status": str(file.status), "message": file.message,
+                "ground_truth_path": phase.ground_truth_path, "ground_truth_version": phase.ground_truth_version}  # fmt: skip
+        self.write_json(body, status=202)
 
 
 def routes(prefix):

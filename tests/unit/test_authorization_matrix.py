@@ -439,6 +439,7 @@ def apps(tmp_path_factory):
         monkeypatch.setattr(container_images, "enqueue_intake", lambda settings, image_id: None)
         monkeypatch.setattr(builds, "enqueue_build", lambda settings, image_id: None)
         monkeypatch.setattr(submissions, "enqueue", lambda settings, runs: None)
+        monkeypatch.setattr(submissions, "enqueue_ground_truth", lambda settings, **task: None)
         monkeypatch.setenv("GC_DATA_DIR", str(tmp_path_factory.mktemp("matrix-data")))  # uploads land here
         stack.enter_context(fake_hub_auth(monkeypatch))
         running = {name: stack.enter_context(service_app(name, database_url)) for name in sorted(SERVICE_ROUTES)}

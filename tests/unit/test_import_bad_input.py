@@ -8,8 +8,8 @@ import pytest
 from import_samples import dicom_series, nifti2_header, picture, truncate, volume, write, zip_bomb, zip_of
 from services.imaging.conversion import Upload, convert
 from services.imaging.limits import ImportLimits
-from services.imaging import zips
-from services.imaging.zips import UnsafeZip, extract
+from services import zips
+from services.zips import UnsafeZip, extract
 
 
 def messages(tmp_path, *paths, limits=None):

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 import apptools
 from apptools import fake_hub_auth, service_app
 from services.core.database import make_engine
-from services.core.orm import Evaluation, JobStatus, UploadFile, UploadSession, advance
+from import_samples import zip_bomb
+from services.core.orm import Evaluation, JobStatus, Phase, UploadFile, UploadSession, advance
+from services.tasks.ground_truth import make_ground_truth
 from services.web import submissions
 
 CHALLENGE = "challenges/lungs"
@@ -24,8 +26,10 @@ def env(database_url, monkeypatch, tmp_path):
     """``call(user, method, path, body)``, the queued runs, and helpers on one database."""
     monkeypatch.setitem(apptools.USERS, "participant", apptools.USERS["datascientist"])
     monkeypatch.setenv("GC_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("GC_DATABASE_URL", database_url)  # for the tasks these tests run themselves
     queued = []
     monkeypatch.setattr(submissions, "enqueue", lambda settings, runs: queued.extend(runs))
+    monkeypatch.setattr(submissions, "enqueue_ground_truth", lambda settings, **task: queued.append(task))
     with fake_hub_auth(monkeypatch), service_app("challenges", database_url) as app:
         engine = make_engine(database_url)
         env = Env(app, engine, tmp_path, queued)
@@ -165,14 +169,64 @@ def test_admins_publish_reevaluate_and_cancel(env):
     refused(env.call("researcher", "POST", f"{path}/cancel"), 409, "nothing left to cancel")
 
 
-def test_ground_truth_is_unpacked_into_the_challenges_folder(env):
-    env.phase()
+def zipped(members):
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as z:
-        z.writestr("case-1.mha", b"mask")
-    upload = env.upload("researcher", "truth.zip", archive.getvalue())
+        for name, data in members.items():
+            z.writestr(name, data)
+    return archive.getvalue()
+
+
+def hand_over_ground_truth(env, upload, phase="final"):
+    """POST the upload as the phase's ground truth (202), then run the queued task as a worker
+    does; the upload file's row afterwards."""
+    before = {path for path in env.data_dir.glob("ground-truth/**/*") if path.is_file()}
+    taken = ok(env.call("researcher", "POST", f"{CHALLENGE}/phases/{phase}/ground-truth", upload), 202)
+    assert taken["status"] == "importing" and taken["file"] == upload["file"]
+    task = env.queued.pop()
+    after = {path for path in env.data_dir.glob("ground-truth/**/*") if path.is_file()}
+    assert after - before == {env.data_dir / task["archive"]}, "nothing is unpacked in the request"
+    make_ground_truth(**task)
+    assert not (env.data_dir / task["archive"]).exists()
+    with Session(env.engine) as db:
+        file = db.get(UploadFile, upload["file"])
+        phase = db.scalars(select(Phase).filter_by(slug=phase)).one()
+        return file.status, file.message, phase.ground_truth_path, phase.ground_truth_version
+
+
+def test_ground_truth_is_unpacked_by_a_worker_into_the_challenges_folder(env):
+    env.phase()
+    upload = env.upload("researcher", "truth.zip", zipped({"case-1.mha": b"mask", "more/case-2.mha": b"mask2"}))
     refused(env.call("participant", "POST", f"{CHALLENGE}/phases/final/ground-truth", upload), 403)
-    truth = ok(env.call("researcher", "POST", f"{CHALLENGE}/phases/final/ground-truth", upload))
-    assert truth["ground_truth_path"].startswith("ground-truth/lungs/final/")
-    assert truth["ground_truth_version"].startswith("sha256:")
-    assert (env.data_dir / truth["ground_truth_path"] / "case-1.mha").read_bytes() == b"mask"
+    status, message, path, version = hand_over_ground_truth(env, upload)
+    assert status == "succeeded" and "the ground truth of phase 'final' (2 file(s), version sha256:" in message
+    assert path.startswith("ground-truth/lungs/final/") and version.startswith("sha256:")
+    assert (env.data_dir / path / "case-1.mha").read_bytes() == b"mask"
+    assert (env.data_dir / path / "more" / "case-2.mha").read_bytes() == b"mask2"
+    refused(env.call("researcher", "POST", f"{CHALLENGE}/phases/final/ground-truth", upload), 409, "cannot become importing")
+
+
+def test_one_file_of_ground_truth_is_kept_as_it_is(env):
+    env.phase()
+    status, _message, path, _version = hand_over_ground_truth(env, env.upload("researcher", "labels.csv", b"case,label\n1,0\n"))
+    assert status == "succeeded" and (env.data_dir / path / "labels.csv").read_bytes() == b"case,label\n1,0\n"
+
+
+@pytest.mark.parametrize(("members", "words"), [
+    ({"../../escape.mha": b"x"}, "a path that points outside"),
+    ({"case.mha": b"x", "case.mha/inner.mha": b"y"}, "could not be unpacked"),
+])
+def test_ground_truth_that_cannot_be_unpacked_leaves_the_phase_as_it_was(env, members, words):
+    env.phase()
+    _status, _message, good, _version = hand_over_ground_truth(env, env.upload("researcher", "good.zip", zipped({"a.mha": b"a"})))
+    status, message, path, _version = hand_over_ground_truth(env, env.upload("researcher", "bad.zip", zipped(members)))
+    assert status == "failed" and words in message and "phase 'final' keeps its earlier ground truth" in message
+    assert path == good
+    assert sorted(p.name for p in (env.data_dir / "ground-truth/lungs/final").iterdir()) == [good.rsplit("/", 1)[1]]
+
+
+def test_a_zip_bomb_as_ground_truth_is_refused(env, tmp_path):
+    env.phase()
+    bomb = zip_bomb(tmp_path / "bomb.zip").read_bytes()
+    status, message, path, _version = hand_over_ground_truth(env, env.upload("researcher", "truth.zip", bomb))
+    assert status == "failed" and "that is a zip bomb" in message and path is None

@@ -1,7 +1,10 @@
-"""Unpacking uploaded zips safely: no member lands outside its folder, no zip bomb fills the disk.
+"""The one way the platform unpacks a zip (predictions, ground truth, image uploads): no member
+lands outside its folder, no zip bomb fills the disk, and nothing is left behind when it fails.
 
 The zip's directory is checked first (member names, count, total size, ratio); while extracting,
-bytes are counted again, since a directory can lie about sizes.
+bytes are counted again, since a directory can lie about sizes. Limits are the platform's
+(``ImportLimits``: ``GC_IMPORT_MAX_EXTRACTED_BYTES``, ``GC_IMPORT_MAX_ZIP_RATIO``,
+``GC_IMPORT_MAX_ZIP_MEMBERS``). Unpacking is slow work for a worker, never for a request handler.
 """
 
 import shutil
@@ -9,7 +12,7 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from .importers import human_bytes
+from .imaging.importers import human_bytes
 
 CHUNK = 1024 * 1024
 
@@ -25,10 +28,10 @@ def member_path(info, name):
     if raw.startswith("/") or (parts and ":" in parts[0]) or ".." in parts:
         raise UnsafeZip(
             f"{name} holds {info.filename!r}, a path that points outside the zip's folder; "
-            "nothing of this zip was imported: zip the files again without '..' or absolute paths"
+            "nothing of this zip was unpacked: zip the files again without '..' or absolute paths"
         )
     if stat.S_ISLNK(info.external_attr >> 16):
-        raise UnsafeZip(f"{name} holds a symbolic link ({info.filename!r}); nothing of this zip was imported")
+        raise UnsafeZip(f"{name} holds a symbolic link ({info.filename!r}); nothing of this zip was unpacked")
     return PurePosixPath(*[p for p in parts if p not in ("", ".")])
 
 
@@ -46,20 +49,31 @@ def check_total(total, name, packed_size, limits, claimed=False):
     if total > limits.max_extracted_bytes:
         raise UnsafeZip(
             f"{name} {says} to {human_bytes(total)}, more than the {human_bytes(limits.max_extracted_bytes)} "
-            "one zip may unpack to; nothing of it was imported: upload its files in several zips"
+            "one zip may unpack to; nothing of it was unpacked: send its files in several zips"
         )
     if total > limits.max_zip_ratio * max(packed_size, 1) and total > 10 * CHUNK:
         raise UnsafeZip(
             f"{name} {says} to {human_bytes(total)} from {human_bytes(packed_size)}, over "
-            f"{limits.max_zip_ratio}× its size: that is a zip bomb, not images; nothing of it was imported"
+            f"{limits.max_zip_ratio}× its size: that is a zip bomb, not data; nothing of it was unpacked"
         )
 
 
 def extract(*, path, name, into, limits):
-    """Unpack the zip at ``path`` into the folder ``into``: a list of (relative name, Path) of
-    its files. UnsafeZip (and nothing left in ``into``) if it is not safe or not a zip."""
+    """Unpack the zip at ``path`` (shown as ``name``) into ``into``, a folder of its own (made
+    fresh: what an earlier attempt left there is removed first): a list of (relative name, Path)
+    of its files. UnsafeZip, and no ``into`` left, if it is not safe or not a zip."""
     into = Path(into)
-    packed_size = Path(path).stat().st_size
+    shutil.rmtree(into, ignore_errors=True)
+    into.mkdir(parents=True)
+    try:
+        return _extract(Path(path), name, into, limits)
+    except BaseException:
+        shutil.rmtree(into, ignore_errors=True)
+        raise
+
+
+def _extract(path, name, into, limits):
+    packed_size = path.stat().st_size
     try:
         with zipfile.ZipFile(path) as archive:
             members = check_directory(archive, name, packed_size, limits)
@@ -67,20 +81,20 @@ def extract(*, path, name, into, limits):
             extracted, total = [], 0
             for info, relative in paths:
                 target = into / relative
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with archive.open(info) as source, open(target, "wb") as sink:
-                    while chunk := source.read(CHUNK):
-                        total += len(chunk)
-                        check_total(total, name, packed_size, limits)
-                        sink.write(chunk)
+                try:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    with archive.open(info) as source, open(target, "wb") as sink:
+                        while chunk := source.read(CHUNK):
+                            total += len(chunk)
+                            check_total(total, name, packed_size, limits)
+                            sink.write(chunk)
+                except OSError as error:  # a file where a folder should be, a name too long, a full disk
+                    raise UnsafeZip(
+                        f"{name}: {info.filename!r} could not be unpacked ({error.strerror}); nothing of it was unpacked"
+                    ) from None
                 extracted.append((relative.as_posix(), target))
             return extracted
     except zipfile.BadZipFile as error:
-        shutil.rmtree(into, ignore_errors=True)
         raise UnsafeZip(f"{name} is not a readable zip ({error}); it may be cut short: upload it again") from None
-    except UnsafeZip:
-        shutil.rmtree(into, ignore_errors=True)
-        raise
-    except (NotImplementedError, RuntimeError) as error:  # encrypted, or an unknown compression
-        shutil.rmtree(into, ignore_errors=True)
+    except (NotImplementedError, RuntimeError, EOFError) as error:  # encrypted, an unknown compression, cut short
         raise UnsafeZip(f"{name} cannot be unpacked ({error}); zip it again without a password, with deflate") from None

@@ -1,0 +1,87 @@
+"""The task that makes an uploaded file a phase's ground truth: a zip unpacked by the one
+extractor (services/zips.py), any other file kept as it is, in the challenge's folder under a name
+taken from its checksum. The upload's own row (an UploadFile) says how it went.
+
+The challenges service hard-links the upload to where this task finds it, marks the file as
+importing and enqueues this task after its commit (services/web/submissions.py): unpacking never
+runs in a request handler. The phase keeps its earlier ground truth until this succeeds.
+"""
+
+import logging
+import shutil
+import uuid
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from sqlalchemy.orm import Session
+
+from ..contract import sha256_of
+from ..core.database import make_engine
+from ..core.orm import Phase, UploadFile, UploadStatus, advance
+from ..core.settings import ServiceSettings
+from ..imaging.limits import ImportLimits
+from ..zips import UnsafeZip, extract
+
+log = logging.getLogger("gc-worker")
+
+
+def make_ground_truth(*, phase_id, upload_file_id, archive, folder):
+    """Make ``archive`` (relative to the data directory; removed afterwards), uploaded as file
+    ``upload_file_id``, the ground truth of phase ``phase_id``, kept under ``folder``."""
+    settings = ServiceSettings()
+    engine = make_engine(settings.database_url)
+    source = Path(settings.data_dir, archive)
+    try:
+        with Session(engine) as db:
+            return GroundTruth(db, settings.data_dir, folder).make(phase_id, upload_file_id, source)
+    finally:
+        source.unlink(missing_ok=True)
+        engine.dispose()
+
+
+class GroundTruth:
+    def __init__(self, db, data_dir, folder):
+        self.db, self.data_dir, self.folder = db, Path(data_dir), folder
+
+    def make(self, phase_id, upload_file_id, source):
+        phase, file = self.db.get(Phase, phase_id), self.db.get(UploadFile, upload_file_id)
+        if phase is None or file is None or file.status != UploadStatus.IMPORTING:
+            log.info("ground truth from upload file %s: no longer wanted; nothing to do", upload_file_id)
+            return "nothing to do"
+        digest = sha256_of(source)[:16]
+        relative = f"{self.folder}/{digest}"
+        try:
+            files = self.unpack(source, file.filename, self.data_dir / relative)
+        except UnsafeZip as problem:
+            return self.end(file, UploadStatus.FAILED, f"{problem}; phase {phase.slug!r} keeps its earlier ground truth")
+        phase.ground_truth_path, phase.ground_truth_version = relative, f"sha256:{digest}"
+        message = f"the ground truth of phase {phase.slug!r} ({files} file(s), version sha256:{digest})"
+        return self.end(file, UploadStatus.SUCCEEDED, message)
+
+    def end(self, file, status, message):
+        self.db.refresh(file, with_for_update=True)
+        if file.status != UploadStatus.IMPORTING:  # its session was cancelled meanwhile
+            self.db.rollback()
+            return str(file.status)
+        advance(file, status)
+        file.message = message
+        self.db.commit()
+        log.info("ground truth from upload file %s: %s", file.id, message)
+        return str(status)
+
+    @staticmethod
+    def unpack(source, name, target):
+        """Unpack (a zip) or copy (one file) ``source`` into the folder ``target`` unless an
+        earlier upload of the same bytes is there already; how many files it holds."""
+        if not target.exists():
+            staging = target.with_name(f"{target.name}.partial-{uuid.uuid4().hex[:8]}")
+            if zipfile.is_zipfile(source):
+                extract(path=source, name=name, into=staging, limits=ImportLimits())
+            else:
+                staging.mkdir(parents=True)
+                shutil.copyfile(source, staging / PurePosixPath(name).name)
+            try:
+                staging.rename(target)
+            except OSError:  # the same bytes, unpacked by another worker at the same time
+                shutil.rmtree(staging, ignore_errors=True)
+        return sum(1 for path in target.rglob("*") if path.is_file())
