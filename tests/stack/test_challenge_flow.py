@@ -96,7 +96,8 @@ def world(hub, tmp_path_factory):
         masks = zipped_masks(folder, {case: otsu(image) for case, image in images.items()}, f"truth-{phase}.zip")
         session, file = researcher.upload(masks)
         body = {"upload_session": session, "file": file}
-        researcher("POST", "challenges", f"challenges/{challenge}/phases/{phase}/ground-truth", 200, json=body)
+        researcher("POST", "challenges", f"challenges/{challenge}/phases/{phase}/ground-truth", 202, json=body)
+        assert researcher.wait("archives", f"upload-sessions/{session}/files/{file}")["status"] == "succeeded"
 
     for participant in (alice, bob):
         request = participant("POST", "challenges", f"challenges/{challenge}/join", 201, json={"message": "hi"}).json()
