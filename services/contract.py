@@ -132,7 +132,9 @@ def collect_outputs(session, sockets, folders, data_dir, *, owner, max_bytes):
     with UntrustedFolder(folders.output) as output:
         for socket in sockets:
             try:
-                values.append(collect_output(session, socket, output, folders.staging, data_dir, owner=owner, max_bytes=max_bytes))
+                values.append(
+                    collect_output(session, socket, output, folders.staging, data_dir, owner=owner, max_bytes=max_bytes)
+                )
             except (InvalidValue, UnsafeFile) as problem:
                 problems.append(f"output {socket.slug!r}: {problem}")
     if problems:
@@ -145,8 +147,8 @@ def collect_output(session, socket, output, staging, data_dir, *, owner, max_byt
     """The value of output ``socket`` from ``output`` (an UntrustedFolder)."""
     relative = socket.relative_path
     if socket.kind.is_image:
-        staged, name = stage_image(output, relative, staging / socket.slug, max_bytes=max_bytes)
-        image = store_image(session, staged, data_dir, owner=owner, name=name, shown=f"the image in {output.where(relative)}/")
+        image = image_output(session, output, relative, staging / socket.slug, data_dir, owner=owner,
+                             max_bytes=max_bytes)
         return make_value(session, socket, image=image)
     if socket.kind.is_file:
         where = output.where(relative)
@@ -160,6 +162,15 @@ def collect_output(session, socket, output, staging, data_dir, *, owner, max_byt
     if problem:
         raise InvalidValue(f"{output.where(relative)} {problem}")
     return make_value(session, socket, value=value)
+
+
+def image_output(session, output, relative, staging, data_dir, *, owner, max_bytes):
+    """The Image of the image output in the folder ``relative``: its one file is staged (copied
+    out of ``output``), then made an Image row. Making the row reads the staged copy's header with
+    SimpleITK in this process: that step (``store_image``) is what a sandboxed importer replaces."""
+    staged, name = stage_image(output, relative, staging, max_bytes=max_bytes)
+    shown = f"the image in {output.where(relative)}/"
+    return store_image(session, staged, data_dir, owner=owner, name=name, shown=shown)
 
 
 def stage_image(output, relative, staging, *, max_bytes):

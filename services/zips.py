@@ -89,9 +89,8 @@ def _extract(path, name, into, limits):
                             check_total(total, name, packed_size, limits)
                             sink.write(chunk)
                 except OSError as error:  # a file where a folder should be, a name too long, a full disk
-                    raise UnsafeZip(
-                        f"{name}: {info.filename!r} could not be unpacked ({error.strerror}); nothing of it was unpacked"
-                    ) from None
+                    problem = f"{info.filename!r} could not be unpacked ({error.strerror})"
+                    raise UnsafeZip(f"{name}: {problem}; nothing of it was unpacked") from None
                 extracted.append((relative.as_posix(), target))
             return extracted
     except zipfile.BadZipFile as error:

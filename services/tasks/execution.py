@@ -156,7 +156,8 @@ def execute(model, run_kind, run_id, *, provision, finish):
             session.rollback()
             run = session.get(model, run_id)
             if run.attempt == attempt:  # else the reconciler gave this attempt up and queued the next
-                fail(session, run, f"the platform could not run it ({type(error).__name__}); an admin can see the worker's log")
+                problem = f"the platform could not run it ({type(error).__name__}); an admin can see the worker's log"
+                fail(session, run, problem)
             raise
         finally:
             shutil.rmtree(folder, ignore_errors=True)

@@ -53,7 +53,8 @@ class GroundTruth:
         try:
             files = self.unpack(source, file.filename, self.data_dir / relative)
         except UnsafeZip as problem:
-            return self.end(file, UploadStatus.FAILED, f"{problem}; phase {phase.slug!r} keeps its earlier ground truth")
+            message = f"{problem}; phase {phase.slug!r} keeps its earlier ground truth"
+            return self.end(file, UploadStatus.FAILED, message)
         phase.ground_truth_path, phase.ground_truth_version = relative, f"sha256:{digest}"
         message = f"the ground truth of phase {phase.slug!r} ({files} file(s), version sha256:{digest})"
         return self.end(file, UploadStatus.SUCCEEDED, message)

@@ -188,7 +188,9 @@ class AlgorithmAccess:
                 return readable_image(self.db, self.user, image_id)
         except NotFound:
             pass
-        raise InvalidValue(f"input {socket.slug!r}: give {{\"image\": <id>}} of an image you uploaded or may read, not {given!r}.")
+        raise InvalidValue(
+            f"input {socket.slug!r}: give {{\"image\": <id>}} of an image you uploaded or may read, not {given!r}."
+        )
 
     def start_job(self, algorithm, inputs):
         if not isinstance(inputs, dict):

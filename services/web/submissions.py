@@ -387,9 +387,10 @@ class GroundTruthHandler(SubmissionHandler):
     def post(self, slug, phase):
         phase = self.admin_phase(slug, phase)
         file = self.take_ground_truth(phase, self.uploaded_file(self.json_body(required=("upload_session", "file"))))
-        body = {"upload_session": file.upload_session_id, "file": file.id, "status": str(file.status), "message": file.message,
-                "ground_truth_path": phase.ground_truth_path, "ground_truth_version": phase.ground_truth_version}  # fmt: skip
-        self.write_json(body, status=202)
+        current = {"ground_truth_path": phase.ground_truth_path, "ground_truth_version": phase.ground_truth_version}
+        taken = {"upload_session": file.upload_session_id, "file": file.id, "status": str(file.status),
+                 "message": file.message}  # fmt: skip
+        self.write_json(taken | current, status=202)
 
 
 def routes(prefix):

@@ -38,9 +38,11 @@ ALGORITHMS = {
     "image-file-is-a-link": ([("mask", "segmentation")],
                              "os.makedirs(O + 'images/mask'); os.symlink('/etc/passwd', O + 'images/mask/x.mha')",
                              "output 'mask': the .mha file in /output/images/mask/ is a symbolic link"),
-    "hard-link": ([("result", "any")], "open(O + 'result.json', 'w').write('1'); os.link(O + 'result.json', O + 'twin')",
+    "hard-link": ([("result", "any")],
+                  "open(O + 'result.json', 'w').write('1'); os.link(O + 'result.json', O + 'twin')",
                   "output 'result': /output/result.json is a hard link to another file"),
-    "named-pipe": ([("result", "any")], "os.mkfifo(O + 'result.json')", "output 'result': /output/result.json is a named pipe"),
+    "named-pipe": ([("result", "any")], "os.mkfifo(O + 'result.json')",
+                   "output 'result': /output/result.json is a named pipe"),
     "unix-socket": ([("result", "any")], "socket.socket(socket.AF_UNIX).bind(O + 'result.json')",
                     "output 'result': /output/result.json is a socket"),
     # One file cannot pass the output limit (the sandbox's file size limit: "File too large")...
@@ -54,12 +56,14 @@ ALGORITHMS = {
                                    "output 'result': /output/result.json is 17,825,792 bytes, over the 16,777,216"),
     "odd-bytes-in-a-name": ([("mask", "segmentation")],
                             "os.makedirs(O + 'images/mask'); open(b'/output/images/mask/\\xff\\x1b[31m.mha', 'w')",
-                            "output 'mask': /output/images/mask is a folder holding a file whose name is not printable"),
+                            "output 'mask': /output/images/mask is a folder holding a file whose name is not"),
 }  # fmt: skip
 
 EVALUATIONS = {
-    "metrics-link-to-passwd": ("os.symlink('/etc/passwd', O + 'metrics.json')", "/output/metrics.json is a symbolic link"),
-    "metrics-relative-link": ("os.symlink('../input/p.json', O + 'metrics.json')", "/output/metrics.json is a symbolic link"),
+    "metrics-link-to-passwd": ("os.symlink('/etc/passwd', O + 'metrics.json')",
+                               "/output/metrics.json is a symbolic link"),
+    "metrics-relative-link": ("os.symlink('../input/p.json', O + 'metrics.json')",
+                              "/output/metrics.json is a symbolic link"),
     "metrics-named-pipe": ("os.mkfifo(O + 'metrics.json')", "/output/metrics.json is a named pipe"),
     "metrics-hard-link": ("open(O + 'm', 'w').write('{}'); os.link(O + 'm', O + 'metrics.json')",
                           "/output/metrics.json is a hard link"),
@@ -81,7 +85,9 @@ def platform(tmp_path_factory):
     secret.write_text(HOST_SECRET)
     platform = ExecutionPlatform(folder)
     platform.secret = secret
-    build = lambda name, action: script_image(platform.docker, f"hostile-{name}", script(action.replace("{secret}", str(secret))))
+    def build(name, action):
+        return script_image(platform.docker, f"hostile-{name}", script(action.replace("{secret}", str(secret))))
+
     platform.images = {name: build(name, action) for name, (_, action, _) in ALGORITHMS.items()}
     platform.images |= {name: build(name, action) for name, (action, _) in EVALUATIONS.items()}
     platform.images["well-behaved"] = build("well-behaved", WELL_BEHAVED)
@@ -115,7 +121,8 @@ def run_evaluation(platform, image, predictions_name="predictions.json", predict
         with Session(platform.engine) as session:
             return session.get(Evaluation, evaluation.id).status.is_terminal
 
-    assert wait_for(ended, timeout=90), "the evaluation did not end; worker log:\n" + platform.workers[0].output()[-3000:]
+    log = platform.workers[0].output
+    assert wait_for(ended, timeout=90), "the evaluation did not end; worker log:\n" + log()[-3000:]
     with Session(platform.engine, expire_on_commit=False) as session:
         return session.get(Evaluation, evaluation.id)
 
@@ -152,7 +159,7 @@ def zipped(folder, members):
     (lambda folder: zipped(folder, {"a": "1", "a/b": "2"}), "could not be unpacked"),
     (lambda folder: b"PK\x03\x04 cut short", "is not a readable zip"),
 ])  # fmt: skip
-def test_a_predictions_zip_that_cannot_be_unpacked_fails_its_evaluation_with_a_message(platform, tmp_path, predictions, words):
+def test_a_predictions_zip_that_cannot_be_unpacked_fails_its_evaluation(platform, tmp_path, predictions, words):
     evaluation = run_evaluation(platform, platform.images["good-metrics"], "predictions.zip", predictions(tmp_path))
     assert evaluation.status == "failed" and "the predictions zip" in evaluation.error_message
     assert words in evaluation.error_message, evaluation.error_message
@@ -160,7 +167,8 @@ def test_a_predictions_zip_that_cannot_be_unpacked_fails_its_evaluation_with_a_m
 
 
 def test_a_good_predictions_zip_is_unpacked_into_input(platform, tmp_path):
-    evaluation = run_evaluation(platform, platform.images["good-metrics"], "predictions.zip", zipped(tmp_path, {"a.json": "1"}))
+    predictions = zipped(tmp_path, {"a.json": "1"})
+    evaluation = run_evaluation(platform, platform.images["good-metrics"], "predictions.zip", predictions)
     assert evaluation.status == "succeeded", evaluation.error_message
     assert evaluation.metrics == {"aggregates": {"score": 1}}
 
@@ -171,11 +179,11 @@ def test_afterwards_the_worker_runs_a_normal_job_and_no_host_bytes_were_kept(pla
     assert job.output_values["result"].value == {"ok": True}
     assert platform.workers[0].process.poll() is None
     assert run_evaluation(platform, platform.images["good-metrics"]).status == "succeeded"
+    runs = platform.data_dir / "runs"  # each removed by its worker just after the run's end is committed
+    assert wait_for(lambda: not runs.exists() or not any(runs.iterdir()), timeout=30), "run folders are removed"
     host_passwd = Path("/etc/passwd").read_bytes().splitlines()[0]
     for path in platform.data_dir.rglob("*"):
         assert not path.is_symlink(), f"{path} is a link in the data directory"
         if path.is_file():
             data = path.read_bytes()
             assert HOST_SECRET.encode() not in data and host_passwd not in data, path
-    runs = platform.data_dir / "runs"
-    assert not runs.exists() or not any(runs.iterdir()), "run folders are removed"

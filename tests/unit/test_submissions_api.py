@@ -203,12 +203,14 @@ def test_ground_truth_is_unpacked_by_a_worker_into_the_challenges_folder(env):
     assert path.startswith("ground-truth/lungs/final/") and version.startswith("sha256:")
     assert (env.data_dir / path / "case-1.mha").read_bytes() == b"mask"
     assert (env.data_dir / path / "more" / "case-2.mha").read_bytes() == b"mask2"
-    refused(env.call("researcher", "POST", f"{CHALLENGE}/phases/final/ground-truth", upload), 409, "cannot become importing")
+    again = env.call("researcher", "POST", f"{CHALLENGE}/phases/final/ground-truth", upload)
+    refused(again, 409, "cannot become importing")
 
 
 def test_one_file_of_ground_truth_is_kept_as_it_is(env):
     env.phase()
-    status, _message, path, _version = hand_over_ground_truth(env, env.upload("researcher", "labels.csv", b"case,label\n1,0\n"))
+    upload = env.upload("researcher", "labels.csv", b"case,label\n1,0\n")
+    status, _message, path, _version = hand_over_ground_truth(env, upload)
     assert status == "succeeded" and (env.data_dir / path / "labels.csv").read_bytes() == b"case,label\n1,0\n"
 
 
@@ -218,7 +220,7 @@ def test_one_file_of_ground_truth_is_kept_as_it_is(env):
 ])
 def test_ground_truth_that_cannot_be_unpacked_leaves_the_phase_as_it_was(env, members, words):
     env.phase()
-    _status, _message, good, _version = hand_over_ground_truth(env, env.upload("researcher", "good.zip", zipped({"a.mha": b"a"})))
+    _status, _message, good, _version = hand_over_ground_truth(env, env.upload("researcher", "ok.zip", zipped({"a": b"a"})))
     status, message, path, _version = hand_over_ground_truth(env, env.upload("researcher", "bad.zip", zipped(members)))
     assert status == "failed" and words in message and "phase 'final' keeps its earlier ground truth" in message
     assert path == good
