@@ -17,6 +17,7 @@ from services.core.orm import (
     ArchiveItem,
     ArchiveRole,
     Challenge,
+    ChallengeRole,
     Image,
     Phase,
     Socket,
@@ -42,7 +43,8 @@ def image(db, data_dir, name, owner):
 @pytest.fixture
 def world(monkeypatch, tmp_path):
     """The data scientist reads archive ``public`` (the researcher alone ``hidden``); a submission
-    of the data scientist ran on a case of each, and they uploaded an image of their own."""
+    of the data scientist ran on a case of each, and they uploaded an image of their own. The
+    second researcher administers the challenge."""
     database_url, data_dir = f"sqlite:///{tmp_path}/gc.sqlite", tmp_path / "data"
     monkeypatch.setenv("GC_DATA_DIR", str(data_dir))
     upgrade(database_url)
@@ -65,6 +67,7 @@ def world(monkeypatch, tmp_path):
         submission = Submission(phase=phase, creator="datascientist", algorithm=algorithm)
         db.add(submission)
         db.flush()
+        grant(db, phase.challenge, "researcher2", ChallengeRole.ADMIN)
         for slug in ("hidden", "public"):
             output = image(db, data_dir, f"{slug}-output", "datascientist")
             db.add(AlgorithmJob(algorithm=algorithm, creator="datascientist", submission_id=submission.id,
@@ -80,6 +83,7 @@ def world(monkeypatch, tmp_path):
 @pytest.mark.parametrize("user,readable", [
     ("datascientist", {"public", "public-output", "upload"}),
     ("researcher", {"public", "hidden"}),
+    ("researcher2", {"hidden-output", "public-output"}),  # the challenge's admins see its jobs' outputs
     ("admin", set(IMAGES)),
     ("clinician", set()),
 ])
