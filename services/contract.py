@@ -246,6 +246,8 @@ def schema_rule_broken(socket, value):
     named = property_names(SCHEMAS[socket.kind]) | property_names(socket.extra_schema)
     steps = [str(p) if isinstance(p, int) or p in named else "*" for p in error.absolute_path]
     pointer = "".join("/" + step.replace("~", "~0").replace("/", "~1") for step in steps) or "/"
+    if error.validator is None:  # a ``false`` schema
+        return f"does not fit the socket's schema at {pointer}: the schema allows nothing there"
     rule = json.dumps(error.validator_value)
     rule = rule if len(rule) <= 120 else rule[:119] + "…"
     return f"does not fit the socket's schema at {pointer}: {json.dumps(error.validator)}: {rule}"

@@ -164,6 +164,7 @@ JSON_ATTACKS = {
                          'at /: "additionalProperties": false'),
     "deep in a key of its own": ("any", {"additionalProperties": {"type": "integer"}}, json.dumps({SECRET: SECRET}),
                                  'at /*: "type": "integer"'),
+    "a false schema": ("any", {"properties": {"a": False}}, json.dumps({"a": SECRET}), "the schema allows nothing there"),
     "deep in the kind's schema": ("multiple-points", None,
                                   json.dumps({"type": "Multiple points", "points": [{"point": [1, 2, SECRET]}]}),
                                   'at /points/0/point/2: "type": "number"'),
