@@ -87,8 +87,10 @@ def _add(session, run):
 def _fail_on_canary(session, submission, canary):
     """End a submission whose algorithm failed on its first case with a failed evaluation."""
     evaluation = _add(session, new_evaluation(submission))
-    reason = canary.error_message or f"it ended {canary.status}"
-    evaluation.error_message = f"the algorithm failed on the first case, so the others were not run: {reason}"
+    evaluation.error_message = (
+        f"the algorithm {canary.status} on the first case, so the others were not run; "
+        "that case's job says why where you may read the case"
+    )
     advance(evaluation, JobStatus.FAILED)
 
 

@@ -42,6 +42,12 @@ GROUND_TRUTH_TASK = "services.tasks.ground_truth.make_ground_truth"
 GROUND_TRUTH_TIMEOUT_S = 6 * 3600
 
 
+# What a participant learns of a failure on a case they may not read: that it failed, not how (an
+# exit code, a time-out or the socket that was wrong are each chosen by their code, and would
+# carry bits of the hidden case out).
+HIDDEN_CASE_FAILURE = "failed on a hidden case; the challenge's admins see why"
+
+
 def enqueue(settings, runs):
     """Queue committed runs (module level, so that unit tests without Redis can replace it)."""
     enqueue_runs(connect(settings.redis_url), runs)
@@ -115,15 +121,16 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
 
     def job_json(self, job, *, admin, readable):
         """A job of a submission; its logs only on a case the caller may read (admins: all)."""
+        item = job.archive_item
+        shown = admin or (item is not None and item.archive_id in readable)
         data = {
             "id": job.id,
             "case": job.archive_item_id,
             "status": str(job.status),
-            "error_message": job.error_message,
+            "error_message": job.error_message if shown or not job.error_message else HIDDEN_CASE_FAILURE,
             "image_digest": job.container_digest,
         }
-        item = job.archive_item
-        if admin or (item is not None and item.archive_id in readable):
+        if shown:
             data["stdout_tail"], data["stderr_tail"] = job.stdout_tail, job.stderr_tail
         return data
 
