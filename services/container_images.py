@@ -422,7 +422,8 @@ NUMERIC_HINT = "set a numeric user and group in its Dockerfile instead, such as 
 class ImageEntry(NamedTuple):
     """One path of an image's filesystem, as a reader that does not start the image saw it:
     ``kind`` is "file" (``data`` holds its bytes unless ``size`` is over MAX_USER_FILE_BYTES),
-    "link" (``target`` as written in the link) or "other" (a folder, a device, …)."""
+    "link" (``target`` as written in the link), "other" (a folder, a device, …) or "unreadable"
+    (the reader could not tell: links in a loop, say)."""
 
     kind: str
     data: bytes = b""
@@ -482,6 +483,8 @@ def _image_file(path, read_entry, spec):
         if entry.kind == "link":
             path = _within_root(posixpath.join(posixpath.dirname(path), entry.target))
             continue
+        if entry.kind == "unreadable":
+            raise InvalidValue(f"has USER {spec!r}, but its {asked} cannot be read (links in a loop?): {NUMERIC_HINT}")
         if entry.kind != "file":
             raise InvalidValue(f"has USER {spec!r}, but its {asked} is not a file: {NUMERIC_HINT}")
         if entry.size > MAX_USER_FILE_BYTES:

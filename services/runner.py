@@ -304,6 +304,9 @@ class Runner:
             stream, stat = self.client.api.get_archive(container_id, path)
         except NotFound:
             return None
+        except APIError as error:  # links in a loop, say; its words name host paths, so they stay in the log
+            log.info("%s of image container %s cannot be read: %s", path, container_id, error)
+            return ImageEntry("unreadable")
         mode, size = int(stat.get("mode") or 0), int(stat.get("size") or 0)
         if not mode & GO_MODE_LINK and (mode & GO_MODE_TYPE or size > MAX_USER_FILE_BYTES):
             stream.close()  # a folder's or a huge file's archive is not read at all

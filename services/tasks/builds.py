@@ -50,7 +50,7 @@ def dockerfile(base, entrypoint):
         f"COPY --chown=1000:100 files/ {ALGORITHM_DIR}/",
         f"WORKDIR {ALGORITHM_DIR}",
         "ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1",
-        "USER 1000:100",
+        "USER 1000",
         f'ENTRYPOINT ["python", "{ALGORITHM_DIR}/{entrypoint}"]',
         "CMD []",
         "",

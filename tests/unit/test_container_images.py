@@ -438,6 +438,7 @@ def test_links_are_followed_inside_the_image_root():
     ("jovyan:wheel", {"/etc/passwd": PASSWD, "/etc/group": GROUP}, "its /etc/group has no group 'wheel'"),
     ("algo", {"/etc/passwd": ("link", "passwd")}, "its /etc/passwd is a chain of more than 8 links"),
     ("algo", {"/etc/passwd": ImageEntry("other")}, "its /etc/passwd is not a file"),
+    ("algo", {"/etc/passwd": ImageEntry("unreadable")}, "its /etc/passwd cannot be read (links in a loop?)"),
     ("algo", {"/etc/passwd": ImageEntry("file", size=2 << 20)}, "its /etc/passwd is over 1.0 MB"),
     ("1000:²", {}, "its /etc/group has no group '²'"),
 ])  # fmt: skip
