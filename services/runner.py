@@ -12,6 +12,7 @@ with no network and with memory, CPU and time limits.
 """
 
 import io
+import json
 import logging
 import math
 import os
@@ -209,9 +210,12 @@ class Runner:
     """Runs sandboxed containers on one Docker engine.
 
     ``poll_s`` is how often a running container is checked against its limits and for
-    cancellation; ``grace_s`` how long a container has after SIGTERM before SIGKILL."""
+    cancellation; ``grace_s`` how long a container has after SIGTERM before SIGKILL. What
+    :meth:`check_image` found is kept per image ID, in memory and, with ``cache_dir`` (a folder
+    only the platform writes to), in a small file per ID for the other processes (a worker
+    forks one per job)."""
 
-    def __init__(self, client=None, *, instance="gc-hub", poll_s=0.25, grace_s=2.0):
+    def __init__(self, client=None, *, instance="gc-hub", poll_s=0.25, grace_s=2.0, cache_dir=None):
         # A forked work horse makes its own client; the worker tells it the engine's API version
         # (GC_DOCKER_API_VERSION) so that it need not ask the engine again.
         self.client = client or docker.from_env(timeout=60, version=os.environ.get("GC_DOCKER_API_VERSION") or "auto")
@@ -219,6 +223,7 @@ class Runner:
         self.poll_s = poll_s
         self.grace_s = grace_s
         self._checked = {}  # image ID -> CheckedImage: what an ID holds never changes
+        self.cache_dir = Path(cache_dir) if cache_dir else None
 
     def has_gpu(self):
         """Whether this engine can hand GPUs to containers (the NVIDIA runtime is installed)."""
@@ -254,15 +259,45 @@ class Runner:
             raise ImageMissing(f"the container image {name} is not on this node's Docker engine; "
                                "upload it as a `docker save` tarball or build it here") from None
         if image.id not in self._checked:
-            config = image.attrs.get("Config") or {}
-            volumes = tuple(sorted(config.get("Volumes") or {}))
-            for path in volumes:
-                if not path.startswith("/"):
-                    raise ImageRefused(f"the container image {name} declares VOLUME {path!r}, which is not an absolute "
-                                       "path; remove it from its Dockerfile or make it absolute")
-            uid, gid = self._user_of(image.id, str(config.get("User") or ""), volumes, name)
-            self._checked[image.id] = CheckedImage(image.id, f"{uid}:{gid}", volumes)
+            self._checked[image.id] = self._remembered(image.id) or self._remember(self._check(image, name))
         return self._checked[image.id]
+
+    def _check(self, image, name):
+        config = image.attrs.get("Config") or {}
+        volumes = tuple(sorted(config.get("Volumes") or {}))
+        for path in volumes:
+            if not path.startswith("/"):
+                raise ImageRefused(f"the container image {name} declares VOLUME {path!r}, which is not an absolute "
+                                   "path; remove it from its Dockerfile or make it absolute")
+        uid, gid = self._user_of(image.id, str(config.get("User") or ""), volumes, name)
+        return CheckedImage(image.id, f"{uid}:{gid}", volumes)
+
+    def _cache_file(self, image_id):
+        algorithm, _, digest = image_id.partition(":")
+        if self.cache_dir is None or algorithm != "sha256" or len(digest) != 64 or set(digest) - set("0123456789abcdef"):
+            return None
+        return self.cache_dir / f"{digest}.json"
+
+    def _remembered(self, image_id):
+        """The CheckedImage another process found for ``image_id``, if it left one."""
+        path = self._cache_file(image_id)
+        try:
+            found = json.loads(path.read_text()) if path else None
+            return found and CheckedImage(image_id, str(found["user"]), tuple(map(str, found["volumes"])))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _remember(self, checked):
+        path = self._cache_file(checked.id)
+        if path:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                partial = path.with_name(f".{path.name}.{os.getpid()}")
+                partial.write_text(json.dumps({"user": checked.user, "volumes": list(checked.volumes)}))
+                os.replace(partial, path)
+            except OSError as error:
+                log.warning("could not remember the checked image %s: %s", checked.id, error)
+        return checked
 
     def _user_of(self, image_id, spec, volumes, name):
         """``(uid, gid)`` of image ``image_id`` whose USER is ``spec``, its /etc/passwd and

@@ -202,9 +202,13 @@ def test_an_upload_whose_user_is_root_in_disguise_is_refused_and_removed(platfor
 ], ids=["numeric-uid", "name-through-links", "name-and-group"])  # fmt: skip
 def test_a_job_runs_as_the_numbers_read_from_its_image(platform, user, setup, identity):
     image = script_image(platform.docker, f"hostile-user-{sha256(user.encode())[:8]}", WRITE_RESULT, user=user, setup=setup)
-    job = platform.wait_until_done(platform.queue_job(image))
-    assert job.status == "succeeded", job.error_message
-    assert identity in job.stdout_tail
+    for _ in range(2):  # the second job's work horse takes the numbers the first one found
+        job = platform.wait_until_done(platform.queue_job(image))
+        assert job.status == "succeeded", job.error_message
+        assert identity in job.stdout_tail
+    remembered = platform.data_dir / "cache" / "checked-images" / f"{job.container_digest.removeprefix('sha256:')}.json"
+    uid, gid = identity.split()[:2]
+    assert json.loads(remembered.read_text())["user"] == f"{uid[4:].split('(')[0]}:{gid[4:].split('(')[0]}"
 
 
 FILL_VOLUME = """
