@@ -1,5 +1,6 @@
 """Container image intake by a real worker: tarballs are checked, loaded and recorded, or refused
-with the reason; an image refused after loading is not left on the engine."""
+with the reason; an image refused after loading is not left on the engine; a node whose engine
+lacks an uploaded image loads it again from its tarball. (Hostile layouts: test_hostile_images.)"""
 
 import io
 import json
@@ -8,8 +9,11 @@ import tarfile
 
 import pytest
 from docker.errors import ImageNotFound
+from sqlalchemy.orm import Session
 
 from runtools import ExecutionPlatform, script_image
+from services.core.orm import AlgorithmJob
+from services.queue import connect, enqueue_run
 
 pytestmark = pytest.mark.stack
 
@@ -69,12 +73,31 @@ def test_a_tarball_naming_a_platform_image_does_not_take_over_that_name(platform
     assert intake.status == "succeeded", intake.error_message
     assert intake.digest == impostor
     assert platform.docker.images.get(TRAINING).id == genuine
+    assert platform.docker.images.get(impostor).tags == []
 
 
 def test_a_tarball_of_an_image_the_engine_has_is_taken_and_nothing_is_removed(platform):
     intake = platform.take_in(platform.save("gc-hub/example-evaluation:latest", "example.tar"))
     assert intake.status == "succeeded", intake.error_message
     assert platform.docker.images.get("gc-hub/example-evaluation:latest").id == intake.digest
+
+
+def test_a_node_whose_engine_lacks_an_uploaded_image_loads_it_again_by_its_id(platform):
+    image = script_image(platform.docker, "intake-reload", HELLO)
+    intake = platform.take_in(platform.save(image, "reload.tar", remove=True))
+    assert intake.status == "succeeded", intake.error_message
+    platform.docker.images.remove(intake.digest, force=True)  # as on a node that never had it
+    with Session(platform.engine) as session:
+        job = AlgorithmJob(algorithm_id=intake.algorithm.id, creator="d", cpu_limit=1.0, memory_limit_mb=512,
+                           time_limit_s=60)  # fmt: skip
+        session.add(job)
+        session.commit()
+        enqueue_run(connect(platform.redis.url), "algorithm-job", job)
+        job_id = job.id
+    job = platform.wait_until_done(job_id)
+    assert job.status == "succeeded", job.error_message
+    assert job.container_digest == intake.digest and "hello" in job.stdout_tail
+    assert platform.docker.images.get(intake.digest).tags == []
 
 
 def test_not_a_tarball_is_refused_with_what_to_do(platform):
