@@ -3,33 +3,56 @@
 ``sandbox_arguments`` turns a :class:`Sandbox` (typed limits) into Docker API arguments; a
 :class:`Runner` creates the container, watches it (wall-clock limit, output size, cancellation,
 heartbeats), keeps the end of its logs and removes it. Nothing here knows about the database.
+
+Nothing of an image runs outside that sandbox. The user a container runs as is worked out
+without starting the image (:meth:`Runner.check_image` reads its /etc/passwd and /etc/group from
+a container that is created and never started) and handed to Docker as numbers; uploaded
+tarballs reach the engine only as canonical copies, under their ID and no name; builds run
+with no network and with memory, CPU and time limits.
 """
 
+import io
+import json
 import logging
 import math
 import os
-import tempfile
+import posixpath
+import tarfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import docker
 import requests
+import urllib3
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from docker.types import DeviceRequest, Mount, Ulimit
 
-from .container_images import write_untagged
+from .container_images import MAX_TARBALL_BYTES, MAX_USER_FILE_BYTES, ImageEntry, canonical_tarball, resolve_user
+from .core.errors import InvalidValue
 
 log = logging.getLogger("gc-worker")
 
 LOG_TAIL_LINES = 500
-ROOT_USERS = {"", "0", "root"}
 RUN_LABEL = "org.gc-hub.run"
 INSTANCE_LABEL = "org.gc-hub.instance"
+# The entrypoint of containers that are only created to read an image's files: never started.
+NEVER_STARTED = "/gc-hub-never-started"
+# Go's os.FileMode bits, as the engine reports a path's mode.
+GO_MODE_LINK = 1 << 27
+GO_MODE_TYPE = (1 << 31) | GO_MODE_LINK | (1 << 26) | (1 << 25) | (1 << 24) | (1 << 21) | (1 << 19)
 
 
 class ImageRefused(Exception):
     """The image cannot be run here; the message says why and what to do."""
+
+
+class ImageMissing(ImageRefused):
+    """The engine does not have the image."""
+
+
+class BuildFailed(Exception):
+    """An image build failed or was stopped; the message says why, with the end of its log."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +95,18 @@ class RunSpec:
     read_only_mounts: dict = field(default_factory=dict)
     # Whether an earlier attempt of the same run may have left its container behind.
     retry: bool = False
+    # The command to run instead of the image's own ENTRYPOINT and CMD (a helper's check, say).
+    entrypoint: tuple | None = None
+
+
+@dataclass(frozen=True)
+class CheckedImage:
+    """An image the platform may run: its ID, the numeric ``uid:gid`` it runs as, and the paths
+    its config declares as VOLUMEs (each gets a size-limited tmpfs instead of a Docker volume)."""
+
+    id: str
+    user: str
+    volumes: tuple = ()
 
 
 @dataclass
@@ -95,13 +130,15 @@ def thread_variables(cpu_limit):
 
 
 # What of sandbox_arguments() goes to the container itself; the rest is its host config.
-CONTAINER_KEYS = ("image", "name", "labels", "environment")
+CONTAINER_KEYS = ("image", "name", "labels", "environment", "user", "entrypoint")
 
 
-def sandbox_arguments(spec):
+def sandbox_arguments(spec, image=None):
     """Docker API arguments (docker-py's ``containers.create`` keywords) that lock ``spec``'s container down:
     no network, no capabilities, no privilege gain, read-only root with a small /tmp, inputs
-    read-only, memory with swap capped, CPU, process and file-size limits, a GPU only if asked."""
+    read-only, memory with swap capped, CPU, process and file-size limits, a GPU only if asked.
+    With the :class:`CheckedImage` ``image``: its ID instead of ``spec.image``, its numeric user,
+    and a tmpfs of /tmp's size at each of its VOLUMEs that nothing else is mounted at."""
     sandbox = spec.sandbox
     memory = f"{sandbox.memory_limit_mb}m"
     mounts = [
@@ -110,15 +147,21 @@ def sandbox_arguments(spec):
         *(Mount(target, str(source), type="bind", read_only=True) for target, source in spec.read_only_mounts.items()),
     ]
     output_bytes = sandbox.output_limit_mb * 1024 * 1024
+    tmpfs = {"/tmp": f"rw,noexec,nosuid,nodev,size={sandbox.tmp_size_mb}m"}
+    taken = {posixpath.normpath(target) for target in (*tmpfs, *(mount["Target"] for mount in mounts))}
+    for path in image.volumes if image else ():
+        if posixpath.normpath(path) not in taken:
+            # Not Docker's anonymous volume (host disk, no size limit): the memory limit caps these too.
+            tmpfs[posixpath.normpath(path)] = f"rw,nosuid,nodev,size={sandbox.tmp_size_mb}m"
     arguments = {
-        "image": spec.image,
+        "image": image.id if image else spec.image,
         "name": spec.name,
         "labels": dict(spec.labels),
         "network_mode": "none",
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges"],
         "read_only": True,
-        "tmpfs": {"/tmp": f"rw,noexec,nosuid,size={sandbox.tmp_size_mb}m"},
+        "tmpfs": tmpfs,
         "mounts": mounts,
         "mem_limit": memory,
         "memswap_limit": memory,
@@ -128,9 +171,21 @@ def sandbox_arguments(spec):
         "ulimits": [Ulimit(name="fsize", soft=output_bytes, hard=output_bytes)],
         "environment": {"HOME": "/tmp", **thread_variables(sandbox.cpu_limit)},
     }
+    if image:
+        arguments["user"] = image.user
+    if spec.entrypoint is not None:
+        arguments["entrypoint"] = list(spec.entrypoint)
     if sandbox.gpu:
         arguments["device_requests"] = [DeviceRequest(count=-1, capabilities=[["gpu"]])]
     return arguments
+
+
+def build_limits(sandbox, engine_cpus):
+    """docker-py's ``container_limits`` of a build's steps: memory with swap capped, and as many
+    of the engine's CPUs as the sandbox's CPU limit rounds up to."""
+    memory = sandbox.memory_limit_mb * 1024 * 1024
+    cpus = max(1, min(engine_cpus, math.ceil(sandbox.cpu_limit)))
+    return {"memory": memory, "memswap": memory, "cpusetcpus": f"0-{cpus - 1}"}
 
 
 def folder_size(path):
@@ -145,40 +200,30 @@ def folder_size(path):
     return total
 
 
-def image_user(attributes):
-    """The user an image runs as, from ``docker image inspect`` attributes."""
-    return (attributes.get("Config") or {}).get("User") or ""
-
-
-def is_numeric_user(user):
-    """Whether ``user`` is ``uid`` or ``uid:gid`` in numbers (a name needs the image's /etc/passwd)."""
-    return all(part.strip().isdigit() for part in user.split(":"))
-
-
 def is_platform_image(reference, prefix):
     """Whether ``reference`` names one of the platform's own images (built by images/build.sh
-    under the image prefix). Uploads cannot take such a name: their tags are dropped on loading."""
+    under the image prefix). Uploads cannot take such a name: they are loaded under no name."""
     return reference.startswith(f"{prefix}/") and "@" not in reference
-
-
-def runs_as_root(user):
-    name = user.split(":", 1)[0].strip()
-    return name in ROOT_USERS
 
 
 class Runner:
     """Runs sandboxed containers on one Docker engine.
 
     ``poll_s`` is how often a running container is checked against its limits and for
-    cancellation; ``grace_s`` how long a container has after SIGTERM before SIGKILL."""
+    cancellation; ``grace_s`` how long a container has after SIGTERM before SIGKILL. What
+    :meth:`check_image` found is kept per image ID, in memory and, with ``cache_dir`` (a folder
+    only the platform writes to), in a small file per ID for the other processes (a worker
+    forks one per job)."""
 
-    def __init__(self, client=None, *, instance="gc-hub", poll_s=0.25, grace_s=2.0):
+    def __init__(self, client=None, *, instance="gc-hub", poll_s=0.25, grace_s=2.0, cache_dir=None):
         # A forked work horse makes its own client; the worker tells it the engine's API version
         # (GC_DOCKER_API_VERSION) so that it need not ask the engine again.
         self.client = client or docker.from_env(timeout=60, version=os.environ.get("GC_DOCKER_API_VERSION") or "auto")
         self.instance = instance
         self.poll_s = poll_s
         self.grace_s = grace_s
+        self._checked = {}  # image ID -> CheckedImage: what an ID holds never changes
+        self.cache_dir = Path(cache_dir) if cache_dir else None
 
     def has_gpu(self):
         """Whether this engine can hand GPUs to containers (the NVIDIA runtime is installed)."""
@@ -187,40 +232,127 @@ class Runner:
 
     def image_digest(self, reference, *, tarball=None):
         """The image ID (``sha256:…``) of ``reference``, loading ``tarball`` if the engine lacks
-        it. Refuses images that run as root."""
+        it. Refuses images that may not run (see :meth:`check_image`)."""
+        try:
+            return self.check_image(reference).id
+        except ImageMissing:
+            if tarball is None:
+                raise
+        try:
+            image_id = self.load_image(tarball)
+        except InvalidValue as problem:
+            raise ImageRefused(f"the container image {reference} could not be loaded here: {problem}") from None
+        if reference.startswith("sha256:") and image_id != reference:
+            raise ImageRefused(f"the tarball of the container image {reference} holds {image_id} instead")
+        return image_id
+
+    def check_image(self, reference, *, name=None):
+        """The :class:`CheckedImage` of ``reference`` (an ID or a name; ``name`` is how messages
+        call it). ImageRefused if it runs as root, if its user cannot be looked up, or if it
+        declares a VOLUME that is not an absolute path. Kept per image ID."""
+        if reference in self._checked:
+            return self._checked[reference]
+        name = name or reference
         try:
             image = self.client.images.get(reference)
         except ImageNotFound:
-            if tarball is None:
-                raise ImageRefused(
-                    f"the container image {reference} is not on this node's Docker engine; "
-                    "upload it as a `docker save` tarball or build it here"
-                ) from None
-            image = self.load_image(tarball)
-        self.refuse_root(image, reference)
-        return image.id
+            raise ImageMissing(f"the container image {name} is not on this node's Docker engine; "
+                               "upload it as a `docker save` tarball or build it here") from None
+        if image.id not in self._checked:
+            self._checked[image.id] = self._remembered(image.id) or self._remember(self._check(image, name))
+        return self._checked[image.id]
 
-    def refuse_root(self, image, reference):
-        """ImageRefused if ``image`` runs as root: by its configured user, or by the uid that its
-        named user has in the image's own /etc/passwd."""
-        user = image_user(image.attrs)
-        if runs_as_root(user) or (not is_numeric_user(user) and self.resolve_uid(image.id) == 0):
-            raise ImageRefused(
-                f"the container image {reference} runs as root; add `USER 1000` (any non-root user) to its Dockerfile"
-            )
+    def _check(self, image, name):
+        config = image.attrs.get("Config") or {}
+        volumes = tuple(sorted(config.get("Volumes") or {}))
+        for path in volumes:
+            if not path.startswith("/"):
+                raise ImageRefused(f"the container image {name} declares VOLUME {path!r}, which is not an absolute "
+                                   "path; remove it from its Dockerfile or make it absolute")
+        uid, gid = self._user_of(image.id, str(config.get("User") or ""), volumes, name)
+        return CheckedImage(image.id, f"{uid}:{gid}", volumes)
 
-    def resolve_uid(self, image_id):
-        """The uid that an image's named user has in its own /etc/passwd (asked with ``id -u``,
-        in the sandbox); 0 when it cannot be told, which refuses the image as if it were root."""
+    def _cache_file(self, image_id):
+        algorithm, _, digest = image_id.partition(":")
+        if self.cache_dir is None or algorithm != "sha256" or len(digest) != 64 or set(digest) - set("0123456789abcdef"):
+            return None
+        return self.cache_dir / f"{digest}.json"
+
+    def _remembered(self, image_id):
+        """The CheckedImage another process found for ``image_id``, if it left one."""
+        path = self._cache_file(image_id)
         try:
-            output = self.client.containers.run(
-                image_id, entrypoint=["id", "-u"], command=[], remove=True, network_mode="none",
-                cap_drop=["ALL"], security_opt=["no-new-privileges"], read_only=True, mem_limit="64m",
-                labels={INSTANCE_LABEL: self.instance},
-            )
-            return int(output.strip())
-        except (DockerException, ValueError):
-            return 0
+            found = json.loads(path.read_text()) if path else None
+            return found and CheckedImage(image_id, str(found["user"]), tuple(map(str, found["volumes"])))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _remember(self, checked):
+        path = self._cache_file(checked.id)
+        if path:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                partial = path.with_name(f".{path.name}.{os.getpid()}")
+                partial.write_text(json.dumps({"user": checked.user, "volumes": list(checked.volumes)}))
+                os.replace(partial, path)
+            except OSError as error:
+                log.warning("could not remember the checked image %s: %s", checked.id, error)
+        return checked
+
+    def _user_of(self, image_id, spec, volumes, name):
+        """``(uid, gid)`` of image ``image_id`` whose USER is ``spec``, its /etc/passwd and
+        /etc/group read (if a name needs them) from a container that is created, never started,
+        and removed."""
+        container_id = None
+
+        def read_entry(path):
+            nonlocal container_id
+            if container_id is None:
+                container_id = self._unstarted(image_id, volumes)
+            return self._entry(container_id, path)
+
+        try:
+            return resolve_user(spec, read_entry)
+        except InvalidValue as problem:
+            raise ImageRefused(f"the container image {name} {problem}") from None
+        finally:
+            if container_id is not None:
+                self._remove_container(container_id)
+
+    def _unstarted(self, image_id, volumes):
+        """A container of ``image_id`` to read files from; it has no command that exists, and its
+        VOLUMEs are tmpfs mounts (which are not mounted before a start) rather than Docker volumes."""
+        api = self.client.api
+        host_config = api.create_host_config(
+            network_mode="none", cap_drop=["ALL"], read_only=True, tmpfs={posixpath.normpath(p): "size=1m" for p in volumes}
+        )
+        return api.create_container(
+            image_id, entrypoint=[NEVER_STARTED], command=[], network_disabled=True,
+            labels={INSTANCE_LABEL: self.instance}, host_config=host_config,
+        )["Id"]  # fmt: skip
+
+    def _entry(self, container_id, path):
+        """The :class:`ImageEntry` at ``path`` in the (never started) container, or None. The engine
+        resolves the folders on the way inside the image's root; a link at ``path`` itself is
+        returned as a link, and a file's bytes are read only up to MAX_USER_FILE_BYTES."""
+        try:
+            stream, stat = self.client.api.get_archive(container_id, path)
+        except NotFound:
+            return None
+        except APIError as error:  # links in a loop, say; its words name host paths, so they stay in the log
+            log.info("%s of image container %s cannot be read: %s", path, container_id, error)
+            return ImageEntry("unreadable")
+        mode, size = int(stat.get("mode") or 0), int(stat.get("size") or 0)
+        if not mode & GO_MODE_LINK and (mode & GO_MODE_TYPE or size > MAX_USER_FILE_BYTES):
+            stream.close()  # a folder's or a huge file's archive is not read at all
+            return ImageEntry("other" if mode & GO_MODE_TYPE else "file", size=size)
+        with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+            member = tar.next()
+            if member is not None and member.issym():
+                return ImageEntry("link", target=member.linkname)
+            if member is not None and member.isfile():
+                return ImageEntry("file", data=tar.extractfile(member).read(), size=member.size)
+        return ImageEntry("other")
 
     def has_image(self, reference):
         try:
@@ -229,7 +361,6 @@ class Runner:
         except ImageNotFound:
             return False
 
-
     def forget_image(self, image_id):
         """Remove an image from the engine (one that was refused after loading)."""
         try:
@@ -237,27 +368,69 @@ class Runner:
         except DockerException as error:
             log.warning("could not remove image %s: %s", image_id, error)
 
-    def load_image(self, tarball):
-        """Load a checked ``docker save`` tarball into the engine without the tags it names
-        (see container_images.write_untagged), from a plain copy next to it."""
-        with tempfile.NamedTemporaryFile(dir=Path(tarball).parent, suffix=".untagged.tar") as plain:
-            write_untagged(tarball, plain)
-            plain.flush()
-            plain.seek(0)
-            images = self.client.images.load(plain)
-        if len(images) != 1:
-            raise ImageRefused(f"{Path(tarball).name} held {len(images)} images; exactly one is needed")
-        return images[0]
+    def load_image(self, tarball, *, max_bytes=MAX_TARBALL_BYTES):
+        """Check a ``docker save`` tarball and load a canonical copy of it (see
+        container_images.canonical_tarball): the image gets its ID and no name. Its ID, which is
+        checked to be the digest of the verified config; an image this load brought to the
+        engine that :meth:`check_image` refuses is removed again. InvalidValue or ImageRefused
+        say what is wrong with the tarball."""
+        with canonical_tarball(tarball, max_bytes=max_bytes) as (found, chunks):
+            image_id = found.config_digest
+            brought = not self.has_image(image_id)
+            loaded = [image.id for image in self.client.images.load(chunks)]
+        if loaded != [image_id]:
+            raise ImageRefused(f"the engine loaded {', '.join(loaded) or 'nothing'} from the tarball, not the image "
+                               f"{image_id} that its config's digest names")
+        try:
+            return self.check_image(image_id, name="in this tarball").id
+        except ImageRefused:
+            if brought:  # nobody runs an image that failed its checks
+                self.forget_image(image_id)
+            raise
+
+    def build(self, context, tag, *, sandbox, labels):
+        """Build the Docker context folder ``context`` as ``tag``: no network, pulling nothing,
+        the sandbox's memory and CPU limits on each step and its time limit on the whole build
+        (the engine stops a build whose client leaves). The image ID; BuildFailed says why not."""
+        deadline = time.monotonic() + sandbox.time_limit_s
+        lines, image_id, stream = [], None, None
+        try:
+            stream = self.client.api.build(
+                path=str(context), tag=tag, rm=True, forcerm=True, pull=False, network_mode="none", decode=True,
+                container_limits=build_limits(sandbox, int(self.client.info().get("NCPU") or 1)),
+                labels={INSTANCE_LABEL: self.instance, **labels}, timeout=sandbox.time_limit_s,
+            )  # fmt: skip
+            for chunk in stream:
+                if "error" in chunk:
+                    raise BuildFailed(f"docker build failed: {chunk['error'].strip()}\n{_tail_text(lines)}")
+                lines.extend(line for line in str(chunk.get("stream", "")).splitlines() if line.strip())
+                image_id = (chunk.get("aux") or {}).get("ID", image_id)
+                if time.monotonic() > deadline:
+                    break
+        except (requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError):
+            pass  # nothing came for as long as the time limit: it is over
+        except (DockerException, requests.exceptions.RequestException) as error:
+            raise BuildFailed(f"the Docker engine could not build it: {error}") from None
+        finally:
+            if stream is not None:
+                stream.close()
+        if time.monotonic() > deadline:
+            raise BuildFailed(f"the build was stopped at its time limit of {sandbox.time_limit_s:g} s\n{_tail_text(lines)}")
+        if image_id is None:
+            raise BuildFailed(f"docker build ended without an image\n{_tail_text(lines)}")
+        return image_id
 
     def run(self, spec, *, cancelled=lambda: False, heartbeat=lambda: None, heartbeat_s=2.0):
-        """Run ``spec`` to its end and remove the container.
+        """Run ``spec`` to its end and remove the container (with any anonymous volume).
 
-        While it runs, ``cancelled()`` is asked every ``poll_s`` (True kills the container) and
-        ``heartbeat()`` is called every ``heartbeat_s``; the wall-clock and output limits are
-        enforced here. Calls go to the engine's API by container id: one request each."""
+        The image runs by its ID as the numeric user of :meth:`check_image` (ImageRefused if it
+        may not run at all). While it runs, ``cancelled()`` is asked every ``poll_s`` (True kills
+        the container) and ``heartbeat()`` is called every ``heartbeat_s``; the wall-clock and
+        output limits are enforced here. Calls go to the engine's API by container id: one
+        request each."""
         api = self.client.api
-        arguments = sandbox_arguments(spec)
-        container = {key: arguments.pop(key) for key in CONTAINER_KEYS}
+        arguments = sandbox_arguments(spec, self.check_image(spec.image))
+        container = {key: arguments.pop(key) for key in CONTAINER_KEYS if key in arguments}
         container["labels"] = {INSTANCE_LABEL: self.instance, **container["labels"]}
         if spec.retry:
             self.remove(spec.name)  # a leftover from the earlier attempt
@@ -326,3 +499,7 @@ class Runner:
         filters = {"label": [f"{INSTANCE_LABEL}={self.instance}", f"{RUN_LABEL}={run_label}"]}
         for container in self.client.containers.list(all=True, filters=filters):
             self._remove_container(container.id)
+
+
+def _tail_text(lines, characters=2000):
+    return "\n".join(lines)[-characters:]

@@ -1,6 +1,7 @@
 """A small execution platform for tests: a real redis-server, real gc-worker processes, a SQLite
 platform database and the local Docker engine; plus helpers to build test images and queue runs."""
 
+import gzip
 import io
 import os
 import shutil
@@ -16,9 +17,9 @@ from sqlalchemy.orm import Session
 from hubtools import REPO, free_port_block
 from services.core.database import make_engine
 from services.core.migrations import upgrade
-from services.core.orm import Algorithm, AlgorithmJob, Socket, make_value
+from services.core.orm import Algorithm, AlgorithmJob, ContainerImage, Socket, make_value
 from services.launcher import descendants
-from services.queue import connect, enqueue_run
+from services.queue import QueueName, connect, enqueue_run, queue
 
 GC_WORKER = str(REPO / ".venv" / "bin" / "gc-worker")
 BASE_IMAGE = os.environ.get("GC_IMAGE_PREFIX", "gc-hub") + "/base:bookworm"
@@ -172,6 +173,43 @@ class ExecutionPlatform:
             for value in job.outputs:
                 value.image  # load what tests look at before the session closes
             return job
+
+    def save(self, image, name, *, remove=False, compress=False):
+        """``docker save`` of ``image`` into the data directory (then removed from the engine if
+        ``remove``), gzip-compressed if ``compress``; its path relative to the data directory."""
+        path = self.data_dir / "container-images" / name
+        path.parent.mkdir(exist_ok=True)
+        subprocess.run(["docker", "save", image, "-o", str(path)], check=True)
+        if compress:
+            with open(path, "rb") as raw, gzip.open(f"{path}.gz", "wb", compresslevel=1) as packed:
+                shutil.copyfileobj(raw, packed)
+            path.unlink()
+            path = path.with_name(path.name + ".gz")
+        if remove:
+            self.docker.images.remove(image, force=True)
+        return path.relative_to(self.data_dir)
+
+    def take_in(self, tarball, timeout=120):
+        """Queue the intake of ``tarball`` (relative to the data directory) for a new algorithm,
+        as an upload does; the ContainerImage once it ended."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            algorithm = Algorithm(slug=f"intake-{uuid.uuid4().hex[:8]}", title="A", created_by="d")
+            intake = ContainerImage(owner="d", algorithm=algorithm, tarball_path=str(tarball), size=1)
+            session.add(intake)
+            session.commit()
+        queue(QueueName.CPU, connect(self.redis.url)).enqueue(
+            "services.tasks.load_container_image", container_image_id=intake.id
+        )
+
+        def ended():
+            with Session(self.engine) as session:
+                return session.get(ContainerImage, intake.id).status.is_terminal
+
+        assert wait_for(ended, timeout=timeout), self.workers[0].output()[-2000:]
+        with Session(self.engine, expire_on_commit=False) as session:
+            intake = session.get(ContainerImage, intake.id)
+            intake.algorithm  # loaded for the test
+            return intake
 
     def wait_until_done(self, job_id, timeout=90):
         done = wait_for(lambda: self.job(job_id).status.is_terminal, timeout=timeout, every=0.1)

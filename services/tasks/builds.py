@@ -2,10 +2,10 @@
 files a data scientist sent (``services/web/builds.py``), checks it and makes it the algorithm's.
 
 The image follows the container contract: ``python /opt/algorithm/<entrypoint>`` runs as user
-1000 in /opt/algorithm, reads /input and writes /output. It is built with no network (nothing is
-downloaded: the training image has what the notebook had), checked like an uploaded image (not
-root), and its entrypoint is compiled once in the sandbox so that a syntax error is reported now
-rather than on every case.
+1000 in /opt/algorithm, reads /input and writes /output. It is built through the runner with no
+network (nothing is downloaded: the training image has what the notebook had) and with memory,
+CPU and time limits, checked like an uploaded image (not root), and its entrypoint is compiled
+once in the full sandbox so that a syntax error is reported now rather than on every case.
 """
 
 import json
@@ -14,18 +14,26 @@ import os
 import shutil
 from pathlib import Path
 
-from docker.errors import BuildError, ContainerError, DockerException
+from docker.errors import DockerException
 from sqlalchemy.orm import Session
 
+from ..contract import new_run_folders
 from ..core.orm import ContainerImage, UploadStatus, advance
-from ..runner import INSTANCE_LABEL, ImageRefused
-from .execution import resources
+from ..runner import BuildFailed, ImageRefused, RunSpec, Sandbox
+from .execution import outcome_problem, resources
 
 log = logging.getLogger("gc-worker")
 
 ALGORITHM_DIR = "/opt/algorithm"
 BUILD_LABEL = "org.gc-hub.build"
 LOG_LINES = 40
+# The build copies files onto the training image; under the rq job's timeout (web/builds.py).
+BUILD_SANDBOX = Sandbox(cpu_limit=1.0, memory_limit_mb=2048, time_limit_s=1200)
+# Compiling one file: little of everything.
+CHECK_SANDBOX = Sandbox(cpu_limit=1.0, memory_limit_mb=512, time_limit_s=120, pids_limit=16, tmp_size_mb=16,
+                        output_limit_mb=1)  # fmt: skip
+# Compiles without writing a .pyc; run as `python -I`, so no file of the user's is imported.
+COMPILE = "import sys; path = sys.argv[1]; compile(open(path, 'rb').read(), path, 'exec')"
 
 
 def training_image(settings):
@@ -64,64 +72,56 @@ def build_algorithm_image(*, container_image_id):
         advance(image, UploadStatus.IMPORTING)
         session.commit()
         context = Path(settings.data_dir, image.tarball_path)
-        built = None
         try:
-            spec = json.loads((context / "build.json").read_text())
+            entrypoint = json.loads((context / "build.json").read_text())["entrypoint"]
             base = training_image(settings)
-            (context / "Dockerfile").write_text(dockerfile(base, spec["entrypoint"]))
-            built = build(runner, base, context, build_tag(settings.instance, image), image.id)
-            runner.refuse_root(built, "built from your files")
-            check_entrypoint(runner, built.id, spec["entrypoint"])
+            (context / "Dockerfile").write_text(dockerfile(base, entrypoint))
         except (OSError, ValueError, KeyError) as error:
             return refuse(session, image, context, f"the build context could not be read: {error}")
+        built = None
+        try:
+            built = build(runner, base, context, build_tag(settings.instance, image), image.id)
+            runner.check_image(built, name="built from your files")
+            check_entrypoint(runner, built, entrypoint, Path(settings.data_dir, "runs", f"build-{image.id}"),
+                             name=f"{settings.instance}-build-{image.id}-check", labels={BUILD_LABEL: str(image.id)})
         except (ImageRefused, BuildFailed) as refusal:
             if built is not None:  # nobody runs an image that failed its checks
-                runner.forget_image(built.id)
+                runner.forget_image(built)
             return refuse(session, image, context, str(refusal))
-        image.digest = built.id
-        image.algorithm.container_image = image.algorithm.container_digest = built.id
+        image.digest = built
+        image.algorithm.container_image = image.algorithm.container_digest = built
         advance(image, UploadStatus.SUCCEEDED)
         session.commit()
-        log.info("build %s made %s for algorithm %s", image.id, built.id, image.algorithm.slug)
-        return built.id
-
-
-class BuildFailed(Exception):
-    """The build or the check of its entrypoint failed; the message says why."""
+        log.info("build %s made %s for algorithm %s", image.id, built, image.algorithm.slug)
+        return built
 
 
 def build(runner, base, context, tag, build_id):
-    """Build ``context`` (FROM ``base``) as ``tag`` on the runner's engine; the image."""
+    """Build ``context`` (FROM ``base``) as ``tag`` on the runner's engine; the image ID."""
     if not runner.has_image(base):
         raise BuildFailed(f"the training image {base} is not on this worker's Docker engine; its admins run `make images`")
-    try:
-        built, _logs = runner.client.images.build(
-            path=str(context), tag=tag, rm=True, forcerm=True, pull=False, network_mode="none",
-            labels={BUILD_LABEL: str(build_id), INSTANCE_LABEL: runner.instance},
-        )
-    except BuildError as error:
-        lines = [entry.get("stream", entry.get("error", "")).rstrip() for entry in error.build_log or []]
-        tail = "\n".join(line for line in lines if line)[-2000:]
-        raise BuildFailed(f"docker build failed: {error.msg}\n{tail}") from None
-    except DockerException as error:
-        raise BuildFailed(f"the Docker engine could not build it: {error}") from None
-    return built
+    return runner.build(context, tag, sandbox=BUILD_SANDBOX, labels={BUILD_LABEL: str(build_id)})
 
 
-def check_entrypoint(runner, image_id, entrypoint):
-    """Compile the entrypoint inside the image, in a locked-down container: a syntax error fails the build."""
+def check_entrypoint(runner, image_id, entrypoint, folder, *, name, labels):
+    """Compile the entrypoint inside the image, in the sandbox (empty /input and /output in
+    ``folder``): a syntax error fails the build."""
+    input_dir, output_dir = new_run_folders(folder)
+    spec = RunSpec(
+        image=image_id, sandbox=CHECK_SANDBOX, input_dir=input_dir, output_dir=output_dir, name=name, labels=labels,
+        retry=True, entrypoint=("python", "-I", "-c", COMPILE, f"{ALGORITHM_DIR}/{entrypoint}"),
+    )  # fmt: skip
     try:
-        runner.client.containers.run(
-            image_id, entrypoint=["python", "-m", "py_compile", f"{ALGORITHM_DIR}/{entrypoint}"], command=[],
-            remove=True, network_mode="none", cap_drop=["ALL"], security_opt=["no-new-privileges"],
-            read_only=True, mem_limit="256m", environment={"PYTHONPYCACHEPREFIX": "/tmp/pycache"},
-            tmpfs={"/tmp": "rw,size=64m"}, labels={INSTANCE_LABEL: runner.instance},
-        )
-    except ContainerError as error:
-        message = (error.stderr or b"").decode("utf-8", errors="replace").strip().splitlines()[-LOG_LINES:]
-        raise BuildFailed(f"{entrypoint} does not compile:\n" + "\n".join(message)) from None
+        outcome = runner.run(spec)
     except DockerException as error:
         raise BuildFailed(f"the built image could not be checked: {error}") from None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    if outcome.stopped_because or outcome.oom_killed or outcome.exit_code == 137:
+        raise BuildFailed(f"checking that {entrypoint} compiles failed: {outcome_problem(outcome, CHECK_SANDBOX)}")
+    if outcome.exit_code:
+        message = outcome.stderr_tail.strip().splitlines()[-LOG_LINES:]
+        raise BuildFailed(f"{entrypoint} does not compile:\n" + "\n".join(message))
 
 
 def refuse(session, image, context, message):

@@ -34,7 +34,8 @@ RUNNING = (JobStatus.PROVISIONING, JobStatus.EXECUTING)
 def _process_resources(pid):
     """Settings, database engine and runner of this process (a forked work horse makes its own)."""
     settings = ExecutionSettings()
-    return settings, make_engine(settings.database_url), Runner(instance=settings.instance)
+    runner = Runner(instance=settings.instance, cache_dir=Path(settings.data_dir, "cache", "checked-images"))
+    return settings, make_engine(settings.database_url), runner
 
 
 def resources():

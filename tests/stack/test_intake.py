@@ -1,20 +1,19 @@
 """Container image intake by a real worker: tarballs are checked, loaded and recorded, or refused
-with the reason; an image refused after loading is not left on the engine."""
+with the reason; an image refused after loading is not left on the engine; a node whose engine
+lacks an uploaded image loads it again from its tarball. (Hostile layouts: test_hostile_images.)"""
 
-import gzip
 import io
 import json
 import shutil
-import subprocess
 import tarfile
 
 import pytest
 from docker.errors import ImageNotFound
 from sqlalchemy.orm import Session
 
-from runtools import ExecutionPlatform, script_image, wait_for
-from services.core.orm import Algorithm, ContainerImage
-from services.queue import QueueName, connect, queue
+from runtools import ExecutionPlatform, script_image
+from services.core.orm import AlgorithmJob
+from services.queue import connect, enqueue_run
 
 pytestmark = pytest.mark.stack
 
@@ -43,49 +42,11 @@ def platform(tmp_path_factory):
     platform.close()
 
 
-def saved(platform, image, name, *, remove=False, compress=False):
-    """``docker save`` of ``image`` into the data directory (then removed from the engine)."""
-    path = platform.data_dir / "container-images" / name
-    path.parent.mkdir(exist_ok=True)
-    subprocess.run(["docker", "save", image, "-o", str(path)], check=True)
-    if compress:
-        with open(path, "rb") as raw, gzip.open(f"{path}.gz", "wb", compresslevel=1) as packed:
-            shutil.copyfileobj(raw, packed)
-        path.unlink()
-        path = path.with_name(path.name + ".gz")
-    if remove:
-        platform.docker.images.remove(image, force=True)
-    return path.relative_to(platform.data_dir)
-
-
-def take_in(platform, tarball):
-    """Queue the intake of ``tarball`` for a new algorithm; the ContainerImage when it ended."""
-    with Session(platform.engine, expire_on_commit=False) as db:
-        algorithm = Algorithm(slug=f"a{len(str(tarball))}-{tarball.stem[:20]}".lower().replace(".", "-").replace("_", "-"),
-                              title="A", created_by="d")  # fmt: skip
-        intake = ContainerImage(owner="d", algorithm=algorithm, tarball_path=str(tarball), size=1)
-        db.add(intake)
-        db.commit()
-    queue(QueueName.CPU, connect(platform.redis.url)).enqueue(
-        "services.tasks.load_container_image", container_image_id=intake.id
-    )
-
-    def ended():
-        with Session(platform.engine) as db:
-            return db.get(ContainerImage, intake.id).status.is_terminal
-
-    assert wait_for(ended, timeout=120), platform.workers[0].output()[-2000:]
-    with Session(platform.engine, expire_on_commit=False) as db:
-        intake = db.get(ContainerImage, intake.id)
-        intake.algorithm  # loaded for the test
-        return intake
-
-
 @pytest.mark.parametrize("compress", [False, True])
 def test_a_good_tarball_becomes_the_algorithms_image(platform, compress):
     image = script_image(platform.docker, "intake-good", HELLO)
     expected = platform.docker.images.get(image).id
-    intake = take_in(platform, saved(platform, image, f"good-{compress}.tar", remove=True, compress=compress))
+    intake = platform.take_in(platform.save(image, f"good-{compress}.tar", remove=True, compress=compress))
     assert intake.status == "succeeded", intake.error_message
     assert intake.digest == expected == intake.algorithm.container_digest == intake.algorithm.container_image
     assert platform.docker.images.get(expected)
@@ -94,7 +55,7 @@ def test_a_good_tarball_becomes_the_algorithms_image(platform, compress):
 def test_an_image_that_runs_as_root_is_refused_and_not_loaded(platform):
     image = script_image(platform.docker, "intake-root", HELLO, user="root")
     image_id = platform.docker.images.get(image).id
-    intake = take_in(platform, saved(platform, image, "root.tar", remove=True))
+    intake = platform.take_in(platform.save(image, "root.tar", remove=True))
     assert intake.status == "failed" and "runs as root" in intake.error_message and "USER 1000" in intake.error_message
     with pytest.raises(ImageNotFound):
         platform.docker.images.get(image_id)
@@ -104,26 +65,45 @@ def test_a_tarball_naming_a_platform_image_does_not_take_over_that_name(platform
     image = script_image(platform.docker, "intake-impostor", HELLO)
     impostor = platform.docker.images.get(image).id
     genuine = platform.docker.images.get(TRAINING).id
-    relative = saved(platform, image, "impostor.tar", remove=True)
+    relative = platform.save(image, "impostor.tar", remove=True)
     path = platform.data_dir / relative
     rename(path, tmp_path / "renamed.tar", TRAINING)
     shutil.move(tmp_path / "renamed.tar", path)
-    intake = take_in(platform, relative)
+    intake = platform.take_in(relative)
     assert intake.status == "succeeded", intake.error_message
     assert intake.digest == impostor
     assert platform.docker.images.get(TRAINING).id == genuine
+    assert platform.docker.images.get(impostor).tags == []
 
 
 def test_a_tarball_of_an_image_the_engine_has_is_taken_and_nothing_is_removed(platform):
-    intake = take_in(platform, saved(platform, "gc-hub/example-evaluation:latest", "example.tar"))
+    intake = platform.take_in(platform.save("gc-hub/example-evaluation:latest", "example.tar"))
     assert intake.status == "succeeded", intake.error_message
     assert platform.docker.images.get("gc-hub/example-evaluation:latest").id == intake.digest
+
+
+def test_a_node_whose_engine_lacks_an_uploaded_image_loads_it_again_by_its_id(platform):
+    image = script_image(platform.docker, "intake-reload", HELLO)
+    intake = platform.take_in(platform.save(image, "reload.tar", remove=True))
+    assert intake.status == "succeeded", intake.error_message
+    platform.docker.images.remove(intake.digest, force=True)  # as on a node that never had it
+    with Session(platform.engine) as session:
+        job = AlgorithmJob(algorithm_id=intake.algorithm.id, creator="d", cpu_limit=1.0, memory_limit_mb=512,
+                           time_limit_s=60)  # fmt: skip
+        session.add(job)
+        session.commit()
+        enqueue_run(connect(platform.redis.url), "algorithm-job", job)
+        job_id = job.id
+    job = platform.wait_until_done(job_id)
+    assert job.status == "succeeded", job.error_message
+    assert job.container_digest == intake.digest and "hello" in job.stdout_tail
+    assert platform.docker.images.get(intake.digest).tags == []
 
 
 def test_not_a_tarball_is_refused_with_what_to_do(platform):
     path = platform.data_dir / "container-images" / "notes.tar"
     path.parent.mkdir(exist_ok=True)
     path.write_bytes(b"these are my notes, not an image" * 10)
-    intake = take_in(platform, path.relative_to(platform.data_dir))
+    intake = platform.take_in(path.relative_to(platform.data_dir))
     assert intake.status == "failed" and "docker save" in intake.error_message
     assert not path.exists(), "a refused tarball is deleted"

@@ -116,7 +116,7 @@ def test_invalid_outputs_say_which_socket_and_why(platform):
 def test_an_image_that_runs_as_root_is_refused(platform, image):
     job = run(platform, image)
     assert job.status == "failed"
-    assert "runs as root; add `USER 1000`" in job.error_message
+    assert "runs as root (" in job.error_message and "add `USER 1000`" in job.error_message
 
 
 def test_an_image_with_a_named_user_runs(platform):

@@ -1,4 +1,5 @@
-"""The image tarball intake, on small tarballs built here in both layouts `docker save` writes."""
+"""The image tarball intake, on small tarballs built here in both layouts `docker save` writes; the
+canonical copy the engine gets instead; and how an image's USER becomes numbers."""
 
 import gzip
 import hashlib
@@ -9,15 +10,17 @@ import tarfile
 
 import pytest
 
-from services.container_images import ImageTarball, inspect_image_tarball
+from services.container_images import ImageEntry, ImageTarball, canonical_tarball, inspect_image_tarball, resolve_user
 from services.core.errors import InvalidValue
 
 LIMIT = 10_000_000
 TAG = "example/algorithm:1.0"
 
 
-def image_config(*, user="1000", os="linux", architecture="amd64"):
-    return {"architecture": architecture, "os": os, "config": {"User": user, "Cmd": ["python"]}, "rootfs": {}}
+def image_config(*, user="1000", os="linux", architecture="amd64", layers=1):
+    diff_ids = [f"sha256:{sha256(layer())}"] * layers
+    return {"architecture": architecture, "os": os, "config": {"User": user, "Cmd": ["python"]},
+            "rootfs": {"type": "layers", "diff_ids": diff_ids}}  # fmt: skip
 
 
 def sha256(data):
@@ -256,7 +259,7 @@ def test_devices_are_refused(tmp_path):
     path = tmp_path / "image.tar"
     with tarfile.open(path, "w") as tar:
         add(tar, "dev/null", type=tarfile.CHRTYPE)
-    assert refusal(path).startswith("the tarball's entry 'dev/null' is a device or pipe")
+    assert refusal(path).startswith("the tarball's entry 'dev/null' is a device, pipe or sparse file")
 
 
 def test_config_digest_is_verified(tmp_path):
@@ -270,8 +273,175 @@ def test_config_digest_is_verified(tmp_path):
 
 def test_missing_layer_is_refused(tmp_path):
     path = tarball(tmp_path / "image.tar", legacy_members(layers=["missing/layer.tar"]))
-    assert refusal(path).startswith("the tarball lacks the layer 'missing/layer.tar' that its manifest.json lists")
+    assert refusal(path).startswith("the tarball lacks the layer 'missing/layer.tar' that its manifest lists")
 
 
 def test_missing_file(tmp_path):
     assert refusal(tmp_path / "absent.tar").startswith("the image tarball cannot be read: No such file or directory")
+
+
+def test_two_entries_that_name_one_path_are_refused(tmp_path):
+    members = legacy_members()
+    path = tarball(tmp_path / "image.tar", [*members, ("./manifest.json", as_json([]))])
+    assert refusal(path).startswith("the tarball has two entries named 'manifest.json'")
+
+
+def test_sparse_entries_are_refused(tmp_path):
+    path = tmp_path / "image.tar"
+    with tarfile.open(path, "w", format=tarfile.GNU_FORMAT) as tar:
+        add(tar, "layer.tar", type=tarfile.GNUTYPE_SPARSE)
+    assert "is a device, pipe or sparse file" in refusal(path)
+
+
+def test_layers_the_config_does_not_list_are_refused(tmp_path):
+    path = tarball(tmp_path / "image.tar", legacy_members(config=image_config(layers=2)))
+    assert refusal(path).startswith("the image config lists 2 layers but the manifest 1")
+
+
+def test_an_oci_layer_of_another_size_than_its_descriptor_is_refused(tmp_path):
+    members = oci_members(with_manifest_json=False)
+    manifest_name, manifest = members[3]
+    document = json.loads(manifest)
+    document["layers"][0]["size"] = 3
+    members[3] = (f"blobs/sha256/{sha256(as_json(document))}", as_json(document))
+    index = json.loads(members[4][1])
+    index["manifests"][0]["digest"] = f"sha256:{sha256(as_json(document))}"
+    members[4] = ("index.json", as_json(index))
+    assert "holds 10240 bytes, but its manifest says 3" in refusal(tarball(tmp_path / "image.tar", members))
+
+
+def canonical(path):
+    """``(ImageTarball, {name: bytes})`` of the canonical copy of the tarball at ``path``."""
+    buffer = io.BytesIO()
+    with canonical_tarball(path, max_bytes=LIMIT) as (found, chunks):
+        for chunk in chunks:
+            buffer.write(chunk)
+    buffer.seek(0)
+    with tarfile.open(fileobj=buffer) as tar:
+        return found, {member.name: tar.extractfile(member).read() for member in tar}
+
+
+def assert_canonical(found, members, config, layers):
+    digest = found.config_digest.removeprefix("sha256:")
+    names = [f"layer-{n}.tar" for n in range(len(set(layers)))]
+    assert sorted(members) == sorted([f"{digest}.json", "manifest.json", *names])
+    assert json.loads(members["manifest.json"]) == [{"Config": f"{digest}.json", "RepoTags": None,
+                                                     "Layers": [names[sorted(set(layers), key=layers.index).index(x)] for x in layers]}]  # fmt: skip
+    assert members[f"{digest}.json"] == config and sha256(config) == digest
+    assert [members[name] for name in names] == sorted(set(layers), key=layers.index)
+
+
+def test_the_canonical_copy_of_a_legacy_tarball_holds_no_name(tmp_path):
+    members = legacy_members()
+    nested = ("sub/manifest.json", as_json([{"Config": members[0][0], "RepoTags": ["gc-hub/training:latest"],
+                                              "Layers": [members[1][0]]}]))  # fmt: skip
+    path = tarball(tmp_path / "image.tar", [*members, nested, ("notes.txt", b"not an image file")])
+    found, copy = canonical(path)
+    assert found.repo_tags == [TAG]
+    assert_canonical(found, copy, members[0][1], [layer()])
+
+
+@pytest.mark.parametrize("with_manifest_json", [True, False], ids=["docker-25", "oci-only"])
+def test_the_canonical_copy_of_an_oci_tarball_holds_no_name(tmp_path, with_manifest_json):
+    members = oci_members(with_manifest_json=with_manifest_json)
+    links = [("legacy/layer.tar", f"../{members[2][0]}")]
+    found, copy = canonical(tarball(tmp_path / "image.tar", members, links=links))
+    assert_canonical(found, copy, members[1][1], [layer()])
+
+
+def test_a_canonical_copy_keeps_a_layer_listed_twice_and_follows_links_to_it(tmp_path):
+    config = image_config(layers=2)
+    members = legacy_members(config=config, layers=["a/layer.tar", "b/layer.tar"])
+    members[1] = ("a/layer.tar", members[1][1])
+    path = tarball(tmp_path / "image.tar", members, links=[("b/layer.tar", "../c/layer.tar"), ("c/layer.tar", "../a/layer.tar")])
+    found, copy = canonical(path)
+    assert_canonical(found, copy, as_json(config), [layer(), layer()])
+    assert json.loads(copy["manifest.json"])[0]["Layers"] == ["layer-0.tar", "layer-0.tar"]
+
+
+def test_a_layer_that_links_in_a_loop_is_refused(tmp_path):
+    members = legacy_members(layers=["a/layer.tar"])
+    path = tarball(tmp_path / "image.tar", members[:1] + members[2:], links=[("a/layer.tar", "../b/layer.tar"),
+                                                                             ("b/layer.tar", "../a/layer.tar")])  # fmt: skip
+    assert refusal(path).startswith("the tarball's layer 'a/layer.tar' is not a file")
+
+
+def test_the_canonical_copy_of_a_gzip_tarball_leaves_nothing_behind(tmp_path):
+    members = legacy_members()
+    found, copy = canonical(tarball(tmp_path / "image.tar.gz", members, compress=True))
+    assert_canonical(found, copy, members[0][1], [layer()])
+    assert [p.name for p in tmp_path.iterdir()] == ["image.tar.gz"]
+
+
+PASSWD = "root:x:0:0:root:/root:/bin/bash\njovyan:x:1000:100::/home/jovyan:/bin/bash\nbad:x:x:1\nnobody:x:65534:65534::/:/bin/false\n"
+GROUP = "root:x:0:\nusers:x:100:\nstaff:x:50:jovyan\n"
+
+
+def reader(files):
+    """An image's filesystem: path -> text (a file), ("link", target), or ImageEntry; asked paths are kept."""
+    asked = []
+
+    def read_entry(path):
+        asked.append(path)
+        value = files.get(path)
+        if value is None or isinstance(value, ImageEntry):
+            return value
+        if isinstance(value, tuple):
+            return ImageEntry("link", target=value[1])
+        return ImageEntry("file", data=value.encode(), size=len(value))
+
+    read_entry.asked = asked
+    return read_entry
+
+
+@pytest.mark.parametrize(("spec", "expected"), [
+    ("1000:100", (1000, 100)), ("jovyan", (1000, 100)), ("1000", (1000, 100)), (" jovyan:staff ", (1000, 50)),
+    ("jovyan:2000", (1000, 2000)), ("4321", (4321, 0)), ("nobody:users", (65534, 100)),
+])  # fmt: skip
+def test_users_resolve_to_numbers_as_docker_picks_them(spec, expected):
+    assert resolve_user(spec, reader({"/etc/passwd": PASSWD, "/etc/group": GROUP})) == expected
+
+
+def test_numbers_need_no_files():
+    read_entry = reader({})
+    assert resolve_user("1000:1000", read_entry) == (1000, 1000)
+    assert read_entry.asked == []
+
+
+def unresolved(spec, files):
+    with pytest.raises(InvalidValue) as caught:
+        resolve_user(spec, reader(files))
+    return caught.value.message
+
+
+@pytest.mark.parametrize(("spec", "files"), [
+    ("", {}), ("root", {}), ("0:1000", {}), ("toor", {"/etc/passwd": "toor:x:0:0::/:/bin/sh\n"}),
+    ("svc:svc", {"/etc/passwd": "svc:x:00:1000::/:/bin/sh\n", "/etc/group": "svc:x:1000:\n"}),
+    ("algo", {"/etc/passwd": ("link", "../opt/users"), "/opt/users": "algo:x:0:0::/:/bin/sh\n"}),
+])  # fmt: skip
+def test_uid_0_by_any_name_is_root(spec, files):
+    message = unresolved(spec, files)
+    assert message.startswith("runs as root (") and message.endswith("add `USER 1000` (any non-root user) to its Dockerfile")
+
+
+def test_links_are_followed_inside_the_image_root():
+    files = {"/etc/passwd": ("link", "/../../../../host/passwd"), "/host/passwd": ("link", "../opt/./users"),
+             "/opt/users": "algo:x:1234:2345::/:/bin/sh\n"}  # fmt: skip
+    read_entry = reader(files)
+    assert resolve_user("algo", read_entry) == (1234, 2345)
+    assert read_entry.asked == ["/etc/passwd", "/host/passwd", "/opt/users"]
+
+
+@pytest.mark.parametrize(("spec", "files", "why"), [
+    ("algo", {}, "it has no /etc/passwd to look up 'algo'"),
+    ("algo", {"/etc/passwd": PASSWD}, "its /etc/passwd has no user 'algo'"),
+    ("jovyan:wheel", {"/etc/passwd": PASSWD, "/etc/group": GROUP}, "its /etc/group has no group 'wheel'"),
+    ("algo", {"/etc/passwd": ("link", "passwd")}, "its /etc/passwd is a chain of more than 8 links"),
+    ("algo", {"/etc/passwd": ImageEntry("other")}, "its /etc/passwd is not a file"),
+    ("algo", {"/etc/passwd": ImageEntry("unreadable")}, "its /etc/passwd cannot be read (links in a loop?)"),
+    ("algo", {"/etc/passwd": ImageEntry("file", size=2 << 20)}, "its /etc/passwd is over 1.0 MB"),
+    ("1000:²", {}, "its /etc/group has no group '²'"),
+])  # fmt: skip
+def test_users_that_cannot_be_looked_up_are_refused_with_what_to_do(spec, files, why):
+    message = unresolved(spec, {"/etc/group": GROUP, **files})
+    assert message == f"has USER {spec!r}, but {why}: set a numeric user and group in its Dockerfile instead, such as `USER 1000:1000`"

@@ -3,18 +3,19 @@
 from pathlib import Path
 
 from services.queue import QueueName, run_queue
-from services.runner import Outcome, RunSpec, Sandbox, runs_as_root, sandbox_arguments
+from services.runner import CheckedImage, Outcome, RunSpec, Sandbox, build_limits, sandbox_arguments
 from services.tasks.execution import outcome_problem
 
 
-def spec(**sandbox):
+def spec(entrypoint=None, **sandbox):
     return RunSpec(
-        image="sha256:abc",
+        image="example/algorithm:latest",
         sandbox=Sandbox(**sandbox),
         input_dir=Path("/data/runs/x/input"),
         output_dir=Path("/data/runs/x/output"),
         name="gc-hub-algorithm-job-1",
         read_only_mounts={"/opt/ml/input/data/ground_truth/": Path("/data/gt")},
+        entrypoint=entrypoint,
     )
 
 
@@ -49,9 +50,32 @@ def test_gpu_runs_go_to_the_gpu_queue():
     assert run_queue("evaluation", gpu=False) == QueueName.EVALUATION
 
 
-def test_root_users():
-    assert all(runs_as_root(user) for user in ("", "root", "0", "0:0", "root:users"))
-    assert not any(runs_as_root(user) for user in ("1000", "jovyan", "1000:100"))
+def test_a_checked_image_runs_by_its_id_as_its_numeric_user():
+    arguments = sandbox_arguments(spec(), CheckedImage("sha256:abc", "1000:100"))
+    assert (arguments["image"], arguments["user"]) == ("sha256:abc", "1000:100")
+    assert "entrypoint" not in arguments
+
+
+def test_volumes_become_size_limited_tmpfs_unless_something_is_mounted_there():
+    volumes = ("/data", "/var/cache/", "/output", "/tmp", "/opt/ml/input/data/ground_truth")
+    tmpfs = sandbox_arguments(spec(tmp_size_mb=64), CheckedImage("sha256:abc", "1000:100", volumes))["tmpfs"]
+    assert tmpfs == {
+        "/tmp": "rw,noexec,nosuid,nodev,size=64m",
+        "/data": "rw,nosuid,nodev,size=64m",
+        "/var/cache": "rw,nosuid,nodev,size=64m",
+    }
+
+
+def test_a_helper_runs_its_own_command():
+    arguments = sandbox_arguments(spec(entrypoint=("python", "-I", "-c", "pass")), CheckedImage("sha256:abc", "1000:100"))
+    assert arguments["entrypoint"] == ["python", "-I", "-c", "pass"]
+
+
+def test_build_steps_get_memory_and_cpus_of_the_engine():
+    assert build_limits(Sandbox(cpu_limit=1.5, memory_limit_mb=2048), engine_cpus=8) == {
+        "memory": 2048 << 20, "memswap": 2048 << 20, "cpusetcpus": "0-1"}  # fmt: skip
+    assert build_limits(Sandbox(cpu_limit=4), engine_cpus=2)["cpusetcpus"] == "0-1"
+    assert build_limits(Sandbox(cpu_limit=0.5), engine_cpus=2)["cpusetcpus"] == "0-0"
 
 
 def test_outcomes_in_words():
