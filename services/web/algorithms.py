@@ -28,19 +28,11 @@ from ..core.orm import (
 from ..queue import connect, enqueue_run
 from .archives import value_json
 from .base import APIHandler
-from .fields import boolean, long_text, positive_number, text, whole
+from .fields import LIMIT_FIELDS, container_limits, long_text, text
 
 CREATE = "custom:algorithms:create"
 
-ALGORITHM_FIELDS = {
-    "title": text,
-    "description": long_text,
-    "cpu_limit": positive_number,
-    "memory_limit_mb": whole(64),
-    "time_limit_s": whole(1),
-    "gpu": boolean,
-}
-LIMITS = ("cpu_limit", "memory_limit_mb", "time_limit_s", "gpu")
+ALGORITHM_FIELDS = {"title": text, "description": long_text}
 
 
 def enqueue(settings, job):
@@ -138,6 +130,7 @@ class AlgorithmAccess:
             inputs=self.sockets("inputs", body.get("inputs", [])),
             outputs=self.sockets("outputs", body.get("outputs", [])),
             **{key: parse(key, body[key]) for key, parse in ALGORITHM_FIELDS.items() if key in body},
+            **container_limits(self.platform["settings"], body, Algorithm),
         )
         save(self.db, algorithm)
         grant(self.db, algorithm, self.username, AlgorithmRole.EDITOR)
@@ -201,7 +194,7 @@ class AlgorithmAccess:
             algorithm=algorithm,
             creator=self.username,
             inputs=[self.input_value(wanted[slug], value) for slug, value in inputs.items()],
-            **{limit: getattr(algorithm, limit) for limit in LIMITS},
+            **{limit: getattr(algorithm, limit) for limit in LIMIT_FIELDS},
         )
         self.db.add(job)
         self.commit()
@@ -234,7 +227,7 @@ class AlgorithmsHandler(AlgorithmAPIHandler):
 
     @web.authenticated
     def post(self):
-        body = self.json_body(required=("slug", "title"), optional=("inputs", "outputs", *ALGORITHM_FIELDS))
+        body = self.json_body(required=("slug", "title"), optional=("inputs", "outputs", *ALGORITHM_FIELDS, *LIMIT_FIELDS))
         algorithm = self.create_algorithm(body)
         self.commit()
         self.write_json(algorithm_json(algorithm, {AlgorithmRole.EDITOR}), status=201)
@@ -251,8 +244,12 @@ class AlgorithmHandler(AlgorithmAPIHandler):
     @web.authenticated
     def patch(self, slug):
         algorithm = self.algorithm(slug, editor=True, doing="change it")
-        for key, value in self.json_body(optional=ALGORITHM_FIELDS).items():
-            setattr(algorithm, key, ALGORITHM_FIELDS[key](key, value))
+        body = self.json_body(optional=(*ALGORITHM_FIELDS, *LIMIT_FIELDS))
+        for key, parse in ALGORITHM_FIELDS.items():
+            if key in body:
+                setattr(algorithm, key, parse(key, body[key]))
+        for key, value in container_limits(self.platform["settings"], body).items():
+            setattr(algorithm, key, value)
         self.commit()
         self.write_json(algorithm_json(algorithm, self.my_algorithm_roles(algorithm)))
 

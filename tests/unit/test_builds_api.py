@@ -69,9 +69,10 @@ def test_the_entrypoint_must_be_one_of_the_files(apps):
     body = {"upload_session": session, "files": ids, "entrypoint": "predict.py"}
     code, answer = challenges.call("POST", "algorithms/my-otsu/builds", "datascientist", body)
     assert code == 422 and answer["message"] == "'entrypoint' must be one of the files sent (model.pt), not 'predict.py'."
-    body = {"upload_session": session, "files": [], "entrypoint": "model.pt"}
-    code, answer = challenges.call("POST", "algorithms/my-otsu/builds", "datascientist", body)
-    assert code == 422 and "'files' must be a list of 1 to 1000 file ids" in answer["message"]
+    for files in ([], [ids[0], ids[0]]):
+        body = {"upload_session": session, "files": files, "entrypoint": "model.pt"}
+        code, answer = challenges.call("POST", "algorithms/my-otsu/builds", "datascientist", body)
+        assert code == 422 and "'files' must be a list of 1 to 1000 different file ids" in answer["message"]
     assert queued == []
 
 

@@ -37,10 +37,12 @@ FULL_PHASE = {
 
 
 @pytest.fixture
-def api(database_url, monkeypatch):
+def api(database_url, monkeypatch, tmp_path):
     """``api(user, method, path, json=..., data=...)``: ``(status, body)`` of a request as ``user``
     (None: not signed in); ``data`` is sent as the raw body."""
     monkeypatch.setitem(apptools.USERS, "participant", apptools.USERS["datascientist"])
+    monkeypatch.setenv("GC_GPU_ENABLED", "true")  # FULL_PHASE asks for a GPU
+    monkeypatch.setenv("GC_DATA_DIR", str(tmp_path))
     with fake_hub_auth(monkeypatch), service_app("challenges", database_url) as app:
         yield lambda user, method, path, json=None, data=None: app.call(method, path, user, json, data)
 
@@ -283,8 +285,28 @@ def test_listing_filters_by_role_and_pages(api):
     refused(api("researcher", "GET", "challenges?role=owner"), 400, "role", "admin, participant")
 
 
-@pytest.mark.parametrize("path", ["ground-truth/other-challenge/final", "uploads/3/files", "ground-truth/lungs/../x/y", "/etc"])
+@pytest.mark.parametrize("path", [
+    "ground-truth/other-challenge/final", "uploads/3/files", "ground-truth/lungs/../x/y", "/etc", "ground-truth/lungs/..",
+    "ground-truth/lungs/final/../../other/x", "ground-truth/lungs", "ground-truth/lungs/", "ground-truth/lungs/.",
+    "./ground-truth/lungs/final", "ground-truth/lungs//final", "ground-truth/lungs/./final", "ground-truth\\lungs\\final",
+    "ground-truth/lungs/final/..", "/data/ground-truth/lungs/final", "ground-truth/lungs-2/final", "..",
+])
 def test_ground_truth_lies_in_the_challenges_own_folder(api, path):
     create(api)
     status, body = api("researcher", "POST", "challenges/lungs/phases", json={"slug": "gt", "title": "GT", "ground_truth_path": path})
-    assert status == 400 and "must be a folder inside ground-truth/lungs/" in body["message"], body
+    assert status == 400 and "ground_truth_path" in body["message"] and "inside ground-truth/lungs/" in body["message"], body
+    assert api("researcher", "GET", "challenges/lungs/phases/gt")[0] == 404  # nothing was made
+
+
+def test_ground_truth_cannot_lead_out_through_a_link(api, tmp_path):
+    create(api)
+    ok(api("researcher", "POST", "challenges/lungs/phases", json={"slug": "gt", "title": "GT"}), 201)
+    (tmp_path / "ground-truth" / "other" / "final").mkdir(parents=True)
+    (tmp_path / "ground-truth" / "lungs" / "mine").mkdir(parents=True)
+    (tmp_path / "ground-truth" / "lungs" / "theirs").symlink_to(tmp_path / "ground-truth" / "other")
+    (tmp_path / "ground-truth" / "lungs" / "up").symlink_to("..")
+    for path in ("ground-truth/lungs/theirs", "ground-truth/lungs/theirs/final", "ground-truth/lungs/up/other/final"):
+        refused(api("researcher", "PATCH", "challenges/lungs/phases/gt", json={"ground_truth_path": path}), 400,
+                "through a link on disk")
+    changed = ok(api("researcher", "PATCH", "challenges/lungs/phases/gt", json={"ground_truth_path": "ground-truth/lungs/mine/"}))
+    assert changed["ground_truth_path"] == "ground-truth/lungs/mine"  # stored as it was checked
