@@ -310,3 +310,46 @@ def test_ground_truth_cannot_lead_out_through_a_link(api, tmp_path):
                 "through a link on disk")
     changed = ok(api("researcher", "PATCH", "challenges/lungs/phases/gt", json={"ground_truth_path": "ground-truth/lungs/mine/"}))
     assert changed["ground_truth_path"] == "ground-truth/lungs/mine"  # stored as it was checked
+
+
+@pytest.mark.parametrize("field, value, words", [
+    ("memory_limit_mb", 999999, "memory_limit_mb 999999 is over this platform's ceiling of 16384 MB; ask its admins"),
+    ("cpu_limit", 64, "cpu_limit 64 is over this platform's ceiling of 8 CPUs"),
+    ("cpu_limit", 8.25, "cpu_limit 8.25 is over this platform's ceiling of 8 CPUs"),
+    ("time_limit_s", 10**9, "time_limit_s 1000000000 is over this platform's ceiling of 14400 seconds"),
+])
+def test_container_limits_stay_under_the_platforms_ceilings_on_create_and_update(api, field, value, words):
+    create(api)
+    refused(api("researcher", "POST", "challenges/lungs/phases", json={"slug": "big", "title": "Big", field: value}), 400, words)
+    add_phase(api, slug="small")
+    refused(api("researcher", "PATCH", "challenges/lungs/phases/small", json={field: value}), 400, words)
+    at_most = {"cpu_limit": 8, "memory_limit_mb": 16384, "time_limit_s": 14400}[field]
+    assert ok(api("researcher", "PATCH", "challenges/lungs/phases/small", json={field: at_most}))[field] == at_most
+    algorithm = {"slug": "seg", "title": "Seg"}
+    refused(api("datascientist", "POST", "algorithms", json={**algorithm, field: value}), 400, words)
+    before = ok(api("datascientist", "POST", "algorithms", json=algorithm), 201)["limits"]
+    refused(api("datascientist", "PATCH", "algorithms/seg", json={field: value, "title": "Changed"}), 400, words)
+    after = ok(api("datascientist", "GET", "algorithms/seg"))
+    assert (after["limits"], after["title"]) == (before, "Seg")  # nothing changed
+
+
+def test_ceilings_come_from_the_platform_and_lower_the_defaults(database_url, monkeypatch, tmp_path):
+    monkeypatch.setenv("GC_DATA_DIR", str(tmp_path))
+    for name, value in {"GC_GPU_ENABLED": "false", "GC_MAX_CPU_LIMIT": "1", "GC_MAX_MEMORY_LIMIT_MB": "2048",
+                        "GC_MAX_TIME_LIMIT_S": "600"}.items():
+        monkeypatch.setenv(name, value)
+    with fake_hub_auth(monkeypatch), service_app("challenges", database_url) as app:
+        def api(user, method, path, json=None):
+            return app.call(method, path, user, json)
+
+        create(api)
+        for path, user, body in [("challenges/lungs/phases", "researcher", {"slug": "gpu", "title": "GPU"}),
+                                 ("algorithms", "datascientist", {"slug": "gpu", "title": "GPU"})]:
+            refused(api(user, "POST", path, json={**body, "gpu": True}), 400, "gpu: this platform has no GPUs")
+            made = ok(api(user, "POST", path, json=body), 201)
+            limits = made.get("limits") or made
+            assert (limits.get("cpus", limits.get("cpu_limit")), limits.get("memory_mb", limits.get("memory_limit_mb")),
+                    limits["time_limit_s"], limits["gpu"]) == (1.0, 2048, 600, False)  # defaults lowered to the ceilings
+        refused(api("researcher", "PATCH", "challenges/lungs/phases/gpu", json={"gpu": True}), 400, "no GPUs")
+        refused(api("datascientist", "PATCH", "algorithms/gpu", json={"gpu": True}), 400, "no GPUs")
+        refused(api("datascientist", "PATCH", "algorithms/gpu", json={"memory_limit_mb": 2049}), 400, "ceiling of 2048 MB")
