@@ -1,6 +1,7 @@
 """Reading the fields of a JSON request: each parser takes the field's name and value and
 returns the value to store, or raises GcError saying what to send instead."""
 
+import math
 from datetime import UTC, datetime
 
 from ..core.errors import GcError
@@ -34,8 +35,8 @@ def whole(minimum):
 
 
 def positive_number(field, value):
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise GcError(f"{field} must be a number greater than 0, not {value!r}.")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+        raise GcError(f"{field} must be a finite number greater than 0, not {value!r}.")
     return float(value)
 
 

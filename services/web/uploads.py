@@ -91,16 +91,15 @@ def _regular_files(path):
             yield (info.st_dev, info.st_ino), info.st_size, info.st_nlink
 
 
-def bytes_on_disk(paths):
-    """Bytes of the distinct regular files at or under ``paths``, each counted once however many
-    names it has among them; a file with a name elsewhere too (a hard link into an upload session
-    that is still open) is left to be counted there."""
+def files_on_disk(paths):
+    """{file identity: (size, number of links, names among ``paths``)} of the distinct regular
+    files at or under ``paths``: a file with several names there is one file."""
     files = {}
     for path in paths:
         for identity, size, links in _regular_files(path):
             _, _, names = files.get(identity, (size, links, 0))
             files[identity] = (size, links, names + 1)
-    return sum(size for size, links, names in files.values() if names >= links)
+    return files
 
 
 def file_json(file):
@@ -174,14 +173,23 @@ class UploadAccess(ArchiveAccess):
 
     def uploaded_bytes(self):
         """Bytes my uploads take (what the quota counts, see UploadLimits.quota): the files
-        announced in my open sessions, and what of my uploads lies on disk elsewhere."""
-        query = (
-            select(func.coalesce(func.sum(UploadFile.size), 0))
+        announced in my open sessions, and the files of mine on disk elsewhere that are not one
+        of those (a hard link into an open session is counted there, once)."""
+        open_files = (
+            select(UploadFile)
             .join(UploadSession)
             .where(UploadSession.owner == self.username, UploadSession.status.in_(OPEN),
                    UploadFile.extracted_from_id.is_(None))
         )
-        return self.db.scalar(query) + bytes_on_disk(self.kept_uploads())
+        announced = self.db.scalar(open_files.with_only_columns(func.coalesce(func.sum(UploadFile.size), 0)))
+        kept = files_on_disk(self.kept_uploads())
+        linked = {size for size, links, names in kept.values() if links > names}  # a name elsewhere too
+        in_sessions = set()
+        if linked:
+            data_dir = Path(self.platform["settings"].data_dir)
+            paths = [data_dir / file.upload_path for file in self.db.scalars(open_files.where(UploadFile.size.in_(linked)))]
+            in_sessions = set(files_on_disk(paths))
+        return announced + sum(size for identity, (size, _, _) in kept.items() if identity not in in_sessions)
 
     def kept_uploads(self):
         """Where my uploads lie on disk outside my open sessions: the folders of my sessions that

@@ -114,6 +114,10 @@ def test_files_handed_to_a_build_count_against_the_quota_as_long_as_they_are_on_
     announce = {"filename": "c", "size": 1000 - held + 1}
     code, answer = archives.call("POST", f"upload-sessions/{fresh}/files", "datascientist", announce)
     assert code == 413 and f"your uploads take {held} bytes" in answer["message"], answer
+    (data_dir / "runs").mkdir()
+    (data_dir / "runs" / "input.py").hardlink_to(spec.with_name("files") / "predict.py")  # as a worker lays out inputs
+    code, answer = archives.call("POST", f"upload-sessions/{fresh}/files", "datascientist", announce)
+    assert code == 413 and f"your uploads take {held} bytes" in answer["message"], answer
     ok(archives.call("POST", f"upload-sessions/{fresh}/files", "datascientist", {**announce, "size": 1000 - held}), 201)
     shutil.rmtree(data_dir / "builds")  # the build is gone
     ok(archives.call("POST", f"upload-sessions/{fresh}/files", "datascientist", {"filename": "d", "size": held}), 201)
