@@ -50,13 +50,17 @@ class ServiceSettings(Configurable):
     def _default_max_cpu_limit(self):
         return float(os.environ.get("GC_MAX_CPU_LIMIT", 8))
 
-    max_memory_limit_mb = Integer(config=True, help="Memory a container may be given at most, in MB (GC_MAX_MEMORY_LIMIT_MB).")
+    max_memory_limit_mb = Integer(
+        config=True, help="Memory a container may be given at most, in MB (GC_MAX_MEMORY_LIMIT_MB)."
+    )
 
     @default("max_memory_limit_mb")
     def _default_max_memory_limit_mb(self):
         return int(os.environ.get("GC_MAX_MEMORY_LIMIT_MB", 16384))
 
-    max_time_limit_s = Integer(config=True, help="Seconds a container may be given to run at most (GC_MAX_TIME_LIMIT_S).")
+    max_time_limit_s = Integer(
+        config=True, help="Seconds a container may be given to run at most (GC_MAX_TIME_LIMIT_S)."
+    )
 
     @default("max_time_limit_s")
     def _default_max_time_limit_s(self):

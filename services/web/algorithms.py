@@ -227,7 +227,8 @@ class AlgorithmsHandler(AlgorithmAPIHandler):
 
     @web.authenticated
     def post(self):
-        body = self.json_body(required=("slug", "title"), optional=("inputs", "outputs", *ALGORITHM_FIELDS, *LIMIT_FIELDS))
+        optional = ("inputs", "outputs", *ALGORITHM_FIELDS, *LIMIT_FIELDS)
+        body = self.json_body(required=("slug", "title"), optional=optional)
         algorithm = self.create_algorithm(body)
         self.commit()
         self.write_json(algorithm_json(algorithm, {AlgorithmRole.EDITOR}), status=201)

@@ -67,7 +67,9 @@ class BuildsHandler(IntakeHandler):
         body = self.json_body(required=("upload_session", "files", "entrypoint"))
         ids = body["files"]
         if not isinstance(ids, list) or not ids or len(ids) > MAX_BUILD_FILES or len(set(map(repr, ids))) < len(ids):
-            raise InvalidValue(f"'files' must be a list of 1 to {MAX_BUILD_FILES} different file ids of the upload session.")
+            raise InvalidValue(
+                f"'files' must be a list of 1 to {MAX_BUILD_FILES} different file ids of the upload session."
+            )
         files = [self.uploaded_file({"upload_session": body["upload_session"], "file": file_id}) for file_id in ids]
         names = {file.filename for file in files}
         entrypoint = entrypoint_name(body["entrypoint"], names)

@@ -187,8 +187,8 @@ class UploadAccess(ArchiveAccess):
         in_sessions = set()
         if linked:
             data_dir = Path(self.platform["settings"].data_dir)
-            paths = [data_dir / file.upload_path for file in self.db.scalars(open_files.where(UploadFile.size.in_(linked)))]
-            in_sessions = set(files_on_disk(paths))
+            files = self.db.scalars(open_files.where(UploadFile.size.in_(linked)))
+            in_sessions = set(files_on_disk(data_dir / file.upload_path for file in files))
         return announced + sum(size for identity, (size, _, _) in kept.items() if identity not in in_sessions)
 
     def kept_uploads(self):

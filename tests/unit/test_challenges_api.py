@@ -289,15 +289,17 @@ def test_listing_filters_by_role_and_pages(api):
 
 
 @pytest.mark.parametrize("path", [
-    "ground-truth/other-challenge/final", "uploads/3/files", "ground-truth/lungs/../x/y", "/etc", "ground-truth/lungs/..",
-    "ground-truth/lungs/final/../../other/x", "ground-truth/lungs", "ground-truth/lungs/", "ground-truth/lungs/.",
-    "./ground-truth/lungs/final", "ground-truth/lungs//final", "ground-truth/lungs/./final", "ground-truth\\lungs\\final",
-    "ground-truth/lungs/final/..", "/data/ground-truth/lungs/final", "ground-truth/lungs-2/final", "..",
+    "ground-truth/other-challenge/final", "uploads/3/files", "ground-truth/lungs/../x/y", "/etc",
+    "ground-truth/lungs/..", "ground-truth/lungs/final/../../other/x", "ground-truth/lungs", "ground-truth/lungs/",
+    "ground-truth/lungs/.", "./ground-truth/lungs/final", "ground-truth/lungs//final", "ground-truth/lungs/./final",
+    "ground-truth\\lungs\\final", "ground-truth/lungs/final/..", "/data/ground-truth/lungs/final",
+    "ground-truth/lungs-2/final", "..",
 ])
 def test_ground_truth_lies_in_the_challenges_own_folder(api, path):
     create(api)
     status, body = api("researcher", "POST", "challenges/lungs/phases", json={"slug": "gt", "title": "GT", "ground_truth_path": path})
-    assert status == 400 and "ground_truth_path" in body["message"] and "inside ground-truth/lungs/" in body["message"], body
+    assert status == 400, body
+    assert "ground_truth_path" in body["message"] and "inside ground-truth/lungs/" in body["message"], body
     assert api("researcher", "GET", "challenges/lungs/phases/gt")[0] == 404  # nothing was made
 
 
@@ -311,7 +313,8 @@ def test_ground_truth_cannot_lead_out_through_a_link(api, tmp_path):
     for path in ("ground-truth/lungs/theirs", "ground-truth/lungs/theirs/final", "ground-truth/lungs/up/other/final"):
         refused(api("researcher", "PATCH", "challenges/lungs/phases/gt", json={"ground_truth_path": path}), 400,
                 "through a link on disk")
-    changed = ok(api("researcher", "PATCH", "challenges/lungs/phases/gt", json={"ground_truth_path": "ground-truth/lungs/mine/"}))
+    changed = ok(api("researcher", "PATCH", "challenges/lungs/phases/gt",
+                     json={"ground_truth_path": "ground-truth/lungs/mine/"}))
     assert changed["ground_truth_path"] == "ground-truth/lungs/mine"  # stored as it was checked
 
 
@@ -323,7 +326,8 @@ def test_ground_truth_cannot_lead_out_through_a_link(api, tmp_path):
 ])
 def test_container_limits_stay_under_the_platforms_ceilings_on_create_and_update(api, field, value, words):
     create(api)
-    refused(api("researcher", "POST", "challenges/lungs/phases", json={"slug": "big", "title": "Big", field: value}), 400, words)
+    big = {"slug": "big", "title": "Big", field: value}
+    refused(api("researcher", "POST", "challenges/lungs/phases", json=big), 400, words)
     add_phase(api, slug="small")
     refused(api("researcher", "PATCH", "challenges/lungs/phases/small", json={field: value}), 400, words)
     at_most = {"cpu_limit": 8, "memory_limit_mb": 16384, "time_limit_s": 14400}[field]
@@ -350,9 +354,11 @@ def test_ceilings_come_from_the_platform_and_lower_the_defaults(database_url, mo
                                  ("algorithms", "datascientist", {"slug": "gpu", "title": "GPU"})]:
             refused(api(user, "POST", path, json={**body, "gpu": True}), 400, "gpu: this platform has no GPUs")
             made = ok(api(user, "POST", path, json=body), 201)
-            limits = made.get("limits") or made
-            assert (limits.get("cpus", limits.get("cpu_limit")), limits.get("memory_mb", limits.get("memory_limit_mb")),
-                    limits["time_limit_s"], limits["gpu"]) == (1.0, 2048, 600, False)  # defaults lowered to the ceilings
+            limits = made["limits"] if "limits" in made else {  # an algorithm's, or a phase's
+                "cpus": made["cpu_limit"], "memory_mb": made["memory_limit_mb"], **made}
+            shown = (limits["cpus"], limits["memory_mb"], limits["time_limit_s"], limits["gpu"])
+            assert shown == (1.0, 2048, 600, False)  # the defaults, lowered to the ceilings
         refused(api("researcher", "PATCH", "challenges/lungs/phases/gpu", json={"gpu": True}), 400, "no GPUs")
         refused(api("datascientist", "PATCH", "algorithms/gpu", json={"gpu": True}), 400, "no GPUs")
-        refused(api("datascientist", "PATCH", "algorithms/gpu", json={"memory_limit_mb": 2049}), 400, "ceiling of 2048 MB")
+        more = {"memory_limit_mb": 2049}
+        refused(api("datascientist", "PATCH", "algorithms/gpu", json=more), 400, "ceiling of 2048 MB")

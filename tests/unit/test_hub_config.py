@@ -113,7 +113,8 @@ def test_limit_ceilings_reach_the_services(environ, monkeypatch):
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     seen = ServiceSettings()
-    assert (seen.max_cpu_limit, seen.max_memory_limit_mb, seen.max_time_limit_s, seen.gpu_enabled) == (8.0, 2048, 600, True)
+    ceilings = (seen.max_cpu_limit, seen.max_memory_limit_mb, seen.max_time_limit_s, seen.gpu_enabled)
+    assert ceilings == (8.0, 2048, 600, True)
     with pytest.raises(Exception, match="max_cpu_limit must be greater than 0"):
         c.GcHub.max_cpu_limit = 0
         GcHub.load(c)

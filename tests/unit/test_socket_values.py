@@ -129,7 +129,7 @@ REMOTE = ["http://127.0.0.1:9/schema.json", "https://example.org/s.json#/x", "fi
 ])
 @pytest.mark.parametrize("ref", REMOTE)
 def test_an_extra_schema_refers_to_nothing_outside_itself(where, ref):
-    with pytest.raises(InvalidValue, match="the extra schema must stand alone: its .* refers outside it, and nothing is fetched"):
+    with pytest.raises(InvalidValue, match="must stand alone: its .* refers outside it, and nothing is fetched"):
         socket("age", "any", where(ref))
 
 
@@ -146,8 +146,9 @@ def test_an_extra_schema_cannot_move_its_base_or_dialect(schema, words):
 
 
 def test_an_extra_schema_may_refer_to_its_own_parts(session):
-    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$defs": {"size": {"type": "number", "minimum": 0}},
-              "type": "object", "properties": {"w": {"$ref": "#/$defs/size"}, "$ref": {"type": "string"}}}
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+              "$defs": {"size": {"type": "number", "minimum": 0}}, "type": "object",
+              "properties": {"w": {"$ref": "#/$defs/size"}, "$ref": {"type": "string"}}}
     sizes = socket("sizes", "any", schema)
     assert orm.make_value(session, sizes, value={"w": 3, "$ref": "x"}).value == {"w": 3, "$ref": "x"}
     with pytest.raises(InvalidValue, match="at w: -1 is less than the minimum of 0"):
