@@ -181,6 +181,8 @@ class AlgorithmAccess:
             raise GcError("inputs must be an object of socket slug → value.")
         if algorithm.container_digest is None:
             raise Conflict(f"Algorithm {algorithm.slug!r} has no checked container image yet; its editors upload one first.")
+        stored = {limit: getattr(algorithm, limit) for limit in LIMIT_FIELDS}
+        limits = container_limits(self.platform["settings"], stored)  # the ceilings may have been lowered since
         wanted = {socket.slug: socket for socket in algorithm.inputs}
         unknown = sorted(set(inputs) - set(wanted))
         missing = sorted(set(wanted) - set(inputs))
@@ -194,7 +196,7 @@ class AlgorithmAccess:
             algorithm=algorithm,
             creator=self.username,
             inputs=[self.input_value(wanted[slug], value) for slug, value in inputs.items()],
-            **{limit: getattr(algorithm, limit) for limit in LIMIT_FIELDS},
+            **limits,
         )
         self.db.add(job)
         self.commit()

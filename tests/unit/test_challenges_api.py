@@ -2,12 +2,13 @@
 permissions, validation, join requests, phase visibility, pagination, nothing half-written."""
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 import apptools
 from apptools import fake_hub_auth, service_app
 from services.core import orm
 from services.core.database import make_engine
+from services.web import algorithms
 
 HIDDEN_FIELDS = ("archive", "method_image", "method_digest", "ground_truth_path", "ground_truth_version")
 
@@ -362,3 +363,17 @@ def test_ceilings_come_from_the_platform_and_lower_the_defaults(database_url, mo
         refused(api("datascientist", "PATCH", "algorithms/gpu", json={"gpu": True}), 400, "no GPUs")
         more = {"memory_limit_mb": 2049}
         refused(api("datascientist", "PATCH", "algorithms/gpu", json=more), 400, "ceiling of 2048 MB")
+
+
+def test_a_job_gets_no_more_than_the_ceilings_allow_now(api, database_url, monkeypatch):
+    """An algorithm stored with a limit over a ceiling that was lowered since runs no job with it."""
+    monkeypatch.setattr(algorithms, "enqueue", lambda settings, job: None)
+    ok(api("datascientist", "POST", "algorithms", json={"slug": "old", "title": "Old", "memory_limit_mb": 8192}), 201)
+    with make_engine(database_url).begin() as connection:
+        old = update(orm.Algorithm).where(orm.Algorithm.slug == "old")
+        connection.execute(old.values(container_digest="sha256:" + "0" * 64, memory_limit_mb=99999))
+    refused(api("datascientist", "POST", "algorithms/old/jobs", json={"inputs": {}}), 400,
+            "memory_limit_mb 99999 is over this platform's ceiling of 16384 MB")
+    ok(api("datascientist", "PATCH", "algorithms/old", json={"memory_limit_mb": 16384}))
+    job = ok(api("datascientist", "POST", "algorithms/old/jobs", json={"inputs": {}}), 201)
+    assert job["limits"]["memory_mb"] == 16384
