@@ -472,9 +472,10 @@ class Client:
         body = {"question": question, "case": case, "value": value}
         return self.post("archives", f"reader-studies/{quote(study)}/answers", body)
 
-    def case_ground_truth(self, study, case):
-        """The ground truth of a case I answered, in an educational reader study."""
-        return self.get("archives", f"reader-studies/{quote(study)}/cases/{case}/ground-truth")
+    def reveal_ground_truth(self, study, case):
+        """Reveal to me the ground truth of a case I answered, in an educational reader study; my
+        answers to it are final from then on. Revealing it again shows it again."""
+        return self.post("archives", f"reader-studies/{quote(study)}/cases/{case}/ground-truth")
 
     def reader_leaderboard(self, study):
         """The readers of ``study`` ranked by score (the others' names hidden from a reader)."""

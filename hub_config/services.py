@@ -37,6 +37,10 @@ def platform_environment(settings):
         "GC_REDIS_URL": redis_url(settings),
         "GC_PUBLIC_URL": settings.public_url,
         "GC_INSTANCE": settings.instance,
+        "GC_MAX_CPU_LIMIT": str(settings.max_cpu_limit),
+        "GC_MAX_MEMORY_LIMIT_MB": str(settings.max_memory_limit_mb),
+        "GC_MAX_TIME_LIMIT_S": str(settings.max_time_limit_s),
+        "GC_GPU_ENABLED": "true" if settings.gpu_enabled else "false",
     }
 
 

@@ -146,10 +146,41 @@ class GcHub(Configurable):
     gpu_enabled = Bool(
         False,
         config=True,
-        help="""Whether this Docker engine has GPUs (NVIDIA container toolkit). When true, a
-        training environment may ask for a GPU, which becomes a Docker device request; when
-        false such a request is refused with a message. Environment: GC_GPU_ENABLED.""",
+        help="""Whether this platform has GPUs (NVIDIA container toolkit on its Docker engines).
+        When true, a training environment, an algorithm or a phase may ask for a GPU, which
+        becomes a Docker device request; when false such a request is refused with a message.
+        Environment: GC_GPU_ENABLED.""",
     ).tag(**env("GC_GPU_ENABLED"))
+
+    max_cpu_limit = Float(
+        8.0,
+        config=True,
+        help="""Most CPUs an algorithm's or a phase's containers may ask for. A larger cpu_limit
+        is refused with a message naming this ceiling. Set it to what the smallest worker node
+        can give. Environment: GC_MAX_CPU_LIMIT.""",
+    ).tag(**env("GC_MAX_CPU_LIMIT"))
+
+    max_memory_limit_mb = Integer(
+        16384,
+        config=True,
+        help="""Most memory (MB, swap included) an algorithm's or a phase's containers may ask
+        for. A larger memory_limit_mb is refused with a message naming this ceiling.
+        Environment: GC_MAX_MEMORY_LIMIT_MB.""",
+    ).tag(**env("GC_MAX_MEMORY_LIMIT_MB"))
+
+    max_time_limit_s = Integer(
+        4 * 3600,
+        config=True,
+        help="""Longest wall-clock time, in seconds, an algorithm's or a phase's containers may
+        ask for before they are stopped. A larger time_limit_s is refused with a message naming
+        this ceiling. Environment: GC_MAX_TIME_LIMIT_S.""",
+    ).tag(**env("GC_MAX_TIME_LIMIT_S"))
+
+    @validate("max_cpu_limit", "max_memory_limit_mb", "max_time_limit_s")
+    def _positive_ceiling(self, proposal):
+        if proposal["value"] <= 0:
+            raise ValueError(f"{proposal['trait'].name} must be greater than 0, not {proposal['value']}")
+        return proposal["value"]
 
     docker_network = Unicode(
         "bridge",

@@ -122,7 +122,7 @@ class StudyReader:
     def show_ground_truth(self):
         case = self.case["id"]
         try:
-            truth = self.client.case_ground_truth(self.slug, case)
+            truth = self.client.reveal_ground_truth(self.slug, case)
         except GcError as error:
             self.truth.value = f"<p style='color:#b00020'>{escape(error.message)}</p>"
             return

@@ -15,12 +15,19 @@ in ``"type"`` and may carry a ``"name"`` (and any other keys, such as ``"version
 
 ``choice`` is a string and ``multiple-choice`` a list of distinct strings; their choices come
 from the socket's extra schema (``{"enum": [...]}``, or ``{"items": {"enum": [...]}}``).
+
+A socket's extra schema stands alone: it may refer to its own parts (``"$ref": "#/$defs/x"``),
+never to anything else (``http://``, ``file://``, a relative name, another ``$id``). Such a schema
+is refused when a socket is made, and the validator cannot fetch anything even for one that was
+stored before: its registry holds the JSON Schema meta-schemas and refuses every retrieval.
 """
 
 from enum import StrEnum
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, best_match
+from referencing import Registry
+from referencing.exceptions import NoSuchResource, Unresolvable
 
 
 class SocketKind(StrEnum):
@@ -114,8 +121,43 @@ SCHEMAS = {
 }
 
 
+def _refuse_retrieval(uri):
+    raise NoSuchResource(ref=uri)
+
+
+# What the validator may resolve a reference to: the schema itself and the meta-schemas, which
+# jsonschema adds to any registry it is given; anything else is refused, never fetched.
+LOCAL_ONLY = Registry(retrieve=_refuse_retrieval)
+REFERENCE_KEYWORDS = ("$ref", "$dynamicRef", "$recursiveRef")
+DIALECT = Draft202012Validator.META_SCHEMA["$id"]
+
+
+def outside_reference(schema, where=""):
+    """Where and how ``schema`` refers to something outside itself, or None when it does not:
+    a reference that is not a fragment of its own (``#…``), an ``$id`` (which would make its
+    references resolve elsewhere), a ``$schema`` other than the dialect it is checked with. Every
+    part of it is looked at, values included (a const that looks like a reference is refused too)."""
+    parts = enumerate(schema) if isinstance(schema, list) else schema.items() if isinstance(schema, dict) else ()
+    for key, value in parts:
+        at = f"{where}/{key}"
+        if isinstance(value, str) and key in REFERENCE_KEYWORDS and not value.startswith("#"):
+            return (f"{key} {value!r} at {at} refers outside it, and nothing is fetched; put what it needs under"
+                    " $defs and refer to it as '#/$defs/<name>'")
+        if isinstance(value, str) and key == "$id":
+            return f"$id {value!r} at {at} would make its references resolve elsewhere; leave $id out"
+        if isinstance(value, str) and key == "$schema" and value.rstrip("#") != DIALECT:
+            return f"$schema {value!r} at {at} is not {DIALECT}, the dialect sockets are checked with; leave it out"
+        found = outside_reference(value, at)
+        if found:
+            return found
+    return None
+
+
 def schema_problem(schema):
-    """Why ``schema`` is not a valid JSON Schema, or None when it is."""
+    """Why ``schema`` is not a valid JSON Schema that stands alone, or None when it is one."""
+    outside = outside_reference(schema)
+    if outside:
+        return f"the extra schema must stand alone: its {outside}"
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as error:
@@ -128,7 +170,11 @@ def value_error(kind, value, extra_schema=None):
     relevant jsonschema ValidationError), or None when it fits both."""
     for schema in (SCHEMAS[SocketKind(kind)], extra_schema):
         if schema:
-            error = best_match(Draft202012Validator(schema).iter_errors(value))
+            try:
+                error = best_match(Draft202012Validator(schema, registry=LOCAL_ONLY).iter_errors(value))
+            except Unresolvable as unresolvable:
+                return (f"the socket's schema refers to {unresolvable.ref!r}, which it does not hold (nothing is"
+                        " fetched); its creator must fix the schema")
             if error is not None:
                 return error
     return None

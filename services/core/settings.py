@@ -6,7 +6,7 @@ node gets them from its command line or environment.
 
 import os
 
-from traitlets import Float, Integer, Unicode, default
+from traitlets import Bool, Float, Integer, Unicode, default
 from traitlets.config import Configurable
 
 
@@ -42,6 +42,35 @@ class ServiceSettings(Configurable):
     @default("instance")
     def _default_instance(self):
         return os.environ.get("GC_INSTANCE", "gc-hub")
+
+    # The most an algorithm or a phase may ask for its containers (GcHub's max_* settings).
+    max_cpu_limit = Float(config=True, help="CPUs a container may be given at most (GC_MAX_CPU_LIMIT).")
+
+    @default("max_cpu_limit")
+    def _default_max_cpu_limit(self):
+        return float(os.environ.get("GC_MAX_CPU_LIMIT", 8))
+
+    max_memory_limit_mb = Integer(
+        config=True, help="Memory a container may be given at most, in MB (GC_MAX_MEMORY_LIMIT_MB)."
+    )
+
+    @default("max_memory_limit_mb")
+    def _default_max_memory_limit_mb(self):
+        return int(os.environ.get("GC_MAX_MEMORY_LIMIT_MB", 16384))
+
+    max_time_limit_s = Integer(
+        config=True, help="Seconds a container may be given to run at most (GC_MAX_TIME_LIMIT_S)."
+    )
+
+    @default("max_time_limit_s")
+    def _default_max_time_limit_s(self):
+        return int(os.environ.get("GC_MAX_TIME_LIMIT_S", 4 * 3600))
+
+    gpu_enabled = Bool(config=True, help="Whether containers may ask for a GPU (GC_GPU_ENABLED).")
+
+    @default("gpu_enabled")
+    def _default_gpu_enabled(self):
+        return os.environ.get("GC_GPU_ENABLED", "").strip().lower() in ("1", "true", "yes")
 
 
 class ExecutionSettings(ServiceSettings):

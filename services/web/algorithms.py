@@ -27,20 +27,12 @@ from ..core.orm import (
 from ..queue import connect, enqueue_run
 from .archives import value_json
 from .base import APIHandler
-from .fields import boolean, long_text, positive_number, text, whole
+from .fields import LIMIT_FIELDS, container_limits, long_text, text
 from .image_files import readable_image
 
 CREATE = "custom:algorithms:create"
 
-ALGORITHM_FIELDS = {
-    "title": text,
-    "description": long_text,
-    "cpu_limit": positive_number,
-    "memory_limit_mb": whole(64),
-    "time_limit_s": whole(1),
-    "gpu": boolean,
-}
-LIMITS = ("cpu_limit", "memory_limit_mb", "time_limit_s", "gpu")
+ALGORITHM_FIELDS = {"title": text, "description": long_text}
 
 
 def enqueue(settings, job):
@@ -138,6 +130,7 @@ class AlgorithmAccess:
             inputs=self.sockets("inputs", body.get("inputs", [])),
             outputs=self.sockets("outputs", body.get("outputs", [])),
             **{key: parse(key, body[key]) for key, parse in ALGORITHM_FIELDS.items() if key in body},
+            **container_limits(self.platform["settings"], body, Algorithm),
         )
         save(self.db, algorithm)
         grant(self.db, algorithm, self.username, AlgorithmRole.EDITOR)
@@ -197,6 +190,8 @@ class AlgorithmAccess:
             raise GcError("inputs must be an object of socket slug → value.")
         if algorithm.container_digest is None:
             raise Conflict(f"Algorithm {algorithm.slug!r} has no checked container image yet; its editors upload one first.")
+        stored = {limit: getattr(algorithm, limit) for limit in LIMIT_FIELDS}
+        limits = container_limits(self.platform["settings"], stored)  # the ceilings may have been lowered since
         wanted = {socket.slug: socket for socket in algorithm.inputs}
         unknown = sorted(set(inputs) - set(wanted))
         missing = sorted(set(wanted) - set(inputs))
@@ -210,7 +205,7 @@ class AlgorithmAccess:
             algorithm=algorithm,
             creator=self.username,
             inputs=[self.input_value(wanted[slug], value) for slug, value in inputs.items()],
-            **{limit: getattr(algorithm, limit) for limit in LIMITS},
+            **limits,
         )
         self.db.add(job)
         self.commit()
@@ -243,7 +238,8 @@ class AlgorithmsHandler(AlgorithmAPIHandler):
 
     @web.authenticated
     def post(self):
-        body = self.json_body(required=("slug", "title"), optional=("inputs", "outputs", *ALGORITHM_FIELDS))
+        optional = ("inputs", "outputs", *ALGORITHM_FIELDS, *LIMIT_FIELDS)
+        body = self.json_body(required=("slug", "title"), optional=optional)
         algorithm = self.create_algorithm(body)
         self.commit()
         self.write_json(algorithm_json(algorithm, {AlgorithmRole.EDITOR}), status=201)
@@ -260,8 +256,12 @@ class AlgorithmHandler(AlgorithmAPIHandler):
     @web.authenticated
     def patch(self, slug):
         algorithm = self.algorithm(slug, editor=True, doing="change it")
-        for key, value in self.json_body(optional=ALGORITHM_FIELDS).items():
-            setattr(algorithm, key, ALGORITHM_FIELDS[key](key, value))
+        body = self.json_body(optional=(*ALGORITHM_FIELDS, *LIMIT_FIELDS))
+        for key, parse in ALGORITHM_FIELDS.items():
+            if key in body:
+                setattr(algorithm, key, parse(key, body[key]))
+        for key, value in container_limits(self.platform["settings"], body).items():
+            setattr(algorithm, key, value)
         self.commit()
         self.write_json(algorithm_json(algorithm, self.my_algorithm_roles(algorithm)))
 

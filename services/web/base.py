@@ -15,6 +15,8 @@ from ..core.errors import GcError, PermissionDenied
 log = logging.getLogger("gc-hub")
 
 MAX_PAGE = 500
+# Requests that only read: a handler that tries to commit during one is a bug, refused (500).
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # Largest JSON body the APIs take; files arrive through upload sessions.
 MAX_JSON_BODY = 1024 * 1024
 
@@ -23,7 +25,8 @@ class ServiceHandler(HubOAuthenticated, web.RequestHandler):
     """A handler whose user is authenticated by the hub (OAuth cookie or API token).
 
     Each request gets its own database session; nothing is written unless the handler calls
-    ``self.commit()``, so a request that fails half-way writes nothing.
+    ``self.commit()``, so a request that fails half-way writes nothing; and a GET never writes:
+    ``commit`` refuses during one, whatever the handler does before.
     """
 
     _db = None
@@ -49,6 +52,9 @@ class ServiceHandler(HubOAuthenticated, web.RequestHandler):
         return self._db
 
     def commit(self):
+        if self.request.method in SAFE_METHODS:
+            raise RuntimeError(f"{type(self).__name__} tried to change state on a {self.request.method}; "
+                               "only POST, PUT, PATCH and DELETE may")
         self.db.commit()
 
     def on_finish(self):

@@ -16,6 +16,7 @@ from tornado import web
 
 from ..core.errors import GcError, InvalidValue, NotFound
 from ..core.orm import ContainerImage
+from ..core.paths import inside
 from ..queue import QueueName, connect, queue
 from .base import APIHandler
 from .container_images import IntakeHandler, container_image_json
@@ -65,8 +66,10 @@ class BuildsHandler(IntakeHandler):
         algorithm = self.algorithm(slug, editor=True, doing="build its container image")
         body = self.json_body(required=("upload_session", "files", "entrypoint"))
         ids = body["files"]
-        if not isinstance(ids, list) or not ids or len(ids) > MAX_BUILD_FILES:
-            raise InvalidValue(f"'files' must be a list of 1 to {MAX_BUILD_FILES} file ids of the upload session.")
+        if not isinstance(ids, list) or not ids or len(ids) > MAX_BUILD_FILES or len(set(map(repr, ids))) < len(ids):
+            raise InvalidValue(
+                f"'files' must be a list of 1 to {MAX_BUILD_FILES} different file ids of the upload session."
+            )
         files = [self.uploaded_file({"upload_session": body["upload_session"], "file": file_id}) for file_id in ids]
         names = {file.filename for file in files}
         entrypoint = entrypoint_name(body["entrypoint"], names)
@@ -77,7 +80,7 @@ class BuildsHandler(IntakeHandler):
         relative = f"{BUILDS_FOLDER}{uuid.uuid4().hex}"
         context = Path(data_dir, relative)
         for file in files:
-            target = context / "files" / file.filename
+            target = context / "files" / inside("filename", file.filename)
             target.parent.mkdir(parents=True, exist_ok=True)
             os.link(Path(data_dir, file.upload_path), target)
         spec = {"entrypoint": entrypoint, "files": sorted(names)}

@@ -32,8 +32,9 @@ from ..core.orm import (
     save,
     usernames,
 )
+from ..core.paths import UnsafePath, inside
 from .base import APIHandler
-from .fields import boolean, choice, long_text, moment, nullable, positive_number, text, whole
+from .fields import LIMIT_FIELDS, boolean, choice, container_limits, long_text, moment, nullable, text, whole
 
 CREATE = "custom:challenges:create"
 PARTICIPATE = "custom:challenges:participate"
@@ -73,10 +74,7 @@ PHASE_FIELDS = {
     "extra_results_columns": _results_columns,
     "scoring_method": choice(ScoringMethod),
     "result_display": choice(ResultDisplay),
-    "cpu_limit": positive_number,
-    "memory_limit_mb": whole(1),
-    "time_limit_s": whole(1),
-    "gpu": boolean,
+    **LIMIT_FIELDS,  # checked against the platform's ceilings by ``container_limits``
     "method_image": nullable(lambda f, v: text(f, v, max_length=512)),
     "ground_truth_path": nullable(lambda f, v: text(f, v, max_length=1024)),
     "algorithm_concurrency": whole(1),
@@ -167,14 +165,15 @@ def ground_truth_folder(challenge_slug):
     return f"ground-truth/{challenge_slug}/"
 
 
-def check_ground_truth_path(path, challenge_slug):
+def check_ground_truth_path(path, challenge_slug, data_dir):
+    """``path`` if it names something inside the challenge's ground-truth folder, links on disk
+    followed; UnsafePath (400) otherwise, so that no organiser reaches another's ground truth."""
     folder = ground_truth_folder(challenge_slug)
-    parts = path.split("/")
-    if not path.startswith(folder) or any(part in ("", ".", "..") for part in parts[:-1]) or "\\" in path:
-        raise GcError(
-            f"ground_truth_path must be a folder inside {folder} of the data directory, not {path!r};"
-            " or upload the ground truth (POST …/phases/<phase>/ground-truth) and it is put there."
-        )
+    try:
+        return inside("ground_truth_path", path, folder, root=data_dir)
+    except UnsafePath as unsafe:
+        raise UnsafePath(f"{unsafe.message} Challenge {challenge_slug!r} keeps its ground truth inside {folder};"
+                         " upload it (POST …/phases/<phase>/ground-truth) and it is put there.") from None
 
 
 # --- finding things and acting on them (the API's handlers and the pages share these) -------
@@ -348,20 +347,22 @@ class ChallengeAccess:
     def create_phase(self, challenge, fields):
         """A new phase of a challenge from ``admin_challenge``, with the settings in ``fields``."""
         phase = Phase(challenge=challenge, slug=text("slug", fields["slug"]), title=text("title", fields["title"]))
-        return self.update_phase(phase, fields)
+        return self.update_phase(phase, fields, new=True)
 
-    def update_phase(self, phase, fields):
-        """Applies the settings in ``fields`` to a phase (from ``admin_phase``) and saves it."""
+    def update_phase(self, phase, fields, new=False):
+        """Applies the settings in ``fields`` to a phase (from ``admin_phase``, or ``new``) and saves it."""
         with self.db.no_autoflush:  # the phase is checked whole by ``save``, not flushed half-made
-            self._apply(phase, fields)
+            self._apply(phase, fields, new)
         save(self.db, phase)
         self.commit()
         return phase
 
-    def _apply(self, phase, fields):
+    def _apply(self, phase, fields, new):
         for field, parse in PHASE_FIELDS.items():
-            if field in fields:
+            if field in fields and field not in LIMIT_FIELDS:
                 setattr(phase, field, parse(field, fields[field]))
+        for field, value in container_limits(self.platform["settings"], fields, Phase if new else None).items():
+            setattr(phase, field, value)
         if "parent" in fields:
             phase.parent = self._parent(phase, fields["parent"])
         if "archive" in fields:
@@ -372,7 +373,8 @@ class ChallengeAccess:
         if phase.opens_at and phase.closes_at and phase.closes_at <= phase.opens_at:
             raise GcError("closes_at must be later than opens_at.")
         if "ground_truth_path" in fields and phase.ground_truth_path is not None:
-            check_ground_truth_path(phase.ground_truth_path, phase.challenge.slug)
+            data_dir = self.platform["settings"].data_dir
+            phase.ground_truth_path = check_ground_truth_path(phase.ground_truth_path, phase.challenge.slug, data_dir)
 
     def _sockets(self, field, slugs):
         if not isinstance(slugs, list) or not all(isinstance(slug, str) for slug in slugs):

@@ -378,17 +378,21 @@ class ReaderStudyAccess(ArchiveAccess):
         query = select(GroundTruthReveal.id).filter_by(case_id=case.id, reader=self.username)
         return self.db.scalar(query) is not None
 
-    def case_ground_truth(self, study, roles, case):
+    def case_ground_truth(self, study, roles, case, reveal=False):
         """The ground truth of ``case`` beside the user's answers and their scores. Editors may
-        always see it; a reader of an educational study once they have answered the case, which
-        is then kept as seen (their answers to it become final)."""
+        always see it; a reader of an educational study once they have answered the case and
+        ``reveal`` it (a POST), which is kept: their answers to it become final. Without
+        ``reveal`` (a GET), a reader sees only a truth revealed before."""
         if not self.sees_all_answers(roles):
             if not study.educational:
                 raise PermissionDenied("This reader study is not in educational mode: its ground truth is for its "
                                        "editors only.")  # fmt: skip
-            if case.id not in self.answered_cases(study, self.username):
-                raise Conflict(f"Answer every required question of case {case.id} first.")
             if not self.revealed(case):
+                if not reveal:
+                    raise Conflict(f"You have not revealed the ground truth of case {case.id} yet: POST to this URL"
+                                   " to reveal it, after which your answers to it can no longer change.")
+                if case.id not in self.answered_cases(study, self.username):
+                    raise Conflict(f"Answer every required question of case {case.id} first.")
                 self.db.add(GroundTruthReveal(case_id=case.id, reader=self.username))
         truths = {t.question_id: t.value for t in self.db.scalars(select(GroundTruthAnswer).filter_by(case_id=case.id))}
         mine = {a.question_id: a.value for a in self.db.scalars(select(Answer).filter_by(case_id=case.id,
@@ -589,13 +593,19 @@ class ProgressHandler(ReaderStudyAPIHandler):
 
 class CaseGroundTruthHandler(ReaderStudyAPIHandler):
     """GET: a case's ground truth beside my answers and their scores: {case, answers: [{question,
-    value, my_answer, score}]} (editors; readers of an educational study once they have answered
-    every required question of the case, after which their answers to it cannot change)."""
+    value, my_answer, score}]} (editors; readers of an educational study once they revealed it;
+    409 before). POST: reveal it to me, a reader of an educational study who has answered every
+    required question of the case; my answers to it cannot change after that."""
 
     @web.authenticated
     def get(self, slug, case_id):
         study, roles = self.reader_study(slug)
-        truth = self.case_ground_truth(study, roles, self.case(study, case_id))
+        self.write_json(self.case_ground_truth(study, roles, self.case(study, case_id)))
+
+    @web.authenticated
+    def post(self, slug, case_id):
+        study, roles = self.reader_study(slug)
+        truth = self.case_ground_truth(study, roles, self.case(study, case_id), reveal=True)
         self.commit()
         self.write_json(truth)
 

@@ -12,7 +12,8 @@ import logging
 import os
 import re
 import shutil
-from pathlib import Path, PurePosixPath
+import stat
+from pathlib import Path
 
 from sqlalchemy import func, select
 from tornado import web
@@ -20,8 +21,9 @@ from traitlets import Integer, default
 from traitlets.config import SingletonConfigurable
 
 from ..core.errors import Conflict, GcError, InvalidValue, NotFound
-from ..core.orm import Socket, UploadFile, UploadSession
+from ..core.orm import ContainerImage, Socket, Submission, UploadFile, UploadSession
 from ..core.orm.images import upload_folder
+from ..core.paths import inside
 from ..core.status import UploadStatus, advance
 from ..queue import connect, queue_import
 from .archives import UPLOAD, ArchiveAccess
@@ -40,8 +42,11 @@ class UploadLimits(SingletonConfigurable):
 
     quota = Integer(
         config=True,
-        help="""Bytes one user may hold in upload sessions that are not imported yet
-        (GC_UPLOAD_QUOTA; default 100 GiB). Imported uploads no longer count: their files are
+        help="""Bytes one user's uploads may take (GC_UPLOAD_QUOTA; default 100 GiB): the files
+        announced in their sessions that are not imported yet, and whatever of their uploads is
+        still on disk as they sent it (a container image tarball, build files, predictions of a
+        submission; the remains of a cancelled session a worker is still unpacking), each file
+        once however many links it has. Imported images no longer count: the uploaded files are
         removed once the images are stored.""",
     )
 
@@ -64,6 +69,37 @@ def human_bytes(n):
         if n < 1000 or unit == "TB":
             return f"{n:,} bytes" if unit == "bytes" else f"{n:,.1f} {unit}"
         n /= 1000
+
+
+def _regular_files(path):
+    """(file identity, size, number of links) of each regular file at or under ``path``; links
+    are not followed, and what disappears meanwhile is passed over."""
+    try:
+        found = [path.lstat()]
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(found[0].st_mode):
+        found = []
+        for folder, _, names in os.walk(path):
+            for name in names:
+                try:
+                    found.append(os.lstat(os.path.join(folder, name)))
+                except FileNotFoundError:
+                    pass
+    for info in found:
+        if stat.S_ISREG(info.st_mode):
+            yield (info.st_dev, info.st_ino), info.st_size, info.st_nlink
+
+
+def files_on_disk(paths):
+    """{file identity: (size, number of links, names among ``paths``)} of the distinct regular
+    files at or under ``paths``: a file with several names there is one file."""
+    files = {}
+    for path in paths:
+        for identity, size, links in _regular_files(path):
+            _, _, names = files.get(identity, (size, links, 0))
+            files[identity] = (size, links, names + 1)
+    return files
 
 
 def file_json(file):
@@ -98,14 +134,10 @@ def session_json(session, with_files=True):
 
 
 def clean_filename(name):
-    """``name`` if it is a clean relative path (folders allowed, as in a DICOM folder upload)."""
-    if not isinstance(name, str) or not name.strip():
-        raise InvalidValue("'filename' must be a non-empty string.")
-    parts = PurePosixPath(name).parts
-    if name.startswith("/") or "\\" in name or any(p in (".", "..") for p in parts) or "//" in name:
-        raise InvalidValue(f"'filename' {name!r} must be a relative path without '..', '\\\\' or a leading '/'.")
-    if len(name) > 1000 or any(len(p) > 255 for p in parts) or any(ord(c) < 32 for c in name):
-        raise InvalidValue(f"'filename' {name[:80]!r}… is too long or holds control characters.")
+    """``name`` if it is a plain relative path (folders allowed, as in a DICOM folder upload)."""
+    name = inside("filename", name)
+    if any(len(part) > 255 for part in name.split("/")):
+        raise InvalidValue(f"'filename' {name[:80]!r}… has a part longer than 255 characters.")
     return name
 
 
@@ -140,14 +172,42 @@ class UploadAccess(ArchiveAccess):
         return file
 
     def uploaded_bytes(self):
-        """Bytes announced in my sessions that are not imported yet (what the quota counts)."""
-        query = (
-            select(func.coalesce(func.sum(UploadFile.size), 0))
+        """Bytes my uploads take (what the quota counts, see UploadLimits.quota): the files
+        announced in my open sessions, and the files of mine on disk elsewhere that are not one
+        of those (a hard link into an open session is counted there, once)."""
+        open_files = (
+            select(UploadFile)
             .join(UploadSession)
             .where(UploadSession.owner == self.username, UploadSession.status.in_(OPEN),
                    UploadFile.extracted_from_id.is_(None))
         )
-        return self.db.scalar(query)
+        announced = self.db.scalar(open_files.with_only_columns(func.coalesce(func.sum(UploadFile.size), 0)))
+        kept = files_on_disk(self.kept_uploads())
+        linked = {size for size, links, names in kept.values() if links > names}  # a name elsewhere too
+        in_sessions = set()
+        if linked:
+            data_dir = Path(self.platform["settings"].data_dir)
+            files = self.db.scalars(open_files.where(UploadFile.size.in_(linked)))
+            in_sessions = set(files_on_disk(data_dir / file.upload_path for file in files))
+        return announced + sum(size for identity, (size, _, _) in kept.items() if identity not in in_sessions)
+
+    def kept_uploads(self):
+        """Where my uploads lie on disk outside my open sessions: the folders of my sessions that
+        are no longer open but still on disk, my container image tarballs and build folders, and
+        the predictions files of my submissions (paths; some may be gone)."""
+        data_dir = Path(self.platform["settings"].data_dir)
+        try:
+            folders = [int(entry.name) for entry in os.scandir(data_dir / "uploads") if entry.name.isdigit()]
+        except FileNotFoundError:
+            folders = []
+        closed = select(UploadSession.id).where(
+            UploadSession.id.in_(folders), UploadSession.owner == self.username, UploadSession.status.not_in(OPEN)
+        )
+        kept = [upload_folder(session_id) for session_id in self.db.scalars(closed)]
+        kept += self.db.scalars(select(ContainerImage.tarball_path).filter_by(owner=self.username))
+        kept += self.db.scalars(select(Submission.predictions_path).filter_by(creator=self.username)
+                                .where(Submission.predictions_path.is_not(None)))
+        return [data_dir / path for path in kept]
 
     def create_session(self, archive_slug=None, socket_slug=None):
         """A new upload session of mine; into archive ``archive_slug`` as values of image socket
@@ -184,7 +244,8 @@ class UploadAccess(ArchiveAccess):
         if held + size > quota:
             raise GcError(
                 f"{filename} ({human_bytes(size)}) would take you over your upload quota of {human_bytes(quota)}: "
-                f"you hold {human_bytes(held)} in sessions not imported yet. Import or cancel those first.",
+                f"your uploads take {human_bytes(held)} (sessions not imported yet, and files kept as you sent them:"
+                " container images, builds, predictions). Import or cancel sessions first, or ask the admins.",
                 status=413,
             )
         file = UploadFile(upload_session=session, filename=filename, size=size)
@@ -211,6 +272,7 @@ class UploadAccess(ArchiveAccess):
             advance(session, UploadStatus.FAILED)
             session.error_message = "The import queue could not be reached; start a new session later or tell the admins."
             self.commit()
+            self.remove_files(session)
             raise GcError(session.error_message, status=503) from None
         return session
 
@@ -224,8 +286,13 @@ class UploadAccess(ArchiveAccess):
                 advance(file, UploadStatus.CANCELLED)
                 file.message = "cancelled"
         self.commit()
-        shutil.rmtree(Path(self.platform["settings"].data_dir, upload_folder(session.id)), ignore_errors=True)
+        self.remove_files(session)
         return session
+
+    def remove_files(self, session):
+        """Remove a session's files (committed as cancelled or failed); what a worker still
+        unpacks there counts against the quota until that worker removes it too."""
+        shutil.rmtree(Path(self.platform["settings"].data_dir, upload_folder(session.id)), ignore_errors=True)
 
 
 class UploadAPIHandler(UploadAccess, APIHandler):

@@ -188,6 +188,7 @@ MATRIX = [
     row("archives",   "GET",    "reader-studies/{study}/progress",           STUDY_READERS),
     # The world's study is not educational: its ground truth is for its editors only.
     row("archives",   "GET",    "reader-studies/{study}/cases/{case}/ground-truth", STUDY_EDITORS),
+    row("archives",   "POST",   "reader-studies/{study}/cases/{case}/ground-truth", STUDY_EDITORS),
     row("archives",   "GET",    "reader-studies/{study}/answers",            STUDY_READERS),
     # Only readers answer (the world's question 1 about its case 1), editors do not.
     row("archives",   "POST",   "reader-studies/{study}/answers",            "deny hidden deny hidden hidden allow",

@@ -2,13 +2,14 @@
 Dockerfile a worker builds (the build itself runs in tests/stack/test_notebook_tutorial.py)."""
 
 import json
+import shutil
 
 import pytest
 
 from apptools import fake_hub_auth, service_app
 from services.core.settings import ExecutionSettings
 from services.tasks.builds import dockerfile, training_image
-from services.web import builds, container_images
+from services.web import builds, container_images, uploads
 
 
 @pytest.fixture
@@ -69,9 +70,10 @@ def test_the_entrypoint_must_be_one_of_the_files(apps):
     body = {"upload_session": session, "files": ids, "entrypoint": "predict.py"}
     code, answer = challenges.call("POST", "algorithms/my-otsu/builds", "datascientist", body)
     assert code == 422 and answer["message"] == "'entrypoint' must be one of the files sent (model.pt), not 'predict.py'."
-    body = {"upload_session": session, "files": [], "entrypoint": "model.pt"}
-    code, answer = challenges.call("POST", "algorithms/my-otsu/builds", "datascientist", body)
-    assert code == 422 and "'files' must be a list of 1 to 1000 file ids" in answer["message"]
+    for files in ([], [ids[0], ids[0]]):
+        body = {"upload_session": session, "files": files, "entrypoint": "model.pt"}
+        code, answer = challenges.call("POST", "algorithms/my-otsu/builds", "datascientist", body)
+        assert code == 422 and "'files' must be a list of 1 to 1000 different file ids" in answer["message"]
     assert queued == []
 
 
@@ -93,3 +95,29 @@ def test_the_image_runs_the_entrypoint_as_user_1000_from_the_training_image(monk
     assert lines.index("USER 1000") > lines.index("COPY --chown=1000:100 files/ /opt/algorithm/")
     assert 'ENTRYPOINT ["python", "/opt/algorithm/predict.py"]' in lines
     assert not any(line.startswith("RUN") for line in lines)  # nothing runs, nothing is downloaded
+
+
+def test_files_handed_to_a_build_count_against_the_quota_as_long_as_they_are_on_disk(apps, monkeypatch):
+    """A build hard-links the uploaded files: cancelling the session must not free what the build
+    still holds, and a file with two names counts once."""
+    archives, challenges, _queued, data_dir = apps
+    monkeypatch.setattr(uploads.UploadLimits.instance(), "quota", 1000)
+    algorithm(challenges)
+    session, ids = uploaded(archives, {"predict.py": b"x" * 600})
+    body = {"upload_session": session, "files": ids, "entrypoint": "predict.py"}
+    ok(challenges.call("POST", "algorithms/my-otsu/builds", "datascientist", body), 202)
+    [spec] = (data_dir / "builds").glob("*/build.json")
+    held = 600 + spec.stat().st_size  # the build's files: the upload (one file, two names) and its spec
+    ok(archives.call("POST", f"upload-sessions/{session}/files", "datascientist", {"filename": "b", "size": 300}), 201)
+    ok(archives.call("POST", f"upload-sessions/{session}/cancel", "datascientist"))
+    fresh = ok(archives.call("POST", "upload-sessions", "datascientist", {}), 201)["id"]
+    announce = {"filename": "c", "size": 1000 - held + 1}
+    code, answer = archives.call("POST", f"upload-sessions/{fresh}/files", "datascientist", announce)
+    assert code == 413 and f"your uploads take {held} bytes" in answer["message"], answer
+    (data_dir / "runs").mkdir()
+    (data_dir / "runs" / "input.py").hardlink_to(spec.with_name("files") / "predict.py")  # as a worker lays out inputs
+    code, answer = archives.call("POST", f"upload-sessions/{fresh}/files", "datascientist", announce)
+    assert code == 413 and f"your uploads take {held} bytes" in answer["message"], answer
+    ok(archives.call("POST", f"upload-sessions/{fresh}/files", "datascientist", {**announce, "size": 1000 - held}), 201)
+    shutil.rmtree(data_dir / "builds")  # the build is gone
+    ok(archives.call("POST", f"upload-sessions/{fresh}/files", "datascientist", {"filename": "d", "size": held}), 201)

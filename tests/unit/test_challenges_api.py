@@ -2,12 +2,13 @@
 permissions, validation, join requests, phase visibility, pagination, nothing half-written."""
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 import apptools
 from apptools import fake_hub_auth, service_app
 from services.core import orm
 from services.core.database import make_engine
+from services.web import algorithms
 
 HIDDEN_FIELDS = ("archive", "method_image", "method_digest", "ground_truth_path", "ground_truth_version")
 
@@ -37,10 +38,12 @@ FULL_PHASE = {
 
 
 @pytest.fixture
-def api(database_url, monkeypatch):
+def api(database_url, monkeypatch, tmp_path):
     """``api(user, method, path, json=..., data=...)``: ``(status, body)`` of a request as ``user``
     (None: not signed in); ``data`` is sent as the raw body."""
     monkeypatch.setitem(apptools.USERS, "participant", apptools.USERS["datascientist"])
+    monkeypatch.setenv("GC_GPU_ENABLED", "true")  # FULL_PHASE asks for a GPU
+    monkeypatch.setenv("GC_DATA_DIR", str(tmp_path))
     with fake_hub_auth(monkeypatch), service_app("challenges", database_url) as app:
         yield lambda user, method, path, json=None, data=None: app.call(method, path, user, json, data)
 
@@ -198,6 +201,9 @@ def test_phase_with_all_settings_is_stored_and_read_back(api):
         ({"submission_kind": "docker"}, 400, ["submission_kind", "predictions"]),
         ({"submissions_limit": -1}, 400, ["submissions_limit", "at least 0"]),
         ({"memory_limit_mb": "lots"}, 400, ["memory_limit_mb"]),
+        ({"memory_limit_mb": 32}, 400, ["memory_limit_mb", "at least 64"]),
+        ({"cpu_limit": float("nan")}, 400, ["cpu_limit", "finite number"]),
+        ({"cpu_limit": float("inf")}, 400, ["cpu_limit", "finite number"]),
         ({"gpu": "yes"}, 400, ["gpu", "true or false"]),
         ({"extra_results_columns": [{"title": "no path"}]}, 400, ["extra_results_columns[0]", "path"]),
         ({"leaderboard": "on"}, 400, ["Unknown", "leaderboard"]),
@@ -283,8 +289,91 @@ def test_listing_filters_by_role_and_pages(api):
     refused(api("researcher", "GET", "challenges?role=owner"), 400, "role", "admin, participant")
 
 
-@pytest.mark.parametrize("path", ["ground-truth/other-challenge/final", "uploads/3/files", "ground-truth/lungs/../x/y", "/etc"])
+@pytest.mark.parametrize("path", [
+    "ground-truth/other-challenge/final", "uploads/3/files", "ground-truth/lungs/../x/y", "/etc",
+    "ground-truth/lungs/..", "ground-truth/lungs/final/../../other/x", "ground-truth/lungs", "ground-truth/lungs/",
+    "ground-truth/lungs/.", "./ground-truth/lungs/final", "ground-truth/lungs//final", "ground-truth/lungs/./final",
+    "ground-truth\\lungs\\final", "ground-truth/lungs/final/..", "/data/ground-truth/lungs/final",
+    "ground-truth/lungs-2/final", "..",
+])
 def test_ground_truth_lies_in_the_challenges_own_folder(api, path):
     create(api)
     status, body = api("researcher", "POST", "challenges/lungs/phases", json={"slug": "gt", "title": "GT", "ground_truth_path": path})
-    assert status == 400 and "must be a folder inside ground-truth/lungs/" in body["message"], body
+    assert status == 400, body
+    assert "ground_truth_path" in body["message"] and "inside ground-truth/lungs/" in body["message"], body
+    assert api("researcher", "GET", "challenges/lungs/phases/gt")[0] == 404  # nothing was made
+
+
+def test_ground_truth_cannot_lead_out_through_a_link(api, tmp_path):
+    create(api)
+    ok(api("researcher", "POST", "challenges/lungs/phases", json={"slug": "gt", "title": "GT"}), 201)
+    (tmp_path / "ground-truth" / "other" / "final").mkdir(parents=True)
+    (tmp_path / "ground-truth" / "lungs" / "mine").mkdir(parents=True)
+    (tmp_path / "ground-truth" / "lungs" / "theirs").symlink_to(tmp_path / "ground-truth" / "other")
+    (tmp_path / "ground-truth" / "lungs" / "up").symlink_to("..")
+    for path in ("ground-truth/lungs/theirs", "ground-truth/lungs/theirs/final", "ground-truth/lungs/up/other/final"):
+        refused(api("researcher", "PATCH", "challenges/lungs/phases/gt", json={"ground_truth_path": path}), 400,
+                "through a link on disk")
+    changed = ok(api("researcher", "PATCH", "challenges/lungs/phases/gt",
+                     json={"ground_truth_path": "ground-truth/lungs/mine/"}))
+    assert changed["ground_truth_path"] == "ground-truth/lungs/mine"  # stored as it was checked
+
+
+@pytest.mark.parametrize("field, value, words", [
+    ("memory_limit_mb", 999999, "memory_limit_mb 999999 is over this platform's ceiling of 16384 MB; ask its admins"),
+    ("cpu_limit", 64, "cpu_limit 64 is over this platform's ceiling of 8 CPUs"),
+    ("cpu_limit", 8.25, "cpu_limit 8.25 is over this platform's ceiling of 8 CPUs"),
+    ("time_limit_s", 10**9, "time_limit_s 1000000000 is over this platform's ceiling of 14400 seconds"),
+])
+def test_container_limits_stay_under_the_platforms_ceilings_on_create_and_update(api, field, value, words):
+    create(api)
+    big = {"slug": "big", "title": "Big", field: value}
+    refused(api("researcher", "POST", "challenges/lungs/phases", json=big), 400, words)
+    add_phase(api, slug="small")
+    refused(api("researcher", "PATCH", "challenges/lungs/phases/small", json={field: value}), 400, words)
+    at_most = {"cpu_limit": 8, "memory_limit_mb": 16384, "time_limit_s": 14400}[field]
+    assert ok(api("researcher", "PATCH", "challenges/lungs/phases/small", json={field: at_most}))[field] == at_most
+    algorithm = {"slug": "seg", "title": "Seg"}
+    refused(api("datascientist", "POST", "algorithms", json={**algorithm, field: value}), 400, words)
+    before = ok(api("datascientist", "POST", "algorithms", json=algorithm), 201)["limits"]
+    refused(api("datascientist", "PATCH", "algorithms/seg", json={field: value, "title": "Changed"}), 400, words)
+    after = ok(api("datascientist", "GET", "algorithms/seg"))
+    assert (after["limits"], after["title"]) == (before, "Seg")  # nothing changed
+
+
+def test_ceilings_come_from_the_platform_and_lower_the_defaults(database_url, monkeypatch, tmp_path):
+    monkeypatch.setenv("GC_DATA_DIR", str(tmp_path))
+    for name, value in {"GC_GPU_ENABLED": "false", "GC_MAX_CPU_LIMIT": "1", "GC_MAX_MEMORY_LIMIT_MB": "2048",
+                        "GC_MAX_TIME_LIMIT_S": "600"}.items():
+        monkeypatch.setenv(name, value)
+    with fake_hub_auth(monkeypatch), service_app("challenges", database_url) as app:
+        def api(user, method, path, json=None):
+            return app.call(method, path, user, json)
+
+        create(api)
+        for path, user, body in [("challenges/lungs/phases", "researcher", {"slug": "gpu", "title": "GPU"}),
+                                 ("algorithms", "datascientist", {"slug": "gpu", "title": "GPU"})]:
+            refused(api(user, "POST", path, json={**body, "gpu": True}), 400, "gpu: this platform has no GPUs")
+            made = ok(api(user, "POST", path, json=body), 201)
+            limits = made["limits"] if "limits" in made else {  # an algorithm's, or a phase's
+                "cpus": made["cpu_limit"], "memory_mb": made["memory_limit_mb"], **made}
+            shown = (limits["cpus"], limits["memory_mb"], limits["time_limit_s"], limits["gpu"])
+            assert shown == (1.0, 2048, 600, False)  # the defaults, lowered to the ceilings
+        refused(api("researcher", "PATCH", "challenges/lungs/phases/gpu", json={"gpu": True}), 400, "no GPUs")
+        refused(api("datascientist", "PATCH", "algorithms/gpu", json={"gpu": True}), 400, "no GPUs")
+        more = {"memory_limit_mb": 2049}
+        refused(api("datascientist", "PATCH", "algorithms/gpu", json=more), 400, "ceiling of 2048 MB")
+
+
+def test_a_job_gets_no_more_than_the_ceilings_allow_now(api, database_url, monkeypatch):
+    """An algorithm stored with a limit over a ceiling that was lowered since runs no job with it."""
+    monkeypatch.setattr(algorithms, "enqueue", lambda settings, job: None)
+    ok(api("datascientist", "POST", "algorithms", json={"slug": "old", "title": "Old", "memory_limit_mb": 8192}), 201)
+    with make_engine(database_url).begin() as connection:
+        old = update(orm.Algorithm).where(orm.Algorithm.slug == "old")
+        connection.execute(old.values(container_digest="sha256:" + "0" * 64, memory_limit_mb=99999))
+    refused(api("datascientist", "POST", "algorithms/old/jobs", json={"inputs": {}}), 400,
+            "memory_limit_mb 99999 is over this platform's ceiling of 16384 MB")
+    ok(api("datascientist", "PATCH", "algorithms/old", json={"memory_limit_mb": 16384}))
+    job = ok(api("datascientist", "POST", "algorithms/old/jobs", json={"inputs": {}}), 201)
+    assert job["limits"]["memory_mb"] == 16384

@@ -8,6 +8,7 @@ from traitlets.config import Config
 from hub_config import configure
 from hub_config.groups import CUSTOM_SCOPES, GROUPS
 from hub_config.settings import GcHub
+from services.core.settings import ServiceSettings
 
 
 @pytest.fixture
@@ -96,3 +97,24 @@ def test_external_redis_replaces_the_embedded_one(environ, monkeypatch):
     services = {s["name"]: s for s in c.JupyterHub.services}
     assert "redis" not in services
     assert "redis://queue.example:6379/0" in services["worker"]["command"]
+
+
+def test_limit_ceilings_reach_the_services(environ, monkeypatch):
+    c = Config()
+    c.GcHub.max_memory_limit_mb = 2048
+    c.GcHub.gpu_enabled = True
+    monkeypatch.setenv("GC_MAX_TIME_LIMIT_S", "600")
+    configure(c)
+    for service in c.JupyterHub.services:
+        if service["name"] in ("archives", "challenges", "leaderboard", "worker"):
+            environment = service["environment"]
+            assert (environment["GC_MAX_MEMORY_LIMIT_MB"], environment["GC_MAX_TIME_LIMIT_S"]) == ("2048", "600")
+            assert (environment["GC_MAX_CPU_LIMIT"], environment["GC_GPU_ENABLED"]) == ("8.0", "true")
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    seen = ServiceSettings()
+    ceilings = (seen.max_cpu_limit, seen.max_memory_limit_mb, seen.max_time_limit_s, seen.gpu_enabled)
+    assert ceilings == (8.0, 2048, 600, True)
+    with pytest.raises(Exception, match="max_cpu_limit must be greater than 0"):
+        c.GcHub.max_cpu_limit = 0
+        GcHub.load(c)

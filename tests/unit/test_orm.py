@@ -350,7 +350,7 @@ def test_sockets_get_paths_that_fit_their_kind(session):
     assert socket(session, "mask", "segmentation", relative_path="images/mask-out").relative_path == "images/mask-out"
     with pytest.raises(errors.InvalidValue, match="socket 'x': 'x.json' does not fit an image socket; for example 'images/x/'"):
         socket(session, "x", "image", relative_path="x.json")
-    with pytest.raises(errors.InvalidValue, match="'../x.json' is not a clean relative path"):
+    with pytest.raises(errors.InvalidValue, match="'../x.json' leads outside its folder"):
         socket(session, "y", "integer", relative_path="../x.json")
     with pytest.raises(errors.InvalidValue, match="'volume' is not a socket kind; choose from image, segmentation"):
         socket(session, "z", "volume")

@@ -125,19 +125,20 @@ def test_progress_counts_the_cases_whose_required_questions_are_answered(app, st
     assert ok(app.call("GET", f"{STUDY}/progress", "researcher"))["answered"] == 0  # editors get their own
 
 
-def test_readers_see_the_ground_truth_of_answered_cases_and_their_answers_become_final(app, study):
+def test_readers_reveal_the_ground_truth_of_answered_cases_and_their_answers_become_final(app, study):
     nodule, size, (first, second) = study["nodule"], study["size"], study["cases"]
     url = f"{STUDY}/cases/{first}/ground-truth"
-    status, reply = app.call("GET", url, "clinician")
+    status, reply = app.call("POST", url, "clinician")
     assert (status, reply["message"]) == (409, f"Answer every required question of case {first} first.")
     ok(answer(app, "clinician", nodule, first, True), 201)
     ok(answer(app, "clinician", size, first, 20), 201)
-    truth = ok(app.call("GET", url, "clinician"))
+    truth = ok(app.call("POST", url, "clinician"))
     assert truth == {"case": first, "answers": [
         {"question": nodule, "value": True, "my_answer": True, "score": 1.0},
         {"question": size, "value": 10, "my_answer": 20, "score": 0.8},
     ]}
-    assert ok(app.call("GET", url, "clinician")) == truth  # seen again: nothing changes
+    assert ok(app.call("GET", url, "clinician")) == truth  # shown again: nothing changes
+    assert ok(app.call("POST", url, "clinician")) == truth  # revealed again: nothing changes
     for question, value in [(nodule, False), (size, None)]:
         status, reply = answer(app, "clinician", question, first, value)
         assert (status, reply["message"]) == (
@@ -145,18 +146,31 @@ def test_readers_see_the_ground_truth_of_answered_cases_and_their_answers_become
         )
     ok(answer(app, "clinician", nodule, second, True), 201)  # other cases stay open
     ok(answer(app, "datascientist", nodule, first, False), 201)  # and so do other readers' answers
-    unanswered = ok(app.call("GET", f"{STUDY}/cases/{second}/ground-truth", "clinician"))["answers"]
+    unanswered = ok(app.call("POST", f"{STUDY}/cases/{second}/ground-truth", "clinician"))["answers"]
     assert unanswered[1] == {"question": size, "value": None, "my_answer": None, "score": None}
-    status, reply = app.call("GET", f"{STUDY}/cases/99999/ground-truth", "clinician")
+    status, reply = app.call("POST", f"{STUDY}/cases/99999/ground-truth", "clinician")
     assert (status, reply["message"]) == (404, "No case 99999 in reader study 'chest'.")
+
+
+def test_a_get_shows_only_a_revealed_ground_truth_and_reveals_nothing(app, study):
+    nodule, first = study["nodule"], study["cases"][0]
+    url = f"{STUDY}/cases/{first}/ground-truth"
+    ok(answer(app, "clinician", nodule, first, True), 201)
+    for _ in range(2):
+        status, reply = app.call("GET", url, "clinician")
+        assert status == 409 and "POST to this URL to reveal it" in reply["message"], reply
+        assert "True" not in reply["message"] and "value" not in reply
+    ok(answer(app, "clinician", nodule, first, False))  # nothing was revealed: the answer may still change
+    assert ok(app.call("GET", url, "researcher"))["answers"][0]["value"] is True  # editors see it by GET
 
 
 def test_only_editors_see_the_ground_truth_of_a_study_that_is_not_educational(app, study):
     nodule, first = study["nodule"], study["cases"][0]
     ok(app.call("PATCH", STUDY, "researcher", {"educational": False}))
     ok(answer(app, "clinician", nodule, first, True), 201)
-    status, reply = app.call("GET", f"{STUDY}/cases/{first}/ground-truth", "clinician")
-    assert status == 403 and reply["message"].startswith("This reader study is not in educational mode: ")
+    for method in ("GET", "POST"):
+        status, reply = app.call(method, f"{STUDY}/cases/{first}/ground-truth", "clinician")
+        assert status == 403 and reply["message"].startswith("This reader study is not in educational mode: ")
     ok(answer(app, "clinician", nodule, first, False))  # nothing was seen: the answer may change
     editor = ok(app.call("GET", f"{STUDY}/cases/{first}/ground-truth", "researcher"))
     assert [(a["value"], a["my_answer"], a["score"]) for a in editor["answers"]] == [(True, None, None), (10, None, None)]

@@ -1,5 +1,9 @@
 """Socket values: each JSON kind's schema, the socket's extra schema, and which kinds take what."""
 
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -7,7 +11,7 @@ from sqlalchemy.orm import Session
 from services.core import orm
 from services.core.database import make_engine
 from services.core.errors import InvalidValue
-from services.core.schemas import SCHEMAS, SocketKind
+from services.core.schemas import SCHEMAS, SocketKind, value_problem
 
 XYZ = [1.5, -2, 30]
 
@@ -109,6 +113,75 @@ def test_the_extra_schema_applies_after_the_kind(session):
 def test_an_extra_schema_must_be_a_json_schema():
     with pytest.raises(InvalidValue, match="socket 'age': the extra schema is not a valid JSON Schema: at type:"):
         socket("age", "integer", {"type": "whole number"})
+
+
+REMOTE = ["http://127.0.0.1:9/schema.json", "https://example.org/s.json#/x", "file:///etc/passwd", "other.json",
+          "//example.org/s.json", "https://json-schema.org/draft/2020-12/schema", "urn:x:y"]
+
+
+@pytest.mark.parametrize("where", [
+    lambda ref: {"$ref": ref},
+    lambda ref: {"type": "object", "properties": {"a": {"$ref": ref}}},
+    lambda ref: {"type": "array", "items": {"allOf": [{"type": "number"}, {"$ref": ref}]}},
+    lambda ref: {"$defs": {"x": {"anyOf": [{"$ref": ref}]}}, "$ref": "#/$defs/x"},
+    lambda ref: {"$dynamicRef": ref},
+    lambda ref: {"not": {"$recursiveRef": ref}},
+])
+@pytest.mark.parametrize("ref", REMOTE)
+def test_an_extra_schema_refers_to_nothing_outside_itself(where, ref):
+    with pytest.raises(InvalidValue, match="must stand alone: its .* refers outside it, and nothing is fetched"):
+        socket("age", "any", where(ref))
+
+
+@pytest.mark.parametrize("schema, words", [
+    ({"$id": "https://example.org/", "$ref": "#/$defs/x", "$defs": {"x": {}}}, "$id 'https://example.org/' at /$id"),
+    ({"properties": {"a": {"$id": "s.json"}}}, "$id 's.json' at /properties/a/$id"),
+    ({"$schema": "http://json-schema.org/draft-04/schema#"}, "is not https://json-schema.org/draft/2020-12/schema"),
+    ({"$schema": "https://example.org/my-dialect"}, "$schema 'https://example.org/my-dialect'"),
+])
+def test_an_extra_schema_cannot_move_its_base_or_dialect(schema, words):
+    with pytest.raises(InvalidValue) as refused:
+        socket("age", "any", schema)
+    assert words in refused.value.message
+
+
+def test_an_extra_schema_may_refer_to_its_own_parts(session):
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+              "$defs": {"size": {"type": "number", "minimum": 0}}, "type": "object",
+              "properties": {"w": {"$ref": "#/$defs/size"}, "$ref": {"type": "string"}}}
+    sizes = socket("sizes", "any", schema)
+    assert orm.make_value(session, sizes, value={"w": 3, "$ref": "x"}).value == {"w": 3, "$ref": "x"}
+    with pytest.raises(InvalidValue, match="at w: -1 is less than the minimum of 0"):
+        orm.make_value(session, sizes, value={"w": -1})
+
+
+def test_a_stored_schema_that_refers_elsewhere_fetches_nothing(tmp_path):
+    """Stored before the check existed: the validator's registry refuses every retrieval."""
+    asked = []
+
+    class Recorder(BaseHTTPRequestHandler):
+        def do_GET(self):
+            asked.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(json.dumps({"type": "string"}).encode())
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    secret = tmp_path / "secret.json"
+    secret.write_text(json.dumps({"enum": ["the-secret-value"]}))
+    try:
+        for ref in (f"http://127.0.0.1:{server.server_port}/s.json", secret.as_uri(), "file:///etc/passwd"):
+            for schema in ({"$ref": ref}, {"type": "object", "properties": {"a": {"items": {"$ref": ref}}}}):
+                problem = value_problem(SocketKind.ANY, {"a": [1]}, schema)
+                assert problem.startswith(f"the socket's schema refers to {ref!r}, which it does not hold"), problem
+                assert "the-secret-value" not in problem and "root:" not in problem
+    finally:
+        server.shutdown()
+    assert asked == []
 
 
 @pytest.mark.parametrize("kind", ["image", "segmentation", "heat-map", "csv", "zip", "pdf", "png", "json-file"])

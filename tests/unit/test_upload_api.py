@@ -3,6 +3,7 @@ permissions, cancel, and the import task run on the same database (the queue is 
 the stack test runs the real worker)."""
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -165,9 +166,10 @@ def test_bad_chunks_get_messages(api):
 
 def test_filenames_and_duplicates(api):
     session = new_session(api)
-    for name in ("../etc/passwd", "/abs.mha", "a/../b.mha", "", "a\\b.mha"):
+    names = ("../etc/passwd", "/abs.mha", "a/../b.mha", "", "a\\b.mha", "./a.mha", "a//b.mha", "a/..", ".", "a\x00b")
+    for name in names:
         status, body = api("POST", f"upload-sessions/{session['id']}/files", "researcher", {"filename": name, "size": 1})
-        assert status == 422 and "filename" in body["message"], name
+        assert status == 400 and "filename" in body["message"], name
     announce(api, session, "series/a.dcm", 1)
     status, body = api("POST", f"upload-sessions/{session['id']}/files", "researcher", {"filename": "series", "size": 1})
     assert status == 409 and "has a file 'series/a.dcm' already" in body["message"]
@@ -180,9 +182,46 @@ def test_quota(api, monkeypatch):
     session = new_session(api)
     announce(api, session, "a.mha", 600)
     status, body = api("POST", f"upload-sessions/{session['id']}/files", "researcher", {"filename": "b.mha", "size": 500})
-    assert status == 413 and "over your upload quota of 1.0 KB: you hold 600 bytes" in body["message"]
+    assert status == 413 and "over your upload quota of 1.0 KB: your uploads take 600 bytes" in body["message"]
     api("POST", f"upload-sessions/{session['id']}/cancel", "researcher")  # cancelled sessions no longer count
     announce(api, new_session(api), "b.mha", 500)
+
+
+def test_what_a_cancelled_session_still_has_on_disk_counts_until_it_is_gone(app, api, monkeypatch, tmp_path):
+    """A worker that was unpacking the session when it was cancelled writes on in its folder."""
+    monkeypatch.setattr(uploads.UploadLimits.instance(), "quota", 1000)
+    session = new_session(api)
+    upload(api, session, write_bytes(tmp_path / "a.zip", 100))
+    ok_cancel = api("POST", f"upload-sessions/{session['id']}/cancel", "researcher")
+    assert ok_cancel[0] == 200 and not (tmp_path / "data" / "uploads" / str(session["id"])).exists()
+    unpacked = tmp_path / "data" / "uploads" / str(session["id"]) / "unpacked" / "1"
+    unpacked.mkdir(parents=True)
+    write_bytes(unpacked / "ct.mha", 700)
+    (unpacked / "again.mha").hardlink_to(unpacked / "ct.mha")  # counted once
+    (unpacked / "outside").symlink_to("/etc")  # not followed
+    more = {"filename": "b", "size": 400}
+    status, body = api("POST", f"upload-sessions/{new_session(api)['id']}/files", "researcher", more)
+    assert status == 413 and "your uploads take 700 bytes" in body["message"], body
+    announce(api, new_session(api), "b", 300)
+    shutil.rmtree(unpacked.parent.parent)  # the worker is done
+    announce(api, new_session(api), "c", 700)
+
+
+def test_a_session_whose_import_cannot_be_queued_leaves_no_files(app, api, monkeypatch, tmp_path):
+    def queue_down(settings, upload_session_id):
+        raise ConnectionError("no redis")
+
+    monkeypatch.setattr(uploads, "enqueue_import", queue_down)
+    session = new_session(api)
+    upload(api, session, write_bytes(tmp_path / "a.mha", 10))
+    status, body = api("POST", f"upload-sessions/{session['id']}/import", "researcher")
+    assert status == 503 and "could not be reached" in body["message"]
+    assert not (tmp_path / "data" / "uploads" / str(session["id"])).exists()
+
+
+def write_bytes(path, size):
+    path.write_bytes(b"x" * size)
+    return path
 
 
 def test_import_needs_complete_files_and_happens_once(app, api):
