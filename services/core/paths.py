@@ -51,3 +51,21 @@ def inside(field, path, folder="", root=None):
         if resolved == allowed or not resolved.is_relative_to(allowed):
             raise UnsafePath(f"{field} {path!r} leads outside {place} through a link on disk; give a path inside it.")
     return normal
+
+
+def ground_truth_folder(challenge_slug):
+    """Where a challenge's ground truth lies in the data directory: its own folder, so that no
+    challenge's evaluations can be pointed at another's ground truth (or anyone's uploads)."""
+    return f"ground-truth/{challenge_slug}/"
+
+
+def check_ground_truth_path(path, challenge_slug, data_dir):
+    """``path`` if it names something inside the challenge's ground-truth folder, links on disk
+    followed; UnsafePath (400) otherwise, so that no organiser reaches another's ground truth.
+    Checked when a phase is saved and again when an evaluation mounts it."""
+    folder = ground_truth_folder(challenge_slug)
+    try:
+        return inside("ground_truth_path", path, folder, root=data_dir)
+    except UnsafePath as unsafe:
+        raise UnsafePath(f"{unsafe.message} Challenge {challenge_slug!r} keeps its ground truth inside {folder};"
+                         " upload it (POST …/phases/<phase>/ground-truth) and it is put there.") from None

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from ..contract import OutputProblems, describe_value, place, read_json, write_value
 from ..core.errors import InvalidValue
+from ..core.paths import check_ground_truth_path
 from ..core.orm import ContainerImage, Evaluation, JobStatus, UploadStatus
 from ..imaging.limits import ImportLimits
 from ..runner import is_platform_image
@@ -61,7 +62,8 @@ def provision(session, evaluation, input_dir, _output_dir, runner):
         write_predictions(evaluation, input_dir, data_dir)
     mounts = {}
     if phase.ground_truth_path:
-        mounts[GROUND_TRUTH] = Path(data_dir, phase.ground_truth_path)
+        checked = check_ground_truth_path(phase.ground_truth_path, phase.challenge.slug, data_dir)
+        mounts[GROUND_TRUTH] = Path(data_dir, checked)
     return evaluation.method_digest, mounts
 
 

@@ -32,7 +32,7 @@ from ..core.orm import (
     save,
     usernames,
 )
-from ..core.paths import UnsafePath, inside
+from ..core.paths import check_ground_truth_path
 from .base import APIHandler
 from .fields import LIMIT_FIELDS, boolean, choice, container_limits, long_text, moment, nullable, text, whole
 
@@ -157,23 +157,6 @@ def join_request_json(request):
         "decided_by": request.decided_by,
         "decided_at": _iso(request.decided_at),
     }
-
-
-def ground_truth_folder(challenge_slug):
-    """Where a challenge's ground truth lies in the data directory: its own folder, so that no
-    challenge's evaluations can be pointed at another's ground truth (or anyone's uploads)."""
-    return f"ground-truth/{challenge_slug}/"
-
-
-def check_ground_truth_path(path, challenge_slug, data_dir):
-    """``path`` if it names something inside the challenge's ground-truth folder, links on disk
-    followed; UnsafePath (400) otherwise, so that no organiser reaches another's ground truth."""
-    folder = ground_truth_folder(challenge_slug)
-    try:
-        return inside("ground_truth_path", path, folder, root=data_dir)
-    except UnsafePath as unsafe:
-        raise UnsafePath(f"{unsafe.message} Challenge {challenge_slug!r} keeps its ground truth inside {folder};"
-                         " upload it (POST …/phases/<phase>/ground-truth) and it is put there.") from None
 
 
 # --- finding things and acting on them (the API's handlers and the pages share these) -------

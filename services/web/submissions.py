@@ -32,7 +32,8 @@ from ..queue import QueueName, connect, enqueue_runs, queue
 from ..scheduling import RUNNING, new_evaluation, next_runs
 from .algorithms import AlgorithmAccess, limits_json
 from .base import APIHandler
-from .challenges import ChallengeAccess, ground_truth_folder
+from ..core.paths import ground_truth_folder
+from .challenges import ChallengeAccess
 from .container_images import UploadedFileAccess
 from .fields import boolean, text
 from .leaderboard import fingerprint

@@ -3,7 +3,7 @@ inside their folder, links on disk followed."""
 
 import pytest
 
-from services.core.paths import UnsafePath, inside
+from services.core.paths import UnsafePath, check_ground_truth_path, inside
 
 FOLDER = "ground-truth/mine/"
 
@@ -79,3 +79,16 @@ def test_links_on_disk_cannot_lead_out_of_the_folder(tmp_path):
     for path in ("theirs", "theirs/final", "up/other", "root/etc", "itself"):
         with pytest.raises(UnsafePath, match="through a link on disk"):
             inside("p", f"ground-truth/mine/{path}", FOLDER, root=tmp_path)
+
+
+def test_a_ground_truth_folder_swapped_for_a_link_after_saving_is_refused_when_mounted(tmp_path):
+    """The worker checks a phase's ground truth again when it mounts it: a folder that became a
+    link to another challenge's ground truth after the phase was saved is not mounted."""
+    (tmp_path / "ground-truth/theirs/final").mkdir(parents=True)
+    mine = tmp_path / "ground-truth/mine/final"
+    mine.mkdir(parents=True)
+    assert check_ground_truth_path("ground-truth/mine/final", "mine", tmp_path) == "ground-truth/mine/final"
+    mine.rmdir()
+    mine.symlink_to(tmp_path / "ground-truth/theirs/final")
+    with pytest.raises(UnsafePath, match="through a link on disk"):
+        check_ground_truth_path("ground-truth/mine/final", "mine", tmp_path)
