@@ -1,22 +1,23 @@
-"""Bad files get a message a person can act on; the other files of the batch still import."""
+"""Bad files get a message a person can act on; the other files of the batch still import (in the
+importer container, as on the worker)."""
 
 import shutil
 
 import SimpleITK as sitk
 import pytest
 
-from import_samples import dicom_series, nifti2_header, picture, truncate, volume, write, zip_bomb, zip_of
-from services.imaging.conversion import Upload, convert
+from import_samples import dicom_series, nifti2_header, picture, sandboxed, truncate, volume, write, zip_bomb, zip_of
+from services.imaging.conversion import Upload
 from services.imaging.limits import ImportLimits
 from services.imaging import zips
 from services.imaging.zips import UnsafeZip, extract
 
 
 def messages(tmp_path, *paths, limits=None):
-    """``{name: message or "ok"}`` of importing ``paths`` together with one good volume."""
+    """``{name: message or "ok"}`` of importing ``paths`` (under ``tmp_path``) together with one good volume."""
     good = write(volume(), tmp_path / "good" / "good.nii.gz")
     uploads = [Upload(str(p), p.name, p.name) for p in [*paths, good]]
-    outcomes = convert(uploads, data_dir=tmp_path / "data", limits=limits)
+    outcomes = sandboxed(uploads, folder=tmp_path, data_dir=tmp_path / "data", limits=limits)
     result = {key: outcome.message or "ok" for outcome in outcomes for key in outcome.keys}
     assert result.pop("good.nii.gz") == "ok", "the good file must import whatever the others are"
     return result
