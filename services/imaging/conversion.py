@@ -79,6 +79,9 @@ def plan(uploads, limits):
         except Unrecognised as problem:
             failures.append(Outcome((upload.key,), message=str(problem)))
             continue
+        except Exception as error:  # noqa: BLE001 (one file's surprise must not stop the batch)
+            failures.append(unexpected((upload,), error))
+            continue
         if fmt is Format.RAW:
             raws[str(Path(upload.path).resolve())] = upload
         elif fmt is Format.DICOM:
@@ -91,8 +94,8 @@ def plan(uploads, limits):
         if job.format is Format.MHD:
             try:
                 data_path, _ = mhd_data_file(job.uploads[0].path, job.uploads[0].name)
-            except ImportProblem:
-                continue  # the importer says why
+            except Exception:  # noqa: BLE001 (the importer says why)
+                continue
             raw = raws.pop(str(data_path.resolve()), None)
             if raw:
                 jobs[index] = Job(job.format, (*job.uploads, raw))
@@ -109,6 +112,8 @@ def plan_dicom(uploads):
             headers.append(dicom.read_header(path=upload.path, name=upload.name))
         except ImportProblem as problem:
             failures.append(Outcome((upload.key,), message=str(problem)))
+        except Exception as error:  # noqa: BLE001
+            failures.append(unexpected((upload,), error))
     by_path = {u.path: u for u in uploads}
     jobs = [
         Job(Format.DICOM, tuple(by_path[h.path] for h in series), tuple(series))
@@ -117,8 +122,22 @@ def plan_dicom(uploads):
     return jobs, failures
 
 
+def unexpected(uploads, error):
+    """The Outcome of files that an importer failed on in a way it did not foresee (a bug to fix)."""
+    log.error("importing %s failed unexpectedly", source_names(uploads), exc_info=error)
+    return Outcome(tuple(u.key for u in uploads), message=f"{source_names(uploads)} could not be imported: the importer "
+                   f"failed on it ({type(error).__name__}); tell the platform's admins")
+
+
 def run(job, data_dir, limits):
     """Import and store the image of ``job`` (in a pool process): an Outcome."""
+    try:
+        return import_and_store(job, data_dir, limits)
+    except Exception as error:  # noqa: BLE001 (one file's surprise must not stop the batch)
+        return unexpected(job.uploads, error)
+
+
+def import_and_store(job, data_dir, limits):
     keys = tuple(u.key for u in job.uploads)
     main = job.uploads[0]
     if job.format is Format.DICOM:
