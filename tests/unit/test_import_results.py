@@ -1,8 +1,10 @@
 """The worker's checks of what the importer container hands back (pure logic on files made here):
-results.json taken apart strictly, stored headers that must be exactly what SimpleITK writes."""
+results.json taken apart strictly, stored headers that must be exactly what SimpleITK writes; and
+both fuzzed with seeded random mutations."""
 
 import json
 import os
+import random
 
 import SimpleITK as sitk
 import pytest
@@ -152,3 +154,48 @@ def test_keep_copies_checked_images_and_leaves_nothing_when_one_is_refused(tmp_p
         with UntrustedFolder(output) as folder, pytest.raises(Garbage, match=rule):
             keep(folder, bad, data_dir=data, max_bytes=10**6)
         assert sorted(data.rglob("*.mha")) == before, "the copies made before the refusal are removed"
+
+
+def mutated(rng, text):
+    """``text`` with a few random edits: bytes replaced, inserted, deleted, lines duplicated."""
+    data = bytearray(text)
+    for _ in range(rng.randint(1, 4)):
+        choice = rng.random()
+        position = rng.randrange(len(data) + 1)
+        if choice < 0.3 and data:
+            data[min(position, len(data) - 1)] = rng.choice(b"=: \n\r\0\x7fLOCAL/.%-9eE" + bytes([rng.getrandbits(8)]))
+        elif choice < 0.55:
+            data[position:position] = rng.choice([b"\n", b":", b"/etc/passwd", b"ElementDataFile = x.raw\n", b"HeaderSize = -1\n", b" "])
+        elif choice < 0.8 and data:
+            del data[position : position + rng.randint(1, 8)]
+        else:
+            lines = data.split(b"\n")
+            line = rng.randrange(len(lines))
+            lines.insert(rng.randrange(len(lines) + 1), lines[line])
+            data = bytearray(b"\n".join(lines))
+    return bytes(data)
+
+
+def test_the_workers_checks_refuse_mutations_with_garbage_only(tmp_path):
+    """Mutated headers pass the header check only if they still end their header with
+    'ElementDataFile = LOCAL' and name no other file; mutated results.json raise Garbage or parse."""
+    rng = random.Random(20261202)
+    path = tmp_path / "x.mha"
+    for _ in range(2000):
+        data = mutated(rng, CANONICAL.encode() + b"\0" * 64)
+        path.write_bytes(data)
+        try:
+            check_mha_header(path, image_fields(), "/output/x.mha")
+        except Garbage:
+            continue
+        header = data[: data.index(b"ElementDataFile = LOCAL\n")].decode("ascii")
+        assert "ElementDataFile" not in header and ":" not in header and "HeaderSize" not in header, header
+    valid = results(outcome([0, 1], image=image_fields()), outcome([2], message="c.txt is not an image"))
+    for _ in range(2000):
+        try:
+            entries = parse(mutated(rng, valid), files=3, max_voxels=10**6)
+        except Garbage:
+            continue
+        assert sorted(key for keys, _, _ in entries for key in keys) == [0, 1, 2]
+        assert all(image is None or image["file"].startswith("images/") for _, image, _ in entries)
+        json.dumps(entries)  # plain data only
