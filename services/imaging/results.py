@@ -19,10 +19,9 @@ import uuid
 from pathlib import Path
 
 from ..untrusted_files import UnsafeFile
+from .container import MESSAGE_CHARS, MODALITY_CHARS
 from .store import COLOR_SPACES, StoredImage
 
-MESSAGE_CHARS = 1000
-MODALITY_CHARS = 16
 RESULTS_BYTES = 1024 * 1024  # plus RESULTS_BYTES_PER_FILE for each file of the batch
 RESULTS_BYTES_PER_FILE = 4096
 HEADER_BYTES = 4096  # SimpleITK's MHA headers are a few hundred bytes

@@ -36,7 +36,7 @@ def import_in_sandbox(uploads, *, folder, data_dir, runner=None, limits=None, la
     """Outcomes of importing ``uploads`` (``conversion.Upload``, paths under ``folder``) in one
     sandboxed importer container; each upload's key is in exactly one Outcome. Images are stored
     under ``data_dir/images/``. ``folder`` is mounted read-only as ``/input``: put nothing in it
-    that the uploader may not read. ``label`` names the container (``<instance>-<label>``; a rerun
+    that the uploader may not read (a folder reached through a link is refused). ``label`` names the container (``<instance>-<label>``; a rerun
     with the same label first removes what an earlier attempt left); ``cancelled()`` is asked
     while it runs. A batch the container fails on gets one message for all of its files."""
     uploads = list(uploads)
@@ -45,6 +45,8 @@ def import_in_sandbox(uploads, *, folder, data_dir, runner=None, limits=None, la
     limits = limits or ImportLimits()
     runner = runner or Runner(instance=ServiceSettings().instance)
     folder, data_dir = Path(os.path.abspath(folder)), Path(os.path.abspath(data_dir))
+    if os.path.realpath(folder) != str(folder):  # Docker would mount where the link points
+        return failed(uploads, f"the folder {folder.name} is reached through a symbolic link")
     scratch = data_dir / "imports"
     scratch.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="import-", dir=scratch))

@@ -363,3 +363,24 @@ def test_a_hostile_importer_gets_nothing_kept(hostile_importer, tmp_path, mode, 
     assert not list(data_dir.rglob("*.mha")) and not list(data_dir.rglob("*.tif")), "nothing is kept"
     assert not list((data_dir / "imports").iterdir()), "the scratch folder is removed"
     assert host_secret.read_bytes().startswith(b"GC-HOST-SECRET")
+
+
+@pytest.mark.parametrize("linked", ["folder", "parent"])
+def test_a_folder_reached_through_a_link_is_not_mounted(tmp_path, linked):
+    """An algorithm's output folder may hold links: the importer must not get what they point at."""
+    private = tmp_path / "private" / "ct"
+    write(volume(), private / "case.mha")
+    output = tmp_path / "output" / "images"
+    output.mkdir(parents=True)
+    if linked == "folder":
+        (output / "ct").symlink_to(private)
+    else:
+        output.rmdir()
+        output.symlink_to(tmp_path / "private")
+    folder = output / "ct"
+    runner = Runner(instance=f"gc-test-hostile-import-{os.getpid()}")
+    outcomes = import_in_sandbox([Upload(str(folder / "case.mha"), "case.mha", 1)], folder=folder, data_dir=tmp_path / "data",
+                                 runner=runner)
+    assert [(o.keys, o.image) for o in outcomes] == [((1,), None)]
+    assert outcomes[0].message == (f"{FAILED_BATCH}the folder ct is reached through a symbolic link; upload it again or "
+                                   "tell the platform's admins")
