@@ -15,7 +15,6 @@ import logging
 import os
 import shutil
 import stat
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -36,9 +35,10 @@ def import_in_sandbox(uploads, *, folder, data_dir, runner=None, limits=None, la
     """Outcomes of importing ``uploads`` (``conversion.Upload``, paths under ``folder``) in one
     sandboxed importer container; each upload's key is in exactly one Outcome. Images are stored
     under ``data_dir/images/``. ``folder`` is mounted read-only as ``/input``: put nothing in it
-    that the uploader may not read (a folder reached through a link is refused). ``label`` names the container (``<instance>-<label>``; a rerun
-    with the same label first removes what an earlier attempt left); ``cancelled()`` is asked
-    while it runs. A batch the container fails on gets one message for all of its files."""
+    that the uploader may not read (a folder reached through a link is refused). ``label`` names
+    the container (``<instance>-<label>``) and its scratch folder (``data_dir/imports/<label>``):
+    a rerun with the same label first removes what an earlier attempt left. ``cancelled()`` is
+    asked while it runs. A batch the container fails on gets one message for all of its files."""
     uploads = list(uploads)
     if not uploads:
         return []
@@ -47,15 +47,16 @@ def import_in_sandbox(uploads, *, folder, data_dir, runner=None, limits=None, la
     folder, data_dir = Path(os.path.abspath(folder)), Path(os.path.abspath(data_dir))
     if os.path.realpath(folder) != str(folder):  # Docker would mount where the link points
         return failed(uploads, f"the folder {folder.name} is reached through a symbolic link")
-    scratch = data_dir / "imports"
-    scratch.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="import-", dir=scratch))
+    label = label or f"import-{uuid.uuid4().hex[:12]}"
+    work = data_dir / "imports" / label
+    shutil.rmtree(work, ignore_errors=True)  # what an earlier attempt left
+    work.mkdir(parents=True)
     try:
         request = write_request(uploads, folder, work / "request", limits)
         output = work / "output"
         output.mkdir()
         os.chmod(output, 0o777)  # the importer's non-root user writes here
-        problem = run_importer(runner, limits, folder, request, output, label, cancelled)
+        problem = run_importer(runner, limits, folder, request, output, f"{runner.instance}-{label}", cancelled)
         if problem:
             return failed(uploads, problem)
         with UntrustedFolder(output, shown="/output") as returned:
@@ -126,8 +127,9 @@ def sandbox(limits):
     )
 
 
-def run_importer(runner, limits, folder, request, output, label, cancelled):
-    """Run the importer container; None when it finished, else why it did not, in words."""
+def run_importer(runner, limits, folder, request, output, name, cancelled):
+    """Run the importer container ``name``; None when it finished, else why it did not, in words.
+    A container of that name left by an earlier attempt is removed first."""
     image = limits.image
     try:
         if not runner.has_image(image):
@@ -137,9 +139,9 @@ def run_importer(runner, limits, folder, request, output, label, cancelled):
             sandbox=sandbox(limits),
             input_dir=folder,
             output_dir=output,
-            name=f"{runner.instance}-{label or 'import-' + uuid.uuid4().hex[:12]}",
+            name=name,
             read_only_mounts={"/request": request},
-            retry=label is not None,
+            retry=True,
         )
         outcome = runner.run(spec, cancelled=cancelled)
     except (DockerException, RequestException) as error:

@@ -384,3 +384,23 @@ def test_a_folder_reached_through_a_link_is_not_mounted(tmp_path, linked):
     assert [(o.keys, o.image) for o in outcomes] == [((1,), None)]
     assert outcomes[0].message == (f"{FAILED_BATCH}the folder ct is reached through a symbolic link; upload it again or "
                                    "tell the platform's admins")
+
+
+def test_a_rerun_removes_what_an_earlier_attempt_left(hostile_importer, tmp_path):
+    """A worker that died mid-import leaves its importer running and its scratch folder: the next
+    attempt (same label) removes both before it starts."""
+    runner = Runner(instance=f"gc-test-hostile-import-{os.getpid()}")
+    label = f"import-session-{uuid.uuid4().hex[:8]}"
+    leftover = docker.from_env().containers.run(hostile_importer, name=f"{runner.instance}-{label}", detach=True,
+                                                 entrypoint=["sleep", "600"], labels={"org.gc-hub.instance": runner.instance})
+    scratch = tmp_path / "data" / "imports" / label / "output"
+    scratch.mkdir(parents=True)
+    (scratch / "results.json").write_text('{"outcomes": []}')
+    folder = tmp_path / "upload"
+    path = write(volume(), folder / "ct.mha")
+    outcomes = import_in_sandbox([Upload(str(path), "ct.mha", 1)], folder=folder, data_dir=tmp_path / "data", runner=runner,
+                                 label=label)
+    assert outcomes[0].image is not None and outcomes[0].image.dimensions == [16, 12, 6], outcomes
+    with pytest.raises(docker.errors.NotFound):
+        leftover.reload()
+    assert not (tmp_path / "data" / "imports" / label).exists()
