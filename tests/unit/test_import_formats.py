@@ -120,3 +120,12 @@ def test_files_import_in_parallel_processes(tmp_path):
     outcomes = convert([Upload(str(p), p.name, p.name) for p in paths], tmp_path, limits=ImportLimits(processes=2))
     assert sorted(k for o in outcomes for k in o.keys) == sorted(p.name for p in paths)
     assert all(o.image for o in outcomes)
+
+
+def test_files_only_their_owner_may_read_are_made_readable_for_the_importer(tmp_path):
+    path = write(volume(), tmp_path / "in" / "private" / "ct.mha")
+    path.chmod(0o600)
+    path.parent.chmod(0o700)
+    (tmp_path / "in").chmod(0o700)
+    assert one(convert([Upload(str(path), "ct.mha", 1)], tmp_path)).dimensions == [16, 12, 6]
+    assert path.stat().st_mode & 0o777 == 0o604 and path.parent.stat().st_mode & 0o777 == 0o705
