@@ -16,6 +16,7 @@ import json
 import math
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..untrusted_files import UnsafeFile
@@ -183,37 +184,50 @@ def check_tiff(path, shown):
             raise Garbage(f"{shown} does not start as a TIFF file")
 
 
-def keep(folder, entries, *, data_dir, max_bytes):
-    """Copy the image of each entry out of ``folder`` (an UntrustedFolder of the container's
-    /output) into ``data_dir/images/``, check the copy, and describe it: a list of (keys,
-    StoredImage or None, message). Garbage, with every copy removed, if anything is amiss."""
-    kept, copies = [], []
+def keep_image(folder, image, *, data_dir, max_bytes):
+    """Copy the image file ``image`` names out of ``folder`` into ``data_dir/images/``, check the
+    copy and describe it; Garbage (and no copy left) if it is not what the importer writes."""
+    suffix = Path(image["file"]).suffix
+    name = uuid.uuid4().hex
+    relative = Path("images", name[:2], name + suffix)
+    target = Path(data_dir, relative)
+    shown = folder.where(image["file"])
     try:
-        for keys, image, message in entries:
-            if image is None:
-                kept.append((keys, None, message))
-                continue
-            suffix = Path(image["file"]).suffix
-            name = uuid.uuid4().hex
-            relative = Path("images", name[:2], name + suffix)
-            target = Path(data_dir, relative)
-            copies.append(target)
-            shown = folder.where(image["file"])
-            try:
-                copied = folder.copy(image["file"], target, max_bytes=max_bytes)
-            except FileNotFoundError:
-                raise Garbage(f"{shown} is missing") from None
-            except UnsafeFile as unsafe:
-                raise Garbage(str(unsafe)) from None
-            if suffix == ".mha":
-                check_mha_header(target, image, shown)
-            else:
-                check_tiff(target, shown)
-            fields = {k: v for k, v in image.items() if k != "file"}
-            stored = StoredImage(path=relative.as_posix(), size=copied.size, sha256=copied.sha256, **fields)
-            kept.append((keys, stored, message))
+        copied = folder.copy(image["file"], target, max_bytes=max_bytes)
+    except FileNotFoundError:
+        raise Garbage(f"{shown} is missing") from None
+    except UnsafeFile as unsafe:
+        raise Garbage(str(unsafe)) from None
+    try:
+        if suffix == ".mha":
+            check_mha_header(target, image, shown)
+        else:
+            check_tiff(target, shown)
     except BaseException:
-        for copy in copies:
-            copy.unlink(missing_ok=True)
+        target.unlink(missing_ok=True)
         raise
-    return kept
+    fields = {k: v for k, v in image.items() if k != "file"}
+    return StoredImage(path=relative.as_posix(), size=copied.size, sha256=copied.sha256, **fields)
+
+
+def keep(folder, entries, *, data_dir, max_bytes, threads=1):
+    """The entries of results.json with each image copied out of ``folder`` (an UntrustedFolder
+    of the container's /output) by ``keep_image``, ``threads`` at a time (hashing and copying
+    release Python's lock): a list of (keys, StoredImage or None, message). Garbage, with every
+    copy removed, if any image is amiss."""
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        futures = [image and pool.submit(keep_image, folder, image, data_dir=data_dir, max_bytes=max_bytes)
+                   for _, image, _ in entries]
+        stored, problems = [], []
+        for future in futures:
+            try:
+                stored.append(future.result() if future else None)
+            except Exception as problem:  # noqa: BLE001 (raised below, once every copy is accounted for)
+                stored.append(None)
+                problems.append(problem)
+    if problems:
+        for image in stored:
+            if image is not None:
+                Path(data_dir, image.path).unlink(missing_ok=True)
+        raise problems[0]
+    return [(keys, image, message) for (keys, _, message), image in zip(entries, stored, strict=True)]

@@ -18,7 +18,7 @@ import stat
 import uuid
 from pathlib import Path
 
-from docker.errors import DockerException
+from docker.errors import DockerException, ImageNotFound
 from requests import RequestException
 
 from ..core.settings import ServiceSettings
@@ -47,7 +47,7 @@ def import_in_sandbox(uploads, *, folder, data_dir, runner=None, limits=None, la
     folder, data_dir = Path(os.path.abspath(folder)), Path(os.path.abspath(data_dir))
     if os.path.realpath(folder) != str(folder):  # Docker would mount where the link points
         return failed(uploads, f"the folder {folder.name} is reached through a symbolic link")
-    label = label or f"import-{uuid.uuid4().hex[:12]}"
+    retry, label = label is not None, label or f"import-{uuid.uuid4().hex[:12]}"
     work = data_dir / "imports" / label
     shutil.rmtree(work, ignore_errors=True)  # what an earlier attempt left
     work.mkdir(parents=True)
@@ -56,7 +56,7 @@ def import_in_sandbox(uploads, *, folder, data_dir, runner=None, limits=None, la
         output = work / "output"
         output.mkdir()
         os.chmod(output, 0o777)  # the importer's non-root user writes here
-        problem = run_importer(runner, limits, folder, request, output, f"{runner.instance}-{label}", cancelled)
+        problem = run_importer(runner, limits, folder, request, output, f"{runner.instance}-{label}", retry, cancelled)
         if problem:
             return failed(uploads, problem)
         with UntrustedFolder(output, shown="/output") as returned:
@@ -64,7 +64,8 @@ def import_in_sandbox(uploads, *, folder, data_dir, runner=None, limits=None, la
             try:
                 data = returned.read_bytes("results.json", max_bytes=RESULTS_BYTES + RESULTS_BYTES_PER_FILE * files)
                 entries = parse(data, files=files, max_voxels=limits.max_voxels)
-                kept = keep(returned, entries, data_dir=data_dir, max_bytes=limits.output_limit_mb * 1024 * 1024)
+                kept = keep(returned, entries, data_dir=data_dir, max_bytes=limits.output_limit_mb * 1024 * 1024,
+                            threads=limits.processes)
             except FileNotFoundError:
                 return failed(uploads, "the importer wrote no results")
             except (Garbage, UnsafeFile) as garbage:
@@ -127,13 +128,11 @@ def sandbox(limits):
     )
 
 
-def run_importer(runner, limits, folder, request, output, name, cancelled):
-    """Run the importer container ``name``; None when it finished, else why it did not, in words.
-    A container of that name left by an earlier attempt is removed first."""
+def run_importer(runner, limits, folder, request, output, name, retry, cancelled):
+    """Run the importer container ``name`` (first removing one that an earlier attempt left, if
+    ``retry``); None when it finished, else why it did not, in words."""
     image = limits.image
     try:
-        if not runner.has_image(image):
-            return f"the platform's importer image {image} is missing on this node (build it with images/build.sh importer)"
         spec = RunSpec(
             image=image,
             sandbox=sandbox(limits),
@@ -141,9 +140,11 @@ def run_importer(runner, limits, folder, request, output, name, cancelled):
             output_dir=output,
             name=name,
             read_only_mounts={"/request": request},
-            retry=True,
+            retry=retry,
         )
         outcome = runner.run(spec, cancelled=cancelled)
+    except ImageNotFound:
+        return f"the platform's importer image {image} is missing on this node (build it with images/build.sh importer)"
     except (DockerException, RequestException) as error:
         log.exception("the importer container could not run")
         return f"the platform could not start its importer ({type(error).__name__})"

@@ -167,3 +167,15 @@ def test_not_a_zip(tmp_path):
     path.write_bytes(b"PK\x03\x04" + b"\0" * 100)
     with pytest.raises(UnsafeZip, match="broken.zip is not a readable zip"):
         extract(path=path, name="broken.zip", into=tmp_path / "out", limits=ImportLimits())
+
+
+def test_without_the_importer_image_every_file_gets_a_message(tmp_path):
+    paths = [write(volume(), tmp_path / "in" / f"ct{i}.mha") for i in range(2)]
+    limits = ImportLimits(image="gc-hub-test/no-such-importer:latest")
+    outcomes = sandboxed([Upload(str(p), p.name, p.name) for p in paths], folder=tmp_path / "in", data_dir=tmp_path / "data",
+                         limits=limits)
+    assert sorted(k for o in outcomes for k in o.keys) == ["ct0.mha", "ct1.mha"]
+    assert {o.message for o in outcomes} == {
+        "the import of this upload failed: the platform's importer image gc-hub-test/no-such-importer:latest is missing on "
+        "this node (build it with images/build.sh importer); upload it again or tell the platform's admins"
+    }
