@@ -56,3 +56,6 @@ def main():
 
 if __name__ == "__main__":
     main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # results.json is closed: skip the interpreter's teardown, a tenth of a second per batch
