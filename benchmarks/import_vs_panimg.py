@@ -6,8 +6,9 @@ Builds a mixed corpus in a temporary folder: NIfTI.gz and MHA volumes of 128×25
 (smooth anatomy-like structure plus noise, as CT compresses), a DICOM series of 96 slices of
 256×256, and a 2048×2048 RGB TIFF. The first run installs panimg from PyPI into its own venv
 (benchmarks/results/venv-panimg, next to nothing of gc-hub's). Then, alternating, each importer
-converts the whole corpus in a fresh process of its own, timed around its convert call alone;
-the best of ``--runs`` counts. Every image is compared between the two: voxels (SimpleITK's
+converts the whole corpus in a fresh process of its own, timed around its convert call alone
+(gc-hub: ``import_in_sandbox``, what the import task runs: one importer container for the batch,
+its results checked and its images copied into the data directory); the best of ``--runs`` counts. Every image is compared between the two: voxels (SimpleITK's
 hash of the pixel buffer) and geometry (size, spacing, origin, direction) must be identical.
 
 Last line: ``import_speedup_vs_panimg=<gc-hub MB/s / panimg MB/s>`` (input bytes per second).
@@ -33,7 +34,7 @@ GEOMETRY_TOLERANCE = 1e-5  # millimetres; both sides compute geometry in double 
 DESCRIBE = """
 import resource
 import SimpleITK as sitk
-def cpu_seconds():  # this process and its finished children (gc-hub's pool), user + system
+def cpu_seconds():  # this process and its finished children (panimg's pool), user + system
     return sum(resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
                for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
 def describe(path):
@@ -46,11 +47,15 @@ def describe(path):
 GC_HUB_RUNNER = DESCRIBE + """
 import json, sys, time
 from pathlib import Path
-from services.imaging.conversion import Upload, convert
+from services.imaging.conversion import Upload
+from services.imaging.sandbox import import_in_sandbox
+from services.runner import Runner
 corpus, out = Path(sys.argv[1]), Path(sys.argv[2])
 files = sorted(p for p in corpus.rglob("*") if p.is_file())
+runner = Runner(instance="gc-benchmark-import")
 start, cpu = time.perf_counter(), cpu_seconds()
-outcomes = convert([Upload(str(p), str(p.relative_to(corpus)), str(p)) for p in files], data_dir=out)
+uploads = [Upload(str(p), str(p.relative_to(corpus)), str(p)) for p in files]
+outcomes = import_in_sandbox(uploads, folder=corpus, data_dir=out, runner=runner)
 seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
 errors = [o.message for o in outcomes if o.image is None]
 print(json.dumps({"seconds": seconds, "cpu": cpu, "errors": errors,
@@ -159,12 +164,13 @@ def main():
             times["panimg"].append(theirs["seconds"])
             cpu["gc-hub"].append(ours["cpu"])
             cpu["panimg"].append(theirs["cpu"])
-            print(f"run {i + 1}: gc-hub {ours['seconds']:.2f} s ({ours['cpu']:.2f} s of CPU), "
+            print(f"run {i + 1}: gc-hub {ours['seconds']:.2f} s ({ours['cpu']:.2f} s of CPU outside its container), "
                   f"panimg {theirs['seconds']:.2f} s ({theirs['cpu']:.2f} s of CPU)", flush=True)
         print("\n".join(compare(ours, theirs)))
     speeds = {name: corpus_bytes / 1e6 / min(seconds) for name, seconds in times.items()}
     for name, speed in speeds.items():
-        print(f"{name}: best {min(times[name]):.2f} s, {speed:.1f} MB/s; least CPU {min(cpu[name]):.2f} s")
+        where = " (the worker's side only: the importer container's CPU is not counted)" if name == "gc-hub" else ""
+        print(f"{name}: best {min(times[name]):.2f} s, {speed:.1f} MB/s; least CPU {min(cpu[name]):.2f} s{where}")
     print(f"import_speedup_vs_panimg={speeds['gc-hub'] / speeds['panimg']:.2f}")
 
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Build gc-hub's container images. Run from the repository root:
 #
-#   images/build.sh [base|workstation|training|examples|all]     (default: all)
+#   images/build.sh [base|workstation|training|examples|importer|all]     (default: all)
 #
 #   examples: the example algorithm and evaluation (images/examples/), built as
 #             ${GC_IMAGE_PREFIX}/example-algorithm:latest and .../example-evaluation:latest
+#   importer: the sandboxed image importer (images/importer/), built as
+#             ${GC_IMAGE_PREFIX}/importer:latest; workers need it to import uploads
 #
 # Settings (environment):
 #   GC_IMAGE_PREFIX     image name prefix                      (default: gc-hub)
@@ -25,7 +27,7 @@
 set -euo pipefail
 
 usage() {
-    sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 die() { echo "build.sh: error: $*" >&2; exit 1; }
@@ -33,9 +35,9 @@ say() { echo "build.sh: $*"; }
 
 target="${1:-all}"
 case "$target" in
-    base|workstation|training|examples|all) ;;
+    base|workstation|training|examples|importer|all) ;;
     -h|--help|help) usage; exit 0 ;;
-    *) usage >&2; die "unknown target '$target' (expected base, workstation, training, examples or all)" ;;
+    *) usage >&2; die "unknown target '$target' (expected base, workstation, training, examples, importer or all)" ;;
 esac
 [ $# -le 1 ] || die "too many arguments: $*"
 
@@ -201,6 +203,11 @@ build_examples() {
     done
 }
 
+# Shares its SimpleITK layer with the examples; copies the import modules of services/imaging/.
+build_importer() {
+    docker_build importer "$prefix/importer:latest" images/importer/Dockerfile --build-arg "BASE=$base_image"
+}
+
 # --- main --------------------------------------------------------------------
 total_start=$SECONDS
 say "target: $target; base from: $base_source; prefix: $prefix; $ca_note"
@@ -209,6 +216,7 @@ case "$target" in
     workstation) build_base; build_user_image workstation ;;
     training)    build_base; build_user_image training ;;
     examples)    build_base; build_examples ;;
-    all)         build_base; build_user_image workstation; build_user_image training; build_examples ;;
+    importer)    build_base; build_importer ;;
+    all)         build_base; build_user_image workstation; build_user_image training; build_examples; build_importer ;;
 esac
 say "done in $((SECONDS - total_start))s"

@@ -1,10 +1,16 @@
-"""Tiny image files in every format the importers read, written with SimpleITK, and bad ones."""
+"""Tiny image files in every format the importers read, written with SimpleITK, and bad ones; and
+``sandboxed``, the import through the real importer container that the unit tests use."""
 
+import os
 import struct
 import zipfile
+from functools import cache
 from pathlib import Path
 
 import SimpleITK as sitk
+
+from services.imaging.sandbox import import_in_sandbox
+from services.runner import Runner
 
 SPACING, ORIGIN = (0.7, 0.8, 2.5), (10.0, -20.0, 30.0)
 
@@ -94,3 +100,14 @@ def zip_bomb(path, size=200 * 1024 * 1024):
             for _ in range(size // len(chunk)):
                 member.write(chunk)
     return Path(path)
+
+
+@cache
+def test_runner():
+    """A Runner whose containers carry this test process's own instance label."""
+    return Runner(instance=f"gc-test-import-{os.getpid()}")
+
+
+def sandboxed(uploads, *, folder, data_dir, limits=None):
+    """The Outcomes of importing ``uploads`` (paths under ``folder``) in the importer container."""
+    return import_in_sandbox(uploads, folder=folder, data_dir=data_dir, runner=test_runner(), limits=limits)

@@ -55,7 +55,11 @@ def errors_as_data(importer):
             return Failed(str(problem))
         except RuntimeError as error:
             name = kwargs.get("name") or source_names(kwargs.get("series", ()))
-            return Failed(f"{name} could not be read: {itk_reason(error)}; it may be damaged or cut short")
+            reason = itk_reason(error)
+            if "No such file or directory" in reason:  # in the sandbox, only the upload's own files are there
+                return Failed(f"{name} could not be read: its header names a data file that is not part of this upload; "
+                              "upload the image as one .mha file, or the .mhd with its .raw")
+            return Failed(f"{name} could not be read: {reason}; it may be damaged or cut short")
 
     return wrapper
 
@@ -146,7 +150,8 @@ def read_voxels(reader):
 
 
 def meta_header(path, name):
-    """The key = value fields of a MetaImage header, and the byte offset where its data starts."""
+    """The key = value fields of a MetaImage header (the first of each key counts, as in ITK), and
+    the byte offset where its header ends."""
     with open(path, "rb") as f:
         head = f.read(HEADER_BYTES)
     fields, offset = {}, 0
@@ -155,10 +160,24 @@ def meta_header(path, name):
         key, sep, value = line.decode("latin-1").partition("=")
         if not sep:
             continue
-        fields[key.strip()] = value.strip()
+        fields.setdefault(key.strip(), value.strip())
         if key.strip() == "ElementDataFile":
             return fields, offset
     raise ImportProblem(f"{name}: the MetaImage header has no ElementDataFile line (damaged, or not a MetaImage file?)")
+
+
+def data_offset(fields, name, default):
+    """Where a MetaImage's voxels start: at ``HeaderSize`` (-1: they end the file), else ``default``."""
+    text = fields.get("HeaderSize")
+    if text is None:
+        return default
+    try:
+        size = int(text)
+    except ValueError:
+        size = None
+    if size is None or size < -1:
+        raise ImportProblem(f"{name}: its HeaderSize is not a number of bytes (or -1); save the image again with ITK or SimpleITK")
+    return 0 if size == -1 else size
 
 
 def is_compressed(fields):
@@ -175,7 +194,7 @@ def import_mha(*, path, name, limits):
         )
     reader = read_header(path=path, name=name, imageio="MetaImageIO", title="MetaImage", limits=limits)
     if not is_compressed(fields):
-        check_complete(data_path=path, offset=offset, reader=reader, name=name)
+        check_complete(data_path=path, offset=data_offset(fields, name, offset), reader=reader, name=name)
     return Loaded(read_voxels(reader))
 
 
@@ -200,7 +219,7 @@ def import_mhd(*, path, name, limits):
         raise ImportProblem(f"{name} keeps its voxels in {data_path.name}, which is not in this upload; upload both together")
     reader = read_header(path=path, name=name, imageio="MetaImageIO", title="MetaImage", limits=limits)
     if not is_compressed(fields):
-        check_complete(data_path=data_path, offset=int(fields.get("HeaderSize", 0) or 0), reader=reader, name=f"{name} (with {data_path.name})")
+        check_complete(data_path=data_path, offset=data_offset(fields, name, 0), reader=reader, name=f"{name} (with {data_path.name})")
     return Loaded(read_voxels(reader))
 
 

@@ -1,9 +1,12 @@
-"""How much an import may take: voxels per image, zip sizes, compression and parallelism."""
+"""How much an import may take: voxels per image, zip sizes, compression, parallelism, and the
+sandbox that the importer container runs in (``sandbox.py``)."""
 
 import os
 
-from traitlets import Integer, default
+from traitlets import Float, Integer, Unicode, default
 from traitlets.config import Configurable
+
+from ..core.settings import ExecutionSettings
 
 GIB = 1024**3
 
@@ -76,10 +79,53 @@ class ImportLimits(Configurable):
 
     processes = Integer(
         config=True,
-        help="""Processes that import files side by side (GC_IMPORT_PROCESSES; default: the
-        machine's cores). Reading and compressing hold Python's lock, so threads would not help.""",
+        help="""Processes that import files side by side inside the importer container, which gets
+        as many CPUs (GC_IMPORT_PROCESSES; default: the machine's cores). Reading and compressing
+        hold Python's lock, so threads would not help.""",
     )
 
     @default("processes")
     def _default_processes(self):
         return int(os.environ.get("GC_IMPORT_PROCESSES", 0)) or len(os.sched_getaffinity(0))
+
+    image = Unicode(
+        config=True,
+        help="""The importer image that parses uploaded files in the sandbox (GC_IMPORT_IMAGE;
+        default <GC_IMAGE_PREFIX>/importer:latest, as images/build.sh builds it).""",
+    )
+
+    @default("image")
+    def _default_image(self):
+        return os.environ.get("GC_IMPORT_IMAGE") or f"{ExecutionSettings().image_prefix}/importer:latest"
+
+    memory_limit_mb = Integer(
+        config=True,
+        help="""Memory (swap included) of one importer container, in MiB, shared by its processes
+        (GC_IMPORT_MEMORY_LIMIT_MB; default 8192). A batch that needs more fails with a message
+        for each of its files; the worker and other batches are not affected.""",
+    )
+
+    @default("memory_limit_mb")
+    def _default_memory_limit_mb(self):
+        return int(os.environ.get("GC_IMPORT_MEMORY_LIMIT_MB", 8192))
+
+    time_limit_s = Float(
+        config=True,
+        help="""Seconds one importer container may run before it is stopped and its batch fails
+        (GC_IMPORT_TIME_LIMIT_S; default 7200, under the import queue's 6 hours per session).""",
+    )
+
+    @default("time_limit_s")
+    def _default_time_limit_s(self):
+        return float(os.environ.get("GC_IMPORT_TIME_LIMIT_S", 7200))
+
+    output_limit_mb = Integer(
+        config=True,
+        help="""Most MiB of converted images one importer container may write; it is stopped past
+        that and its batch fails (GC_IMPORT_OUTPUT_LIMIT_MB; default 65536). Also the largest one
+        image file may be.""",
+    )
+
+    @default("output_limit_mb")
+    def _default_output_limit_mb(self):
+        return int(os.environ.get("GC_IMPORT_OUTPUT_LIMIT_MB", 64 * 1024))

@@ -1,7 +1,7 @@
-"""Storing imported images: compressed MHA (TIFF for large 2D pictures) in the data directory,
-with everything the Image row records about them."""
+"""Storing imported images: compressed MHA (TIFF for large 2D pictures) in the importer's output
+folder, with everything the Image row records about them. The worker copies each file into the data
+directory and hashes its own copy (``results.py``)."""
 
-import hashlib
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,16 +9,15 @@ from pathlib import Path
 import SimpleITK as sitk
 
 COLOR_SPACES = {1: "gray", 3: "rgb", 4: "rgba"}
-HASH_CHUNK = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
 class StoredImage:
     """An image file in the data directory and its metadata (the fields of ``orm.Image``)."""
 
-    path: str  # relative to the data directory
+    path: str  # relative to the data directory (in the container: to /output)
     size: int
-    sha256: str
+    sha256: str  # of the worker's copy; empty in the container
     dimensions: list
     spacing: list
     origin: list
@@ -30,14 +29,6 @@ class StoredImage:
     modality: str | None = None
 
 
-def file_sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def suffix_for(image, limits):
     """``.tif`` for 2D images of at least ``limits.tiff_min_pixels`` pixels, ``.mha`` otherwise."""
     size = image.GetSize()
@@ -47,7 +38,7 @@ def suffix_for(image, limits):
 
 
 def store(loaded, *, data_dir, limits):
-    """Write ``loaded.image`` under ``data_dir/images/`` and describe it.
+    """Write ``loaded.image`` under ``data_dir/images/`` and describe it (no hash: see StoredImage).
 
     The image's metadata dictionary (DICOM patient tags among it) is dropped, not copied into the
     stored file: what the platform keeps of a header is in the returned fields.
@@ -64,7 +55,7 @@ def store(loaded, *, data_dir, limits):
         return StoredImage(
             path=relative.as_posix(),
             size=target.stat().st_size,
-            sha256=file_sha256(target),
+            sha256="",
             dimensions=list(image.GetSize()),
             spacing=list(image.GetSpacing()),
             origin=list(image.GetOrigin()),

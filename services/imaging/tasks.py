@@ -1,10 +1,17 @@
 """The import task: ``import_upload_session(upload_session_id=…)``, run by a worker on the import
-queue after the archives service committed the session as importing."""
+queue after the archives service committed the session as importing.
+
+Zips are unpacked here, into the session's folder; every image file is then parsed only inside
+the sandboxed importer container (``sandbox.import_in_sandbox``), one container per session, with
+that folder (and nothing else of the data directory) mounted read-only.
+"""
 
 import logging
 import shutil
+import time
 from pathlib import Path, PurePosixPath
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..core.database import make_engine
@@ -12,13 +19,15 @@ from ..core.orm import ArchiveItem, ColorSpace, Image, UploadFile, UploadSession
 from ..core.orm.images import upload_folder
 from ..core.settings import ServiceSettings
 from ..core.status import UploadStatus, advance
-from .conversion import Upload, convert
+from .conversion import Upload
 from .formats import Format, by_extension
 from .importers import dims
 from .limits import ImportLimits
 from ..zips import UnsafeZip, extract
+from .sandbox import import_in_sandbox
 
 log = logging.getLogger("gc-import")
+CANCEL_CHECK_S = 1.0
 
 
 def import_upload_session(*, upload_session_id):
@@ -39,6 +48,7 @@ class SessionImport:
     def __init__(self, db, session, data_dir):
         self.db, self.session, self.data_dir = db, session, Path(data_dir)
         self.limits = ImportLimits()
+        self.last_asked, self.was_cancelled = 0.0, False
 
     def run(self):
         session = self.session
@@ -60,7 +70,8 @@ class SessionImport:
             else:
                 uploads.append(Upload(str(self.data_dir / file.upload_path), file.filename, file.id))
         self.db.commit()
-        outcomes = convert(uploads, data_dir=self.data_dir, limits=self.limits)
+        outcomes = import_in_sandbox(uploads, folder=self.data_dir / upload_folder(session.id), data_dir=self.data_dir,
+                                     limits=self.limits, label=f"import-session-{session.id}", cancelled=self.cancelled)
         self.db.refresh(session)
         if session.status == UploadStatus.CANCELLED:
             for outcome in outcomes:
@@ -70,6 +81,17 @@ class SessionImport:
         else:
             self.record(outcomes)
         shutil.rmtree(self.data_dir / upload_folder(session.id), ignore_errors=True)
+
+    def cancelled(self):
+        """Whether the session was cancelled meanwhile (asked while the importer runs, at most
+        once a second): the importer is then stopped."""
+        now = time.monotonic()
+        if now - self.last_asked >= CANCEL_CHECK_S:
+            self.last_asked = now
+            status = self.db.scalar(select(UploadSession.status).where(UploadSession.id == self.session.id))
+            self.db.commit()  # end the read transaction; nothing else is pending
+            self.was_cancelled = status == UploadStatus.CANCELLED
+        return self.was_cancelled
 
     def unpack(self, file):
         """Uploads of the files in the zip ``file``, each with an UploadFile row of its own."""

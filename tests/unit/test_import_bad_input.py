@@ -1,22 +1,23 @@
-"""Bad files get a message a person can act on; the other files of the batch still import."""
+"""Bad files get a message a person can act on; the other files of the batch still import (in the
+importer container, as on the worker)."""
 
 import shutil
 
 import SimpleITK as sitk
 import pytest
 
-from import_samples import dicom_series, nifti2_header, picture, truncate, volume, write, zip_bomb, zip_of
-from services.imaging.conversion import Upload, convert
+from import_samples import dicom_series, nifti2_header, picture, sandboxed, truncate, volume, write, zip_bomb, zip_of
+from services.imaging.conversion import Upload
 from services.imaging.limits import ImportLimits
 from services import zips
 from services.zips import UnsafeZip, extract
 
 
 def messages(tmp_path, *paths, limits=None):
-    """``{name: message or "ok"}`` of importing ``paths`` together with one good volume."""
+    """``{name: message or "ok"}`` of importing ``paths`` (under ``tmp_path``) together with one good volume."""
     good = write(volume(), tmp_path / "good" / "good.nii.gz")
     uploads = [Upload(str(p), p.name, p.name) for p in [*paths, good]]
-    outcomes = convert(uploads, data_dir=tmp_path / "data", limits=limits)
+    outcomes = sandboxed(uploads, folder=tmp_path, data_dir=tmp_path / "data", limits=limits)
     result = {key: outcome.message or "ok" for outcome in outcomes for key in outcome.keys}
     assert result.pop("good.nii.gz") == "ok", "the good file must import whatever the others are"
     return result
@@ -166,3 +167,15 @@ def test_not_a_zip(tmp_path):
     path.write_bytes(b"PK\x03\x04" + b"\0" * 100)
     with pytest.raises(UnsafeZip, match="broken.zip is not a readable zip"):
         extract(path=path, name="broken.zip", into=tmp_path / "out", limits=ImportLimits())
+
+
+def test_without_the_importer_image_every_file_gets_a_message(tmp_path):
+    paths = [write(volume(), tmp_path / "in" / f"ct{i}.mha") for i in range(2)]
+    limits = ImportLimits(image="gc-hub-test/no-such-importer:latest")
+    outcomes = sandboxed([Upload(str(p), p.name, p.name) for p in paths], folder=tmp_path / "in", data_dir=tmp_path / "data",
+                         limits=limits)
+    assert sorted(k for o in outcomes for k in o.keys) == ["ct0.mha", "ct1.mha"]
+    assert {o.message for o in outcomes} == {
+        "the import of this upload failed: the platform's importer image gc-hub-test/no-such-importer:latest is missing on "
+        "this node (build it with images/build.sh importer); upload it again or tell the platform's admins"
+    }

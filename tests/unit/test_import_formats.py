@@ -1,13 +1,15 @@
-"""Each importer on tiny generated files: voxels and geometry as written, metadata recorded."""
+"""Each importer on tiny generated files, run where the worker runs them (in the importer
+container): voxels and geometry as written, metadata recorded."""
 
 import SimpleITK as sitk
 import pytest
 
-from import_samples import ORIGIN, SPACING, dicom_series, picture, volume, write
-from services.imaging.conversion import Upload, convert
+from import_samples import ORIGIN, SPACING, dicom_series, picture, sandboxed, volume, write
+from services.imaging.conversion import Upload
 from services.imaging.formats import Format, identify
 from services.imaging.importers import IMPORTERS, Loaded
 from services.imaging.limits import ImportLimits
+from services.imaging.sandbox import conversion_limits
 
 
 def one(outcomes):
@@ -20,12 +22,17 @@ def stored_image(data_dir, stored):
     return sitk.ReadImage(str(data_dir / stored.path))
 
 
+def convert(uploads, tmp_path, limits=None):
+    """Import ``uploads`` (under ``tmp_path/in``) into ``tmp_path/data`` in the importer container."""
+    return sandboxed(uploads, folder=tmp_path / "in", data_dir=tmp_path / "data", limits=limits)
+
+
 @pytest.mark.parametrize("name", ["ct.mha", "ct.nii", "ct.nii.gz", "ct.nrrd", "ct.mhd"])
 def test_volumes_keep_voxels_and_geometry(tmp_path, name):
     image = volume()
     path = write(image, tmp_path / "in" / name)
     uploads = [Upload(str(p), p.name, p.name) for p in path.parent.iterdir()]  # .mhd brings its .raw
-    outcomes = convert(uploads, data_dir=tmp_path / "data")
+    outcomes = convert(uploads, tmp_path)
     stored = one(outcomes)
     assert sorted(outcomes[0].keys) == sorted(u.key for u in uploads)
     assert stored.path.startswith("images/") and stored.path.endswith(".mha")
@@ -39,28 +46,29 @@ def test_volumes_keep_voxels_and_geometry(tmp_path, name):
 
 @pytest.mark.parametrize("name,rgb", [("photo.png", False), ("photo.png", True), ("photo.jpg", True), ("slide.tif", True)])
 def test_pictures(tmp_path, name, rgb):
-    path = write(picture(rgb=rgb), tmp_path / name)
-    stored = one(convert([Upload(str(path), name, 1)], data_dir=tmp_path))
+    path = write(picture(rgb=rgb), tmp_path / "in" / name)
+    stored = one(convert([Upload(str(path), name, 1)], tmp_path))
     assert stored.dimensions == [20, 10] and stored.color_space == ("rgb" if rgb else "gray")
     assert stored.pixel_type.endswith("8-bit unsigned integer")
 
 
 def test_a_multipage_tiff_is_a_volume(tmp_path):
-    path = write(volume(), tmp_path / "stack.tiff")
-    assert one(convert([Upload(str(path), "stack.tiff", 1)], data_dir=tmp_path)).dimensions == [16, 12, 6]
+    path = write(volume(), tmp_path / "in" / "stack.tiff")
+    assert one(convert([Upload(str(path), "stack.tiff", 1)], tmp_path)).dimensions == [16, 12, 6]
 
 
 def test_large_2d_images_are_stored_as_tiff(tmp_path):
-    path = write(picture(size=(64, 64)), tmp_path / "big.png")
-    stored = one(convert([Upload(str(path), "big.png", 1)], data_dir=tmp_path, limits=ImportLimits(tiff_min_pixels=64 * 64)))
+    path = write(picture(size=(64, 64)), tmp_path / "in" / "big.png")
+    stored = one(convert([Upload(str(path), "big.png", 1)], tmp_path, limits=ImportLimits(tiff_min_pixels=64 * 64)))
     assert stored.path.endswith(".tif") and stored.dimensions == [64, 64]
+    assert (tmp_path / "data" / stored.path).read_bytes()[:4] in (b"II*\x00", b"MM\x00*")
 
 
 def test_dicom_series_is_ordered_by_position_with_window_and_modality(tmp_path):
     image = volume()
-    files = dicom_series(tmp_path / "series", image)
+    files = dicom_series(tmp_path / "in" / "series", image)
     uploads = [Upload(str(p), f"series/{p.name}", p.name) for p in files]
-    outcomes = convert(uploads, data_dir=tmp_path / "data")
+    outcomes = convert(uploads, tmp_path)
     stored = one(outcomes)
     assert len(outcomes[0].keys) == 6
     assert stored.dimensions == [16, 12, 6] and stored.modality == "CT"
@@ -70,11 +78,11 @@ def test_dicom_series_is_ordered_by_position_with_window_and_modality(tmp_path):
 
 
 def test_two_series_and_a_2d_dicom_become_three_images(tmp_path):
-    a = dicom_series(tmp_path / "a", volume(), series_uid="1.2.3.1")
-    b = dicom_series(tmp_path / "b", volume((8, 8, 4)), series_uid="1.2.3.2", modality="MR")
-    single = dicom_series(tmp_path / "c", volume((10, 10, 1)), series_uid="1.2.3.3", modality="US")
+    a = dicom_series(tmp_path / "in" / "a", volume(), series_uid="1.2.3.1")
+    b = dicom_series(tmp_path / "in" / "b", volume((8, 8, 4)), series_uid="1.2.3.2", modality="MR")
+    single = dicom_series(tmp_path / "in" / "c", volume((10, 10, 1)), series_uid="1.2.3.3", modality="US")
     uploads = [Upload(str(p), str(p.relative_to(tmp_path)), str(p)) for p in a + b + single]
-    outcomes = convert(uploads, data_dir=tmp_path / "data")
+    outcomes = convert(uploads, tmp_path)
     images = sorted((o.image.modality, o.image.dimensions) for o in outcomes)
     assert images == [("CT", [16, 12, 6]), ("MR", [8, 8, 4]), ("US", [10, 10])]
 
@@ -82,32 +90,42 @@ def test_two_series_and_a_2d_dicom_become_three_images(tmp_path):
 def test_a_multiframe_dicom_file_is_a_volume(tmp_path):
     image = volume((16, 12, 5))
     image.SetMetaData("0008|0060", "MR")
-    path = write(image, tmp_path / "multiframe.dcm")
-    stored = one(convert([Upload(str(path), "multiframe.dcm", 1)], data_dir=tmp_path))
+    path = write(image, tmp_path / "in" / "multiframe.dcm")
+    stored = one(convert([Upload(str(path), "multiframe.dcm", 1)], tmp_path))
     assert stored.dimensions == [16, 12, 5] and stored.modality == "MR"
 
 
 def test_dicom_without_extension_is_recognised_by_content(tmp_path):
-    files = dicom_series(tmp_path / "s", volume(), names=[f"IM{i}" for i in range(6)])
+    files = dicom_series(tmp_path / "in", volume(), names=[f"IM{i}" for i in range(6)])
     assert identify(files[0]) is Format.DICOM
-    assert one(convert([Upload(str(p), p.name, p.name) for p in files], data_dir=tmp_path)).dimensions == [16, 12, 6]
+    assert one(convert([Upload(str(p), p.name, p.name) for p in files], tmp_path)).dimensions == [16, 12, 6]
 
 
 def test_stored_files_carry_no_dicom_header_tags(tmp_path):
-    files = dicom_series(tmp_path / "s", volume())
-    stored = one(convert([Upload(str(p), p.name, p.name) for p in files], data_dir=tmp_path))
-    assert b"0020|000e" not in (tmp_path / stored.path).read_bytes()[:4096]
+    files = dicom_series(tmp_path / "in", volume())
+    stored = one(convert([Upload(str(p), p.name, p.name) for p in files], tmp_path))
+    assert b"0020|000e" not in (tmp_path / "data" / stored.path).read_bytes()[:4096]
 
 
 def test_importers_are_keyword_only_and_return_data(tmp_path):
     path = write(volume(), tmp_path / "ct.mha")
+    limits = conversion_limits(ImportLimits())
     with pytest.raises(TypeError):
-        IMPORTERS[Format.MHA](str(path), "ct.mha", ImportLimits())
-    assert isinstance(IMPORTERS[Format.MHA](path=path, name="ct.mha", limits=ImportLimits()), Loaded)
+        IMPORTERS[Format.MHA](str(path), "ct.mha", limits)
+    assert isinstance(IMPORTERS[Format.MHA](path=path, name="ct.mha", limits=limits), Loaded)
 
 
 def test_files_import_in_parallel_processes(tmp_path):
-    paths = [write(volume(), tmp_path / f"ct{i}.nii.gz") for i in range(4)]
-    outcomes = convert([Upload(str(p), p.name, p.name) for p in paths], data_dir=tmp_path, limits=ImportLimits(processes=2))
+    paths = [write(volume(), tmp_path / "in" / f"ct{i}.nii.gz") for i in range(4)]
+    outcomes = convert([Upload(str(p), p.name, p.name) for p in paths], tmp_path, limits=ImportLimits(processes=2))
     assert sorted(k for o in outcomes for k in o.keys) == sorted(p.name for p in paths)
     assert all(o.image for o in outcomes)
+
+
+def test_files_only_their_owner_may_read_are_made_readable_for_the_importer(tmp_path):
+    path = write(volume(), tmp_path / "in" / "private" / "ct.mha")
+    path.chmod(0o600)
+    path.parent.chmod(0o700)
+    (tmp_path / "in").chmod(0o700)
+    assert one(convert([Upload(str(path), "ct.mha", 1)], tmp_path)).dimensions == [16, 12, 6]
+    assert path.stat().st_mode & 0o777 == 0o604 and path.parent.stat().st_mode & 0o777 == 0o705

@@ -5,6 +5,7 @@ the stack test runs the real worker)."""
 import json
 import shutil
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from services.web import uploads
 def app(database_url, tmp_path, monkeypatch):
     monkeypatch.setenv("GC_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("GC_DATABASE_URL", database_url)
+    monkeypatch.setenv("GC_INSTANCE", f"gc-test-uploads-{uuid.uuid4().hex[:8]}")  # names its importer containers
     queued = []
     monkeypatch.setattr(uploads, "enqueue_import", lambda settings, upload_session_id: queued.append(upload_session_id))
     with fake_hub_auth(monkeypatch), service_app("archives", database_url) as running:
@@ -329,7 +331,7 @@ def test_an_import_that_died_half_way_runs_again_cleanly(app, api, tmp_path, mon
     upload(api, session, write(volume(), tmp_path / "ct.mha"))
     assert api("POST", f"upload-sessions/{session['id']}/import", "researcher")[0] == 202
     with monkeypatch.context() as patch:  # the worker dies after unpacking, before any image
-        patch.setattr(tasks, "convert", lambda *args, **kwargs: sys.exit("worker killed"))
+        patch.setattr(tasks, "import_in_sandbox", lambda *args, **kwargs: sys.exit("worker killed"))
         with pytest.raises(SystemExit):
             import_upload_session(upload_session_id=session["id"])
     import_upload_session(upload_session_id=session["id"])  # the reconciler, or a person, runs it again
