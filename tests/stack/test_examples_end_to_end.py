@@ -87,13 +87,13 @@ def test_example_algorithm_then_evaluation(platform, tmp_path):
     assert job.container_digest == platform.docker.images.get(ALGORITHM).id
 
     # Ground truth: the job's own mask, named after the case, so Dice must be 1.
-    truth = platform.data_dir / "ground-truth" / "otsu-phase"
+    truth = platform.data_dir / "ground-truth" / "spheres" / "final"
     truth.mkdir(parents=True)
     shutil.copy(platform.data_dir / mask.path, truth / "case-001.mha")
     challenge = Challenge(slug="spheres", title="Spheres", created_by="researcher")
     phase = Phase(
         challenge=challenge, slug="final", title="Final", submission_kind=SubmissionKind.ALGORITHM,
-        method_image=EVALUATION, ground_truth_path="ground-truth/otsu-phase", ground_truth_version="v1",
+        method_image=EVALUATION, ground_truth_path="ground-truth/spheres/final", ground_truth_version="v1",
     )  # fmt: skip
     submission = Submission(phase=phase, creator="participant", algorithm=job.algorithm)
     evaluation = Evaluation(submission=submission, algorithm_jobs=[job], cpu_limit=1, memory_limit_mb=1024, time_limit_s=120)
