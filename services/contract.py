@@ -28,6 +28,8 @@ from .core.errors import InvalidValue
 from .core.orm import Image, StoredFile, make_value
 from .core.orm.images import ColorSpace
 from .core.schemas import SCHEMAS, value_error
+from .imaging.conversion import Upload
+from .imaging.sandbox import import_in_sandbox
 from .untrusted_files import UnsafeFile, UntrustedFolder
 
 IMAGE_SUFFIXES = (".mha", ".tif", ".tiff")
@@ -124,32 +126,45 @@ JSON_LIMIT_BYTES = 16 * 1024 * 1024
 PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
-def collect_outputs(session, sockets, folders, data_dir, *, owner, max_bytes):
+def collect_outputs(session, sockets, folders, data_dir, *, owner, max_bytes, runner=None):
     """One new value per output socket from ``folders.output`` (files of at most ``max_bytes``);
     OutputProblems lists every socket whose output is missing or does not fit, and then nothing
-    of the run's outputs is kept in the data directory."""
-    values, problems = [], []
+    of the run's outputs is kept in the data directory. Image outputs are staged, then converted
+    together in one sandboxed importer (on ``runner``'s engine): no header a container wrote is
+    parsed in this process."""
+    values, problems, staged = {}, [], {}
     with UntrustedFolder(folders.output) as output:
         for socket in sockets:
             try:
-                values.append(
-                    collect_output(session, socket, output, folders.staging, data_dir, owner=owner, max_bytes=max_bytes)
-                )
+                if socket.kind.is_image:
+                    staged[socket.slug] = stage_image(output, socket.relative_path, folders.staging / socket.slug,
+                                                      max_bytes=max_bytes)
+                else:
+                    values[socket.slug] = collect_output(session, socket, output, folders.staging, data_dir,
+                                                         max_bytes=max_bytes)
             except (InvalidValue, UnsafeFile) as problem:
                 problems.append(f"output {socket.slug!r}: {problem}")
+    images = {}
+    if staged and not problems:  # one container for all of them, and none when the run failed anyway
+        images = import_images(staged, folders.staging, data_dir, owner=owner, runner=runner)
+    for socket in sockets:
+        if socket.slug in images:
+            image = images[socket.slug]
+            if isinstance(image, Image):
+                session.add(image)
+                values[socket.slug] = make_value(session, socket, image=image)
+            else:
+                problems.append(f"output {socket.slug!r}: {image}")
+    kept = [values[socket.slug] for socket in sockets if socket.slug in values]
     if problems:
-        discard_files(values, data_dir)
+        discard_files(kept, data_dir)
         raise OutputProblems(problems)
-    return values
+    return kept
 
 
-def collect_output(session, socket, output, staging, data_dir, *, owner, max_bytes):
-    """The value of output ``socket`` from ``output`` (an UntrustedFolder)."""
+def collect_output(session, socket, output, staging, data_dir, *, max_bytes):
+    """The value of the file or JSON output ``socket`` from ``output`` (an UntrustedFolder)."""
     relative = socket.relative_path
-    if socket.kind.is_image:
-        image = image_output(session, output, relative, staging / socket.slug, data_dir, owner=owner,
-                             max_bytes=max_bytes)
-        return make_value(session, socket, image=image)
     if socket.kind.is_file:
         where = output.where(relative)
         if output.kind(relative) is None:
@@ -164,18 +179,32 @@ def collect_output(session, socket, output, staging, data_dir, *, owner, max_byt
     return make_value(session, socket, value=value)
 
 
-def image_output(session, output, relative, staging, data_dir, *, owner, max_bytes):
-    """The Image of the image output in the folder ``relative``: its one file is staged (copied
-    out of ``output``), then made an Image row. Making the row reads the staged copy's header with
-    SimpleITK in this process: that step (``store_image``) is what a sandboxed importer replaces."""
-    staged, name = stage_image(output, relative, staging, max_bytes=max_bytes)
-    shown = f"the image in {output.where(relative)}/"
-    return store_image(session, staged, data_dir, owner=owner, name=name, shown=shown)
+def import_images(staged, staging, data_dir, *, owner, runner=None):
+    """``{socket slug: Image, or why there is none}`` of the image outputs ``staged``
+    (``{slug: (staged copy, name, where it was)}``, copies under ``staging``), converted in one
+    sandboxed importer. A refusal says where the image was and what is needed, never what the
+    importer read in it (the container chose every byte)."""
+    uploads = [Upload(str(path), name, slug) for slug, (path, name, _where) in staged.items()]
+    results = {}
+    for outcome in import_in_sandbox(uploads, folder=staging, data_dir=data_dir, runner=runner):
+        for slug in outcome.keys:
+            where = staged[slug][2]
+            results[slug] = (
+                image_row(outcome.image, name=staged[slug][1], owner=owner) if outcome.image
+                else f"the image in {where} is not one gc-hub can read (write one .mha that holds its voxels, or a .tif)"
+            )
+    return results
+
+
+def image_row(stored, *, name, owner):
+    """An Image row (not yet added) for ``stored``, an imaging.store.StoredImage."""
+    fields = {field: getattr(stored, field) for field in stored.__dataclass_fields__}
+    return Image(name=name[:255], created_by=owner, **fields | {"color_space": ColorSpace(stored.color_space)})
 
 
 def stage_image(output, relative, staging, *, max_bytes):
     """Copy the one .mha/.tif file in the folder ``relative`` of ``output`` into the new folder
-    ``staging``: (its copy, the name to give the image)."""
+    ``staging``: (its copy, the name to give the image, the folder as messages name it)."""
     shown = f"{output.where(relative)}/"
     kind = output.kind(relative)
     if kind != "folder":
@@ -190,7 +219,8 @@ def stage_image(output, relative, staging, *, max_bytes):
         output.copy(str(PurePosixPath(relative, found[0])), staged, max_bytes=max_bytes)
     except UnsafeFile as refused:  # named by its folder: the file's own name is the container's
         raise UnsafeFile(f"the {suffix} file in {shown}", refused.reason) from None
-    return staged, found[0] if PLAIN_NAME.fullmatch(found[0]) else f"{PurePosixPath(relative).name or 'image'}{suffix}"
+    name = found[0] if PLAIN_NAME.fullmatch(found[0]) else f"{PurePosixPath(relative).name or 'image'}{suffix}"
+    return staged, name, shown
 
 
 class NotFinite(ValueError):
@@ -272,17 +302,16 @@ def store_file(path, data_dir, folder="files", *, sha256=None):
     return StoredFile(str(relative), target.stat().st_size, checksum)
 
 
-def store_image(session, path, data_dir, *, owner, name=None, shown=None):
-    """An Image row for the image file ``path`` (the platform's own file: an image it made, or a
-    container's output staged by :func:`stage_image`), moved into the data directory's
-    ``images/``; its header is read and checked before the file is kept. ``shown`` names the
-    file in a refusal."""
+def store_image(session, path, data_dir, *, owner, name=None):
+    """An Image row for the image file ``path``, moved into the data directory's ``images/``.
+    Only for the platform's own files (the demo's, the tests'): its header is read here, so a
+    file that a user or a container made goes through :func:`import_images` instead."""
     reader = sitk.ImageFileReader()
     reader.SetFileName(str(path))
     try:
         reader.ReadImageInformation()
     except RuntimeError:
-        raise InvalidValue(f"{shown or path.name} is not a readable image") from None
+        raise InvalidValue(f"{path.name} is not a readable image") from None
     stored = store_file(path, data_dir, folder="images")
     image = Image(
         name=name or path.name,

@@ -94,7 +94,8 @@ def check_docker(settings):
         raise LaunchError(str(e)) from None
     client = docker.from_env()
     missing = []
-    for image in (settings.workstation_image, settings.training_image):
+    importer = os.environ.get("GC_IMPORT_IMAGE") or f"{settings.image_prefix}/importer:latest"
+    for image in (settings.workstation_image, settings.training_image, importer):
         try:
             client.images.get(image)
         except docker.errors.ImageNotFound:

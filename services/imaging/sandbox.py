@@ -22,7 +22,7 @@ from docker.errors import DockerException, ImageNotFound
 from requests import RequestException
 
 from ..core.settings import ServiceSettings
-from ..runner import Runner, RunSpec, Sandbox
+from ..runner import ImageMissing, ImageRefused, Runner, RunSpec, Sandbox
 from ..untrusted_files import UnsafeFile, UntrustedFolder
 from .conversion import ConversionLimits, Outcome
 from .limits import ImportLimits
@@ -143,8 +143,11 @@ def run_importer(runner, limits, folder, request, output, name, retry, cancelled
             retry=retry,
         )
         outcome = runner.run(spec, cancelled=cancelled)
-    except ImageNotFound:
+    except (ImageNotFound, ImageMissing):
         return f"the platform's importer image {image} is missing on this node (build it with images/build.sh importer)"
+    except ImageRefused as refused:
+        log.error("the importer image was refused: %s", refused)
+        return f"the platform's importer image {image} cannot run here; tell the platform's admins"
     except (DockerException, RequestException) as error:
         log.exception("the importer container could not run")
         return f"the platform could not start its importer ({type(error).__name__})"

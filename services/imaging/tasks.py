@@ -14,8 +14,9 @@ from pathlib import Path, PurePosixPath
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..contract import image_row
 from ..core.database import make_engine
-from ..core.orm import ArchiveItem, ColorSpace, Image, UploadFile, UploadSession, make_value
+from ..core.orm import ArchiveItem, UploadFile, UploadSession, make_value
 from ..core.orm.images import upload_folder
 from ..core.settings import ServiceSettings
 from ..core.status import UploadStatus, advance
@@ -149,8 +150,7 @@ class SessionImport:
         name = PurePosixPath(files[0].filename).name
         if len(files) > 1 and stored.modality is not None:  # a DICOM series: name it after its folder
             name = str(PurePosixPath(files[0].filename).parent) if "/" in files[0].filename else name
-        fields = {field: getattr(stored, field) for field in stored.__dataclass_fields__}
-        image = Image(name=name[:255], created_by=self.session.owner, **fields | {"color_space": ColorSpace(stored.color_space)})
+        image = image_row(stored, name=name, owner=self.session.owner)
         self.db.add(image)
         if self.session.archive is not None and self.session.socket is not None:
             item = ArchiveItem(archive=self.session.archive)

@@ -21,6 +21,16 @@ pytestmark = pytest.mark.stack
 HOST_SECRET = f"host-secret-{uuid.uuid4().hex}"
 PREFIX = "gc-hub-test"  # the worker takes these images as the platform's own (evaluation methods by name)
 
+UNREADABLE_IMAGE = "output 'mask': the image in /output/images/mask/ is not one gc-hub can read"
+
+
+def mha(data_file, sep="="):
+    """A container action writing /output/images/mask/mask.mha whose header names ``data_file``."""
+    header = f"ObjectType = Image\\nNDims = 3\\nDimSize = 4 4 1\\nElementType = MET_UCHAR\\n"
+    header += f"ElementDataFile {sep} {data_file}\\n"
+    return f"os.makedirs(O + 'images/mask'); open(O + 'images/mask/mask.mha', 'w').write('{header}')"
+
+
 # name: (output sockets, what the container does to /output, the words its job's message holds)
 ALGORITHMS = {
     "link-to-passwd": ([("result", "any")], "os.symlink('/etc/passwd', O + 'result.json')",
@@ -57,6 +67,14 @@ ALGORITHMS = {
     "odd-bytes-in-a-name": ([("mask", "segmentation")],
                             "os.makedirs(O + 'images/mask'); open(b'/output/images/mask/\\xff\\x1b[31m.mha', 'w')",
                             "output 'mask': /output/images/mask is a folder holding a file whose name is not"),
+    # Image headers that name other files: parsed only in the sandboxed importer, which sees the
+    # one staged image file and nothing of the host.
+    "image-header-names-a-host-file": ([("mask", "segmentation")], mha("{secret}"), UNREADABLE_IMAGE),
+    "image-header-names-passwd-with-a-colon": ([("mask", "segmentation")], mha("/etc/passwd", sep=":"),
+                                               UNREADABLE_IMAGE),
+    "image-header-names-a-file-beside-it": ([("mask", "segmentation")],
+                                            mha("mask.raw") + "; open(O + 'images/mask/mask.raw', 'wb').write(bytes(16))",
+                                            UNREADABLE_IMAGE),
 }  # fmt: skip
 
 EVALUATIONS = {
@@ -93,6 +111,7 @@ def platform(tmp_path_factory):
     platform.images["well-behaved"] = build("well-behaved", WELL_BEHAVED)
     platform.images["good-metrics"] = build("good-metrics", GOOD_METRICS)
     platform.environment["GC_IMAGE_PREFIX"] = PREFIX
+    platform.environment["GC_IMPORT_IMAGE"] = "gc-hub/importer:latest"  # output images are converted by it
     platform.start_worker()
     yield platform
     platform.close()
