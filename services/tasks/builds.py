@@ -88,6 +88,12 @@ def build_algorithm_image(*, container_image_id):
             if built is not None:  # nobody runs an image that failed its checks
                 runner.forget_image(built)
             return refuse(session, image, context, str(refusal))
+        except Exception:  # a fault of the platform's: the build still ends, with a message
+            log.exception("build %s failed in the platform", image.id)
+            if built is not None:
+                runner.forget_image(built)
+            session.rollback()
+            return refuse(session, image, context, "the platform could not build it; an admin can see the worker's log")
         image.digest = built
         image.algorithm.container_image = image.algorithm.container_digest = built
         advance(image, UploadStatus.SUCCEEDED)
@@ -106,10 +112,10 @@ def build(runner, base, context, tag, build_id):
 def check_entrypoint(runner, image_id, entrypoint, folder, *, name, labels):
     """Compile the entrypoint inside the image, in the sandbox (empty /input and /output in
     ``folder``): a syntax error fails the build."""
-    input_dir, output_dir = new_run_folders(folder)
+    folders = new_run_folders(folder)
     spec = RunSpec(
-        image=image_id, sandbox=CHECK_SANDBOX, input_dir=input_dir, output_dir=output_dir, name=name, labels=labels,
-        retry=True, entrypoint=("python", "-I", "-c", COMPILE, f"{ALGORITHM_DIR}/{entrypoint}"),
+        image=image_id, sandbox=CHECK_SANDBOX, input_dir=folders.input, output_dir=folders.output, name=name,
+        labels=labels, retry=True, entrypoint=("python", "-I", "-c", COMPILE, f"{ALGORITHM_DIR}/{entrypoint}"),
     )  # fmt: skip
     try:
         outcome = runner.run(spec)
