@@ -27,7 +27,7 @@ import SimpleITK as sitk
 from .core.errors import InvalidValue
 from .core.orm import Image, StoredFile, make_value
 from .core.orm.images import ColorSpace
-from .core.schemas import SCHEMAS, value_error
+from .core.schemas import SCHEMAS, UnresolvableReference, value_error
 from .imaging.conversion import Upload
 from .imaging.sandbox import import_in_sandbox
 from .untrusted_files import UnsafeFile, UntrustedFolder
@@ -270,7 +270,10 @@ def property_names(schema):
 def schema_rule_broken(socket, value):
     """How ``value`` breaks the schemas of JSON ``socket``, in words that never quote the value: where
     (a JSON pointer; keys the schemas do not name are ``*``) and the schema's rule; None if it fits."""
-    error = value_error(socket.kind, value, socket.extra_schema)
+    try:
+        error = value_error(socket.kind, value, socket.extra_schema)
+    except UnresolvableReference as unresolvable:  # the schema's words, not the value's
+        return f"cannot be checked: {unresolvable}"
     if error is None:
         return None
     named = property_names(SCHEMAS[socket.kind]) | property_names(socket.extra_schema)

@@ -165,16 +165,24 @@ def schema_problem(schema):
     return None
 
 
+class UnresolvableReference(ValueError):
+    """A stored schema refers to something it does not hold (nothing is fetched to find it)."""
+
+    def __init__(self, ref):
+        super().__init__(f"the socket's schema refers to {ref!r}, which it does not hold (nothing is fetched);"
+                         " its creator must fix the schema")
+
+
 def value_error(kind, value, extra_schema=None):
     """How ``value`` breaks the schema of JSON ``kind`` or the socket's extra schema (the most
-    relevant jsonschema ValidationError), or None when it fits both."""
+    relevant jsonschema ValidationError), or None when it fits both; UnresolvableReference when
+    a schema refers elsewhere."""
     for schema in (SCHEMAS[SocketKind(kind)], extra_schema):
         if schema:
             try:
                 error = best_match(Draft202012Validator(schema, registry=LOCAL_ONLY).iter_errors(value))
             except Unresolvable as unresolvable:
-                return (f"the socket's schema refers to {unresolvable.ref!r}, which it does not hold (nothing is"
-                        " fetched); its creator must fix the schema")
+                raise UnresolvableReference(unresolvable.ref) from None
             if error is not None:
                 return error
     return None
@@ -182,7 +190,10 @@ def value_error(kind, value, extra_schema=None):
 
 def value_problem(kind, value, extra_schema=None):
     """What is wrong with ``value`` for a socket of JSON ``kind`` (quoting it), or None when nothing is."""
-    error = value_error(kind, value, extra_schema)
+    try:
+        error = value_error(kind, value, extra_schema)
+    except UnresolvableReference as unresolvable:
+        return str(unresolvable)
     return _describe(error) if error is not None else None
 
 

@@ -8,6 +8,7 @@ with a GET, and to free upload quota that their files still take. Each attempt g
 import json
 import os
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -83,8 +84,15 @@ def world(platform):
         expect(researcher.challenges("POST", "challenges", json={"slug": slug, "title": slug}), 201)
         expect(researcher.challenges("POST", f"challenges/{slug}/phases", json=phase), 201)
     session, file = researcher.upload("truth.csv", TRUTH)
-    truth = expect(researcher.challenges("POST", f"challenges/{VICTIM}/phases/final/ground-truth",
-                                         json={"upload_session": session, "file": file}), 200)
+    expect(researcher.challenges("POST", f"challenges/{VICTIM}/phases/final/ground-truth",
+                                 json={"upload_session": session, "file": file}), 202)  # unpacked by a worker
+    for _ in range(240):
+        status = expect(researcher.archives("GET", f"upload-sessions/{session}/files/{file}"), 200)["status"]
+        if status != "importing":
+            break
+        time.sleep(0.25)
+    assert status == "succeeded", status
+    truth = expect(researcher.challenges("GET", f"challenges/{VICTIM}/phases/final"), 200)
     expect(researcher.archives("POST", f"upload-sessions/{session}/cancel"), 200)
     expect(researcher.challenges("POST", f"challenges/{OTHER}/admins", json={"username": "datascientist2"}), 201)
     request = expect(users["datascientist"].challenges("POST", f"challenges/{VICTIM}/join", json={}), 201)

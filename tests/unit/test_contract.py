@@ -153,6 +153,8 @@ def test_an_image_keeps_a_plain_name_only(session, run):
 
 
 JSON_ATTACKS = {
+    "schema stored with a remote reference": ("any", {"properties": {"a": {"$ref": "http://127.0.0.1:9/x.json"}}},
+                                              f'{{"a": "{SECRET}"}}', "cannot be checked: the socket's schema refers"),
     "invalid JSON": ("any", None, f'{{"{SECRET}": ', "/output/result.json is not valid JSON"),
     "not UTF-8": ("any", None, b"\xff" + SECRET.encode(), "is not valid JSON (it is not UTF-8 text)"),
     "NaN": ("any", None, f'{{"{SECRET}": NaN}}', "(it holds NaN or an infinite number)"),
