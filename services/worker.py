@@ -40,6 +40,10 @@ class GcWorker(Worker):
             log.exception("reconciling runs failed; trying again in %s s", self.maintenance_interval)
         finally:
             lock.release()
+        if self._shutdown_requested_date is not None:
+            # The stop signal's StopRequested can be lost inside a library (a database call that
+            # it interrupts becomes an OperationalError): leave rq's loop all the same.
+            raise StopRequested()
 
 
 def parse_args(argv=None):
