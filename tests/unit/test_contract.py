@@ -10,23 +10,13 @@ from types import SimpleNamespace
 
 import pytest
 import SimpleITK as sitk
-from sqlalchemy.orm import Session
 
 from services.contract import OutputProblems, collect_outputs, new_run_folders, schema_rule_broken
 from services.core import orm
-from services.core.database import make_engine
 
 SECRET = "SECRET-7f3a"
 LIMIT = 1024 * 1024
 OUTPUTS = {"result": ("any", "result.json"), "table": ("csv", "table.csv"), "mask": ("segmentation", "images/mask")}
-
-
-@pytest.fixture
-def session():
-    engine = make_engine("sqlite://")
-    orm.Base.metadata.create_all(engine)
-    with Session(engine) as session:
-        yield session
 
 
 @pytest.fixture

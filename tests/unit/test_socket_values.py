@@ -6,10 +6,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from services.core import orm
-from services.core.database import make_engine
 from services.core.errors import InvalidValue
 from services.core.schemas import SCHEMAS, SocketKind, value_problem
 
@@ -47,14 +45,6 @@ EXAMPLES = {
         "'end' is a required property",
     ),
 }
-
-
-@pytest.fixture
-def session():
-    engine = make_engine("sqlite://")
-    orm.Base.metadata.create_all(engine)
-    with Session(engine) as session:
-        yield session
 
 
 def socket(slug, kind, extra_schema=None):
