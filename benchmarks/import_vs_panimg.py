@@ -32,7 +32,7 @@ GEOMETRY_TOLERANCE = 1e-5  # millimetres; both sides compute geometry in double 
 
 # Both runners print one JSON line: seconds inside convert, and every image made (hash, geometry).
 DESCRIBE = """
-import resource
+import os, resource
 import SimpleITK as sitk
 def cpu_seconds():  # this process and its finished children (panimg's pool), user + system
     return sum(resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
@@ -41,7 +41,7 @@ def describe(path):
     image = sitk.ReadImage(str(path))
     return {"hash": sitk.Hash(image), "size": list(image.GetSize()), "spacing": list(image.GetSpacing()),
             "origin": list(image.GetOrigin()), "direction": list(image.GetDirection()),
-            "pixel": image.GetPixelIDTypeAsString(), "file": str(path)}
+            "pixel": image.GetPixelIDTypeAsString(), "file": str(path), "bytes": os.path.getsize(path)}
 """
 
 GC_HUB_RUNNER = DESCRIBE + """
@@ -167,6 +167,8 @@ def main():
             print(f"run {i + 1}: gc-hub {ours['seconds']:.2f} s ({ours['cpu']:.2f} s of CPU outside its container), "
                   f"panimg {theirs['seconds']:.2f} s ({theirs['cpu']:.2f} s of CPU)", flush=True)
         print("\n".join(compare(ours, theirs)))
+        stored = {name: sum(image["bytes"] for image in run["images"]) / 1e6 for name, run in (("gc-hub", ours), ("panimg", theirs))}
+        print(f"stored: gc-hub {stored['gc-hub']:.1f} MB, panimg {stored['panimg']:.1f} MB")
     speeds = {name: corpus_bytes / 1e6 / min(seconds) for name, seconds in times.items()}
     for name, speed in speeds.items():
         where = " (the worker's side only: the importer container's CPU is not counted)" if name == "gc-hub" else ""

@@ -69,12 +69,18 @@ class RunPanel:
             self.status.value = "<p style='color:#b00020'>Choose an image file first.</p>"
             return
         name, upload = next(iter(self.upload.value.items()))
+        self.forget_upload()  # a click before the next file has arrived must not rerun this one
         UPLOADS.mkdir(parents=True, exist_ok=True)
         path = UPLOADS / Path(name).name
         path.write_bytes(upload["content"])
         self.run_button.disabled = True
         self.status.value = f"<p>Uploading {escape(path.name)} and importing it…</p>"
         threading.Thread(target=self.run, args=(self.algorithm.value, path), daemon=True).start()
+
+    def forget_upload(self):
+        """Empty the upload button (its count back to 0) once its file is taken."""
+        self.upload.metadata, self.upload.data = [], []
+        self.upload._counter = 0
 
     def run(self, algorithm, path):
         """Import, run and show (in a thread: the notebook stays responsive meanwhile)."""

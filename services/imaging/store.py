@@ -2,11 +2,14 @@
 folder, with everything the Image row records about them. The worker copies each file into the data
 directory and hashes its own copy (``results.py``)."""
 
+import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import SimpleITK as sitk
+from isal import isal_zlib
+from SimpleITK._SimpleITK import _GetMemoryViewFromImage  # what GetArrayViewFromImage wraps, without NumPy
 
 COLOR_SPACES = {1: "gray", 3: "rgb", 4: "rgba"}
 
@@ -51,7 +54,10 @@ def store(loaded, *, data_dir, limits):
     target = Path(data_dir, relative)
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        sitk.WriteImage(image, str(target), True, limits.compression_level)
+        if target.suffix == ".mha":
+            write_mha(image, target, limits.compression_level)
+        else:
+            sitk.WriteImage(image, str(target), True, limits.compression_level)
         return StoredImage(
             path=relative.as_posix(),
             size=target.stat().st_size,
@@ -69,3 +75,35 @@ def store(loaded, *, data_dir, limits):
     except BaseException:
         target.unlink(missing_ok=True)
         raise
+
+
+def write_mha(image, target, level):
+    """Write ``image`` as the compressed MHA that SimpleITK writes, its voxels deflated by ISA-L
+    at ``level`` (0–3): level 2 is as small as zlib's level 1 in a third of the time.
+
+    ITK formats the header: it writes the image's geometry and pixel type with one voxel per axis,
+    and only the sizes (``DimSize``, ``CompressedDataSize``) are put in afterwards."""
+    probe = sitk.Image([1] * image.GetDimension(), image.GetPixelID(), image.GetNumberOfComponentsPerPixel())
+    probe.SetSpacing(image.GetSpacing())
+    probe.SetOrigin(image.GetOrigin())
+    probe.SetDirection(image.GetDirection())
+    sitk.WriteImage(probe, str(target), True)
+    header = target.read_bytes()
+    header = header[: header.index(LOCAL_DATA) + len(LOCAL_DATA)]
+    voxels = isal_zlib.compress(_GetMemoryViewFromImage(image), level)
+    header = set_header_value(header, b"DimSize", b" ".join(b"%d" % n for n in image.GetSize()))
+    header = set_header_value(header, b"CompressedDataSize", b"%d" % len(voxels))
+    with open(target, "wb") as file:
+        file.write(header)
+        file.write(voxels)
+
+
+LOCAL_DATA = b"\nElementDataFile = LOCAL\n"
+
+
+def set_header_value(header, key, value):
+    """``header`` (MHA) with the one line of ``key`` set to ``value``."""
+    header, count = re.subn(rb"^" + key + rb" = [^\n]*$", key + b" = " + value, header, flags=re.MULTILINE)
+    if count != 1:
+        raise RuntimeError(f"SimpleITK wrote {count} {key.decode()} lines into an MHA header")
+    return header

@@ -330,6 +330,8 @@ def test_clinician_runs_an_algorithm_on_an_uploaded_case_and_sees_its_output(wor
         with page.expect_file_chooser() as chooser:  # the upload button's file input is not in the page
             run.locator(".widget-upload").click()
         chooser.value.set_files(str(path))
+        # The browser reads the file before it is sent; "(1)" shows it has been taken.
+        run.locator(".widget-upload", has_text="(1)").wait_for(timeout=60_000)
         run.locator("button", has_text="Upload and run").click()
 
     broken = tmp_path / "broken.mha"
@@ -342,6 +344,8 @@ def test_clinician_runs_an_algorithm_on_an_uploaded_case_and_sees_its_output(wor
     done = run.locator(".gc-run-done")
     try:
         done.wait_for(timeout=300_000)
+    except PlaywrightTimeout:
+        raise AssertionError(f"the run did not succeed; the panel says: {run.locator('.gc-run-status').inner_text()}")
     finally:
         page.screenshot(path=artifacts / "reading-app-run.png")
     assert "succeeded" in done.inner_text()
