@@ -11,7 +11,6 @@ JSON document of the same size from memory. Last line: `api_p50_ratio=<service p
 """
 
 import argparse
-import json
 import re
 import shutil
 import subprocess
@@ -26,10 +25,10 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from hubtools import free_port_block, running_hub  # noqa: E402
+from hubtools import free_port_block, running_hub
 
-from services.core.database import make_engine  # noqa: E402
-from services.core.orm import Archive, ArchiveMember, ArchiveRole, utcnow  # noqa: E402
+from services.core.database import make_engine
+from services.core.orm import Archive, ArchiveMember, ArchiveRole, utcnow
 
 BARE_SERVER = """
 import json, sys
@@ -50,8 +49,16 @@ def seed(database_url, rows, username):
     with Session(make_engine(database_url)) as session:
         session.execute(
             insert(Archive),
-            [{"slug": f"bench-{i:05d}", "title": f"Archive {i}", "description": "", "created_by": username,
-              "created_at": now} for i in range(rows)],
+            [
+                {
+                    "slug": f"bench-{i:05d}",
+                    "title": f"Archive {i}",
+                    "description": "",
+                    "created_by": username,
+                    "created_at": now,
+                }
+                for i in range(rows)
+            ],
         )
         ids = session.scalars(Archive.__table__.select().with_only_columns(Archive.id)).all()
         session.execute(
@@ -64,7 +71,9 @@ def wrk(url, token, seconds):
     """Requests/s, p50 and p99 in ms, and the error count of ``seconds`` of load at 32 connections."""
     out = subprocess.run(
         ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency", "-H", f"Authorization: token {token}", url],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
 
     def ms(label):
@@ -108,8 +117,11 @@ def main():
                 bare.wait()
             ratios.append(service[1] / baseline[1])
             for label, (rps, p50, p99, errors) in (("service", service), ("bare tornado", baseline)):
-                print(f"{name:<6} {label:<13} {rps:8.0f} req/s  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  errors {errors}"
-                      f"  ({len(response.content)} bytes)", flush=True)
+                print(
+                    f"{name:<6} {label:<13} {rps:8.0f} req/s  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  errors {errors}"
+                    f"  ({len(response.content)} bytes)",
+                    flush=True,
+                )
     print(f"api_p50_ratio={max(ratios):.2f}")
 
 

@@ -44,7 +44,9 @@ def describe(path):
             "pixel": image.GetPixelIDTypeAsString(), "file": str(path), "bytes": os.path.getsize(path)}
 """
 
-GC_HUB_RUNNER = DESCRIBE + """
+GC_HUB_RUNNER = (
+    DESCRIBE
+    + """
 import json, sys, time
 from pathlib import Path
 from services.imaging.conversion import Upload
@@ -61,8 +63,11 @@ errors = [o.message for o in outcomes if o.image is None]
 print(json.dumps({"seconds": seconds, "cpu": cpu, "errors": errors,
                   "images": [describe(out / o.image.path) for o in outcomes if o.image]}))
 """
+)
 
-PANIMG_RUNNER = DESCRIBE + """
+PANIMG_RUNNER = (
+    DESCRIBE
+    + """
 import json, sys, time
 from pathlib import Path
 from panimg import convert
@@ -73,6 +78,7 @@ seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
 files = [f.file for f in result.new_image_files]
 print(json.dumps({"seconds": seconds, "cpu": cpu, "errors": [], "images": [describe(f) for f in files]}))
 """
+)
 
 
 def panimg_python():
@@ -92,7 +98,9 @@ def build_corpus(folder, volumes):
     from import_samples import dicom_series
 
     def anatomy(size, seed):
-        body = sitk.GaussianSource(sitk.sitkFloat32, size, sigma=[s / 4 for s in size], mean=[s / 2 for s in size], scale=1400)
+        body = sitk.GaussianSource(
+            sitk.sitkFloat32, size, sigma=[s / 4 for s in size], mean=[s / 2 for s in size], scale=1400
+        )
         noisy = sitk.AdditiveGaussianNoise(body - 1000, standardDeviation=15, seed=seed)
         image = sitk.Cast(noisy, sitk.sitkInt16)
         image.SetSpacing((0.78, 0.78, 1.25))
@@ -114,7 +122,9 @@ def build_corpus(folder, volumes):
 def run(python, runner, corpus, out, env):
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    done = subprocess.run([str(python), "-c", runner, str(corpus), str(out)], capture_output=True, text=True, env=env, cwd=REPO)
+    done = subprocess.run(
+        [str(python), "-c", runner, str(corpus), str(out)], capture_output=True, text=True, env=env, cwd=REPO
+    )
     if done.returncode:
         raise SystemExit(f"{runner[:40]!r} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -155,7 +165,10 @@ def main():
         corpus_bytes = build_corpus(tmp / "corpus", args.volumes)
         files = sum(1 for p in (tmp / "corpus").rglob("*") if p.is_file())
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-        print(f"corpus: {files} files, {corpus_bytes / 1e6:.1f} MB; {platform.node()}, {os.cpu_count()} cores, load {load}", flush=True)
+        print(
+            f"corpus: {files} files, {corpus_bytes / 1e6:.1f} MB; {platform.node()}, {os.cpu_count()} cores, load {load}",
+            flush=True,
+        )
         times, cpu = {"gc-hub": [], "panimg": []}, {"gc-hub": [], "panimg": []}
         for i in range(args.runs):
             ours = run(sys.executable, GC_HUB_RUNNER, tmp / "corpus", tmp / "out-gc-hub", env)
@@ -164,10 +177,16 @@ def main():
             times["panimg"].append(theirs["seconds"])
             cpu["gc-hub"].append(ours["cpu"])
             cpu["panimg"].append(theirs["cpu"])
-            print(f"run {i + 1}: gc-hub {ours['seconds']:.2f} s ({ours['cpu']:.2f} s of CPU outside its container), "
-                  f"panimg {theirs['seconds']:.2f} s ({theirs['cpu']:.2f} s of CPU)", flush=True)
+            print(
+                f"run {i + 1}: gc-hub {ours['seconds']:.2f} s ({ours['cpu']:.2f} s of CPU outside its container), "
+                f"panimg {theirs['seconds']:.2f} s ({theirs['cpu']:.2f} s of CPU)",
+                flush=True,
+            )
         print("\n".join(compare(ours, theirs)))
-        stored = {name: sum(image["bytes"] for image in run["images"]) / 1e6 for name, run in (("gc-hub", ours), ("panimg", theirs))}
+        stored = {
+            name: sum(image["bytes"] for image in run["images"]) / 1e6
+            for name, run in (("gc-hub", ours), ("panimg", theirs))
+        }
         print(f"stored: gc-hub {stored['gc-hub']:.1f} MB, panimg {stored['panimg']:.1f} MB")
     speeds = {name: corpus_bytes / 1e6 / min(seconds) for name, seconds in times.items()}
     for name, speed in speeds.items():

@@ -36,12 +36,12 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from api import wrk  # noqa: E402  (benchmarks/api.py: wrk's figures)
-from hubtools import running_hub  # noqa: E402
+from api import wrk
+from hubtools import running_hub
 
-from services.core.database import make_engine  # noqa: E402
-from services.core.orm import Evaluation, JobStatus, Phase, Submission  # noqa: E402
-from services.ranking import ALL, BEST, MEAN_RANK, MOST_RECENT, Column, Result, Scoring, rank  # noqa: E402
+from services.core.database import make_engine
+from services.core.orm import Evaluation, JobStatus, Phase, Submission
+from services.ranking import ALL, BEST, MEAN_RANK, MOST_RECENT, Column, Result, Scoring, rank
 
 EVALUATION_IMAGE = "gc-hub/example-evaluation:latest"
 COLUMNS = (Column("aggregates.dice.mean", "Dice"), Column("aggregates.hd.mean", "HD", ascending=True))
@@ -51,7 +51,10 @@ SCORING = Scoring("aggregates.score", False, COLUMNS, MEAN_RANK, ALL)
 def synthetic_metrics(rng, cases=0):
     dice = rng.random()
     case = {f"case-{c}": {"dice": min(1.0, max(0.0, dice + rng.gauss(0, 0.05)))} for c in range(cases)}
-    return {"case": case, "aggregates": {"score": rng.random(), "dice": {"mean": dice}, "hd": {"mean": rng.random() * 20}}}
+    return {
+        "case": case,
+        "aggregates": {"score": rng.random(), "dice": {"mean": dice}, "hd": {"mean": rng.random() * 20}},
+    }
 
 
 def time_ranking(count, runs=5):
@@ -71,8 +74,11 @@ def time_ranking(count, runs=5):
         began = time.perf_counter()
         board[:100]
         page = time.perf_counter() - began
-        print(f"rank {count:,} results, mean-rank, display {display:<11} median {timings[display]:.3f} s"
-              f"  ({len(board):,} entries; a page of 100 entries {page * 1000:.1f} ms)", flush=True)
+        print(
+            f"rank {count:,} results, mean-rank, display {display:<11} median {timings[display]:.3f} s"
+            f"  ({len(board):,} entries; a page of 100 entries {page * 1000:.1f} ms)",
+            flush=True,
+        )
     return timings[ALL]
 
 
@@ -136,9 +142,12 @@ def api_latency(hub, count, seconds):
     assert r.json()["count"] == count, r.json()["count"]
     wrk(url, token, 2)  # warm-up
     figures = wrk(url, token, seconds)
-    print(f"leaderboard API, {count:,} results, first page of 100: first read (ranked from the database)"
-          f" {cold * 1000:.0f} ms; under load {figures[0]:.1f} req/s  p50 {figures[1]:.1f} ms  p99 {figures[2]:.1f} ms"
-          f"  errors {figures[3]}  ({len(r.content):,} bytes)", flush=True)
+    print(
+        f"leaderboard API, {count:,} results, first page of 100: first read (ranked from the database)"
+        f" {cold * 1000:.0f} ms; under load {figures[0]:.1f} req/s  p50 {figures[1]:.1f} ms  p99 {figures[2]:.1f} ms"
+        f"  errors {figures[3]}  ({len(r.content):,} bytes)",
+        flush=True,
+    )
     deadline = time.monotonic() + 120  # let the service answer what wrk left queued
     while requests.get(url, headers={"Authorization": f"token {token}"}).status_code != 200:
         if time.monotonic() > deadline:
@@ -202,7 +211,9 @@ def submission_latency(hub, folder, runs):
     body = {"upload_session": session, "file": file}
     researcher("POST", "challenges", f"challenges/{slug}/phases/predictions/ground-truth", 200, json=body)
     request = participant("POST", "challenges", f"challenges/{slug}/join", 201, json={"message": "benchmark"}).json()
-    researcher("POST", "challenges", f"challenges/{slug}/join-requests/{request['id']}", 200, json={"decision": "accept"})
+    researcher(
+        "POST", "challenges", f"challenges/{slug}/join-requests/{request['id']}", 200, json={"decision": "accept"}
+    )
     predictions_dir = folder / "predictions"
     predictions_dir.mkdir()
     predictions = zipped(masks(predictions_dir, seed=50), folder / "predictions.zip")
@@ -222,8 +233,11 @@ def submission_latency(hub, folder, runs):
         hub_timings.append(time.perf_counter() - began)
         raw_timings.append(raw_docker_run(folder, predictions, truth_dir))
     hub_median, raw_median = statistics.median(hub_timings[1:]), statistics.median(raw_timings[1:])
-    print(f"submission: upload → leaderboard row median {hub_median:.2f} s ({', '.join(f'{t:.2f}' for t in hub_timings[1:])});"
-          f" raw docker run median {raw_median:.2f} s ({', '.join(f'{t:.2f}' for t in raw_timings[1:])})", flush=True)
+    print(
+        f"submission: upload → leaderboard row median {hub_median:.2f} s ({', '.join(f'{t:.2f}' for t in hub_timings[1:])});"
+        f" raw docker run median {raw_median:.2f} s ({', '.join(f'{t:.2f}' for t in raw_timings[1:])})",
+        flush=True,
+    )
     return hub_median - raw_median
 
 

@@ -26,11 +26,12 @@ from playwright.sync_api import sync_playwright
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "tests" / "stack")]
 from browser import hub_login, launch_chromium, local_only_context  # noqa: E402
-from hub_config.profiles import READING_APP  # noqa: E402
 from hubtools import remove_home_volumes, running_hub  # noqa: E402
+from test_viewer import KERNEL_IDLE, notebook  # noqa: E402
+
+from hub_config.profiles import READING_APP  # noqa: E402
 from services.demo import seed_demo  # noqa: E402
 from services.launcher import example_image_ids  # noqa: E402
-from test_viewer import KERNEL_IDLE, notebook  # noqa: E402
 
 CANVAS_SHOWN = """selector => [...document.querySelectorAll(selector)]
     .some(c => c.clientWidth >= 200 && c.clientHeight >= 200)"""
@@ -61,8 +62,9 @@ def open_bare(page, notebook_url):
 def first_image(hub):
     """The id of the image that the demo study's first case shows."""
     clinician = {"Authorization": f"token {hub.login('clinician').new_token()}"}
-    cases = requests.get(f"{hub.url}/services/archives/api/v1/reader-studies/demo-reading/cases",
-                         headers=clinician, timeout=30).json()["results"]
+    cases = requests.get(
+        f"{hub.url}/services/archives/api/v1/reader-studies/demo-reading/cases", headers=clinician, timeout=30
+    ).json()["results"]
     return cases[0]["values"]["ct-image"]["image"]
 
 
@@ -79,12 +81,17 @@ def main():
                 clinician.start_server(profile="workstation").raise_for_status()
                 clinician.wait_ready()
                 image_id = first_image(hub)
-                show = ("import glob\nimport SimpleITK as sitk\nfrom itkwidgets import view\n\n"
-                        f"view(sitk.ReadImage(glob.glob('/home/jovyan/.cache/gc-hub/images/{image_id}/*')[0]),"
-                        " mode='z', cmap='Grayscale', ui_collapsed=True)")
-                requests.put(f"{hub.url}/user/clinician/api/contents/bare-view.ipynb",
-                             headers={"Authorization": f"token {clinician.new_token()}"}, timeout=30,
-                             data=json.dumps({"type": "notebook", "content": notebook(show)})).raise_for_status()
+                show = (
+                    "import glob\nimport SimpleITK as sitk\nfrom itkwidgets import view\n\n"
+                    f"view(sitk.ReadImage(glob.glob('/home/jovyan/.cache/gc-hub/images/{image_id}/*')[0]),"
+                    " mode='z', cmap='Grayscale', ui_collapsed=True)"
+                )
+                requests.put(
+                    f"{hub.url}/user/clinician/api/contents/bare-view.ipynb",
+                    headers={"Authorization": f"token {clinician.new_token()}"},
+                    timeout=30,
+                    data=json.dumps({"type": "notebook", "content": notebook(show)}),
+                ).raise_for_status()
                 app_url = f"{hub.url}/user/clinician{READING_APP}"
                 bare_url = f"{hub.url}/user/clinician/notebooks/bare-view.ipynb"
                 with sync_playwright() as playwright:

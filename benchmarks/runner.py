@@ -24,10 +24,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from runtools import ExecutionPlatform, script_image  # noqa: E402
+from runtools import ExecutionPlatform, script_image
 
-from services.core.orm import AlgorithmJob, JobStatus  # noqa: E402
-from services.runner import RunSpec, Sandbox, sandbox_arguments  # noqa: E402
+from services.core.orm import AlgorithmJob, JobStatus
+from services.runner import RunSpec, Sandbox, sandbox_arguments
 
 SCRIPT = "import json\njson.dump({'ok': True}, open('/output/result.json', 'w'))\n"
 LIMITS = {"cpu_limit": 1.0, "memory_limit_mb": 512, "time_limit_s": 60}

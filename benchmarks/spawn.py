@@ -20,7 +20,7 @@ import docker
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from hubtools import free_port_block, remove_home_volumes, running_hub  # noqa: E402
+from hubtools import free_port_block, remove_home_volumes, running_hub
 
 PROFILES = {"workstation": "clinician", "training": "datascientist"}
 # the notebook server each image runs, started without a hub

@@ -22,8 +22,18 @@ from .errors import (
 
 __version__ = "0.1.0"
 __all__ = [
-    "Client", "Conflict", "GcError", "InvalidInput", "JobFailed", "LimitReached", "NotFound", "NotSignedIn",
-    "PermissionDenied", "ServiceUnavailable", "TooLarge", "load_ipython_extension",
+    "Client",
+    "Conflict",
+    "GcError",
+    "InvalidInput",
+    "JobFailed",
+    "LimitReached",
+    "NotFound",
+    "NotSignedIn",
+    "PermissionDenied",
+    "ServiceUnavailable",
+    "TooLarge",
+    "load_ipython_extension",
 ]
 
 

@@ -68,7 +68,9 @@ def split_phase(spec):
         return None, parts[0]
     if len(parts) == 2 and all(parts):
         return parts[0], parts[1]
-    raise InvalidInput(f"{spec!r} is not a phase.", "Write it as <challenge>/<phase>, e.g. demo-challenge/sanity-check.")
+    raise InvalidInput(
+        f"{spec!r} is not a phase.", "Write it as <challenge>/<phase>, e.g. demo-challenge/sanity-check."
+    )
 
 
 class Client:
@@ -167,8 +169,10 @@ class Client:
                 return JoinResult(challenge, "participant", f"You take part in {challenge} already.")
             raise
         status = data["status"]
-        text = {"pending": f"Asked to join {challenge}: its admins decide; %gc_challenges shows when you are in.",
-                "accepted": f"You joined {challenge}."}.get(status, f"Join request to {challenge}: {status}.")
+        text = {
+            "pending": f"Asked to join {challenge}: its admins decide; %gc_challenges shows when you are in.",
+            "accepted": f"You joined {challenge}.",
+        }.get(status, f"Join request to {challenge}: {status}.")
         return JoinResult(challenge, status, text)
 
     def phase(self, spec):
@@ -187,10 +191,14 @@ class Client:
         if len(unique) == 1:
             return next(iter(unique.values()))
         if not unique:
-            raise NotFound(f"No challenge you take part in has a phase {phase_slug!r}.",
-                           "Write <challenge>/<phase>; %gc_challenges lists them.")
-        raise InvalidInput(f"Several challenges have a phase {phase_slug!r}: {', '.join(sorted(unique))}.",
-                           "Write <challenge>/<phase>.")
+            raise NotFound(
+                f"No challenge you take part in has a phase {phase_slug!r}.",
+                "Write <challenge>/<phase>; %gc_challenges lists them.",
+            )
+        raise InvalidInput(
+            f"Several challenges have a phase {phase_slug!r}: {', '.join(sorted(unique))}.",
+            "Write <challenge>/<phase>.",
+        )
 
     # --- training data ------------------------------------------------------------------------
 
@@ -200,12 +208,16 @@ class Client:
         phases = [phase] if phase else [p.slug for p in self.challenge(challenge).phases]
         for slug in phases:
             try:
-                return self.get("challenges", f"challenges/{quote(challenge)}/phases/{quote(slug)}/training-data")["archive"]
+                return self.get("challenges", f"challenges/{quote(challenge)}/phases/{quote(slug)}/training-data")[
+                    "archive"
+                ]
             except NotFound:
                 if phase:
                     raise
-        raise NotFound(f"Challenge {challenge!r} has no training data that you may download.",
-                       "Join it first (%gc_join), or ask its admins where the training data is.")
+        raise NotFound(
+            f"Challenge {challenge!r} has no training data that you may download.",
+            "Join it first (%gc_join), or ask its admins where the training data is.",
+        )
 
     def cases(self, archive):
         """The cases of an archive I may read: ``[{"id", "values": {socket: value}}]``."""
@@ -242,8 +254,12 @@ class Client:
         archive = self.training_archive(challenge, phase)
         folder = Path(to or Path("data") / challenge)
         cases = self.cases(archive)
-        images = [(case, socket, value["image"]) for case in cases for socket, value in case["values"].items()
-                  if isinstance(value, dict) and "image" in value]
+        images = [
+            (case, socket, value["image"])
+            for case in cases
+            for socket, value in case["values"].items()
+            if isinstance(value, dict) and "image" in value
+        ]
         saved, listing = [], []
         with progress(f"{challenge}: {len(images)} images", len(images), unit="images") as overall:
             paths = {}
@@ -252,10 +268,14 @@ class Client:
                 saved.append(paths[(case["id"], socket)])
                 overall.update(1)
         for case in cases:
-            values = {socket: str(paths[(case["id"], socket)].relative_to(folder)) if (case["id"], socket) in paths else value
-                      for socket, value in case["values"].items()}
+            values = {
+                socket: str(paths[(case["id"], socket)].relative_to(folder)) if (case["id"], socket) in paths else value
+                for socket, value in case["values"].items()
+            }
             listing.append({"case": case["id"], "values": values})
-        (folder / "cases.json").write_text(json.dumps({"challenge": challenge, "archive": archive, "cases": listing}, indent=2))
+        (folder / "cases.json").write_text(
+            json.dumps({"challenge": challenge, "archive": archive, "cases": listing}, indent=2)
+        )
         return saved
 
     # --- uploads ------------------------------------------------------------------------------
@@ -266,12 +286,16 @@ class Client:
         paths = [Path(p) for p in paths]
         for path in paths:
             if not path.is_file():
-                raise InvalidInput(f"No file {str(path)!r} here.", "Give the path of an existing file (relative to the notebook).")
+                raise InvalidInput(
+                    f"No file {str(path)!r} here.", "Give the path of an existing file (relative to the notebook)."
+                )
         session = self.post("archives", "upload-sessions", target)["id"]
         uploaded = []
         for path in paths:
             size = path.stat().st_size
-            file = self.post("archives", f"upload-sessions/{session}/files", {"filename": path.name, "size": size})["id"]
+            file = self.post("archives", f"upload-sessions/{session}/files", {"filename": path.name, "size": size})[
+                "id"
+            ]
             self.put_file(session, file, path, size, progress)
             uploaded.append(UploadedFile(session, file, path.name, size))
         return uploaded
@@ -295,14 +319,22 @@ class Client:
         uploaded = self.upload(paths, progress)
         session = uploaded[0].session
         self.post("archives", f"upload-sessions/{session}/import")
-        result = self.wait(lambda: self.get("archives", f"upload-sessions/{session}"),
-                           lambda s: s["status"] not in ("pending", "importing"))
+        result = self.wait(
+            lambda: self.get("archives", f"upload-sessions/{session}"),
+            lambda s: s["status"] not in ("pending", "importing"),
+        )
         by_name = {f["filename"]: f for f in result["files"]}
-        failed = [f"{f['filename']}: {f['message']}" for f in result["files"] if f["status"] != "succeeded" and not f.get("extracted_from")]
+        failed = [
+            f"{f['filename']}: {f['message']}"
+            for f in result["files"]
+            if f["status"] != "succeeded" and not f.get("extracted_from")
+        ]
         if failed or result["status"] != "succeeded":
             reasons = "; ".join(failed) or result.get("message") or result["status"]
-            raise InvalidInput(f"The platform could not import your file(s): {reasons}.",
-                               "Give images in a format it reads (.mha, .mhd, .nii.gz, .nrrd, .tif, DICOM…).")
+            raise InvalidInput(
+                f"The platform could not import your file(s): {reasons}.",
+                "Give images in a format it reads (.mha, .mhd, .nii.gz, .nrrd, .tif, DICOM…).",
+            )
         return {Path(p): by_name[Path(p).name]["image"] for p in paths}
 
     # --- submissions --------------------------------------------------------------------------
@@ -315,26 +347,37 @@ class Client:
         phase = phase if isinstance(phase, Phase) else self.phase(phase)
         path = Path(path)
         if phase.submission_kind == "algorithm":
-            raise InvalidInput(f"Phase {phase.name} takes algorithms, not predictions files.",
-                               f"Submit one with %gc_submit {phase.name} --algorithm <name>.")
+            raise InvalidInput(
+                f"Phase {phase.name} takes algorithms, not predictions files.",
+                f"Submit one with %gc_submit {phase.name} --algorithm <name>.",
+            )
         if path.suffix.lower() == ".zip" and path.is_file() and not zipfile.is_zipfile(path):
-            raise InvalidInput(f"{path.name} is not a zip file.", "Zip your predictions again (e.g. with zipfile.ZipFile).")
+            raise InvalidInput(
+                f"{path.name} is not a zip file.", "Zip your predictions again (e.g. with zipfile.ZipFile)."
+            )
         self.check_open(phase)
         file = self.upload([path], progress)[0]
-        data = self.post("challenges", self.submissions_path(phase), {"upload_session": file.session, "file": file.file})
+        data = self.post(
+            "challenges", self.submissions_path(phase), {"upload_session": file.session, "file": file.file}
+        )
         return Submission.from_json(data)
 
     def submit_algorithm(self, phase, algorithm):
         phase = phase if isinstance(phase, Phase) else self.phase(phase)
         if phase.submission_kind != "algorithm":
-            raise InvalidInput(f"Phase {phase.name} takes a predictions file, not an algorithm.",
-                               f"Submit one with %gc_submit {phase.name} <predictions file>.")
+            raise InvalidInput(
+                f"Phase {phase.name} takes a predictions file, not an algorithm.",
+                f"Submit one with %gc_submit {phase.name} <predictions file>.",
+            )
         return Submission.from_json(self.post("challenges", self.submissions_path(phase), {"algorithm": algorithm}))
 
     def check_open(self, phase):
         if not phase.is_open():
-            when = (f"opens at {phase.opens_at:%Y-%m-%d %H:%M} UTC" if phase.opens_at and phase.opens_at > datetime.now(UTC)
-                    else f"closed at {phase.closes_at:%Y-%m-%d %H:%M} UTC")
+            when = (
+                f"opens at {phase.opens_at:%Y-%m-%d %H:%M} UTC"
+                if phase.opens_at and phase.opens_at > datetime.now(UTC)
+                else f"closed at {phase.closes_at:%Y-%m-%d %H:%M} UTC"
+            )
             raise GcError(f"Phase {phase.name} {when}.", "%gc_challenges shows which phases are open.")
 
     def submission(self, phase, submission_id):
@@ -355,7 +398,9 @@ class Client:
             if submission_id is None or data["id"] == int(submission_id):
                 return self.submission(phase, data["id"])
         if submission_id is None:
-            raise NotFound("You have no submissions yet.", "Submit with %gc_submit <phase> <file> or --algorithm <name>.")
+            raise NotFound(
+                "You have no submissions yet.", "Submit with %gc_submit <phase> <file> or --algorithm <name>."
+            )
         raise NotFound(f"You have no submission {submission_id}.", "Your newest one: %gc_status without an id.")
 
     def wait_submission(self, submission, on_change=None, timeout_s=None):
@@ -377,8 +422,10 @@ class Client:
             return self.algorithm(slug)
         except NotFound:
             if not inputs or not outputs:
-                raise InvalidInput(f"There is no algorithm {slug!r} of yours yet.",
-                                   "To create it, say what it takes and makes: --inputs ct-image --outputs segmentation.") from None
+                raise InvalidInput(
+                    f"There is no algorithm {slug!r} of yours yet.",
+                    "To create it, say what it takes and makes: --inputs ct-image --outputs segmentation.",
+                ) from None
             return self.create_algorithm(slug, inputs=inputs, outputs=outputs)
 
     def build_algorithm(self, slug, entrypoint, files=(), progress=NoProgress, inputs=(), outputs=()):
@@ -390,7 +437,11 @@ class Client:
         if len(set(names)) != len(names):
             raise InvalidInput("Two of the files have the same name.", "Give each file a different name.")
         uploaded = self.upload(paths, progress)
-        body = {"upload_session": uploaded[0].session, "files": [f.file for f in uploaded], "entrypoint": Path(entrypoint).name}
+        body = {
+            "upload_session": uploaded[0].session,
+            "files": [f.file for f in uploaded],
+            "entrypoint": Path(entrypoint).name,
+        }
         return Build.from_json(self.post("challenges", f"algorithms/{quote(slug)}/builds", body))
 
     def build(self, build_id):
@@ -399,23 +450,29 @@ class Client:
     def wait_build(self, build, on_change=None, timeout_s=None):
         done = self.wait(lambda: self.build(build.id), lambda b: b.done, on_change, timeout_s)
         if done.status != "succeeded":
-            raise JobFailed(f"The build of {done.algorithm} failed: {done.error_message or done.status}",
-                            "Fix the files and build again.")
+            raise JobFailed(
+                f"The build of {done.algorithm} failed: {done.error_message or done.status}",
+                "Fix the files and build again.",
+            )
         return done
 
     def job(self, job_id):
         return AlgorithmJob.from_json(self.get("challenges", f"algorithm-jobs/{job_id}"))
 
     def start_job(self, algorithm, inputs):
-        return AlgorithmJob.from_json(self.post("challenges", f"algorithms/{quote(algorithm)}/jobs", {"inputs": inputs}))
+        return AlgorithmJob.from_json(
+            self.post("challenges", f"algorithms/{quote(algorithm)}/jobs", {"inputs": inputs})
+        )
 
     def run(self, algorithm, paths, to=None, progress=NoProgress, on_change=None, timeout_s=None):
         """Run ``algorithm`` on each of my image files (one job each) and save the outputs under
         ``to`` (default ``outputs/<algorithm>``)/<input name>/."""
         spec = self.algorithm(algorithm)
         if len(spec["inputs"]) != 1:
-            raise InvalidInput(f"Algorithm {algorithm} takes {len(spec['inputs'])} inputs ({', '.join(spec['inputs'])}).",
-                               "%gc_run runs algorithms with one image input; use Client.start_job for others.")
+            raise InvalidInput(
+                f"Algorithm {algorithm} takes {len(spec['inputs'])} inputs ({', '.join(spec['inputs'])}).",
+                "%gc_run runs algorithms with one image input; use Client.start_job for others.",
+            )
         socket = spec["inputs"][0]
         images = self.import_images(paths, progress)
         jobs = {path: self.start_job(algorithm, {socket: {"image": image}}) for path, image in images.items()}
@@ -424,8 +481,10 @@ class Client:
         for path, job in jobs.items():
             job = self.wait(lambda job=job: self.job(job.id), lambda j: j.done, on_change, timeout_s)
             if job.status != "succeeded":
-                raise JobFailed(f"Job {job.id} on {path.name} {job.status}: {job.error_message or job.stderr_tail[-300:]}",
-                                f"Look at its logs with %gc_status --job {job.id}.")
+                raise JobFailed(
+                    f"Job {job.id} on {path.name} {job.status}: {job.error_message or job.stderr_tail[-300:]}",
+                    f"Look at its logs with %gc_status --job {job.id}.",
+                )
             results.append(RunResult(path, job, self.save_outputs(job, folder / path.name.split(".")[0])))
         return results
 

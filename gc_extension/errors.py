@@ -83,4 +83,8 @@ def error_for(status, message, service):
         return ServiceUnavailable(f"The {service} service is not available right now ({status}).", status=status)
     if 400 <= status < 500:
         return InvalidInput(message, status=status)
-    return GcError(f"The {service} service failed ({status}): {message}", "Try again; if it persists, tell the platform's admins.", status=status)
+    return GcError(
+        f"The {service} service failed ({status}): {message}",
+        "Try again; if it persists, tell the platform's admins.",
+        status=status,
+    )

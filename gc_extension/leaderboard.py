@@ -12,7 +12,9 @@ def pandas():
     try:
         import pandas
     except ImportError:
-        raise GcError("pandas is not installed in this environment.", "Install it (pip install pandas) and run this again.") from None
+        raise GcError(
+            "pandas is not installed in this environment.", "Install it (pip install pandas) and run this again."
+        ) from None
     return pandas
 
 
@@ -48,14 +50,19 @@ def plot(frame, board):
     try:
         import matplotlib.pyplot as plt
     except ImportError:
-        raise GcError("matplotlib is not installed in this environment.", "Install it (pip install matplotlib) to plot.") from None
+        raise GcError(
+            "matplotlib is not installed in this environment.", "Install it (pip install matplotlib) to plot."
+        ) from None
     score = next(iter(column_titles(board).values()), None)
     _figure, axes = plt.subplots(figsize=(max(4, 0.6 * len(frame) + 2), 3))
     if frame.empty or score is None:
         axes.text(0.5, 0.5, "no results yet", ha="center", va="center")
         axes.set_axis_off()
         return axes
-    labels = [f"#{rank} {user} ({submission})" for rank, user, submission in zip(frame["rank"], frame["user"], frame["submission"], strict=True)]
+    labels = [
+        f"#{rank} {user} ({submission})"
+        for rank, user, submission in zip(frame["rank"], frame["user"], frame["submission"], strict=True)
+    ]
     axes.bar(labels, frame[score].astype(float))
     axes.set_ylabel(score)
     axes.set_title(f"{board.challenge} / {board.title}")

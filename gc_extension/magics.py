@@ -36,11 +36,16 @@ def friendly(method):
         except GcError as error:
             print(f"{type(error).__name__}: {error}", file=sys.stderr)
         except requests.RequestException as error:  # a transfer broke half-way
-            print(f"ServiceUnavailable: the connection to the platform broke ({type(error).__name__});"
-                  " run this again (files downloaded already are skipped).", file=sys.stderr)
+            print(
+                f"ServiceUnavailable: the connection to the platform broke ({type(error).__name__});"
+                " run this again (files downloaded already are skipped).",
+                file=sys.stderr,
+            )
         except OSError as error:  # a local file could not be read or written
-            print(f"{type(error).__name__}: {error}. Check the path and the free space, then run this again.",
-                  file=sys.stderr)
+            print(
+                f"{type(error).__name__}: {error}. Check the path and the free space, then run this again.",
+                file=sys.stderr,
+            )
         return None
 
     return run
@@ -120,15 +125,19 @@ class GcMagics(Magics):
     def gc_submit(self, args):
         """Submit a predictions file, or an algorithm, to a phase."""
         if bool(args.predictions) == bool(args.algorithm):
-            raise GcError("Give a predictions file or --algorithm <name>, not both or neither.",
-                          "E.g. %gc_submit demo-challenge/predictions masks.zip")
+            raise GcError(
+                "Give a predictions file or --algorithm <name>, not both or neither.",
+                "E.g. %gc_submit demo-challenge/predictions masks.zip",
+            )
         if args.algorithm:
             submission = self.client.submit_algorithm(args.phase, args.algorithm)
         else:
             submission = self.client.submit_predictions(args.phase, args.predictions, progress=Progress)
         self.last_submission = submission
-        print(f"Submitted: submission {submission.id} to {submission.challenge}/{submission.phase}"
-              f" ({submission.status}). Follow it with %gc_status {submission.id}.")
+        print(
+            f"Submitted: submission {submission.id} to {submission.challenge}/{submission.phase}"
+            f" ({submission.status}). Follow it with %gc_status {submission.id}."
+        )
         if args.wait:
             return self.follow_submission(submission, None)
         return None
@@ -137,7 +146,11 @@ class GcMagics(Magics):
     @magic_arguments()
     @argument("action", choices=["build"], help="what to do: build")
     @argument("name", help="the algorithm's slug (created when new: give --inputs and --outputs)")
-    @argument("-e", "--entrypoint", help="the Python file the image runs (the cell form writes the cell to it; default predict.py)")
+    @argument(
+        "-e",
+        "--entrypoint",
+        help="the Python file the image runs (the cell form writes the cell to it; default predict.py)",
+    )
     @argument("-f", "--files", nargs="*", default=[], help="further files the image needs (model weights, modules)")
     @argument("--inputs", help="comma-separated input sockets, for a new algorithm (e.g. ct-image)")
     @argument("--outputs", help="comma-separated output sockets, for a new algorithm (e.g. segmentation)")
@@ -150,14 +163,22 @@ class GcMagics(Magics):
         (read /input, write /output). Cell form: the cell is the entrypoint."""
         entrypoint = args.entrypoint or ("predict.py" if cell is not None else None)
         if entrypoint is None:
-            raise GcError("Say which file the image runs: --entrypoint predict.py.", "Or use the %%gc_algorithm cell form.")
+            raise GcError(
+                "Say which file the image runs: --entrypoint predict.py.", "Or use the %%gc_algorithm cell form."
+            )
         with tempfile.TemporaryDirectory() as folder:
             if cell is not None:
                 path = Path(folder, Path(entrypoint).name)
                 path.write_text(cell)
                 entrypoint = str(path)
-            build = self.client.build_algorithm(args.name, entrypoint, args.files, progress=Progress,
-                                                inputs=comma_list(args.inputs), outputs=comma_list(args.outputs))
+            build = self.client.build_algorithm(
+                args.name,
+                entrypoint,
+                args.files,
+                progress=Progress,
+                inputs=comma_list(args.inputs),
+                outputs=comma_list(args.outputs),
+            )
         print(f"Building algorithm {args.name} (build {build.id}) on the platform.")
         if args.no_wait:
             return None
@@ -224,8 +245,14 @@ class GcMagics(Magics):
     @friendly
     def gc_run(self, args):
         """Run an algorithm on your own images: upload, import, one job each, and download the outputs."""
-        results = self.client.run(args.algorithm, args.inputs, args.to, progress=Progress,
-                                  on_change=live(rendering.job_text), timeout_s=args.timeout)
+        results = self.client.run(
+            args.algorithm,
+            args.inputs,
+            args.to,
+            progress=Progress,
+            on_change=live(rendering.job_text),
+            timeout_s=args.timeout,
+        )
         for result in results:
             saved = ", ".join(f"{socket}: {path}" for socket, path in result.outputs.items())
             print(f"{result.input.name}: job {result.job.id} {result.job.status}; {saved}")

@@ -30,15 +30,17 @@ def bar_text(description, done, total, unit="B", width=30):
     """``description [#####     ] 50% 1.2 MB of 2.4 MB`` (sizes when ``unit`` is B, else counts)."""
     fraction = min(1.0, done / total) if total else 1.0
     filled = int(round(fraction * width))
-    amount = (f"{human_size(done)} of {human_size(total)}" if unit == "B" else f"{done} of {total} {unit}")
+    amount = f"{human_size(done)} of {human_size(total)}" if unit == "B" else f"{done} of {total} {unit}"
     return f"{description} [{'#' * filled}{' ' * (width - filled)}] {fraction:4.0%} {amount}"
 
 
 def bar_html(description, done, total, unit="B"):
     fraction = min(1.0, done / total) if total else 1.0
     text = html.escape(bar_text(description, done, total, unit).split("]", 1)[1].strip())
-    return (f"<div><span>{html.escape(description)}</span> "
-            f"<progress value='{fraction:.4f}' max='1' style='width:40%'></progress> <span>{text}</span></div>")
+    return (
+        f"<div><span>{html.escape(description)}</span> "
+        f"<progress value='{fraction:.4f}' max='1' style='width:40%'></progress> <span>{text}</span></div>"
+    )
 
 
 class Display:
@@ -86,8 +88,11 @@ class Progress:
         self.draw()
 
     def draw(self, final=False):
-        self.display.show(bar_text(self.description, self.done, self.total, self.unit),
-                          bar_html(self.description, self.done, self.total, self.unit), final=final)
+        self.display.show(
+            bar_text(self.description, self.done, self.total, self.unit),
+            bar_html(self.description, self.done, self.total, self.unit),
+            final=final,
+        )
 
     def close(self):
         self.draw(final=True)

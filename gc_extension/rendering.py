@@ -16,8 +16,13 @@ def when(moment, now=None):
     now = now or datetime.now(UTC)
     seconds = (moment - now).total_seconds()
     span = abs(seconds)
-    amount = (f"{span / 86400:.0f} days" if span >= 2 * 86400 else f"{span / 3600:.0f} hours" if span >= 7200
-              else f"{span / 60:.0f} minutes")
+    amount = (
+        f"{span / 86400:.0f} days"
+        if span >= 2 * 86400
+        else f"{span / 3600:.0f} hours"
+        if span >= 7200
+        else f"{span / 60:.0f} minutes"
+    )
     relative = f"in {amount}" if seconds >= 0 else f"{amount} ago"
     return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC ({relative})"
 
@@ -59,9 +64,13 @@ def challenges_text(challenges, now=None):
 def limits_text(limits):
     if not limits:
         return "-"
-    parts = [f"{limits.get('cpus', '?')} CPU", f"{limits.get('memory_mb', '?')} MB memory",
-             f"{limits.get('time_limit_s', '?')} s", "GPU" if limits.get("gpu") else "no GPU",
-             f"network {limits.get('network', 'none')}"]
+    parts = [
+        f"{limits.get('cpus', '?')} CPU",
+        f"{limits.get('memory_mb', '?')} MB memory",
+        f"{limits.get('time_limit_s', '?')} s",
+        "GPU" if limits.get("gpu") else "no GPU",
+        f"network {limits.get('network', 'none')}",
+    ]
     return ", ".join(parts)
 
 
@@ -115,7 +124,9 @@ def compact(value, limit=300):
 
 def job_text(job):
     """An algorithm job's live status: state, queue position, limits, errors and logs."""
-    state = job.status + (f" (position {job.queue_position + 1} in the queue)" if job.queue_position is not None else "")
+    state = job.status + (
+        f" (position {job.queue_position + 1} in the queue)" if job.queue_position is not None else ""
+    )
     lines = [f"Job {job.id} of {job.algorithm}: {state}", f"  limits: {limits_text(job.limits)}"]
     if job.error_message:
         lines.append(f"  error: {job.error_message}")
@@ -127,7 +138,13 @@ def job_text(job):
 
 
 def build_text(build):
-    states = {"pending": "queued", "importing": "building", "succeeded": "built", "failed": "failed", "cancelled": "cancelled"}
+    states = {
+        "pending": "queued",
+        "importing": "building",
+        "succeeded": "built",
+        "failed": "failed",
+        "cancelled": "cancelled",
+    }
     line = f"Build {build.id} of algorithm {build.algorithm}: {states.get(build.status, build.status)}"
     if build.digest and build.status == "succeeded":
         line += f" ({build.digest[:19]})"

@@ -31,11 +31,17 @@ class Phase:
     @classmethod
     def from_json(cls, data):
         return cls(
-            challenge=data["challenge"], slug=data["slug"], title=data["title"],
-            submission_kind=data["submission_kind"], visibility=data["visibility"],
-            opens_at=moment(data.get("opens_at")), closes_at=moment(data.get("closes_at")),
-            submissions_limit=data.get("submissions_limit"), submissions_period_days=data.get("submissions_period_days"),
-            parent=data.get("parent"), algorithm_inputs=tuple(data.get("algorithm_inputs") or ()),
+            challenge=data["challenge"],
+            slug=data["slug"],
+            title=data["title"],
+            submission_kind=data["submission_kind"],
+            visibility=data["visibility"],
+            opens_at=moment(data.get("opens_at")),
+            closes_at=moment(data.get("closes_at")),
+            submissions_limit=data.get("submissions_limit"),
+            submissions_period_days=data.get("submissions_period_days"),
+            parent=data.get("parent"),
+            algorithm_inputs=tuple(data.get("algorithm_inputs") or ()),
             algorithm_outputs=tuple(data.get("algorithm_outputs") or ()),
         )
 
@@ -60,8 +66,14 @@ class Challenge:
     @classmethod
     def from_json(cls, data, phases=()):
         request = data.get("my_join_request")
-        return cls(data["slug"], data["title"], data.get("description", ""), tuple(data.get("my_roles") or ()),
-                   request["status"] if request else None, tuple(phases))
+        return cls(
+            data["slug"],
+            data["title"],
+            data.get("description", ""),
+            tuple(data.get("my_roles") or ()),
+            request["status"] if request else None,
+            tuple(phases),
+        )
 
     @property
     def joined(self):
@@ -112,12 +124,21 @@ class Submission:
     def from_json(cls, data):
         cases = data.get("cases") or {}
         return cls(
-            id=data["id"], challenge=data["challenge"], phase=data["phase"], kind=data["kind"], status=data["status"],
-            algorithm=data.get("algorithm"), predictions_file=data.get("predictions_file"),
-            limits=data.get("limits") or {}, cases_total=cases.get("total", 0), cases_done=cases.get("done", 0),
+            id=data["id"],
+            challenge=data["challenge"],
+            phase=data["phase"],
+            kind=data["kind"],
+            status=data["status"],
+            algorithm=data.get("algorithm"),
+            predictions_file=data.get("predictions_file"),
+            limits=data.get("limits") or {},
+            cases_total=cases.get("total", 0),
+            cases_done=cases.get("done", 0),
             jobs=tuple(data.get("jobs") or ()),
-            evaluations=tuple(Evaluation(e["id"], e["status"], e["published"], e.get("metrics"), e.get("error_message") or "")
-                              for e in data.get("evaluations") or ()),
+            evaluations=tuple(
+                Evaluation(e["id"], e["status"], e["published"], e.get("metrics"), e.get("error_message") or "")
+                for e in data.get("evaluations") or ()
+            ),
             created_at=moment(data.get("created_at")),
         )
 
@@ -147,7 +168,9 @@ class Build:
 
     @classmethod
     def from_json(cls, data):
-        return cls(data["id"], data.get("algorithm"), data["status"], data.get("error_message") or "", data.get("digest"))
+        return cls(
+            data["id"], data.get("algorithm"), data["status"], data.get("error_message") or "", data.get("digest")
+        )
 
     @property
     def done(self):
@@ -170,10 +193,16 @@ class AlgorithmJob:
     @classmethod
     def from_json(cls, data):
         return cls(
-            id=data["id"], algorithm=data["algorithm"], status=data["status"], queue_position=data.get("queue_position"),
-            limits=data.get("limits") or {}, error_message=data.get("error_message") or "",
-            stdout_tail=data.get("stdout_tail") or "", stderr_tail=data.get("stderr_tail") or "",
-            inputs=data.get("inputs") or {}, outputs=data.get("outputs") or {},
+            id=data["id"],
+            algorithm=data["algorithm"],
+            status=data["status"],
+            queue_position=data.get("queue_position"),
+            limits=data.get("limits") or {},
+            error_message=data.get("error_message") or "",
+            stdout_tail=data.get("stdout_tail") or "",
+            stderr_tail=data.get("stderr_tail") or "",
+            inputs=data.get("inputs") or {},
+            outputs=data.get("outputs") or {},
         )
 
     @property

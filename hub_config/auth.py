@@ -18,11 +18,7 @@ def configure_auth(c, settings):
         return
     stored = load_or_create_secrets(settings.data_dir)
     c.JupyterHub.authenticator_class = "shared-password"
-    c.SharedPasswordAuthenticator.user_password = (
-        settings.user_password or stored["user_password"]
-    )
-    c.SharedPasswordAuthenticator.admin_password = (
-        settings.admin_password or stored["admin_password"]
-    )
+    c.SharedPasswordAuthenticator.user_password = settings.user_password or stored["user_password"]
+    c.SharedPasswordAuthenticator.admin_password = settings.admin_password or stored["admin_password"]
     c.Authenticator.admin_users = {DEMO_ADMIN}
     c.Authenticator.allowed_users = set(demo_usernames())

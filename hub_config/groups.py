@@ -43,13 +43,9 @@ SERVER_TOKEN_SCOPES = [
 
 def configure_groups(c, settings):
     """Declare the groups, their roles and the custom scopes; put the demo users in them."""
-    c.JupyterHub.custom_scopes = {
-        name: {"description": text} for name, text in CUSTOM_SCOPES.items()
-    }
+    c.JupyterHub.custom_scopes = {name: {"description": text} for name, text in CUSTOM_SCOPES.items()}
     demo = settings.demo
-    c.JupyterHub.load_groups = {
-        group: {"users": DEMO_USERS[group] if demo else []} for group in GROUPS
-    }
+    c.JupyterHub.load_groups = {group: {"users": DEMO_USERS[group] if demo else []} for group in GROUPS}
     roles = [
         {
             "name": "user",

@@ -21,8 +21,7 @@ def docker_gateway(network_name):
         ) from None
     except docker.errors.DockerException as e:
         raise DockerUnavailable(
-            "No Docker engine answered. Start one (systemctl start docker, or dockerd &) "
-            f"and try again. ({e})"
+            f"No Docker engine answered. Start one (systemctl start docker, or dockerd &) and try again. ({e})"
         ) from None
     for pool in network.attrs.get("IPAM", {}).get("Config") or []:
         if pool.get("Gateway"):

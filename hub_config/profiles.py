@@ -111,14 +111,10 @@ def apply_profile(profiles, gpu_enabled):
         groups, admin = _user_facts(spawner)
         choices = allowed_profiles(profiles, groups, admin)
         if not choices:
-            raise web.HTTPError(
-                403, "Your account is in no group that may start a server. Ask an admin to add you."
-            )
+            raise web.HTTPError(403, "Your account is in no group that may start a server. Ask an admin to add you.")
         name = user_options.get("profile") or choices[0].name
         if name not in profiles:
-            raise web.HTTPError(
-                400, f"Unknown profile {name!r}. Choose one of: {', '.join(profiles)}."
-            )
+            raise web.HTTPError(400, f"Unknown profile {name!r}. Choose one of: {', '.join(profiles)}.")
         profile = profiles[name]
         if profile not in choices:
             who = ", ".join(groups) or "no group"

@@ -60,6 +60,4 @@ class ReadyDockerSpawner(DockerSpawner):
         tail = logs.decode(errors="replace").strip() if isinstance(logs, bytes) else str(logs)
         self.log.error("Server of %s exited with code %s:\n%s", self.user.name, state.get("ExitCode"), tail)
         last = tail.splitlines()[-1] if tail else "no output"
-        raise web.HTTPError(
-            500, f"Your server stopped while starting (exit code {state.get('ExitCode')}): {last}"
-        )
+        raise web.HTTPError(500, f"Your server stopped while starting (exit code {state.get('ExitCode')}): {last}")

@@ -113,8 +113,10 @@ def _checked(path, *, max_bytes):
     except OSError as error:
         raise InvalidValue(f"the image tarball cannot be read: {error.strerror or error}") from None
     if size > max_bytes:
-        raise InvalidValue(f"the image tarball is {_megabytes(size)}, over the limit of {_megabytes(max_bytes)}: "
-                           "make the image smaller (a slimmer base, fewer layers, no caches) and save it again")
+        raise InvalidValue(
+            f"the image tarball is {_megabytes(size)}, over the limit of {_megabytes(max_bytes)}: "
+            "make the image smaller (a slimmer base, fewer layers, no caches) and save it again"
+        )
     if head.startswith(b"\x1f\x8b"):
         with _decompressed(path, max_bytes=max_bytes) as tar_path:
             with _opened(tar_path, tar_path.stat().st_size, "the gzip file does not hold a tar archive") as checked:
@@ -122,8 +124,9 @@ def _checked(path, *, max_bytes):
         return
     for magic, name in OTHER_COMPRESSIONS.items():
         if head.startswith(magic):
-            raise InvalidValue(f"the file is {name}-compressed; only .tar and gzip-compressed .tar.gz are accepted: "
-                               f"{SAVE_HINT}")
+            raise InvalidValue(
+                f"the file is {name}-compressed; only .tar and gzip-compressed .tar.gz are accepted: {SAVE_HINT}"
+            )
     with _opened(path, size, "the file is neither a tar archive nor gzip-compressed") as checked:
         yield checked
 
@@ -147,8 +150,9 @@ def _decompressed(path, *, max_bytes):
             out.flush()
         except (gzip.BadGzipFile, EOFError, zlib.error) as error:
             target.unlink(missing_ok=True)
-            raise InvalidValue(f"the gzip file is damaged or incomplete ({error}): upload it again, "
-                               f"or {SAVE_HINT}") from None
+            raise InvalidValue(
+                f"the gzip file is damaged or incomplete ({error}): upload it again, or {SAVE_HINT}"
+            ) from None
         except BaseException:
             target.unlink(missing_ok=True)
             raise
@@ -195,13 +199,17 @@ def _check_config(config, config_digest, repo_tags, size_bytes, layer_count):
     user = str((config.get("config") or {}).get("User") or "")
     if _is_root(user):
         shown = f"User is {user!r}" if user else "no User is set"
-        raise InvalidValue(f"the image runs as root ({shown}): add `USER 1000` to the end of the Dockerfile "
-                           "(after the installs), build it again and save it again")
+        raise InvalidValue(
+            f"the image runs as root ({shown}): add `USER 1000` to the end of the Dockerfile "
+            "(after the installs), build it again and save it again"
+        )
     diff_ids = (config.get("rootfs") or {}).get("diff_ids")
     if not isinstance(diff_ids, list) or len(diff_ids) != layer_count:
         count = len(diff_ids) if isinstance(diff_ids, list) else "no"
-        raise InvalidValue(f"the image config lists {count} layers but the manifest {layer_count}: the file was "
-                           f"damaged or edited after `docker save`; {SAVE_HINT}")
+        raise InvalidValue(
+            f"the image config lists {count} layers but the manifest {layer_count}: the file was "
+            f"damaged or edited after `docker save`; {SAVE_HINT}"
+        )
     return ImageTarball(config_digest, repo_tags, architecture, os_name, user, size_bytes)
 
 
@@ -212,28 +220,38 @@ def _members(tar, size_bytes):
     members = {}
     for count, member in enumerate(tar, start=1):
         if count > MAX_MEMBERS:
-            raise InvalidValue(f"the tarball has more than {MAX_MEMBERS} entries, which `docker save` never writes: "
-                               f"{SAVE_HINT}")
+            raise InvalidValue(
+                f"the tarball has more than {MAX_MEMBERS} entries, which `docker save` never writes: {SAVE_HINT}"
+            )
         name = member.name
         if name.startswith("/") or ".." in name.split("/"):
-            raise InvalidValue(f"the tarball has an entry with an unsafe path ({name!r}); it was not written by "
-                               f"`docker save`: {SAVE_HINT}")
+            raise InvalidValue(
+                f"the tarball has an entry with an unsafe path ({name!r}); it was not written by "
+                f"`docker save`: {SAVE_HINT}"
+            )
         if member.issym() or member.islnk():
             base = posixpath.dirname(name) if member.issym() else ""
             target = posixpath.normpath(posixpath.join(base, member.linkname))
             if member.linkname.startswith("/") or target == ".." or target.startswith("../"):
-                raise InvalidValue(f"the tarball's entry {name!r} links outside the archive ({member.linkname!r}); "
-                                   f"it was not written by `docker save`: {SAVE_HINT}")
+                raise InvalidValue(
+                    f"the tarball's entry {name!r} links outside the archive ({member.linkname!r}); "
+                    f"it was not written by `docker save`: {SAVE_HINT}"
+                )
         elif not (member.isfile() or member.isdir()) or member.issparse():
-            raise InvalidValue(f"the tarball's entry {name!r} is a device, pipe or sparse file, which `docker save` "
-                               f"never writes: {SAVE_HINT}")
+            raise InvalidValue(
+                f"the tarball's entry {name!r} is a device, pipe or sparse file, which `docker save` "
+                f"never writes: {SAVE_HINT}"
+            )
         name = posixpath.normpath(name)
         if name in members and not (member.isdir() and members[name].isdir()):
-            raise InvalidValue(f"the tarball has two entries named {name!r}, which `docker save` never writes: "
-                               f"{SAVE_HINT}")
+            raise InvalidValue(
+                f"the tarball has two entries named {name!r}, which `docker save` never writes: {SAVE_HINT}"
+            )
         if member.isfile() and member.offset_data + member.size > size_bytes:
-            raise InvalidValue(f"the tar archive is incomplete: it ends inside {name!r} (an interrupted save or "
-                               f"upload?): upload it again, or {SAVE_HINT}")
+            raise InvalidValue(
+                f"the tar archive is incomplete: it ends inside {name!r} (an interrupted save or "
+                f"upload?): upload it again, or {SAVE_HINT}"
+            )
         members[name] = member
     return members
 
@@ -248,15 +266,22 @@ def _image(tar, members):
         entry = manifest[0]
         layers = entry.get("Layers") or []
         if not isinstance(layers, list) or not all(isinstance(layer, str) for layer in layers):
-            raise InvalidValue(f"the tarball's manifest.json lists its layers by something other than names: {SAVE_HINT}")
+            raise InvalidValue(
+                f"the tarball's manifest.json lists its layers by something other than names: {SAVE_HINT}"
+            )
         if not isinstance(entry.get("Config"), str):
             raise InvalidValue(f"the tarball's manifest.json names no image config: {SAVE_HINT}")
         tags = entry.get("RepoTags") or []
-        return entry["Config"], [(layer, None) for layer in layers], [str(t) for t in tags] if isinstance(tags, list) else []
+        return (
+            entry["Config"],
+            [(layer, None) for layer in layers],
+            [str(t) for t in tags] if isinstance(tags, list) else [],
+        )
     if "index.json" in members:
         return _oci_image(tar, members)
-    raise InvalidValue(f"the tarball has no manifest.json or index.json, so it is not the output of `docker save`: "
-                       f"{SAVE_HINT}")
+    raise InvalidValue(
+        f"the tarball has no manifest.json or index.json, so it is not the output of `docker save`: {SAVE_HINT}"
+    )
 
 
 def _oci_image(tar, members):
@@ -305,12 +330,16 @@ def _layer(members, name, size):
     for _ in range(MAX_LINKS + 1):
         member = members.get(posixpath.normpath(name))
         if member is None:
-            raise InvalidValue(f"the tarball lacks the layer {listed!r} that its manifest lists "
-                               f"(an interrupted save or upload?): {SAVE_HINT}")
+            raise InvalidValue(
+                f"the tarball lacks the layer {listed!r} that its manifest lists "
+                f"(an interrupted save or upload?): {SAVE_HINT}"
+            )
         if member.isfile():
             if size is not None and size != member.size:
-                raise InvalidValue(f"the tarball's layer {listed!r} holds {member.size} bytes, but its manifest says "
-                                   f"{size}: the file was damaged or edited after `docker save`; {SAVE_HINT}")
+                raise InvalidValue(
+                    f"the tarball's layer {listed!r} holds {member.size} bytes, but its manifest says "
+                    f"{size}: the file was damaged or edited after `docker save`; {SAVE_HINT}"
+                )
             return member
         if not (member.issym() or member.islnk()):
             break
@@ -330,13 +359,17 @@ def _config(tar, members, name):
             digest.update(chunk)
             data += chunk
             if len(data) > MAX_JSON_BYTES:
-                raise InvalidValue(f"the tarball's image config {name!r} is over {_megabytes(MAX_JSON_BYTES)}, "
-                                   f"which no image config is: {SAVE_HINT}")
+                raise InvalidValue(
+                    f"the tarball's image config {name!r} is over {_megabytes(MAX_JSON_BYTES)}, "
+                    f"which no image config is: {SAVE_HINT}"
+                )
     computed = f"sha256:{digest.hexdigest()}"
     stem = posixpath.basename(name).removesuffix(".json")
     if len(stem) == 64 and stem != digest.hexdigest():
-        raise InvalidValue(f"the image config's sha256 is {computed[:19]}…, but the tarball names it "
-                           f"{stem[:12]}…: the file was damaged or edited after `docker save`; save it again")
+        raise InvalidValue(
+            f"the image config's sha256 is {computed[:19]}…, but the tarball names it "
+            f"{stem[:12]}…: the file was damaged or edited after `docker save`; save it again"
+        )
     return computed, _parse(data, name, expect=dict), data
 
 
@@ -380,8 +413,10 @@ def _canonical_chunks(tar, config_digest, contents):
                 copied += len(chunk)
                 yield chunk
         if copied != member.size:
-            raise InvalidValue(f"the tarball's layer {member.name!r} ends after {copied} of its {member.size} bytes: "
-                               f"upload it again, or {SAVE_HINT}")
+            raise InvalidValue(
+                f"the tarball's layer {member.name!r} ends after {copied} of its {member.size} bytes: "
+                f"upload it again, or {SAVE_HINT}"
+            )
         yield bytes(-member.size % tarfile.BLOCKSIZE)
     yield _header("manifest.json", len(manifest)) + _padded(manifest)
     yield bytes(2 * tarfile.BLOCKSIZE)
@@ -457,8 +492,10 @@ def resolve_user(spec, read_entry):
         if uid is None:
             uid = int(fields[2])
             if uid == 0:
-                raise InvalidValue(f"runs as root (its USER {user!r} has uid 0 in its /etc/passwd); "
-                                   "add `USER 1000` (any non-root user) to its Dockerfile")
+                raise InvalidValue(
+                    f"runs as root (its USER {user!r} has uid 0 in its /etc/passwd); "
+                    "add `USER 1000` (any non-root user) to its Dockerfile"
+                )
         if not group:
             gid = int(fields[3]) if fields else 0
     if gid is None:
@@ -488,8 +525,9 @@ def _image_file(path, read_entry, spec):
         if entry.kind != "file":
             raise InvalidValue(f"has USER {spec!r}, but its {asked} is not a file: {NUMERIC_HINT}")
         if entry.size > MAX_USER_FILE_BYTES:
-            raise InvalidValue(f"has USER {spec!r}, but its {asked} is over {_megabytes(MAX_USER_FILE_BYTES)}: "
-                               f"{NUMERIC_HINT}")
+            raise InvalidValue(
+                f"has USER {spec!r}, but its {asked} is over {_megabytes(MAX_USER_FILE_BYTES)}: {NUMERIC_HINT}"
+            )
         return entry.data.decode("utf-8", errors="replace")
     raise InvalidValue(f"has USER {spec!r}, but its {asked} is a chain of more than {MAX_LINKS} links: {NUMERIC_HINT}")
 

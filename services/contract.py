@@ -137,11 +137,13 @@ def collect_outputs(session, sockets, folders, data_dir, *, owner, max_bytes, ru
         for socket in sockets:
             try:
                 if socket.kind.is_image:
-                    staged[socket.slug] = stage_image(output, socket.relative_path, folders.staging / socket.slug,
-                                                      max_bytes=max_bytes)
+                    staged[socket.slug] = stage_image(
+                        output, socket.relative_path, folders.staging / socket.slug, max_bytes=max_bytes
+                    )
                 else:
-                    values[socket.slug] = collect_output(session, socket, output, folders.staging, data_dir,
-                                                         max_bytes=max_bytes)
+                    values[socket.slug] = collect_output(
+                        session, socket, output, folders.staging, data_dir, max_bytes=max_bytes
+                    )
             except (InvalidValue, UnsafeFile) as problem:
                 problems.append(f"output {socket.slug!r}: {problem}")
     images = {}
@@ -190,7 +192,8 @@ def import_images(staged, staging, data_dir, *, owner, runner=None):
         for slug in outcome.keys:
             where = staged[slug][2]
             results[slug] = (
-                image_row(outcome.image, name=staged[slug][1], owner=owner) if outcome.image
+                image_row(outcome.image, name=staged[slug][1], owner=owner)
+                if outcome.image
                 else f"the image in {where} is not one gc-hub can read (write one .mha that holds its voxels, or a .tif)"
             )
     return results

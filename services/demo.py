@@ -177,8 +177,12 @@ def seed_demo(database_url, data_dir, *, image_ids=None, researcher="researcher"
         hidden = Archive(slug=HIDDEN_ARCHIVE, title="Demo hidden cases", created_by=researcher,
                          description="The final phase's test set: only its editors see it.")  # fmt: skip
         session.add_all([archive, hidden])
-        public_scans = add_scans(session, archive, sockets, [f"case-{i + 1}" for i in range(len(CASES))], data_dir, researcher, CASES)
-        hidden_scans = add_scans(session, hidden, sockets, [f"hidden-{i + 1}" for i in range(HIDDEN_CASES)], data_dir, researcher)
+        public_scans = add_scans(
+            session, archive, sockets, [f"case-{i + 1}" for i in range(len(CASES))], data_dir, researcher, CASES
+        )
+        hidden_scans = add_scans(
+            session, hidden, sockets, [f"hidden-{i + 1}" for i in range(HIDDEN_CASES)], data_dir, researcher
+        )
         session.flush()
         truth = f"ground-truth/{CHALLENGE}"
         public_truth = write_ground_truth(public_scans, data_dir, f"{truth}/sanity-check/v1")

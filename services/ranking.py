@@ -19,10 +19,10 @@ over several phases by the mean of their ranks.
 
 import json
 import math
-from operator import itemgetter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -139,7 +139,7 @@ def metric_value(metrics, path):
         value = _lookup(metrics, path.split("."))
     except (LookupError, TypeError):
         return None, f"{path} is missing"
-    if type(value) is float or type(value) is int:  # noqa: E721 (bool is not a number here)
+    if type(value) is float or type(value) is int:
         if math.isfinite(value):
             return float(value), None
         return None, f"{path} is not a finite number ({value})"
@@ -282,9 +282,14 @@ def rank(results: Sequence[Result], scoring: Scoring) -> "Leaderboard":
     unranked = indices[~rankable[indices]]
     unranked = unranked[np.lexsort((unranked, created[unranked]))]
     return Leaderboard(
-        scoring, results, values, notes,
+        scoring,
+        results,
+        values,
+        notes,
         rows=np.concatenate([ranked[order], unranked]).astype(np.int64),
-        ranks=final[order], rank_scores=rank_score[order], column_ranks=column_ranks[order],
+        ranks=final[order],
+        rank_scores=rank_score[order],
+        column_ranks=column_ranks[order],
     )
 
 
@@ -349,8 +354,13 @@ class Leaderboard(Sequence):
             low, high = self.intervals[position].tolist()
             stability = float(self.stability[position])
             return Entry(
-                self.results[i], int(self.ranks[position]), values, by_column, float(self._rank_scores[position]),
-                [note for _, note in notes], None if low != low else (low, high),
+                self.results[i],
+                int(self.ranks[position]),
+                values,
+                by_column,
+                float(self._rank_scores[position]),
+                [note for _, note in notes],
+                None if low != low else (low, high),
                 None if stability != stability else stability,
             )
         why = "; ".join(note for j, note in notes if j in ranked_columns)

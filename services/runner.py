@@ -256,8 +256,10 @@ class Runner:
         try:
             image = self.client.images.get(reference)
         except ImageNotFound:
-            raise ImageMissing(f"the container image {name} is not on this node's Docker engine; "
-                               "upload it as a `docker save` tarball or build it here") from None
+            raise ImageMissing(
+                f"the container image {name} is not on this node's Docker engine; "
+                "upload it as a `docker save` tarball or build it here"
+            ) from None
         if image.id not in self._checked:
             self._checked[image.id] = self._remembered(image.id) or self._remember(self._check(image, name))
         return self._checked[image.id]
@@ -267,14 +269,21 @@ class Runner:
         volumes = tuple(sorted(config.get("Volumes") or {}))
         for path in volumes:
             if not path.startswith("/"):
-                raise ImageRefused(f"the container image {name} declares VOLUME {path!r}, which is not an absolute "
-                                   "path; remove it from its Dockerfile or make it absolute")
+                raise ImageRefused(
+                    f"the container image {name} declares VOLUME {path!r}, which is not an absolute "
+                    "path; remove it from its Dockerfile or make it absolute"
+                )
         uid, gid = self._user_of(image.id, str(config.get("User") or ""), volumes, name)
         return CheckedImage(image.id, f"{uid}:{gid}", volumes)
 
     def _cache_file(self, image_id):
         algorithm, _, digest = image_id.partition(":")
-        if self.cache_dir is None or algorithm != "sha256" or len(digest) != 64 or set(digest) - set("0123456789abcdef"):
+        if (
+            self.cache_dir is None
+            or algorithm != "sha256"
+            or len(digest) != 64
+            or set(digest) - set("0123456789abcdef")
+        ):
             return None
         return self.cache_dir / f"{digest}.json"
 
@@ -324,7 +333,10 @@ class Runner:
         VOLUMEs are tmpfs mounts (which are not mounted before a start) rather than Docker volumes."""
         api = self.client.api
         host_config = api.create_host_config(
-            network_mode="none", cap_drop=["ALL"], read_only=True, tmpfs={posixpath.normpath(p): "size=1m" for p in volumes}
+            network_mode="none",
+            cap_drop=["ALL"],
+            read_only=True,
+            tmpfs={posixpath.normpath(p): "size=1m" for p in volumes},
         )
         return api.create_container(
             image_id, entrypoint=[NEVER_STARTED], command=[], network_disabled=True,
@@ -379,8 +391,10 @@ class Runner:
             brought = not self.has_image(image_id)
             loaded = [image.id for image in self.client.images.load(chunks)]
         if loaded != [image_id]:
-            raise ImageRefused(f"the engine loaded {', '.join(loaded) or 'nothing'} from the tarball, not the image "
-                               f"{image_id} that its config's digest names")
+            raise ImageRefused(
+                f"the engine loaded {', '.join(loaded) or 'nothing'} from the tarball, not the image "
+                f"{image_id} that its config's digest names"
+            )
         try:
             return self.check_image(image_id, name="in this tarball").id
         except ImageRefused:
@@ -415,7 +429,9 @@ class Runner:
             if stream is not None:
                 stream.close()
         if time.monotonic() > deadline:
-            raise BuildFailed(f"the build was stopped at its time limit of {sandbox.time_limit_s:g} s\n{_tail_text(lines)}")
+            raise BuildFailed(
+                f"the build was stopped at its time limit of {sandbox.time_limit_s:g} s\n{_tail_text(lines)}"
+            )
         if image_id is None:
             raise BuildFailed(f"docker build ended without an image\n{_tail_text(lines)}")
         return image_id

@@ -59,7 +59,9 @@ def next_runs(session, submission):
     if submission.algorithm is None:
         return [_add(session, new_evaluation(submission))]
     items = sorted(submission.phase.archive.items, key=lambda item: item.id)
-    jobs = {job.archive_item_id: job for job in session.scalars(select(AlgorithmJob).filter_by(submission_id=submission.id))}
+    jobs = {
+        job.archive_item_id: job for job in session.scalars(select(AlgorithmJob).filter_by(submission_id=submission.id))
+    }
     canary = jobs.get(items[0].id) if items else None
     if canary is None:
         return [_add(session, job_for_case(submission, items[0]))] if items else []

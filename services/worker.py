@@ -1,6 +1,6 @@
 """``gc-worker``: an RQ worker for gc-hub's queues, on any node with a Docker engine.
 
-    gc-worker --queues cpu evaluation --redis-url redis://hub:6379/0 --data-dir /shared/gc-hub
+gc-worker --queues cpu evaluation --redis-url redis://hub:6379/0 --data-dir /shared/gc-hub
 """
 
 import argparse

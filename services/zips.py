@@ -38,7 +38,9 @@ def member_path(info, name):
 def check_directory(archive, name, packed_size, limits):
     members = [info for info in archive.infolist() if not info.is_dir()]
     if len(members) > limits.max_zip_members:
-        raise UnsafeZip(f"{name} holds {len(members):,} files, more than the {limits.max_zip_members:,} one zip may hold; split it")
+        raise UnsafeZip(
+            f"{name} holds {len(members):,} files, more than the {limits.max_zip_members:,} one zip may hold; split it"
+        )
     total = sum(info.file_size for info in members)
     check_total(total, name, packed_size, limits, claimed=True)
     return members

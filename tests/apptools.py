@@ -19,7 +19,10 @@ RESEARCHER_SCOPES = ["custom:archives:create", "custom:challenges:create", "cust
 USERS = {
     "researcher": {"groups": ["researchers"], "scopes": RESEARCHER_SCOPES},
     "researcher2": {"groups": ["researchers"], "scopes": RESEARCHER_SCOPES},
-    "datascientist": {"groups": ["data-scientists"], "scopes": ["custom:algorithms:create", "custom:challenges:participate"]},
+    "datascientist": {
+        "groups": ["data-scientists"],
+        "scopes": ["custom:algorithms:create", "custom:challenges:participate"],
+    },
     "clinician": {"groups": ["clinicians"], "scopes": ["custom:reader-studies:read"]},
     "admin": {"groups": [], "scopes": [], "admin": True},
 }

@@ -40,9 +40,7 @@ WIDGET_FAILURES = (
 
 def launch_chromium(playwright, **options):
     """Debian's chromium, headless, with its calls home switched off."""
-    return playwright.chromium.launch(
-        executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, **options
-    )
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, **options)
 
 
 def is_local(url):

@@ -6,10 +6,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-
 from hubtools import remove_home_volumes, running_hub
 from postgres import running_postgres
+from sqlalchemy import create_engine, text
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 

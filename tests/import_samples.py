@@ -35,8 +35,17 @@ def write(image, path):
     return path
 
 
-def dicom_series(folder, image, *, series_uid="1.2.826.0.1.3680043.2.1125.1", study_uid="1.2.826.0.1.3680043.2.1125.2", modality="CT",
-                 window=("40", "400"), gap_at=None, names=None):
+def dicom_series(
+    folder,
+    image,
+    *,
+    series_uid="1.2.826.0.1.3680043.2.1125.1",
+    study_uid="1.2.826.0.1.3680043.2.1125.2",
+    modality="CT",
+    window=("40", "400"),
+    gap_at=None,
+    names=None,
+):
     """One DICOM file per slice of ``image`` in ``folder`` (written in reverse order, so that only
     positions order them); ``gap_at`` leaves out that slice."""
     folder = Path(folder)
@@ -52,9 +61,16 @@ def dicom_series(folder, image, *, series_uid="1.2.826.0.1.3680043.2.1125.1", st
         plane = image[:, :, z]
         x, y, zpos = image.TransformIndexToPhysicalPoint((0, 0, z))
         tags = {
-            "0020|000e": series_uid, "0020|000d": study_uid, "0008|0060": modality, "0028|1050": window[0], "0028|1051": window[1],
-            "0020|0032": f"{x}\\{y}\\{zpos}", "0020|0037": "1\\0\\0\\0\\1\\0", "0020|0013": str(z + 1),
-            "0028|0030": f"{image.GetSpacing()[1]}\\{image.GetSpacing()[0]}", "0008|103e": "test series",
+            "0020|000e": series_uid,
+            "0020|000d": study_uid,
+            "0008|0060": modality,
+            "0028|1050": window[0],
+            "0028|1051": window[1],
+            "0020|0032": f"{x}\\{y}\\{zpos}",
+            "0020|0037": "1\\0\\0\\0\\1\\0",
+            "0020|0013": str(z + 1),
+            "0028|0030": f"{image.GetSpacing()[1]}\\{image.GetSpacing()[0]}",
+            "0008|103e": "test series",
         }
         for key, value in tags.items():
             plane.SetMetaData(key, value)

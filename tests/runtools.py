@@ -12,9 +12,9 @@ import time
 import uuid
 
 import docker
+from hubtools import REPO, free_port_block
 from sqlalchemy.orm import Session
 
-from hubtools import REPO, free_port_block
 from services.core.database import make_engine
 from services.core.migrations import upgrade
 from services.core.orm import Algorithm, AlgorithmJob, ContainerImage, Socket, make_value
@@ -48,8 +48,19 @@ class RedisServer:
 
     def start(self):
         self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.folder)],
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.folder),
+            ],
             stdout=subprocess.DEVNULL,
         )
         assert wait_for(self._answers, timeout=10), "redis-server did not start"
@@ -73,8 +84,17 @@ class WorkerProcess:
     def __init__(self, platform, queues=("cpu", "evaluation"), name="worker", reconcile_every=1):
         self.platform = platform
         self.log_path = platform.data_dir / f"{name}-{uuid.uuid4().hex[:6]}.log"
-        command = [GC_WORKER, "--queues", *queues, "--redis-url", platform.redis.url,
-                   "--data-dir", str(platform.data_dir), "--reconcile-every", str(reconcile_every)]
+        command = [
+            GC_WORKER,
+            "--queues",
+            *queues,
+            "--redis-url",
+            platform.redis.url,
+            "--data-dir",
+            str(platform.data_dir),
+            "--reconcile-every",
+            str(reconcile_every),
+        ]
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
             command, stdout=self.log, stderr=subprocess.STDOUT, env=platform.environment, start_new_session=True
@@ -137,7 +157,9 @@ class ExecutionPlatform:
         for worker in self.workers:
             worker.stop()
         self.redis.stop()
-        for container in self.docker.containers.list(all=True, filters={"label": f"org.gc-hub.instance={self.instance}"}):
+        for container in self.docker.containers.list(
+            all=True, filters={"label": f"org.gc-hub.instance={self.instance}"}
+        ):
             container.remove(force=True)
         self.engine.dispose()
 
@@ -151,14 +173,23 @@ class ExecutionPlatform:
         limits = {"cpu_limit": 1.0, "memory_limit_mb": 512, "time_limit_s": 60, **limits}
         key = (image, tuple(outputs), tuple((slug, kind) for slug, kind, _ in inputs), tuple(sorted(limits.items())))
         with Session(self.engine) as session:
-            algorithm = session.get(Algorithm, self.algorithms[key]) if key in self.algorithms else Algorithm(
-                slug=f"algorithm-{uuid.uuid4().hex[:8]}", title="test", created_by="test", container_image=image,
-                inputs=[self.socket(session, slug, kind) for slug, kind, _ in inputs],
-                outputs=[self.socket(session, slug, kind) for slug, kind in outputs],
-                **limits,
+            algorithm = (
+                session.get(Algorithm, self.algorithms[key])
+                if key in self.algorithms
+                else Algorithm(
+                    slug=f"algorithm-{uuid.uuid4().hex[:8]}",
+                    title="test",
+                    created_by="test",
+                    container_image=image,
+                    inputs=[self.socket(session, slug, kind) for slug, kind, _ in inputs],
+                    outputs=[self.socket(session, slug, kind) for slug, kind in outputs],
+                    **limits,
+                )
             )
             job = AlgorithmJob(algorithm=algorithm, creator="participant", **limits)
-            job.inputs = [make_value(session, self.socket(session, slug, kind), value=value) for slug, kind, value in inputs]
+            job.inputs = [
+                make_value(session, self.socket(session, slug, kind), value=value) for slug, kind, value in inputs
+            ]
             session.add(job)
             session.commit()
             self.algorithms[key] = algorithm.id
@@ -214,7 +245,9 @@ class ExecutionPlatform:
     def wait_until_done(self, job_id, timeout=90):
         done = wait_for(lambda: self.job(job_id).status.is_terminal, timeout=timeout, every=0.1)
         job = self.job(job_id)
-        assert done, f"job {job_id} is still {job.status}; worker logs:\n" + "\n".join(w.output()[-3000:] for w in self.workers)
+        assert done, f"job {job_id} is still {job.status}; worker logs:\n" + "\n".join(
+            w.output()[-3000:] for w in self.workers
+        )
         return job
 
 
@@ -234,5 +267,5 @@ def build_image(client, tag, dockerfile, files=None):
 
 def script_image(client, name, script, user="1000", setup=""):
     """An image that runs the Python ``script`` as ``user``, after the ``setup`` instructions."""
-    dockerfile = f"FROM {BASE_IMAGE}\nUSER root\n{setup}\nCOPY main.py /opt/main.py\nUSER {user}\nCMD [\"python3\", \"/opt/main.py\"]\n"
+    dockerfile = f'FROM {BASE_IMAGE}\nUSER root\n{setup}\nCOPY main.py /opt/main.py\nUSER {user}\nCMD ["python3", "/opt/main.py"]\n'
     return build_image(client, f"gc-hub-test/{name}:latest", dockerfile, {"main.py": script})

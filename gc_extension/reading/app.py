@@ -38,8 +38,10 @@ class ReadingApp:
             return
         for number, title in enumerate(("Reader studies", "Archives", "Run an algorithm")):
             tabs.set_title(number, title)
-        header = w.HTML(f"<h2 style='margin:4px 0'>gc-hub workstation</h2><small>Signed in as "
-                        f"<b>{escape(self.user)}</b>. Your answers are saved as you go.</small>")
+        header = w.HTML(
+            f"<h2 style='margin:4px 0'>gc-hub workstation</h2><small>Signed in as "
+            f"<b>{escape(self.user)}</b>. Your answers are saved as you go.</small>"
+        )
         self.screen.children = [header, tabs]
 
     def studies_tab(self):

@@ -54,8 +54,10 @@ class AnswerField(ABC):
         title = w.HTML(f"<b>{escape(question['text'])}</b>{required}")
         help_text = w.HTML(f"<small>{escape(question['help_text'])}</small>") if question["help_text"] else None
         self.status = w.HTML()
-        self.widget = w.VBox([title, *([help_text] if help_text else []), self.input, self.status],
-                             layout=w.Layout(border="1px solid #ddd", padding="4px 8px", margin="0 0 6px 0"))
+        self.widget = w.VBox(
+            [title, *([help_text] if help_text else []), self.input, self.status],
+            layout=w.Layout(border="1px solid #ddd", padding="4px 8px", margin="0 0 6px 0"),
+        )
         self.widget.add_class("gc-question")
         self.widget.add_class(f"gc-question-{self.kind}")
 
@@ -196,4 +198,3 @@ def answer_field(question, on_change):
     if kind in ANNOTATION_KINDS:
         return AnnotationField(question, on_change)
     return TextField(question, on_change)
-

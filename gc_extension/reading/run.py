@@ -17,8 +17,11 @@ ACCEPTED = ".mha,.nii,.nii.gz,.nrrd,.tif,.tiff,.png,.jpg,.jpeg"  # one file each
 
 def runnable(algorithms):
     """``[(label, slug)]`` of the algorithms I may run that take one input and have an image."""
-    return [(f"{a['title']} ({a['slug']})", a["slug"]) for a in algorithms
-            if len(a["inputs"]) == 1 and a["has_image"] and {"editor", "user"} & set(a["my_roles"])]
+    return [
+        (f"{a['title']} ({a['slug']})", a["slug"])
+        for a in algorithms
+        if len(a["inputs"]) == 1 and a["has_image"] and {"editor", "user"} & set(a["my_roles"])
+    ]
 
 
 def readable_images(paths):
@@ -50,18 +53,25 @@ class RunPanel:
             problem = "" if choices else "No algorithm is shared with you yet: ask a researcher to add you as its user."
         self.algorithm = w.Dropdown(options=choices, description="Algorithm", layout=w.Layout(width="420px"))
         self.upload = w.FileUpload(accept=ACCEPTED, multiple=False, description="Choose image")
-        self.run_button = w.Button(description="Upload and run", icon="play", button_style="primary",
-                                   disabled=not choices)
+        self.run_button = w.Button(
+            description="Upload and run", icon="play", button_style="primary", disabled=not choices
+        )
         self.run_button.on_click(lambda _: self.start())
         self.status = w.HTML(f"<p>{escape(problem)}</p>" if problem else "")
         self.status.add_class("gc-run-status")
         self.viewer = CaseViewer(client)
-        self.widget = w.VBox([
-            w.HTML("<p>Upload an image (MHA, NIfTI, NRRD, TIFF, PNG or JPEG; up to 200 MB), run an algorithm on it "
-                   "and see its output over the image. The image is imported into your own uploads; nobody else "
-                   "sees it. Larger images: upload them to an archive on the archives service's upload page.</p>"),
-            w.HBox([self.algorithm, self.upload, self.run_button]), self.status, self.viewer.widget,
-        ])
+        self.widget = w.VBox(
+            [
+                w.HTML(
+                    "<p>Upload an image (MHA, NIfTI, NRRD, TIFF, PNG or JPEG; up to 200 MB), run an algorithm on it "
+                    "and see its output over the image. The image is imported into your own uploads; nobody else "
+                    "sees it. Larger images: upload them to an archive on the archives service's upload page.</p>"
+                ),
+                w.HBox([self.algorithm, self.upload, self.run_button]),
+                self.status,
+                self.viewer.widget,
+            ]
+        )
         self.widget.add_class("gc-run")
 
     def start(self):
@@ -85,8 +95,12 @@ class RunPanel:
     def run(self, algorithm, path):
         """Import, run and show (in a thread: the notebook stays responsive meanwhile)."""
         try:
-            result = self.client.run(algorithm, [path], to=UPLOADS / "outputs" / algorithm,
-                                     on_change=lambda job: setattr(self.status, "value", f"<p>{job_text(job)}</p>"))[0]
+            result = self.client.run(
+                algorithm,
+                [path],
+                to=UPLOADS / "outputs" / algorithm,
+                on_change=lambda job: setattr(self.status, "value", f"<p>{job_text(job)}</p>"),
+            )[0]
             image = sitk.ReadImage(str(path))
             masks = readable_images(result.outputs.values())
             mask = next((m for m in masks if same_grid(m, image)), None)

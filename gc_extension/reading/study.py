@@ -38,26 +38,33 @@ class StudyReader:
         self.progress = w.HTML()
         self.progress.add_class("gc-progress")
         self.message = w.HTML()
-        self.reveal = w.Button(description="Show the ground truth", icon="eye", disabled=True,
-                               layout=w.Layout(width="auto"))
+        self.reveal = w.Button(
+            description="Show the ground truth", icon="eye", disabled=True, layout=w.Layout(width="auto")
+        )
         self.reveal.on_click(lambda _: self.show_ground_truth())
         self.truth = w.HTML()
         ranks = w.Button(description="Leaderboard", icon="trophy")
         ranks.on_click(lambda _: self.show_leaderboard())
         self.ranking = w.HTML()
         mode = " <small>(educational: the ground truth is shown once you have answered a case)</small>"
-        title = w.HTML(f"<h3 style='margin:4px 0'>{escape(self.study['title'])}</h3>"
-                       + (mode if self.study.get("educational") else ""))
+        title = w.HTML(
+            f"<h3 style='margin:4px 0'>{escape(self.study['title'])}</h3>"
+            + (mode if self.study.get("educational") else "")
+        )
         educational = [self.reveal, self.truth] if self.study.get("educational") else []
-        questions = w.VBox([*(f.widget for f in self.fields), *educational, self.message, ranks, self.ranking],
-                           layout=w.Layout(width="34%", padding="0 0 0 8px"))
+        questions = w.VBox(
+            [*(f.widget for f in self.fields), *educational, self.message, ranks, self.ranking],
+            layout=w.Layout(width="34%", padding="0 0 0 8px"),
+        )
         questions.add_class("gc-questions")
         self.viewer.widget.layout.width = "66%"
-        self.widget = w.VBox([
-            w.HBox([back, title]),
-            w.HBox([self.previous, self.next, self.bar, self.progress]),
-            w.HBox([self.viewer.widget, questions]),
-        ])
+        self.widget = w.VBox(
+            [
+                w.HBox([back, title]),
+                w.HBox([self.previous, self.next, self.bar, self.progress]),
+                w.HBox([self.viewer.widget, questions]),
+            ]
+        )
         self.widget.add_class("gc-study")
         self.index = 0
         if self.cases:
@@ -89,8 +96,10 @@ class StudyReader:
     def update_progress(self):
         done = sum(is_done(c, self.questions, self.answers) for c in self.cases)
         self.bar.value = done
-        self.progress.value = (f"Case {self.index + 1} of {len(self.cases)} · "
-                               f"<span class='gc-done'>{done}</span> of {len(self.cases)} cases answered")
+        self.progress.value = (
+            f"Case {self.index + 1} of {len(self.cases)} · "
+            f"<span class='gc-done'>{done}</span> of {len(self.cases)} cases answered"
+        )
         self.previous.disabled = self.index == 0
         self.next.disabled = self.index >= len(self.cases) - 1
         self.reveal.disabled = not is_done(self.case, self.questions, self.answers) or self.case["id"] in self.revealed
@@ -117,7 +126,9 @@ class StudyReader:
         if listening:
             listening[0].click(position)
         elif any(isinstance(f, AnnotationField) for f in self.fields):
-            self.message.value = "<p><small>Press <b>Pick in viewer</b> on a question to answer it with a click.</small></p>"
+            self.message.value = (
+                "<p><small>Press <b>Pick in viewer</b> on a question to answer it with a click.</small></p>"
+            )
 
     def show_ground_truth(self):
         case = self.case["id"]
@@ -135,13 +146,21 @@ class StudyReader:
             f"<td>{escape(describe(kinds[a['question']][1], a['my_answer']))}</td>"
             f"<td>{escape(describe(kinds[a['question']][1], a['value']))}</td>"
             f"<td>{'' if a['score'] is None else format(a['score'], '.2f')}</td></tr>"
-            for a in truth["answers"] if a["question"] in kinds
+            for a in truth["answers"]
+            if a["question"] in kinds
         )
-        self.truth.value = (f"<table class='gc-truth' style='border-spacing:8px 2px'><tr><th>Question</th><th>You</th>"
-                            f"<th>Ground truth</th><th>Score</th></tr>{rows}</table>"
-                            if rows else "<p>This case has no ground truth.</p>")
-        points = [p["point"] for a in truth["answers"] if kinds[a["question"]][1] in POINT_KINDS and a["value"]
-                  for p in ([a["value"]] if "point" in a["value"] else a["value"]["points"])]
+        self.truth.value = (
+            f"<table class='gc-truth' style='border-spacing:8px 2px'><tr><th>Question</th><th>You</th>"
+            f"<th>Ground truth</th><th>Score</th></tr>{rows}</table>"
+            if rows
+            else "<p>This case has no ground truth.</p>"
+        )
+        points = [
+            p["point"]
+            for a in truth["answers"]
+            if kinds[a["question"]][1] in POINT_KINDS and a["value"]
+            for p in ([a["value"]] if "point" in a["value"] else a["value"]["points"])
+        ]
         if points:  # the right points on the image, in the viewer again
             self.viewer.show(self.case["values"], self.socket_kinds, f"Case {self.case['id']}: ground truth", points)
         self.update_progress()
@@ -156,6 +175,11 @@ class StudyReader:
         if not board["ground_truth"]:
             self.ranking.value = "<p>No ground truth yet: the leaderboard starts once the editors give it.</p>"
             return
-        rows = "".join(f"<tr><td>{r['rank']}</td><td>{escape(r['reader'])}</td>"
-                       f"<td>{'—' if r['score'] is None else format(r['score'], '.2f')}</td></tr>" for r in board["readers"])
-        self.ranking.value = f"<table class='gc-leaderboard'><tr><th>Rank</th><th>Reader</th><th>Score</th></tr>{rows}</table>"
+        rows = "".join(
+            f"<tr><td>{r['rank']}</td><td>{escape(r['reader'])}</td>"
+            f"<td>{'—' if r['score'] is None else format(r['score'], '.2f')}</td></tr>"
+            for r in board["readers"]
+        )
+        self.ranking.value = (
+            f"<table class='gc-leaderboard'><tr><th>Rank</th><th>Reader</th><th>Score</th></tr>{rows}</table>"
+        )

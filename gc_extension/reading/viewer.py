@@ -23,8 +23,11 @@ GRAYSCALE = "Grayscale"  # itkwidgets.cm.grayscale
 
 def image_values(values, socket_kinds, kinds):
     """``[(socket, image id)]`` of a case's values whose socket is of one of ``kinds``."""
-    return [(socket, value["image"]) for socket, value in values.items()
-            if isinstance(value, dict) and "image" in value and socket_kinds.get(socket) in kinds]
+    return [
+        (socket, value["image"])
+        for socket, value in values.items()
+        if isinstance(value, dict) and "image" in value and socket_kinds.get(socket) in kinds
+    ]
 
 
 def same_grid(a, b):
@@ -69,15 +72,21 @@ class CaseViewer:
             self.viewers = []
             return
         shown = ", ".join(s for s, _ in overlays) if overlays else "none"
-        self.display([(socket, self.load(image_id)) for socket, image_id in images],
-                     [self.load(image_id) for _, image_id in overlays],
-                     f"<b>{escape(title)}</b> <small>segmentation overlay: {escape(shown)}</small>", points)
+        self.display(
+            [(socket, self.load(image_id)) for socket, image_id in images],
+            [self.load(image_id) for _, image_id in overlays],
+            f"<b>{escape(title)}</b> <small>segmentation overlay: {escape(shown)}</small>",
+            points,
+        )
 
     def show_images(self, image, mask=None, title=""):
         """Show one image (and a mask over it) that is not in an archive, such as an upload."""
         overlay = "the output segmentation" if mask is not None else "none (no output on this image's grid)"
-        self.display([("image", image)], [mask] if mask is not None else [],
-                     f"<b>{escape(title)}</b> <small>overlay: {overlay}</small>")
+        self.display(
+            [("image", image)],
+            [mask] if mask is not None else [],
+            f"<b>{escape(title)}</b> <small>overlay: {overlay}</small>",
+        )
 
     def display(self, images, masks, caption, points=()):
         """``images`` (``[(name, image)]``) side by side, each with the mask of its grid over it
@@ -86,9 +95,13 @@ class CaseViewer:
 
         marks = {}
         if len(points):
-            marks = {"point_sets": [np.asarray(points, dtype=np.float32).reshape(-1, 3)],
-                     "point_set_colors": [[1.0, 0.2, 0.2]], "point_set_sizes": [4],
-                     "point_set_representations": ["spheres"], "z_slice": float(points[0][2])}
+            marks = {
+                "point_sets": [np.asarray(points, dtype=np.float32).reshape(-1, 3)],
+                "point_set_colors": [[1.0, 0.2, 0.2]],
+                "point_set_sizes": [4],
+                "point_set_representations": ["spheres"],
+                "z_slice": float(points[0][2]),
+            }
 
         self.images, self.masks = images, masks
         width = f"{100 // len(images) - 1}%"

@@ -67,5 +67,7 @@ def check_ground_truth_path(path, challenge_slug, data_dir):
     try:
         return inside("ground_truth_path", path, folder, root=data_dir)
     except UnsafePath as unsafe:
-        raise UnsafePath(f"{unsafe.message} Challenge {challenge_slug!r} keeps its ground truth inside {folder};"
-                         " upload it (POST …/phases/<phase>/ground-truth) and it is put there.") from None
+        raise UnsafePath(
+            f"{unsafe.message} Challenge {challenge_slug!r} keeps its ground truth inside {folder};"
+            " upload it (POST …/phases/<phase>/ground-truth) and it is put there."
+        ) from None

@@ -141,8 +141,10 @@ def outside_reference(schema, where=""):
     for key, value in parts:
         at = f"{where}/{key}"
         if isinstance(value, str) and key in REFERENCE_KEYWORDS and not value.startswith("#"):
-            return (f"{key} {value!r} at {at} refers outside it, and nothing is fetched; put what it needs under"
-                    " $defs and refer to it as '#/$defs/<name>'")
+            return (
+                f"{key} {value!r} at {at} refers outside it, and nothing is fetched; put what it needs under"
+                " $defs and refer to it as '#/$defs/<name>'"
+            )
         if isinstance(value, str) and key == "$id":
             return f"$id {value!r} at {at} would make its references resolve elsewhere; leave $id out"
         if isinstance(value, str) and key == "$schema" and value.rstrip("#") != DIALECT:
@@ -169,8 +171,10 @@ class UnresolvableReference(ValueError):
     """A stored schema refers to something it does not hold (nothing is fetched to find it)."""
 
     def __init__(self, ref):
-        super().__init__(f"the socket's schema refers to {ref!r}, which it does not hold (nothing is fetched);"
-                         " its creator must fix the schema")
+        super().__init__(
+            f"the socket's schema refers to {ref!r}, which it does not hold (nothing is fetched);"
+            " its creator must fix the schema"
+        )
 
 
 def value_error(kind, value, extra_schema=None):

@@ -37,7 +37,9 @@ class ServiceSettings(Configurable):
     def _default_public_url(self):
         return os.environ.get("GC_PUBLIC_URL", "http://127.0.0.1:8000/")
 
-    instance = Unicode(config=True, help="Name of the platform instance; its containers carry it as a label (GC_INSTANCE).")
+    instance = Unicode(
+        config=True, help="Name of the platform instance; its containers carry it as a label (GC_INSTANCE)."
+    )
 
     @default("instance")
     def _default_instance(self):

@@ -87,7 +87,9 @@ def plan(uploads, limits):
         elif fmt is Format.DICOM:
             dicoms.append(upload)
         elif fmt is Format.ZIP:
-            failures.append(Outcome((upload.key,), message=f"{upload.name} is a zip inside a zip; unpack it and upload its files"))
+            failures.append(
+                Outcome((upload.key,), message=f"{upload.name} is a zip inside a zip; unpack it and upload its files")
+            )
         else:
             jobs.append(Job(fmt, (upload,)))
     for index, job in enumerate(jobs):  # an .mhd takes its raw data file along
@@ -100,7 +102,9 @@ def plan(uploads, limits):
             if raw:
                 jobs[index] = Job(job.format, (*job.uploads, raw))
     for raw in raws.values():
-        failures.append(Outcome((raw.key,), message=f"{raw.name} holds only voxels: upload the .mhd header that names it with it"))
+        failures.append(
+            Outcome((raw.key,), message=f"{raw.name} holds only voxels: upload the .mhd header that names it with it")
+        )
     series_jobs, dicom_failures = plan_dicom(dicoms)
     return jobs + series_jobs, failures + dicom_failures
 
@@ -125,8 +129,11 @@ def plan_dicom(uploads):
 def unexpected(uploads, error):
     """The Outcome of files that an importer failed on in a way it did not foresee (a bug to fix)."""
     log.error("importing %s failed unexpectedly", source_names(uploads), exc_info=error)
-    return Outcome(tuple(u.key for u in uploads), message=f"{source_names(uploads)} could not be imported: the importer "
-                   f"failed on it ({type(error).__name__}); tell the platform's admins")
+    return Outcome(
+        tuple(u.key for u in uploads),
+        message=f"{source_names(uploads)} could not be imported: the importer "
+        f"failed on it ({type(error).__name__}); tell the platform's admins",
+    )
 
 
 def run(job, data_dir, limits):
@@ -150,7 +157,9 @@ def import_and_store(job, data_dir, limits):
         return Outcome(keys, image=store(loaded, data_dir=data_dir, limits=limits))
     except (RuntimeError, OSError) as error:
         log.exception("storing %s failed", main.name)
-        return Outcome(keys, message=f"{main.name} was read but could not be stored ({error}); tell the platform's admins")
+        return Outcome(
+            keys, message=f"{main.name} was read but could not be stored ({error}); tell the platform's admins"
+        )
 
 
 def set_itk_threads(threads):
@@ -161,9 +170,11 @@ def set_itk_threads(threads):
 def crashed(job):
     """The Outcome of a job whose process died (killed for memory, most likely)."""
     names = source_names(job.uploads)
-    return Outcome(tuple(u.key for u in job.uploads),
-                   message=f"{names} could not be imported: reading it used up the import's memory or crashed the reader; "
-                           "upload it alone, or tell the platform's admins")
+    return Outcome(
+        tuple(u.key for u in job.uploads),
+        message=f"{names} could not be imported: reading it used up the import's memory or crashed the reader; "
+        "upload it alone, or tell the platform's admins",
+    )
 
 
 def convert(uploads, *, data_dir, limits):
@@ -177,8 +188,9 @@ def convert(uploads, *, data_dir, limits):
         set_itk_threads(max(1, limits.processes))
         return outcomes + [run(job, data_dir, limits) for job in jobs]
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(processes, mp_context=context, initializer=set_itk_threads,
-                             initargs=(max(1, limits.processes // processes),)) as pool:
+    with ProcessPoolExecutor(
+        processes, mp_context=context, initializer=set_itk_threads, initargs=(max(1, limits.processes // processes),)
+    ) as pool:
         futures = [pool.submit(run, job, str(data_dir), limits) for job in jobs]
         for job, future in zip(jobs, futures, strict=True):
             try:

@@ -102,10 +102,14 @@ def check_series(series, n, label):
     sizes = sorted({(h.columns, h.rows) for h in series})
     if len(sizes) > 1:
         shown = " and ".join(dims(s) for s in sizes[:3])
-        raise ImportProblem(f"{label} has slices of {len(sizes)} different sizes ({shown}); upload each size as its own series")
+        raise ImportProblem(
+            f"{label} has slices of {len(sizes)} different sizes ({shown}); upload each size as its own series"
+        )
     orientations = {tuple(round(v, 4) for v in h.orientation) for h in series if h.orientation}
     if len(orientations) > 1:
-        raise ImportProblem(f"{label} has slices in {len(orientations)} different orientations; it cannot stack into one volume")
+        raise ImportProblem(
+            f"{label} has slices in {len(orientations)} different orientations; it cannot stack into one volume"
+        )
     if n is None or len(series) < 3:
         return
     depths = [sum(a * b for a, b in zip(h.position, n, strict=True)) for h in series]

@@ -64,11 +64,18 @@ EXTENSIONS = {
 }
 SUPPORTED = "MHA/MHD, NIfTI (.nii, .nii.gz), NRRD, DICOM, TIFF, PNG, JPEG, or a zip of these"
 # The extension to suggest for content recognised by its bytes.
-SUGGESTED = {Format.MHA: ".mha", Format.NIFTI: ".nii", Format.NRRD: ".nrrd", Format.DICOM: ".dcm",
-             Format.TIFF: ".tif", Format.PNG: ".png", Format.JPEG: ".jpg", Format.ZIP: ".zip"}
+SUGGESTED = {
+    Format.MHA: ".mha",
+    Format.NIFTI: ".nii",
+    Format.NRRD: ".nrrd",
+    Format.DICOM: ".dcm",
+    Format.TIFF: ".tif",
+    Format.PNG: ".png",
+    Format.JPEG: ".jpg",
+    Format.ZIP: ".zip",
+}
 # Formats whose magic bytes are reliable: a file with their extension but not their bytes is not one.
-MAGIC_REQUIRED = {Format.MHA, Format.MHD, Format.NIFTI, Format.NRRD, Format.TIFF, Format.PNG,
-                  Format.JPEG, Format.ZIP}
+MAGIC_REQUIRED = {Format.MHA, Format.MHD, Format.NIFTI, Format.NRRD, Format.TIFF, Format.PNG, Format.JPEG, Format.ZIP}
 SNIFF_BYTES = 1024
 
 
@@ -126,7 +133,9 @@ def read_head(path, name):
             with gzip.open(path, "rb") as f:
                 return f.read(SNIFF_BYTES)
         except (OSError, EOFError, zlib.error):
-            raise Unrecognised(f"{name} is not a complete gzip file: it is damaged or was cut short; upload it again") from None
+            raise Unrecognised(
+                f"{name} is not a complete gzip file: it is damaged or was cut short; upload it again"
+            ) from None
     return head
 
 
@@ -150,7 +159,9 @@ def identify(path, name=None):
             f"rename it to end in {SUGGESTED[found]} and upload it again"
         )
     if claimed in MAGIC_REQUIRED and found is None:
-        raise Unrecognised(f"{name} is not a {claimed.title} file: it does not start like one (damaged, or another format?)")
+        raise Unrecognised(
+            f"{name} is not a {claimed.title} file: it does not start like one (damaged, or another format?)"
+        )
     if claimed is None and found is None:
         raise Unrecognised(f"{name} is not an image file that gc-hub can import; supported: {SUPPORTED}")
     return claimed or found

@@ -57,8 +57,10 @@ def errors_as_data(importer):
             name = kwargs.get("name") or source_names(kwargs.get("series", ()))
             reason = itk_reason(error)
             if "No such file or directory" in reason:  # in the sandbox, only the upload's own files are there
-                return Failed(f"{name} could not be read: its header names a data file that is not part of this upload; "
-                              "upload the image as one .mha file, or the .mhd with its .raw")
+                return Failed(
+                    f"{name} could not be read: its header names a data file that is not part of this upload; "
+                    "upload the image as one .mha file, or the .mhd with its .raw"
+                )
             return Failed(f"{name} could not be read: {reason}; it may be damaged or cut short")
 
     return wrapper
@@ -107,14 +109,18 @@ def read_header(*, path, name, imageio, title, limits):
             f"{name}: the {title} header cannot be read ({itk_reason(error)}); the file is damaged, cut short "
             f"or not a {title} file: upload it again"
         ) from None
-    check_header(reader.GetSize(), reader.GetNumberOfComponents(), reader.GetSpacing(), name=name, title=title, limits=limits)
+    check_header(
+        reader.GetSize(), reader.GetNumberOfComponents(), reader.GetSpacing(), name=name, title=title, limits=limits
+    )
     return reader
 
 
 def check_header(size, components, spacing, *, name, title, limits, pixel_id=None):
     """ImportProblem unless the geometry a header claims is one an image can have here."""
     if not 2 <= len(size) <= 4:
-        raise ImportProblem(f"{name}: {title} header claims {len(size)} dimensions; gc-hub imports 2D, 3D and 4D images")
+        raise ImportProblem(
+            f"{name}: {title} header claims {len(size)} dimensions; gc-hub imports 2D, 3D and 4D images"
+        )
     if min(size) < 1:
         raise ImportProblem(f"{name}: {title} header claims {dims(size)} voxels, an empty image")
     voxels = math.prod(size) * components
@@ -126,14 +132,22 @@ def check_header(size, components, spacing, *, name, title, limits, pixel_id=Non
             " (a damaged or forged header, or an image to split)"
         )
     if components not in (1, 3, 4):
-        raise ImportProblem(f"{name} has {components} channels per voxel; gc-hub imports gray (1), RGB (3) or RGBA (4) images")
+        raise ImportProblem(
+            f"{name} has {components} channels per voxel; gc-hub imports gray (1), RGB (3) or RGBA (4) images"
+        )
     if not all(math.isfinite(s) and s > 0 for s in spacing):
-        raise ImportProblem(f"{name}: {title} header gives a voxel spacing of {tuple(spacing)}; every spacing must be positive")
+        raise ImportProblem(
+            f"{name}: {title} header gives a voxel spacing of {tuple(spacing)}; every spacing must be positive"
+        )
 
 
 def check_complete(*, data_path, offset, reader, name):
     """ImportProblem if an uncompressed file holds fewer voxel bytes than its header promises."""
-    expected = math.prod(reader.GetSize()) * reader.GetNumberOfComponents() * component_bytes(reader.GetPixelID(), reader.GetNumberOfComponents())
+    expected = (
+        math.prod(reader.GetSize())
+        * reader.GetNumberOfComponents()
+        * component_bytes(reader.GetPixelID(), reader.GetNumberOfComponents())
+    )
     held = Path(data_path).stat().st_size - offset
     if held < expected:
         raise ImportProblem(
@@ -176,7 +190,9 @@ def data_offset(fields, name, default):
     except ValueError:
         size = None
     if size is None or size < -1:
-        raise ImportProblem(f"{name}: its HeaderSize is not a number of bytes (or -1); save the image again with ITK or SimpleITK")
+        raise ImportProblem(
+            f"{name}: its HeaderSize is not a number of bytes (or -1); save the image again with ITK or SimpleITK"
+        )
     return 0 if size == -1 else size
 
 
@@ -207,7 +223,9 @@ def mhd_data_file(path, name):
     if data_file.startswith("LIST") or "%" in data_file or " " in data_file:
         raise ImportProblem(f"{name} spreads its voxels over many files; gc-hub imports an .mhd with one .raw file")
     if "/" in data_file or "\\" in data_file or data_file in (".", ".."):
-        raise ImportProblem(f"{name} names its data file {data_file!r}; it must be a file name, uploaded beside the .mhd")
+        raise ImportProblem(
+            f"{name} names its data file {data_file!r}; it must be a file name, uploaded beside the .mhd"
+        )
     return Path(path).with_name(data_file), fields
 
 
@@ -216,10 +234,17 @@ def import_mhd(*, path, name, limits):
     """A MetaImage header ``.mhd`` and the ``.raw`` (or ``.zraw``) it names, uploaded together."""
     data_path, fields = mhd_data_file(path, name)
     if not data_path.is_file():
-        raise ImportProblem(f"{name} keeps its voxels in {data_path.name}, which is not in this upload; upload both together")
+        raise ImportProblem(
+            f"{name} keeps its voxels in {data_path.name}, which is not in this upload; upload both together"
+        )
     reader = read_header(path=path, name=name, imageio="MetaImageIO", title="MetaImage", limits=limits)
     if not is_compressed(fields):
-        check_complete(data_path=data_path, offset=data_offset(fields, name, 0), reader=reader, name=f"{name} (with {data_path.name})")
+        check_complete(
+            data_path=data_path,
+            offset=data_offset(fields, name, 0),
+            reader=reader,
+            name=f"{name} (with {data_path.name})",
+        )
     return Loaded(read_voxels(reader))
 
 

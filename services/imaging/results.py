@@ -27,8 +27,18 @@ RESULTS_BYTES = 1024 * 1024  # plus RESULTS_BYTES_PER_FILE for each file of the 
 RESULTS_BYTES_PER_FILE = 4096
 HEADER_BYTES = 4096  # SimpleITK's MHA headers are a few hundred bytes
 IMAGE_FILE = re.compile(r"images/[0-9a-f]{2}/[0-9a-f]{32}\.(mha|tif)")
-IMAGE_FIELDS = {"file", "dimensions", "spacing", "origin", "direction", "pixel_type", "color_space",
-                "window_center", "window_width", "modality"}
+IMAGE_FIELDS = {
+    "file",
+    "dimensions",
+    "spacing",
+    "origin",
+    "direction",
+    "pixel_type",
+    "color_space",
+    "window_center",
+    "window_width",
+    "modality",
+}
 CHANNELS = {name: channels for channels, name in COLOR_SPACES.items()}
 SCALARS = [f"{bits}-bit {sign} integer" for bits in (8, 16, 32, 64) for sign in ("signed", "unsigned")]
 SCALARS += ["32-bit float", "64-bit float"]
@@ -69,7 +79,9 @@ def parse(data, *, files, max_voxels):
     try:
         results = json.loads(data, parse_constant=refuse_constant)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise Garbage(f"results.json is not JSON ({type(error).__name__} at byte {getattr(error, 'pos', '?')})") from None
+        raise Garbage(
+            f"results.json is not JSON ({type(error).__name__} at byte {getattr(error, 'pos', '?')})"
+        ) from None
     if not isinstance(results, dict) or set(results) != {"outcomes"} or not isinstance(results["outcomes"], list):
         raise Garbage("results.json must be an object with only an 'outcomes' list")
     seen, entries, image_files = set(), [], set()
@@ -145,7 +157,9 @@ def check_image(image, where, max_voxels):
         if image[name] is not None and not is_number(image[name]):
             raise Garbage(f"{where}: '{name}' must be a number or null")
     modality = image["modality"]
-    if modality is not None and not (isinstance(modality, str) and len(modality) <= MODALITY_CHARS and modality.isprintable()):
+    if modality is not None and not (
+        isinstance(modality, str) and len(modality) <= MODALITY_CHARS and modality.isprintable()
+    ):
         raise Garbage(f"{where}: 'modality' must be null or printable text of at most {MODALITY_CHARS} characters")
 
 
@@ -174,7 +188,11 @@ def check_mha_header(path, image, shown):
         raise Garbage(f"{shown}: the header lacks {', '.join(missing)}")
     size = image["dimensions"]
     channels = int(fields.get("ElementNumberOfChannels", 1))
-    if (int(fields["NDims"]), [int(s) for s in fields["DimSize"].split()], channels) != (len(size), size, CHANNELS[image["color_space"]]):
+    if (int(fields["NDims"]), [int(s) for s in fields["DimSize"].split()], channels) != (
+        len(size),
+        size,
+        CHANNELS[image["color_space"]],
+    ):
         raise Garbage(f"{shown}: the header's dimensions or channels differ from results.json")
 
 
@@ -216,8 +234,10 @@ def keep(folder, entries, *, data_dir, max_bytes, threads=1):
     release Python's lock): a list of (keys, StoredImage or None, message). Garbage, with every
     copy removed, if any image is amiss."""
     with ThreadPoolExecutor(max(1, threads)) as pool:
-        futures = [image and pool.submit(keep_image, folder, image, data_dir=data_dir, max_bytes=max_bytes)
-                   for _, image, _ in entries]
+        futures = [
+            image and pool.submit(keep_image, folder, image, data_dir=data_dir, max_bytes=max_bytes)
+            for _, image, _ in entries
+        ]
         stored, problems = [], []
         for future in futures:
             try:

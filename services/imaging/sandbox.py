@@ -64,8 +64,13 @@ def import_in_sandbox(uploads, *, folder, data_dir, runner=None, limits=None, la
             try:
                 data = returned.read_bytes("results.json", max_bytes=RESULTS_BYTES + RESULTS_BYTES_PER_FILE * files)
                 entries = parse(data, files=files, max_voxels=limits.max_voxels)
-                kept = keep(returned, entries, data_dir=data_dir, max_bytes=limits.output_limit_mb * 1024 * 1024,
-                            threads=limits.processes)
+                kept = keep(
+                    returned,
+                    entries,
+                    data_dir=data_dir,
+                    max_bytes=limits.output_limit_mb * 1024 * 1024,
+                    threads=limits.processes,
+                )
             except FileNotFoundError:
                 return failed(uploads, "the importer wrote no results")
             except (Garbage, UnsafeFile) as garbage:
@@ -96,7 +101,9 @@ def write_request(uploads, folder, request_dir, limits):
 
 def conversion_limits(limits):
     """The ConversionLimits of ``limits`` (ImportLimits): what the importers inside get to know."""
-    return ConversionLimits(**{field.name: getattr(limits, field.name) for field in dataclasses.fields(ConversionLimits)})
+    return ConversionLimits(
+        **{field.name: getattr(limits, field.name) for field in dataclasses.fields(ConversionLimits)}
+    )
 
 
 def make_readable(path, folder):
@@ -152,8 +159,13 @@ def run_importer(runner, limits, folder, request, output, name, retry, cancelled
         log.exception("the importer container could not run")
         return f"the platform could not start its importer ({type(error).__name__})"
     if outcome.exit_code or outcome.stopped_because:
-        log.warning("importer %s: exit %s, stopped: %s; stderr ends:\n%s", spec.name, outcome.exit_code,
-                    outcome.stopped_because, outcome.stderr_tail[-2000:])
+        log.warning(
+            "importer %s: exit %s, stopped: %s; stderr ends:\n%s",
+            spec.name,
+            outcome.exit_code,
+            outcome.stopped_because,
+            outcome.stderr_tail[-2000:],
+        )
     return stop_reason(outcome, spec.sandbox)
 
 

@@ -20,11 +20,11 @@ from ..core.orm import ArchiveItem, UploadFile, UploadSession, make_value
 from ..core.orm.images import upload_folder
 from ..core.settings import ServiceSettings
 from ..core.status import UploadStatus, advance
+from ..zips import UnsafeZip, extract
 from .conversion import Upload
 from .formats import Format, by_extension
 from .importers import dims
 from .limits import ImportLimits
-from ..zips import UnsafeZip, extract
 from .sandbox import import_in_sandbox
 
 log = logging.getLogger("gc-import")
@@ -71,8 +71,14 @@ class SessionImport:
             else:
                 uploads.append(Upload(str(self.data_dir / file.upload_path), file.filename, file.id))
         self.db.commit()
-        outcomes = import_in_sandbox(uploads, folder=self.data_dir / upload_folder(session.id), data_dir=self.data_dir,
-                                     limits=self.limits, label=f"import-session-{session.id}", cancelled=self.cancelled)
+        outcomes = import_in_sandbox(
+            uploads,
+            folder=self.data_dir / upload_folder(session.id),
+            data_dir=self.data_dir,
+            limits=self.limits,
+            label=f"import-session-{session.id}",
+            cancelled=self.cancelled,
+        )
         self.db.refresh(session)
         if session.status == UploadStatus.CANCELLED:
             for outcome in outcomes:
@@ -98,7 +104,9 @@ class SessionImport:
         """Uploads of the files in the zip ``file``, each with an UploadFile row of its own."""
         folder = self.data_dir / upload_folder(self.session.id) / "unpacked" / str(file.id)
         try:
-            members = extract(path=self.data_dir / file.upload_path, name=file.filename, into=folder, limits=self.limits)
+            members = extract(
+                path=self.data_dir / file.upload_path, name=file.filename, into=folder, limits=self.limits
+            )
         except UnsafeZip as problem:
             self.finish(file, UploadStatus.FAILED, str(problem))
             return []
@@ -107,8 +115,12 @@ class SessionImport:
             if PurePosixPath(relative).name.startswith(".") or relative.startswith("__MACOSX/"):
                 continue  # what desktop zip tools add: .DS_Store, resource forks
             member = UploadFile(
-                upload_session=self.session, filename=f"{file.filename}/{relative}", extracted_from_id=file.id,
-                size=path.stat().st_size, received=path.stat().st_size, status=UploadStatus.IMPORTING,
+                upload_session=self.session,
+                filename=f"{file.filename}/{relative}",
+                extracted_from_id=file.id,
+                size=path.stat().st_size,
+                received=path.stat().st_size,
+                status=UploadStatus.IMPORTING,
             )
             self.db.add(member)
             self.db.flush()

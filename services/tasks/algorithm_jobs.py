@@ -43,8 +43,13 @@ def provision(session, job, input_dir, _output_dir, runner):
 def finish(session, job, folders):
     settings, _engine, runner = resources()
     job.outputs = collect_outputs(
-        session, job.algorithm.outputs, folders, settings.data_dir, owner=job.creator,
-        max_bytes=settings.output_limit_mb * 1024 * 1024, runner=runner,
+        session,
+        job.algorithm.outputs,
+        folders,
+        settings.data_dir,
+        owner=job.creator,
+        max_bytes=settings.output_limit_mb * 1024 * 1024,
+        runner=runner,
     )
 
 

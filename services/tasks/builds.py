@@ -44,17 +44,19 @@ def training_image(settings):
 
 def dockerfile(base, entrypoint):
     """The Dockerfile of a build: the base, the files, and the entrypoint under the contract."""
-    return "\n".join([
-        f"FROM {base}",
-        "USER root",
-        f"COPY --chown=1000:100 files/ {ALGORITHM_DIR}/",
-        f"WORKDIR {ALGORITHM_DIR}",
-        "ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1",
-        "USER 1000",
-        f'ENTRYPOINT ["python", "{ALGORITHM_DIR}/{entrypoint}"]',
-        "CMD []",
-        "",
-    ])
+    return "\n".join(
+        [
+            f"FROM {base}",
+            "USER root",
+            f"COPY --chown=1000:100 files/ {ALGORITHM_DIR}/",
+            f"WORKDIR {ALGORITHM_DIR}",
+            "ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1",
+            "USER 1000",
+            f'ENTRYPOINT ["python", "{ALGORITHM_DIR}/{entrypoint}"]',
+            "CMD []",
+            "",
+        ]
+    )
 
 
 def build_tag(instance, image):
@@ -82,8 +84,14 @@ def build_algorithm_image(*, container_image_id):
         try:
             built = build(runner, base, context, build_tag(settings.instance, image), image.id)
             runner.check_image(built, name="built from your files")
-            check_entrypoint(runner, built, entrypoint, Path(settings.data_dir, "runs", f"build-{image.id}"),
-                             name=f"{settings.instance}-build-{image.id}-check", labels={BUILD_LABEL: str(image.id)})
+            check_entrypoint(
+                runner,
+                built,
+                entrypoint,
+                Path(settings.data_dir, "runs", f"build-{image.id}"),
+                name=f"{settings.instance}-build-{image.id}-check",
+                labels={BUILD_LABEL: str(image.id)},
+            )
         except (ImageRefused, BuildFailed) as refusal:
             if built is not None:  # nobody runs an image that failed its checks
                 runner.forget_image(built)
@@ -105,7 +113,9 @@ def build_algorithm_image(*, container_image_id):
 def build(runner, base, context, tag, build_id):
     """Build ``context`` (FROM ``base``) as ``tag`` on the runner's engine; the image ID."""
     if not runner.has_image(base):
-        raise BuildFailed(f"the training image {base} is not on this worker's Docker engine; its admins run `make images`")
+        raise BuildFailed(
+            f"the training image {base} is not on this worker's Docker engine; its admins run `make images`"
+        )
     return runner.build(context, tag, sandbox=BUILD_SANDBOX, labels={BUILD_LABEL: str(build_id)})
 
 

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from ..contract import OutputProblems, describe_value, place, read_json, write_value
 from ..core.errors import InvalidValue
-from ..core.paths import check_ground_truth_path
 from ..core.orm import ContainerImage, Evaluation, JobStatus, UploadStatus
+from ..core.paths import check_ground_truth_path
 from ..imaging.limits import ImportLimits
 from ..runner import is_platform_image
 from ..untrusted_files import UnsafeFile, UntrustedFolder

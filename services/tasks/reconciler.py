@@ -40,7 +40,9 @@ def recover_imports(session, connection):
         if job.get_status() != RQStatus.FAILED:
             continue
         if job.meta.get("retried"):
-            upload.error_message = "the import stopped twice without finishing (its worker died); upload the files again"
+            upload.error_message = (
+                "the import stopped twice without finishing (its worker died); upload the files again"
+            )
             advance(upload, UploadStatus.FAILED)
             session.commit()
         else:

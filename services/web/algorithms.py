@@ -119,7 +119,9 @@ class AlgorithmAccess:
         found = {s.slug: s for s in self.db.scalars(select(Socket).where(Socket.slug.in_(slugs)))}
         missing = [slug for slug in slugs if slug not in found]
         if missing:
-            raise InvalidValue(f"{field}: no socket {', '.join(map(repr, missing))}; create it under /api/v1/sockets of the archives service first.")
+            raise InvalidValue(
+                f"{field}: no socket {', '.join(map(repr, missing))}; create it under /api/v1/sockets of the archives service first."
+            )
         return [found[slug] for slug in slugs]
 
     def create_algorithm(self, body):
@@ -182,14 +184,16 @@ class AlgorithmAccess:
         except NotFound:
             pass
         raise InvalidValue(
-            f"input {socket.slug!r}: give {{\"image\": <id>}} of an image you uploaded or may read, not {given!r}."
+            f'input {socket.slug!r}: give {{"image": <id>}} of an image you uploaded or may read, not {given!r}.'
         )
 
     def start_job(self, algorithm, inputs):
         if not isinstance(inputs, dict):
             raise GcError("inputs must be an object of socket slug → value.")
         if algorithm.container_digest is None:
-            raise Conflict(f"Algorithm {algorithm.slug!r} has no checked container image yet; its editors upload one first.")
+            raise Conflict(
+                f"Algorithm {algorithm.slug!r} has no checked container image yet; its editors upload one first."
+            )
         stored = {limit: getattr(algorithm, limit) for limit in LIMIT_FIELDS}
         limits = container_limits(self.platform["settings"], stored)  # the ceilings may have been lowered since
         wanted = {socket.slug: socket for socket in algorithm.inputs}
@@ -198,7 +202,12 @@ class AlgorithmAccess:
         if unknown or missing:
             raise InvalidValue(
                 f"Algorithm {algorithm.slug!r} takes inputs {', '.join(wanted) or 'none'}; "
-                + "; ".join(filter(None, [missing and f"missing: {', '.join(missing)}", unknown and f"unknown: {', '.join(unknown)}"]))
+                + "; ".join(
+                    filter(
+                        None,
+                        [missing and f"missing: {', '.join(missing)}", unknown and f"unknown: {', '.join(unknown)}"],
+                    )
+                )
                 + "."
             )
         job = AlgorithmJob(
@@ -303,7 +312,9 @@ class AlgorithmJobsHandler(AlgorithmAPIHandler):
     @web.authenticated
     def get(self, slug):
         algorithm = self.algorithm(slug)
-        query = self.own_jobs(select(AlgorithmJob).filter_by(algorithm_id=algorithm.id).order_by(AlgorithmJob.id.desc()))
+        query = self.own_jobs(
+            select(AlgorithmJob).filter_by(algorithm_id=algorithm.id).order_by(AlgorithmJob.id.desc())
+        )
         if AlgorithmRole.EDITOR not in self.my_algorithm_roles(algorithm) and not self.user.get("admin"):
             query = query.filter_by(creator=self.username)
         self.write_json(self.page(query, lambda job: job_json(job, logs=False)))

@@ -14,8 +14,26 @@ from tornado import ioloop, web
 from ..core.database import make_engine
 from ..core.migrations import upgrade
 from ..core.settings import ServiceSettings
-from . import algorithms, archive_pages, archives, challenge_pages, challenges, container_images, health, leaderboard, leaderboard_pages, openapi, reader_studies, reader_study_pages, submission_pages, submissions, uploads
-from . import builds, image_files, training_data
+from . import (
+    algorithms,
+    archive_pages,
+    archives,
+    builds,
+    challenge_pages,
+    challenges,
+    container_images,
+    health,
+    image_files,
+    leaderboard,
+    leaderboard_pages,
+    openapi,
+    reader_studies,
+    reader_study_pages,
+    submission_pages,
+    submissions,
+    training_data,
+    uploads,
+)
 from .base import NotFoundHandler
 
 log = logging.getLogger("gc-hub")
@@ -29,10 +47,16 @@ SERVICE_PAGES = {
 }
 # Each service's own endpoints, beside the health and identity ones that all of them serve.
 SERVICE_ROUTES = {
-    "archives": lambda prefix: archives.routes(prefix) + reader_studies.routes(prefix) + uploads.routes(prefix) + image_files.routes(prefix),
+    "archives": lambda prefix: (
+        archives.routes(prefix) + reader_studies.routes(prefix) + uploads.routes(prefix) + image_files.routes(prefix)
+    ),
     "challenges": lambda prefix: (
-        challenges.routes(prefix) + submissions.routes(prefix) + algorithms.routes(prefix) + container_images.routes(prefix)
-        + builds.routes(prefix) + training_data.routes(prefix)
+        challenges.routes(prefix)
+        + submissions.routes(prefix)
+        + algorithms.routes(prefix)
+        + container_images.routes(prefix)
+        + builds.routes(prefix)
+        + training_data.routes(prefix)
     ),
     "leaderboard": leaderboard.routes,
 }

@@ -40,8 +40,12 @@ class ArchivePage(ArchiveAccess, PageHandler):
         members = self.members(archive) if roles & EDIT or self.user.get("admin") else None
         count = len(archive.items)
         self.render_page(
-            "archive.html", status, error,
-            archive=archive_json(archive, roles), items={"count": count, "results": items}, members=members,
+            "archive.html",
+            status,
+            error,
+            archive=archive_json(archive, roles),
+            items={"count": count, "results": items},
+            members=members,
             uploads=upload_panel(self, archive, roles),
         )
 

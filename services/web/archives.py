@@ -152,8 +152,10 @@ class ArchiveAccess:
         query = select(Challenge.slug, Phase.slug).join(Phase.challenge).where(Phase.archive_id == archive.id)
         users = [f"phase {phase!r} of challenge {challenge!r}" for challenge, phase in self.db.execute(query)]
         if users:
-            raise Conflict(f"Archive {archive.slug!r} is the hidden test set of {', '.join(users)}: give that phase "
-                           "another archive (or none) first.")
+            raise Conflict(
+                f"Archive {archive.slug!r} is the hidden test set of {', '.join(users)}: give that phase "
+                "another archive (or none) first."
+            )
         remove(self.db, archive)
 
 

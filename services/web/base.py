@@ -53,8 +53,10 @@ class ServiceHandler(HubOAuthenticated, web.RequestHandler):
 
     def commit(self):
         if self.request.method in SAFE_METHODS:
-            raise RuntimeError(f"{type(self).__name__} tried to change state on a {self.request.method}; "
-                               "only POST, PUT, PATCH and DELETE may")
+            raise RuntimeError(
+                f"{type(self).__name__} tried to change state on a {self.request.method}; "
+                "only POST, PUT, PATCH and DELETE may"
+            )
         self.db.commit()
 
     def on_finish(self):

@@ -51,7 +51,9 @@ def build_json(image):
 def entrypoint_name(value, filenames):
     """The entrypoint, one of the files sent (the worker checks that it compiles as Python)."""
     if not isinstance(value, str) or value not in filenames:
-        raise InvalidValue(f"'entrypoint' must be one of the files sent ({', '.join(sorted(filenames))}), not {value!r}.")
+        raise InvalidValue(
+            f"'entrypoint' must be one of the files sent ({', '.join(sorted(filenames))}), not {value!r}."
+        )
     return value
 
 

@@ -35,12 +35,29 @@ from .pages import PageHandler
 PHASE_FORM = (*PHASE_FIELDS, *REFERENCES, *SOCKET_LISTS)
 CHECKBOXES = {"auto_publish", "score_ascending", "gpu"}
 TIMES = {"opens_at", "closes_at"}  # <input type=datetime-local>: no time zone, read as UTC
-NUMBERS = {"algorithm_concurrency": int, "submissions_limit": int, "submissions_period_days": int, "memory_limit_mb": int,
-           "time_limit_s": int, "cpu_limit": float}
-NULLABLE = {*TIMES, "submissions_limit", "submissions_period_days", "method_image",
-            "ground_truth_path", "ground_truth_version", *REFERENCES}
-CHOICES = {"submission_kind": SubmissionKind, "visibility": Visibility,
-           "scoring_method": ScoringMethod, "result_display": ResultDisplay}
+NUMBERS = {
+    "algorithm_concurrency": int,
+    "submissions_limit": int,
+    "submissions_period_days": int,
+    "memory_limit_mb": int,
+    "time_limit_s": int,
+    "cpu_limit": float,
+}
+NULLABLE = {
+    *TIMES,
+    "submissions_limit",
+    "submissions_period_days",
+    "method_image",
+    "ground_truth_path",
+    "ground_truth_version",
+    *REFERENCES,
+}
+CHOICES = {
+    "submission_kind": SubmissionKind,
+    "visibility": Visibility,
+    "scoring_method": ScoringMethod,
+    "result_display": ResultDisplay,
+}
 
 
 def _number(kind, raw):
@@ -123,7 +140,11 @@ class ChallengesPage(ChallengeAccess, PageHandler):
     def show(self, status=200, error=None, form=None):
         challenges = self.challenges_json(self.db.scalars(select(Challenge).order_by(Challenge.id)).all())
         self.render_page(
-            "challenges.html", status, error, form, challenges=challenges,
+            "challenges.html",
+            status,
+            error,
+            form,
+            challenges=challenges,
             may_create=self.hub_admin or self.has_scope(CREATE),
             may_join=self.hub_admin or self.has_scope(PARTICIPATE),
         )
@@ -159,9 +180,18 @@ class ChallengePage(ChallengeAccess, PageHandler):
             join_requests = [join_request_json(r) for r in self.db.scalars(query)]
             admins = self.admins(challenge)
         self.render_page(
-            "challenge.html", status, error, {**PHASE_DEFAULTS, **(form or {})},
-            challenge=self.challenge_json(challenge), phases=phases, admin=admin, phase=None,
-            join_requests=join_requests, admins=admins, choices=CHOICES, parents=[p["slug"] for p in phases],
+            "challenge.html",
+            status,
+            error,
+            {**PHASE_DEFAULTS, **(form or {})},
+            challenge=self.challenge_json(challenge),
+            phases=phases,
+            admin=admin,
+            phase=None,
+            join_requests=join_requests,
+            admins=admins,
+            choices=CHOICES,
+            parents=[p["slug"] for p in phases],
         )
 
     @web.authenticated
@@ -197,8 +227,15 @@ class PhasePage(ChallengeAccess, PageHandler):
         data = phase_json(phase, admin)
         parents = [p.slug for p in self.db.scalars(self.visible_phases(challenge)) if p is not phase]
         self.render_page(
-            "challenge.html", status, error, {**phase_form(data), **(form or {})},
-            challenge=self.challenge_json(challenge), phase=data, admin=admin, choices=CHOICES, parents=parents,
+            "challenge.html",
+            status,
+            error,
+            {**phase_form(data), **(form or {})},
+            challenge=self.challenge_json(challenge),
+            phase=data,
+            admin=admin,
+            choices=CHOICES,
+            parents=parents,
         )
 
     @web.authenticated

@@ -322,8 +322,10 @@ class ChallengeAccess:
         while other phases name it as the phase to pass first."""
         children = self.db.scalars(select(Phase.slug).filter_by(parent_id=phase.id).order_by(Phase.slug)).all()
         if children:
-            raise Conflict(f"Phase {phase.slug!r} must be passed before submitting to {', '.join(children)}: "
-                           "give those phases another parent (or none) first.")
+            raise Conflict(
+                f"Phase {phase.slug!r} must be passed before submitting to {', '.join(children)}: "
+                "give those phases another parent (or none) first."
+            )
         remove(self.db, phase)
         self.commit()
 
@@ -365,7 +367,9 @@ class ChallengeAccess:
         found = {socket.slug: socket for socket in self.db.scalars(select(Socket).where(Socket.slug.in_(slugs)))}
         missing = [slug for slug in slugs if slug not in found]
         if missing:
-            raise GcError(f"{field}: there is no socket {', '.join(map(repr, missing))}; create it in the archives service first.")
+            raise GcError(
+                f"{field}: there is no socket {', '.join(map(repr, missing))}; create it in the archives service first."
+            )
         return [found[slug] for slug in slugs]
 
     def _parent(self, phase, slug):

@@ -116,6 +116,9 @@ def routes(prefix):
     api = prefix + "api/v1/"
     return [
         (api + r"algorithms/(?P<slug>[a-z0-9][a-z0-9-]*)/image", AlgorithmImageHandler),
-        (api + r"challenges/(?P<slug>[a-z0-9][a-z0-9-]*)/phases/(?P<phase>[a-z0-9][a-z0-9-]*)/method", MethodImageHandler),
+        (
+            api + r"challenges/(?P<slug>[a-z0-9][a-z0-9-]*)/phases/(?P<phase>[a-z0-9][a-z0-9-]*)/method",
+            MethodImageHandler,
+        ),
         (api + r"container-images/(?P<image_id>[0-9]+)", ContainerImageHandler),
     ]

@@ -56,9 +56,7 @@ def moment(field, value):
     try:
         time = datetime.fromisoformat(value)
     except ValueError:
-        raise GcError(
-            f"{field}: {value!r} is not an ISO 8601 time; write it like 2030-01-31T12:00:00Z."
-        ) from None
+        raise GcError(f"{field}: {value!r} is not an ISO 8601 time; write it like 2030-01-31T12:00:00Z.") from None
     if time.tzinfo is None:
         raise GcError(f"{field}: {value!r} has no time zone; add one, such as Z or +01:00.")
     return time.astimezone(UTC)
@@ -71,8 +69,11 @@ def nullable(parse):
 # What an algorithm's or a phase's containers may use: each limit's parser, and the platform
 # setting that is its ceiling (services/core/settings.py) with its unit.
 LIMIT_FIELDS = {"cpu_limit": positive_number, "memory_limit_mb": whole(64), "time_limit_s": whole(1), "gpu": boolean}
-CEILINGS = {"cpu_limit": ("max_cpu_limit", "CPUs"), "memory_limit_mb": ("max_memory_limit_mb", "MB"),
-            "time_limit_s": ("max_time_limit_s", "seconds")}
+CEILINGS = {
+    "cpu_limit": ("max_cpu_limit", "CPUs"),
+    "memory_limit_mb": ("max_memory_limit_mb", "MB"),
+    "time_limit_s": ("max_time_limit_s", "seconds"),
+}
 
 
 def _number(value):
@@ -95,8 +96,10 @@ def container_limits(settings, fields, model=None):
     for field, (setting, unit) in CEILINGS.items():
         ceiling = getattr(settings, setting)
         if field in limits and limits[field] > ceiling:
-            raise GcError(f"{field} {_number(limits[field])} is over this platform's ceiling of {_number(ceiling)} "
-                          f"{unit}; ask its admins if your containers need more.")
+            raise GcError(
+                f"{field} {_number(limits[field])} is over this platform's ceiling of {_number(ceiling)} "
+                f"{unit}; ask its admins if your containers need more."
+            )
     if limits.get("gpu") and not settings.gpu_enabled:
         raise GcError("gpu: this platform has no GPUs for containers; set gpu to false, or ask its admins for one.")
     return limits

@@ -46,8 +46,10 @@ def _csv_rows(text):
             f"The CSV's header row must name the columns case, question and value; missing: {', '.join(missing)}."
         )
     try:
-        return [{key: (row[key] or "").strip() for key in ("case", "question")} | {"value": CellText(row["value"] or "")}
-                for row in reader]
+        return [
+            {key: (row[key] or "").strip() for key in ("case", "question")} | {"value": CellText(row["value"] or "")}
+            for row in reader
+        ]
     except csv.Error as e:
         raise InvalidValue(f"The CSV cannot be read at line {reader.line_num}: {e}.") from None
 

@@ -32,7 +32,9 @@ BOOTSTRAP_LIMIT = 200
 BOOTSTRAP = {"resamples": 1000, "seed": 0, "confidence": 0.95}
 DETAILS = "/services/challenges/challenges/{challenge}/submissions/{submission}"
 # What an entry shows of its evaluation beside the metrics (kept with a leaderboard between reads).
-Shown = namedtuple("Shown", "id submission_id published algorithm_digest method_digest ground_truth_version completed_at")
+Shown = namedtuple(
+    "Shown", "id submission_id published algorithm_digest method_digest ground_truth_version completed_at"
+)
 
 
 def fingerprint(method_digest, ground_truth_version):
@@ -96,11 +98,21 @@ class LeaderboardAccess(ChallengeAccess):
     def results(self, phase, admin):
         """``{evaluation id: row}`` of the phase's submissions, each with its latest evaluation
         that succeeded (and, for non-admins, is published)."""
-        return self._latest(self.db.execute(self._shown(
-            phase, admin, Submission.creator, Submission.created_at, Evaluation.metrics,
-            Evaluation.algorithm_digest, Evaluation.method_digest, Evaluation.ground_truth_version,
-            Evaluation.completed_at,
-        )))
+        return self._latest(
+            self.db.execute(
+                self._shown(
+                    phase,
+                    admin,
+                    Submission.creator,
+                    Submission.created_at,
+                    Evaluation.metrics,
+                    Evaluation.algorithm_digest,
+                    Evaluation.method_digest,
+                    Evaluation.ground_truth_version,
+                    Evaluation.completed_at,
+                )
+            )
+        )
 
     def leaderboard(self, challenge, phase, admin, scoring):
         """``(board, rows)``: the ranked board and the database rows of its entries by id; the
@@ -136,8 +148,10 @@ class LeaderboardAccess(ChallengeAccess):
 
     def entry_json(self, challenge, entry, row, scoring, admin, bootstrapped):
         """One leaderboard entry, pinned to what produced it, with a link to its details."""
-        pinned = {"algorithm_digest": row.algorithm_digest,
-                  "evaluated_with": fingerprint(row.method_digest, row.ground_truth_version)}
+        pinned = {
+            "algorithm_digest": row.algorithm_digest,
+            "evaluated_with": fingerprint(row.method_digest, row.ground_truth_version),
+        }
         if admin:
             pinned.update(method_digest=row.method_digest, ground_truth_version=row.ground_truth_version)
         return {
@@ -186,8 +200,9 @@ class LeaderboardAccess(ChallengeAccess):
             "ranked": board.ranked_count,
             "offset": offset,
             "limit": limit,
-            "results": [self.entry_json(challenge, e, rows[e.result.id], scoring, admin, info["computed"])
-                        for e in entries],
+            "results": [
+                self.entry_json(challenge, e, rows[e.result.id], scoring, admin, info["computed"]) for e in entries
+            ],
         }
 
     def combined_leaderboard(self, slug, paged=True):
@@ -210,8 +225,13 @@ class LeaderboardAccess(ChallengeAccess):
             "offset": offset,
             "limit": limit,
             "results": [
-                {"rank": r.rank, "user": r.user, "mean_rank": r.mean_rank, "phase_ranks": r.phase_ranks,
-                 "notes": r.notes}
+                {
+                    "rank": r.rank,
+                    "user": r.user,
+                    "mean_rank": r.mean_rank,
+                    "phase_ranks": r.phase_ranks,
+                    "notes": r.notes,
+                }
                 for r in rows[offset : offset + limit]
             ],
         }
@@ -245,17 +265,42 @@ def leaderboard_csv(document):
         pins += ["method_digest", "ground_truth_version"]
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([
-        "rank", "user", "submission", "evaluation", "created_at", "published",
-        *(c["title"] for c in columns), "score_ci_low", "score_ci_high", "rank_stability", *pins, "notes",
-    ])
+    writer.writerow(
+        [
+            "rank",
+            "user",
+            "submission",
+            "evaluation",
+            "created_at",
+            "published",
+            *(c["title"] for c in columns),
+            "score_ci_low",
+            "score_ci_high",
+            "rank_stability",
+            *pins,
+            "notes",
+        ]
+    )
     for entry in document["results"]:
         interval = entry["score_interval"] or (None, None)
-        writer.writerow([_cell(v) for v in (
-            entry["rank"], entry["user"], entry["submission"], entry["evaluation"], entry["created_at"],
-            entry["published"], *(entry["columns"][c["path"]] for c in columns), *interval,
-            entry["rank_stability"], *(entry["pinned"][p] for p in pins), "; ".join(entry["notes"]),
-        )])
+        writer.writerow(
+            [
+                _cell(v)
+                for v in (
+                    entry["rank"],
+                    entry["user"],
+                    entry["submission"],
+                    entry["evaluation"],
+                    entry["created_at"],
+                    entry["published"],
+                    *(entry["columns"][c["path"]] for c in columns),
+                    *interval,
+                    entry["rank_stability"],
+                    *(entry["pinned"][p] for p in pins),
+                    "; ".join(entry["notes"]),
+                )
+            ]
+        )
     return out.getvalue()
 
 

@@ -22,8 +22,13 @@ class LeaderboardsPage(LeaderboardAccess, PageHandler):
         challenges = []
         for challenge in self.db.scalars(select(Challenge).order_by(Challenge.id)):
             phases = list(self.db.scalars(self.visible_phases(challenge)))
-            challenges.append({"slug": challenge.slug, "title": challenge.title,
-                               "phases": [{"slug": p.slug, "title": p.title, "visibility": p.visibility} for p in phases]})
+            challenges.append(
+                {
+                    "slug": challenge.slug,
+                    "title": challenge.title,
+                    "phases": [{"slug": p.slug, "title": p.title, "visibility": p.visibility} for p in phases],
+                }
+            )
         self.render_page("leaderboards.html", challenges=challenges, challenge_pages=CHALLENGE_PAGES)
 
 
@@ -33,8 +38,14 @@ class PhaseLeaderboardPage(LeaderboardAccess, PageHandler):
     @web.authenticated
     def get(self, slug, phase):
         board = self.phase_leaderboard(slug, phase)
-        self.render_page("leaderboard.html", board=board, displays=DISPLAYS, methods=METHODS,
-                         challenge_pages=CHALLENGE_PAGES, query=self.request.query)
+        self.render_page(
+            "leaderboard.html",
+            board=board,
+            displays=DISPLAYS,
+            methods=METHODS,
+            challenge_pages=CHALLENGE_PAGES,
+            query=self.request.query,
+        )
 
 
 class CombinedLeaderboardPage(LeaderboardAccess, PageHandler):
@@ -42,8 +53,9 @@ class CombinedLeaderboardPage(LeaderboardAccess, PageHandler):
 
     @web.authenticated
     def get(self, slug):
-        self.render_page("leaderboard_combined.html", board=self.combined_leaderboard(slug),
-                         challenge_pages=CHALLENGE_PAGES)
+        self.render_page(
+            "leaderboard_combined.html", board=self.combined_leaderboard(slug), challenge_pages=CHALLENGE_PAGES
+        )
 
 
 def routes(prefix):

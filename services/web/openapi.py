@@ -22,6 +22,7 @@ def _summaries(handler):
     text = " ".join((inspect.getdoc(handler) or "").split())
     return {m.lower(): (rest.strip(" :") or m) for m, rest in SEGMENT.findall(text)}
 
+
 ERROR = {
     "type": "object",
     "required": ["status", "message"],

@@ -287,8 +287,10 @@ class ReaderStudyAccess(ArchiveAccess):
                 continue
             pair = (question.id, case.id)
             if pair in first_row:
-                problems.append(f"row {number}: case {case.id}, question {question.text!r} is given in row "
-                                f"{first_row[pair]} already")
+                problems.append(
+                    f"row {number}: case {case.id}, question {question.text!r} is given in row "
+                    f"{first_row[pair]} already"
+                )
             first_row.setdefault(pair, number)
             checked.append((question, case, value))
         if problems:
@@ -357,7 +359,9 @@ class ReaderStudyAccess(ArchiveAccess):
         """The ids of the cases of ``study`` whose every required question ``reader`` has answered."""
         required = {q.id for q in study.questions if q.required}
         given = {}
-        query = select(Answer.case_id, Answer.question_id).where(Answer.reader == reader, Answer.question_id.in_(required))
+        query = select(Answer.case_id, Answer.question_id).where(
+            Answer.reader == reader, Answer.question_id.in_(required)
+        )
         for case_id, question_id in self.db.execute(query):
             given.setdefault(case_id, set()).add(question_id)
         return [c.id for c in study.cases if required <= given.get(c.id, set())]
@@ -389,14 +393,18 @@ class ReaderStudyAccess(ArchiveAccess):
                                        "editors only.")  # fmt: skip
             if not self.revealed(case):
                 if not reveal:
-                    raise Conflict(f"You have not revealed the ground truth of case {case.id} yet: POST to this URL"
-                                   " to reveal it, after which your answers to it can no longer change.")
+                    raise Conflict(
+                        f"You have not revealed the ground truth of case {case.id} yet: POST to this URL"
+                        " to reveal it, after which your answers to it can no longer change."
+                    )
                 if case.id not in self.answered_cases(study, self.username):
                     raise Conflict(f"Answer every required question of case {case.id} first.")
                 self.db.add(GroundTruthReveal(case_id=case.id, reader=self.username))
         truths = {t.question_id: t.value for t in self.db.scalars(select(GroundTruthAnswer).filter_by(case_id=case.id))}
-        mine = {a.question_id: a.value for a in self.db.scalars(select(Answer).filter_by(case_id=case.id,
-                                                                                       reader=self.username))}
+        mine = {
+            a.question_id: a.value
+            for a in self.db.scalars(select(Answer).filter_by(case_id=case.id, reader=self.username))
+        }
         answers = []
         for question in study.questions:
             scored = question.id in truths and question.id in mine

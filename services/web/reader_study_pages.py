@@ -50,15 +50,18 @@ def question_options(form):
         try:
             options["tolerance"] = float(form["tolerance"])
         except ValueError:
-            raise GcError(f"The tolerance of a point question must be a distance in mm, not {form['tolerance']!r}.") from None
+            raise GcError(
+                f"The tolerance of a point question must be a distance in mm, not {form['tolerance']!r}."
+            ) from None
     if kind in NUMBER_KINDS:
         for bound in ("minimum", "maximum"):
             if form[bound]:
                 try:
                     options[bound] = NUMBER_KINDS[kind](form[bound])
                 except ValueError:
-                    raise GcError(f"The {bound} of a {KIND_LABELS[SocketKind(kind)]} question must be one, "
-                                  f"not {form[bound]!r}.") from None
+                    raise GcError(
+                        f"The {bound} of a {KIND_LABELS[SocketKind(kind)]} question must be one, not {form[bound]!r}."
+                    ) from None
     return options
 
 
@@ -97,7 +100,11 @@ class ReaderStudiesPage(ReaderStudyAccess, PageHandler):
     def show(self, status=200, error=None, form=None):
         studies = self.studies_json(list(self.db.scalars(self.visible_studies())))
         self.render_page(
-            "reader_studies.html", status, error, form, studies=studies,
+            "reader_studies.html",
+            status,
+            error,
+            form,
+            studies=studies,
             may_create=self.has_scope(CREATE_READER_STUDIES),
         )
 
@@ -136,10 +143,20 @@ class ReaderStudyPage(ReaderStudyAccess, PageHandler):
         else:
             progress = self.progress(study)
         self.render_page(
-            "reader_study.html", status, error, {"required": "on", **(form or {})},
-            study=dict(self.studies_json([study])[0], case_count=len(study.cases)), editor=editor,
-            questions=questions, cases=cases, answers=answers, truth=truth, leaderboard=leaderboard,
-            members=members, progress=progress, readable=readable,
+            "reader_study.html",
+            status,
+            error,
+            {"required": "on", **(form or {})},
+            study=dict(self.studies_json([study])[0], case_count=len(study.cases)),
+            editor=editor,
+            questions=questions,
+            cases=cases,
+            answers=answers,
+            truth=truth,
+            leaderboard=leaderboard,
+            members=members,
+            progress=progress,
+            readable=readable,
             archives=[a.slug for a in self.db.scalars(self.visible_archives())] if editor else [],
             kinds=KIND_LABELS,
         )
@@ -162,7 +179,9 @@ class ReaderStudyPage(ReaderStudyAccess, PageHandler):
             "move": lambda: self.move_question(study, self._question(study), self._position()),
             "delete-question": lambda: self.delete_question(study, self._question(study)),
             "ground-truth": lambda: self._upload_ground_truth(study),
-            "educational": lambda: self.change_study(study, {"educational": self.get_body_argument("educational", "") == "on"}),
+            "educational": lambda: self.change_study(
+                study, {"educational": self.get_body_argument("educational", "") == "on"}
+            ),
             "delete": lambda: remove(self.db, study),
         }
         if action not in actions:
@@ -186,7 +205,11 @@ class ReaderStudyPage(ReaderStudyAccess, PageHandler):
 
     def _add_question(self, study, form):
         return self.add_question(
-            study, form["text"], form["kind"], help_text=form["help_text"], options=question_options(form),
+            study,
+            form["text"],
+            form["kind"],
+            help_text=form["help_text"],
+            options=question_options(form),
             required=form["required"] == "on",
         )
 

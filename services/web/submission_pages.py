@@ -24,8 +24,14 @@ class PhaseSubmissionsPage(SubmissionAccess, PageHandler):
         mine = select(AlgorithmMember.object_id).filter_by(username=self.username, role=AlgorithmRole.EDITOR)
         algorithms = [a.slug for a in self.db.scalars(self.visible_algorithms().where(Algorithm.id.in_(mine)))]
         self.render_page(
-            "submissions.html", status, error, challenge=self.challenge_json(challenge), phase=phase_json(phase, admin),
-            submissions=rows, algorithms=algorithms, takes_algorithms=phase.submission_kind == SubmissionKind.ALGORITHM,
+            "submissions.html",
+            status,
+            error,
+            challenge=self.challenge_json(challenge),
+            phase=phase_json(phase, admin),
+            submissions=rows,
+            algorithms=algorithms,
+            takes_algorithms=phase.submission_kind == SubmissionKind.ALGORITHM,
         )
 
     @web.authenticated
@@ -55,7 +61,10 @@ class SubmissionPage(SubmissionAccess, PageHandler):
     def show(self, slug, submission_id, status=200, error=None):
         submission = self.find(slug, submission_id)
         self.render_page(
-            "submission.html", status, error, submission=self.submission_json(submission),
+            "submission.html",
+            status,
+            error,
+            submission=self.submission_json(submission),
             admin=self.is_admin(submission.phase.challenge),
         )
 

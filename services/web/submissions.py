@@ -28,11 +28,11 @@ from ..core.orm import (
     UploadStatus,
     advance,
 )
+from ..core.paths import ground_truth_folder
 from ..queue import QueueName, connect, enqueue_runs, queue
 from ..scheduling import RUNNING, new_evaluation, next_runs
 from .algorithms import AlgorithmAccess, limits_json
 from .base import APIHandler
-from ..core.paths import ground_truth_folder
 from .challenges import ChallengeAccess
 from .container_images import UploadedFileAccess
 from .fields import boolean, text
@@ -145,7 +145,9 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
             "created_at": iso(submission.created_at),
             "kind": "algorithm" if submission.algorithm is not None else "predictions",
             "algorithm": submission.algorithm.slug if submission.algorithm is not None else None,
-            "predictions_file": PurePosixPath(submission.predictions_path).name if submission.predictions_path else None,
+            "predictions_file": PurePosixPath(submission.predictions_path).name
+            if submission.predictions_path
+            else None,
             "status": submission_status(submission),
             "limits": limits_json(submission.phase),
         }
@@ -153,7 +155,9 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
             readable = self.readable_archive_ids()
             jobs = submission.jobs
             data["cases"] = {
-                "total": len(submission.phase.archive.items) if submission.algorithm and submission.phase.archive else 0,
+                "total": len(submission.phase.archive.items)
+                if submission.algorithm and submission.phase.archive
+                else 0,
                 "done": sum(job.status.is_terminal for job in jobs),
             }
             data["jobs"] = [self.job_json(job, admin=admin, readable=readable) for job in jobs]
@@ -166,7 +170,9 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
         if phase.opens_at and now < phase.opens_at:
             raise Conflict(f"Phase {phase.slug!r} opens at {phase.opens_at.isoformat()}; submit then.")
         if phase.closes_at and now >= phase.closes_at:
-            raise Conflict(f"Phase {phase.slug!r} closed at {phase.closes_at.isoformat()}; it takes no more submissions.")
+            raise Conflict(
+                f"Phase {phase.slug!r} closed at {phase.closes_at.isoformat()}; it takes no more submissions."
+            )
 
     def check_parent(self, phase):
         parent = phase.parent
@@ -245,11 +251,15 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
             raise Conflict(f"Phase {phase.slug!r} has no evaluation method yet; its admins upload one first.")
         if phase.submission_kind == SubmissionKind.ALGORITHM:
             if "algorithm" not in body:
-                raise GcError(f"Phase {phase.slug!r} takes algorithms: send {{\"algorithm\": <slug>}}.")
-            submission = Submission(phase=phase, creator=self.username, algorithm=self.submitted_algorithm(phase, body["algorithm"]))
+                raise GcError(f'Phase {phase.slug!r} takes algorithms: send {{"algorithm": <slug>}}.')
+            submission = Submission(
+                phase=phase, creator=self.username, algorithm=self.submitted_algorithm(phase, body["algorithm"])
+            )
         else:
             if "upload_session" not in body or "file" not in body:
-                raise GcError(f"Phase {phase.slug!r} takes a predictions file: send {{\"upload_session\": id, \"file\": id}}.")
+                raise GcError(
+                    f'Phase {phase.slug!r} takes a predictions file: send {{"upload_session": id, "file": id}}.'
+                )
             predictions = self.keep_predictions(phase, self.uploaded_file(body))
             submission = Submission(phase=phase, creator=self.username, predictions_path=predictions)
         self.db.add(submission)

@@ -27,7 +27,9 @@ class TrainingDataHandler(ChallengeAccess, APIHandler):
         archive = phase.archive
         readable = archive is not None and (
             self.hub_admin
-            or self.db.scalar(select(ArchiveMember.role).filter_by(object_id=archive.id, username=self.username).limit(1))
+            or self.db.scalar(
+                select(ArchiveMember.role).filter_by(object_id=archive.id, username=self.username).limit(1)
+            )
         )
         if not readable:
             raise NotFound(

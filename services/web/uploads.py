@@ -162,7 +162,9 @@ class UploadAccess(ArchiveAccess):
     def open_session(self, session_id, doing):
         session = self.upload_session(session_id, for_update=True)
         if session.status != UploadStatus.PENDING:
-            raise Conflict(f"Upload session {session.id} is {session.status}: you can no longer {doing}. Start a new session.")
+            raise Conflict(
+                f"Upload session {session.id} is {session.status}: you can no longer {doing}. Start a new session."
+            )
         return session
 
     def upload_file(self, session, file_id):
@@ -178,8 +180,11 @@ class UploadAccess(ArchiveAccess):
         open_files = (
             select(UploadFile)
             .join(UploadSession)
-            .where(UploadSession.owner == self.username, UploadSession.status.in_(OPEN),
-                   UploadFile.extracted_from_id.is_(None))
+            .where(
+                UploadSession.owner == self.username,
+                UploadSession.status.in_(OPEN),
+                UploadFile.extracted_from_id.is_(None),
+            )
         )
         announced = self.db.scalar(open_files.with_only_columns(func.coalesce(func.sum(UploadFile.size), 0)))
         kept = files_on_disk(self.kept_uploads())
@@ -205,8 +210,11 @@ class UploadAccess(ArchiveAccess):
         )
         kept = [upload_folder(session_id) for session_id in self.db.scalars(closed)]
         kept += self.db.scalars(select(ContainerImage.tarball_path).filter_by(owner=self.username))
-        kept += self.db.scalars(select(Submission.predictions_path).filter_by(creator=self.username)
-                                .where(Submission.predictions_path.is_not(None)))
+        kept += self.db.scalars(
+            select(Submission.predictions_path)
+            .filter_by(creator=self.username)
+            .where(Submission.predictions_path.is_not(None))
+        )
         return [data_dir / path for path in kept]
 
     def create_session(self, archive_slug=None, socket_slug=None):
@@ -221,7 +229,9 @@ class UploadAccess(ArchiveAccess):
             if socket is None:
                 raise NotFound(f"No socket {socket_slug!r}: define it first (POST sockets).")
             if not socket.kind.is_image:
-                raise InvalidValue(f"Socket {socket_slug!r} holds {socket.kind.value} values, not images; choose an image socket.")
+                raise InvalidValue(
+                    f"Socket {socket_slug!r} holds {socket.kind.value} values, not images; choose an image socket."
+                )
             session.socket = socket
         self.db.add(session)
         self.db.flush()
@@ -236,8 +246,16 @@ class UploadAccess(ArchiveAccess):
         files = list(session.files)
         if len(files) >= UploadLimits.instance().max_files:
             raise GcError(f"Upload session {session.id} has {len(files):,} files, the most one may have; zip the rest.")
-        clash = next((f for f in files if f.filename == filename or f.filename.startswith(filename + "/")
-                      or filename.startswith(f.filename + "/")), None)
+        clash = next(
+            (
+                f
+                for f in files
+                if f.filename == filename
+                or f.filename.startswith(filename + "/")
+                or filename.startswith(f.filename + "/")
+            ),
+            None,
+        )
         if clash:
             raise Conflict(f"Upload session {session.id} has a file {clash.filename!r} already; rename one of them.")
         quota, held = UploadLimits.instance().quota, self.uploaded_bytes()
@@ -261,8 +279,12 @@ class UploadAccess(ArchiveAccess):
             raise GcError(f"Upload session {session.id} has no files yet: add and upload some first.")
         unfinished = [f for f in files if not f.is_complete]
         if unfinished:
-            shown = "; ".join(f"{f.filename} has {human_bytes(f.received)} of {human_bytes(f.size)}" for f in unfinished[:3])
-            raise Conflict(f"{len(unfinished)} file(s) are not fully uploaded ({shown}): finish them or cancel the session.")
+            shown = "; ".join(
+                f"{f.filename} has {human_bytes(f.received)} of {human_bytes(f.size)}" for f in unfinished[:3]
+            )
+            raise Conflict(
+                f"{len(unfinished)} file(s) are not fully uploaded ({shown}): finish them or cancel the session."
+            )
         advance(session, UploadStatus.IMPORTING)
         self.commit()
         try:
@@ -270,7 +292,9 @@ class UploadAccess(ArchiveAccess):
         except Exception as error:  # the queue is down: say so, and leave nothing stuck as importing
             log.error("could not queue the import of upload session %s: %s", session.id, error)
             advance(session, UploadStatus.FAILED)
-            session.error_message = "The import queue could not be reached; start a new session later or tell the admins."
+            session.error_message = (
+                "The import queue could not be reached; start a new session later or tell the admins."
+            )
             self.commit()
             self.remove_files(session)
             raise GcError(session.error_message, status=503) from None
@@ -398,11 +422,15 @@ class UploadFileHandler(UploadAPIHandler):
                 raise GcError(f"Content-Range {header!r} is not 'bytes first-last/size'.")
             first, last, total = map(int, match.groups())
         if total != file.size:
-            raise GcError(f"{file.filename} was announced as {file.size:,} bytes, not {total:,}; announce it again as a new file.")
+            raise GcError(
+                f"{file.filename} was announced as {file.size:,} bytes, not {total:,}; announce it again as a new file."
+            )
         if last - first + 1 != length or last >= total or first > last and total:
             raise GcError(f"Content-Range {first}-{last}/{total} does not fit a {length:,}-byte body.")
         if first != file.received:
-            raise Conflict(f"{file.filename} has {file.received:,} bytes; send the chunk that starts at byte {file.received:,}.")
+            raise Conflict(
+                f"{file.filename} has {file.received:,} bytes; send the chunk that starts at byte {file.received:,}."
+            )
         return first, length
 
     def data_received(self, chunk):
@@ -424,7 +452,9 @@ class UploadFileHandler(UploadAPIHandler):
         file = self.upload_file(session, file_id)
         if self.cancelled or session.status != UploadStatus.PENDING:
             self.path.unlink(missing_ok=True)
-            raise Conflict(f"Upload session {session.id} is {session.status}: the bytes of {file.filename} were dropped.")
+            raise Conflict(
+                f"Upload session {session.id} is {session.status}: the bytes of {file.filename} were dropped."
+            )
         if self.written != self.length:
             raise GcError(f"Received {self.written:,} of the chunk's {self.length:,} bytes; send it again.")
         file.received = self.first + self.written

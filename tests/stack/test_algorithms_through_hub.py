@@ -42,7 +42,12 @@ class Client:
                 assert r.status_code == 200, r.text
         return session, file
 
-    def wait(self, service, path, until=lambda body: body["status"] not in ("pending", "importing", "queued", "provisioning", "executing")):
+    def wait(
+        self,
+        service,
+        path,
+        until=lambda body: body["status"] not in ("pending", "importing", "queued", "provisioning", "executing"),
+    ):
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             body = self("GET", service, path, 200).json()
@@ -71,7 +76,9 @@ def algorithm(researcher, tmp_path_factory):
     tarball = tmp_path_factory.mktemp("image") / "otsu.tar"
     subprocess.run(["docker", "save", EXAMPLE, "-o", str(tarball)], check=True)
     session, file = researcher.upload(tarball)
-    intake = researcher("POST", "challenges", f"algorithms/{slug}/image", 202, json={"upload_session": session, "file": file})
+    intake = researcher(
+        "POST", "challenges", f"algorithms/{slug}/image", 202, json={"upload_session": session, "file": file}
+    )
     intake = researcher.wait("challenges", f"container-images/{intake.json()['id']}")
     assert intake["status"] == "succeeded", intake
     assert researcher("GET", "challenges", f"algorithms/{slug}", 200).json()["image_digest"] == intake["digest"]
@@ -92,7 +99,9 @@ def scan(researcher, tmp_path_factory):
 
 
 def test_a_job_of_an_uploaded_image_runs_in_the_sandbox(researcher, algorithm, scan, hub):
-    job = researcher("POST", "challenges", f"algorithms/{algorithm}/jobs", 201, json={"inputs": {"ct-image": {"image": scan}}}).json()
+    job = researcher(
+        "POST", "challenges", f"algorithms/{algorithm}/jobs", 201, json={"inputs": {"ct-image": {"image": scan}}}
+    ).json()
     assert job["limits"] == {"cpus": 1.0, "memory_mb": 1024, "time_limit_s": 120, "gpu": False, "network": "none"}
     job = researcher.wait("challenges", f"algorithm-jobs/{job['id']}")
     assert job["status"] == "succeeded", job
@@ -103,7 +112,9 @@ def test_a_job_of_an_uploaded_image_runs_in_the_sandbox(researcher, algorithm, s
 
 
 def test_a_job_is_cancelled_by_its_creator(researcher, algorithm, scan):
-    job = researcher("POST", "challenges", f"algorithms/{algorithm}/jobs", 201, json={"inputs": {"ct-image": {"image": scan}}}).json()
+    job = researcher(
+        "POST", "challenges", f"algorithms/{algorithm}/jobs", 201, json={"inputs": {"ct-image": {"image": scan}}}
+    ).json()
     cancelled = researcher("POST", "challenges", f"algorithm-jobs/{job['id']}/cancel", 200).json()
     assert cancelled["status"] == "cancelled"
     again = researcher("POST", "challenges", f"algorithm-jobs/{job['id']}/cancel")
@@ -111,13 +122,17 @@ def test_a_job_is_cancelled_by_its_creator(researcher, algorithm, scan):
 
 
 def test_bad_jobs_and_bad_images_are_refused_with_reasons(researcher, algorithm, tmp_path):
-    r = researcher("POST", "challenges", f"algorithms/{algorithm}/jobs", json={"inputs": {"ct-image": {"image": 999999}}})
+    r = researcher(
+        "POST", "challenges", f"algorithms/{algorithm}/jobs", json={"inputs": {"ct-image": {"image": 999999}}}
+    )
     assert r.status_code == 422 and "of an image you uploaded" in r.json()["message"]
     r = researcher("POST", "challenges", f"algorithms/{algorithm}/jobs", json={"inputs": {"age": 3}})
     assert r.status_code == 422 and "missing: ct-image; unknown: age" in r.json()["message"]
     (tmp_path / "model.tar").write_bytes(b"this is not a tarball at all" * 100)
     session, file = researcher.upload(tmp_path / "model.tar")
-    intake = researcher("POST", "challenges", f"algorithms/{algorithm}/image", 202, json={"upload_session": session, "file": file})
+    intake = researcher(
+        "POST", "challenges", f"algorithms/{algorithm}/image", 202, json={"upload_session": session, "file": file}
+    )
     intake = researcher.wait("challenges", f"container-images/{intake.json()['id']}")
     assert intake["status"] == "failed" and "docker save" in intake["error_message"], intake
     # The algorithm keeps its good image.

@@ -20,7 +20,9 @@ def test_researcher_builds_an_archive_others_see_only_when_shared(hub):
     r = requests.post(f"{api}/archives", json={"slug": f"{slug}-c", "title": "x"}, headers=clinician)
     assert r.status_code == 403 and "custom:archives:create" in r.json()["message"]
 
-    r = requests.post(f"{api}/archives/{slug}/members", json={"username": "clinician", "role": "user"}, headers=researcher)
+    r = requests.post(
+        f"{api}/archives/{slug}/members", json={"username": "clinician", "role": "user"}, headers=researcher
+    )
     assert r.status_code == 201
     r = requests.get(f"{api}/archives/{slug}", headers=clinician)
     assert r.status_code == 200 and r.json()["my_roles"] == ["user"]

@@ -8,9 +8,8 @@ import zipfile
 
 import pytest
 import SimpleITK as sitk
-from playwright.sync_api import sync_playwright
-
 from browser import hub_login, launch_chromium, local_only_context
+from playwright.sync_api import sync_playwright
 from runtools import wait_for
 from test_algorithms_through_hub import Client
 
@@ -22,7 +21,9 @@ EVALUATION_IMAGE = "gc-hub/example-evaluation:latest"  # built by the platform: 
 
 def scan(seed):
     """A 32×32×16 int16 volume with a bright blob whose place depends on ``seed``."""
-    blob = sitk.GaussianSource(sitk.sitkFloat32, size=[32, 32, 16], sigma=[4, 5, 3], mean=[10 + seed * 4, 16, 8], scale=900)
+    blob = sitk.GaussianSource(
+        sitk.sitkFloat32, size=[32, 32, 16], sigma=[4, 5, 3], mean=[10 + seed * 4, 16, 8], scale=900
+    )
     return sitk.Cast(blob, sitk.sitkInt16) + 30
 
 
@@ -48,7 +49,9 @@ def zipped_masks(folder, masks, name):
 
 def upload_cases(researcher, archive, cases, folder):
     """Upload ``{case: image}`` into ``archive`` (as cases of socket ct-image) and import them."""
-    session = researcher("POST", "archives", "upload-sessions", 201, json={"archive": archive, "socket": "ct-image"}).json()["id"]
+    session = researcher(
+        "POST", "archives", "upload-sessions", 201, json={"archive": archive, "socket": "ct-image"}
+    ).json()["id"]
     for case, image in cases.items():
         path = folder / f"{case}.mha"
         sitk.WriteImage(image, str(path), True)
@@ -70,12 +73,17 @@ def world(hub, tmp_path_factory):
                              ("foreground-fraction", "float", None)]:  # fmt: skip
         body = {"slug": slug, "title": slug, "kind": kind, **({"relative_path": path} if path else {})}
         assert researcher("POST", "archives", "sockets", json=body).status_code in (201, 409)
-    cases = {"sanity": {f"sanity-{i}": scan(i) for i in range(2)}, "final": {f"final-{i}": scan(i + 2) for i in range(3)}}
+    cases = {
+        "sanity": {f"sanity-{i}": scan(i) for i in range(2)},
+        "final": {f"final-{i}": scan(i + 2) for i in range(3)},
+    }
     for archive, which in [(sanity, "sanity"), (hidden, "final")]:
         researcher("POST", "archives", "archives", 201, json={"slug": archive, "title": archive})
         upload_cases(researcher, archive, cases[which], folder)
     for participant in ("datascientist", "datascientist2"):  # the sanity-check cases are public to them
-        researcher("POST", "archives", f"archives/{sanity}/members", 201, json={"username": participant, "role": "user"})
+        researcher(
+            "POST", "archives", f"archives/{sanity}/members", 201, json={"username": participant, "role": "user"}
+        )
 
     researcher("POST", "challenges", "challenges", 201, json={"slug": challenge, "title": "Spheres"})
     common = {"visibility": "participants", "method_image": EVALUATION_IMAGE, "cpu_limit": 1, "memory_limit_mb": 1024,
@@ -101,13 +109,21 @@ def world(hub, tmp_path_factory):
 
     for participant in (alice, bob):
         request = participant("POST", "challenges", f"challenges/{challenge}/join", 201, json={"message": "hi"}).json()
-        researcher("POST", "challenges", f"challenges/{challenge}/join-requests/{request['id']}", 200, json={"decision": "accept"})
+        researcher(
+            "POST",
+            "challenges",
+            f"challenges/{challenge}/join-requests/{request['id']}",
+            200,
+            json={"decision": "accept"},
+        )
     return {"researcher": researcher, "alice": alice, "bob": bob, "challenge": challenge, "cases": cases,
             "folder": folder, "hidden": hidden}  # fmt: skip
 
 
 def submit(client, world, phase, expect=201, **body):
-    return client("POST", "challenges", f"challenges/{world['challenge']}/phases/{phase}/submissions", expect, json=body)
+    return client(
+        "POST", "challenges", f"challenges/{world['challenge']}/phases/{phase}/submissions", expect, json=body
+    )
 
 
 def finished(client, world, phase, submission):
@@ -122,7 +138,9 @@ def test_an_algorithm_passes_the_sanity_check_then_the_final_phase(world, tmp_pa
     algorithm = f"otsu-{world['challenge']}"
     subprocess.run(["docker", "save", ALGORITHM_IMAGE, "-o", str(tmp_path / "otsu.tar")], check=True)
     session, file = alice.upload(tmp_path / "otsu.tar")
-    intake = alice("POST", "challenges", f"algorithms/{algorithm}/image", 202, json={"upload_session": session, "file": file})
+    intake = alice(
+        "POST", "challenges", f"algorithms/{algorithm}/image", 202, json={"upload_session": session, "file": file}
+    )
     assert alice.wait("challenges", f"container-images/{intake.json()['id']}")["status"] == "succeeded"
 
     gate = submit(alice, world, "final", expect=409, algorithm=algorithm)
@@ -142,7 +160,9 @@ def test_an_algorithm_passes_the_sanity_check_then_the_final_phase(world, tmp_pa
     assert evaluation["metrics"]["aggregates"]["score"] > 0.99
     assert evaluation["algorithm_digest"].startswith("sha256:") and evaluation["evaluated_with"].startswith("sha256:")
     assert "method_digest" not in evaluation and "ground_truth_version" not in evaluation  # the admins' to see
-    admin_view = world["researcher"]("GET", "challenges", f"challenges/{world['challenge']}/phases/final/submissions/{final['id']}", 200)
+    admin_view = world["researcher"](
+        "GET", "challenges", f"challenges/{world['challenge']}/phases/final/submissions/{final['id']}", 200
+    )
     assert admin_view.json()["evaluations"][0]["ground_truth_version"].startswith("sha256:")
 
     limit = submit(alice, world, "final", expect=409, algorithm=algorithm)
@@ -168,7 +188,9 @@ def test_predictions_are_evaluated_and_limited(world):
 
     # A broken predictions file fails with the evaluation's own message, and does not count.
     session, file = bob.upload(zipped_masks(folder, {}, "empty.zip"))
-    broken = finished(bob, world, "predictions", submit(bob, world, "predictions", upload_session=session, file=file).json())
+    broken = finished(
+        bob, world, "predictions", submit(bob, world, "predictions", upload_session=session, file=file).json()
+    )
     assert broken["status"] == "failed" and "exited with code 1" in broken["evaluations"][0]["error_message"]
     session, file = bob.upload(zipped_masks(folder, perfect, "bob-again.zip"))
     submit(bob, world, "predictions", upload_session=session, file=file)
@@ -194,9 +216,19 @@ def test_participants_never_reach_hidden_cases_or_ground_truth(world):
         assert hidden not in phase
     assert bob("GET", "archives", f"archives/{world['hidden']}/items").status_code == 404
     assert bob("GET", "archives", f"archives/{world['hidden']}").status_code == 404
-    others = bob("GET", "challenges", f"challenges/{challenge}/phases/final/submissions?creator=datascientist", 200).json()
+    others = bob(
+        "GET", "challenges", f"challenges/{challenge}/phases/final/submissions?creator=datascientist", 200
+    ).json()
     assert all(s["creator"] == "datascientist2" for s in others["results"])
-    assert bob("POST", "challenges", f"challenges/{challenge}/phases/final/ground-truth", json={"upload_session": 1, "file": 1}).status_code == 403
+    assert (
+        bob(
+            "POST",
+            "challenges",
+            f"challenges/{challenge}/phases/final/ground-truth",
+            json={"upload_session": 1, "file": 1},
+        ).status_code
+        == 403
+    )
 
 
 @pytest.mark.browser

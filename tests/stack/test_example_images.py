@@ -140,8 +140,11 @@ def test_algorithm_writes_segmentation_and_fraction(algorithm_run):
     labels = sitk.ReadImage(str(path))
     assert labels.GetPixelID() == sitk.sitkUInt8
     assert labels.GetSize() == image.GetSize()
-    for got, want in ((labels.GetSpacing(), image.GetSpacing()), (labels.GetOrigin(), image.GetOrigin()),
-                      (labels.GetDirection(), image.GetDirection())):
+    for got, want in (
+        (labels.GetSpacing(), image.GetSpacing()),
+        (labels.GetOrigin(), image.GetOrigin()),
+        (labels.GetDirection(), image.GetDirection()),
+    ):
         assert got == pytest.approx(want)
     statistics = sitk.StatisticsImageFilter()
     statistics.Execute(labels)
@@ -194,8 +197,10 @@ def test_evaluation_of_an_algorithm_phase(client, algorithm_run, tmp_path):
         "pk": 42,
         "status": "succeeded",
         "inputs": [socket_value(1, IMAGE_SOCKET, image_name="case-001.mha")],
-        "outputs": [socket_value(2, SEGMENTATION_SOCKET, image_name="result.mha"),
-                    socket_value(3, FRACTION_SOCKET, value=fraction)],
+        "outputs": [
+            socket_value(2, SEGMENTATION_SOCKET, image_name="result.mha"),
+            socket_value(3, FRACTION_SOCKET, value=fraction),
+        ],
     }
     (tmp_path / "input" / "predictions.json").write_text(json.dumps([job]))
     truth = ground_truth_of(algorithm_run, tmp_path / "ground_truth", extra_case="case-002")

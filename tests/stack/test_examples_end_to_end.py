@@ -5,9 +5,9 @@ import shutil
 
 import pytest
 import SimpleITK as sitk
+from runtools import ExecutionPlatform, wait_for
 from sqlalchemy.orm import Session
 
-from runtools import ExecutionPlatform, wait_for
 from services.contract import store_image
 from services.core.orm import (
     Algorithm,
@@ -96,7 +96,9 @@ def test_example_algorithm_then_evaluation(platform, tmp_path):
         method_image=EVALUATION, ground_truth_path="ground-truth/spheres/final", ground_truth_version="v1",
     )  # fmt: skip
     submission = Submission(phase=phase, creator="participant", algorithm=job.algorithm)
-    evaluation = Evaluation(submission=submission, algorithm_jobs=[job], cpu_limit=1, memory_limit_mb=1024, time_limit_s=120)
+    evaluation = Evaluation(
+        submission=submission, algorithm_jobs=[job], cpu_limit=1, memory_limit_mb=1024, time_limit_s=120
+    )
     session.add(evaluation)
     session.commit()
     enqueue_run(connect(platform.redis.url), "evaluation", evaluation)

@@ -11,7 +11,6 @@ import docker
 import pytest
 import requests
 import SimpleITK as sitk
-
 from runtools import script_image
 from test_algorithms_through_hub import Client
 

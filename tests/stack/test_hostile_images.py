@@ -15,9 +15,9 @@ import uuid
 import pytest
 import requests
 from docker.errors import ImageNotFound
+from runtools import BASE_IMAGE, ExecutionPlatform, build_image, script_image
 
 from gc_extension import Client, JobFailed
-from runtools import BASE_IMAGE, ExecutionPlatform, build_image, script_image
 from services.runner import BuildFailed, Runner, Sandbox
 
 pytestmark = pytest.mark.stack
@@ -27,7 +27,9 @@ PLATFORM_IMAGES = (TRAINING, "gc-hub/example-algorithm:latest", "gc-hub/example-
 OWNED = "attacker/owned:latest"  # a name no one has: it must not appear either
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-WRITE_RESULT = "import json, subprocess\nsubprocess.run(['id'])\njson.dump({'ok': True}, open('/output/result.json', 'w'))\n"
+WRITE_RESULT = (
+    "import json, subprocess\nsubprocess.run(['id'])\njson.dump({'ok': True}, open('/output/result.json', 'w'))\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -201,7 +203,9 @@ def test_an_upload_whose_user_is_root_in_disguise_is_refused_and_removed(platfor
     ("jovyan:staff", "", "uid=1000(jovyan) gid=50(staff)"),
 ], ids=["numeric-uid", "name-through-links", "name-and-group"])  # fmt: skip
 def test_a_job_runs_as_the_numbers_read_from_its_image(platform, user, setup, identity):
-    image = script_image(platform.docker, f"hostile-user-{sha256(user.encode())[:8]}", WRITE_RESULT, user=user, setup=setup)
+    image = script_image(
+        platform.docker, f"hostile-user-{sha256(user.encode())[:8]}", WRITE_RESULT, user=user, setup=setup
+    )
     for _ in range(2):  # the second job's work horse takes the numbers the first one found
         job = platform.wait_until_done(platform.queue_job(image))
         assert job.status == "succeeded", job.error_message
@@ -254,16 +258,20 @@ def researcher(hub):
     token = hub.login("researcher").new_token()
     for body in ({"slug": "ct-image", "title": "CT", "kind": "image", "relative_path": "images/ct"},
                  {"slug": "segmentation", "title": "Segmentation", "kind": "segmentation"}):  # fmt: skip
-        r = requests.post(f"{hub.url}/services/archives/api/v1/sockets", json=body, headers={"Authorization": f"token {token}"})
+        r = requests.post(
+            f"{hub.url}/services/archives/api/v1/sockets", json=body, headers={"Authorization": f"token {token}"}
+        )
         assert r.status_code in (201, 409), r.text
     return Client(url=f"{hub.url}/services/", token=token, poll_s=0.5)
 
 
 # Modules a compile check run with `python -m py_compile` in /opt/algorithm would import from there.
-SHADOWS = {name: "import sys\nprint('compiled, honestly')\nsys.exit(0)\n" for name in ("py_compile.py", "runpy.py")}
+SHADOWS = dict.fromkeys(("py_compile.py", "runpy.py"), "import sys\nprint('compiled, honestly')\nsys.exit(0)\n")
 
 
-@pytest.mark.parametrize(("source", "status"), [("def broken(:\n    pass\n", "failed"), ("print('fine')\n", "succeeded")])
+@pytest.mark.parametrize(
+    ("source", "status"), [("def broken(:\n    pass\n", "failed"), ("print('fine')\n", "succeeded")]
+)
 def test_a_build_check_cannot_be_fooled_by_the_users_own_modules(researcher, tmp_path, source, status):
     (tmp_path / "main.py").write_text(source)
     for name, text in SHADOWS.items():
@@ -286,9 +294,12 @@ def test_a_build_check_cannot_be_fooled_by_the_users_own_modules(researcher, tmp
 
 # step -> (a Dockerfile instruction, the build's time limit, how its refusal starts)
 BUILD_STEPS = {
-    "network": ("RUN python3 -c \"import socket; socket.create_connection(('1.1.1.1', 80), timeout=3)\"", 120,
-                "docker build failed"),
-    "memory": ("RUN python3 -c \"bytearray(400 << 20)\"", 120, "docker build failed"),
+    "network": (
+        "RUN python3 -c \"import socket; socket.create_connection(('1.1.1.1', 80), timeout=3)\"",
+        120,
+        "docker build failed",
+    ),
+    "memory": ('RUN python3 -c "bytearray(400 << 20)"', 120, "docker build failed"),
     "time": ("RUN sleep 600", 3, "the build was stopped at its time limit of 3 s"),
 }
 

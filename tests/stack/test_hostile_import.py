@@ -22,14 +22,14 @@ import docker
 import pytest
 import requests
 import SimpleITK as sitk
-
 from import_samples import volume, write
 from runtools import script_image
+from test_upload_through_hub import send, wait_for_import
+
 from services.imaging.conversion import Upload
 from services.imaging.limits import ImportLimits
 from services.imaging.sandbox import import_in_sandbox
 from services.runner import Runner
-from test_upload_through_hub import send, wait_for_import
 
 pytestmark = pytest.mark.stack
 
@@ -63,12 +63,17 @@ def metaio_attacks(target):
         "colon.mhd": mha_header(extra=f"ElementDataFile: {target}\nElementDataFile = colon.raw\n").encode(),
         "colon.raw": zeros,
         "parent.mhd": mha_header(extra="ElementDataFile = ../../../hostile-secret.bin\n").encode(),
-        "colon-parent.mhd": mha_header(extra="ElementDataFile: ../../../hostile-secret.bin\nElementDataFile = colon-parent.raw\n").encode(),
+        "colon-parent.mhd": mha_header(
+            extra="ElementDataFile: ../../../hostile-secret.bin\nElementDataFile = colon-parent.raw\n"
+        ).encode(),
         "colon-parent.raw": zeros,
         "list.mhd": mha_header(extra=f"ElementDataFile = LIST\n{target}\n").encode(),
         "pattern.mhd": mha_header(extra=f"ElementDataFile = {pattern} 1 1 1\n").encode(),
         "headersize.mhd": mha_header(extra=f"HeaderSize = -1\nElementDataFile = {target}\n").encode(),
-        "headersize-colon.mha": mha_header(extra=f"HeaderSize = -1\nElementDataFile: {target}\nElementDataFile = LOCAL\n").encode() + zeros,
+        "headersize-colon.mha": mha_header(
+            extra=f"HeaderSize = -1\nElementDataFile: {target}\nElementDataFile = LOCAL\n"
+        ).encode()
+        + zeros,
         "headersize-huge.mha": mha_header(extra="HeaderSize = 99999999999\nElementDataFile = LOCAL\n").encode() + zeros,
     }
 
@@ -103,8 +108,11 @@ def secrets(hub, tmp_path_factory):
     the hub's own secrets.json. Returns {path: bytes}."""
     data_dir = Path(hub.env["GC_DATA_DIR"])
     elsewhere = tmp_path_factory.mktemp("host-secrets")
-    files = {data_dir / "hostile-secret.bin": secret("DATA-DIR-SECRET"), elsewhere / "secret.bin": secret("HOST-SECRET"),
-             elsewhere / "secret1.bin": secret("HOST-PATTERN-SECRET")}
+    files = {
+        data_dir / "hostile-secret.bin": secret("DATA-DIR-SECRET"),
+        elsewhere / "secret.bin": secret("HOST-SECRET"),
+        elsewhere / "secret1.bin": secret("HOST-PATTERN-SECRET"),
+    }
     for path, data in files.items():
         path.write_bytes(data)
         path.chmod(0o644)
@@ -185,7 +193,10 @@ def attacks_on(target, family):
         n = target.stat().st_size
         if family == "nrrd":
             return {"secrets-json.nrrd": nrrd_header(f"data file: {target}\n\n", n=n).encode()}
-        return {"secrets-json.mha": mha_header(n, f"ElementDataFile: {target}\nElementDataFile = LOCAL\n").encode() + b"\0" * n}
+        return {
+            "secrets-json.mha": mha_header(n, f"ElementDataFile: {target}\nElementDataFile = LOCAL\n").encode()
+            + b"\0" * n
+        }
     if family == "nrrd":
         return nrrd_attacks(target)
     attacks = metaio_attacks(target)
@@ -221,11 +232,16 @@ def test_an_mhd_cannot_read_another_sessions_upload(hub, secrets, tmp_path):
     relative = f"../../{victim_session}/files/theirs.raw"
     attacks = {
         "other.mhd": mha_header(extra=f"ElementDataFile = {relative}\n").encode(),
-        "other-colon.mhd": mha_header(extra=f"ElementDataFile: {relative}\nElementDataFile = other-colon.raw\n").encode(),
+        "other-colon.mhd": mha_header(
+            extra=f"ElementDataFile: {relative}\nElementDataFile = other-colon.raw\n"
+        ).encode(),
         "other-colon.raw": b"\0" * SIZE,
-        "other-absolute.mha": mha_header(extra=f"ElementDataFile: {their_path}\nElementDataFile = LOCAL\n").encode() + b"\0" * SIZE,
-        "other-deep.mhd": mha_header(extra=f"ElementDataFile: ../../../uploads/{victim_session}/files/theirs.raw\n"
-                                     "ElementDataFile = other-deep.raw\n").encode(),
+        "other-absolute.mha": mha_header(extra=f"ElementDataFile: {their_path}\nElementDataFile = LOCAL\n").encode()
+        + b"\0" * SIZE,
+        "other-deep.mhd": mha_header(
+            extra=f"ElementDataFile: ../../../uploads/{victim_session}/files/theirs.raw\n"
+            "ElementDataFile = other-deep.raw\n"
+        ).encode(),
         "other-deep.raw": b"\0" * SIZE,
         "other.nrrd": nrrd_header(f"data file: {relative}\n\n").encode(),
     }
@@ -242,7 +258,9 @@ def test_the_platform_still_imports_ordinary_uploads_afterwards(hub, secrets, tm
     attacker.upload(metaio_attacks(next(p for p in secrets if p.name == "secret.bin")))
     ct = write(volume((32, 24, 10)), tmp_path / "ct.mha").read_bytes()
     _, body = Attacker(hub, "researcher").upload({"ct.mha": ct})
-    assert body["status"] == "succeeded" and body["files"][0]["message"].endswith("32×24×10, 16-bit signed integer"), body
+    assert body["status"] == "succeeded" and body["files"][0]["message"].endswith("32×24×10, 16-bit signed integer"), (
+        body
+    )
     client = docker.from_env()
     leftovers = client.containers.list(all=True, filters={"label": f"org.gc-hub.instance={hub.env['GC_INSTANCE']}"})
     assert not [c.name for c in leftovers if "-import-" in c.name], "importer containers are removed"
@@ -250,7 +268,7 @@ def test_the_platform_still_imports_ordinary_uploads_afterwards(hub, secrets, tm
 
 # --- a hostile importer: the worker does not trust what the container hands back -----------------
 
-HOSTILE_IMPORTER = r'''
+HOSTILE_IMPORTER = r"""
 import json, os, sys, time
 request = json.load(open("/request/request.json"))
 mode, _, target = request["files"][0]["name"].partition(":")
@@ -312,7 +330,7 @@ elif mode == "nothing":
 if not os.path.lexists(out + "/" + name):
     write_image(header + "ElementDataFile = LOCAL\n")
 open(out + "/results.json", "w").write(json.dumps(results))
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -321,27 +339,30 @@ def hostile_importer():
     return script_image(client, "hostile-importer", HOSTILE_IMPORTER)
 
 
-@pytest.mark.parametrize("mode,reason", [
-    ("symlink", "the importer's results were refused (/output/images/ab/cccc"),
-    ("results-link", "the importer's results were refused (/output/results.json is a symbolic link"),
-    ("hardlink", "is a hard link to another file"),
-    ("fifo", "is a named pipe"),
-    ("directory", "is a folder, not a file"),
-    ("header", "header line 9 is not one SimpleITK writes"),
-    ("colon-header", "header line 9 is not 'Key = value'"),
-    ("duplicate-header", "header key DimSize appears twice"),
-    ("tif", "does not start as a TIFF file"),
-    ("traversal", "'file' must be images/"),
-    ("missing-key", "accounts for 1 of the 2 files"),
-    ("nan", "holds NaN"),
-    ("message", "'message' must be printable text"),
-    ("huge-results", "bytes allowed"),
-    ("exit", "the importer stopped with exit code 3"),
-    ("sleep", "it took longer than the 0.1 minutes an import may take"),
-    ("memory", "it needed more than the 0.125 GB of memory an import may use"),
-    ("flood", "its images came to more than the 16 MB an import may write"),
-    ("nothing", "the importer wrote no results"),
-])
+@pytest.mark.parametrize(
+    "mode,reason",
+    [
+        ("symlink", "the importer's results were refused (/output/images/ab/cccc"),
+        ("results-link", "the importer's results were refused (/output/results.json is a symbolic link"),
+        ("hardlink", "is a hard link to another file"),
+        ("fifo", "is a named pipe"),
+        ("directory", "is a folder, not a file"),
+        ("header", "header line 9 is not one SimpleITK writes"),
+        ("colon-header", "header line 9 is not 'Key = value'"),
+        ("duplicate-header", "header key DimSize appears twice"),
+        ("tif", "does not start as a TIFF file"),
+        ("traversal", "'file' must be images/"),
+        ("missing-key", "accounts for 1 of the 2 files"),
+        ("nan", "holds NaN"),
+        ("message", "'message' must be printable text"),
+        ("huge-results", "bytes allowed"),
+        ("exit", "the importer stopped with exit code 3"),
+        ("sleep", "it took longer than the 0.1 minutes an import may take"),
+        ("memory", "it needed more than the 0.125 GB of memory an import may use"),
+        ("flood", "its images came to more than the 16 MB an import may write"),
+        ("nothing", "the importer wrote no results"),
+    ],
+)
 def test_a_hostile_importer_gets_nothing_kept(hostile_importer, tmp_path, mode, reason):
     host_secret = tmp_path / "host-secret.bin"
     host_secret.write_bytes(secret("HOST-SECRET"))
@@ -351,8 +372,7 @@ def test_a_hostile_importer_gets_nothing_kept(hostile_importer, tmp_path, mode, 
     for index, name in enumerate([f"{mode}:{host_secret}", "second.mha"]):
         (folder / f"file{index}").write_bytes(b"\0" * SIZE)
         uploads.append(Upload(str(folder / f"file{index}"), name, f"key{index}"))
-    limits = ImportLimits(image=hostile_importer, processes=1, memory_limit_mb=128, time_limit_s=6,
-                          output_limit_mb=16)
+    limits = ImportLimits(image=hostile_importer, processes=1, memory_limit_mb=128, time_limit_s=6, output_limit_mb=16)
     runner = Runner(instance=f"gc-test-hostile-import-{os.getpid()}")
     outcomes = import_in_sandbox(uploads, folder=folder, data_dir=data_dir, runner=runner, limits=limits)
     assert sorted(key for outcome in outcomes for key in outcome.keys) == ["key0", "key1"]
@@ -379,11 +399,13 @@ def test_a_folder_reached_through_a_link_is_not_mounted(tmp_path, linked):
         output.symlink_to(tmp_path / "private")
     folder = output / "ct"
     runner = Runner(instance=f"gc-test-hostile-import-{os.getpid()}")
-    outcomes = import_in_sandbox([Upload(str(folder / "case.mha"), "case.mha", 1)], folder=folder, data_dir=tmp_path / "data",
-                                 runner=runner)
+    outcomes = import_in_sandbox(
+        [Upload(str(folder / "case.mha"), "case.mha", 1)], folder=folder, data_dir=tmp_path / "data", runner=runner
+    )
     assert [(o.keys, o.image) for o in outcomes] == [((1,), None)]
-    assert outcomes[0].message == (f"{FAILED_BATCH}the folder ct is reached through a symbolic link; upload it again or "
-                                   "tell the platform's admins")
+    assert outcomes[0].message == (
+        f"{FAILED_BATCH}the folder ct is reached through a symbolic link; upload it again or tell the platform's admins"
+    )
 
 
 def test_a_rerun_removes_what_an_earlier_attempt_left(hostile_importer, tmp_path):
@@ -391,15 +413,21 @@ def test_a_rerun_removes_what_an_earlier_attempt_left(hostile_importer, tmp_path
     attempt (same label) removes both before it starts."""
     runner = Runner(instance=f"gc-test-hostile-import-{os.getpid()}")
     label = f"import-session-{uuid.uuid4().hex[:8]}"
-    leftover = docker.from_env().containers.run(hostile_importer, name=f"{runner.instance}-{label}", detach=True,
-                                                 entrypoint=["sleep", "600"], labels={"org.gc-hub.instance": runner.instance})
+    leftover = docker.from_env().containers.run(
+        hostile_importer,
+        name=f"{runner.instance}-{label}",
+        detach=True,
+        entrypoint=["sleep", "600"],
+        labels={"org.gc-hub.instance": runner.instance},
+    )
     scratch = tmp_path / "data" / "imports" / label / "output"
     scratch.mkdir(parents=True)
     (scratch / "results.json").write_text('{"outcomes": []}')
     folder = tmp_path / "upload"
     path = write(volume(), folder / "ct.mha")
-    outcomes = import_in_sandbox([Upload(str(path), "ct.mha", 1)], folder=folder, data_dir=tmp_path / "data", runner=runner,
-                                 label=label)
+    outcomes = import_in_sandbox(
+        [Upload(str(path), "ct.mha", 1)], folder=folder, data_dir=tmp_path / "data", runner=runner, label=label
+    )
     assert outcomes[0].image is not None and outcomes[0].image.dimensions == [16, 12, 6], outcomes
     with pytest.raises(docker.errors.NotFound):
         leftover.reload()

@@ -9,10 +9,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from sqlalchemy.orm import Session
-
 from import_samples import zip_bomb
 from runtools import ExecutionPlatform, script_image, wait_for
+from sqlalchemy.orm import Session
+
 from services.core.orm import Challenge, Evaluation, Phase, Submission
 from services.queue import connect, enqueue_run
 
@@ -26,7 +26,7 @@ UNREADABLE_IMAGE = "output 'mask': the image in /output/images/mask/ is not one 
 
 def mha(data_file, sep="="):
     """A container action writing /output/images/mask/mask.mha whose header names ``data_file``."""
-    header = f"ObjectType = Image\\nNDims = 3\\nDimSize = 4 4 1\\nElementType = MET_UCHAR\\n"
+    header = "ObjectType = Image\\nNDims = 3\\nDimSize = 4 4 1\\nElementType = MET_UCHAR\\n"
     header += f"ElementDataFile {sep} {data_file}\\n"
     return f"os.makedirs(O + 'images/mask'); open(O + 'images/mask/mask.mha', 'w').write('{header}')"
 
@@ -103,6 +103,7 @@ def platform(tmp_path_factory):
     secret.write_text(HOST_SECRET)
     platform = ExecutionPlatform(folder)
     platform.secret = secret
+
     def build(name, action):
         return script_image(platform.docker, f"hostile-{name}", script(action.replace("{secret}", str(secret))))
 

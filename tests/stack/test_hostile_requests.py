@@ -15,9 +15,9 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import docker
 import pytest
 import requests
+from hubtools import running_hub
 from sqlalchemy import text
 
-from hubtools import running_hub
 from services.core.database import make_engine
 
 pytestmark = pytest.mark.stack
@@ -84,8 +84,12 @@ def world(platform):
         expect(researcher.challenges("POST", "challenges", json={"slug": slug, "title": slug}), 201)
         expect(researcher.challenges("POST", f"challenges/{slug}/phases", json=phase), 201)
     session, file = researcher.upload("truth.csv", TRUTH)
-    expect(researcher.challenges("POST", f"challenges/{VICTIM}/phases/final/ground-truth",
-                                 json={"upload_session": session, "file": file}), 202)  # unpacked by a worker
+    expect(
+        researcher.challenges(
+            "POST", f"challenges/{VICTIM}/phases/final/ground-truth", json={"upload_session": session, "file": file}
+        ),
+        202,
+    )  # unpacked by a worker
     for _ in range(240):
         status = expect(researcher.archives("GET", f"upload-sessions/{session}/files/{file}"), 200)["status"]
         if status != "importing":
@@ -104,8 +108,12 @@ def world(platform):
 def secrets_of(world):
     """What no attacker's response may hold: the hidden ground truth and the platform's secrets."""
     stored = json.loads(open(os.path.join(world["data_dir"], "secrets.json")).read())
-    return [TRUTH.decode().splitlines()[1], world["truth"]["ground_truth_version"], "root:x:0:0",
-            *[value for value in stored.values() if isinstance(value, str) and len(value) >= 8]]
+    return [
+        TRUTH.decode().splitlines()[1],
+        world["truth"]["ground_truth_version"],
+        "root:x:0:0",
+        *[value for value in stored.values() if isinstance(value, str) and len(value) >= 8],
+    ]
 
 
 def assert_refused(response, status, world, *words):
@@ -122,7 +130,9 @@ def assert_refused(response, status, world, *words):
 def assert_victim_intact(world):
     phase = expect(world["researcher"].challenges("GET", f"challenges/{VICTIM}/phases/final"), 200)
     assert (phase["ground_truth_path"], phase["ground_truth_version"]) == (
-        world["truth"]["ground_truth_path"], world["truth"]["ground_truth_version"])
+        world["truth"]["ground_truth_path"],
+        world["truth"]["ground_truth_version"],
+    )
     stored = os.path.join(world["data_dir"], world["truth"]["ground_truth_path"], "truth.csv")
     assert open(stored, "rb").read() == TRUTH
 
@@ -135,20 +145,40 @@ def test_an_organiser_of_another_challenge_cannot_point_a_phase_at_its_ground_tr
     os.symlink(os.path.join(data_dir, "ground-truth", VICTIM), os.path.join(theirs, "shortcut"))
     os.symlink("..", os.path.join(theirs, "up"))
     spellings = [
-        hidden, f"ground-truth/{VICTIM}", f"ground-truth/{OTHER}/..", f"ground-truth/{OTHER}/../{VICTIM}/final",
-        f"ground-truth/{OTHER}/final/../../{VICTIM}", f"ground-truth/{OTHER}/./../{VICTIM}",
+        hidden,
+        f"ground-truth/{VICTIM}",
+        f"ground-truth/{OTHER}/..",
+        f"ground-truth/{OTHER}/../{VICTIM}/final",
+        f"ground-truth/{OTHER}/final/../../{VICTIM}",
+        f"ground-truth/{OTHER}/./../{VICTIM}",
         f"ground-truth/{OTHER}//..",
-        f"./ground-truth/{OTHER}/../{VICTIM}", f"ground-truth\\{VICTIM}\\final", f"ground-truth/{OTHER}\\..\\{VICTIM}",
-        f"/{hidden}", os.path.join(data_dir, hidden), "ground-truth", "ground-truth/", ".", "..", "../..",
-        f"ground-truth/{OTHER}", f"ground-truth/{OTHER}/", f"ground-truth/{OTHER}/.", f"ground-truth/{OTHER}/final/..",
-        f"uploads/{UID}", f"ground-truth/{OTHER}/shortcut/final", f"ground-truth/{OTHER}/up/{VICTIM}",
-        f"ground-truth/{OTHER}/up", f"ground-truth/{OTHER}/fi\x00nal", f"ground-truth/{OTHER}-x/final",
+        f"./ground-truth/{OTHER}/../{VICTIM}",
+        f"ground-truth\\{VICTIM}\\final",
+        f"ground-truth/{OTHER}\\..\\{VICTIM}",
+        f"/{hidden}",
+        os.path.join(data_dir, hidden),
+        "ground-truth",
+        "ground-truth/",
+        ".",
+        "..",
+        "../..",
+        f"ground-truth/{OTHER}",
+        f"ground-truth/{OTHER}/",
+        f"ground-truth/{OTHER}/.",
+        f"ground-truth/{OTHER}/final/..",
+        f"uploads/{UID}",
+        f"ground-truth/{OTHER}/shortcut/final",
+        f"ground-truth/{OTHER}/up/{VICTIM}",
+        f"ground-truth/{OTHER}/up",
+        f"ground-truth/{OTHER}/fi\x00nal",
+        f"ground-truth/{OTHER}-x/final",
     ]
     for path in spellings:
         changed = organiser.challenges("PATCH", f"challenges/{OTHER}/phases/final", json={"ground_truth_path": path})
         assert_refused(changed, 400, world, "ground_truth_path", f"inside ground-truth/{OTHER}/")
-        made = organiser.challenges("POST", f"challenges/{OTHER}/phases", json={"slug": "p2", "title": "P",
-                                                                               "ground_truth_path": path})
+        made = organiser.challenges(
+            "POST", f"challenges/{OTHER}/phases", json={"slug": "p2", "title": "P", "ground_truth_path": path}
+        )
         assert_refused(made, 400, world, "ground_truth_path")
     for path in (f"ground-truth/{OTHER}/shortcut/final", f"ground-truth/{OTHER}/up/{VICTIM}"):
         changed = organiser.challenges("PATCH", f"challenges/{OTHER}/phases/final", json={"ground_truth_path": path})
@@ -161,7 +191,8 @@ def test_an_organiser_of_another_challenge_cannot_point_a_phase_at_its_ground_tr
     assert "ground_truth_path" not in seen and hidden not in json.dumps(seen)
     other = expect(organiser.challenges("GET", f"challenges/{OTHER}/phases/final"), 200)
     assert other["ground_truth_path"] is None and "p2" not in [
-        p["slug"] for p in expect(organiser.challenges("GET", f"challenges/{OTHER}/phases"), 200)["results"]]
+        p["slug"] for p in expect(organiser.challenges("GET", f"challenges/{OTHER}/phases"), 200)["results"]
+    ]
     assert_victim_intact(world)
     own = {"ground_truth_path": f"ground-truth/{OTHER}/final/"}
     changed = expect(organiser.challenges("PATCH", f"challenges/{OTHER}/phases/final", json=own), 200)
@@ -182,8 +213,11 @@ def test_container_limits_over_the_platforms_ceilings_are_refused(world):
         ({"cpu_limit": "64"}, "cpu_limit must be a finite number"),
         ({"gpu": "true"}, "gpu must be true or false"),
     ]
-    raw = [('{"cpu_limit": Infinity}', "finite number"), ('{"cpu_limit": NaN}', "finite number"),
-           ('{"cpu_limit": 1e999}', "finite number")]
+    raw = [
+        ('{"cpu_limit": Infinity}', "finite number"),
+        ('{"cpu_limit": NaN}', "finite number"),
+        ('{"cpu_limit": 1e999}', "finite number"),
+    ]
     expect(participant.challenges("POST", "algorithms", json={"slug": f"seg-{UID}", "title": "Seg"}), 201)
     phase_before = expect(organiser.challenges("GET", f"challenges/{OTHER}/phases/final"), 200)
     algorithm_before = expect(participant.challenges("GET", f"algorithms/seg-{UID}"), 200)["limits"]
@@ -198,8 +232,12 @@ def test_container_limits_over_the_platforms_ceilings_are_refused(world):
         made = participant.challenges("POST", "algorithms", json={"slug": f"big-{UID}", "title": "Big", **body})
         assert_refused(made, 400, world, words)
     # someone else's phase is refused before any limit is looked at
-    assert_refused(organiser.challenges("PATCH", f"challenges/{VICTIM}/phases/final", json={"memory_limit_mb": 128}),
-                   403, world, "Only the admins")
+    assert_refused(
+        organiser.challenges("PATCH", f"challenges/{VICTIM}/phases/final", json={"memory_limit_mb": 128}),
+        403,
+        world,
+        "Only the admins",
+    )
     assert expect(organiser.challenges("GET", f"challenges/{OTHER}/phases/final"), 200) == phase_before
     assert expect(participant.challenges("GET", f"algorithms/seg-{UID}"), 200)["limits"] == algorithm_before
     expect(participant.challenges("GET", f"algorithms/big-{UID}"), 404)
@@ -235,8 +273,16 @@ def recorder():
 
 def test_socket_schemas_make_the_services_fetch_nothing(world, recorder):
     researcher, secrets = world["researcher"], f"file://{world['data_dir']}/secrets.json"
-    refs = [f"{recorder}/schema.json", f"{recorder}/schema.json#/x", "https://169.254.169.254/latest/meta-data",
-            "file:///etc/passwd", secrets, "secrets.json", "../secrets.json", recorder.replace("http:", "") + "/s"]
+    refs = [
+        f"{recorder}/schema.json",
+        f"{recorder}/schema.json#/x",
+        "https://169.254.169.254/latest/meta-data",
+        "file:///etc/passwd",
+        secrets,
+        "secrets.json",
+        "../secrets.json",
+        recorder.replace("http:", "") + "/s",
+    ]
     shapes = [
         lambda ref: {"$ref": ref},
         lambda ref: {"type": "object", "properties": {"a": {"$ref": ref}}},
@@ -247,8 +293,11 @@ def test_socket_schemas_make_the_services_fetch_nothing(world, recorder):
     for number, (ref, shape) in enumerate((ref, shape) for ref in refs for shape in shapes):
         body = {"slug": f"s-{UID}-{number}", "title": "S", "kind": "any", "extra_schema": shape(ref)}
         assert_refused(researcher.archives("POST", "sockets", json=body), 422, world, "must stand alone")
-    tricks = [{"$id": f"{recorder}/", "$ref": "#/$defs/x", "$defs": {"x": {}}}, {"$schema": f"{recorder}/dialect"},
-              {"properties": {"a": {"$id": secrets}}}]
+    tricks = [
+        {"$id": f"{recorder}/", "$ref": "#/$defs/x", "$defs": {"x": {}}},
+        {"$schema": f"{recorder}/dialect"},
+        {"properties": {"a": {"$id": secrets}}},
+    ]
     for number, schema in enumerate(tricks):
         body = {"slug": f"t-{UID}-{number}", "title": "T", "kind": "any", "extra_schema": schema}
         assert_refused(researcher.archives("POST", "sockets", json=body), 422, world, "must stand alone")
@@ -260,8 +309,10 @@ def test_socket_schemas_make_the_services_fetch_nothing(world, recorder):
     expect(researcher.archives("POST", "archives", json={"slug": f"cases-{UID}", "title": "Cases"}), 201)
     with make_engine(world["hub"].settings.database_url).begin() as connection:
         schema = {"type": "object", "properties": {"a": {"$ref": f"{recorder}/s.json"}, "b": {"$ref": secrets}}}
-        connection.execute(text("UPDATE sockets SET extra_schema = :schema WHERE slug = :slug"),
-                           {"schema": json.dumps(schema), "slug": f"old-{UID}"})
+        connection.execute(
+            text("UPDATE sockets SET extra_schema = :schema WHERE slug = :slug"),
+            {"schema": json.dumps(schema), "slug": f"old-{UID}"},
+        )
     for value in ({"a": 1}, {"b": "x"}):
         added = researcher.archives("POST", f"archives/cases-{UID}/items", json={"values": {f"old-{UID}": value}})
         assert_refused(added, 422, world, "which it does not hold (nothing is fetched)")
@@ -295,8 +346,13 @@ def test_a_get_never_reveals_ground_truth_or_locks_answers(world):
     url = f"reader-studies/{slug}/cases/{first}/ground-truth"
     answer = {"question": question, "case": first, "value": False}
     expect(reader.archives("POST", f"reader-studies/{slug}/answers", json=answer), 201)
-    gets = [("GET", url, {}), ("GET", f"{url}?method=POST", {}), ("GET", f"{url}?_method=POST", {}),
-            ("GET", url, {"headers": {"X-HTTP-Method-Override": "POST"}}), ("GET", f"{url}/", {})]
+    gets = [
+        ("GET", url, {}),
+        ("GET", f"{url}?method=POST", {}),
+        ("GET", f"{url}?_method=POST", {}),
+        ("GET", url, {"headers": {"X-HTTP-Method-Override": "POST"}}),
+        ("GET", f"{url}/", {}),
+    ]
     for method, path, extra in gets:
         response = reader.archives(method, path, **extra)
         assert response.status_code in (404, 409), (path, response.text)
@@ -311,8 +367,12 @@ def test_a_get_never_reveals_ground_truth_or_locks_answers(world):
     for outsider in ("datascientist", "datascientist2"):
         for method in ("GET", "POST"):
             assert_refused(world[outsider].archives(method, url), 404, world, "No reader study")
-    assert_refused(reader.archives("POST", f"reader-studies/{slug}/cases/{second}/ground-truth"), 409, world,
-                   "Answer every required question")
+    assert_refused(
+        reader.archives("POST", f"reader-studies/{slug}/cases/{second}/ground-truth"),
+        409,
+        world,
+        "Answer every required question",
+    )
     revealed = expect(reader.archives("POST", url), 200)
     assert revealed["answers"] == [{"question": question, "value": True, "my_answer": True, "score": 1.0}]
     assert expect(reader.archives("GET", url), 200) == revealed  # shown again, by GET now
@@ -326,8 +386,12 @@ def test_hard_links_and_cancelled_sessions_do_not_free_quota_still_used(world):
     participant = world["datascientist"]
     session, file = participant.upload("predictions.csv", b"1,0\n" * 150_000)  # 600 kB of a 1 MB quota
     for _ in range(2):  # each submission keeps the file: a second name of the same bytes
-        expect(participant.challenges("POST", f"challenges/{VICTIM}/phases/final/submissions",
-                                      json={"upload_session": session, "file": file}), 201)
+        expect(
+            participant.challenges(
+                "POST", f"challenges/{VICTIM}/phases/final/submissions", json={"upload_session": session, "file": file}
+            ),
+            201,
+        )
     expect(participant.archives("POST", f"upload-sessions/{session}/cancel"), 200)
     fresh = expect(participant.archives("POST", "upload-sessions", json={}), 201)["id"]
     files = f"upload-sessions/{fresh}/files"
@@ -339,8 +403,12 @@ def test_hard_links_and_cancelled_sessions_do_not_free_quota_still_used(world):
     # cancelling again frees nothing more, and the others' quota is theirs
     again = participant.archives("POST", f"upload-sessions/{session}/cancel")
     assert_refused(again, 409, world, "cancelled already")
-    assert_refused(participant.archives("POST", f"upload-sessions/{fresh}/files", json={"filename": "x", "size": 1}),
-                   409, world, "can no longer add files")
+    assert_refused(
+        participant.archives("POST", f"upload-sessions/{fresh}/files", json={"filename": "x", "size": 1}),
+        409,
+        world,
+        "can no longer add files",
+    )
     other = world["datascientist2"]
     mine = expect(other.archives("POST", "upload-sessions", json={}), 201)["id"]
     expect(other.archives("POST", f"upload-sessions/{mine}/files", json={"filename": "big.csv", "size": 900_000}), 201)

@@ -13,7 +13,6 @@ import random
 from pathlib import Path
 
 import pytest
-
 from import_samples import volume, write
 from test_hostile_import import Attacker, fragments, secret, secrets  # noqa: F401 (secrets: a fixture)
 
@@ -46,9 +45,21 @@ def data_file_targets(secrets, victim_session):
     host = next(path for path in secrets if path.name == "secret.bin")
     data = next(path for path in secrets if path.name == "hostile-secret.bin")
     their = f"../../{victim_session}/files/theirs.raw"
-    return [str(host), str(data), their, f"../../../uploads/{victim_session}/files/theirs.raw", "../../../hostile-secret.bin",
-            str(data.parent / "secrets.json"), f"LIST\n{host}", f"{host.parent}/secret%d.bin 1 1 1", "", "/etc/passwd",
-            "/proc/self/environ", "/dev/zero", "/dev/urandom"]
+    return [
+        str(host),
+        str(data),
+        their,
+        f"../../../uploads/{victim_session}/files/theirs.raw",
+        "../../../hostile-secret.bin",
+        str(data.parent / "secrets.json"),
+        f"LIST\n{host}",
+        f"{host.parent}/secret%d.bin 1 1 1",
+        "",
+        "/etc/passwd",
+        "/proc/self/environ",
+        "/dev/zero",
+        "/dev/urandom",
+    ]
 
 
 def metaio(rng, targets, own):
@@ -57,11 +68,20 @@ def metaio(rng, targets, own):
     ndims = odd(rng, rng.choice([2, 3]), 1, 4, 0, 7, "x", p=0.15)
     count = ndims if isinstance(ndims, int) and 0 < ndims < 6 else rng.randint(1, 4)
     size = [odd(rng, rng.randint(1, 12), 0, -1, 10**6, 2**40, "x", "1e3", p=0.1) for _ in range(count)]
-    fields = [("NDims", ndims), ("DimSize", " ".join(map(str, size))), ("ElementType", odd(rng, "MET_UCHAR", *ELEMENT_TYPES))]
-    optional = [("HeaderSize", rng.choice([-1, 0, 7, 10**12, "abc", -9])), ("CompressedData", rng.choice(["True", "False", "yes"])),
-                ("CompressedDataSize", rng.choice([0, 10, 10**9, -3])), ("ElementNumberOfChannels", rng.choice([1, 2, 3, 4, 0, 99])),
-                ("ElementSpacing", " ".join(rng.choice(["1", "0.5", "0", "-1", "nan", "inf", "1e-300"]) for _ in range(count))),
-                ("BinaryDataByteOrderMSB", rng.choice(["True", "False"])), ("ObjectType", rng.choice(["Image", "Tube", ""]))]
+    fields = [
+        ("NDims", ndims),
+        ("DimSize", " ".join(map(str, size))),
+        ("ElementType", odd(rng, "MET_UCHAR", *ELEMENT_TYPES)),
+    ]
+    optional = [
+        ("HeaderSize", rng.choice([-1, 0, 7, 10**12, "abc", -9])),
+        ("CompressedData", rng.choice(["True", "False", "yes"])),
+        ("CompressedDataSize", rng.choice([0, 10, 10**9, -3])),
+        ("ElementNumberOfChannels", rng.choice([1, 2, 3, 4, 0, 99])),
+        ("ElementSpacing", " ".join(rng.choice(["1", "0.5", "0", "-1", "nan", "inf", "1e-300"]) for _ in range(count))),
+        ("BinaryDataByteOrderMSB", rng.choice(["True", "False"])),
+        ("ObjectType", rng.choice(["Image", "Tube", ""])),
+    ]
     fields = [("ObjectType", "Image")] + fields + rng.sample(optional, odd(rng, 0, 1, 2, 3, p=0.5))
     lines = [spelled(rng, key) + str(value) for key, value in fields]
     for _ in range(rng.choice([0, 1, 1, 2])):  # ITK takes the first it understands; Python may see another
@@ -74,9 +94,13 @@ def metaio(rng, targets, own):
 def nrrd(rng, targets):
     """An NRRD header with random fields, sometimes detached (``data file``/``datafile`` spelled variously)."""
     dimension = odd(rng, rng.choice([2, 3]), 1, 4, 9)
-    lines = [odd(rng, "NRRD0004", "NRRD0005", "NRRD0001", "NRRD000x", p=0.1), f"type: {odd(rng, 'uint8', *NRRD_TYPES)}",
-             f"dimension: {dimension}", f"sizes: {' '.join(str(odd(rng, rng.randint(1, 12), 0, -4, 2**40, p=0.1)) for _ in range(dimension))}",
-             f"encoding: {odd(rng, 'raw', *ENCODINGS)}"]
+    lines = [
+        odd(rng, "NRRD0004", "NRRD0005", "NRRD0001", "NRRD000x", p=0.1),
+        f"type: {odd(rng, 'uint8', *NRRD_TYPES)}",
+        f"dimension: {dimension}",
+        f"sizes: {' '.join(str(odd(rng, rng.randint(1, 12), 0, -4, 2**40, p=0.1)) for _ in range(dimension))}",
+        f"encoding: {odd(rng, 'raw', *ENCODINGS)}",
+    ]
     for _ in range(odd(rng, 0, 1, 2, p=0.4)):
         key = rng.choice(["data file", "datafile", "DATA FILE", " data file", "data  file", "Data File"])
         lines.append(f"{key}{rng.choice([': ', ':=', ' : '])}{rng.choice(targets)}")
@@ -90,7 +114,9 @@ def generated(rng, targets):
     while len(files) < FILES:
         stem = f"fuzz{len(files):02d}"
         kind = rng.choice(["mha", "mha", "mhd", "nrrd"])
-        data = nrrd(rng, targets) if kind == "nrrd" else metaio(rng, targets, "LOCAL" if kind == "mha" else f"{stem}.raw")
+        data = (
+            nrrd(rng, targets) if kind == "nrrd" else metaio(rng, targets, "LOCAL" if kind == "mha" else f"{stem}.raw")
+        )
         if rng.random() < 0.15:
             data = data[: rng.randint(0, len(data))]
         files[f"{stem}.{kind}"] = data

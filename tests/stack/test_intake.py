@@ -9,9 +9,9 @@ import tarfile
 
 import pytest
 from docker.errors import ImageNotFound
+from runtools import ExecutionPlatform, script_image
 from sqlalchemy.orm import Session
 
-from runtools import ExecutionPlatform, script_image
 from services.core.orm import AlgorithmJob
 from services.queue import connect, enqueue_run
 

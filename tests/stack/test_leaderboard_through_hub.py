@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
+from browser import collect_errors, hub_login, launch_chromium, local_only_context
 from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from browser import collect_errors, hub_login, launch_chromium, local_only_context
 from services.core.database import make_engine
 from services.core.orm import Evaluation, JobStatus, Phase, Submission
 
@@ -37,21 +37,36 @@ def challenge(hub):
     api = f"{hub.url}/services/challenges/api/v1/challenges"
     headers = {"Authorization": f"token {token}"}
     requests.post(api, json={"slug": slug, "title": "Leaderboard test"}, headers=headers).raise_for_status()
-    phase = {"slug": "final", "title": "Final", "visibility": "public", "score_jsonpath": "aggregates.dice.mean",
-             "extra_results_columns": [{"path": "aggregates.distance.mean", "title": "Distance", "ascending": True}]}
+    phase = {
+        "slug": "final",
+        "title": "Final",
+        "visibility": "public",
+        "score_jsonpath": "aggregates.dice.mean",
+        "extra_results_columns": [{"path": "aggregates.distance.mean", "title": "Distance", "ascending": True}],
+    }
     requests.post(f"{api}/{slug}/phases", json=phase, headers=headers).raise_for_status()
     start = datetime(2030, 1, 1, tzinfo=UTC)
     with Session(make_engine(hub.settings.database_url)) as db:
         final = db.scalar(select(Phase).where(Phase.slug == "final", Phase.challenge.has(slug=slug)))
         for i, (user, dice, distance, published) in enumerate(RESULTS):
             cases = {f"case-{c}": {"dice": dice - c / 100, "distance": distance} for c in range(5)}
-            submission = Submission(phase=final, creator=user, predictions_path=f"p/{user}.zip",
-                                    created_at=start + timedelta(hours=i))
-            db.add(Evaluation(
-                submission=submission, status=JobStatus.SUCCEEDED, published=published, completed_at=start,
-                metrics={"case": cases, "aggregates": {"dice": {"mean": dice - 0.02}, "distance": {"mean": distance}}},
-                method_digest="sha256:" + "a" * 64, ground_truth_version="v1",
-            ))
+            submission = Submission(
+                phase=final, creator=user, predictions_path=f"p/{user}.zip", created_at=start + timedelta(hours=i)
+            )
+            db.add(
+                Evaluation(
+                    submission=submission,
+                    status=JobStatus.SUCCEEDED,
+                    published=published,
+                    completed_at=start,
+                    metrics={
+                        "case": cases,
+                        "aggregates": {"dice": {"mean": dice - 0.02}, "distance": {"mean": distance}},
+                    },
+                    method_digest="sha256:" + "a" * 64,
+                    ground_truth_version="v1",
+                )
+            )
         db.commit()
     return slug
 
@@ -62,7 +77,11 @@ def test_leaderboard_api_through_the_hub(hub, challenge):
     r = requests.get(url, headers={"Authorization": f"token {token}"})
     assert r.status_code == 200, r.text
     board = r.json()
-    assert [(e["rank"], e["user"]) for e in board["results"]] == [(1, "researcher2"), (2, "datascientist"), (3, "clinician")]
+    assert [(e["rank"], e["user"]) for e in board["results"]] == [
+        (1, "researcher2"),
+        (2, "datascientist"),
+        (3, "clinician"),
+    ]
     assert board["bootstrap"]["computed"] and all(e["score_interval"] for e in board["results"])
     assert board["results"][0]["details"].startswith(f"/services/challenges/challenges/{challenge}/submissions/")
 

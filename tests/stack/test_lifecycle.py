@@ -9,9 +9,9 @@ import uuid
 import docker
 import pytest
 import requests
-
 from hubtools import REPO, HubSession, hub_environment, remove_home_volumes, running_hub
 from runtools import wait_for
+
 from services.launcher import descendants, is_running
 
 pytestmark = pytest.mark.stack
@@ -57,7 +57,10 @@ def check_up_and_down(tmp_path, env, instance):
     phase = f"{services}/challenges/api/v1/challenges/demo-challenge/phases/sanity-check/submissions"
     submitted = requests.post(phase, json={"algorithm": "demo-otsu"}, headers=token)
     assert submitted.status_code == 201, submitted.text
-    assert wait_for(lambda: requests.get(f"{phase}/{submitted.json()['id']}", headers=token).json()["status"] == "succeeded", timeout=120)
+    assert wait_for(
+        lambda: requests.get(f"{phase}/{submitted.json()['id']}", headers=token).json()["status"] == "succeeded",
+        timeout=120,
+    )
     result = requests.get(f"{phase}/{submitted.json()['id']}", headers=token).json()
     assert result["evaluations"][0]["metrics"]["aggregates"]["dice"]["mean"] == 1.0
 

@@ -71,8 +71,12 @@ def test_rows_go_in_and_come_out(url):
         age = orm.save(session, orm.Socket(slug="age", title="Age", kind="integer", created_by="ann"))
         anything = orm.save(session, orm.Socket(slug="meta", title="Meta", kind="any", created_by="ann"))
         values = [orm.make_value(session, age, value=63), orm.make_value(session, anything, value=None)]
-        archive = orm.save(session, orm.Archive(slug="a", title="A", created_by="ann", items=[orm.ArchiveItem(values=values)]))
-        phase = orm.Phase(challenge=orm.Challenge(slug="c", title="C", created_by="ann"), slug="p", title="P", archive=archive)
+        archive = orm.save(
+            session, orm.Archive(slug="a", title="A", created_by="ann", items=[orm.ArchiveItem(values=values)])
+        )
+        phase = orm.Phase(
+            challenge=orm.Challenge(slug="c", title="C", created_by="ann"), slug="p", title="P", archive=archive
+        )
         evaluation = orm.Evaluation(submission=orm.Submission(phase=phase, creator="bob", predictions_path="p.csv"))
         session.add(evaluation)
         session.flush()

@@ -9,9 +9,9 @@ import os
 import docker
 import pytest
 import requests
+from hubtools import remove_home_volumes, running_hub
 
 from gc_extension import Client, JobFailed, NotSignedIn
-from hubtools import remove_home_volumes, running_hub
 from services.demo import seed_demo
 from services.launcher import example_image_ids
 
@@ -66,8 +66,17 @@ def test_tutorial_runs_in_a_training_server(demo_hub, artifacts):
     try:
         scientist.wait_ready()
         container = docker.from_env().containers.get(f"{demo_hub.settings.instance}-datascientist")
-        command = ["jupyter", "nbconvert", "--to", "notebook", "--execute", TUTORIAL, "--output",
-                   "/tmp/executed.ipynb", "--ExecutePreprocessor.timeout=1500"]
+        command = [
+            "jupyter",
+            "nbconvert",
+            "--to",
+            "notebook",
+            "--execute",
+            TUTORIAL,
+            "--output",
+            "/tmp/executed.ipynb",
+            "--ExecutePreprocessor.timeout=1500",
+        ]
         run = container.exec_run(command, workdir="/home/jovyan", user="jovyan")
         saved = container.exec_run(["cat", "/tmp/executed.ipynb"], user="jovyan")
         if saved.exit_code == 0:
@@ -97,8 +106,9 @@ def test_tutorial_runs_in_a_training_server(demo_hub, artifacts):
 
     # What the notebook did is on the platform: the built algorithm ranked on the sanity check.
     token = {"Authorization": f"token {scientist.new_token()}"}
-    board = requests.get(f"{demo_hub.url}/services/leaderboard/api/v1/leaderboards/demo-challenge/sanity-check",
-                         headers=token).json()
+    board = requests.get(
+        f"{demo_hub.url}/services/leaderboard/api/v1/leaderboards/demo-challenge/sanity-check", headers=token
+    ).json()
     assert [(e["user"], e["score"]) for e in board["results"]] == [("datascientist", 1.0)]
 
 
@@ -106,7 +116,9 @@ def test_a_build_that_does_not_compile_fails_with_the_compilers_message(demo_hub
     scientist = demo_hub.login("datascientist")
     client = Client(url=f"{demo_hub.url}/services/", token=scientist.new_token(), poll_s=0.5)
     (tmp_path / "predict.py").write_text("def broken(:\n    pass\n")
-    build = client.build_algorithm("broken-otsu", tmp_path / "predict.py", inputs=["ct-image"], outputs=["segmentation"])
+    build = client.build_algorithm(
+        "broken-otsu", tmp_path / "predict.py", inputs=["ct-image"], outputs=["segmentation"]
+    )
     with pytest.raises(JobFailed) as failure:
         client.wait_build(build, timeout_s=300)
     assert "predict.py does not compile" in str(failure.value) and "SyntaxError" in str(failure.value)
@@ -122,4 +134,6 @@ def test_a_token_the_hub_does_not_accept_says_to_restart_the_server(demo_hub):
     client = Client(url=f"{demo_hub.url}/services/", token="expired-or-revoked-token")
     with pytest.raises(NotSignedIn) as failure:
         client.challenges()
-    assert str(failure.value).startswith("The platform does not accept this notebook's hub token. Your server's hub token")
+    assert str(failure.value).startswith(
+        "The platform does not accept this notebook's hub token. Your server's hub token"
+    )

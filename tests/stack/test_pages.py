@@ -3,9 +3,8 @@
 import uuid
 
 import pytest
-from playwright.sync_api import sync_playwright
-
 from browser import hub_login, launch_chromium, local_only_context
+from playwright.sync_api import sync_playwright
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 

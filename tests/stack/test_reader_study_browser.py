@@ -4,9 +4,8 @@ import uuid
 
 import pytest
 import requests
-from playwright.sync_api import sync_playwright
-
 from browser import hub_login, launch_chromium, local_only_context
+from playwright.sync_api import sync_playwright
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 
@@ -67,8 +66,16 @@ def test_researcher_builds_a_reader_study_through_the_pages(hub, artifacts):
         add_question(page, "Size (mm)", "float", minimum="0", maximum="50")
         add_question(page, "Where?", "point")
         questions = page.locator("#questions table").inner_text()
-        for shown in ("Which lobe?", "upper, middle, lower", "Nodule?", "yes / no", "decimal number", "from 0.0",
-                      "to 50.0", "point (annotation)"):
+        for shown in (
+            "Which lobe?",
+            "upper, middle, lower",
+            "Nodule?",
+            "yes / no",
+            "decimal number",
+            "from 0.0",
+            "to 50.0",
+            "point (annotation)",
+        ):
             assert shown in questions, shown
         page.locator("#questions tr", has_text="Nodule?").locator("button[title='Move up']").click()
         page.wait_for_load_state()

@@ -16,14 +16,14 @@ import docker
 import pytest
 import requests
 import SimpleITK as sitk
+from browser import collect_errors, hub_login, launch_chromium, local_only_context, widget_errors
+from hubtools import remove_home_volumes, running_hub
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from browser import collect_errors, hub_login, launch_chromium, local_only_context, widget_errors
 from hub_config.profiles import READING_APP
-from hubtools import remove_home_volumes, running_hub
 from services.contract import store_image
 from services.core.database import make_engine
 from services.core.orm import Archive, ArchiveItem, ArchiveRole, Socket, SocketKind, grant, make_value
@@ -61,7 +61,9 @@ def reading_hub(tmp_path_factory):
             yield hub
     finally:
         remove_home_volumes(instance)
-        for container in docker.from_env().containers.list(all=True, filters={"label": f"org.gc-hub.instance={instance}"}):
+        for container in docker.from_env().containers.list(
+            all=True, filters={"label": f"org.gc-hub.instance={instance}"}
+        ):
             container.remove(force=True)
 
 
@@ -102,10 +104,14 @@ def two_view_archive(hub, slug):
     (made in the database directly: uploads cannot put two images in one item)."""
     with Session(make_engine(hub.settings.database_url)) as session, tempfile.TemporaryDirectory() as folder:
         sockets = {}
-        for name, kind in (("ct-image", SocketKind.IMAGE), (f"{slug}-prior", SocketKind.IMAGE),
-                           ("segmentation", SocketKind.SEGMENTATION)):
+        for name, kind in (
+            ("ct-image", SocketKind.IMAGE),
+            (f"{slug}-prior", SocketKind.IMAGE),
+            ("segmentation", SocketKind.SEGMENTATION),
+        ):
             sockets[name] = session.scalar(select(Socket).filter_by(slug=name)) or Socket(
-                slug=name, title=name, kind=kind, created_by="researcher")
+                slug=name, title=name, kind=kind, created_by="researcher"
+            )
         archive = Archive(slug=slug, title="Now and before", created_by="researcher")
         scan = synthetic_scan(1)
         files = {"ct-image": scan, f"{slug}-prior": synthetic_scan(2), "segmentation": otsu_mask(scan)}
@@ -157,9 +163,12 @@ def restart_app(workstation):
 
 def wait_for_canvases(page, count=1, timeout=120_000):
     """Wait until ``count`` viewers show a canvas of at least 200 x 200; mark the largest one."""
-    page.wait_for_function(f"() => [...document.querySelectorAll('.gc-viewer canvas')]"
-                           f".filter(c => c.clientWidth >= 200 && c.clientHeight >= 200).length >= {count}",
-                           polling=200, timeout=timeout)
+    page.wait_for_function(
+        f"() => [...document.querySelectorAll('.gc-viewer canvas')]"
+        f".filter(c => c.clientWidth >= 200 && c.clientHeight >= 200).length >= {count}",
+        polling=200,
+        timeout=timeout,
+    )
     return page.wait_for_function(VIEWER_CANVAS, polling=200, timeout=timeout).json_value()
 
 
@@ -291,8 +300,9 @@ def test_educational_study_shows_the_ground_truth_once_a_case_is_answered(readin
     case = int(page.locator(".gc-progress").inner_text().split("Case ")[1].split(" of")[0])  # 1-based position
     case_id = reader.get("/cases")["results"][case - 1]["id"]
     bool_question = next(q for q in reader.get("/questions")["results"] if q["kind"] == "bool")
-    changed = reader.call("POST", "/demo-reading/answers",
-                          json={"question": bool_question["id"], "case": case_id, "value": False})
+    changed = reader.call(
+        "POST", "/demo-reading/answers", json={"question": bool_question["id"], "case": case_id, "value": False}
+    )
     assert changed.status_code == 409 and "seen the ground truth" in changed.json()["message"]
 
 
@@ -316,7 +326,9 @@ def test_clinician_runs_an_algorithm_on_an_uploaded_case_and_sees_its_output(wor
     """A broken file is refused with its reason; then a 12 MB scan runs and its output is overlaid."""
     # Noisy and uncompressed, 12 MB: the upload and the volume sent to the viewer are websocket
     # messages larger than tornado's default limit (10 MiB), which the proxy and server lift.
-    blob = sitk.GaussianSource(sitk.sitkFloat32, size=[200, 200, 150], sigma=[20, 20, 15], mean=[90, 100, 70], scale=1000)
+    blob = sitk.GaussianSource(
+        sitk.sitkFloat32, size=[200, 200, 150], sigma=[20, 20, 15], mean=[90, 100, 70], scale=1000
+    )
     noisy = sitk.Cast(sitk.AdditiveGaussianNoise(blob, standardDeviation=40, seed=1), sitk.sitkInt16)
     scan = tmp_path / "my-scan.mha"
     sitk.WriteImage(noisy, str(scan), False)
@@ -367,7 +379,9 @@ def test_answers_outside_the_study_or_its_schema_are_refused(reading_hub):
         return reader.call("POST", f"/{slug}/answers", json=body)
 
     outside = answer(by_kind["bool"], foreign_case, True)
-    assert outside.status_code == 404 and f"No case {foreign_case} in reader study {slug!r}" in outside.json()["message"]
+    assert (
+        outside.status_code == 404 and f"No case {foreign_case} in reader study {slug!r}" in outside.json()["message"]
+    )
     wrong_kind = answer(by_kind["point"], case, {"type": "Point", "point": [1, 2]})
     assert wrong_kind.status_code == 422 and "Centre of the structure" in wrong_kind.json()["message"]
     not_a_choice = answer(by_kind["choice"], case, "certain")

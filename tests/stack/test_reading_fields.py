@@ -55,8 +55,17 @@ def test_each_kind_of_field_gives_the_answer_the_api_takes():
         ["string", None],  # blank text clears an optional answer
         ["point", {"type": "Point", "point": [1.0, 2.0, 3.0]}],
         ["multiple-points", {"type": "Multiple points", "points": [{"point": [1.0, 2.0, 3.0]}]}],
-        ["multiple-points", {"type": "Multiple points", "points": [{"point": [1.0, 2.0, 3.0]}, {"point": [4.0, 5.0, 6.0]}]}],
-        ["2d-bounding-box", {"type": "2D bounding box", "corners": [[0.0, 0.0, 1.0], [2.0, 0.0, 1.0], [2.0, 3.0, 1.0], [0.0, 3.0, 1.0]]}],
+        [
+            "multiple-points",
+            {"type": "Multiple points", "points": [{"point": [1.0, 2.0, 3.0]}, {"point": [4.0, 5.0, 6.0]}]},
+        ],
+        [
+            "2d-bounding-box",
+            {
+                "type": "2D bounding box",
+                "corners": [[0.0, 0.0, 1.0], [2.0, 0.0, 1.0], [2.0, 3.0, 1.0], [0.0, 3.0, 1.0]],
+            },
+        ],
     ]
     assert "'lots' is not a number. Type a number from 0 to 100." in html.unescape(result["number"])
     assert "'1.5' is not a whole number." in html.unescape(result["whole"])

@@ -2,9 +2,9 @@
 
 import pytest
 import SimpleITK as sitk
+from runtools import ExecutionPlatform, script_image, wait_for
 from sqlalchemy.orm import Session
 
-from runtools import ExecutionPlatform, script_image, wait_for
 from services.core.orm import AlgorithmJob, JobStatus, UploadFile, UploadSession, UploadStatus, advance
 from services.queue import connect
 
@@ -20,7 +20,9 @@ SLOW = (
 def platform(tmp_path):
     platform = ExecutionPlatform(tmp_path)
     platform.slow_image = script_image(platform.docker, "slow", SLOW)
-    platform.sleeper_image = script_image(platform.docker, "sleeper", "import time\nprint('started', flush=True)\ntime.sleep(3600)\n")
+    platform.sleeper_image = script_image(
+        platform.docker, "sleeper", "import time\nprint('started', flush=True)\ntime.sleep(3600)\n"
+    )
     yield platform
     platform.close()
 

@@ -2,8 +2,8 @@
 the worker stays healthy, and a normal job queued behind them succeeds."""
 
 import pytest
-
 from runtools import ExecutionPlatform, script_image, wait_for
+
 from services.queue import connect, queue
 
 pytestmark = pytest.mark.stack
@@ -16,8 +16,7 @@ SCRIPTS = {
     "cpu-spin": "while True:\n    pass\n",
     "fork-bomb": "import os, time\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        time.sleep(0.01)\n",
     "ignores-sigterm": "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint('not stopping', flush=True)\ntime.sleep(3600)\n",
-    "exfiltrate": WRITE_RESULT
-    + "import socket\nreached = []\nfor host in ('1.1.1.1', '172.17.0.1', '8.8.8.8'):\n"
+    "exfiltrate": WRITE_RESULT + "import socket\nreached = []\nfor host in ('1.1.1.1', '172.17.0.1', '8.8.8.8'):\n"
     "    try:\n        socket.create_connection((host, 80), timeout=2); reached.append(host)\n"
     "    except OSError as e:\n        print(host, e)\n"
     "result({'reached': reached})\n",
@@ -36,10 +35,16 @@ SCRIPTS = {
 def platform(tmp_path_factory):
     platform = ExecutionPlatform(tmp_path_factory.mktemp("sandbox"))
     platform.images = {name: script_image(platform.docker, name, script) for name, script in SCRIPTS.items()}
-    platform.images["runs-as-root"] = script_image(platform.docker, "runs-as-root", SCRIPTS["well-behaved"], user="root")
+    platform.images["runs-as-root"] = script_image(
+        platform.docker, "runs-as-root", SCRIPTS["well-behaved"], user="root"
+    )
     # A user name whose uid is 0 in the image's own /etc/passwd is root too.
     platform.images["root-by-another-name"] = script_image(
-        platform.docker, "root-by-another-name", SCRIPTS["well-behaved"], user="toor", setup="RUN echo 'toor:x:0:0::/root:/bin/sh' >> /etc/passwd"
+        platform.docker,
+        "root-by-another-name",
+        SCRIPTS["well-behaved"],
+        user="toor",
+        setup="RUN echo 'toor:x:0:0::/root:/bin/sh' >> /etc/passwd",
     )
     platform.images["named-user"] = script_image(platform.docker, "named-user", SCRIPTS["well-behaved"], user="jovyan")
     platform.start_worker()

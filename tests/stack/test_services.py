@@ -2,7 +2,6 @@
 
 import pytest
 import requests
-
 from runtools import wait_for
 
 pytestmark = pytest.mark.stack

@@ -70,8 +70,12 @@ def test_server_that_dies_while_starting_is_reported_with_its_log(hub):
     volume = f"{hub.settings.instance}-home-{username}"
     docker.from_env().containers.run(
         hub.settings.workstation_image,
-        ["sh", "-c", "mkdir -p ~/.jupyter && echo 'raise SystemExit(\"broken config in ~/.jupyter\")' "
-         "> ~/.jupyter/jupyter_notebook_config.py"],
+        [
+            "sh",
+            "-c",
+            "mkdir -p ~/.jupyter && echo 'raise SystemExit(\"broken config in ~/.jupyter\")' "
+            "> ~/.jupyter/jupyter_notebook_config.py",
+        ],
         volumes={volume: {"bind": "/home/jovyan", "mode": "rw"}},
         remove=True,
     )
@@ -86,6 +90,8 @@ def test_server_that_dies_while_starting_is_reported_with_its_log(hub):
         assert "" not in user.api("GET", f"/users/{username}").json()["servers"]
     finally:
         docker.from_env().containers.run(
-            hub.settings.workstation_image, ["rm", "-rf", "/home/jovyan/.jupyter"],
-            volumes={volume: {"bind": "/home/jovyan", "mode": "rw"}}, remove=True,
+            hub.settings.workstation_image,
+            ["rm", "-rf", "/home/jovyan/.jupyter"],
+            volumes={volume: {"bind": "/home/jovyan", "mode": "rw"}},
+            remove=True,
         )

@@ -5,10 +5,9 @@ import uuid
 
 import pytest
 import requests
-from playwright.sync_api import sync_playwright
-
 from browser import hub_login, launch_chromium, local_only_context
 from import_samples import volume, write
+from playwright.sync_api import sync_playwright
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 

@@ -5,10 +5,10 @@ import uuid
 
 import pytest
 import requests
+from import_samples import dicom_series, volume, write, zip_of
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from import_samples import dicom_series, volume, write, zip_of
 from services.core.database import make_engine
 from services.core.orm import ArchiveItem, Image
 
@@ -26,7 +26,9 @@ def wait_for_import(api, session_id, headers, timeout=120):
 
 
 def send(api, session_id, headers, name, data, chunk=None):
-    r = requests.post(f"{api}/upload-sessions/{session_id}/files", json={"filename": name, "size": len(data)}, headers=headers)
+    r = requests.post(
+        f"{api}/upload-sessions/{session_id}/files", json={"filename": name, "size": len(data)}, headers=headers
+    )
     assert r.status_code == 201, r.text
     url = f"{api}/upload-sessions/{session_id}/files/{r.json()['id']}"
     chunk = chunk or len(data) or 1
@@ -44,7 +46,9 @@ def test_upload_is_imported_by_the_worker_into_the_archive(hub, tmp_path):
     api = f"{hub.url}/services/archives/api/v1"
     researcher = {"Authorization": f"token {hub.login('researcher').new_token()}"}
     clinician = {"Authorization": f"token {hub.login('clinician').new_token()}"}
-    assert requests.post(f"{api}/archives", json={"slug": slug, "title": "Scans"}, headers=researcher).status_code == 201
+    assert (
+        requests.post(f"{api}/archives", json={"slug": slug, "title": "Scans"}, headers=researcher).status_code == 201
+    )
     r = requests.post(f"{api}/sockets", json={"slug": socket, "title": "CT", "kind": "image"}, headers=researcher)
     assert r.status_code == 201, r.text
 
@@ -56,7 +60,13 @@ def test_upload_is_imported_by_the_worker_into_the_archive(hub, tmp_path):
     ct = write(volume((64, 64, 40)), tmp_path / "ct.mha").read_bytes()
     assert send(api, session_id, researcher, "ct.mha", ct, chunk=100_000)["received"] == len(ct)
     series = dicom_series(tmp_path / "series", volume((32, 32, 5)))
-    send(api, session_id, researcher, "study.zip", zip_of(tmp_path / "study.zip", {f"s/{p.name}": p for p in series}).read_bytes())
+    send(
+        api,
+        session_id,
+        researcher,
+        "study.zip",
+        zip_of(tmp_path / "study.zip", {f"s/{p.name}": p for p in series}).read_bytes(),
+    )
     send(api, session_id, researcher, "notes.txt", b"not an image")
     write(volume((256, 256, 160)), tmp_path / "big" / "mr.mhd")  # 21 MB of raw voxels, in 8 MB chunks
     send(api, session_id, researcher, "mr.mhd", (tmp_path / "big" / "mr.mhd").read_bytes())
@@ -78,7 +88,11 @@ def test_upload_is_imported_by_the_worker_into_the_archive(hub, tmp_path):
     with Session(engine) as db:
         images = db.scalars(select(Image).where(Image.id.in_(body["images"]))).all()
         by_name = {image.name: image for image in images}
-        assert by_name["study.zip/s"].dimensions == [32, 32, 5] and by_name["study.zip/s"].window_width == 400.0 and by_name["study.zip/s"].modality == "CT"
+        assert (
+            by_name["study.zip/s"].dimensions == [32, 32, 5]
+            and by_name["study.zip/s"].window_width == 400.0
+            and by_name["study.zip/s"].modality == "CT"
+        )
         assert by_name["ct.mha"].dimensions == [64, 64, 40] and by_name["ct.mha"].created_by == "researcher"
         assert by_name["mr.mhd"].spacing == [0.7, 0.8, 2.5]
         for image in images:

@@ -7,9 +7,6 @@ import warnings
 import pytest
 import requests
 import SimpleITK as sitk
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from playwright.sync_api import sync_playwright
-
 from browser import (
     collect_errors,
     hub_login,
@@ -18,6 +15,8 @@ from browser import (
     local_only_context,
     widget_errors,
 )
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import sync_playwright
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 
@@ -79,8 +78,7 @@ PYTHON_ERRORS = """() => Jupyter.notebook.get_cells()
 def notebook(*sources):
     """An nbformat 4 notebook with one code cell per source."""
     cells = [
-        {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": s}
-        for s in sources
+        {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": s} for s in sources
     ]
     metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
     return {"nbformat": 4, "nbformat_minor": 5, "metadata": metadata, "cells": cells}

@@ -6,8 +6,8 @@ import subprocess
 import time
 
 import pytest
-
 from hubtools import REPO, free_port_block
+
 from services.queue import connect, workers_by_queue
 
 pytestmark = pytest.mark.stack
@@ -22,7 +22,19 @@ def redis_server(tmp_path):
     assert binary, "redis-server is not installed: apt-get install redis-server (.ci/run does)"
     port = free_port_block(size=1)
     process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
         stdout=subprocess.DEVNULL,
     )
     url = f"redis://127.0.0.1:{port}/0"

@@ -1,8 +1,8 @@
 """Archive lists: the same pages and counts whichever way the user's archives are found."""
 
 import pytest
-
 from apptools import fake_hub_auth, service_app
+
 from services.web import archives
 
 

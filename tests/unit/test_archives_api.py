@@ -1,7 +1,6 @@
 """The archives API in-process: permissions, validation, pagination, nothing half-written."""
 
 import pytest
-
 from apptools import fake_hub_auth, service_app
 
 

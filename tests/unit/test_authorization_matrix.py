@@ -36,15 +36,25 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import NamedTuple
 
-import pytest
-
 import apptools
+import pytest
 from apptools import fake_hub_auth, service_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.core.database import make_engine
-from services.core.orm import Algorithm, Archive, ArchiveItem, Evaluation, Image, JobStatus, Phase, Socket, Submission, make_value
+from services.core.orm import (
+    Algorithm,
+    Archive,
+    ArchiveItem,
+    Evaluation,
+    Image,
+    JobStatus,
+    Phase,
+    Socket,
+    Submission,
+    make_value,
+)
 from services.web import algorithms, builds, container_images, health, submissions, uploads
 from services.web.app import SERVICE_ROUTES
 
@@ -71,8 +81,16 @@ PRIVATE_MESSAGE = "participant-private-note"  # the participant's join request: 
 HIDDEN_CASE = "secret-case-value"  # an item of the hidden archive
 UNPUBLISHED_AUTHOR = "unpublished-author"  # whose results are not published: on leaderboards for admins only
 # What no subject but the objects' admins ever sees; non-participants neither see the second.
-SECRETS = [HIDDEN_PHASE, HIDDEN_ARCHIVE, HIDDEN_CASE, PRIVATE_MESSAGE, "secret-eval", "secret-labels", "gt-v7-secret",
-           UNPUBLISHED_AUTHOR]
+SECRETS = [
+    HIDDEN_PHASE,
+    HIDDEN_ARCHIVE,
+    HIDDEN_CASE,
+    PRIVATE_MESSAGE,
+    "secret-eval",
+    "secret-labels",
+    "gt-v7-secret",
+    UNPUBLISHED_AUTHOR,
+]
 MEMBERS_ONLY = [MEMBERS_PHASE]
 
 NAMES = {  # the path placeholders: the world's objects, and what OpenAPI calls them
@@ -384,8 +402,18 @@ def make_image(archives):
     with Session(make_engine(archives.database_url)) as db:
         archive = db.scalar(select(Archive).filter_by(slug=ARCHIVE))
         socket = db.scalar(select(Socket).filter_by(slug="ct"))
-        image = Image(name="scan.mha", path="images/scan.mha", size=6, sha256="0" * 64, dimensions=[1, 1], spacing=[1, 1],
-                      origin=[0, 0], direction=[1, 0, 0, 1], pixel_type="8-bit unsigned integer", created_by="researcher")
+        image = Image(
+            name="scan.mha",
+            path="images/scan.mha",
+            size=6,
+            sha256="0" * 64,
+            dimensions=[1, 1],
+            spacing=[1, 1],
+            origin=[0, 0],
+            direction=[1, 0, 0, 1],
+            pixel_type="8-bit unsigned integer",
+            created_by="researcher",
+        )
         db.add(ArchiveItem(archive=archive, values=[make_value(db, socket, image=image)]))
         db.commit()
     path = Path(os.environ["GC_DATA_DIR"], "images/scan.mha")
@@ -413,9 +441,16 @@ def leaderboard_results(apps):
             authors = [(UNPUBLISHED_AUTHOR, False)] + ([("participant", True)] if phase.slug != HIDDEN_PHASE else [])
             for creator, published in authors:
                 submission = Submission(phase=phase, creator=creator, predictions_path="submissions/r.csv")
-                db.add(Evaluation(submission=submission, status=JobStatus.SUCCEEDED, published=published,
-                                  metrics={"aggregates": {"score": 0.5}}, method_digest="sha256:" + "1" * 64,
-                                  ground_truth_version=GROUND_TRUTH["ground_truth_version"]))
+                db.add(
+                    Evaluation(
+                        submission=submission,
+                        status=JobStatus.SUCCEEDED,
+                        published=published,
+                        metrics={"aggregates": {"score": 0.5}},
+                        method_digest="sha256:" + "1" * 64,
+                        ground_truth_version=GROUND_TRUTH["ground_truth_version"],
+                    )
+                )
         db.commit()
 
 
@@ -450,7 +485,10 @@ def apps(tmp_path_factory):
         make_algorithm(running)
         participant_submission(running)
         leaderboard_results(running)
-        ok(running["archives"].call("POST", "sockets", "researcher", {"slug": "ct", "title": "CT", "kind": "image"}), 201)
+        ok(
+            running["archives"].call("POST", "sockets", "researcher", {"slug": "ct", "title": "CT", "kind": "image"}),
+            201,
+        )
         make_image(running["archives"])
         yield running
 
@@ -471,14 +509,17 @@ def fill(apps, path):
         make_archive(apps["archives"], values["new_archive"])
     if "{new_item}" in path:
         item = {"values": {"age": 1}}
-        values["new_item"] = ok(apps["archives"].call("POST", f"archives/{ARCHIVE}/items", "researcher", item), 201)["id"]
+        values["new_item"] = ok(apps["archives"].call("POST", f"archives/{ARCHIVE}/items", "researcher", item), 201)[
+            "id"
+        ]
     if "{new_study}" in path:
         values["new_study"] = f"study-{uniq}"
         make_reader_study(apps["archives"], values["new_study"])
     if "{new_question}" in path:
         question = {"text": f"Q{uniq}?", "kind": "bool"}
-        values["new_question"] = ok(apps["archives"].call("POST", f"reader-studies/{READER_STUDY}/questions",
-                                                          "researcher", question), 201)["id"]
+        values["new_question"] = ok(
+            apps["archives"].call("POST", f"reader-studies/{READER_STUDY}/questions", "researcher", question), 201
+        )["id"]
     if "{new_submission}" in path:
         values["new_submission"] = participant_submission(apps)
     if "{new_job}" in path:

@@ -5,8 +5,8 @@ import json
 import shutil
 
 import pytest
-
 from apptools import fake_hub_auth, service_app
+
 from services.core.settings import ExecutionSettings
 from services.tasks.builds import dockerfile, training_image
 from services.web import builds, container_images, uploads
@@ -19,8 +19,11 @@ def apps(monkeypatch, tmp_path):
     monkeypatch.setenv("GC_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setattr(builds, "enqueue_build", lambda settings, image_id: queued.append(image_id))
     monkeypatch.setattr(container_images, "enqueue_intake", lambda settings, image_id: None)
-    with fake_hub_auth(monkeypatch), service_app("archives", database_url) as archives, \
-            service_app("challenges", database_url) as challenges:
+    with (
+        fake_hub_auth(monkeypatch),
+        service_app("archives", database_url) as archives,
+        service_app("challenges", database_url) as challenges,
+    ):
         yield archives, challenges, queued, tmp_path / "data"
 
 
@@ -57,7 +60,10 @@ def test_a_build_keeps_the_files_and_the_entrypoint_in_its_context_and_is_queued
     assert queued == [build["id"]]
     [context] = (data_dir / "builds").iterdir()
     assert (context / "files/predict.py").read_bytes() == b"print('hi')\n"
-    assert json.loads((context / "build.json").read_text()) == {"entrypoint": "predict.py", "files": ["model.pt", "predict.py"]}
+    assert json.loads((context / "build.json").read_text()) == {
+        "entrypoint": "predict.py",
+        "files": ["model.pt", "predict.py"],
+    }
     assert ok(challenges.call("GET", f"builds/{build['id']}", "datascientist"))["status"] == "pending"
     code, answer = challenges.call("GET", f"builds/{build['id']}", "researcher")
     assert code == 404 and answer["message"] == f"You have no algorithm image build {build['id']}."
@@ -69,7 +75,9 @@ def test_the_entrypoint_must_be_one_of_the_files(apps):
     session, ids = uploaded(archives, {"model.pt": b"weights"})
     body = {"upload_session": session, "files": ids, "entrypoint": "predict.py"}
     code, answer = challenges.call("POST", "algorithms/my-otsu/builds", "datascientist", body)
-    assert code == 422 and answer["message"] == "'entrypoint' must be one of the files sent (model.pt), not 'predict.py'."
+    assert (
+        code == 422 and answer["message"] == "'entrypoint' must be one of the files sent (model.pt), not 'predict.py'."
+    )
     for files in ([], [ids[0], ids[0]]):
         body = {"upload_session": session, "files": files, "entrypoint": "model.pt"}
         code, answer = challenges.call("POST", "algorithms/my-otsu/builds", "datascientist", body)
@@ -81,7 +89,12 @@ def test_a_tarball_intake_is_not_a_build(apps):
     archives, challenges, _queued, _data_dir = apps
     algorithm(challenges)
     session, ids = uploaded(archives, {"image.tar": b"tar"})
-    intake = ok(challenges.call("POST", "algorithms/my-otsu/image", "datascientist", {"upload_session": session, "file": ids[0]}), 202)
+    intake = ok(
+        challenges.call(
+            "POST", "algorithms/my-otsu/image", "datascientist", {"upload_session": session, "file": ids[0]}
+        ),
+        202,
+    )
     assert challenges.call("GET", f"builds/{intake['id']}", "datascientist")[0] == 404
 
 

@@ -1,11 +1,11 @@
 """The challenges API in-process on a migrated SQLite file, without the hub (see apptools):
 permissions, validation, join requests, phase visibility, pagination, nothing half-written."""
 
+import apptools
 import pytest
+from apptools import fake_hub_auth, service_app
 from sqlalchemy import func, select, update
 
-import apptools
-from apptools import fake_hub_auth, service_app
 from services.core import orm
 from services.core.database import make_engine
 from services.web import algorithms
@@ -289,16 +289,33 @@ def test_listing_filters_by_role_and_pages(api):
     refused(api("researcher", "GET", "challenges?role=owner"), 400, "role", "admin, participant")
 
 
-@pytest.mark.parametrize("path", [
-    "ground-truth/other-challenge/final", "uploads/3/files", "ground-truth/lungs/../x/y", "/etc",
-    "ground-truth/lungs/..", "ground-truth/lungs/final/../../other/x", "ground-truth/lungs", "ground-truth/lungs/",
-    "ground-truth/lungs/.", "./ground-truth/lungs/final", "ground-truth/lungs//final", "ground-truth/lungs/./final",
-    "ground-truth\\lungs\\final", "ground-truth/lungs/final/..", "/data/ground-truth/lungs/final",
-    "ground-truth/lungs-2/final", "..",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "ground-truth/other-challenge/final",
+        "uploads/3/files",
+        "ground-truth/lungs/../x/y",
+        "/etc",
+        "ground-truth/lungs/..",
+        "ground-truth/lungs/final/../../other/x",
+        "ground-truth/lungs",
+        "ground-truth/lungs/",
+        "ground-truth/lungs/.",
+        "./ground-truth/lungs/final",
+        "ground-truth/lungs//final",
+        "ground-truth/lungs/./final",
+        "ground-truth\\lungs\\final",
+        "ground-truth/lungs/final/..",
+        "/data/ground-truth/lungs/final",
+        "ground-truth/lungs-2/final",
+        "..",
+    ],
+)
 def test_ground_truth_lies_in_the_challenges_own_folder(api, path):
     create(api)
-    status, body = api("researcher", "POST", "challenges/lungs/phases", json={"slug": "gt", "title": "GT", "ground_truth_path": path})
+    status, body = api(
+        "researcher", "POST", "challenges/lungs/phases", json={"slug": "gt", "title": "GT", "ground_truth_path": path}
+    )
     assert status == 400, body
     assert "ground_truth_path" in body["message"] and "inside ground-truth/lungs/" in body["message"], body
     assert api("researcher", "GET", "challenges/lungs/phases/gt")[0] == 404  # nothing was made
@@ -312,19 +329,30 @@ def test_ground_truth_cannot_lead_out_through_a_link(api, tmp_path):
     (tmp_path / "ground-truth" / "lungs" / "theirs").symlink_to(tmp_path / "ground-truth" / "other")
     (tmp_path / "ground-truth" / "lungs" / "up").symlink_to("..")
     for path in ("ground-truth/lungs/theirs", "ground-truth/lungs/theirs/final", "ground-truth/lungs/up/other/final"):
-        refused(api("researcher", "PATCH", "challenges/lungs/phases/gt", json={"ground_truth_path": path}), 400,
-                "through a link on disk")
-    changed = ok(api("researcher", "PATCH", "challenges/lungs/phases/gt",
-                     json={"ground_truth_path": "ground-truth/lungs/mine/"}))
+        refused(
+            api("researcher", "PATCH", "challenges/lungs/phases/gt", json={"ground_truth_path": path}),
+            400,
+            "through a link on disk",
+        )
+    changed = ok(
+        api("researcher", "PATCH", "challenges/lungs/phases/gt", json={"ground_truth_path": "ground-truth/lungs/mine/"})
+    )
     assert changed["ground_truth_path"] == "ground-truth/lungs/mine"  # stored as it was checked
 
 
-@pytest.mark.parametrize("field, value, words", [
-    ("memory_limit_mb", 999999, "memory_limit_mb 999999 is over this platform's ceiling of 16384 MB; ask its admins"),
-    ("cpu_limit", 64, "cpu_limit 64 is over this platform's ceiling of 8 CPUs"),
-    ("cpu_limit", 8.25, "cpu_limit 8.25 is over this platform's ceiling of 8 CPUs"),
-    ("time_limit_s", 10**9, "time_limit_s 1000000000 is over this platform's ceiling of 14400 seconds"),
-])
+@pytest.mark.parametrize(
+    "field, value, words",
+    [
+        (
+            "memory_limit_mb",
+            999999,
+            "memory_limit_mb 999999 is over this platform's ceiling of 16384 MB; ask its admins",
+        ),
+        ("cpu_limit", 64, "cpu_limit 64 is over this platform's ceiling of 8 CPUs"),
+        ("cpu_limit", 8.25, "cpu_limit 8.25 is over this platform's ceiling of 8 CPUs"),
+        ("time_limit_s", 10**9, "time_limit_s 1000000000 is over this platform's ceiling of 14400 seconds"),
+    ],
+)
 def test_container_limits_stay_under_the_platforms_ceilings_on_create_and_update(api, field, value, words):
     create(api)
     big = {"slug": "big", "title": "Big", field: value}
@@ -343,20 +371,34 @@ def test_container_limits_stay_under_the_platforms_ceilings_on_create_and_update
 
 def test_ceilings_come_from_the_platform_and_lower_the_defaults(database_url, monkeypatch, tmp_path):
     monkeypatch.setenv("GC_DATA_DIR", str(tmp_path))
-    for name, value in {"GC_GPU_ENABLED": "false", "GC_MAX_CPU_LIMIT": "1", "GC_MAX_MEMORY_LIMIT_MB": "2048",
-                        "GC_MAX_TIME_LIMIT_S": "600"}.items():
+    for name, value in {
+        "GC_GPU_ENABLED": "false",
+        "GC_MAX_CPU_LIMIT": "1",
+        "GC_MAX_MEMORY_LIMIT_MB": "2048",
+        "GC_MAX_TIME_LIMIT_S": "600",
+    }.items():
         monkeypatch.setenv(name, value)
     with fake_hub_auth(monkeypatch), service_app("challenges", database_url) as app:
+
         def api(user, method, path, json=None):
             return app.call(method, path, user, json)
 
         create(api)
-        for path, user, body in [("challenges/lungs/phases", "researcher", {"slug": "gpu", "title": "GPU"}),
-                                 ("algorithms", "datascientist", {"slug": "gpu", "title": "GPU"})]:
+        for path, user, body in [
+            ("challenges/lungs/phases", "researcher", {"slug": "gpu", "title": "GPU"}),
+            ("algorithms", "datascientist", {"slug": "gpu", "title": "GPU"}),
+        ]:
             refused(api(user, "POST", path, json={**body, "gpu": True}), 400, "gpu: this platform has no GPUs")
             made = ok(api(user, "POST", path, json=body), 201)
-            limits = made["limits"] if "limits" in made else {  # an algorithm's, or a phase's
-                "cpus": made["cpu_limit"], "memory_mb": made["memory_limit_mb"], **made}
+            limits = (
+                made["limits"]
+                if "limits" in made
+                else {  # an algorithm's, or a phase's
+                    "cpus": made["cpu_limit"],
+                    "memory_mb": made["memory_limit_mb"],
+                    **made,
+                }
+            )
             shown = (limits["cpus"], limits["memory_mb"], limits["time_limit_s"], limits["gpu"])
             assert shown == (1.0, 2048, 600, False)  # the defaults, lowered to the ceilings
         refused(api("researcher", "PATCH", "challenges/lungs/phases/gpu", json={"gpu": True}), 400, "no GPUs")
@@ -372,8 +414,11 @@ def test_a_job_gets_no_more_than_the_ceilings_allow_now(api, database_url, monke
     with make_engine(database_url).begin() as connection:
         old = update(orm.Algorithm).where(orm.Algorithm.slug == "old")
         connection.execute(old.values(container_digest="sha256:" + "0" * 64, memory_limit_mb=99999))
-    refused(api("datascientist", "POST", "algorithms/old/jobs", json={"inputs": {}}), 400,
-            "memory_limit_mb 99999 is over this platform's ceiling of 16384 MB")
+    refused(
+        api("datascientist", "POST", "algorithms/old/jobs", json={"inputs": {}}),
+        400,
+        "memory_limit_mb 99999 is over this platform's ceiling of 16384 MB",
+    )
     ok(api("datascientist", "PATCH", "algorithms/old", json={"memory_limit_mb": 16384}))
     job = ok(api("datascientist", "POST", "algorithms/old/jobs", json={"inputs": {}}), 201)
     assert job["limits"]["memory_mb"] == 16384

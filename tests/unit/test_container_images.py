@@ -86,8 +86,11 @@ def oci_members(*, config=None, with_manifest_json=True, images=1):
         ("index.json", as_json({"schemaVersion": 2, "manifests": [descriptor] * images})),
     ]
     if with_manifest_json:
-        entry = {"Config": f"blobs/sha256/{sha256(config_data)}", "RepoTags": [TAG],
-                 "Layers": [f"blobs/sha256/{sha256(layer_data)}"]}
+        entry = {
+            "Config": f"blobs/sha256/{sha256(config_data)}",
+            "RepoTags": [TAG],
+            "Layers": [f"blobs/sha256/{sha256(layer_data)}"],
+        }
         members.append(("manifest.json", as_json([entry] * images)))
     return members
 
@@ -353,7 +356,9 @@ def test_a_canonical_copy_keeps_a_layer_listed_twice_and_follows_links_to_it(tmp
     config = image_config(layers=2)
     members = legacy_members(config=config, layers=["a/layer.tar", "b/layer.tar"])
     members[1] = ("a/layer.tar", members[1][1])
-    path = tarball(tmp_path / "image.tar", members, links=[("b/layer.tar", "../c/layer.tar"), ("c/layer.tar", "../a/layer.tar")])
+    path = tarball(
+        tmp_path / "image.tar", members, links=[("b/layer.tar", "../c/layer.tar"), ("c/layer.tar", "../a/layer.tar")]
+    )
     found, copy = canonical(path)
     assert_canonical(found, copy, as_json(config), [layer(), layer()])
     assert json.loads(copy["manifest.json"])[0]["Layers"] == ["layer-0.tar", "layer-0.tar"]
@@ -421,7 +426,9 @@ def unresolved(spec, files):
 ])  # fmt: skip
 def test_uid_0_by_any_name_is_root(spec, files):
     message = unresolved(spec, files)
-    assert message.startswith("runs as root (") and message.endswith("add `USER 1000` (any non-root user) to its Dockerfile")
+    assert message.startswith("runs as root (") and message.endswith(
+        "add `USER 1000` (any non-root user) to its Dockerfile"
+    )
 
 
 def test_links_are_followed_inside_the_image_root():
@@ -444,4 +451,7 @@ def test_links_are_followed_inside_the_image_root():
 ])  # fmt: skip
 def test_users_that_cannot_be_looked_up_are_refused_with_what_to_do(spec, files, why):
     message = unresolved(spec, {"/etc/group": GROUP, **files})
-    assert message == f"has USER {spec!r}, but {why}: set a numeric user and group in its Dockerfile instead, such as `USER 1000:1000`"
+    assert (
+        message
+        == f"has USER {spec!r}, but {why}: set a numeric user and group in its Dockerfile instead, such as `USER 1000:1000`"
+    )

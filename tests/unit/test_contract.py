@@ -36,8 +36,9 @@ def sockets_of(session, outputs=OUTPUTS, **extra_schemas):
     made = []
     for slug, (kind, path) in outputs.items():
         schema = extra_schemas.get(slug)
-        made.append(orm.Socket(slug=slug, title=slug, kind=kind, relative_path=path, extra_schema=schema,
-                               created_by="ann"))
+        made.append(
+            orm.Socket(slug=slug, title=slug, kind=kind, relative_path=path, extra_schema=schema, created_by="ann")
+        )
     session.add_all(made)
     return made
 

@@ -1,11 +1,11 @@
 """DELETE endpoints: who may delete, what goes with an object, and 409 while something uses it."""
 
+import apptools
 import pytest
+from apptools import fake_hub_auth, service_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-import apptools
-from apptools import fake_hub_auth, service_app
 from services.core.database import make_engine
 from services.core.errors import Conflict
 from services.core.orm import Archive, Challenge, Phase, SocketValue, remove
@@ -40,8 +40,9 @@ def world(apps):
     ok(archives("POST", "sockets", "researcher", {"slug": "age", "title": "Age", "kind": "integer"}), 201)
     ok(archives("POST", "archives", "researcher", {"slug": "lungs", "title": "Lungs"}), 201)
     ok(archives("POST", "archives/lungs/members", "researcher", {"username": "clinician", "role": "uploader"}), 201)
-    items = [ok(archives("POST", "archives/lungs/items", "researcher", {"values": {"age": a}}), 201)["id"]
-             for a in (40, 63)]
+    items = [
+        ok(archives("POST", "archives/lungs/items", "researcher", {"values": {"age": a}}), 201)["id"] for a in (40, 63)
+    ]
     ok(archives("POST", "reader-studies", "researcher", {"slug": "chest", "title": "Chest"}), 201)
     ok(archives("POST", "reader-studies/chest/cases", "researcher", {"archive": "lungs"}), 201)
     ok(challenges("POST", "challenges", "researcher", {"slug": "nodules", "title": "Nodules"}), 201)
@@ -53,8 +54,11 @@ def world(apps):
 
 def test_an_archive_in_use_as_a_test_set_is_not_deleted(apps, world):
     archives, challenges, _ = apps
-    refused(archives("DELETE", "archives/lungs", "researcher"), 409,
-            "is the hidden test set of phase 'final' of challenge 'nodules'")
+    refused(
+        archives("DELETE", "archives/lungs", "researcher"),
+        409,
+        "is the hidden test set of phase 'final' of challenge 'nodules'",
+    )
     assert ok(archives("GET", "archives/lungs/items", "researcher"))["count"] == 2
     ok(challenges("PATCH", "challenges/nodules/phases/final", "researcher", {"archive": None}))
     ok(archives("DELETE", "archives/lungs", "researcher"), 204)
@@ -75,8 +79,11 @@ def test_only_editors_delete_archives_and_their_cases(apps, world):
 
 def test_a_phase_that_others_follow_is_not_deleted(apps, world):
     _, challenges, _ = apps
-    refused(challenges("DELETE", "challenges/nodules/phases/sanity", "researcher"), 409,
-            "must be passed before submitting to final")
+    refused(
+        challenges("DELETE", "challenges/nodules/phases/sanity", "researcher"),
+        409,
+        "must be passed before submitting to final",
+    )
     refused(challenges("DELETE", "challenges/nodules/phases/final", "researcher2"), 404, "has no phase")  # hidden
     ok(challenges("DELETE", "challenges/nodules/phases/final", "researcher"), 204)
     ok(challenges("DELETE", "challenges/nodules/phases/sanity", "researcher"), 204)
@@ -104,19 +111,26 @@ def test_a_challenge_keeps_an_admin(apps, world):
 
 def test_reader_study_questions_members_and_the_study(apps, world):
     archives, _, _ = apps
-    questions = [ok(archives("POST", "reader-studies/chest/questions", "researcher", {"text": t, "kind": "bool"}), 201)
-                 for t in ("First?", "Second?", "Third?")]
+    questions = [
+        ok(archives("POST", "reader-studies/chest/questions", "researcher", {"text": t, "kind": "bool"}), 201)
+        for t in ("First?", "Second?", "Third?")
+    ]
     ok(archives("POST", "reader-studies/chest/members", "researcher", {"username": "clinician", "role": "reader"}), 201)
     case = ok(archives("GET", "reader-studies/chest/cases", "clinician"))["results"][0]["id"]
     answer = {"question": questions[1]["id"], "case": case, "value": True}
     ok(archives("POST", "reader-studies/chest/answers", "clinician", answer), 201)
-    refused(archives("DELETE", f"reader-studies/chest/questions/{questions[1]['id']}", "clinician"), 403, "ask an editor")
+    refused(
+        archives("DELETE", f"reader-studies/chest/questions/{questions[1]['id']}", "clinician"), 403, "ask an editor"
+    )
     ok(archives("DELETE", f"reader-studies/chest/questions/{questions[1]['id']}", "researcher"), 204)
     left = ok(archives("GET", "reader-studies/chest/questions", "researcher"))["results"]
     assert [(q["position"], q["text"]) for q in left] == [(0, "First?"), (1, "Third?")]
     assert ok(archives("GET", "reader-studies/chest/answers", "researcher"))["count"] == 0
-    refused(archives("DELETE", "reader-studies/chest/members?username=researcher&role=editor", "researcher"), 409,
-            "last editor")
+    refused(
+        archives("DELETE", "reader-studies/chest/members?username=researcher&role=editor", "researcher"),
+        409,
+        "last editor",
+    )
     ok(archives("DELETE", "reader-studies/chest/members?username=clinician&role=reader", "researcher"), 204)
     refused(archives("GET", "reader-studies/chest", "clinician"), 404, "No reader study")
     ok(archives("DELETE", "reader-studies/chest", "researcher"), 204)
@@ -129,8 +143,11 @@ def test_a_hidden_test_set_needs_the_archive_editor_role(apps, world):
     ok(archives("POST", "archives", "researcher2", {"slug": "theirs", "title": "Theirs"}), 201)
     ok(archives("POST", "archives/theirs/members", "researcher2", {"username": "researcher", "role": "user"}), 201)
     body = {"archive": "theirs"}
-    refused(challenges("PATCH", "challenges/nodules/phases/final", "researcher", body), 403,
-            "only editors of archive 'theirs' may make it a hidden test set")
+    refused(
+        challenges("PATCH", "challenges/nodules/phases/final", "researcher", body),
+        403,
+        "only editors of archive 'theirs' may make it a hidden test set",
+    )
     assert ok(challenges("GET", "challenges/nodules/phases/final", "researcher"))["archive"] == "lungs"
     ok(archives("POST", "archives/theirs/members", "researcher2", {"username": "researcher", "role": "editor"}), 201)
     assert ok(challenges("PATCH", "challenges/nodules/phases/final", "researcher", body))["archive"] == "theirs"

@@ -18,17 +18,34 @@ from gc_extension.magics import GcMagics, comma_list
 API = "/services/{service}/api/v1/"
 PROGRESS_BAR = re.compile(r"\[[# ]+\] +\d+%")
 PHASE = {
-    "challenge": "demo", "slug": "predictions", "title": "Predictions", "submission_kind": "predictions",
-    "visibility": "participants", "opens_at": "2020-01-01T00:00:00+00:00", "closes_at": None,
-    "submissions_limit": 5, "submissions_period_days": 1, "parent": None,
-    "algorithm_inputs": [], "algorithm_outputs": [],
+    "challenge": "demo",
+    "slug": "predictions",
+    "title": "Predictions",
+    "submission_kind": "predictions",
+    "visibility": "participants",
+    "opens_at": "2020-01-01T00:00:00+00:00",
+    "closes_at": None,
+    "submissions_limit": 5,
+    "submissions_period_days": 1,
+    "parent": None,
+    "algorithm_inputs": [],
+    "algorithm_outputs": [],
 }
 ALGORITHM_PHASE = {**PHASE, "slug": "sanity", "submission_kind": "algorithm", "submissions_limit": None}
 SUBMISSION = {
-    "id": 7, "challenge": "demo", "phase": "predictions", "creator": "me", "kind": "predictions",
-    "algorithm": None, "predictions_file": "masks.zip", "status": "queued", "created_at": "2026-01-01T00:00:00+00:00",
+    "id": 7,
+    "challenge": "demo",
+    "phase": "predictions",
+    "creator": "me",
+    "kind": "predictions",
+    "algorithm": None,
+    "predictions_file": "masks.zip",
+    "status": "queued",
+    "created_at": "2026-01-01T00:00:00+00:00",
     "limits": {"cpus": 1.0, "memory_mb": 1024, "time_limit_s": 300, "gpu": False, "network": "none"},
-    "cases": {"total": 0, "done": 0}, "jobs": [], "evaluations": [],
+    "cases": {"total": 0, "done": 0},
+    "jobs": [],
+    "evaluations": [],
 }
 
 
@@ -134,8 +151,10 @@ def test_split_phase_and_comma_lists():
 # --- argument parsing -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("magic", ["gc_challenges", "gc_join", "gc_download", "gc_submit", "gc_algorithm",
-                                   "gc_status", "gc_leaderboard", "gc_run"])
+@pytest.mark.parametrize(
+    "magic",
+    ["gc_challenges", "gc_join", "gc_download", "gc_submit", "gc_algorithm", "gc_status", "gc_leaderboard", "gc_run"],
+)
 def test_every_magic_prints_its_usage_for_help_even_without_its_arguments(magics, capsys, magic):
     magics.run_line_magic(magic, "--help")
     out, err = one_line(capsys)
@@ -167,7 +186,9 @@ def test_a_new_algorithm_needs_its_sockets(magics, fake, capsys, tmp_path):
 
 
 def test_expired_token(magics, fake, capsys):
-    fake.route("GET", "challenges", "challenges", (403, {"status": 403, "message": "Not signed in: send a hub API token"}))
+    fake.route(
+        "GET", "challenges", "challenges", (403, {"status": 403, "message": "Not signed in: send a hub API token"})
+    )
     magics.run_line_magic("gc_challenges", "")
     assert one_line(capsys)[1] == (
         "NotSignedIn: The platform does not accept this notebook's hub token. Your server's hub token has expired or"
@@ -176,7 +197,9 @@ def test_expired_token(magics, fake, capsys):
 
 
 def test_unknown_phase(magics, fake, capsys):
-    fake.route("GET", "challenges", "challenges/demo/phases/nope", (404, {"message": "Challenge 'demo' has no phase 'nope'."}))
+    fake.route(
+        "GET", "challenges", "challenges/demo/phases/nope", (404, {"message": "Challenge 'demo' has no phase 'nope'."})
+    )
     magics.run_line_magic("gc_leaderboard", "demo/nope")
     assert one_line(capsys)[1] == (
         "NotFound: Challenge 'demo' has no phase 'nope'. List what you can use with %gc_challenges."
@@ -219,15 +242,27 @@ def test_wrong_format_of_a_predictions_zip(magics, fake, capsys, tmp_path):
     submittable(fake)
     (tmp_path / "masks.zip").write_text("not a zip")
     magics.run_line_magic("gc_submit", f"demo/predictions {tmp_path}/masks.zip")
-    assert one_line(capsys)[1] == "InvalidInput: masks.zip is not a zip file. Zip your predictions again (e.g. with zipfile.ZipFile)."
+    assert (
+        one_line(capsys)[1]
+        == "InvalidInput: masks.zip is not a zip file. Zip your predictions again (e.g. with zipfile.ZipFile)."
+    )
 
 
 def test_wrong_format_of_an_input_image(magics, fake, capsys, tmp_path):
-    fake.route("GET", "challenges", "algorithms/otsu", (200, {"slug": "otsu", "inputs": ["ct-image"], "outputs": ["mask"]}))
+    fake.route(
+        "GET", "challenges", "algorithms/otsu", (200, {"slug": "otsu", "inputs": ["ct-image"], "outputs": ["mask"]})
+    )
     uploadable(fake)
     fake.route("POST", "archives", "upload-sessions/3/import", (202, {"id": 3, "status": "importing"}))
-    failed = {"filename": "notes.txt", "status": "failed", "message": "not an image in a format gc-hub reads", "image": None}
-    fake.route("GET", "archives", "upload-sessions/3", (200, {"id": 3, "status": "failed", "message": "", "files": [failed]}))
+    failed = {
+        "filename": "notes.txt",
+        "status": "failed",
+        "message": "not an image in a format gc-hub reads",
+        "image": None,
+    }
+    fake.route(
+        "GET", "archives", "upload-sessions/3", (200, {"id": 3, "status": "failed", "message": "", "files": [failed]})
+    )
     (tmp_path / "notes.txt").write_text("hello")
     magics.run_line_magic("gc_run", f"otsu {tmp_path}/notes.txt")
     assert one_line(capsys)[1] == (
@@ -271,4 +306,6 @@ def test_service_unavailable_behind_the_proxy(magics, fake, capsys):
     fake.route("GET", "leaderboard", "leaderboards/demo/predictions", (503, b"<html>Service Unavailable</html>"))
     fake.route("GET", "challenges", "challenges/demo/phases/predictions", (200, PHASE))
     magics.run_line_magic("gc_leaderboard", "demo/predictions")
-    assert one_line(capsys)[1].startswith("ServiceUnavailable: The leaderboard service is not available right now (503).")
+    assert one_line(capsys)[1].startswith(
+        "ServiceUnavailable: The leaderboard service is not available right now (503)."
+    )

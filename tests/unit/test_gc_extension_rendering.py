@@ -6,12 +6,12 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from test_gc_extension import PHASE, SUBMISSION, client, fake, magics  # noqa: F401 (fixtures)
 
 from gc_extension import client as client_module
 from gc_extension import leaderboard, rendering
 from gc_extension.progress import Display, Progress, bar_text
 from gc_extension.results import AlgorithmJob, Build, Challenge, Leaderboard, Phase, Submission
-from test_gc_extension import PHASE, SUBMISSION, client, fake, magics  # noqa: F401 (fixtures)
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -21,11 +21,21 @@ def phase(**changes):
 
 
 def test_challenges_show_roles_deadlines_and_submissions_left():
-    joined = Challenge("demo", "Demo", "", ("participant",), None,
-                       (phase(closes_at=NOW + timedelta(days=3), submissions_left=4),
-                        phase(slug="final", parent="predictions", opens_at=NOW + timedelta(hours=5))))
+    joined = Challenge(
+        "demo",
+        "Demo",
+        "",
+        ("participant",),
+        None,
+        (
+            phase(closes_at=NOW + timedelta(days=3), submissions_left=4),
+            phase(slug="final", parent="predictions", opens_at=NOW + timedelta(hours=5)),
+        ),
+    )
     pending = Challenge("lungs", "Lungs", "", (), "pending", ())
-    other = Challenge("brains", "Brains", "", (), None, (phase(challenge="brains", closes_at=NOW - timedelta(days=10)),))
+    other = Challenge(
+        "brains", "Brains", "", (), None, (phase(challenge="brains", closes_at=NOW - timedelta(days=10)),)
+    )
     text = rendering.challenges_text([joined, pending, other], now=NOW)
     assert text.splitlines() == [
         "demo — Demo [participant]",
@@ -42,13 +52,32 @@ def test_challenges_show_roles_deadlines_and_submissions_left():
 
 
 def test_submission_status_shows_cases_limits_failed_jobs_with_logs_and_results():
-    data = {**SUBMISSION, "kind": "algorithm", "algorithm": "otsu", "status": "succeeded",
-            "cases": {"total": 3, "done": 3},
-            "jobs": [{"id": 1, "case": 10, "status": "succeeded", "error_message": ""},
-                     {"id": 2, "case": 11, "status": "failed", "error_message": "exit code 1",
-                      "stderr_tail": "Traceback\nValueError: no image"}],
-            "evaluations": [{"id": 5, "status": "succeeded", "published": True, "error_message": "",
-                             "metrics": {"aggregates": {"dice": {"mean": 0.91234}, "missing": []}}}]}
+    data = {
+        **SUBMISSION,
+        "kind": "algorithm",
+        "algorithm": "otsu",
+        "status": "succeeded",
+        "cases": {"total": 3, "done": 3},
+        "jobs": [
+            {"id": 1, "case": 10, "status": "succeeded", "error_message": ""},
+            {
+                "id": 2,
+                "case": 11,
+                "status": "failed",
+                "error_message": "exit code 1",
+                "stderr_tail": "Traceback\nValueError: no image",
+            },
+        ],
+        "evaluations": [
+            {
+                "id": 5,
+                "status": "succeeded",
+                "published": True,
+                "error_message": "",
+                "metrics": {"aggregates": {"dice": {"mean": 0.91234}, "missing": []}},
+            }
+        ],
+    }
     assert rendering.submission_text(Submission.from_json(data)).splitlines() == [
         "Submission 7 to demo/predictions (algorithm otsu): succeeded",
         "  cases: 3 of 3 done",
@@ -64,28 +93,47 @@ def test_submission_status_shows_cases_limits_failed_jobs_with_logs_and_results(
 
 
 def test_unpublished_results_say_so():
-    data = {**SUBMISSION, "status": "succeeded",
-            "evaluations": [{"id": 5, "status": "succeeded", "published": False, "metrics": None}]}
+    data = {
+        **SUBMISSION,
+        "status": "succeeded",
+        "evaluations": [{"id": 5, "status": "succeeded", "published": False, "metrics": None}],
+    }
     assert "evaluation 5: succeeded (result not published yet)" in rendering.submission_text(Submission.from_json(data))
 
 
 def test_job_status_shows_its_place_in_the_queue_then_its_logs():
-    queued = AlgorithmJob(3, "otsu", "queued", queue_position=0, limits={"cpus": 2.0, "memory_mb": 4096,
-                                                                         "time_limit_s": 3600, "gpu": True})
+    queued = AlgorithmJob(
+        3,
+        "otsu",
+        "queued",
+        queue_position=0,
+        limits={"cpus": 2.0, "memory_mb": 4096, "time_limit_s": 3600, "gpu": True},
+    )
     assert rendering.job_text(queued).splitlines() == [
         "Job 3 of otsu: queued (position 1 in the queue)",
         "  limits: 2.0 CPU, 4096 MB memory, 3600 s, GPU, network none",
     ]
     done = AlgorithmJob(3, "otsu", "failed", error_message="exit code 2", stdout_tail="start\n", stderr_tail="boom\n")
-    assert rendering.job_text(done).splitlines()[2:] == ["  error: exit code 2", "  stdout:", "    start", "  stderr:", "    boom"]
+    assert rendering.job_text(done).splitlines()[2:] == [
+        "  error: exit code 2",
+        "  stdout:",
+        "    start",
+        "  stderr:",
+        "    boom",
+    ]
 
 
 def test_build_status_in_words():
     assert rendering.build_text(Build(4, "otsu", "importing")) == "Build 4 of algorithm otsu: building"
     assert rendering.build_text(Build(4, "otsu", "succeeded", digest="sha256:" + "a" * 64)) == (
-        "Build 4 of algorithm otsu: built (sha256:aaaaaaaaaaaa)")
+        "Build 4 of algorithm otsu: built (sha256:aaaaaaaaaaaa)"
+    )
     failed = rendering.build_text(Build(4, "otsu", "failed", error_message="predict.py does not compile:\nSyntaxError"))
-    assert failed.splitlines() == ["Build 4 of algorithm otsu: failed", "    predict.py does not compile:", "    SyntaxError"]
+    assert failed.splitlines() == [
+        "Build 4 of algorithm otsu: failed",
+        "    predict.py does not compile:",
+        "    SyntaxError",
+    ]
 
 
 class Screen:
@@ -110,13 +158,29 @@ def test_progress_redraws_in_place_and_at_most_every_fifth_of_a_second(capsys):
 
 
 def board():
-    columns = ({"path": "aggregates.dice.mean", "title": "Dice", "ascending": False},
-               {"path": "aggregates.hd.mean", "title": "Hausdorff", "ascending": True})
+    columns = (
+        {"path": "aggregates.dice.mean", "title": "Dice", "ascending": False},
+        {"path": "aggregates.hd.mean", "title": "Hausdorff", "ascending": True},
+    )
     entries = [
-        {"rank": 1, "user": "ann", "submission": 9, "score": 0.9, "created_at": "2026-01-02T00:00:00+00:00",
-         "columns": {"aggregates.dice.mean": 0.9, "aggregates.hd.mean": 3.0}, "notes": []},
-        {"rank": 2, "user": "bob", "submission": 4, "score": 0.8, "created_at": "2026-01-01T00:00:00+00:00",
-         "columns": {"aggregates.dice.mean": 0.8, "aggregates.hd.mean": 2.0}, "notes": ["late"]},
+        {
+            "rank": 1,
+            "user": "ann",
+            "submission": 9,
+            "score": 0.9,
+            "created_at": "2026-01-02T00:00:00+00:00",
+            "columns": {"aggregates.dice.mean": 0.9, "aggregates.hd.mean": 3.0},
+            "notes": [],
+        },
+        {
+            "rank": 2,
+            "user": "bob",
+            "submission": 4,
+            "score": 0.8,
+            "created_at": "2026-01-01T00:00:00+00:00",
+            "columns": {"aggregates.dice.mean": 0.8, "aggregates.hd.mean": 2.0},
+            "notes": ["late"],
+        },
     ]
     return Leaderboard("demo", "final", "Final", columns, tuple(entries))
 
@@ -154,12 +218,22 @@ def test_uploads_go_in_chunks_with_content_ranges(client, fake, tmp_path, monkey
 
 
 def test_training_data_downloads_each_image_once_and_lists_the_cases(client, fake, tmp_path):  # noqa: F811
-    fake.route("GET", "challenges", "challenges/demo/phases/predictions/training-data", (200, {"archive": "demo-cases"}))
-    fake.route("GET", "archives", "archives/demo-cases/items", (200, {"count": 1, "results": [
-        {"id": 1, "values": {"ct-image": {"image": 5}, "age": 63}}]}))
+    fake.route(
+        "GET", "challenges", "challenges/demo/phases/predictions/training-data", (200, {"archive": "demo-cases"})
+    )
+    fake.route(
+        "GET",
+        "archives",
+        "archives/demo-cases/items",
+        (200, {"count": 1, "results": [{"id": 1, "values": {"ct-image": {"image": 5}, "age": 63}}]}),
+    )
     scan = b"MHA-bytes"
-    fake.route("GET", "archives", "images/5/file", lambda headers, body: (
-        200, scan, {"Content-Disposition": 'attachment; filename="case-1.mha"'}))
+    fake.route(
+        "GET",
+        "archives",
+        "images/5/file",
+        lambda headers, body: (200, scan, {"Content-Disposition": 'attachment; filename="case-1.mha"'}),
+    )
     saved = client.download("demo", "predictions", tmp_path / "data")
     assert saved == [tmp_path / "data/ct-image/case-1.mha"] and saved[0].read_bytes() == scan
     listing = (tmp_path / "data/cases.json").read_text()
@@ -170,13 +244,26 @@ def test_training_data_downloads_each_image_once_and_lists_the_cases(client, fak
 
 def test_a_submission_is_followed_until_it_is_evaluated(magics, fake, capsys):  # noqa: F811
     fake.route("GET", "challenges", "challenges", (200, {"count": 1, "results": [{"slug": "demo"}]}))
-    fake.route("GET", "challenges", "challenges/demo", (200, {"slug": "demo", "title": "Demo", "my_roles": ["participant"],
-                                                            "phases": [PHASE]}))
+    fake.route(
+        "GET",
+        "challenges",
+        "challenges/demo",
+        (200, {"slug": "demo", "title": "Demo", "my_roles": ["participant"], "phases": [PHASE]}),
+    )
     fake.route("GET", "challenges", "challenges/demo/phases/predictions", (200, PHASE))
-    fake.route("GET", "challenges", "challenges/demo/phases/predictions/submissions", (200, {"count": 1, "results": [SUBMISSION]}))
+    fake.route(
+        "GET",
+        "challenges",
+        "challenges/demo/phases/predictions/submissions",
+        (200, {"count": 1, "results": [SUBMISSION]}),
+    )
     states = iter(["queued", "executing", "succeeded"])
-    fake.route("GET", "challenges", "challenges/demo/phases/predictions/submissions/7",
-               lambda headers, body: (200, {**SUBMISSION, "status": next(states, "succeeded")}, {}))
+    fake.route(
+        "GET",
+        "challenges",
+        "challenges/demo/phases/predictions/submissions/7",
+        lambda headers, body: (200, {**SUBMISSION, "status": next(states, "succeeded")}, {}),
+    )
     magics.run_line_magic("gc_status", "")
     err = capsys.readouterr().err
     assert "Submission 7 to demo/predictions (predictions masks.zip): succeeded" in err
@@ -184,14 +271,26 @@ def test_a_submission_is_followed_until_it_is_evaluated(magics, fake, capsys):  
 
 
 def test_the_cell_form_builds_the_cell_as_the_entrypoint_and_follows_the_build(magics, fake, capsys):  # noqa: F811
-    fake.route("GET", "challenges", "algorithms/otsu", (200, {"slug": "otsu", "inputs": ["ct-image"], "outputs": ["mask"]}))
+    fake.route(
+        "GET", "challenges", "algorithms/otsu", (200, {"slug": "otsu", "inputs": ["ct-image"], "outputs": ["mask"]})
+    )
     fake.route("POST", "archives", "upload-sessions", (201, {"id": 3}))
     fake.route("POST", "archives", "upload-sessions/3/files", (201, {"id": 4}))
     fake.route("PUT", "archives", "upload-sessions/3/files/4", (200, {"id": 4}))
-    fake.route("POST", "challenges", "algorithms/otsu/builds", (202, {"id": 9, "algorithm": "otsu", "status": "pending"}))
+    fake.route(
+        "POST", "challenges", "algorithms/otsu/builds", (202, {"id": 9, "algorithm": "otsu", "status": "pending"})
+    )
     states = iter(["importing", "succeeded"])
-    fake.route("GET", "challenges", "builds/9", lambda headers, body: (
-        200, {"id": 9, "algorithm": "otsu", "status": next(states, "succeeded"), "digest": "sha256:" + "b" * 64}, {}))
+    fake.route(
+        "GET",
+        "challenges",
+        "builds/9",
+        lambda headers, body: (
+            200,
+            {"id": 9, "algorithm": "otsu", "status": next(states, "succeeded"), "digest": "sha256:" + "b" * 64},
+            {},
+        ),
+    )
     magics.run_cell_magic("gc_algorithm", "build otsu", "print('segmenting')\n")
     out, err = capsys.readouterr()
     assert "Algorithm otsu has its new image; submit it with %gc_submit <phase> --algorithm otsu." in out
@@ -205,8 +304,12 @@ def test_the_cell_form_builds_the_cell_as_the_entrypoint_and_follows_the_build(m
 
 
 def test_training_data_of_a_challenge_not_joined_says_to_join(magics, fake, capsys):  # noqa: F811
-    fake.route("GET", "challenges", "challenges/demo", (200, {"slug": "demo", "title": "Demo", "my_roles": [],
-                                                            "phases": [PHASE]}))
+    fake.route(
+        "GET",
+        "challenges",
+        "challenges/demo",
+        (200, {"slug": "demo", "title": "Demo", "my_roles": [], "phases": [PHASE]}),
+    )
     magics.run_line_magic("gc_download", "demo")
     assert capsys.readouterr().err.strip() == (
         "NotFound: Challenge 'demo' has no training data that you may download."
@@ -215,11 +318,21 @@ def test_training_data_of_a_challenge_not_joined_says_to_join(magics, fake, caps
 
 
 def test_a_folder_that_cannot_be_written_is_one_line_too(magics, fake, capsys, tmp_path):  # noqa: F811
-    fake.route("GET", "challenges", "challenges/demo/phases/predictions/training-data", (200, {"archive": "demo-cases"}))
-    fake.route("GET", "archives", "archives/demo-cases/items", (200, {"count": 1, "results": [
-        {"id": 1, "values": {"ct-image": {"image": 5}}}]}))
-    fake.route("GET", "archives", "images/5/file", lambda headers, body: (
-        200, b"scan", {"Content-Disposition": 'attachment; filename="case-1.mha"'}))
+    fake.route(
+        "GET", "challenges", "challenges/demo/phases/predictions/training-data", (200, {"archive": "demo-cases"})
+    )
+    fake.route(
+        "GET",
+        "archives",
+        "archives/demo-cases/items",
+        (200, {"count": 1, "results": [{"id": 1, "values": {"ct-image": {"image": 5}}}]}),
+    )
+    fake.route(
+        "GET",
+        "archives",
+        "images/5/file",
+        lambda headers, body: (200, b"scan", {"Content-Disposition": 'attachment; filename="case-1.mha"'}),
+    )
     (tmp_path / "taken").write_text("a file, not a folder")
     magics.run_line_magic("gc_download", f"demo --phase predictions --to {tmp_path}/taken")
     error = [line for line in capsys.readouterr().err.split("\n") if line.strip() and "%" not in line][-1]

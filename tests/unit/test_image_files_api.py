@@ -4,10 +4,10 @@ image, and the bytes and headers they get."""
 from pathlib import Path
 
 import pytest
+from apptools import fake_hub_auth, service_app
 from sqlalchemy.orm import Session
 from tornado.httpclient import HTTPClientError, HTTPRequest
 
-from apptools import fake_hub_auth, service_app
 from services.core.database import make_engine
 from services.core.migrations import upgrade
 from services.core.orm import (
@@ -34,8 +34,18 @@ def image(db, data_dir, name, owner):
     path = Path(data_dir, "images", f"{name}.mha")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(name.encode())
-    row = Image(name=f"{name}.mha", path=f"images/{name}.mha", size=len(name), sha256="a" * 64, dimensions=[1, 1],
-                spacing=[1, 1], origin=[0, 0], direction=[1, 0, 0, 1], pixel_type="8-bit unsigned integer", created_by=owner)
+    row = Image(
+        name=f"{name}.mha",
+        path=f"images/{name}.mha",
+        size=len(name),
+        sha256="a" * 64,
+        dimensions=[1, 1],
+        spacing=[1, 1],
+        origin=[0, 0],
+        direction=[1, 0, 0, 1],
+        pixel_type="8-bit unsigned integer",
+        created_by=owner,
+    )
     db.add(row)
     return row
 
@@ -70,8 +80,15 @@ def world(monkeypatch, tmp_path):
         grant(db, phase.challenge, "researcher2", ChallengeRole.ADMIN)
         for slug in ("hidden", "public"):
             output = image(db, data_dir, f"{slug}-output", "datascientist")
-            db.add(AlgorithmJob(algorithm=algorithm, creator="datascientist", submission_id=submission.id,
-                                archive_item=items[slug], outputs=[make_value(db, mask, image=output)]))
+            db.add(
+                AlgorithmJob(
+                    algorithm=algorithm,
+                    creator="datascientist",
+                    submission_id=submission.id,
+                    archive_item=items[slug],
+                    outputs=[make_value(db, mask, image=output)],
+                )
+            )
             ids[f"{slug}-output"] = output
         ids["upload"] = image(db, data_dir, "upload", "datascientist")
         db.commit()
@@ -80,13 +97,16 @@ def world(monkeypatch, tmp_path):
         yield archives, ids
 
 
-@pytest.mark.parametrize("user,readable", [
-    ("datascientist", {"public", "public-output", "upload"}),
-    ("researcher", {"public", "hidden"}),
-    ("researcher2", {"hidden-output", "public-output"}),  # the challenge's admins see its jobs' outputs
-    ("admin", set(IMAGES)),
-    ("clinician", set()),
-])
+@pytest.mark.parametrize(
+    "user,readable",
+    [
+        ("datascientist", {"public", "public-output", "upload"}),
+        ("researcher", {"public", "hidden"}),
+        ("researcher2", {"hidden-output", "public-output"}),  # the challenge's admins see its jobs' outputs
+        ("admin", set(IMAGES)),
+        ("clinician", set()),
+    ],
+)
 def test_who_may_download_which_image(world, user, readable):
     archives, ids = world
     for name in IMAGES:
@@ -96,7 +116,9 @@ def test_who_may_download_which_image(world, user, readable):
 
 def download(archives, image_id, user):
     """(status, (body bytes, headers)) of a download (ServiceApp.call reads JSON answers only)."""
-    request = HTTPRequest(archives.get_url(f"/services/archives/api/v1/images/{image_id}/file"), headers={"X-Test-User": user})
+    request = HTTPRequest(
+        archives.get_url(f"/services/archives/api/v1/images/{image_id}/file"), headers={"X-Test-User": user}
+    )
     try:
         response = archives.io_loop.run_sync(lambda: archives.http_client.fetch(request))
     except HTTPClientError as error:

@@ -3,13 +3,13 @@ importer container, as on the worker)."""
 
 import shutil
 
-import SimpleITK as sitk
 import pytest
-
+import SimpleITK as sitk
 from import_samples import dicom_series, nifti2_header, picture, sandboxed, truncate, volume, write, zip_bomb, zip_of
+
+from services import zips
 from services.imaging.conversion import Upload
 from services.imaging.limits import ImportLimits
-from services import zips
 from services.zips import UnsafeZip, extract
 
 
@@ -114,18 +114,24 @@ def test_mhd_without_its_raw_and_raw_without_its_mhd(tmp_path):
 
 def test_mhd_may_not_name_a_file_elsewhere(tmp_path):
     header = tmp_path / "evil.mhd"
-    header.write_text("ObjectType = Image\nNDims = 2\nDimSize = 2 2\nElementType = MET_UCHAR\nElementDataFile = /etc/passwd\n")
+    header.write_text(
+        "ObjectType = Image\nNDims = 2\nDimSize = 2 2\nElementType = MET_UCHAR\nElementDataFile = /etc/passwd\n"
+    )
     assert "it must be a file name, uploaded beside the .mhd" in messages(tmp_path, header)["evil.mhd"]
 
 
 def test_mha_with_external_data_is_refused(tmp_path):
     header = tmp_path / "evil.mha"
-    header.write_text("ObjectType = Image\nNDims = 2\nDimSize = 2 2\nElementType = MET_UCHAR\nElementDataFile = ../x.raw\n")
+    header.write_text(
+        "ObjectType = Image\nNDims = 2\nDimSize = 2 2\nElementType = MET_UCHAR\nElementDataFile = ../x.raw\n"
+    )
     assert "keeps its voxels in another file" in messages(tmp_path, header)["evil.mha"]
 
 
 def test_zip_with_parent_paths_is_not_unpacked(tmp_path):
-    path = zip_of(tmp_path / "evil.zip", {"ok.nii.gz": write(volume(), tmp_path / "v.nii.gz"), "../../escape.txt": b"x"})
+    path = zip_of(
+        tmp_path / "evil.zip", {"ok.nii.gz": write(volume(), tmp_path / "v.nii.gz"), "../../escape.txt": b"x"}
+    )
     with pytest.raises(UnsafeZip, match=r"holds '../../escape.txt', a path that points outside"):
         extract(path=path, name="evil.zip", into=tmp_path / "out", limits=ImportLimits())
     assert not (tmp_path / "out").exists() and not (tmp_path.parent / "escape.txt").exists()
@@ -172,8 +178,12 @@ def test_not_a_zip(tmp_path):
 def test_without_the_importer_image_every_file_gets_a_message(tmp_path):
     paths = [write(volume(), tmp_path / "in" / f"ct{i}.mha") for i in range(2)]
     limits = ImportLimits(image="gc-hub-test/no-such-importer:latest")
-    outcomes = sandboxed([Upload(str(p), p.name, p.name) for p in paths], folder=tmp_path / "in", data_dir=tmp_path / "data",
-                         limits=limits)
+    outcomes = sandboxed(
+        [Upload(str(p), p.name, p.name) for p in paths],
+        folder=tmp_path / "in",
+        data_dir=tmp_path / "data",
+        limits=limits,
+    )
     assert sorted(k for o in outcomes for k in o.keys) == ["ct0.mha", "ct1.mha"]
     assert {o.message for o in outcomes} == {
         "the import of this upload failed: the platform's importer image gc-hub-test/no-such-importer:latest is missing on "

@@ -1,10 +1,10 @@
 """Each importer on tiny generated files, run where the worker runs them (in the importer
 container): voxels and geometry as written, metadata recorded."""
 
-import SimpleITK as sitk
 import pytest
-
+import SimpleITK as sitk
 from import_samples import ORIGIN, SPACING, dicom_series, picture, sandboxed, volume, write
+
 from services.imaging.conversion import Upload
 from services.imaging.formats import Format, identify
 from services.imaging.importers import IMPORTERS, Loaded
@@ -44,7 +44,9 @@ def test_volumes_keep_voxels_and_geometry(tmp_path, name):
     assert stored.size == (tmp_path / "data" / stored.path).stat().st_size and len(stored.sha256) == 64
 
 
-@pytest.mark.parametrize("name,rgb", [("photo.png", False), ("photo.png", True), ("photo.jpg", True), ("slide.tif", True)])
+@pytest.mark.parametrize(
+    "name,rgb", [("photo.png", False), ("photo.png", True), ("photo.jpg", True), ("slide.tif", True)]
+)
 def test_pictures(tmp_path, name, rgb):
     path = write(picture(rgb=rgb), tmp_path / "in" / name)
     stored = one(convert([Upload(str(path), name, 1)], tmp_path))

@@ -5,13 +5,13 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
+import apptools
 import pytest
+from apptools import fake_hub_auth, service_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tornado.httpclient import HTTPClientError
 
-import apptools
-from apptools import fake_hub_auth, service_app
 from services.core.database import make_engine
 from services.core.orm import ChallengeRole, Evaluation, JobStatus, Phase, Submission, grant
 from services.web.leaderboard import fingerprint
@@ -36,8 +36,13 @@ class World:
         self.minutes = 0
         expect(challenges.call("POST", "challenges", "researcher", {"slug": CHALLENGE, "title": "Lungs"}), 201)
         for slug, visibility in (("open", "public"), ("members", "participants"), ("secret", "hidden")):
-            body = {"slug": slug, "title": slug.title(), "visibility": visibility, "score_jsonpath": "aggregates.dice.mean",
-                    "ground_truth_version": "gt-secret-v3"}
+            body = {
+                "slug": slug,
+                "title": slug.title(),
+                "visibility": visibility,
+                "score_jsonpath": "aggregates.dice.mean",
+                "ground_truth_version": "gt-secret-v3",
+            }
             expect(challenges.call("POST", f"challenges/{CHALLENGE}/phases", "researcher", body), 201)
         with Session(self.engine) as db:
             challenge = db.scalar(select(Phase).filter_by(slug="open")).challenge
@@ -51,14 +56,26 @@ class World:
         with Session(self.engine) as db:
             phase_row = db.scalar(select(Phase).filter_by(slug=phase))
             if submission is None:
-                made = Submission(phase=phase_row, creator=user, predictions_path=f"p/{user}.zip",
-                                  created_at=START + timedelta(minutes=self.minutes))
+                made = Submission(
+                    phase=phase_row,
+                    creator=user,
+                    predictions_path=f"p/{user}.zip",
+                    created_at=START + timedelta(minutes=self.minutes),
+                )
             else:
                 made = db.get(Submission, submission)
-            db.add(Evaluation(submission=made, status=status, metrics=metrics, published=published,
-                              method_digest=METHOD, ground_truth_version="gt-secret-v3",
-                              algorithm_digest=f"sha256:{user[0] * 64}",
-                              completed_at=START + timedelta(minutes=self.minutes)))
+            db.add(
+                Evaluation(
+                    submission=made,
+                    status=status,
+                    metrics=metrics,
+                    published=published,
+                    method_digest=METHOD,
+                    ground_truth_version="gt-secret-v3",
+                    algorithm_digest=f"sha256:{user[0] * 64}",
+                    completed_at=START + timedelta(minutes=self.minutes),
+                )
+            )
             db.commit()
             return made.id
 
@@ -83,8 +100,11 @@ def apps(database_url, monkeypatch):
     """``(world, leaderboard app)`` on one fresh database."""
     for user in (*PARTICIPANTS, "participant"):
         monkeypatch.setitem(apptools.USERS, user, apptools.USERS["datascientist"])
-    with fake_hub_auth(monkeypatch), service_app("challenges", database_url) as challenges, \
-            service_app("leaderboard", database_url) as leaderboard:
+    with (
+        fake_hub_auth(monkeypatch),
+        service_app("challenges", database_url) as challenges,
+        service_app("leaderboard", database_url) as leaderboard,
+    ):
         yield World(challenges, database_url), leaderboard
 
 
@@ -117,8 +137,10 @@ def test_ranks_published_results_and_pins_each_entry(apps):
     assert board["results"][-1]["notes"] == ['not ranked: aggregates.dice.mean is not a number ("n/a")']
     assert (board["count"], board["ranked"], board["admin"]) == (4, 3, False)
     entry = board["results"][0]
-    assert entry["pinned"] == {"algorithm_digest": "sha256:" + "b" * 64,
-                               "evaluated_with": fingerprint(METHOD, "gt-secret-v3")}
+    assert entry["pinned"] == {
+        "algorithm_digest": "sha256:" + "b" * 64,
+        "evaluated_with": fingerprint(METHOD, "gt-secret-v3"),
+    }
     assert entry["details"] == f"/services/challenges/challenges/{CHALLENGE}/submissions/{entry['submission']}"
     assert "gt-secret-v3" not in str(board) and METHOD not in str(board)
 
@@ -191,12 +213,19 @@ def test_csv_export(apps):
         status, kind, text = fetch(board_app, path, "alice")
         assert status == 200 and kind.startswith("text/csv")
         rows = list(csv.DictReader(io.StringIO(text)))
-        assert [(r["rank"], r["user"], r["Score"]) for r in rows] == [("1", "alice", "0.8"), ("2", "bob", "0.6"),
-                                                                     ("3", "'=cmd", "0.1")]
+        assert [(r["rank"], r["user"], r["Score"]) for r in rows] == [
+            ("1", "alice", "0.8"),
+            ("2", "bob", "0.6"),
+            ("3", "'=cmd", "0.1"),
+        ]
         assert "ground_truth_version" not in rows[0] and "gt-secret-v3" not in text
     status, _, text = fetch(board_app, f"api/v1/leaderboards/{CHALLENGE}/open.csv", "researcher")
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert rows[0]["user"] == "carol" and rows[0]["published"] == "False" and rows[0]["ground_truth_version"] == "gt-secret-v3"
+    assert (
+        rows[0]["user"] == "carol"
+        and rows[0]["published"] == "False"
+        and rows[0]["ground_truth_version"] == "gt-secret-v3"
+    )
     assert fetch(board_app, f"api/v1/leaderboards/{CHALLENGE}/secret.csv", "alice")[0] == 404
     expect(board_app.call("GET", f"leaderboards/{CHALLENGE}/open?format=xml", "alice"), 400, "?format=")
 

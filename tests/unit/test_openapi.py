@@ -1,9 +1,9 @@
 """Every service serves a valid OpenAPI document that lists each of its API routes."""
 
 import pytest
+from apptools import service_app
 from openapi_spec_validator import validate
 
-from apptools import service_app
 from services.web.app import SERVICE_ROUTES
 from services.web.openapi import GROUP
 

@@ -50,7 +50,11 @@ def count(session, model):
 
 
 def test_every_kind_of_object_is_stored_and_read_back(engine, session):
-    ct, age, report = socket(session, "ct", "image"), socket(session, "age", "integer"), socket(session, "report", "pdf")
+    ct, age, report = (
+        socket(session, "ct", "image"),
+        socket(session, "age", "integer"),
+        socket(session, "report", "pdf"),
+    )
     mask = socket(session, "mask", "segmentation")
     scan = image()
     ct_value, age_value = orm.make_value(session, ct, image=scan), orm.make_value(session, age, value=63)
@@ -59,7 +63,9 @@ def test_every_kind_of_object_is_stored_and_read_back(engine, session):
     upload = orm.UploadSession(owner="ann", files=[orm.UploadFile(filename="ct.mha", image=scan)])
     archive = orm.save(session, named(orm.Archive, "lungs", items=[orm.ArchiveItem(values=[ct_value, age_value])]))
     upload.archive, upload.socket = archive, ct
-    algorithm = orm.save(session, named(orm.Algorithm, "segmenter", container_image="seg:1", inputs=[ct], outputs=[mask]))
+    algorithm = orm.save(
+        session, named(orm.Algorithm, "segmenter", container_image="seg:1", inputs=[ct], outputs=[mask])
+    )
     job = orm.AlgorithmJob(algorithm=algorithm, creator="bob", inputs=[ct_value], container_digest="sha256:1")
     session.add(job)
     job.outputs.append(orm.make_value(session, mask, image=image("mask.mha")))
@@ -76,7 +82,9 @@ def test_every_kind_of_object_is_stored_and_read_back(engine, session):
     predictions = orm.Submission(phase=check, creator="bob", predictions_path="predictions/1/out.zip")
     session.add_all([final, submission, evaluation, predictions])
 
-    study = orm.save(session, named(orm.ReaderStudy, "nodules", cases=[orm.ReaderStudyCase(values=[ct_value, report_value])]))
+    study = orm.save(
+        session, named(orm.ReaderStudy, "nodules", cases=[orm.ReaderStudyCase(values=[ct_value, report_value])])
+    )
     study.questions.append(orm.Question(text="Nodule?", kind="bool"))
     study.questions.append(orm.Question(text="Where?", kind="point", required=False))
     orm.grant(session, archive, "ann", "editor")
@@ -175,7 +183,9 @@ def test_advance_refuses_backward_and_terminal_moves(session, make, moves, refus
 
 
 def test_advance_names_unknown_statuses_and_new_rows():
-    with pytest.raises(errors.InvalidTransition, match="'done' is not a status of the new algorithm job; choose from queued"):
+    with pytest.raises(
+        errors.InvalidTransition, match="'done' is not a status of the new algorithm job; choose from queued"
+    ):
         advance(orm.AlgorithmJob(), "done")
     with pytest.raises(errors.InvalidTransition, match="the new algorithm job is queued; it cannot become succeeded"):
         advance(orm.AlgorithmJob(), "succeeded")
@@ -201,7 +211,9 @@ def test_roles_are_granted_checked_and_revoked_per_object(session):
     assert orm.usernames(session, one, "uploader") == ["ann"]
     orm.revoke(session, one, "ann", "uploader")
     assert not orm.has_role(session, one, "ann", "uploader") and orm.has_role(session, one, "bob", "user")
-    with pytest.raises(errors.InvalidValue, match="'admin' is not a role on an archive; choose from editor, uploader, user"):
+    with pytest.raises(
+        errors.InvalidValue, match="'admin' is not a role on an archive; choose from editor, uploader, user"
+    ):
         orm.grant(session, one, "ann", "admin")
     study = named(orm.ReaderStudy, "study")
     session.add(study)
@@ -219,7 +231,9 @@ def test_a_join_request_is_decided_once(session):
     orm.decide(session, request, accept=True, decided_by="ann")
     assert request.status == JoinRequestStatus.ACCEPTED and request.decided_by == "ann" and request.decided_at
     assert orm.has_role(session, challenge, "carl", orm.ChallengeRole.PARTICIPANT)
-    with pytest.raises(errors.InvalidTransition, match=f"join request {request.id} is accepted; it cannot become rejected"):
+    with pytest.raises(
+        errors.InvalidTransition, match=f"join request {request.id} is accepted; it cannot become rejected"
+    ):
         orm.decide(session, request, accept=False, decided_by="ann")
 
 
@@ -227,7 +241,10 @@ def test_a_taken_slug_is_a_conflict(session):
     orm.save(session, named(orm.Archive, "x"))
     with pytest.raises(errors.Conflict) as raised:
         orm.save(session, named(orm.Archive, "x"))
-    assert raised.value.message == "an archive with slug 'x' exists already; choose another slug" and raised.value.status == 409
+    assert (
+        raised.value.message == "an archive with slug 'x' exists already; choose another slug"
+        and raised.value.status == 409
+    )
     assert count(session, orm.Archive) == 0  # the transaction is rolled back
 
     challenge = orm.save(session, named(orm.Challenge, "x"))  # another model: the slug is free
@@ -252,7 +269,9 @@ def test_a_slug_taken_by_a_transaction_that_commits_meanwhile_is_a_conflict(engi
 
 @pytest.mark.parametrize("slug", ["", "Lung", "lung seg", "-lung", "lung_seg", "a" * 65, None])
 def test_a_slug_is_lowercase_letters_digits_and_hyphens(slug):
-    with pytest.raises(errors.InvalidValue, match="is not a valid slug: use 1 to 64 lowercase letters, digits and hyphens"):
+    with pytest.raises(
+        errors.InvalidValue, match="is not a valid slug: use 1 to 64 lowercase letters, digits and hyphens"
+    ):
         named(orm.Archive, slug)
     assert named(orm.Archive, "lung-ct-2").slug == "lung-ct-2"
 
@@ -325,7 +344,9 @@ def test_deleting_a_challenge_takes_its_phases_submissions_evaluations_and_roles
 def test_a_submitted_algorithm_cannot_be_deleted_and_its_jobs_go_with_it_otherwise(session):
     used, unused = orm.save(session, named(orm.Algorithm, "used")), orm.save(session, named(orm.Algorithm, "unused"))
     phase = orm.Phase(challenge=orm.save(session, named(orm.Challenge, "c")), slug="p", title="P")
-    session.add_all([orm.Submission(phase=phase, creator="bob", algorithm=used), orm.AlgorithmJob(algorithm=unused, creator="b")])
+    session.add_all(
+        [orm.Submission(phase=phase, creator="bob", algorithm=used), orm.AlgorithmJob(algorithm=unused, creator="b")]
+    )
     session.commit()
     session.delete(unused)
     session.commit()
@@ -348,7 +369,9 @@ def test_sockets_get_paths_that_fit_their_kind(session):
     assert socket(session, "table", "csv").relative_path == "table.csv"
     assert socket(session, "meta", "json-file").relative_path == "meta.json"
     assert socket(session, "mask", "segmentation", relative_path="images/mask-out").relative_path == "images/mask-out"
-    with pytest.raises(errors.InvalidValue, match="socket 'x': 'x.json' does not fit an image socket; for example 'images/x/'"):
+    with pytest.raises(
+        errors.InvalidValue, match="socket 'x': 'x.json' does not fit an image socket; for example 'images/x/'"
+    ):
         socket(session, "x", "image", relative_path="x.json")
     with pytest.raises(errors.InvalidValue, match="'../x.json' leads outside its folder"):
         socket(session, "y", "integer", relative_path="../x.json")

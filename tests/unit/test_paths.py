@@ -8,48 +8,54 @@ from services.core.paths import UnsafePath, check_ground_truth_path, inside
 FOLDER = "ground-truth/mine/"
 
 
-@pytest.mark.parametrize("path, stored", [
-    ("ground-truth/mine/final", "ground-truth/mine/final"),
-    ("ground-truth/mine/final/", "ground-truth/mine/final"),
-    ("ground-truth/mine/a b/ünïcode.mha", "ground-truth/mine/a b/ünïcode.mha"),
-    ("ground-truth/mine/...", "ground-truth/mine/..."),  # a name, not a step up
-])
+@pytest.mark.parametrize(
+    "path, stored",
+    [
+        ("ground-truth/mine/final", "ground-truth/mine/final"),
+        ("ground-truth/mine/final/", "ground-truth/mine/final"),
+        ("ground-truth/mine/a b/ünïcode.mha", "ground-truth/mine/a b/ünïcode.mha"),
+        ("ground-truth/mine/...", "ground-truth/mine/..."),  # a name, not a step up
+    ],
+)
 def test_plain_paths_inside_the_folder_are_taken(path, stored):
     assert inside("ground_truth_path", path, FOLDER) == stored
 
 
-@pytest.mark.parametrize("path, words", [
-    ("ground-truth/mine/..", "leads outside ground-truth/mine/"),
-    ("ground-truth/mine/final/../..", "leads outside"),
-    ("ground-truth/mine/final/../../other/final", "leads outside"),
-    ("ground-truth/mine/../other/final", "leads outside"),
-    ("ground-truth/other/final", "leads outside"),
-    ("ground-truth/mine-2/final", "leads outside"),
-    ("uploads/3/files/a.mha", "leads outside"),
-    ("..", "leads outside"),
-    ("../../etc/passwd", "leads outside"),
-    ("ground-truth/mine", "names ground-truth/mine/ itself"),
-    ("ground-truth/mine/", "names ground-truth/mine/ itself"),
-    ("ground-truth/mine/.", "names ground-truth/mine/ itself"),
-    ("ground-truth/mine/final/..", "names ground-truth/mine/ itself"),
-    ("./ground-truth/mine/final", "not written plainly"),
-    ("ground-truth/mine/./final", "not written plainly"),
-    ("ground-truth/mine//final", "not written plainly"),
-    ("ground-truth/mine/final//", "not written plainly"),
-    ("ground-truth/mine/a/../final", "not written plainly"),
-    ("/etc", "is absolute"),
-    ("/data/ground-truth/mine/final", "is absolute"),
-    ("//ground-truth/mine/final", "is absolute"),
-    ("ground-truth\\mine\\final", "not '\\'"),
-    ("ground-truth/mine\\..\\other", "not '\\'"),
-    ("ground-truth/mine/fi\x00nal", "control characters"),
-    ("ground-truth/mine/fi\nnal", "control characters"),
-    ("ground-truth/mine/" + "x" * 1100, "at most 1024 characters"),
-    ("", "must be a path inside"),
-    ("  ", "must be a path inside"),
-    (None, "must be a path inside"),
-    (["ground-truth", "mine"], "must be a path inside"),
-])
+@pytest.mark.parametrize(
+    "path, words",
+    [
+        ("ground-truth/mine/..", "leads outside ground-truth/mine/"),
+        ("ground-truth/mine/final/../..", "leads outside"),
+        ("ground-truth/mine/final/../../other/final", "leads outside"),
+        ("ground-truth/mine/../other/final", "leads outside"),
+        ("ground-truth/other/final", "leads outside"),
+        ("ground-truth/mine-2/final", "leads outside"),
+        ("uploads/3/files/a.mha", "leads outside"),
+        ("..", "leads outside"),
+        ("../../etc/passwd", "leads outside"),
+        ("ground-truth/mine", "names ground-truth/mine/ itself"),
+        ("ground-truth/mine/", "names ground-truth/mine/ itself"),
+        ("ground-truth/mine/.", "names ground-truth/mine/ itself"),
+        ("ground-truth/mine/final/..", "names ground-truth/mine/ itself"),
+        ("./ground-truth/mine/final", "not written plainly"),
+        ("ground-truth/mine/./final", "not written plainly"),
+        ("ground-truth/mine//final", "not written plainly"),
+        ("ground-truth/mine/final//", "not written plainly"),
+        ("ground-truth/mine/a/../final", "not written plainly"),
+        ("/etc", "is absolute"),
+        ("/data/ground-truth/mine/final", "is absolute"),
+        ("//ground-truth/mine/final", "is absolute"),
+        ("ground-truth\\mine\\final", "not '\\'"),
+        ("ground-truth/mine\\..\\other", "not '\\'"),
+        ("ground-truth/mine/fi\x00nal", "control characters"),
+        ("ground-truth/mine/fi\nnal", "control characters"),
+        ("ground-truth/mine/" + "x" * 1100, "at most 1024 characters"),
+        ("", "must be a path inside"),
+        ("  ", "must be a path inside"),
+        (None, "must be a path inside"),
+        (["ground-truth", "mine"], "must be a path inside"),
+    ],
+)
 def test_every_other_spelling_is_refused_with_what_is_wrong(path, words):
     with pytest.raises(UnsafePath) as refused:
         inside("ground_truth_path", path, FOLDER)

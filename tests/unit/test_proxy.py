@@ -16,8 +16,11 @@ class Upstream:
 
 def handler():
     activity = []
-    fake = SimpleNamespace(ws_client=Upstream(), target={"prefix": "/user/clinician"},
-                           proxy=SimpleNamespace(update_last_activity=activity.append))
+    fake = SimpleNamespace(
+        ws_client=Upstream(),
+        target={"prefix": "/user/clinician"},
+        proxy=SimpleNamespace(update_last_activity=activity.append),
+    )
     return fake, activity
 
 

@@ -56,7 +56,10 @@ def _three_columns(method, exclude=False):
     return Scoring(
         "aggregates.score",
         False,
-        (Column("aggregates.dice", "Dice"), Column("aggregates.distance", "HD", ascending=True, exclude_from_ranking=exclude)),
+        (
+            Column("aggregates.dice", "Dice"),
+            Column("aggregates.distance", "HD", ascending=True, exclude_from_ranking=exclude),
+        ),
         method,
     )
 
@@ -263,10 +266,20 @@ def test_rank_stability_is_high_for_a_clear_winner_and_lower_for_close_entries()
 def test_median_statistic_and_mean_rank_method_are_bootstrapped_too():
     scoring = Scoring("aggregates.dice.median", extra_columns=(Column("aggregates.dice.mean"),), method=MEAN_RANK)
     results = [
-        Result(r.id, r.user, r.created_at, {**r.metrics, "aggregates": {"dice": {
-            "mean": r.metrics["aggregates"]["dice"]["mean"],
-            "median": sorted(c["dice"] for c in r.metrics["case"].values())[4],
-        }}})
+        Result(
+            r.id,
+            r.user,
+            r.created_at,
+            {
+                **r.metrics,
+                "aggregates": {
+                    "dice": {
+                        "mean": r.metrics["aggregates"]["dice"]["mean"],
+                        "median": sorted(c["dice"] for c in r.metrics["case"].values())[4],
+                    }
+                },
+            },
+        )
         for r in CASES
     ]
     board = bootstrap(rank(results, scoring), resamples=200, seed=1)

@@ -1,8 +1,7 @@
 """The reader-studies API in-process: roles, questions, cases from archives, answers."""
 
-import pytest
-
 import apptools
+import pytest
 from apptools import fake_hub_auth, service_app
 
 RESEARCHER_SCOPES = [*apptools.USERS["researcher"]["scopes"], "custom:reader-studies:create"]

@@ -20,10 +20,14 @@ def test_the_demo_reading(tmp_path):
     with Session(make_engine(url)) as session:
         study = session.scalar(select(ReaderStudy).filter_by(slug="demo-reading"))
         assert study.title == "Demo reading: foreground in CT" and study.educational
-        assert [(q.text, q.kind, q.required) for q in study.questions] == [(t, k, r) for t, k, _, r in READING_QUESTIONS]
+        assert [(q.text, q.kind, q.required) for q in study.questions] == [
+            (t, k, r) for t, k, _, r in READING_QUESTIONS
+        ]
         assert [q.kind for q in study.questions] == ["bool", "choice", "float", "string", "point", "2d-bounding-box"]
         assert study.questions[2].options == {"minimum": 0, "maximum": 100}
-        assert len(study.cases) == 3 and all({v.socket.slug for v in c.values} == {"ct-image", "age", "sex"} for c in study.cases)
+        assert len(study.cases) == 3 and all(
+            {v.socket.slug for v in c.values} == {"ct-image", "age", "sex"} for c in study.cases
+        )
         assert has_role(session, study, "researcher", "editor") and has_role(session, study, "clinician", "reader")
         assert has_role(session, session.scalar(select(Algorithm).filter_by(slug="demo-otsu")), "clinician", "user")
         truths = session.scalars(select(GroundTruthAnswer)).all()

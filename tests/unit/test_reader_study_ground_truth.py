@@ -2,10 +2,10 @@
 
 import json
 
-import pytest
-
 import apptools
+import pytest
 from apptools import fake_hub_auth, service_app
+
 from services.core.answer_scores import answer_score
 from services.core.errors import InvalidValue
 from services.core.orm import Question
@@ -65,13 +65,19 @@ def test_csv_ground_truth_by_question_id_or_text(api, study):
     assert ok(upload_csv(api, csv), 201) == {"saved": 4}
     truth = ok(api.call("GET", f"{STUDY}/ground-truth", "researcher"))
     assert [(t["case"], t["question"], t["value"]) for t in truth["results"]] == [
-        (first, nodule, True), (first, size, 12.5), (first, lobe, "upper"), (second, nodule, False)
+        (first, nodule, True),
+        (first, size, 12.5),
+        (first, lobe, "upper"),
+        (second, nodule, False),
     ]
 
 
 def test_json_ground_truth_replaces_the_old_one(api, study):
     (nodule, size, _), (first, second) = study["questions"], study["cases"]
-    ok(api.call("POST", f"{STUDY}/ground-truth", "researcher", [{"case": first, "question": nodule, "value": True}]), 201)
+    ok(
+        api.call("POST", f"{STUDY}/ground-truth", "researcher", [{"case": first, "question": nodule, "value": True}]),
+        201,
+    )
     rows = [{"case": second, "question": size, "value": 3}, {"case": second, "question": "Nodule?", "value": False}]
     assert ok(api.call("POST", f"{STUDY}/ground-truth", "researcher", rows), 201) == {"saved": 2}
     truth = ok(api.call("GET", f"{STUDY}/ground-truth", "researcher"))["results"]
@@ -80,7 +86,10 @@ def test_json_ground_truth_replaces_the_old_one(api, study):
 
 def test_bad_rows_are_named_and_nothing_is_written(api, study):
     (nodule, size, lobe), (first, second) = study["questions"], study["cases"]
-    ok(api.call("POST", f"{STUDY}/ground-truth", "researcher", [{"case": first, "question": nodule, "value": True}]), 201)
+    ok(
+        api.call("POST", f"{STUDY}/ground-truth", "researcher", [{"case": first, "question": nodule, "value": True}]),
+        201,
+    )
     csv = (
         "case,question,value\n"
         f"{first},{nodule},false\n"  # row 1 is fine
@@ -97,9 +106,15 @@ def test_bad_rows_are_named_and_nothing_is_written(api, study):
     message = body["message"]
     assert message.startswith("The ground truth was not saved: 7 row(s) are wrong.")
     for fragment in [
-        "row 2: question 'Size (mm)'", "99", "row 3: question 'Lobe'", "row 4: no case '999'",
-        "row 5: no question 'Colour?'", "row 6: case", "is given in row 1 already",
-        "row 7: question 'Size (mm)': 'twelve' is not a float value", "row 8: question 'Nodule?': no value",
+        "row 2: question 'Size (mm)'",
+        "99",
+        "row 3: question 'Lobe'",
+        "row 4: no case '999'",
+        "row 5: no question 'Colour?'",
+        "row 6: case",
+        "is given in row 1 already",
+        "row 7: question 'Size (mm)': 'twelve' is not a float value",
+        "row 8: question 'Nodule?': no value",
     ]:
         assert fragment in message, (fragment, message)
     assert "row 1:" not in message
@@ -156,8 +171,13 @@ def test_readers_are_scored_against_the_ground_truth(api, study):
     assert clinician["score"] == pytest.approx((1 + 0.9 + 1 + 1) / 4)
     assert clinician["answered"] == 4 and clinician["scored"] == 4
     assert clinician["per_question"] == {str(nodule): 1.0, str(size): pytest.approx(0.9), str(lobe): 1.0}
-    assert scientist == {"reader": "datascientist", "score": 0.0, "answered": 1, "scored": 4,
-                         "per_question": {str(nodule): 0.0, str(size): 0.0, str(lobe): 0.0}}
+    assert scientist == {
+        "reader": "datascientist",
+        "score": 0.0,
+        "answered": 1,
+        "scored": 4,
+        "per_question": {str(nodule): 0.0, str(size): 0.0, str(lobe): 0.0},
+    }
 
 
 @pytest.mark.parametrize(
@@ -170,18 +190,38 @@ def test_readers_are_scored_against_the_ground_truth(api, study):
         ("float", {}, 1.5, 1.5, 1.0),
         ("float", {}, 1.5, 2.0, 0.0),
         ("float", {"minimum": 0, "maximum": 10}, 2, 7, 0.5),
-        ("2d-bounding-box", {}, {"type": "2D bounding box", "corners": [[0, 0, 0], [2, 0, 0], [2, 2, 0], [0, 2, 0]]},
-         {"type": "2D bounding box", "corners": [[1, 0, 0], [3, 0, 0], [3, 2, 0], [1, 2, 0]]}, 1 / 3),
+        (
+            "2d-bounding-box",
+            {},
+            {"type": "2D bounding box", "corners": [[0, 0, 0], [2, 0, 0], [2, 2, 0], [0, 2, 0]]},
+            {"type": "2D bounding box", "corners": [[1, 0, 0], [3, 0, 0], [3, 2, 0], [1, 2, 0]]},
+            1 / 3,
+        ),
         ("point", {}, {"type": "Point", "point": [1, 2, 3]}, {"type": "Point", "point": [1, 2, 3]}, 1.0),
-        ("multiple-points", {}, {"type": "Multiple points", "points": [{"point": [1, 2, 3]}]},
-         {"type": "Multiple points", "points": [{"point": [1, 2, 3]}, {"point": [0, 0, 0]}]}, 0.5),
+        (
+            "multiple-points",
+            {},
+            {"type": "Multiple points", "points": [{"point": [1, 2, 3]}]},
+            {"type": "Multiple points", "points": [{"point": [1, 2, 3]}, {"point": [0, 0, 0]}]},
+            0.5,
+        ),
         ("point", {}, {"type": "Point", "point": [1, 2, 3.5]}, {"type": "Point", "point": [1, 2, 3]}, 0.0),
         ("point", {"tolerance": 5}, {"type": "Point", "point": [4, 6, 3]}, {"type": "Point", "point": [1, 2, 3]}, 1.0),
-        ("point", {"tolerance": 4.9}, {"type": "Point", "point": [4, 6, 3]}, {"type": "Point", "point": [1, 2, 3]}, 0.0),
+        (
+            "point",
+            {"tolerance": 4.9},
+            {"type": "Point", "point": [4, 6, 3]},
+            {"type": "Point", "point": [1, 2, 3]},
+            0.0,
+        ),
         # each point is matched once, nearest first: (0.5, 0, 0) takes (0, 0, 0); (9, 0, 0) matches nothing
-        ("multiple-points", {"tolerance": 1},
-         {"type": "Multiple points", "points": [{"point": [0.5, 0, 0]}, {"point": [9, 0, 0]}]},
-         {"type": "Multiple points", "points": [{"point": [0, 0, 0]}, {"point": [0.2, 0, 0]}]}, 1 / 3),
+        (
+            "multiple-points",
+            {"tolerance": 1},
+            {"type": "Multiple points", "points": [{"point": [0.5, 0, 0]}, {"point": [9, 0, 0]}]},
+            {"type": "Multiple points", "points": [{"point": [0, 0, 0]}, {"point": [0.2, 0, 0]}]},
+            1 / 3,
+        ),
         ("integer", {}, None, 3, 0.0),
     ],
 )

@@ -3,11 +3,11 @@
 import re
 from urllib.parse import urlencode
 
+import apptools
 import pytest
+from apptools import fake_hub_auth, service_app
 from tornado.httpclient import HTTPClientError, HTTPRequest
 
-import apptools
-from apptools import fake_hub_auth, service_app
 from services.web.reader_study_pages import readable
 
 RESEARCHER_SCOPES = [*apptools.USERS["researcher"]["scopes"], "custom:reader-studies:create"]
@@ -41,8 +41,10 @@ def multipart(form, files):
     boundary = "gc-test-boundary"
     parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n' for k, v in form.items()]
     for name, (filename, content) in files.items():
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-                     f"Content-Type: application/octet-stream\r\n\r\n{content}\r\n")
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+            f"Content-Type: application/octet-stream\r\n\r\n{content}\r\n"
+        )
     return "".join(parts) + f"--{boundary}--\r\n", f"multipart/form-data; boundary={boundary}"
 
 
@@ -86,7 +88,8 @@ def test_a_researcher_builds_a_study_through_the_pages(app):
     assert fetch(app, study, "researcher", {"action": "member", "username": "clinician", "role": "reader"})[0] == 302
     listed = app.call("GET", "reader-studies/chest/questions", "researcher")[1]["results"]
     assert [(q["text"], q["kind"], q["options"], q["required"]) for q in listed] == [
-        ("Nodule?", "bool", {}, True), ("Lobe", "choice", {"choices": ["upper", "lower"]}, False),
+        ("Nodule?", "bool", {}, True),
+        ("Lobe", "choice", {"choices": ["upper", "lower"]}, False),
         ("Size (mm)", "float", {"minimum": 0.0, "maximum": 50.0}, False),
     ]
     ids = [q["id"] for q in listed]
@@ -102,8 +105,18 @@ def test_a_researcher_builds_a_study_through_the_pages(app):
 
     status, html = fetch(app, study, "researcher")
     assert status == 200
-    for text in ("Chest reads", "decimal number", "upper, lower", "from 0.0", "to 50.0", "clinician",
-                 "2 answers of ground truth", "ground truth", "1 of 2", "0.50"):
+    for text in (
+        "Chest reads",
+        "decimal number",
+        "upper, lower",
+        "from 0.0",
+        "to 50.0",
+        "clinician",
+        "2 answers of ground truth",
+        "ground truth",
+        "1 of 2",
+        "0.50",
+    ):
         assert text in html, text
     assert re.search(r'data-reader="clinician"', html)
 
@@ -116,13 +129,17 @@ def test_mistakes_are_shown_with_what_was_typed(app):
     study = f"{PAGES}/chest"
     status, html = fetch(app, study, "researcher", {"action": "question", "text": "Which lobe?", "kind": "choice"})
     assert status == 422 and "needs options" in html and 'value="Which lobe?"' in html
-    status, html = fetch(app, study, "researcher", {"action": "question", "text": "Size", "kind": "float",
-                                                    "minimum": "small"})
+    status, html = fetch(
+        app, study, "researcher", {"action": "question", "text": "Size", "kind": "float", "minimum": "small"}
+    )
     assert status == 400 and "must be one, not &#x27;small&#x27;" in html
-    status, html = fetch(app, study, "researcher", {"action": "ground-truth"}, files={"ground_truth": ("t.csv", "a,b\n")})
+    status, html = fetch(
+        app, study, "researcher", {"action": "ground-truth"}, files={"ground_truth": ("t.csv", "a,b\n")}
+    )
     assert status == 422 and "missing: case, question, value" in html
-    status, html = fetch(app, study, "researcher", {"action": "remove-member", "username": "researcher",
-                                                    "role": "editor"})
+    status, html = fetch(
+        app, study, "researcher", {"action": "remove-member", "username": "researcher", "role": "editor"}
+    )
     assert status == 409 and "last editor" in html
     status, html = fetch(app, PAGES, "researcher", {"slug": "chest", "title": "Again"})
     assert status == 409 and "exists already" in html and 'value="Again"' in html
@@ -166,15 +183,27 @@ def test_answers_by_reader_and_case_are_readable_and_escaped(app):
     ids = [app.call("POST", "reader-studies/chest/questions", "researcher", q)[1]["id"] for q in questions]
     case = app.call("GET", "reader-studies/chest/cases", "researcher")[1]["results"][0]["id"]
     for question, value in zip(ids, [{"type": "Point", "point": [1.5, 2, 3]}, True, "<script>x</script>"], strict=True):
-        app.call("POST", "reader-studies/chest/answers", "clinician", {"question": question, "case": case, "value": value})
-    app.call("POST", "reader-studies/chest/answers", "datascientist", {"question": ids[1], "case": case, "value": False})
+        app.call(
+            "POST", "reader-studies/chest/answers", "clinician", {"question": question, "case": case, "value": value}
+        )
+    app.call(
+        "POST", "reader-studies/chest/answers", "datascientist", {"question": ids[1], "case": case, "value": False}
+    )
 
     status, html = fetch(app, f"{PAGES}/chest", "researcher")
     assert status == 200
     rows = re.findall(r'<tr data-reader="([^"]+)"><td>[^<]*</td><td>(\d+)</td>', html)
     assert rows == [("clinician", str(case)), ("datascientist", str(case))]
-    for text in ("(1.5, 2, 3)", "<td>yes</td>", "<td>no</td>", "&lt;script&gt;x&lt;/script&gt;", "&lt;b&gt;Where&lt;/b&gt;?",
-                 'href="../api/v1/reader-studies/chest/answers?format=csv"', 'id="leaderboard"', "Educational mode: <strong>off"):
+    for text in (
+        "(1.5, 2, 3)",
+        "<td>yes</td>",
+        "<td>no</td>",
+        "&lt;script&gt;x&lt;/script&gt;",
+        "&lt;b&gt;Where&lt;/b&gt;?",
+        'href="../api/v1/reader-studies/chest/answers?format=csv"',
+        'id="leaderboard"',
+        "Educational mode: <strong>off",
+    ):
         assert text in html, text
     assert "<script>x" not in html and "<b>Where" not in html
 

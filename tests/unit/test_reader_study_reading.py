@@ -6,11 +6,10 @@ import csv
 import io
 from datetime import datetime
 
-import pytest
-from tornado.httpclient import HTTPClientError, HTTPRequest
-
 import apptools
+import pytest
 from apptools import fake_hub_auth, service_app
+from tornado.httpclient import HTTPClientError, HTTPRequest
 
 RESEARCHER_SCOPES = [*apptools.USERS["researcher"]["scopes"], "custom:reader-studies:create"]
 STUDY = "reader-studies/chest"
@@ -48,7 +47,9 @@ def study(app):
         {"text": "Size (mm)", "kind": "float", "options": {"minimum": 0, "maximum": 50}, "required": False},
     ]
     nodule, size = [ok(call("POST", f"{STUDY}/questions", "researcher", q), 201)["id"] for q in questions]
-    first, second = [c["id"] for c in ok(call("POST", f"{STUDY}/cases", "researcher", {"archive": "lungs"}), 201)["cases"]]
+    first, second = [
+        c["id"] for c in ok(call("POST", f"{STUDY}/cases", "researcher", {"archive": "lungs"}), 201)["cases"]
+    ]
     truth = [{"case": first, "question": nodule, "value": True}, {"case": first, "question": size, "value": 10},
              {"case": second, "question": nodule, "value": False}]  # fmt: skip
     ok(call("POST", f"{STUDY}/ground-truth", "researcher", truth), 201)
@@ -71,10 +72,15 @@ def fetch_text(app, path, user):
 
 def test_editors_set_the_educational_mode_title_and_description(app, study):
     assert ok(app.call("GET", STUDY, "clinician"))["educational"] is True
-    changed = ok(app.call("PATCH", STUDY, "researcher", {"title": "Chest CT", "description": "Read.", "educational": False}))
+    changed = ok(
+        app.call("PATCH", STUDY, "researcher", {"title": "Chest CT", "description": "Read.", "educational": False})
+    )
     assert (changed["title"], changed["description"], changed["educational"]) == ("Chest CT", "Read.", False)
     assert ok(app.call("GET", STUDY, "clinician"))["educational"] is False
-    assert ok(app.call("POST", "reader-studies", "researcher", {"slug": "plain", "title": "Plain"}), 201)["educational"] is False
+    assert (
+        ok(app.call("POST", "reader-studies", "researcher", {"slug": "plain", "title": "Plain"}), 201)["educational"]
+        is False
+    )
     for body, message in [
         ({"educational": "yes"}, "'educational' must be true or false."),
         ({"title": " "}, "'title' must be a non-empty string."),
@@ -95,7 +101,9 @@ def test_answers_are_replaced_as_readers_go(app, study):
     nodule, size, (first, _) = study["nodule"], study["size"], study["cases"]
     created = ok(answer(app, "clinician", nodule, first, True), 201)
     changed = ok(answer(app, "clinician", nodule, first, False))
-    assert changed["id"] == created["id"] and changed["value"] is False and changed["created_at"] >= created["created_at"]
+    assert (
+        changed["id"] == created["id"] and changed["value"] is False and changed["created_at"] >= created["created_at"]
+    )
     ok(answer(app, "clinician", size, first, 12.5), 201)
     assert ok(answer(app, "clinician", size, first, None))["value"] is None  # an optional answer cleared
     status, reply = answer(app, "clinician", nodule, first, None)
@@ -133,16 +141,20 @@ def test_readers_reveal_the_ground_truth_of_answered_cases_and_their_answers_bec
     ok(answer(app, "clinician", nodule, first, True), 201)
     ok(answer(app, "clinician", size, first, 20), 201)
     truth = ok(app.call("POST", url, "clinician"))
-    assert truth == {"case": first, "answers": [
-        {"question": nodule, "value": True, "my_answer": True, "score": 1.0},
-        {"question": size, "value": 10, "my_answer": 20, "score": 0.8},
-    ]}
+    assert truth == {
+        "case": first,
+        "answers": [
+            {"question": nodule, "value": True, "my_answer": True, "score": 1.0},
+            {"question": size, "value": 10, "my_answer": 20, "score": 0.8},
+        ],
+    }
     assert ok(app.call("GET", url, "clinician")) == truth  # shown again: nothing changes
     assert ok(app.call("POST", url, "clinician")) == truth  # revealed again: nothing changes
     for question, value in [(nodule, False), (size, None)]:
         status, reply = answer(app, "clinician", question, first, value)
         assert (status, reply["message"]) == (
-            409, f"You have seen the ground truth of case {first}; answers to it can no longer change."
+            409,
+            f"You have seen the ground truth of case {first}; answers to it can no longer change.",
         )
     ok(answer(app, "clinician", nodule, second, True), 201)  # other cases stay open
     ok(answer(app, "datascientist", nodule, first, False), 201)  # and so do other readers' answers
@@ -173,7 +185,10 @@ def test_only_editors_see_the_ground_truth_of_a_study_that_is_not_educational(ap
         assert status == 403 and reply["message"].startswith("This reader study is not in educational mode: ")
     ok(answer(app, "clinician", nodule, first, False))  # nothing was seen: the answer may change
     editor = ok(app.call("GET", f"{STUDY}/cases/{first}/ground-truth", "researcher"))
-    assert [(a["value"], a["my_answer"], a["score"]) for a in editor["answers"]] == [(True, None, None), (10, None, None)]
+    assert [(a["value"], a["my_answer"], a["score"]) for a in editor["answers"]] == [
+        (True, None, None),
+        (10, None, None),
+    ]
     assert ok(app.call("GET", f"{STUDY}/cases/{first}/ground-truth", "admin"))["case"] == first  # hub admins too
 
 
@@ -186,11 +201,14 @@ def test_leaderboard_ranks_readers_and_hides_the_others_names_from_readers(app, 
     ok(answer(app, "researcher2", size, first, 10), 201)
     ok(answer(app, "researcher2", size, first, None))  # cleared: not answered
     board = ok(app.call("GET", f"{STUDY}/leaderboard", "researcher"))
-    assert board == {"ground_truth": 3, "readers": [
-        {"rank": 1, "reader": "clinician", "score": 1.0, "answered": 3},
-        {"rank": 1, "reader": "datascientist", "score": 1.0, "answered": 3},
-        {"rank": 3, "reader": "researcher2", "score": 0.0, "answered": 1},
-    ]}
+    assert board == {
+        "ground_truth": 3,
+        "readers": [
+            {"rank": 1, "reader": "clinician", "score": 1.0, "answered": 3},
+            {"rank": 1, "reader": "datascientist", "score": 1.0, "answered": 3},
+            {"rank": 3, "reader": "researcher2", "score": 0.0, "answered": 1},
+        ],
+    }
     seen_by = {reader: [(e["rank"], e["reader"]) for e in ok(app.call("GET", f"{STUDY}/leaderboard", reader))["readers"]]
                for reader in READERS}  # fmt: skip
     assert seen_by == {
@@ -206,9 +224,12 @@ def test_answers_as_csv(app, study):
     ok(answer(app, "clinician", nodule, first, True), 201)
     ok(answer(app, "clinician", size, first, 20), 201)
     ok(answer(app, "datascientist", nodule, second, True), 201)
-    ok(app.call("POST", f"{STUDY}/questions", "researcher", {"text": "=Notes", "kind": "string", "required": False}), 201)
+    ok(
+        app.call("POST", f"{STUDY}/questions", "researcher", {"text": "=Notes", "kind": "string", "required": False}),
+        201,
+    )
     notes = ok(app.call("GET", f"{STUDY}/questions", "researcher"))["results"][2]["id"]
-    ok(answer(app, "datascientist", notes, second, "small, \"round\""), 201)
+    ok(answer(app, "datascientist", notes, second, 'small, "round"'), 201)
     status, headers, text = fetch_text(app, f"{STUDY}/answers?format=csv", "researcher")
     assert status == 200 and headers["Content-Type"].startswith("text/csv")
     assert headers["Content-Disposition"] == 'attachment; filename="chest-answers.csv"'

@@ -25,10 +25,16 @@ def test_auto_takes_the_percentiles_and_full_range_the_extremes():
     ("kind", "clicks", "expected"),
     [
         ("point", [(1, 2, 3), (4, 5, 6.123456)], {"type": "Point", "point": [4, 5, 6.123]}),
-        ("multiple-points", [(1, 2, 3), (4, 5, 6)],
-         {"type": "Multiple points", "points": [{"point": [1, 2, 3]}, {"point": [4, 5, 6]}]}),
-        ("2d-bounding-box", [(1, 2, 3), (4, 6, 3.5)],
-         {"type": "2D bounding box", "corners": [[1, 2, 3], [4, 2, 3], [4, 6, 3], [1, 6, 3]]}),
+        (
+            "multiple-points",
+            [(1, 2, 3), (4, 5, 6)],
+            {"type": "Multiple points", "points": [{"point": [1, 2, 3]}, {"point": [4, 5, 6]}]},
+        ),
+        (
+            "2d-bounding-box",
+            [(1, 2, 3), (4, 6, 3.5)],
+            {"type": "2D bounding box", "corners": [[1, 2, 3], [4, 2, 3], [4, 6, 3], [1, 6, 3]]},
+        ),
     ],
 )
 def test_clicks_become_answers_that_fit_the_platforms_schemas(kind, clicks, expected):

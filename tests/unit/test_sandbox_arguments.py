@@ -67,7 +67,9 @@ def test_volumes_become_size_limited_tmpfs_unless_something_is_mounted_there():
 
 
 def test_a_helper_runs_its_own_command():
-    arguments = sandbox_arguments(spec(entrypoint=("python", "-I", "-c", "pass")), CheckedImage("sha256:abc", "1000:100"))
+    arguments = sandbox_arguments(
+        spec(entrypoint=("python", "-I", "-c", "pass")), CheckedImage("sha256:abc", "1000:100")
+    )
     assert arguments["entrypoint"] == ["python", "-I", "-c", "pass"]
 
 
@@ -81,9 +83,14 @@ def test_build_steps_get_memory_and_cpus_of_the_engine():
 def test_outcomes_in_words():
     sandbox = Sandbox(memory_limit_mb=2048, time_limit_s=600, output_limit_mb=100)
     assert outcome_problem(Outcome(exit_code=0), sandbox) is None
-    assert outcome_problem(Outcome(exit_code=137, oom_killed=True), sandbox) == "the container ran out of memory (limit 2 GB)"
+    assert (
+        outcome_problem(Outcome(exit_code=137, oom_killed=True), sandbox)
+        == "the container ran out of memory (limit 2 GB)"
+    )
     assert outcome_problem(Outcome(exit_code=137, stopped_because="time limit"), sandbox).startswith(
         "time limit of 10 minutes exceeded"
     )
-    assert "100 MB allowed in /output" in outcome_problem(Outcome(exit_code=137, stopped_because="output limit"), sandbox)
+    assert "100 MB allowed in /output" in outcome_problem(
+        Outcome(exit_code=137, stopped_because="output limit"), sandbox
+    )
     assert outcome_problem(Outcome(exit_code=3), sandbox).startswith("the container exited with code 3")

@@ -37,7 +37,9 @@ def algorithm_submission(db, cases=5, concurrency=2):
     number = Socket(slug="number", title="Number", kind="integer", created_by="r")
     archive = Archive(slug="cases", title="Cases", created_by="r")
     archive.items = [ArchiveItem(values=[make_value(db, number, value=i)]) for i in range(cases)]
-    algorithm = Algorithm(slug="alg", title="Alg", created_by="d", inputs=[number], container_image="x", container_digest="sha256:1")
+    algorithm = Algorithm(
+        slug="alg", title="Alg", created_by="d", inputs=[number], container_image="x", container_digest="sha256:1"
+    )
     phase = Phase(challenge=Challenge(slug="c", title="C", created_by="r"), slug="final", title="Final",
                   submission_kind=SubmissionKind.ALGORITHM, archive=archive, algorithm_concurrency=concurrency,
                   time_limit_s=77)  # fmt: skip

@@ -38,7 +38,11 @@ EXAMPLES = {
         {"type": "Polygon", "path_points": [XYZ, XYZ]},
         "at path_points: [[1.5, -2, 30], [1.5, -2, 30]] is too short",
     ),
-    "line": ({"type": "Line", "points": [XYZ, XYZ]}, {"type": "Point", "points": [XYZ, XYZ]}, "at type: 'Line' was expected"),
+    "line": (
+        {"type": "Line", "points": [XYZ, XYZ]},
+        {"type": "Point", "points": [XYZ, XYZ]},
+        "at type: 'Line' was expected",
+    ),
     "distance": (
         {"type": "Distance measurement", "start": XYZ, "end": XYZ},
         {"type": "Distance measurement", "start": XYZ},
@@ -105,30 +109,46 @@ def test_an_extra_schema_must_be_a_json_schema():
         socket("age", "integer", {"type": "whole number"})
 
 
-REMOTE = ["http://127.0.0.1:9/schema.json", "https://example.org/s.json#/x", "file:///etc/passwd", "other.json",
-          "//example.org/s.json", "https://json-schema.org/draft/2020-12/schema", "urn:x:y"]
+REMOTE = [
+    "http://127.0.0.1:9/schema.json",
+    "https://example.org/s.json#/x",
+    "file:///etc/passwd",
+    "other.json",
+    "//example.org/s.json",
+    "https://json-schema.org/draft/2020-12/schema",
+    "urn:x:y",
+]
 
 
-@pytest.mark.parametrize("where", [
-    lambda ref: {"$ref": ref},
-    lambda ref: {"type": "object", "properties": {"a": {"$ref": ref}}},
-    lambda ref: {"type": "array", "items": {"allOf": [{"type": "number"}, {"$ref": ref}]}},
-    lambda ref: {"$defs": {"x": {"anyOf": [{"$ref": ref}]}}, "$ref": "#/$defs/x"},
-    lambda ref: {"$dynamicRef": ref},
-    lambda ref: {"not": {"$recursiveRef": ref}},
-])
+@pytest.mark.parametrize(
+    "where",
+    [
+        lambda ref: {"$ref": ref},
+        lambda ref: {"type": "object", "properties": {"a": {"$ref": ref}}},
+        lambda ref: {"type": "array", "items": {"allOf": [{"type": "number"}, {"$ref": ref}]}},
+        lambda ref: {"$defs": {"x": {"anyOf": [{"$ref": ref}]}}, "$ref": "#/$defs/x"},
+        lambda ref: {"$dynamicRef": ref},
+        lambda ref: {"not": {"$recursiveRef": ref}},
+    ],
+)
 @pytest.mark.parametrize("ref", REMOTE)
 def test_an_extra_schema_refers_to_nothing_outside_itself(where, ref):
     with pytest.raises(InvalidValue, match="must stand alone: its .* refers outside it, and nothing is fetched"):
         socket("age", "any", where(ref))
 
 
-@pytest.mark.parametrize("schema, words", [
-    ({"$id": "https://example.org/", "$ref": "#/$defs/x", "$defs": {"x": {}}}, "$id 'https://example.org/' at /$id"),
-    ({"properties": {"a": {"$id": "s.json"}}}, "$id 's.json' at /properties/a/$id"),
-    ({"$schema": "http://json-schema.org/draft-04/schema#"}, "is not https://json-schema.org/draft/2020-12/schema"),
-    ({"$schema": "https://example.org/my-dialect"}, "$schema 'https://example.org/my-dialect'"),
-])
+@pytest.mark.parametrize(
+    "schema, words",
+    [
+        (
+            {"$id": "https://example.org/", "$ref": "#/$defs/x", "$defs": {"x": {}}},
+            "$id 'https://example.org/' at /$id",
+        ),
+        ({"properties": {"a": {"$id": "s.json"}}}, "$id 's.json' at /properties/a/$id"),
+        ({"$schema": "http://json-schema.org/draft-04/schema#"}, "is not https://json-schema.org/draft/2020-12/schema"),
+        ({"$schema": "https://example.org/my-dialect"}, "$schema 'https://example.org/my-dialect'"),
+    ],
+)
 def test_an_extra_schema_cannot_move_its_base_or_dialect(schema, words):
     with pytest.raises(InvalidValue) as refused:
         socket("age", "any", schema)
@@ -136,9 +156,12 @@ def test_an_extra_schema_cannot_move_its_base_or_dialect(schema, words):
 
 
 def test_an_extra_schema_may_refer_to_its_own_parts(session):
-    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
-              "$defs": {"size": {"type": "number", "minimum": 0}}, "type": "object",
-              "properties": {"w": {"$ref": "#/$defs/size"}, "$ref": {"type": "string"}}}
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$defs": {"size": {"type": "number", "minimum": 0}},
+        "type": "object",
+        "properties": {"w": {"$ref": "#/$defs/size"}, "$ref": {"type": "string"}},
+    }
     sizes = socket("sizes", "any", schema)
     assert orm.make_value(session, sizes, value={"w": 3, "$ref": "x"}).value == {"w": 3, "$ref": "x"}
     with pytest.raises(InvalidValue, match="at w: -1 is less than the minimum of 0"):

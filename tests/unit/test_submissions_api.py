@@ -6,14 +6,14 @@ import io
 import zipfile
 from pathlib import Path
 
+import apptools
 import pytest
+from apptools import fake_hub_auth, service_app
+from import_samples import zip_bomb
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import apptools
-from apptools import fake_hub_auth, service_app
 from services.core.database import make_engine
-from import_samples import zip_bomb
 from services.core.orm import Evaluation, JobStatus, Phase, UploadFile, UploadSession, advance
 from services.tasks.ground_truth import make_ground_truth
 from services.web import submissions
@@ -104,7 +104,10 @@ def test_a_predictions_file_is_kept_and_its_evaluation_queued(env):
 
 @pytest.mark.parametrize(
     ("fields", "words"),
-    [({"opens_at": "2999-01-01T00:00:00Z"}, "opens at 2999-01-01"), ({"closes_at": "2000-01-01T00:00:00Z"}, "closed at 2000-01-01")],
+    [
+        ({"opens_at": "2999-01-01T00:00:00Z"}, "opens at 2999-01-01"),
+        ({"closes_at": "2000-01-01T00:00:00Z"}, "closed at 2000-01-01"),
+    ],
 )
 def test_submissions_only_while_the_phase_is_open(env, fields, words):
     env.phase(**fields)
@@ -157,7 +160,9 @@ def test_admins_publish_reevaluate_and_cancel(env):
     mine = ok(env.call("participant", "GET", path))
     assert mine["status"] == "succeeded" and mine["evaluations"][0]["metrics"] is None  # not published yet
     evaluation = mine["evaluations"][0]["id"]
-    refused(env.call("participant", "PATCH", f"{CHALLENGE}/phases/final/evaluations/{evaluation}", {"published": True}), 403)
+    refused(
+        env.call("participant", "PATCH", f"{CHALLENGE}/phases/final/evaluations/{evaluation}", {"published": True}), 403
+    )
     ok(env.call("researcher", "PATCH", f"{CHALLENGE}/phases/final/evaluations/{evaluation}", {"published": True}))
     assert ok(env.call("participant", "GET", path))["evaluations"][0]["metrics"] == {"aggregates": {"score": 0.7}}
 
@@ -214,13 +219,18 @@ def test_one_file_of_ground_truth_is_kept_as_it_is(env):
     assert status == "succeeded" and (env.data_dir / path / "labels.csv").read_bytes() == b"case,label\n1,0\n"
 
 
-@pytest.mark.parametrize(("members", "words"), [
-    ({"../../escape.mha": b"x"}, "a path that points outside"),
-    ({"case.mha": b"x", "case.mha/inner.mha": b"y"}, "could not be unpacked"),
-])
+@pytest.mark.parametrize(
+    ("members", "words"),
+    [
+        ({"../../escape.mha": b"x"}, "a path that points outside"),
+        ({"case.mha": b"x", "case.mha/inner.mha": b"y"}, "could not be unpacked"),
+    ],
+)
 def test_ground_truth_that_cannot_be_unpacked_leaves_the_phase_as_it_was(env, members, words):
     env.phase()
-    _status, _message, good, _version = hand_over_ground_truth(env, env.upload("researcher", "ok.zip", zipped({"a": b"a"})))
+    _status, _message, good, _version = hand_over_ground_truth(
+        env, env.upload("researcher", "ok.zip", zipped({"a": b"a"}))
+    )
     status, message, path, _version = hand_over_ground_truth(env, env.upload("researcher", "bad.zip", zipped(members)))
     assert status == "failed" and words in message and "phase 'final' keeps its earlier ground truth" in message
     assert path == good

@@ -9,10 +9,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-from tornado.httpclient import HTTPClientError, HTTPRequest
-
 from apptools import fake_hub_auth, service_app
 from import_samples import dicom_series, volume, write, zip_bomb, zip_of
+from tornado.httpclient import HTTPClientError, HTTPRequest
+
 from services.imaging import tasks
 from services.imaging.tasks import import_upload_session
 from services.web import uploads
@@ -81,7 +81,10 @@ def test_upload_import_and_results_per_file(app, api, tmp_path):
     body, files = run_import(app, session)
     assert body["status"] == "succeeded" and len(body["images"]) == 2
     assert "1 of 6 files could not be imported" in body["message"]
-    assert files["ct.nii.gz"]["status"] == "succeeded" and "16×12×6, 16-bit signed integer" in files["ct.nii.gz"]["message"]
+    assert (
+        files["ct.nii.gz"]["status"] == "succeeded"
+        and "16×12×6, 16-bit signed integer" in files["ct.nii.gz"]["message"]
+    )
     series_images = {f["image"] for name, f in files.items() if name.startswith("series/")}
     assert len(series_images) == 1 and series_images | {files["ct.nii.gz"]["image"]} == set(body["images"])
     assert files["series/slice001.dcm"]["message"].endswith("8×8×4, 16-bit signed integer, CT")
@@ -170,10 +173,14 @@ def test_filenames_and_duplicates(api):
     session = new_session(api)
     names = ("../etc/passwd", "/abs.mha", "a/../b.mha", "", "a\\b.mha", "./a.mha", "a//b.mha", "a/..", ".", "a\x00b")
     for name in names:
-        status, body = api("POST", f"upload-sessions/{session['id']}/files", "researcher", {"filename": name, "size": 1})
+        status, body = api(
+            "POST", f"upload-sessions/{session['id']}/files", "researcher", {"filename": name, "size": 1}
+        )
         assert status == 400 and "filename" in body["message"], name
     announce(api, session, "series/a.dcm", 1)
-    status, body = api("POST", f"upload-sessions/{session['id']}/files", "researcher", {"filename": "series", "size": 1})
+    status, body = api(
+        "POST", f"upload-sessions/{session['id']}/files", "researcher", {"filename": "series", "size": 1}
+    )
     assert status == 409 and "has a file 'series/a.dcm' already" in body["message"]
     status, body = api("POST", f"upload-sessions/{session['id']}/files", "researcher", {"filename": "x", "size": -1})
     assert status == 422 and "size in bytes" in body["message"]
@@ -183,7 +190,9 @@ def test_quota(api, monkeypatch):
     monkeypatch.setattr(uploads.UploadLimits.instance(), "quota", 1000)
     session = new_session(api)
     announce(api, session, "a.mha", 600)
-    status, body = api("POST", f"upload-sessions/{session['id']}/files", "researcher", {"filename": "b.mha", "size": 500})
+    status, body = api(
+        "POST", f"upload-sessions/{session['id']}/files", "researcher", {"filename": "b.mha", "size": 500}
+    )
     assert status == 413 and "over your upload quota of 1.0 KB: your uploads take 600 bytes" in body["message"]
     api("POST", f"upload-sessions/{session['id']}/cancel", "researcher")  # cancelled sessions no longer count
     announce(api, new_session(api), "b.mha", 500)
@@ -255,8 +264,14 @@ def test_zips_unpack_and_bad_zips_say_why(app, api, tmp_path):
     good = write(volume(), tmp_path / "v.nii.gz")
     series = dicom_series(tmp_path / "series", volume((8, 8, 3)))
     session = new_session(api)
-    upload(api, session, zip_of(tmp_path / "study.zip", {"a/ct.nii.gz": good, **{f"dicom/{p.name}": p for p in series},
-                                                         "__MACOSX/._ct.nii.gz": b"junk"}))
+    upload(
+        api,
+        session,
+        zip_of(
+            tmp_path / "study.zip",
+            {"a/ct.nii.gz": good, **{f"dicom/{p.name}": p for p in series}, "__MACOSX/._ct.nii.gz": b"junk"},
+        ),
+    )
     upload(api, session, zip_of(tmp_path / "evil.zip", {"../../outside.nii.gz": good}))
     upload(api, session, zip_bomb(tmp_path / "bomb.zip"))
     body, files = run_import(app, session)
@@ -286,8 +301,12 @@ def test_a_file_still_uploading_when_the_session_is_cancelled_is_dropped(app, tm
         for _ in range(3):
             await write(b"\0" * 256 * 1024)
 
-    request = HTTPRequest(f"{base}/files/{file['id']}", method="PUT", body_producer=body_producer,
-                          headers={**headers, "Content-Length": str(1024 * 1024)})
+    request = HTTPRequest(
+        f"{base}/files/{file['id']}",
+        method="PUT",
+        body_producer=body_producer,
+        headers={**headers, "Content-Length": str(1024 * 1024)},
+    )
     with pytest.raises(HTTPClientError) as error:
         app.io_loop.run_sync(lambda: app.http_client.fetch(request))
     assert error.value.code == 409

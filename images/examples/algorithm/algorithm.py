@@ -115,8 +115,11 @@ def main(argv):
         print(f"example-algorithm: error: {error}", file=sys.stderr)
         return 1
     except PermissionError as error:
-        print(f"example-algorithm: error: cannot write {error.filename}: {output_dir} must be writable "
-              "for the container's user (uid 1000)", file=sys.stderr)
+        print(
+            f"example-algorithm: error: cannot write {error.filename}: {output_dir} must be writable "
+            "for the container's user (uid 1000)",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

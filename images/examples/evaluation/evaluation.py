@@ -198,12 +198,17 @@ def main(argv):
         print(f"example-evaluation: error: {error}", file=sys.stderr)
         return 1
     except PermissionError as error:
-        print(f"example-evaluation: error: cannot write {error.filename}: {output_dir} must be writable "
-              "for the container's user (uid 1000)", file=sys.stderr)
+        print(
+            f"example-evaluation: error: cannot write {error.filename}: {output_dir} must be writable "
+            "for the container's user (uid 1000)",
+            file=sys.stderr,
+        )
         return 1
     summary = metrics["aggregates"]
-    print(f"example-evaluation: {len(metrics['case'])} cases, mean dice {summary['score']:.4f}, "
-          f"{len(summary['missing'])} missing -> {output_dir / 'metrics.json'}")
+    print(
+        f"example-evaluation: {len(metrics['case'])} cases, mean dice {summary['score']:.4f}, "
+        f"{len(summary['missing'])} missing -> {output_dir / 'metrics.json'}"
+    )
     return 0
 
 

@@ -5,6 +5,8 @@ its links to socket values, never the values or their images, which others may s
 image still in use cannot be deleted (RESTRICT).
 """
 
+from ..schemas import SocketKind
+from ..status import JobStatus, JoinRequestStatus, UploadStatus, advance
 from .algorithms import Algorithm, AlgorithmJob
 from .archives import Archive, ArchiveItem
 from .base import Base, UTCDateTime, remove, save, utcnow
@@ -49,7 +51,5 @@ from .roles import (
     usernames,
 )
 from .sockets import Socket, SocketValue, StoredFile, default_relative_path, make_value
-from ..schemas import SocketKind
-from ..status import JobStatus, JoinRequestStatus, UploadStatus, advance
 
 metadata = Base.metadata

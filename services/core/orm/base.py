@@ -139,7 +139,9 @@ def remove(session, obj):
         session.flush()
     except IntegrityError:
         session.rollback()
-        raise Conflict(f"{described[0].upper()}{described[1:]} is still used elsewhere, so it was not deleted.") from None
+        raise Conflict(
+            f"{described[0].upper()}{described[1:]} is still used elsewhere, so it was not deleted."
+        ) from None
 
 
 def _slug_taken(session, obj):
@@ -156,7 +158,9 @@ def children(model, back_populates, **options):
     """The ``model`` rows that belong to this one (by ``parent_key``), in the order they were made;
     the database deletes them with it."""
     options.setdefault("order_by", f"{model}.id")
-    return relationship(model, back_populates=back_populates, cascade="all, delete-orphan", passive_deletes=True, **options)
+    return relationship(
+        model, back_populates=back_populates, cascade="all, delete-orphan", passive_deletes=True, **options
+    )
 
 
 def link_table(name, left, right):

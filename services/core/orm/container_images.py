@@ -15,9 +15,7 @@ class ContainerImage(Base):
     the tarball stays in the data directory so that other worker nodes can load it too."""
 
     __tablename__ = "container_images"
-    __table_args__ = (
-        CheckConstraint("(algorithm_id IS NULL) <> (phase_id IS NULL)", name="algorithm_or_phase"),
-    )
+    __table_args__ = (CheckConstraint("(algorithm_id IS NULL) <> (phase_id IS NULL)", name="algorithm_or_phase"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner: Mapped[str] = mapped_column(String(255), index=True)
