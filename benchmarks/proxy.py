@@ -46,8 +46,8 @@ def main():
         for round_ in range(1, args.rounds + 1):
             for name, url in routes.items():
                 rps, p50, p99, errors = wrk(url, token, args.seconds)
-                print(f"round {round_} {name:<8} {rps:8.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  errors {errors}",
-                      flush=True)
+                line = f"{rps:8.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  errors {errors}"
+                print(f"round {round_} {name:<8} {line}", flush=True)
                 if errors:
                     sys.exit(f"{errors} requests to {url} failed")
                 best[name] = max(best.get(name, 0), rps)
