@@ -5,9 +5,9 @@ BIN := $(VENV)/bin
 # A TLS-inspecting proxy's CA bundle for image builds; defaults to the one this shell trusts.
 export GC_EXTRA_CA_BUNDLE ?= $(SSL_CERT_FILE)
 
-.PHONY: up down status test images install docker-check clean-test
+.PHONY: up down status test images install docker-check node-check clean-test
 
-up: install docker-check images
+up: install docker-check node-check images
 	$(BIN)/gc-hub up
 
 down:
@@ -22,7 +22,7 @@ test: install docker-check images
 images: docker-check
 	images/build.sh all
 
-install: $(BIN)/.installed
+install: $(BIN)/.installed node_modules/.installed
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "gc-hub needs Python 3.11 or newer")'
@@ -30,6 +30,17 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
+
+# The hub's proxy (JupyterHub's configurable-http-proxy), pinned in package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	@$(MAKE) --no-print-directory node-check
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+node-check:
+	@node -e 'process.exit(parseInt(process.versions.node) < 20 ? 1 : 0)' 2>/dev/null && command -v npm >/dev/null || { \
+	  echo "The hub's proxy needs Node.js 20 or newer and npm ($$(node --version 2>/dev/null || echo 'no node found'))."; \
+	  echo "On Debian: sudo apt-get install nodejs npm (Debian 13 has Node.js 20), or see https://nodejs.org/."; exit 1; }
 
 docker-check:
 	@docker info >/dev/null 2>&1 || { \

@@ -1,7 +1,26 @@
-"""The hub process itself: where it listens, where it keeps its state, which proxy it runs."""
+"""The hub process itself: where it listens, where it keeps its state, which proxy it runs.
 
-import sys
+The proxy is JupyterHub's own configurable-http-proxy (Node.js), pinned in package.json and
+installed into the project's node_modules by ``make install``. After a websocket's upgrade it pipes
+the two sockets together without reading frames, so binary widget frames stay binary and a
+message has no size limit at the proxy (a whole volume sent to the viewer, a 12 MB upload); the
+limits are the notebook server's (``websocket_max_message_size``, 256 MiB in the workstation image).
+"""
+
 from pathlib import Path
+
+# Where `make install` puts the proxy (npm ci in the project's root).
+PROXY = Path(__file__).resolve().parents[1] / "node_modules" / ".bin" / "configurable-http-proxy"
+
+
+def proxy_command():
+    """The proxy's command line: the project's own install, never another one found on PATH."""
+    if not PROXY.exists():
+        raise SystemExit(
+            f"The hub's proxy is not installed ({PROXY} is missing): run `make install`, "
+            "which needs Node.js 20 or newer and npm (Debian: apt-get install nodejs npm)."
+        )
+    return [str(PROXY)]
 
 
 def configure_hub(c, settings):
@@ -14,8 +33,6 @@ def configure_hub(c, settings):
     c.JupyterHub.pid_file = str(data / "jupyterhub.pid")
     c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{settings.proxy_api_port}"
     c.ConfigurableHTTPProxy.pid_file = str(data / "proxy.pid")
-    # The Python port of configurable-http-proxy, with its websocket fix (see proxy.py); named
-    # explicitly, so that no Node one on PATH is taken instead.
-    c.ConfigurableHTTPProxy.command = [sys.executable, "-m", "hub_config.proxy"]
+    c.ConfigurableHTTPProxy.command = proxy_command()
     c.JupyterHub.cleanup_servers = True
     c.JupyterHub.cleanup_proxy = True

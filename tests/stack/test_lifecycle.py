@@ -5,6 +5,7 @@ import os
 import subprocess
 import time
 import uuid
+from pathlib import Path
 
 import docker
 import pytest
@@ -12,6 +13,7 @@ import requests
 from hubtools import REPO, HubSession, hub_environment, remove_home_volumes, running_hub
 from runtools import wait_for
 
+from hub_config.hub import PROXY
 from services.launcher import descendants, is_running
 
 pytestmark = pytest.mark.stack
@@ -45,6 +47,9 @@ def check_up_and_down(tmp_path, env, instance):
 
     hub_pid = int((tmp_path / "jupyterhub.pid").read_text())
     proxy_pid = int((tmp_path / "proxy.pid").read_text())
+    # JupyterHub's own proxy (Node.js), the project's pinned install: not another one on PATH.
+    proxy_command = Path(f"/proc/{proxy_pid}/cmdline").read_bytes().split(b"\0")
+    assert proxy_command[0].endswith(b"node") and proxy_command[1] == str(PROXY).encode()
     scientist = HubSession.login(f"http://127.0.0.1:{port}", "datascientist", passwords["user_password"])
     token = {"Authorization": f"token {scientist.new_token()}"}
     services = f"http://127.0.0.1:{port}/services"
