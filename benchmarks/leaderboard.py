@@ -213,7 +213,12 @@ def submission_latency(hub, folder, runs):
     truth = masks(truth_dir)
     session, file = researcher.upload(zipped(truth, folder / "truth.zip"))
     body = {"upload_session": session, "file": file}
-    researcher("POST", "challenges", f"challenges/{slug}/phases/predictions/ground-truth", 200, json=body)
+    researcher("POST", "challenges", f"challenges/{slug}/phases/predictions/ground-truth", 202, json=body)
+    deadline = time.monotonic() + 120  # a worker unpacks it
+    while not researcher("GET", "challenges", f"challenges/{slug}/phases/predictions", 200).json()["ground_truth_path"]:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the ground truth was not unpacked within 120 s")
+        time.sleep(0.5)
     request = participant("POST", "challenges", f"challenges/{slug}/join", 201, json={"message": "benchmark"}).json()
     researcher(
         "POST", "challenges", f"challenges/{slug}/join-requests/{request['id']}", 200, json={"decision": "accept"}
