@@ -21,13 +21,11 @@ from ..contract import OutputProblems, new_run_folders
 from ..core.database import make_engine
 from ..core.errors import GcError
 from ..core.settings import ExecutionSettings
-from ..core.status import JobStatus, advance
+from ..core.status import JOB_STARTED, JobStatus, advance
 from ..queue import connect, enqueue_run
 from ..runner import RUN_LABEL, ImageRefused, Runner, RunSpec, Sandbox, folder_size
 
 log = logging.getLogger("gc-worker")
-
-RUNNING = (JobStatus.PROVISIONING, JobStatus.EXECUTING)
 
 
 @cache
@@ -113,7 +111,7 @@ class Watch:
         with Session(self.engine) as session:
             session.execute(
                 update(self.model)
-                .where(self.model.id == self.run_id, self.model.status.in_(RUNNING))
+                .where(self.model.id == self.run_id, self.model.status.in_(JOB_STARTED))
                 .values(heartbeat_at=datetime.now(UTC))
             )
             session.commit()

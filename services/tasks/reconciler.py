@@ -16,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..core.orm import AlgorithmJob, Evaluation, Submission, UploadSession, UploadStatus
-from ..core.status import JobStatus, advance, retry
+from ..core.status import JOB_ACTIVE, JOB_STARTED, JobStatus, advance, retry
 from ..queue import enqueue_run, import_job_id, queue_import, rq_job_id
-from .execution import RUNNING, run_label
+from .execution import run_label
 from .submissions import continue_submission
 
 log = logging.getLogger("gc-worker")
@@ -58,7 +58,7 @@ def reconcile(engine, connection, runner, settings):
     with Session(engine) as session:
         to_enqueue = []
         for kind, model in RUN_KINDS.items():
-            lost = select(model).where(model.status.in_(RUNNING), model.heartbeat_at < stale)
+            lost = select(model).where(model.status.in_(JOB_STARTED), model.heartbeat_at < stale)
             for run in session.scalars(lost.with_for_update(skip_locked=True)):
                 runner.remove_labelled(run_label(kind, run))
                 worker = run.worker
@@ -85,7 +85,7 @@ def reconcile(engine, connection, runner, settings):
         stalled = select(Submission.id).where(
             Submission.algorithm_id.is_not(None),
             ~Submission.evaluations.any(),
-            ~Submission.jobs.any(AlgorithmJob.status.in_((JobStatus.QUEUED, *RUNNING))),
+            ~Submission.jobs.any(AlgorithmJob.status.in_(JOB_ACTIVE)),
         )
         for submission_id in session.scalars(stalled).all():
             continue_submission(submission_id)

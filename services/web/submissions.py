@@ -29,8 +29,9 @@ from ..core.orm import (
     advance,
 )
 from ..core.paths import ground_truth_folder
+from ..core.status import JOB_ACTIVE, JOB_UNSUCCESSFUL
 from ..queue import QueueName, connect, enqueue_runs, queue
-from ..scheduling import RUNNING, new_evaluation, next_runs
+from ..scheduling import new_evaluation, next_runs
 from .algorithms import AlgorithmAccess, limits_json
 from .base import APIHandler
 from .challenges import ChallengeAccess
@@ -38,7 +39,6 @@ from .container_images import UploadedFileAccess
 from .fields import boolean, text
 from .leaderboard import fingerprint
 
-ENDED = (JobStatus.FAILED, JobStatus.CANCELLED)
 GROUND_TRUTH_TASK = "services.tasks.ground_truth.make_ground_truth"
 GROUND_TRUTH_TIMEOUT_S = 6 * 3600
 
@@ -193,7 +193,9 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
     def submissions_counted(self, phase, since):
         """My submissions to ``phase`` since ``since`` that count against its limit: all but those
         whose evaluations all failed or were cancelled."""
-        failed_only = Submission.evaluations.any() & ~Submission.evaluations.any(Evaluation.status.not_in(ENDED))
+        failed_only = Submission.evaluations.any() & ~Submission.evaluations.any(
+            Evaluation.status.not_in(JOB_UNSUCCESSFUL)
+        )
         query = select(func.count(Submission.id)).where(
             Submission.phase_id == phase.id, Submission.creator == self.username, ~failed_only
         )
@@ -281,7 +283,7 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
     def reevaluate(self, submission):
         if submission.algorithm is not None:
             jobs = submission.jobs
-            if any(job.status in RUNNING for job in jobs):
+            if any(job.status in JOB_ACTIVE for job in jobs):
                 raise Conflict(f"Submission {submission.id} still has jobs running; re-evaluate when they end.")
             evaluation = new_evaluation(submission, [job for job in jobs if job.status == JobStatus.SUCCEEDED])
         else:

@@ -24,7 +24,7 @@ from ..core.errors import Conflict, GcError, InvalidValue, NotFound
 from ..core.orm import ContainerImage, Socket, Submission, UploadFile, UploadSession
 from ..core.orm.images import upload_folder
 from ..core.paths import inside
-from ..core.status import UploadStatus, advance
+from ..core.status import UPLOAD_OPEN, UploadStatus, advance
 from ..queue import connect, queue_import
 from .archives import UPLOAD, ArchiveAccess
 from .base import APIHandler
@@ -34,7 +34,6 @@ log = logging.getLogger("gc-hub")
 CANCEL_CHECK_BYTES = 32 * 1024 * 1024  # a streaming upload looks for a cancel this often
 CHUNK_BYTES = 8 * 1024 * 1024  # the upload page sends files in chunks of this size
 CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)$")
-OPEN = (UploadStatus.PENDING, UploadStatus.IMPORTING)
 
 
 class UploadLimits(SingletonConfigurable):
@@ -182,7 +181,7 @@ class UploadAccess(ArchiveAccess):
             .join(UploadSession)
             .where(
                 UploadSession.owner == self.username,
-                UploadSession.status.in_(OPEN),
+                UploadSession.status.in_(UPLOAD_OPEN),
                 UploadFile.extracted_from_id.is_(None),
             )
         )
@@ -206,7 +205,9 @@ class UploadAccess(ArchiveAccess):
         except FileNotFoundError:
             folders = []
         closed = select(UploadSession.id).where(
-            UploadSession.id.in_(folders), UploadSession.owner == self.username, UploadSession.status.not_in(OPEN)
+            UploadSession.id.in_(folders),
+            UploadSession.owner == self.username,
+            UploadSession.status.not_in(UPLOAD_OPEN),
         )
         kept = [upload_folder(session_id) for session_id in self.db.scalars(closed)]
         kept += self.db.scalars(select(ContainerImage.tarball_path).filter_by(owner=self.username))
@@ -302,7 +303,7 @@ class UploadAccess(ArchiveAccess):
 
     def cancel(self, session_id):
         session = self.upload_session(session_id, for_update=True)
-        if session.status not in OPEN:
+        if session.status not in UPLOAD_OPEN:
             raise Conflict(f"Upload session {session.id} is {session.status} already; there is nothing to cancel.")
         advance(session, UploadStatus.CANCELLED)
         for file in session.files:
