@@ -25,6 +25,7 @@ from ..core.orm import ContainerImage, Socket, Submission, UploadFile, UploadSes
 from ..core.orm.images import upload_folder
 from ..core.paths import inside
 from ..core.status import UPLOAD_OPEN, UploadStatus, advance
+from ..core.units import human_bytes
 from ..queue import connect, queue_import
 from .archives import UPLOAD, ArchiveAccess
 from .base import APIHandler
@@ -61,13 +62,6 @@ class UploadLimits(SingletonConfigurable):
     @default("max_files")
     def _default_max_files(self):
         return int(os.environ.get("GC_UPLOAD_MAX_FILES", 10_000))
-
-
-def human_bytes(n):
-    for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if n < 1000 or unit == "TB":
-            return f"{n:,} bytes" if unit == "bytes" else f"{n:,.1f} {unit}"
-        n /= 1000
 
 
 def _regular_files(path):
