@@ -16,8 +16,9 @@ from rq.exceptions import StopRequested
 from . import tasks  # noqa: F401 (loaded here once, so that each forked job starts at once)
 from .imaging import tasks as imaging_tasks  # noqa: F401 (the same)
 from .queue import QueueName, connect
-from .tasks.execution import node_has_gpu, resources
+from .tasks.execution import node_has_gpu
 from .tasks.reconciler import reconcile
+from .tasks.resources import resources
 
 log = logging.getLogger("gc-worker")
 
@@ -32,8 +33,7 @@ class GcWorker(Worker):
         if not lock.acquire():
             return
         try:
-            settings, engine, runner = resources()
-            reconcile(engine, self.connection, runner, settings)
+            reconcile(resources())
         except StopRequested:  # a stop signal arrived meanwhile: rq's way of leaving its loop
             raise
         except Exception:
@@ -99,7 +99,7 @@ def wait_for_redis(url, timeout):
             return connection
         except (RedisConnectionError, FileNotFoundError) as e:
             if time.monotonic() > deadline:
-                raise SystemExit(f"gc-worker: Redis at {url} did not answer within {timeout:g} s ({e})")
+                raise SystemExit(f"gc-worker: Redis at {url} did not answer within {timeout:g} s ({e})") from None
             time.sleep(0.2)
 
 
@@ -110,7 +110,7 @@ def main(argv=None):
     os.environ["GC_REDIS_URL"] = args.redis_url
     connection = wait_for_redis(args.redis_url, args.connect_timeout)
     queues = [str(q) for q in args.queues]
-    runner = resources()[2]
+    runner = resources().runner
     os.environ["GC_DOCKER_API_VERSION"] = runner.client.api.api_version
     has_gpu = args.gpu if args.gpu is not None else node_has_gpu(runner)
     if QueueName.GPU in queues and not has_gpu:

@@ -20,14 +20,15 @@ from sqlalchemy.orm import Session
 from ..contract import new_run_folders
 from ..core.orm import ContainerImage, UploadStatus, advance
 from ..runner import BuildFailed, ImageRefused, RunSpec, Sandbox
-from .execution import outcome_problem, resources
+from .execution import outcome_problem
+from .resources import resources
 
 log = logging.getLogger("gc-worker")
 
 ALGORITHM_DIR = "/opt/algorithm"
 BUILD_LABEL = "org.gc-hub.build"
 LOG_LINES = 40
-# The build copies files onto the training image; under the rq job's timeout (web/builds.py).
+# The build copies files onto the training image; under the rq job's timeout (queue.BUILD_TIMEOUT_S).
 BUILD_SANDBOX = Sandbox(cpu_limit=1.0, memory_limit_mb=2048, time_limit_s=1200)
 # Compiling one file: little of everything.
 CHECK_SANDBOX = Sandbox(cpu_limit=1.0, memory_limit_mb=512, time_limit_s=120, pids_limit=16, tmp_size_mb=16,
@@ -66,7 +67,7 @@ def build_tag(instance, image):
 def build_algorithm_image(*, container_image_id):
     """Build container image ``container_image_id`` (a build record), check it and make it its
     algorithm's image; or fail it with the reason and the end of the build's log."""
-    settings, engine, runner = resources()
+    settings, engine, runner, _queue = resources()
     with Session(engine) as session:
         image = session.get(ContainerImage, container_image_id)
         if image is None or image.status != UploadStatus.PENDING or image.algorithm is None:

@@ -30,7 +30,6 @@ from ..core.orm import (
 )
 from ..core.paths import ground_truth_folder
 from ..core.status import JOB_ACTIVE, JOB_UNSUCCESSFUL
-from ..queue import QueueName, connect, enqueue_runs, queue
 from ..scheduling import new_evaluation, next_runs
 from .algorithms import AlgorithmAccess, limits_json
 from .base import APIHandler
@@ -39,27 +38,10 @@ from .container_images import UploadedFileAccess
 from .fields import boolean, text
 from .leaderboard import fingerprint
 
-GROUND_TRUTH_TASK = "services.tasks.ground_truth.make_ground_truth"
-GROUND_TRUTH_TIMEOUT_S = 6 * 3600
-
-
 # What a participant learns of a failure on a case they may not read: that it failed, not how (an
 # exit code, a time-out or the socket that was wrong are each chosen by their code, and would
 # carry bits of the hidden case out).
 HIDDEN_CASE_FAILURE = "failed on a hidden case; the challenge's admins see why"
-
-
-def enqueue(settings, runs):
-    """Queue committed runs (module level, so that unit tests without Redis can replace it)."""
-    enqueue_runs(connect(settings.redis_url), runs)
-
-
-def enqueue_ground_truth(settings, **task):
-    """Queue the unpacking of committed ground truth (replaced in unit tests)."""
-    job_id = f"ground-truth-{task['upload_file_id']}"
-    queue(QueueName.IMPORT, connect(settings.redis_url)).enqueue(
-        GROUND_TRUTH_TASK, job_id=job_id, job_timeout=GROUND_TRUTH_TIMEOUT_S, **task
-    )
 
 
 def iso(moment):
@@ -268,7 +250,7 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
         self.db.flush()
         runs = next_runs(self.db, submission)
         self.commit()
-        enqueue(self.platform["settings"], runs)
+        self.platform["queue"].runs(runs)
         return submission
 
     def keep_predictions(self, phase, file):
@@ -290,7 +272,7 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
             evaluation = new_evaluation(submission)
         self.db.add(evaluation)
         self.commit()
-        enqueue(self.platform["settings"], [evaluation])
+        self.platform["queue"].run(evaluation)
         return evaluation
 
     def cancel(self, submission):
@@ -322,7 +304,9 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
         os.link(Path(settings.data_dir, file.upload_path), Path(settings.data_dir, archive))
         file.message = f"being unpacked as the ground truth of phase {phase.slug!r}"
         self.commit()
-        enqueue_ground_truth(settings, phase_id=phase.id, upload_file_id=file.id, archive=archive, folder=folder)
+        self.platform["queue"].make_ground_truth(
+            phase_id=phase.id, upload_file_id=file.id, archive=archive, folder=folder
+        )
         return file
 
 

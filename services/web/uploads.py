@@ -26,7 +26,7 @@ from ..core.orm.images import upload_folder
 from ..core.paths import inside
 from ..core.status import UPLOAD_OPEN, UploadStatus, advance
 from ..core.units import human_bytes
-from ..queue import connect, queue_import
+from ..queue import QueueUnreachable
 from .archives import UPLOAD, ArchiveAccess
 from .base import APIHandler
 
@@ -132,11 +132,6 @@ def clean_filename(name):
     if any(len(part) > 255 for part in name.split("/")):
         raise InvalidValue(f"'filename' {name[:80]!r}… has a part longer than 255 characters.")
     return name
-
-
-def enqueue_import(settings, upload_session_id):
-    """Queue the import of a committed session (module level, so that unit tests can see it)."""
-    queue_import(connect(settings.redis_url), upload_session_id)
 
 
 class UploadAccess(ArchiveAccess):
@@ -283,8 +278,8 @@ class UploadAccess(ArchiveAccess):
         advance(session, UploadStatus.IMPORTING)
         self.commit()
         try:
-            enqueue_import(self.platform["settings"], session.id)
-        except Exception as error:  # the queue is down: say so, and leave nothing stuck as importing
+            self.platform["queue"].import_upload(session.id)
+        except QueueUnreachable as error:  # the queue is down: say so, and leave nothing stuck as importing
             log.error("could not queue the import of upload session %s: %s", session.id, error)
             advance(session, UploadStatus.FAILED)
             session.error_message = (
