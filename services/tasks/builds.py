@@ -10,7 +10,6 @@ once in the full sandbox so that a syntax error is reported now rather than on e
 
 import json
 import logging
-import os
 import shutil
 from pathlib import Path
 
@@ -35,12 +34,6 @@ CHECK_SANDBOX = Sandbox(cpu_limit=1.0, memory_limit_mb=512, time_limit_s=120, pi
                         output_limit_mb=1)  # fmt: skip
 # Compiles without writing a .pyc; run as `python -I`, so no file of the user's is imported.
 COMPILE = "import sys; path = sys.argv[1]; compile(open(path, 'rb').read(), path, 'exec')"
-
-
-def training_image(settings):
-    """The image that data scientists train in: what builds start from (GC_TRAINING_IMAGE, else
-    <image prefix>/training:latest, as images/build.sh names it)."""
-    return os.environ.get("GC_TRAINING_IMAGE") or f"{settings.image_prefix}/training:latest"
 
 
 def dockerfile(base, entrypoint):
@@ -77,7 +70,7 @@ def build_algorithm_image(*, container_image_id):
         context = Path(settings.data_dir, image.tarball_path)
         try:
             entrypoint = json.loads((context / "build.json").read_text())["entrypoint"]
-            base = training_image(settings)
+            base = settings.training_image
             (context / "Dockerfile").write_text(dockerfile(base, entrypoint))
         except (OSError, ValueError, KeyError) as error:
             return refuse(session, image, context, f"the build context could not be read: {error}")

@@ -25,10 +25,10 @@ from .resources import resources
 log = logging.getLogger("gc-worker")
 
 
-def node_has_gpu(runner):
+def node_has_gpu(settings, runner):
     """Whether this node gives containers GPUs: as gc-worker decided (--gpu), else detected."""
-    decided = os.environ.get("GC_WORKER_HAS_GPU")
-    return decided == "1" if decided is not None else runner.has_gpu()
+    decided = settings.worker_has_gpu
+    return decided if decided is not None else runner.has_gpu()
 
 
 def worker_name():
@@ -124,7 +124,7 @@ def execute(model, run_kind, run_id, *, provision, finish):
         if run is None or run.status != JobStatus.QUEUED:
             log.info("%s %s is %s; nothing to do", run_kind, run_id, run and run.status)
             return
-        if run.gpu and not node_has_gpu(runner):
+        if run.gpu and not node_has_gpu(settings, runner):
             log.warning("%s %s needs a GPU and this node has none: back to the gpu queue", run_kind, run_id)
             queue.run(run)
             return "needs a GPU"

@@ -25,7 +25,11 @@ class Resources(NamedTuple):
 @cache
 def _process_resources(pid):
     settings = ExecutionSettings()
-    runner = Runner(instance=settings.instance, cache_dir=Path(settings.data_dir, "cache", "checked-images"))
+    runner = Runner(
+        instance=settings.instance,
+        api_version=settings.docker_api_version,
+        cache_dir=Path(settings.data_dir, "cache", "checked-images"),
+    )
     return Resources(settings, make_engine(settings.database_url), runner, TaskQueue.from_url(settings.redis_url))
 
 

@@ -17,13 +17,14 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 from tornado import web
-from traitlets import Integer, default
+from traitlets import Integer
 from traitlets.config import SingletonConfigurable
 
 from ..core.errors import Conflict, GcError, InvalidValue, NotFound
 from ..core.orm import ContainerImage, Socket, Submission, UploadFile, UploadSession
 from ..core.orm.images import upload_folder
 from ..core.paths import inside
+from ..core.settings import EnvironmentSettings, env
 from ..core.status import UPLOAD_OPEN, UploadStatus, advance
 from ..core.units import human_bytes
 from ..queue import QueueUnreachable
@@ -37,10 +38,11 @@ CHUNK_BYTES = 8 * 1024 * 1024  # the upload page sends files in chunks of this s
 CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)$")
 
 
-class UploadLimits(SingletonConfigurable):
+class UploadLimits(EnvironmentSettings, SingletonConfigurable):
     """How much people may upload (the archives service reads ``GC_UPLOAD_*`` variables)."""
 
     quota = Integer(
+        100 * 1024**3,
         config=True,
         help="""Bytes one user's uploads may take (GC_UPLOAD_QUOTA; default 100 GiB): the files
         announced in their sessions that are not imported yet, and whatever of their uploads is
@@ -48,20 +50,13 @@ class UploadLimits(SingletonConfigurable):
         submission; the remains of a cancelled session a worker is still unpacking), each file
         once however many links it has. Imported images no longer count: the uploaded files are
         removed once the images are stored.""",
-    )
-
-    @default("quota")
-    def _default_quota(self):
-        return int(os.environ.get("GC_UPLOAD_QUOTA", 100 * 1024**3))
+    ).tag(**env("GC_UPLOAD_QUOTA"))
 
     max_files = Integer(
+        10_000,
         config=True,
         help="Most files one upload session may have (GC_UPLOAD_MAX_FILES; default 10000); zip a DICOM study instead.",
-    )
-
-    @default("max_files")
-    def _default_max_files(self):
-        return int(os.environ.get("GC_UPLOAD_MAX_FILES", 10_000))
+    ).tag(**env("GC_UPLOAD_MAX_FILES"))
 
 
 def _regular_files(path):

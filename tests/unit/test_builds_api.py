@@ -9,7 +9,7 @@ from apptools import fake_hub_auth, service_app
 
 from services.core.settings import ExecutionSettings
 from services.queue import Task
-from services.tasks.builds import dockerfile, training_image
+from services.tasks.builds import dockerfile
 from services.web import uploads
 
 
@@ -104,7 +104,7 @@ def test_a_tarball_intake_is_not_a_build(apps):
 def test_the_image_runs_the_entrypoint_as_user_1000_from_the_training_image(monkeypatch):
     monkeypatch.delenv("GC_TRAINING_IMAGE", raising=False)
     monkeypatch.setenv("GC_IMAGE_PREFIX", "lab")
-    assert training_image(ExecutionSettings()) == "lab/training:latest"
+    assert ExecutionSettings().training_image == "lab/training:latest"
     lines = dockerfile("lab/training:latest", "predict.py").splitlines()
     assert lines[0] == "FROM lab/training:latest"
     assert "COPY --chown=1000:100 files/ /opt/algorithm/" in lines and "USER 1000" in lines
