@@ -21,10 +21,11 @@ def redis_url(settings):
     return settings.redis_url or f"unix://{settings.data_dir}/redis/redis.sock"
 
 
-# Settings of the services and workers that are read from the hub's environment as they are
-# (see services/imaging/limits.py, services/web/uploads.py, services/core/settings.py).
+# Settings of the services and workers that are passed on from the hub's environment as they are:
+# the traits tagged with these variables in services/core/settings.py, services/imaging/limits.py
+# and services/web/uploads.py (tests/unit/test_service_settings.py checks that none is missed).
 PASSED_ON = ("GC_UPLOAD_", "GC_IMPORT_", "GC_OUTPUT_LIMIT_MB", "GC_PIDS_LIMIT", "GC_HEARTBEAT_S", "GC_LOST_AFTER_S",
-             "GC_IMAGE_PREFIX", "GC_TRAINING_IMAGE")  # fmt: skip
+             "GC_MAX_ATTEMPTS", "GC_RECONCILE_EVERY_S", "GC_IMAGE_PREFIX", "GC_TRAINING_IMAGE")  # fmt: skip
 
 
 def platform_environment(settings):

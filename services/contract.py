@@ -183,18 +183,18 @@ def collect_output(session, socket, output, staging, data_dir, *, max_bytes):
 
 def import_images(staged, staging, data_dir, *, owner, runner=None):
     """``{socket slug: Image, or why there is none}`` of the image outputs ``staged``
-    (``{slug: (staged copy, name, where it was)}``, copies under ``staging``), converted in one
+    (``{slug: StagedImage}``, copies under ``staging``), converted in one
     sandboxed importer. A refusal says where the image was and what is needed, never what the
     importer read in it (the container chose every byte)."""
-    uploads = [Upload(str(path), name, slug) for slug, (path, name, _where) in staged.items()]
+    uploads = [Upload(str(image.path), image.name, slug) for slug, image in staged.items()]
     results = {}
     for outcome in import_in_sandbox(uploads, folder=staging, data_dir=data_dir, runner=runner):
         for slug in outcome.keys:
-            where = staged[slug][2]
             results[slug] = (
-                image_row(outcome.image, name=staged[slug][1], owner=owner)
+                image_row(outcome.image, name=staged[slug].name, owner=owner)
                 if outcome.image
-                else f"the image in {where} is not one gc-hub can read (write one .mha that holds its voxels, or a .tif)"
+                else f"the image in {staged[slug].where} is not one gc-hub can read "
+                "(write one .mha that holds its voxels, or a .tif)"
             )
     return results
 
@@ -205,9 +205,17 @@ def image_row(stored, *, name, owner):
     return Image(name=name[:255], created_by=owner, **fields | {"color_space": ColorSpace(stored.color_space)})
 
 
+class StagedImage(NamedTuple):
+    """An output image copied out of a container's /output, not parsed yet."""
+
+    path: Path  # the copy
+    name: str  # the name to give the image
+    where: str  # the folder it was in, as messages name it
+
+
 def stage_image(output, relative, staging, *, max_bytes):
     """Copy the one .mha/.tif file in the folder ``relative`` of ``output`` into the new folder
-    ``staging``: (its copy, the name to give the image, the folder as messages name it)."""
+    ``staging``: its StagedImage."""
     shown = f"{output.where(relative)}/"
     kind = output.kind(relative)
     if kind != "folder":
@@ -223,7 +231,7 @@ def stage_image(output, relative, staging, *, max_bytes):
     except UnsafeFile as refused:  # named by its folder: the file's own name is the container's
         raise UnsafeFile(f"the {suffix} file in {shown}", refused.reason) from None
     name = found[0] if PLAIN_NAME.fullmatch(found[0]) else f"{PurePosixPath(relative).name or 'image'}{suffix}"
-    return staged, name, shown
+    return StagedImage(staged, name, shown)
 
 
 class NotFinite(ValueError):

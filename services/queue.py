@@ -1,9 +1,16 @@
-"""The job queues: the one place that names them, and the connection to Redis."""
+"""The job queues: the one place that names them and the tasks, and that enqueues work.
+
+A :class:`TaskQueue` on a Redis connection has one method per kind of work (a run, an import,
+an intake, a build, ground truth); each knows its task, its queue, its RQ job id and how long it
+may take. The services and the workers use nothing else to hand work over.
+"""
 
 from enum import StrEnum
 
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue, Worker
+from rq.job import Job
 
 
 class QueueName(StrEnum):
@@ -15,78 +22,151 @@ class QueueName(StrEnum):
     EVALUATION = "evaluation"
 
 
+class Task(StrEnum):
+    """What a worker runs: the dotted path of a keyword-only function of ids."""
+
+    RUN_ALGORITHM_JOB = "services.tasks.run_algorithm_job"
+    RUN_EVALUATION = "services.tasks.run_evaluation"
+    LOAD_CONTAINER_IMAGE = "services.tasks.load_container_image"
+    BUILD_ALGORITHM_IMAGE = "services.tasks.build_algorithm_image"
+    MAKE_GROUND_TRUTH = "services.tasks.ground_truth.make_ground_truth"
+    IMPORT_UPLOAD_SESSION = "services.imaging.tasks.import_upload_session"
+
+
+class QueueUnreachable(Exception):
+    """Redis did not take the work; nothing was queued."""
+
+
+# Time a run may take beyond its container's time limit (provisioning, pulling outputs in).
+RUN_MARGIN_S = 600
+# The kind of run (in run labels and RQ job ids) of each run table, and the task that runs it.
+RUN_KINDS = {"algorithm_jobs": "algorithm-job", "evaluations": "evaluation"}
+RUN_TASKS = {"algorithm-job": Task.RUN_ALGORITHM_JOB, "evaluation": Task.RUN_EVALUATION}
+IMPORT_TIMEOUT_S = 6 * 3600  # seconds a worker may spend on one session's import
+INTAKE_TIMEOUT_S = 3600
+BUILD_TIMEOUT_S = 1800
+GROUND_TRUTH_TIMEOUT_S = 6 * 3600
+
+
 def connect(redis_url):
     """A Redis connection for ``redis://…`` or ``unix://…`` URLs."""
     return Redis.from_url(redis_url, socket_connect_timeout=5)
 
 
-def queue(name, connection):
-    return Queue(QueueName(name).value, connection=connection)
+def run_kind(run):
+    """``algorithm-job`` or ``evaluation``: the kind of an AlgorithmJob or Evaluation row."""
+    return RUN_KINDS[run.__tablename__]
 
 
-def workers_by_queue(connection):
-    """How many workers listen on each queue right now."""
-    counts = {name.value: 0 for name in QueueName}
-    for worker in Worker.all(connection=connection):
-        for name in worker.queue_names():
-            counts[name] = counts.get(name, 0) + 1
-    return counts
-
-
-# Time a run may take beyond its container's time limit (provisioning, pulling outputs in).
-RUN_MARGIN_S = 600
-
-
-def run_queue(run_kind, gpu):
+def run_queue(kind, gpu):
     """Where a container run goes: GPU runs to the gpu queue, evaluations to their own queue
     (they wait for algorithm jobs, never the other way round), the rest to cpu."""
     if gpu:
         return QueueName.GPU
-    return QueueName.EVALUATION if run_kind == "evaluation" else QueueName.CPU
+    return QueueName.EVALUATION if kind == "evaluation" else QueueName.CPU
 
 
-def rq_job_id(run_kind, run_id, attempt):
-    """The RQ job id of one attempt of a run: the same run is never queued twice under two ids."""
-    return f"{run_kind}-{run_id}-{attempt}"
-
-
-RUN_KINDS = {"algorithm_jobs": "algorithm-job", "evaluations": "evaluation"}
-
-
-def enqueue_runs(connection, runs):
-    """Queue committed AlgorithmJob and Evaluation rows, each where it belongs."""
-    for run in runs:
-        enqueue_run(connection, RUN_KINDS[run.__tablename__], run)
-
-
-def enqueue_run(connection, run_kind, run, *, at_front=False):
-    """Queue ``run`` (an AlgorithmJob or Evaluation row, committed) for a worker."""
-    function = {"algorithm-job": "run_algorithm_job", "evaluation": "run_evaluation"}[run_kind]
-    return queue(run_queue(run_kind, run.gpu), connection).enqueue(
-        f"services.tasks.{function}",
-        run_id=run.id,
-        job_id=rq_job_id(run_kind, run.id, run.attempt),
-        job_timeout=run.time_limit_s + RUN_MARGIN_S,
-        result_ttl=600,
-        failure_ttl=24 * 3600,
-        at_front=at_front,
-    )
-
-
-IMPORT_TASK = "services.imaging.tasks.import_upload_session"
-IMPORT_TIMEOUT = 6 * 3600  # seconds a worker may spend on one session's import
+def rq_job_id(run):
+    """The RQ job id of the current attempt of a run: one run is never queued twice under two ids."""
+    return f"{run_kind(run)}-{run.id}-{run.attempt}"
 
 
 def import_job_id(upload_session_id):
     return f"import-upload-session-{upload_session_id}"
 
 
-def queue_import(connection, upload_session_id, **meta):
-    """Queue the import of a committed upload session."""
-    return queue(QueueName.IMPORT, connection).enqueue(
-        IMPORT_TASK,
-        upload_session_id=upload_session_id,
-        job_timeout=IMPORT_TIMEOUT,
-        job_id=import_job_id(upload_session_id),
-        meta=meta,
-    )
+class TaskQueue:
+    """Hands work to the workers through Redis (``connection``); rows must be committed first."""
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    @classmethod
+    def from_url(cls, redis_url):
+        return cls(connect(redis_url))
+
+    def push(self, queue_name, task, arguments, options):
+        """The one call that reaches Redis: queue ``task(**arguments)`` on ``queue_name`` with
+        RQ's ``options`` (job id, timeout, …)."""
+        Queue(QueueName(queue_name).value, connection=self.connection).enqueue(task.value, kwargs=arguments, **options)
+
+    def _enqueue(self, queue_name, task, arguments, **options):
+        try:
+            self.push(queue_name, task, arguments, options)
+        except (RedisError, OSError) as error:
+            raise QueueUnreachable(f"Redis did not take {task.name.lower()}: {error}") from error
+
+    def run(self, run):
+        """Queue ``run`` (an AlgorithmJob or Evaluation row) for a worker, where it belongs."""
+        kind = run_kind(run)
+        self._enqueue(
+            run_queue(kind, run.gpu),
+            RUN_TASKS[kind],
+            {"run_id": run.id},
+            job_id=rq_job_id(run),
+            job_timeout=run.time_limit_s + RUN_MARGIN_S,
+            result_ttl=600,
+            failure_ttl=24 * 3600,
+        )
+
+    def runs(self, runs):
+        for run in runs:
+            self.run(run)
+
+    def holds(self, run):
+        """Whether Redis holds the current attempt of ``run`` (queued, running or just ended)."""
+        return Job.exists(rq_job_id(run), connection=self.connection)
+
+    def import_upload(self, upload_session_id, *, retried=False):
+        """Queue the import of an upload session; ``retried`` marks the one retry after a job died."""
+        self._enqueue(
+            QueueName.IMPORT,
+            Task.IMPORT_UPLOAD_SESSION,
+            {"upload_session_id": upload_session_id},
+            job_id=import_job_id(upload_session_id),
+            job_timeout=IMPORT_TIMEOUT_S,
+            meta={"retried": True} if retried else {},
+        )
+
+    def import_job(self, upload_session_id):
+        """The RQ job of an upload session's import, or None if Redis holds none."""
+        job_id = import_job_id(upload_session_id)
+        return Job.fetch(job_id, connection=self.connection) if Job.exists(job_id, connection=self.connection) else None
+
+    def load_container_image(self, container_image_id):
+        """Queue the check and load of an uploaded container image tarball."""
+        self._enqueue(
+            QueueName.CPU,
+            Task.LOAD_CONTAINER_IMAGE,
+            {"container_image_id": container_image_id},
+            job_id=f"container-image-{container_image_id}",
+            job_timeout=INTAKE_TIMEOUT_S,
+        )
+
+    def build(self, container_image_id):
+        """Queue the build of an algorithm image from a build record."""
+        self._enqueue(
+            QueueName.CPU,
+            Task.BUILD_ALGORITHM_IMAGE,
+            {"container_image_id": container_image_id},
+            job_id=f"build-{container_image_id}",
+            job_timeout=BUILD_TIMEOUT_S,
+        )
+
+    def make_ground_truth(self, *, phase_id, upload_file_id, archive, folder):
+        """Queue the unpacking of an upload as a phase's ground truth (see tasks/ground_truth.py)."""
+        self._enqueue(
+            QueueName.IMPORT,
+            Task.MAKE_GROUND_TRUTH,
+            {"phase_id": phase_id, "upload_file_id": upload_file_id, "archive": archive, "folder": folder},
+            job_id=f"ground-truth-{upload_file_id}",
+            job_timeout=GROUND_TRUTH_TIMEOUT_S,
+        )
+
+    def workers_by_queue(self):
+        """How many workers listen on each queue right now."""
+        counts = {name.value: 0 for name in QueueName}
+        for worker in Worker.all(connection=self.connection):
+            for name in worker.queue_names():
+                counts[name] = counts.get(name, 0) + 1
+        return counts

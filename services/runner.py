@@ -11,6 +11,7 @@ tarballs reach the engine only as canonical copies, under their ID and no name; 
 with no network and with memory, CPU and time limits.
 """
 
+import contextlib
 import io
 import json
 import logging
@@ -193,10 +194,8 @@ def folder_size(path):
     total = 0
     for root, _dirs, files in os.walk(path):
         for name in files:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 total += os.lstat(os.path.join(root, name)).st_size
-            except FileNotFoundError:
-                pass
     return total
 
 
@@ -215,15 +214,20 @@ class Runner:
     only the platform writes to), in a small file per ID for the other processes (a worker
     forks one per job)."""
 
-    def __init__(self, client=None, *, instance="gc-hub", poll_s=0.25, grace_s=2.0, cache_dir=None):
+    def __init__(self, client=None, *, instance="gc-hub", api_version="auto", poll_s=0.25, grace_s=2.0, cache_dir=None):
         # A forked work horse makes its own client; the worker tells it the engine's API version
-        # (GC_DOCKER_API_VERSION) so that it need not ask the engine again.
-        self.client = client or docker.from_env(timeout=60, version=os.environ.get("GC_DOCKER_API_VERSION") or "auto")
+        # (ExecutionSettings.docker_api_version) so that it need not ask the engine again.
+        self.client = client or docker.from_env(timeout=60, version=api_version)
         self.instance = instance
         self.poll_s = poll_s
         self.grace_s = grace_s
         self._checked = {}  # image ID -> CheckedImage: what an ID holds never changes
         self.cache_dir = Path(cache_dir) if cache_dir else None
+
+    @property
+    def api_version(self):
+        """The API version this runner speaks with its engine."""
+        return self.client.api.api_version
 
     def has_gpu(self):
         """Whether this engine can hand GPUs to containers (the NVIDIA runtime is installed)."""
@@ -366,12 +370,15 @@ class Runner:
                 return ImageEntry("file", data=tar.extractfile(member).read(), size=member.size)
         return ImageEntry("other")
 
-    def has_image(self, reference):
+    def image_id(self, reference):
+        """The ID of image ``reference`` (a name or an ID) on the engine, or None if it lacks it."""
         try:
-            self.client.images.get(reference)
-            return True
+            return self.client.images.get(reference).id
         except ImageNotFound:
-            return False
+            return None
+
+    def has_image(self, reference):
+        return self.image_id(reference) is not None
 
     def forget_image(self, image_id):
         """Remove an image from the engine (one that was refused after loading)."""
@@ -505,10 +512,16 @@ class Runner:
 
     def remove(self, name):
         """Remove the container called ``name`` if there is one (killing it if it runs)."""
-        try:
+        with contextlib.suppress(NotFound):
             self._remove_container(self.client.containers.get(name).id)
-        except NotFound:
-            pass
+
+    def remove_instance_containers(self):
+        """Remove every container of this instance, running or not (what ``gc-hub down`` leaves
+        behind); their names."""
+        containers = self.client.containers.list(all=True, filters={"label": f"{INSTANCE_LABEL}={self.instance}"})
+        for container in containers:
+            container.remove(force=True)
+        return [container.name for container in containers]
 
     def remove_labelled(self, run_label):
         """Remove every container of this instance with ``org.gc-hub.run=<run_label>``."""

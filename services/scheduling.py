@@ -14,9 +14,9 @@ it twice is harmless (one job per case is a database constraint).
 from sqlalchemy import select
 
 from .core.orm import AlgorithmJob, Evaluation, JobStatus, Submission, advance
+from .core.status import JOB_ACTIVE
 
 LIMITS = ("cpu_limit", "memory_limit_mb", "time_limit_s", "gpu")
-RUNNING = (JobStatus.QUEUED, JobStatus.PROVISIONING, JobStatus.EXECUTING)
 
 
 def phase_limits(phase):
@@ -65,12 +65,12 @@ def next_runs(session, submission):
     canary = jobs.get(items[0].id) if items else None
     if canary is None:
         return [_add(session, job_for_case(submission, items[0]))] if items else []
-    if canary.status in RUNNING:
+    if canary.status in JOB_ACTIVE:
         return []
     if canary.status != JobStatus.SUCCEEDED:
         _fail_on_canary(session, submission, canary)
         return []
-    running = sum(job.status in RUNNING for job in jobs.values())
+    running = sum(job.status in JOB_ACTIVE for job in jobs.values())
     waiting = [item for item in items if item.id not in jobs]
     if waiting:
         room = max(0, submission.phase.algorithm_concurrency - running)

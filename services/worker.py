@@ -14,10 +14,12 @@ from rq import Worker
 from rq.exceptions import StopRequested
 
 from . import tasks  # noqa: F401 (loaded here once, so that each forked job starts at once)
+from .core.settings import ExecutionSettings, environment_values
 from .imaging import tasks as imaging_tasks  # noqa: F401 (the same)
 from .queue import QueueName, connect
-from .tasks.execution import node_has_gpu, resources
+from .tasks.execution import node_has_gpu
 from .tasks.reconciler import reconcile
+from .tasks.resources import resources
 
 log = logging.getLogger("gc-worker")
 
@@ -32,8 +34,7 @@ class GcWorker(Worker):
         if not lock.acquire():
             return
         try:
-            settings, engine, runner = resources()
-            reconcile(engine, self.connection, runner, settings)
+            reconcile(resources())
         except StopRequested:  # a stop signal arrived meanwhile: rq's way of leaving its loop
             raise
         except Exception:
@@ -47,6 +48,8 @@ class GcWorker(Worker):
 
 
 def parse_args(argv=None):
+    """The command line; its defaults come from the ``GC_*`` variables (ExecutionSettings)."""
+    settings, given = ExecutionSettings(), environment_values(ExecutionSettings)
     parser = argparse.ArgumentParser(prog="gc-worker", description=__doc__.split("\n")[0])
     parser.add_argument(
         "--queues",
@@ -57,18 +60,18 @@ def parse_args(argv=None):
     )
     parser.add_argument(
         "--redis-url",
-        default=os.environ.get("GC_REDIS_URL", ""),
+        default=given.get("redis_url", ""),
         help="Redis holding the queues (default: $GC_REDIS_URL)",
     )
     parser.add_argument(
         "--data-dir",
-        default=os.environ.get("GC_DATA_DIR", "data"),
+        default=settings.data_dir,
         help="the platform's data folder, shared with the hub (default: $GC_DATA_DIR or ./data)",
     )
     parser.add_argument(
         "--reconcile-every",
         type=float,
-        default=float(os.environ.get("GC_RECONCILE_EVERY_S", 10)),
+        default=settings.reconcile_every_s,
         help="seconds between passes that recover runs lost with a worker or with Redis (default: 10)",
     )
     parser.add_argument(
@@ -99,7 +102,7 @@ def wait_for_redis(url, timeout):
             return connection
         except (RedisConnectionError, FileNotFoundError) as e:
             if time.monotonic() > deadline:
-                raise SystemExit(f"gc-worker: Redis at {url} did not answer within {timeout:g} s ({e})")
+                raise SystemExit(f"gc-worker: Redis at {url} did not answer within {timeout:g} s ({e})") from None
             time.sleep(0.2)
 
 
@@ -110,9 +113,9 @@ def main(argv=None):
     os.environ["GC_REDIS_URL"] = args.redis_url
     connection = wait_for_redis(args.redis_url, args.connect_timeout)
     queues = [str(q) for q in args.queues]
-    runner = resources()[2]
-    os.environ["GC_DOCKER_API_VERSION"] = runner.client.api.api_version
-    has_gpu = args.gpu if args.gpu is not None else node_has_gpu(runner)
+    settings, runner = resources().settings, resources().runner
+    os.environ["GC_DOCKER_API_VERSION"] = runner.api_version  # for the jobs forked from here on
+    has_gpu = args.gpu if args.gpu is not None else node_has_gpu(settings, runner)
     if QueueName.GPU in queues and not has_gpu:
         raise SystemExit(
             "gc-worker: this node's Docker engine has no GPU runtime (nvidia), so it must not take the "

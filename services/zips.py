@@ -12,7 +12,7 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from .imaging.importers import human_bytes
+from .core.units import human_bytes
 
 CHUNK = 1024 * 1024
 

@@ -1,17 +1,21 @@
 """A service's tornado app in-process, for narrow API tests without the hub.
 
-Only authentication is faked: the user model comes from a test header instead of the hub. The
-database, migrations, handlers and errors are the real ones.
+Only authentication and Redis are faked: the user model comes from a test header instead of the
+hub, and the task queue keeps what it is given instead of handing it to Redis. The database,
+migrations, handlers and errors are the real ones.
 """
 
 import json
 from contextlib import contextmanager
+from typing import NamedTuple
 
+from redis.exceptions import ConnectionError as RedisConnectionError
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.testing import AsyncHTTPTestCase
 
 from services.core.migrations import upgrade
 from services.core.settings import ServiceSettings
+from services.queue import QueueName, TaskQueue
 from services.web.app import make_app
 from services.web.base import ServiceHandler
 
@@ -35,6 +39,37 @@ def user_from_header(handler):
     return {"name": name, "kind": "user", "admin": False, **USERS[name]}
 
 
+class Queued(NamedTuple):
+    """One piece of work handed to the queue: ``task(**arguments)`` on ``queue`` with RQ's ``options``."""
+
+    queue: str
+    task: str
+    arguments: dict
+    options: dict
+
+
+class KeptQueue(TaskQueue):
+    """The platform's TaskQueue with no Redis behind it: what it would queue is kept in ``queued``;
+    with ``reachable`` false, every enqueue fails as when Redis is down."""
+
+    def __init__(self):
+        super().__init__(connection=None)
+        self.queued = []
+        self.reachable = True
+
+    def push(self, queue_name, task, arguments, options):
+        if not self.reachable:
+            raise RedisConnectionError("Redis is down (the test says so)")
+        self.queued.append(Queued(QueueName(queue_name), task, arguments, options))
+
+    def arguments(self, task):
+        """The arguments of each ``task`` queued so far, in order."""
+        return [work.arguments for work in self.queued if work.task == task]
+
+    def workers_by_queue(self):
+        return {name.value: 0 for name in QueueName}
+
+
 @contextmanager
 def fake_hub_auth(monkeypatch):
     monkeypatch.setattr(ServiceHandler, "get_current_user", user_from_header)
@@ -42,10 +77,12 @@ def fake_hub_auth(monkeypatch):
 
 
 class ServiceApp(AsyncHTTPTestCase):
-    """Runs one service app on a loopback port; ``call`` sends a request as a named user."""
+    """Runs one service app on a loopback port; ``call`` sends a request as a named user;
+    ``queue`` (a KeptQueue) holds the work its handlers queued."""
 
     def __init__(self, name, database_url):
         self.name, self.database_url = name, database_url
+        self.queue = KeptQueue()
         super().__init__(methodName="run")
 
     def runTest(self):  # unittest needs a test method; this object is used as a fixture only
@@ -54,7 +91,7 @@ class ServiceApp(AsyncHTTPTestCase):
     def get_app(self):
         upgrade(self.database_url)
         settings = ServiceSettings(database_url=self.database_url)
-        return make_app(self.name, settings, f"/services/{self.name}/")
+        return make_app(self.name, settings, f"/services/{self.name}/", queue=self.queue)
 
     def call(self, method, path, user=None, body=None, raw=None, headers=None):
         """``(status, json)`` of a request to ``/services/<name>/api/v1/<path>`` as ``user``,

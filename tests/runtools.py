@@ -19,7 +19,7 @@ from services.core.database import make_engine
 from services.core.migrations import upgrade
 from services.core.orm import Algorithm, AlgorithmJob, ContainerImage, Socket, make_value
 from services.launcher import descendants
-from services.queue import QueueName, connect, enqueue_run, queue
+from services.queue import TaskQueue, connect
 
 GC_WORKER = str(REPO / ".venv" / "bin" / "gc-worker")
 BASE_IMAGE = os.environ.get("GC_IMAGE_PREFIX", "gc-hub") + "/base:bookworm"
@@ -194,7 +194,7 @@ class ExecutionPlatform:
             session.commit()
             self.algorithms[key] = algorithm.id
             if enqueue:
-                enqueue_run(connect(self.redis.url), "algorithm-job", job)
+                TaskQueue.from_url(self.redis.url).run(job)
             return job.id
 
     def job(self, job_id):
@@ -228,9 +228,7 @@ class ExecutionPlatform:
             intake = ContainerImage(owner="d", algorithm=algorithm, tarball_path=str(tarball), size=1)
             session.add(intake)
             session.commit()
-        queue(QueueName.CPU, connect(self.redis.url)).enqueue(
-            "services.tasks.load_container_image", container_image_id=intake.id
-        )
+        TaskQueue.from_url(self.redis.url).load_container_image(intake.id)
 
         def ended():
             with Session(self.engine) as session:

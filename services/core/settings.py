@@ -1,128 +1,170 @@
-"""What a service or worker process knows of its platform, read from ``GC_*`` variables.
+"""What a service or worker process knows of its platform: traitlets, each set by a ``GC_*`` variable.
 
-The hub passes these to the processes it manages (hub_config/services.py); a worker on another
-node gets them from its command line or environment.
+Each setting is a trait tagged with its variable (``.tag(**env("GC_…"))``), as in
+hub_config/settings.py. The hub passes these variables to the processes it manages
+(hub_config/services.py); a worker on another node gets them from its environment or command line.
+Precedence, highest first: a value passed to the constructor, the variable (unless empty), the
+default shown here.
 """
 
 import os
 
-from traitlets import Bool, Float, Integer, Unicode, default
+from traitlets import Bool, Float, Integer, TraitError, Unicode, default, validate
 from traitlets.config import Configurable
 
 
-class ServiceSettings(Configurable):
+def env(name):
+    """Tag a trait with the environment variable that sets it."""
+    return {"env": name}
+
+
+def environment_values(cls, environ=None):
+    """``{trait name: value}`` of the traits of ``cls`` whose variable is set (and not empty) in
+    ``environ`` (default: this process's environment), each read as its trait reads a string."""
+    environ = os.environ if environ is None else environ
+    values = {}
+    for name, trait in cls.class_traits(env=lambda variable: variable is not None).items():
+        variable = trait.metadata["env"]
+        text = environ.get(variable, "")
+        if text == "":
+            continue
+        try:
+            values[name] = trait.from_string(text)
+        except (TraitError, ValueError) as error:
+            raise ValueError(f"{variable}={text!r} is not a valid {name}: {error}") from None
+    return values
+
+
+class EnvironmentSettings(Configurable):
+    """Settings whose tagged traits take their ``GC_*`` variable's value when it is set."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**{**environment_values(type(self)), **kwargs})
+
+
+class ServiceSettings(EnvironmentSettings):
     """Settings shared by the services and the workers."""
 
-    data_dir = Unicode(config=True, help="The platform's data folder (GC_DATA_DIR).")
+    data_dir = Unicode(
+        config=True, help="The platform's data folder, made absolute (GC_DATA_DIR; default ./data)."
+    ).tag(**env("GC_DATA_DIR"))
 
     @default("data_dir")
     def _default_data_dir(self):
-        return os.path.abspath(os.environ.get("GC_DATA_DIR", "data"))
+        return os.path.abspath("data")
 
-    database_url = Unicode(config=True, help="SQLAlchemy URL of the platform database (GC_DATABASE_URL).")
+    @validate("data_dir")
+    def _absolute_data_dir(self, proposal):
+        return os.path.abspath(proposal["value"])
+
+    database_url = Unicode(
+        config=True,
+        help="SQLAlchemy URL of the platform database (GC_DATABASE_URL; default: gc-hub.sqlite in the data folder).",
+    ).tag(**env("GC_DATABASE_URL"))
 
     @default("database_url")
     def _default_database_url(self):
-        return os.environ.get("GC_DATABASE_URL") or f"sqlite:///{self.data_dir}/gc-hub.sqlite"
+        return f"sqlite:///{self.data_dir}/gc-hub.sqlite"
 
-    redis_url = Unicode(config=True, help="URL of the Redis that holds the queues (GC_REDIS_URL).")
+    redis_url = Unicode(
+        config=True,
+        help="URL of the Redis that holds the queues (GC_REDIS_URL; default: the embedded Redis's socket).",
+    ).tag(**env("GC_REDIS_URL"))
 
     @default("redis_url")
     def _default_redis_url(self):
-        return os.environ.get("GC_REDIS_URL") or f"unix://{self.data_dir}/redis/redis.sock"
+        return f"unix://{self.data_dir}/redis/redis.sock"
 
-    public_url = Unicode(config=True, help="URL at which people reach the platform (GC_PUBLIC_URL).")
-
-    @default("public_url")
-    def _default_public_url(self):
-        return os.environ.get("GC_PUBLIC_URL", "http://127.0.0.1:8000/")
+    public_url = Unicode(
+        "http://127.0.0.1:8000/", config=True, help="URL at which people reach the platform (GC_PUBLIC_URL)."
+    ).tag(**env("GC_PUBLIC_URL"))
 
     instance = Unicode(
-        config=True, help="Name of the platform instance; its containers carry it as a label (GC_INSTANCE)."
-    )
-
-    @default("instance")
-    def _default_instance(self):
-        return os.environ.get("GC_INSTANCE", "gc-hub")
+        "gc-hub", config=True, help="Name of the platform instance; its containers carry it as a label (GC_INSTANCE)."
+    ).tag(**env("GC_INSTANCE"))
 
     # The most an algorithm or a phase may ask for its containers (GcHub's max_* settings).
-    max_cpu_limit = Float(config=True, help="CPUs a container may be given at most (GC_MAX_CPU_LIMIT).")
-
-    @default("max_cpu_limit")
-    def _default_max_cpu_limit(self):
-        return float(os.environ.get("GC_MAX_CPU_LIMIT", 8))
+    max_cpu_limit = Float(8, config=True, help="CPUs a container may be given at most (GC_MAX_CPU_LIMIT).").tag(
+        **env("GC_MAX_CPU_LIMIT")
+    )
 
     max_memory_limit_mb = Integer(
-        config=True, help="Memory a container may be given at most, in MB (GC_MAX_MEMORY_LIMIT_MB)."
-    )
-
-    @default("max_memory_limit_mb")
-    def _default_max_memory_limit_mb(self):
-        return int(os.environ.get("GC_MAX_MEMORY_LIMIT_MB", 16384))
+        16384, config=True, help="Memory a container may be given at most, in MB (GC_MAX_MEMORY_LIMIT_MB)."
+    ).tag(**env("GC_MAX_MEMORY_LIMIT_MB"))
 
     max_time_limit_s = Integer(
-        config=True, help="Seconds a container may be given to run at most (GC_MAX_TIME_LIMIT_S)."
-    )
+        4 * 3600, config=True, help="Seconds a container may be given to run at most (GC_MAX_TIME_LIMIT_S)."
+    ).tag(**env("GC_MAX_TIME_LIMIT_S"))
 
-    @default("max_time_limit_s")
-    def _default_max_time_limit_s(self):
-        return int(os.environ.get("GC_MAX_TIME_LIMIT_S", 4 * 3600))
-
-    gpu_enabled = Bool(config=True, help="Whether containers may ask for a GPU (GC_GPU_ENABLED).")
-
-    @default("gpu_enabled")
-    def _default_gpu_enabled(self):
-        return os.environ.get("GC_GPU_ENABLED", "").strip().lower() in ("1", "true", "yes")
+    gpu_enabled = Bool(
+        False, config=True, help="Whether containers may ask for a GPU (GC_GPU_ENABLED: true or false)."
+    ).tag(**env("GC_GPU_ENABLED"))
 
 
 class ExecutionSettings(ServiceSettings):
     """What a worker needs beyond the shared settings to run containers."""
 
     output_limit_mb = Integer(
+        2048,
         config=True,
         help="Most a container may write to /output, in MiB; it is stopped past that (GC_OUTPUT_LIMIT_MB).",
-    )
-
-    @default("output_limit_mb")
-    def _default_output_limit_mb(self):
-        return int(os.environ.get("GC_OUTPUT_LIMIT_MB", 2048))
+    ).tag(**env("GC_OUTPUT_LIMIT_MB"))
 
     pids_limit = Integer(
-        config=True,
-        help="Processes and threads a container may have at once (GC_PIDS_LIMIT).",
-    )
-
-    @default("pids_limit")
-    def _default_pids_limit(self):
-        return int(os.environ.get("GC_PIDS_LIMIT", 256))
+        256, config=True, help="Processes and threads a container may have at once (GC_PIDS_LIMIT)."
+    ).tag(**env("GC_PIDS_LIMIT"))
 
     heartbeat_s = Float(
-        config=True,
-        help="Seconds between a running job's heartbeats in the database (GC_HEARTBEAT_S).",
-    )
-
-    @default("heartbeat_s")
-    def _default_heartbeat_s(self):
-        return float(os.environ.get("GC_HEARTBEAT_S", 2))
+        2, config=True, help="Seconds between a running job's heartbeats in the database (GC_HEARTBEAT_S)."
+    ).tag(**env("GC_HEARTBEAT_S"))
 
     lost_after_s = Float(
+        30,
         config=True,
         help="""A running job whose heartbeat is older than this many seconds was lost with its
         worker: its container is removed and it is retried once, or failed (GC_LOST_AFTER_S).""",
-    )
+    ).tag(**env("GC_LOST_AFTER_S"))
 
-    @default("lost_after_s")
-    def _default_lost_after_s(self):
-        return float(os.environ.get("GC_LOST_AFTER_S", 30))
+    max_attempts = Integer(
+        2, config=True, help="Times a job lost with its worker is tried in all (GC_MAX_ATTEMPTS)."
+    ).tag(**env("GC_MAX_ATTEMPTS"))
 
-    max_attempts = Integer(2, config=True, help="Times a job lost with its worker is tried in all.")
+    reconcile_every_s = Float(
+        10,
+        config=True,
+        help="""Seconds between a worker's passes that recover runs lost with a worker or with Redis
+        (GC_RECONCILE_EVERY_S; gc-worker's --reconcile-every).""",
+    ).tag(**env("GC_RECONCILE_EVERY_S"))
 
     image_prefix = Unicode(
+        "gc-hub",
         config=True,
         help="""Name prefix of the platform's own images (GC_IMAGE_PREFIX, as for images/build.sh): an
         evaluation method may name one of them instead of an uploaded image.""",
-    )
+    ).tag(**env("GC_IMAGE_PREFIX"))
 
-    @default("image_prefix")
-    def _default_image_prefix(self):
-        return os.environ.get("GC_IMAGE_PREFIX", "gc-hub")
+    training_image = Unicode(
+        config=True,
+        help="""The image that data scientists train in, which algorithm image builds start from
+        (GC_TRAINING_IMAGE; default <GC_IMAGE_PREFIX>/training:latest, as images/build.sh names it).""",
+    ).tag(**env("GC_TRAINING_IMAGE"))
+
+    @default("training_image")
+    def _default_training_image(self):
+        return f"{self.image_prefix}/training:latest"
+
+    # Set by gc-worker for the jobs it forks (services/worker.py), not by people.
+    worker_has_gpu = Bool(
+        None,
+        allow_none=True,
+        config=True,
+        help="""Whether this node's engine gives containers GPUs, as gc-worker decided (--gpu, or the
+        NVIDIA runtime found) for the jobs it runs (GC_WORKER_HAS_GPU; unset: ask the engine).""",
+    ).tag(**env("GC_WORKER_HAS_GPU"))
+
+    docker_api_version = Unicode(
+        "auto",
+        config=True,
+        help="""API version of this node's Docker engine, as gc-worker found it, so that the jobs it
+        forks need not ask the engine again (GC_DOCKER_API_VERSION; default: ask).""",
+    ).tag(**env("GC_DOCKER_API_VERSION"))

@@ -63,6 +63,17 @@ class JoinRequestStatus(Status):
     __moves__ = {PENDING: {ACCEPTED, REJECTED}}
 
 
+# Sets of statuses, each named for what its members have in common.
+JOB_ACTIVE = (JobStatus.QUEUED, JobStatus.PROVISIONING, JobStatus.EXECUTING)
+"""A run that has not ended: waiting for a worker, or held by one."""
+JOB_STARTED = (JobStatus.PROVISIONING, JobStatus.EXECUTING)
+"""A run a worker has claimed (its heartbeat says whether that worker is still there)."""
+JOB_UNSUCCESSFUL = (JobStatus.FAILED, JobStatus.CANCELLED)
+"""A run that ended without a result."""
+UPLOAD_OPEN = (UploadStatus.PENDING, UploadStatus.IMPORTING)
+"""An upload (session or file) that has not ended: taking files, or importing them."""
+
+
 def advance(obj, new_status):
     """Move ``obj.status`` forward to ``new_status``, or raise InvalidTransition.
 
@@ -92,7 +103,7 @@ def retry(run):
 
     The one move back to QUEUED, and only from PROVISIONING or EXECUTING: (attempt, status) still
     only moves forward. What the lost attempt stamped is cleared."""
-    if run.status not in (JobStatus.PROVISIONING, JobStatus.EXECUTING):
+    if run.status not in JOB_STARTED:
         raise InvalidTransition(f"{noun(run)} {run.id} is {run.status}; only a running one can be retried")
     run.attempt += 1
     run.status = JobStatus.QUEUED

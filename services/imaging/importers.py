@@ -18,6 +18,7 @@ from pathlib import Path
 
 import SimpleITK as sitk
 
+from ..core.units import human_bytes
 from .formats import Format
 
 HEADER_BYTES = 64 * 1024  # MetaImage and NRRD headers are text; none is near this long
@@ -79,13 +80,6 @@ def itk_reason(error):
     text = (useful or lines or ["unknown error"])[-1].removeprefix("Description:").strip()
     text = re.sub(r"^ITK ERROR: \w+\(0x[0-9a-f]+\):\s*", "", text)
     return re.sub(r"/\S+/", "", text).rstrip("!. ")
-
-
-def human_bytes(n):
-    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
-        if n < 1000 or unit == "PB":
-            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
-        n /= 1000
 
 
 def dims(size):
@@ -206,7 +200,8 @@ def import_mha(*, path, name, limits):
     fields, offset = meta_header(path, name)
     if fields["ElementDataFile"] != "LOCAL":
         raise ImportProblem(
-            f"{name} keeps its voxels in another file ({fields['ElementDataFile']}); name it .mhd and upload it with that file"
+            f"{name} keeps its voxels in another file ({fields['ElementDataFile']}); "
+            "name it .mhd and upload it with that file"
         )
     reader = read_header(path=path, name=name, imageio="MetaImageIO", title="MetaImage", limits=limits)
     if not is_compressed(fields):

@@ -21,7 +21,7 @@ from pathlib import Path
 from docker.errors import DockerException, ImageNotFound
 from requests import RequestException
 
-from ..core.settings import ServiceSettings
+from ..core.settings import ExecutionSettings
 from ..runner import ImageMissing, ImageRefused, Runner, RunSpec, Sandbox
 from ..untrusted_files import UnsafeFile, UntrustedFolder
 from .conversion import ConversionLimits, Outcome
@@ -43,7 +43,9 @@ def import_in_sandbox(uploads, *, folder, data_dir, runner=None, limits=None, la
     if not uploads:
         return []
     limits = limits or ImportLimits()
-    runner = runner or Runner(instance=ServiceSettings().instance)
+    if runner is None:
+        settings = ExecutionSettings()
+        runner = Runner(instance=settings.instance, api_version=settings.docker_api_version)
     folder, data_dir = Path(os.path.abspath(folder)), Path(os.path.abspath(data_dir))
     if os.path.realpath(folder) != str(folder):  # Docker would mount where the link points
         return failed(uploads, f"the folder {folder.name} is reached through a symbolic link")

@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 from ..contract import collect_outputs, provision_inputs
 from ..core.errors import InvalidValue
 from ..core.orm import AlgorithmJob, ContainerImage, UploadStatus
-from .execution import execute, resources
+from .execution import execute
+from .resources import resources
 from .submissions import continue_submission
 
 
@@ -21,7 +22,7 @@ def tarball_of(session, digest):
             ContainerImage.digest == digest, ContainerImage.status == UploadStatus.SUCCEEDED
         )
     )
-    return path and Path(resources()[0].data_dir, path)
+    return path and Path(resources().settings.data_dir, path)
 
 
 def provision(session, job, input_dir, _output_dir, runner):
@@ -36,12 +37,12 @@ def provision(session, job, input_dir, _output_dir, runner):
     job.container_digest = runner.image_digest(
         pinned or algorithm.container_image, tarball=tarball_of(session, pinned or algorithm.container_digest)
     )
-    provision_inputs(job.inputs, input_dir, resources()[0].data_dir)
+    provision_inputs(job.inputs, input_dir, resources().settings.data_dir)
     return job.container_digest, {}
 
 
 def finish(session, job, folders):
-    settings, _engine, runner = resources()
+    settings, runner = resources().settings, resources().runner
     job.outputs = collect_outputs(
         session,
         job.algorithm.outputs,
@@ -58,7 +59,7 @@ def run_algorithm_job(*, run_id):
     try:
         return execute(AlgorithmJob, "algorithm-job", run_id, provision=provision, finish=finish)
     finally:
-        with Session(resources()[1]) as session:
+        with Session(resources().engine) as session:
             submission_id = session.scalar(select(AlgorithmJob.submission_id).filter_by(id=run_id))
         if submission_id is not None:
             continue_submission(submission_id)

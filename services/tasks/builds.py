@@ -10,7 +10,6 @@ once in the full sandbox so that a syntax error is reported now rather than on e
 
 import json
 import logging
-import os
 import shutil
 from pathlib import Path
 
@@ -20,26 +19,21 @@ from sqlalchemy.orm import Session
 from ..contract import new_run_folders
 from ..core.orm import ContainerImage, UploadStatus, advance
 from ..runner import BuildFailed, ImageRefused, RunSpec, Sandbox
-from .execution import outcome_problem, resources
+from .execution import outcome_problem
+from .resources import resources
 
 log = logging.getLogger("gc-worker")
 
 ALGORITHM_DIR = "/opt/algorithm"
 BUILD_LABEL = "org.gc-hub.build"
 LOG_LINES = 40
-# The build copies files onto the training image; under the rq job's timeout (web/builds.py).
+# The build copies files onto the training image; under the rq job's timeout (queue.BUILD_TIMEOUT_S).
 BUILD_SANDBOX = Sandbox(cpu_limit=1.0, memory_limit_mb=2048, time_limit_s=1200)
 # Compiling one file: little of everything.
 CHECK_SANDBOX = Sandbox(cpu_limit=1.0, memory_limit_mb=512, time_limit_s=120, pids_limit=16, tmp_size_mb=16,
                         output_limit_mb=1)  # fmt: skip
 # Compiles without writing a .pyc; run as `python -I`, so no file of the user's is imported.
 COMPILE = "import sys; path = sys.argv[1]; compile(open(path, 'rb').read(), path, 'exec')"
-
-
-def training_image(settings):
-    """The image that data scientists train in: what builds start from (GC_TRAINING_IMAGE, else
-    <image prefix>/training:latest, as images/build.sh names it)."""
-    return os.environ.get("GC_TRAINING_IMAGE") or f"{settings.image_prefix}/training:latest"
 
 
 def dockerfile(base, entrypoint):
@@ -66,7 +60,7 @@ def build_tag(instance, image):
 def build_algorithm_image(*, container_image_id):
     """Build container image ``container_image_id`` (a build record), check it and make it its
     algorithm's image; or fail it with the reason and the end of the build's log."""
-    settings, engine, runner = resources()
+    settings, engine, runner, _queue = resources()
     with Session(engine) as session:
         image = session.get(ContainerImage, container_image_id)
         if image is None or image.status != UploadStatus.PENDING or image.algorithm is None:
@@ -76,7 +70,7 @@ def build_algorithm_image(*, container_image_id):
         context = Path(settings.data_dir, image.tarball_path)
         try:
             entrypoint = json.loads((context / "build.json").read_text())["entrypoint"]
-            base = training_image(settings)
+            base = settings.training_image
             (context / "Dockerfile").write_text(dockerfile(base, entrypoint))
         except (OSError, ValueError, KeyError) as error:
             return refuse(session, image, context, f"the build context could not be read: {error}")

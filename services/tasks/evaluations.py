@@ -15,7 +15,8 @@ from ..runner import is_platform_image
 from ..untrusted_files import UnsafeFile, UntrustedFolder
 from ..zips import UnsafeZip, extract
 from .algorithm_jobs import tarball_of
-from .execution import execute, resources
+from .execution import execute
+from .resources import resources
 
 GROUND_TRUTH = "/opt/ml/input/data/ground_truth/"
 
@@ -41,14 +42,15 @@ def write_predictions(evaluation, input_dir, data_dir):
 def provision(session, evaluation, input_dir, _output_dir, runner):
     submission = evaluation.submission
     phase = submission.phase
-    data_dir = resources()[0].data_dir
+    settings = resources().settings
+    data_dir = settings.data_dir
     if not phase.method_image:
         raise InvalidValue(f"phase {phase.slug!r} has no evaluation method image yet; its admins must add one")
     evaluation.method_digest = runner.image_digest(phase.method_image, tarball=tarball_of(session, phase.method_digest))
     uploaded_here = select(ContainerImage.id).filter_by(
         phase_id=phase.id, digest=evaluation.method_digest, status=UploadStatus.SUCCEEDED
     )
-    if session.scalar(uploaded_here) is None and not is_platform_image(phase.method_image, resources()[0].image_prefix):
+    if session.scalar(uploaded_here) is None and not is_platform_image(phase.method_image, settings.image_prefix):
         raise InvalidValue(
             f"the evaluation method image {phase.method_image} was not uploaded for phase {phase.slug!r};"
             " its admins upload it as a `docker save` tarball (POST …/phases/<phase>/method)"

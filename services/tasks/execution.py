@@ -11,41 +11,24 @@ import shutil
 import socket
 import time
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..contract import OutputProblems, new_run_folders
-from ..core.database import make_engine
 from ..core.errors import GcError
-from ..core.settings import ExecutionSettings
-from ..core.status import JobStatus, advance
-from ..queue import connect, enqueue_run
-from ..runner import RUN_LABEL, ImageRefused, Runner, RunSpec, Sandbox, folder_size
+from ..core.status import JOB_STARTED, JobStatus, advance
+from ..runner import RUN_LABEL, ImageRefused, RunSpec, Sandbox, folder_size
+from .resources import resources
 
 log = logging.getLogger("gc-worker")
 
-RUNNING = (JobStatus.PROVISIONING, JobStatus.EXECUTING)
 
-
-@cache
-def _process_resources(pid):
-    """Settings, database engine and runner of this process (a forked work horse makes its own)."""
-    settings = ExecutionSettings()
-    runner = Runner(instance=settings.instance, cache_dir=Path(settings.data_dir, "cache", "checked-images"))
-    return settings, make_engine(settings.database_url), runner
-
-
-def resources():
-    return _process_resources(os.getpid())
-
-
-def node_has_gpu(runner):
+def node_has_gpu(settings, runner):
     """Whether this node gives containers GPUs: as gc-worker decided (--gpu), else detected."""
-    decided = os.environ.get("GC_WORKER_HAS_GPU")
-    return decided == "1" if decided is not None else runner.has_gpu()
+    decided = settings.worker_has_gpu
+    return decided if decided is not None else runner.has_gpu()
 
 
 def worker_name():
@@ -113,7 +96,7 @@ class Watch:
         with Session(self.engine) as session:
             session.execute(
                 update(self.model)
-                .where(self.model.id == self.run_id, self.model.status.in_(RUNNING))
+                .where(self.model.id == self.run_id, self.model.status.in_(JOB_STARTED))
                 .values(heartbeat_at=datetime.now(UTC))
             )
             session.commit()
@@ -135,15 +118,15 @@ def execute(model, run_kind, run_id, *, provision, finish):
     ``(image, read_only_mounts)``; ``finish(session, run, folders)`` (contract.RunFolders) stores
     the outputs. Either raises GcError (or ImageRefused) with a message for the submitter; a
     message never holds an exception's own text (it may quote an output of a hidden case)."""
-    settings, engine, runner = resources()
+    settings, engine, runner, queue = resources()
     with Session(engine) as session:
         run = session.get(model, run_id)
         if run is None or run.status != JobStatus.QUEUED:
             log.info("%s %s is %s; nothing to do", run_kind, run_id, run and run.status)
             return
-        if run.gpu and not node_has_gpu(runner):
+        if run.gpu and not node_has_gpu(settings, runner):
             log.warning("%s %s needs a GPU and this node has none: back to the gpu queue", run_kind, run_id)
-            enqueue_run(connect(settings.redis_url), run_kind, run)
+            queue.run(run)
             return "needs a GPU"
         if not claim(session, model, run_id):
             return

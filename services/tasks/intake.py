@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from ..core.errors import InvalidValue
 from ..core.orm import ContainerImage, UploadStatus, advance
 from ..runner import ImageRefused
-from .execution import resources
+from .resources import resources
 
 log = logging.getLogger("gc-worker")
 
@@ -18,7 +18,7 @@ log = logging.getLogger("gc-worker")
 def load_container_image(*, container_image_id):
     """Check container image ``container_image_id``'s tarball, load it, and make it the image of
     its algorithm or phase; or fail it with the reason."""
-    settings, engine, runner = resources()
+    settings, engine, runner, _queue = resources()
     with Session(engine) as session:
         image = session.get(ContainerImage, container_image_id)
         if image is None or image.status != UploadStatus.PENDING:
@@ -47,6 +47,6 @@ def refuse(session, image, message):
     image.error_message = message
     advance(image, UploadStatus.FAILED)
     session.commit()
-    Path(resources()[0].data_dir, image.tarball_path).unlink(missing_ok=True)
+    Path(resources().settings.data_dir, image.tarball_path).unlink(missing_ok=True)
     log.info("container image %s refused: %s", image.id, message)
     return "refused"

@@ -9,16 +9,14 @@ job Redis lost is queued again; one whose job died is tried once more.
 
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
-from rq.job import Job
-from rq.job import JobStatus as RQStatus
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..core.orm import AlgorithmJob, Evaluation, Submission, UploadSession, UploadStatus
-from ..core.status import JobStatus, advance, retry
-from ..queue import enqueue_run, import_job_id, queue_import, rq_job_id
-from .execution import RUNNING, run_label
+from ..core.status import JOB_ACTIVE, JOB_STARTED, JobStatus, advance, retry
+from .execution import run_label
 from .submissions import continue_submission
 
 log = logging.getLogger("gc-worker")
@@ -26,18 +24,26 @@ log = logging.getLogger("gc-worker")
 RUN_KINDS = {"algorithm-job": AlgorithmJob, "evaluation": Evaluation}
 
 
-def recover_imports(session, connection):
+class Reconciled(NamedTuple):
+    """What one pass did: runs lost with a worker and queued again, lost ones given up as failed,
+    and queued ones that Redis did not hold and that were queued again."""
+
+    retried: int
+    failed: int
+    requeued: int
+
+
+def recover_imports(session, queue):
     """Upload sessions importing without a live import job: queued again if Redis lost the job;
     after a job that died (its worker was killed, say), queued once more, then failed."""
     importing = session.scalars(select(UploadSession).where(UploadSession.status == UploadStatus.IMPORTING)).all()
     for upload in importing:
-        job_id = import_job_id(upload.id)
-        if not Job.exists(job_id, connection=connection):
-            queue_import(connection, upload.id)
+        job = queue.import_job(upload.id)
+        if job is None:
+            queue.import_upload(upload.id)
             log.warning("upload session %s was importing with no job in Redis: queued again", upload.id)
             continue
-        job = Job.fetch(job_id, connection=connection)
-        if job.get_status() != RQStatus.FAILED:
+        if not job.is_failed:
             continue
         if job.meta.get("retried"):
             upload.error_message = (
@@ -47,24 +53,25 @@ def recover_imports(session, connection):
             session.commit()
         else:
             job.delete()
-            queue_import(connection, upload.id, retried=True)
+            queue.import_upload(upload.id, retried=True)
             log.warning("the import of upload session %s died: trying it once more", upload.id)
 
 
-def reconcile(engine, connection, runner, settings):
-    """One pass over the runs; returns how many were retried, failed and re-queued."""
+def reconcile(resources):
+    """One pass over the runs and imports, with a worker process's Resources."""
+    settings, engine, runner, queue = resources
     retried = failed = requeued = 0
     stale = datetime.now(UTC) - timedelta(seconds=settings.lost_after_s)
     with Session(engine) as session:
         to_enqueue = []
         for kind, model in RUN_KINDS.items():
-            lost = select(model).where(model.status.in_(RUNNING), model.heartbeat_at < stale)
+            lost = select(model).where(model.status.in_(JOB_STARTED), model.heartbeat_at < stale)
             for run in session.scalars(lost.with_for_update(skip_locked=True)):
                 runner.remove_labelled(run_label(kind, run))
                 worker = run.worker
                 if run.attempt < settings.max_attempts:
                     retry(run)
-                    to_enqueue.append((kind, run))
+                    to_enqueue.append(run)
                     retried += 1
                     log.warning("%s %s was lost with worker %s: trying it again", kind, run.id, worker)
                 else:
@@ -76,20 +83,19 @@ def reconcile(engine, connection, runner, settings):
                     failed += 1
                     log.warning("%s %s was lost with worker %s again: failed", kind, run.id, worker)
             for run in session.scalars(select(model).where(model.status == JobStatus.QUEUED)):
-                if not Job.exists(rq_job_id(kind, run.id, run.attempt), connection=connection):
-                    to_enqueue.append((kind, run))
+                if not queue.holds(run):
+                    to_enqueue.append(run)
                     requeued += 1
         session.commit()
-        for kind, run in to_enqueue:
-            enqueue_run(connection, kind, run)
+        queue.runs(to_enqueue)
         stalled = select(Submission.id).where(
             Submission.algorithm_id.is_not(None),
             ~Submission.evaluations.any(),
-            ~Submission.jobs.any(AlgorithmJob.status.in_((JobStatus.QUEUED, *RUNNING))),
+            ~Submission.jobs.any(AlgorithmJob.status.in_(JOB_ACTIVE)),
         )
         for submission_id in session.scalars(stalled).all():
             continue_submission(submission_id)
-        recover_imports(session, connection)
+        recover_imports(session, queue)
     if requeued:
         log.warning("queued %d run(s) that Redis did not hold", requeued)
-    return retried, failed, requeued
+    return Reconciled(retried, failed, requeued)

@@ -6,9 +6,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from ..core.orm import Submission
-from ..queue import connect, enqueue_runs
 from ..scheduling import next_runs
-from .execution import resources
+from .resources import resources
 
 log = logging.getLogger("gc-worker")
 
@@ -16,7 +15,7 @@ log = logging.getLogger("gc-worker")
 def continue_submission(submission_id, *, attempts=3):
     """Add and queue what submission ``submission_id`` needs next. Two workers ending two of its
     jobs at once may race: the submission row is locked, and a clash is tried again."""
-    settings, engine, _runner = resources()
+    engine, queue = resources().engine, resources().queue
     for _ in range(attempts):
         with Session(engine) as session:
             submission = session.get(Submission, submission_id, with_for_update=True)
@@ -28,6 +27,6 @@ def continue_submission(submission_id, *, attempts=3):
             except (IntegrityError, OperationalError) as clash:
                 log.info("submission %s: another worker moved it on at the same time (%s)", submission_id, clash.orig)
                 continue
-            enqueue_runs(connect(settings.redis_url), runs)
+            queue.runs(runs)
             return runs
     return []

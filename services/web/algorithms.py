@@ -24,7 +24,6 @@ from ..core.orm import (
     save,
     usernames,
 )
-from ..queue import connect, enqueue_run
 from .archives import value_json
 from .base import APIHandler
 from .fields import LIMIT_FIELDS, container_limits, long_text, text
@@ -33,11 +32,6 @@ from .image_files import readable_image
 CREATE = "custom:algorithms:create"
 
 ALGORITHM_FIELDS = {"title": text, "description": long_text}
-
-
-def enqueue(settings, job):
-    """Queue a committed job (module level, so that unit tests without Redis can replace it)."""
-    enqueue_run(connect(settings.redis_url), "algorithm-job", job)
 
 
 def limits_json(run):
@@ -218,7 +212,7 @@ class AlgorithmAccess:
         )
         self.db.add(job)
         self.commit()
-        enqueue(self.platform["settings"], job)
+        self.platform["queue"].run(job)
         return job
 
     def cancel_job(self, job):

@@ -14,6 +14,7 @@ from tornado import ioloop, web
 from ..core.database import make_engine
 from ..core.migrations import upgrade
 from ..core.settings import ServiceSettings
+from ..queue import TaskQueue
 from . import (
     algorithms,
     archive_pages,
@@ -62,8 +63,9 @@ SERVICE_ROUTES = {
 }
 
 
-def make_app(name, settings, prefix):
-    """The tornado application of service ``name`` mounted at ``prefix`` (ends with /)."""
+def make_app(name, settings, prefix, queue=None):
+    """The tornado application of service ``name`` mounted at ``prefix`` (ends with /); it hands
+    work to the workers through ``queue`` (by default a TaskQueue on the settings' Redis)."""
     api = [*SERVICE_ROUTES[name](prefix), *health.routes(prefix)]
     handlers = [
         (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
@@ -78,7 +80,12 @@ def make_app(name, settings, prefix):
         cookie_secret=secrets.token_bytes(32),
         xsrf_cookies=True,
         template_path=str(Path(__file__).with_name("templates")),
-        platform={"name": name, "settings": settings, "engine": make_engine(settings.database_url)},
+        platform={
+            "name": name,
+            "settings": settings,
+            "engine": make_engine(settings.database_url),
+            "queue": queue or TaskQueue.from_url(settings.redis_url),
+        },
     )
 
 

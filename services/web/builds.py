@@ -17,27 +17,14 @@ from tornado import web
 from ..core.errors import GcError, InvalidValue, NotFound
 from ..core.orm import ContainerImage
 from ..core.paths import inside
-from ..queue import QueueName, connect, queue
 from .base import APIHandler
 from .container_images import IntakeHandler, container_image_json
 
-BUILD_TASK = "services.tasks.build_algorithm_image"
-BUILD_TIMEOUT_S = 1800
 BUILDS_FOLDER = "builds/"
 MAX_BUILD_FILES = 1000
 MAX_BUILD_BYTES = 10 * 1024**3
 # What a build context holds beside the user's files (which lie under files/).
 SPEC_NAME = "build.json"
-
-
-def enqueue_build(settings, container_image_id):
-    """Queue the build of a committed build record (replaced in unit tests)."""
-    queue(QueueName.CPU, connect(settings.redis_url)).enqueue(
-        BUILD_TASK,
-        container_image_id=container_image_id,
-        job_id=f"build-{container_image_id}",
-        job_timeout=BUILD_TIMEOUT_S,
-    )
 
 
 def is_build(image):
@@ -90,7 +77,7 @@ class BuildsHandler(IntakeHandler):
         image = ContainerImage(owner=self.username, algorithm=algorithm, tarball_path=relative, size=size)
         self.db.add(image)
         self.commit()
-        enqueue_build(self.platform["settings"], image.id)
+        self.platform["queue"].build(image.id)
         self.write_json(build_json(image), status=202)
 
 

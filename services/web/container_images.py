@@ -11,23 +11,9 @@ from tornado import web
 
 from ..core.errors import Conflict, NotFound
 from ..core.orm import ContainerImage, UploadFile, UploadStatus
-from ..queue import QueueName, connect, queue
 from .algorithms import AlgorithmAccess
 from .base import APIHandler
 from .challenges import ChallengeAccess
-
-INTAKE_TASK = "services.tasks.load_container_image"
-INTAKE_TIMEOUT_S = 3600
-
-
-def enqueue_intake(settings, container_image_id):
-    """Queue the check and load of a committed container image (replaced in unit tests)."""
-    queue(QueueName.CPU, connect(settings.redis_url)).enqueue(
-        INTAKE_TASK,
-        container_image_id=container_image_id,
-        job_id=f"container-image-{container_image_id}",
-        job_timeout=INTAKE_TIMEOUT_S,
-    )
 
 
 def container_image_json(image):
@@ -76,7 +62,7 @@ class IntakeHandler(UploadedFileAccess, AlgorithmAccess, ChallengeAccess, APIHan
         image = ContainerImage(owner=self.username, tarball_path=relative, size=file.size, **target)
         self.db.add(image)
         self.commit()
-        enqueue_intake(self.platform["settings"], image.id)
+        self.platform["queue"].load_container_image(image.id)
         self.write_json(container_image_json(image), status=202)
 
 

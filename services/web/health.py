@@ -6,7 +6,6 @@ from tornado import web
 from tornado.escape import xhtml_escape
 
 from ..core.database import ping
-from ..queue import connect, workers_by_queue
 from .base import APIHandler, ServiceHandler
 
 
@@ -35,9 +34,7 @@ class HealthHandler(APIHandler):
     async def get(self):
         platform = self.platform
         database, _ = await asyncio.to_thread(_check, lambda: ping(platform["engine"]))
-        redis, workers = await asyncio.to_thread(
-            _check, lambda: workers_by_queue(connect(platform["settings"].redis_url))
-        )
+        redis, workers = await asyncio.to_thread(_check, platform["queue"].workers_by_queue)
         ok = database == "ok" and redis == "ok"
         self.write_json(
             {

@@ -29,8 +29,8 @@ from ..core.orm import (
     advance,
 )
 from ..core.paths import ground_truth_folder
-from ..queue import QueueName, connect, enqueue_runs, queue
-from ..scheduling import RUNNING, new_evaluation, next_runs
+from ..core.status import JOB_ACTIVE, JOB_UNSUCCESSFUL
+from ..scheduling import new_evaluation, next_runs
 from .algorithms import AlgorithmAccess, limits_json
 from .base import APIHandler
 from .challenges import ChallengeAccess
@@ -38,28 +38,10 @@ from .container_images import UploadedFileAccess
 from .fields import boolean, text
 from .leaderboard import fingerprint
 
-ENDED = (JobStatus.FAILED, JobStatus.CANCELLED)
-GROUND_TRUTH_TASK = "services.tasks.ground_truth.make_ground_truth"
-GROUND_TRUTH_TIMEOUT_S = 6 * 3600
-
-
 # What a participant learns of a failure on a case they may not read: that it failed, not how (an
 # exit code, a time-out or the socket that was wrong are each chosen by their code, and would
 # carry bits of the hidden case out).
 HIDDEN_CASE_FAILURE = "failed on a hidden case; the challenge's admins see why"
-
-
-def enqueue(settings, runs):
-    """Queue committed runs (module level, so that unit tests without Redis can replace it)."""
-    enqueue_runs(connect(settings.redis_url), runs)
-
-
-def enqueue_ground_truth(settings, **task):
-    """Queue the unpacking of committed ground truth (replaced in unit tests)."""
-    job_id = f"ground-truth-{task['upload_file_id']}"
-    queue(QueueName.IMPORT, connect(settings.redis_url)).enqueue(
-        GROUND_TRUTH_TASK, job_id=job_id, job_timeout=GROUND_TRUTH_TIMEOUT_S, **task
-    )
 
 
 def iso(moment):
@@ -193,7 +175,9 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
     def submissions_counted(self, phase, since):
         """My submissions to ``phase`` since ``since`` that count against its limit: all but those
         whose evaluations all failed or were cancelled."""
-        failed_only = Submission.evaluations.any() & ~Submission.evaluations.any(Evaluation.status.not_in(ENDED))
+        failed_only = Submission.evaluations.any() & ~Submission.evaluations.any(
+            Evaluation.status.not_in(JOB_UNSUCCESSFUL)
+        )
         query = select(func.count(Submission.id)).where(
             Submission.phase_id == phase.id, Submission.creator == self.username, ~failed_only
         )
@@ -266,7 +250,7 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
         self.db.flush()
         runs = next_runs(self.db, submission)
         self.commit()
-        enqueue(self.platform["settings"], runs)
+        self.platform["queue"].runs(runs)
         return submission
 
     def keep_predictions(self, phase, file):
@@ -281,14 +265,14 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
     def reevaluate(self, submission):
         if submission.algorithm is not None:
             jobs = submission.jobs
-            if any(job.status in RUNNING for job in jobs):
+            if any(job.status in JOB_ACTIVE for job in jobs):
                 raise Conflict(f"Submission {submission.id} still has jobs running; re-evaluate when they end.")
             evaluation = new_evaluation(submission, [job for job in jobs if job.status == JobStatus.SUCCEEDED])
         else:
             evaluation = new_evaluation(submission)
         self.db.add(evaluation)
         self.commit()
-        enqueue(self.platform["settings"], [evaluation])
+        self.platform["queue"].run(evaluation)
         return evaluation
 
     def cancel(self, submission):
@@ -320,7 +304,9 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
         os.link(Path(settings.data_dir, file.upload_path), Path(settings.data_dir, archive))
         file.message = f"being unpacked as the ground truth of phase {phase.slug!r}"
         self.commit()
-        enqueue_ground_truth(settings, phase_id=phase.id, upload_file_id=file.id, archive=archive, folder=folder)
+        self.platform["queue"].make_ground_truth(
+            phase_id=phase.id, upload_file_id=file.id, archive=archive, folder=folder
+        )
         return file
 
 

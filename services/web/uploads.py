@@ -17,15 +17,17 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 from tornado import web
-from traitlets import Integer, default
+from traitlets import Integer
 from traitlets.config import SingletonConfigurable
 
 from ..core.errors import Conflict, GcError, InvalidValue, NotFound
 from ..core.orm import ContainerImage, Socket, Submission, UploadFile, UploadSession
 from ..core.orm.images import upload_folder
 from ..core.paths import inside
-from ..core.status import UploadStatus, advance
-from ..queue import connect, queue_import
+from ..core.settings import EnvironmentSettings, env
+from ..core.status import UPLOAD_OPEN, UploadStatus, advance
+from ..core.units import human_bytes
+from ..queue import QueueUnreachable
 from .archives import UPLOAD, ArchiveAccess
 from .base import APIHandler
 
@@ -34,13 +36,13 @@ log = logging.getLogger("gc-hub")
 CANCEL_CHECK_BYTES = 32 * 1024 * 1024  # a streaming upload looks for a cancel this often
 CHUNK_BYTES = 8 * 1024 * 1024  # the upload page sends files in chunks of this size
 CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)$")
-OPEN = (UploadStatus.PENDING, UploadStatus.IMPORTING)
 
 
-class UploadLimits(SingletonConfigurable):
+class UploadLimits(EnvironmentSettings, SingletonConfigurable):
     """How much people may upload (the archives service reads ``GC_UPLOAD_*`` variables)."""
 
     quota = Integer(
+        100 * 1024**3,
         config=True,
         help="""Bytes one user's uploads may take (GC_UPLOAD_QUOTA; default 100 GiB): the files
         announced in their sessions that are not imported yet, and whatever of their uploads is
@@ -48,27 +50,13 @@ class UploadLimits(SingletonConfigurable):
         submission; the remains of a cancelled session a worker is still unpacking), each file
         once however many links it has. Imported images no longer count: the uploaded files are
         removed once the images are stored.""",
-    )
-
-    @default("quota")
-    def _default_quota(self):
-        return int(os.environ.get("GC_UPLOAD_QUOTA", 100 * 1024**3))
+    ).tag(**env("GC_UPLOAD_QUOTA"))
 
     max_files = Integer(
+        10_000,
         config=True,
         help="Most files one upload session may have (GC_UPLOAD_MAX_FILES; default 10000); zip a DICOM study instead.",
-    )
-
-    @default("max_files")
-    def _default_max_files(self):
-        return int(os.environ.get("GC_UPLOAD_MAX_FILES", 10_000))
-
-
-def human_bytes(n):
-    for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if n < 1000 or unit == "TB":
-            return f"{n:,} bytes" if unit == "bytes" else f"{n:,.1f} {unit}"
-        n /= 1000
+    ).tag(**env("GC_UPLOAD_MAX_FILES"))
 
 
 def _regular_files(path):
@@ -141,11 +129,6 @@ def clean_filename(name):
     return name
 
 
-def enqueue_import(settings, upload_session_id):
-    """Queue the import of a committed session (module level, so that unit tests can see it)."""
-    queue_import(connect(settings.redis_url), upload_session_id)
-
-
 class UploadAccess(ArchiveAccess):
     """Finds the current user's upload sessions and files, and what they may do with them."""
 
@@ -182,7 +165,7 @@ class UploadAccess(ArchiveAccess):
             .join(UploadSession)
             .where(
                 UploadSession.owner == self.username,
-                UploadSession.status.in_(OPEN),
+                UploadSession.status.in_(UPLOAD_OPEN),
                 UploadFile.extracted_from_id.is_(None),
             )
         )
@@ -206,7 +189,9 @@ class UploadAccess(ArchiveAccess):
         except FileNotFoundError:
             folders = []
         closed = select(UploadSession.id).where(
-            UploadSession.id.in_(folders), UploadSession.owner == self.username, UploadSession.status.not_in(OPEN)
+            UploadSession.id.in_(folders),
+            UploadSession.owner == self.username,
+            UploadSession.status.not_in(UPLOAD_OPEN),
         )
         kept = [upload_folder(session_id) for session_id in self.db.scalars(closed)]
         kept += self.db.scalars(select(ContainerImage.tarball_path).filter_by(owner=self.username))
@@ -288,8 +273,8 @@ class UploadAccess(ArchiveAccess):
         advance(session, UploadStatus.IMPORTING)
         self.commit()
         try:
-            enqueue_import(self.platform["settings"], session.id)
-        except Exception as error:  # the queue is down: say so, and leave nothing stuck as importing
+            self.platform["queue"].import_upload(session.id)
+        except QueueUnreachable as error:  # the queue is down: say so, and leave nothing stuck as importing
             log.error("could not queue the import of upload session %s: %s", session.id, error)
             advance(session, UploadStatus.FAILED)
             session.error_message = (
@@ -302,7 +287,7 @@ class UploadAccess(ArchiveAccess):
 
     def cancel(self, session_id):
         session = self.upload_session(session_id, for_update=True)
-        if session.status not in OPEN:
+        if session.status not in UPLOAD_OPEN:
             raise Conflict(f"Upload session {session.id} is {session.status} already; there is nothing to cancel.")
         advance(session, UploadStatus.CANCELLED)
         for file in session.files:

@@ -21,7 +21,7 @@ from services.core.orm import (
     SubmissionKind,
     make_value,
 )
-from services.queue import connect, enqueue_run
+from services.queue import TaskQueue
 
 pytestmark = pytest.mark.stack
 
@@ -76,7 +76,7 @@ def test_example_algorithm_then_evaluation(platform, tmp_path):
         )  # fmt: skip
         session.add(job)
         session.commit()
-        enqueue_run(connect(platform.redis.url), "algorithm-job", job)
+        TaskQueue.from_url(platform.redis.url).run(job)
 
     session, job = wait(platform, AlgorithmJob, job.id)
     assert job.status == "succeeded", (job.error_message, job.stderr_tail)
@@ -101,7 +101,7 @@ def test_example_algorithm_then_evaluation(platform, tmp_path):
     )
     session.add(evaluation)
     session.commit()
-    enqueue_run(connect(platform.redis.url), "evaluation", evaluation)
+    TaskQueue.from_url(platform.redis.url).run(evaluation)
     session.close()
 
     session, evaluation = wait(platform, Evaluation, evaluation.id)

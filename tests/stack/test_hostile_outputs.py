@@ -14,7 +14,7 @@ from runtools import ExecutionPlatform, script_image, wait_for
 from sqlalchemy.orm import Session
 
 from services.core.orm import Challenge, Evaluation, Phase, Submission
-from services.queue import connect, enqueue_run
+from services.queue import TaskQueue
 
 pytestmark = pytest.mark.stack
 
@@ -135,7 +135,7 @@ def run_evaluation(platform, image, predictions_name="predictions.json", predict
                                 cpu_limit=1, memory_limit_mb=512, time_limit_s=60)  # fmt: skip
         session.add(evaluation)
         session.commit()
-        enqueue_run(connect(platform.redis.url), "evaluation", evaluation)
+        TaskQueue.from_url(platform.redis.url).run(evaluation)
 
     def ended():
         with Session(platform.engine) as session:

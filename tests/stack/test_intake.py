@@ -13,7 +13,7 @@ from runtools import ExecutionPlatform, script_image
 from sqlalchemy.orm import Session
 
 from services.core.orm import AlgorithmJob
-from services.queue import connect, enqueue_run
+from services.queue import TaskQueue
 
 pytestmark = pytest.mark.stack
 
@@ -92,7 +92,7 @@ def test_a_node_whose_engine_lacks_an_uploaded_image_loads_it_again_by_its_id(pl
                            time_limit_s=60)  # fmt: skip
         session.add(job)
         session.commit()
-        enqueue_run(connect(platform.redis.url), "algorithm-job", job)
+        TaskQueue.from_url(platform.redis.url).run(job)
         job_id = job.id
     job = platform.wait_until_done(job_id)
     assert job.status == "succeeded", job.error_message

@@ -2,9 +2,10 @@
 the worker stays healthy, and a normal job queued behind them succeeds."""
 
 import pytest
+from rq import Queue
 from runtools import ExecutionPlatform, script_image, wait_for
 
-from services.queue import connect, queue
+from services.queue import QueueName, Task, connect
 
 pytestmark = pytest.mark.stack
 
@@ -138,6 +139,6 @@ def test_the_worker_is_healthy_after_all_of_them(platform):
 def test_a_gpu_job_that_reaches_a_worker_without_a_gpu_goes_back_to_the_gpu_queue(platform):
     job_id = platform.queue_job(platform.images["well-behaved"], gpu=True, enqueue=False)
     connection = connect(platform.redis.url)
-    queue("cpu", connection).enqueue("services.tasks.run_algorithm_job", run_id=job_id)  # misrouted
-    assert wait_for(lambda: queue("gpu", connection).count == 1)
+    Queue(QueueName.CPU, connection=connection).enqueue(Task.RUN_ALGORITHM_JOB.value, run_id=job_id)  # misrouted
+    assert wait_for(lambda: Queue(QueueName.GPU, connection=connection).count == 1)
     assert platform.job(job_id).status == "queued" and platform.job(job_id).started_at is None

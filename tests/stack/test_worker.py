@@ -8,7 +8,7 @@ import time
 import pytest
 from hubtools import REPO, free_port_block
 
-from services.queue import connect, workers_by_queue
+from services.queue import TaskQueue, connect
 
 pytestmark = pytest.mark.stack
 
@@ -68,16 +68,16 @@ def test_worker_registers_on_its_queues_and_stops_cleanly(redis_server, tmp_path
         stderr=subprocess.STDOUT,
         text=True,
     )
-    connection = connect(redis_server)
+    queue = TaskQueue.from_url(redis_server)
     try:
-        assert wait_for(lambda: workers_by_queue(connection)["gpu"] == 1), "worker did not register"
-        assert workers_by_queue(connection)["cpu"] == 1
-        assert workers_by_queue(connection)["evaluation"] == 0
+        assert wait_for(lambda: queue.workers_by_queue()["gpu"] == 1), "worker did not register"
+        assert queue.workers_by_queue()["cpu"] == 1
+        assert queue.workers_by_queue()["evaluation"] == 0
     finally:
         worker.send_signal(signal.SIGTERM)
         output = worker.communicate(timeout=30)[0]
     assert worker.returncode == 0, output
-    assert wait_for(lambda: workers_by_queue(connection)["gpu"] == 0)
+    assert wait_for(lambda: queue.workers_by_queue()["gpu"] == 0)
 
 
 def test_worker_without_redis_says_what_to_pass(tmp_path):

@@ -55,7 +55,6 @@ from services.core.orm import (
     Submission,
     make_value,
 )
-from services.web import algorithms, builds, container_images, health, submissions, uploads
 from services.web.app import SERVICE_ROUTES
 
 SUBJECTS = {  # subject → hub user (see the top of the file)
@@ -468,14 +467,6 @@ def apps(tmp_path_factory):
             user = apptools.USERS[researcher]
             scopes = [*user["scopes"], "custom:reader-studies:create"]
             monkeypatch.setitem(apptools.USERS, researcher, {**user, "scopes": scopes})
-        monkeypatch.setattr(health, "connect", lambda url: None)  # no Redis in unit tests
-        monkeypatch.setattr(health, "workers_by_queue", lambda connection: {})
-        monkeypatch.setattr(uploads, "enqueue_import", lambda settings, upload_session_id: None)
-        monkeypatch.setattr(algorithms, "enqueue", lambda settings, job: None)
-        monkeypatch.setattr(container_images, "enqueue_intake", lambda settings, image_id: None)
-        monkeypatch.setattr(builds, "enqueue_build", lambda settings, image_id: None)
-        monkeypatch.setattr(submissions, "enqueue", lambda settings, runs: None)
-        monkeypatch.setattr(submissions, "enqueue_ground_truth", lambda settings, **task: None)
         monkeypatch.setenv("GC_DATA_DIR", str(tmp_path_factory.mktemp("matrix-data")))  # uploads land here
         stack.enter_context(fake_hub_auth(monkeypatch))
         running = {name: stack.enter_context(service_app(name, database_url)) for name in sorted(SERVICE_ROUTES)}

@@ -8,22 +8,25 @@ import pytest
 from apptools import fake_hub_auth, service_app
 
 from services.core.settings import ExecutionSettings
-from services.tasks.builds import dockerfile, training_image
-from services.web import builds, container_images, uploads
+from services.queue import Task
+from services.tasks.builds import dockerfile
+from services.web import uploads
 
 
 @pytest.fixture
 def apps(monkeypatch, tmp_path):
     database_url = f"sqlite:///{tmp_path}/gc.sqlite"
-    queued = []
     monkeypatch.setenv("GC_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setattr(builds, "enqueue_build", lambda settings, image_id: queued.append(image_id))
-    monkeypatch.setattr(container_images, "enqueue_intake", lambda settings, image_id: None)
     with (
         fake_hub_auth(monkeypatch),
         service_app("archives", database_url) as archives,
         service_app("challenges", database_url) as challenges,
     ):
+
+        def queued():
+            """The ids of the builds queued so far."""
+            return [work["container_image_id"] for work in challenges.queue.arguments(Task.BUILD_ALGORITHM_IMAGE)]
+
         yield archives, challenges, queued, tmp_path / "data"
 
 
@@ -57,7 +60,7 @@ def test_a_build_keeps_the_files_and_the_entrypoint_in_its_context_and_is_queued
     body = {"upload_session": session, "files": ids, "entrypoint": "predict.py"}
     build = ok(challenges.call("POST", "algorithms/my-otsu/builds", "datascientist", body), 202)
     assert (build["kind"], build["algorithm"], build["status"], build["size"]) == ("build", "my-otsu", "pending", 19)
-    assert queued == [build["id"]]
+    assert queued() == [build["id"]]
     [context] = (data_dir / "builds").iterdir()
     assert (context / "files/predict.py").read_bytes() == b"print('hi')\n"
     assert json.loads((context / "build.json").read_text()) == {
@@ -82,7 +85,7 @@ def test_the_entrypoint_must_be_one_of_the_files(apps):
         body = {"upload_session": session, "files": files, "entrypoint": "model.pt"}
         code, answer = challenges.call("POST", "algorithms/my-otsu/builds", "datascientist", body)
         assert code == 422 and "'files' must be a list of 1 to 1000 different file ids" in answer["message"]
-    assert queued == []
+    assert queued() == []
 
 
 def test_a_tarball_intake_is_not_a_build(apps):
@@ -101,7 +104,7 @@ def test_a_tarball_intake_is_not_a_build(apps):
 def test_the_image_runs_the_entrypoint_as_user_1000_from_the_training_image(monkeypatch):
     monkeypatch.delenv("GC_TRAINING_IMAGE", raising=False)
     monkeypatch.setenv("GC_IMAGE_PREFIX", "lab")
-    assert training_image(ExecutionSettings()) == "lab/training:latest"
+    assert ExecutionSettings().training_image == "lab/training:latest"
     lines = dockerfile("lab/training:latest", "predict.py").splitlines()
     assert lines[0] == "FROM lab/training:latest"
     assert "COPY --chown=1000:100 files/ /opt/algorithm/" in lines and "USER 1000" in lines

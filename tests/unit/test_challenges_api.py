@@ -8,7 +8,6 @@ from sqlalchemy import func, select, update
 
 from services.core import orm
 from services.core.database import make_engine
-from services.web import algorithms
 
 HIDDEN_FIELDS = ("archive", "method_image", "method_digest", "ground_truth_path", "ground_truth_version")
 
@@ -409,7 +408,6 @@ def test_ceilings_come_from_the_platform_and_lower_the_defaults(database_url, mo
 
 def test_a_job_gets_no_more_than_the_ceilings_allow_now(api, database_url, monkeypatch):
     """An algorithm stored with a limit over a ceiling that was lowered since runs no job with it."""
-    monkeypatch.setattr(algorithms, "enqueue", lambda settings, job: None)
     ok(api("datascientist", "POST", "algorithms", json={"slug": "old", "title": "Old", "memory_limit_mb": 8192}), 201)
     with make_engine(database_url).begin() as connection:
         old = update(orm.Algorithm).where(orm.Algorithm.slug == "old")

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from services.core.database import make_engine
 from services.core.orm import Evaluation, JobStatus, Phase, UploadFile, UploadSession, advance
+from services.queue import Task
 from services.tasks.ground_truth import make_ground_truth
-from services.web import submissions
 
 CHALLENGE = "challenges/lungs"
 
@@ -27,12 +27,9 @@ def env(database_url, monkeypatch, tmp_path):
     monkeypatch.setitem(apptools.USERS, "participant", apptools.USERS["datascientist"])
     monkeypatch.setenv("GC_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("GC_DATABASE_URL", database_url)  # for the tasks these tests run themselves
-    queued = []
-    monkeypatch.setattr(submissions, "enqueue", lambda settings, runs: queued.extend(runs))
-    monkeypatch.setattr(submissions, "enqueue_ground_truth", lambda settings, **task: queued.append(task))
     with fake_hub_auth(monkeypatch), service_app("challenges", database_url) as app:
         engine = make_engine(database_url)
-        env = Env(app, engine, tmp_path, queued)
+        env = Env(app, engine, tmp_path)
         ok(env.call("researcher", "POST", "challenges", {"slug": "lungs", "title": "Lungs"}), 201)
         request = ok(env.call("participant", "POST", f"{CHALLENGE}/join", {}), 201)
         ok(env.call("researcher", "POST", f"{CHALLENGE}/join-requests/{request['id']}", {"decision": "accept"}))
@@ -41,8 +38,13 @@ def env(database_url, monkeypatch, tmp_path):
 
 
 class Env:
-    def __init__(self, app, engine, data_dir, queued):
-        self.app, self.engine, self.data_dir, self.queued = app, engine, data_dir, queued
+    def __init__(self, app, engine, data_dir):
+        self.app, self.engine, self.data_dir = app, engine, data_dir
+
+    @property
+    def queued(self):
+        """What the service queued (apptools.Queued), in order."""
+        return self.app.queue.queued
 
     def call(self, user, method, path, body=None):
         return self.app.call(method, path, user, body)
@@ -97,7 +99,7 @@ def test_a_predictions_file_is_kept_and_its_evaluation_queued(env):
     submission = ok(env.submit(), 201)
     assert submission["kind"] == "predictions" and submission["status"] == "queued"
     assert submission["predictions_file"].endswith(".zip")
-    assert len(env.queued) == 1 and isinstance(env.queued[0], Evaluation)
+    assert len(env.queued) == 1 and env.queued[0].task == Task.RUN_EVALUATION
     assert ok(env.call("participant", "GET", f"{CHALLENGE}/phases/final/submissions"))["count"] == 1
     refused(env.call("researcher2", "GET", f"{CHALLENGE}/phases/final/submissions/{submission['id']}"), 404)
 
@@ -168,7 +170,8 @@ def test_admins_publish_reevaluate_and_cancel(env):
 
     refused(env.call("participant", "POST", f"{path}/evaluations"), 403, "Only the admins")
     again = ok(env.call("researcher", "POST", f"{path}/evaluations"), 201)
-    assert again["status"] == "queued" and env.queued[-1].id == again["id"]
+    assert again["status"] == "queued" and env.queued[-1].arguments == {"run_id": again["id"]}
+    assert env.queued[-1].task == Task.RUN_EVALUATION
     cancelled = ok(env.call("researcher", "POST", f"{path}/cancel"))
     assert [e["status"] for e in cancelled["evaluations"]] == ["succeeded", "cancelled"]
     refused(env.call("researcher", "POST", f"{path}/cancel"), 409, "nothing left to cancel")
@@ -188,7 +191,9 @@ def hand_over_ground_truth(env, upload, phase="final"):
     before = {path for path in env.data_dir.glob("ground-truth/**/*") if path.is_file()}
     taken = ok(env.call("researcher", "POST", f"{CHALLENGE}/phases/{phase}/ground-truth", upload), 202)
     assert taken["status"] == "importing" and taken["file"] == upload["file"]
-    task = env.queued.pop()
+    queued = env.queued.pop()
+    assert queued.task == Task.MAKE_GROUND_TRUTH
+    task = queued.arguments
     after = {path for path in env.data_dir.glob("ground-truth/**/*") if path.is_file()}
     assert after - before == {env.data_dir / task["archive"]}, "nothing is unpacked in the request"
     make_ground_truth(**task)

@@ -15,6 +15,7 @@ from tornado.httpclient import HTTPClientError, HTTPRequest
 
 from services.imaging import tasks
 from services.imaging.tasks import import_upload_session
+from services.queue import Task
 from services.web import uploads
 
 
@@ -23,11 +24,13 @@ def app(database_url, tmp_path, monkeypatch):
     monkeypatch.setenv("GC_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("GC_DATABASE_URL", database_url)
     monkeypatch.setenv("GC_INSTANCE", f"gc-test-uploads-{uuid.uuid4().hex[:8]}")  # names its importer containers
-    queued = []
-    monkeypatch.setattr(uploads, "enqueue_import", lambda settings, upload_session_id: queued.append(upload_session_id))
     with fake_hub_auth(monkeypatch), service_app("archives", database_url) as running:
-        running.queued = queued
         yield running
+
+
+def imports_queued(app):
+    """The upload sessions whose import the service queued, in order."""
+    return [work["upload_session_id"] for work in app.queue.arguments(Task.IMPORT_UPLOAD_SESSION)]
 
 
 @pytest.fixture
@@ -63,7 +66,7 @@ def upload(api, session, path, name=None):
 def run_import(app, session, user="researcher"):
     status, body = app.call("POST", f"upload-sessions/{session['id']}/import", user)
     assert status == 202 and body["status"] == "importing", body
-    assert app.queued[-1] == session["id"]
+    assert imports_queued(app)[-1] == session["id"]
     import_upload_session(upload_session_id=session["id"])
     status, body = app.call("GET", f"upload-sessions/{session['id']}", user)
     assert status == 200
@@ -218,11 +221,8 @@ def test_what_a_cancelled_session_still_has_on_disk_counts_until_it_is_gone(app,
     announce(api, new_session(api), "c", 700)
 
 
-def test_a_session_whose_import_cannot_be_queued_leaves_no_files(app, api, monkeypatch, tmp_path):
-    def queue_down(settings, upload_session_id):
-        raise ConnectionError("no redis")
-
-    monkeypatch.setattr(uploads, "enqueue_import", queue_down)
+def test_a_session_whose_import_cannot_be_queued_leaves_no_files(app, api, tmp_path):
+    app.queue.reachable = False
     session = new_session(api)
     upload(api, session, write_bytes(tmp_path / "a.mha", 10))
     status, body = api("POST", f"upload-sessions/{session['id']}/import", "researcher")
@@ -249,7 +249,7 @@ def test_import_needs_complete_files_and_happens_once(app, api):
     assert status == 409 and "is importing: you can no longer start its import" in body["message"]
     status, body = api("POST", f"upload-sessions/{session['id']}/files", "researcher", {"filename": "b", "size": 1})
     assert status == 409 and "can no longer add files" in body["message"]
-    assert app.queued == [session["id"]]
+    assert imports_queued(app) == [session["id"]]
 
 
 def test_import_failure_of_every_file_fails_the_session(app, api, tmp_path):
