@@ -335,7 +335,7 @@ class Leaderboard(Sequence):
     def best_ranks(self):
         """``{user: best rank}`` of the users with a ranked entry."""
         best = {}
-        for i, rank in zip(self.rows[: self.ranked_count].tolist(), self.ranks.tolist()):
+        for i, rank in zip(self.rows[: self.ranked_count].tolist(), self.ranks.tolist(), strict=True):
             user = self.results[i].user
             if user not in best:  # ranked positions come best first
                 best[user] = rank
@@ -350,7 +350,9 @@ class Leaderboard(Sequence):
         values = [None if v != v else v for v in self._values[i].tolist()]
         notes = self._notes[i] or ()
         if position < self.ranked_count:
-            by_column = dict(zip((columns[j].path for j in ranked_columns), self._column_ranks[position].tolist()))
+            by_column = dict(
+                zip((columns[j].path for j in ranked_columns), self._column_ranks[position].tolist(), strict=True)
+            )
             low, high = self.intervals[position].tolist()
             stability = float(self.stability[position])
             return Entry(
