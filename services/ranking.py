@@ -264,7 +264,7 @@ def rank(results: Sequence[Result], scoring: Scoring) -> "Leaderboard":
     created = np.fromiter((r.created_at.timestamp() for r in results), dtype=float, count=len(results))
     indices = np.arange(len(results))
     if scoring.display != ALL:
-        codes = {}
+        codes: dict[str, int] = {}
         users = np.fromiter((codes.setdefault(r.user, len(codes)) for r in results), dtype=np.int64, count=len(results))
         if scoring.display == MOST_RECENT:
             indices = np.sort(_most_recent(users, created, indices))
@@ -453,7 +453,7 @@ def bootstrap(board: Leaderboard, *, resamples=1000, seed=0, confidence=0.95):
     ranked = [board.results[i] for i in board.rows[: board.ranked_count].tolist()]
     if not ranked:
         return board
-    cases = {}
+    cases: dict[str, int] = {}
     for result in ranked:
         for case in _per_case(result.metrics):
             cases.setdefault(case, len(cases))
