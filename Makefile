@@ -1,11 +1,11 @@
-# gc-hub: `make up` starts the platform, `make test` runs every test, `make down` stops it.
+# gc-hub: `make up` starts the platform, `make test` runs lint then every test, `make down` stops it.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # A TLS-inspecting proxy's CA bundle for image builds; defaults to the one this shell trusts.
 export GC_EXTRA_CA_BUNDLE ?= $(SSL_CERT_FILE)
 
-.PHONY: up down status test images install docker-check node-check clean-test
+.PHONY: up down status lint test images install docker-check node-check clean-test
 
 up: install docker-check node-check images
 	$(BIN)/gc-hub up
@@ -16,7 +16,14 @@ down:
 status: install
 	$(BIN)/gc-hub status
 
-test: install docker-check images
+# ruff (lint and format), the import contracts and mypy: all configured in pyproject.toml.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+test: install lint docker-check images
 	$(BIN)/pytest
 
 images: docker-check
@@ -28,7 +35,7 @@ $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "gc-hub needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,lint]'
 	touch $@
 
 # The hub's proxy (JupyterHub's configurable-http-proxy), pinned in package-lock.json.

@@ -8,8 +8,9 @@ Builds a mixed corpus in a temporary folder: NIfTI.gz and MHA volumes of 128×25
 (benchmarks/results/venv-panimg, next to nothing of gc-hub's). Then, alternating, each importer
 converts the whole corpus in a fresh process of its own, timed around its convert call alone
 (gc-hub: ``import_in_sandbox``, what the import task runs: one importer container for the batch,
-its results checked and its images copied into the data directory); the best of ``--runs`` counts. Every image is compared between the two: voxels (SimpleITK's
-hash of the pixel buffer) and geometry (size, spacing, origin, direction) must be identical.
+its results checked and its images copied into the data directory); the best of ``--runs`` counts.
+Every image is compared between the two: voxels (SimpleITK's hash of the pixel buffer) and
+geometry (size, spacing, origin, direction) must be identical.
 
 Last line: ``import_speedup_vs_panimg=<gc-hub MB/s / panimg MB/s>`` (input bytes per second).
 """
@@ -131,7 +132,7 @@ def run(python, runner, corpus, out, env):
 
 
 def close(a, b):
-    return len(a) == len(b) and all(abs(x - y) <= GEOMETRY_TOLERANCE for x, y in zip(a, b))
+    return len(a) == len(b) and all(abs(x - y) <= GEOMETRY_TOLERANCE for x, y in zip(a, b, strict=True))
 
 
 def compare(ours, theirs):
@@ -165,10 +166,8 @@ def main():
         corpus_bytes = build_corpus(tmp / "corpus", args.volumes)
         files = sum(1 for p in (tmp / "corpus").rglob("*") if p.is_file())
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-        print(
-            f"corpus: {files} files, {corpus_bytes / 1e6:.1f} MB; {platform.node()}, {os.cpu_count()} cores, load {load}",
-            flush=True,
-        )
+        machine = f"{platform.node()}, {os.cpu_count()} cores, load {load}"
+        print(f"corpus: {files} files, {corpus_bytes / 1e6:.1f} MB; {machine}", flush=True)
         times, cpu = {"gc-hub": [], "panimg": []}, {"gc-hub": [], "panimg": []}
         for i in range(args.runs):
             ours = run(sys.executable, GC_HUB_RUNNER, tmp / "corpus", tmp / "out-gc-hub", env)

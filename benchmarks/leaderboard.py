@@ -242,9 +242,10 @@ def submission_latency(hub, folder, runs):
         hub_timings.append(time.perf_counter() - began)
         raw_timings.append(raw_docker_run(folder, predictions, truth_dir))
     hub_median, raw_median = statistics.median(hub_timings[1:]), statistics.median(raw_timings[1:])
+    hub_runs, raw_runs = (", ".join(f"{t:.2f}" for t in timings[1:]) for timings in (hub_timings, raw_timings))
     print(
-        f"submission: upload → leaderboard row median {hub_median:.2f} s ({', '.join(f'{t:.2f}' for t in hub_timings[1:])});"
-        f" raw docker run median {raw_median:.2f} s ({', '.join(f'{t:.2f}' for t in raw_timings[1:])})",
+        f"submission: upload → leaderboard row median {hub_median:.2f} s ({hub_runs});"
+        f" raw docker run median {raw_median:.2f} s ({raw_runs})",
         flush=True,
     )
     return hub_median - raw_median

@@ -118,9 +118,11 @@ def _checked(path, *, max_bytes):
             "make the image smaller (a slimmer base, fewer layers, no caches) and save it again"
         )
     if head.startswith(b"\x1f\x8b"):
-        with _decompressed(path, max_bytes=max_bytes) as tar_path:
-            with _opened(tar_path, tar_path.stat().st_size, "the gzip file does not hold a tar archive") as checked:
-                yield checked
+        with (
+            _decompressed(path, max_bytes=max_bytes) as tar_path,
+            _opened(tar_path, tar_path.stat().st_size, "the gzip file does not hold a tar archive") as checked,
+        ):
+            yield checked
         return
     for magic, name in OTHER_COMPRESSIONS.items():
         if head.startswith(magic):

@@ -141,8 +141,13 @@ def scan_truth(image, data_dir):
 
 def add_reading(session, archive, data_dir, editor, reader):
     """The demo reader study: a case per item of ``archive``, its questions and ground truth."""
-    study = ReaderStudy(slug=READING, title="Demo reading: foreground in CT", created_by=editor, educational=True,
-                        description="Look at each scan and say what you see; then compare with the ground truth.")  # fmt: skip
+    study = ReaderStudy(
+        slug=READING,
+        title="Demo reading: foreground in CT",
+        created_by=editor,
+        educational=True,
+        description="Look at each scan and say what you see; then compare with the ground truth.",
+    )
     study.questions.extend(Question(text=text, kind=kind, options=options, required=required)
                            for text, kind, options, required in READING_QUESTIONS)  # fmt: skip
     study.cases.extend(ReaderStudyCase(values=list(item.values)) for item in archive.items)
@@ -206,14 +211,30 @@ def seed_demo(database_url, data_dir, *, image_ids=None, researcher="researcher"
         final = Phase(slug="final", title="Final test", parent=sanity, visibility=Visibility.PARTICIPANTS,
                       archive=hidden, ground_truth_path=hidden_truth, ground_truth_version="v1",
                       submissions_limit=3, submissions_period_days=1, **common, **algorithms)  # fmt: skip
-        predictions = Phase(slug="predictions", title="Predictions", visibility=Visibility.PARTICIPANTS,
-                            submission_kind=SubmissionKind.PREDICTIONS, ground_truth_path=public_truth,
-                            ground_truth_version="v1", submissions_limit=5, submissions_period_days=1, **common)  # fmt: skip
-        algorithm = Algorithm(slug=ALGORITHM, title="Otsu threshold (example)", created_by=scientists[0],
-                              description="The example algorithm: segments the brighter part of an image.",
-                              container_image=ALGORITHM_IMAGE, container_digest=image_ids.get(ALGORITHM_IMAGE),
-                              inputs=[sockets["ct-image"]], outputs=[sockets["segmentation"], sockets["foreground-fraction"]],
-                              cpu_limit=1.0, memory_limit_mb=1024, time_limit_s=300)  # fmt: skip
+        predictions = Phase(
+            slug="predictions",
+            title="Predictions",
+            visibility=Visibility.PARTICIPANTS,
+            submission_kind=SubmissionKind.PREDICTIONS,
+            ground_truth_path=public_truth,
+            ground_truth_version="v1",
+            submissions_limit=5,
+            submissions_period_days=1,
+            **common,
+        )
+        algorithm = Algorithm(
+            slug=ALGORITHM,
+            title="Otsu threshold (example)",
+            created_by=scientists[0],
+            description="The example algorithm: segments the brighter part of an image.",
+            container_image=ALGORITHM_IMAGE,
+            container_digest=image_ids.get(ALGORITHM_IMAGE),
+            inputs=[sockets["ct-image"]],
+            outputs=[sockets["segmentation"], sockets["foreground-fraction"]],
+            cpu_limit=1.0,
+            memory_limit_mb=1024,
+            time_limit_s=300,
+        )
         session.add_all([challenge, sanity, final, predictions, algorithm])
         session.flush()
         grant(session, archive, researcher, ArchiveRole.EDITOR)

@@ -264,7 +264,7 @@ def rank(results: Sequence[Result], scoring: Scoring) -> "Leaderboard":
     created = np.fromiter((r.created_at.timestamp() for r in results), dtype=float, count=len(results))
     indices = np.arange(len(results))
     if scoring.display != ALL:
-        codes = {}
+        codes: dict[str, int] = {}
         users = np.fromiter((codes.setdefault(r.user, len(codes)) for r in results), dtype=np.int64, count=len(results))
         if scoring.display == MOST_RECENT:
             indices = np.sort(_most_recent(users, created, indices))
@@ -335,7 +335,7 @@ class Leaderboard(Sequence):
     def best_ranks(self):
         """``{user: best rank}`` of the users with a ranked entry."""
         best = {}
-        for i, rank in zip(self.rows[: self.ranked_count].tolist(), self.ranks.tolist()):
+        for i, rank in zip(self.rows[: self.ranked_count].tolist(), self.ranks.tolist(), strict=True):
             user = self.results[i].user
             if user not in best:  # ranked positions come best first
                 best[user] = rank
@@ -350,7 +350,9 @@ class Leaderboard(Sequence):
         values = [None if v != v else v for v in self._values[i].tolist()]
         notes = self._notes[i] or ()
         if position < self.ranked_count:
-            by_column = dict(zip((columns[j].path for j in ranked_columns), self._column_ranks[position].tolist()))
+            by_column = dict(
+                zip((columns[j].path for j in ranked_columns), self._column_ranks[position].tolist(), strict=True)
+            )
             low, high = self.intervals[position].tolist()
             stability = float(self.stability[position])
             return Entry(
@@ -451,7 +453,7 @@ def bootstrap(board: Leaderboard, *, resamples=1000, seed=0, confidence=0.95):
     ranked = [board.results[i] for i in board.rows[: board.ranked_count].tolist()]
     if not ranked:
         return board
-    cases = {}
+    cases: dict[str, int] = {}
     for result in ranked:
         for case in _per_case(result.metrics):
             cases.setdefault(case, len(cases))

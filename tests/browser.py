@@ -120,7 +120,10 @@ def hub_login(page, hub_url, username, password, timeout=30_000):
     page.goto(f"{hub_url}/hub/login", timeout=timeout)
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    login_post = lambda r: r.request.method == "POST" and urlsplit(r.url).path.endswith("/hub/login")
+
+    def login_post(response):
+        return response.request.method == "POST" and urlsplit(response.url).path.endswith("/hub/login")
+
     with page.expect_response(login_post, timeout=timeout) as response:
         page.click("#login_submit")
     if response.value.status != 302:  # the hub redirects on success, shows the form again if not

@@ -1,6 +1,7 @@
 """A small execution platform for tests: a real redis-server, real gc-worker processes, a SQLite
 platform database and the local Docker engine; plus helpers to build test images and queue runs."""
 
+import contextlib
 import gzip
 import io
 import os
@@ -13,11 +14,12 @@ import uuid
 
 import docker
 from hubtools import REPO, free_port_block
-from sqlalchemy.orm import Session
+from redis.exceptions import RedisError
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from services.core.database import make_engine
 from services.core.migrations import upgrade
-from services.core.orm import Algorithm, AlgorithmJob, ContainerImage, Socket, make_value
+from services.core.orm import Algorithm, AlgorithmJob, ContainerImage, Socket, SocketValue, make_value
 from services.launcher import descendants
 from services.queue import TaskQueue, connect
 
@@ -69,7 +71,7 @@ class RedisServer:
     def _answers(self):
         try:
             return connect(self.url).ping()
-        except Exception:
+        except RedisError:  # not listening yet, or still loading
             return False
 
     def stop(self):
@@ -95,19 +97,17 @@ class WorkerProcess:
             "--reconcile-every",
             str(reconcile_every),
         ]
-        self.log = open(self.log_path, "w")
-        self.process = subprocess.Popen(
-            command, stdout=self.log, stderr=subprocess.STDOUT, env=platform.environment, start_new_session=True
-        )
+        with open(self.log_path, "w") as log:  # the worker writes to its own copy of the descriptor
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, env=platform.environment, start_new_session=True
+            )
 
     def kill_hard(self):
         """SIGKILL the worker and every process below it, as when its node dies."""
         pids = [self.process.pid, *descendants(self.process.pid)]
         for pid in pids:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         self.process.wait(timeout=10)
 
     def stop(self):
@@ -117,7 +117,6 @@ class WorkerProcess:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.kill_hard()
-        self.log.close()
 
     def output(self):
         return self.log_path.read_text()
@@ -199,10 +198,10 @@ class ExecutionPlatform:
 
     def job(self, job_id):
         with Session(self.engine, expire_on_commit=False) as session:
-            job = session.get(AlgorithmJob, job_id)
+            # loads what tests look at before the session closes
+            outputs = selectinload(AlgorithmJob.outputs)
+            job = session.get(AlgorithmJob, job_id, options=[outputs.joinedload(SocketValue.image)])
             job.output_values = {value.socket.slug: value for value in job.outputs}
-            for value in job.outputs:
-                value.image  # load what tests look at before the session closes
             return job
 
     def save(self, image, name, *, remove=False, compress=False):
@@ -236,9 +235,7 @@ class ExecutionPlatform:
 
         assert wait_for(ended, timeout=timeout), self.workers[0].output()[-2000:]
         with Session(self.engine, expire_on_commit=False) as session:
-            intake = session.get(ContainerImage, intake.id)
-            intake.algorithm  # loaded for the test
-            return intake
+            return session.get(ContainerImage, intake.id, options=[joinedload(ContainerImage.algorithm)])
 
     def wait_until_done(self, job_id, timeout=90):
         done = wait_for(lambda: self.job(job_id).status.is_terminal, timeout=timeout, every=0.1)
@@ -265,5 +262,8 @@ def build_image(client, tag, dockerfile, files=None):
 
 def script_image(client, name, script, user="1000", setup=""):
     """An image that runs the Python ``script`` as ``user``, after the ``setup`` instructions."""
-    dockerfile = f'FROM {BASE_IMAGE}\nUSER root\n{setup}\nCOPY main.py /opt/main.py\nUSER {user}\nCMD ["python3", "/opt/main.py"]\n'
+    dockerfile = (
+        f"FROM {BASE_IMAGE}\nUSER root\n{setup}\nCOPY main.py /opt/main.py\n"
+        f'USER {user}\nCMD ["python3", "/opt/main.py"]\n'
+    )
     return build_image(client, f"gc-hub-test/{name}:latest", dockerfile, {"main.py": script})

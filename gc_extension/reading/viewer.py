@@ -69,7 +69,7 @@ class CaseViewer:
         self.caption.value = f"<b>{escape(title)}</b> <small>loading {len(images) + len(overlays)} image(s)…</small>"
         if not images:
             self.panes.children = [w.HTML("<p>This case has no image to show.</p>")]
-            self.viewers = []
+            self.viewers, self.images = [], []
             return
         shown = ", ".join(s for s, _ in overlays) if overlays else "none"
         self.display(
@@ -121,13 +121,13 @@ class CaseViewer:
         return next((m for m in self.masks if same_grid(m, image)), None)
 
     def apply_window(self):
-        for viewer, (_, image) in zip(self.viewers, self.images):
+        for viewer, (_, image) in zip(self.viewers, self.images, strict=True):
             pixels = sitk.GetArrayViewFromImage(image)
             low, high = intensity_range(self.preset.value, np.percentile(pixels, [1, 99]), pixels.min(), pixels.max())
             viewer.vmin, viewer.vmax = [low], [high]
 
     def apply_overlay(self):
-        for viewer, (_, image) in zip(self.viewers, self.images):
+        for viewer, (_, image) in zip(self.viewers, self.images, strict=True):
             viewer.label_image = self.mask_for(image) if self.overlay.value else None
 
     def clicked(self, change):

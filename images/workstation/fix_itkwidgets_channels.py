@@ -4,12 +4,14 @@ Under traitlets 5, ``List(default_value=None)`` stays None; the viewer's JavaScr
 and skips the rest of its set-up (collapsed controls, events back to Python).
 """
 
+from pathlib import Path
+
 import itkwidgets.widget_viewer as viewer
 
 BROKEN = "channels = List(\n        default_value=None,"
 FIXED = "channels = List(\n        default_value=[],"
 
-source = open(viewer.__file__).read()
+module = Path(viewer.__file__)
+source = module.read_text()
 assert BROKEN in source, "itkwidgets changed: check whether the channels fix is still needed"
-with open(viewer.__file__, "w") as f:
-    f.write(source.replace(BROKEN, FIXED))
+module.write_text(source.replace(BROKEN, FIXED))

@@ -104,8 +104,10 @@ def reader_scores(questions, truths, answers, readers=()):
 
     ``questions`` maps a question id to ``(kind, options)``; ``truths`` maps ``(question_id,
     case_id)`` to the ground-truth value; ``answers`` is an iterable of ``(reader, question_id,
-    case_id, value)``; ``readers`` who gave no answer are scored too (0 on every pair). ``score`` is the mean over every pair with ground truth, ``per_question``
-    the same mean for each question id; ``answered`` counts the reader's answers to those pairs (a cleared one, None, is none).
+    case_id, value)``; ``readers`` who gave no answer are scored too (0 on every pair). ``score``
+    is the mean over every pair with ground truth, ``per_question`` the same mean for each
+    question id; ``answered`` counts the reader's answers to those pairs (a cleared one, None, is
+    none).
     """
     given = {reader: {} for reader in readers}
     for reader, question_id, case_id, value in answers:

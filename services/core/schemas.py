@@ -127,7 +127,7 @@ def _refuse_retrieval(uri):
 
 # What the validator may resolve a reference to: the schema itself and the meta-schemas, which
 # jsonschema adds to any registry it is given; anything else is refused, never fetched.
-LOCAL_ONLY = Registry(retrieve=_refuse_retrieval)
+LOCAL_ONLY = Registry(retrieve=_refuse_retrieval)  # type: ignore[call-arg]  # mypy misses the attrs alias
 REFERENCE_KEYWORDS = ("$ref", "$dynamicRef", "$recursiveRef")
 DIALECT = Draft202012Validator.META_SCHEMA["$id"]
 

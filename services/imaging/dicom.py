@@ -7,6 +7,7 @@ file is a series of its own.
 
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import pairwise
 
 import SimpleITK as sitk
 
@@ -113,15 +114,16 @@ def check_series(series, n, label):
     if n is None or len(series) < 3:
         return
     depths = [sum(a * b for a, b in zip(h.position, n, strict=True)) for h in series]
-    gaps = [b - a for a, b in zip(depths, depths[1:])]
-    for (a, b), gap in zip(zip(series, series[1:]), gaps):
+    gaps = [b - a for a, b in pairwise(depths)]
+    for (a, b), gap in zip(pairwise(series), gaps, strict=True):
         if abs(gap) < 1e-6:
             raise ImportProblem(f"{label}: {a.name} and {b.name} lie at the same position; remove the duplicate slice")
     usual = sorted(gaps)[len(gaps) // 2]
-    for (a, b), gap in zip(zip(series, series[1:]), gaps):
+    for (a, b), gap in zip(pairwise(series), gaps, strict=True):
         if abs(gap - usual) > GAP_TOLERANCE * usual + 1e-3:
             raise ImportProblem(
-                f"{label}: slices are {usual:g} mm apart but {gap:g} mm between {a.name} and {b.name}; a slice is missing"
+                f"{label}: slices are {usual:g} mm apart but {gap:g} mm between {a.name} and {b.name}; "
+                "a slice is missing"
             )
 
 

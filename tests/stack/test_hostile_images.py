@@ -102,18 +102,37 @@ def repositories(layer):
 
 # layout -> (members of the tarball from (config, layer), the intake's end)
 LAYOUTS = {
-    "dot-slash-manifest": (lambda c, l: legacy(c, l, [TRAINING], "./manifest.json"), "succeeded"),
-    "second-manifest-entry": (lambda c, l: [*legacy(c, l, []), legacy(c, l, [TRAINING])[2]], "failed"),
+    "dot-slash-manifest": (lambda config, layer: legacy(config, layer, [TRAINING], "./manifest.json"), "succeeded"),
+    "second-manifest-entry": (
+        lambda config, layer: [*legacy(config, layer, []), legacy(config, layer, [TRAINING])[2]],
+        "failed",
+    ),
     "manifest-and-dot-slash-manifest": (
-        lambda c, l: [*legacy(c, l, None), legacy(c, l, [TRAINING], "./manifest.json")[2]], "failed"),
+        lambda config, layer: [*legacy(config, layer, None), legacy(config, layer, [TRAINING], "./manifest.json")[2]],
+        "failed",
+    ),
     "manifest-in-a-sub-folder": (
-        lambda c, l: [*legacy(c, l, [OWNED]), legacy(c, l, [TRAINING], "sub/manifest.json")[2]], "succeeded"),
-    "oci-index-annotations": (lambda c, l: oci(c, l, nested=False), "succeeded"),
-    "oci-nested-index-annotations": (lambda c, l: oci(c, l, nested=True), "succeeded"),
-    "repositories-beside-manifest": (lambda c, l: [*legacy(c, l, None), repositories(l)], "succeeded"),
+        lambda config, layer: [
+            *legacy(config, layer, [OWNED]),
+            legacy(config, layer, [TRAINING], "sub/manifest.json")[2],
+        ],
+        "succeeded",
+    ),
+    "oci-index-annotations": (lambda config, layer: oci(config, layer, nested=False), "succeeded"),
+    "oci-nested-index-annotations": (lambda config, layer: oci(config, layer, nested=True), "succeeded"),
+    "repositories-beside-manifest": (
+        lambda config, layer: [*legacy(config, layer, None), repositories(layer)],
+        "succeeded",
+    ),
     "repositories-alone": (
-        lambda c, l: [(f"{sha256(l)}/json", c), (f"{sha256(l)}/layer.tar", l), repositories(l)], "failed"),
-}  # fmt: skip
+        lambda config, layer: [
+            (f"{sha256(layer)}/json", config),
+            (f"{sha256(layer)}/layer.tar", layer),
+            repositories(layer),
+        ],
+        "failed",
+    ),
+}
 
 
 def write_tarball(platform, name, members):
@@ -152,22 +171,39 @@ def test_a_tarball_cannot_name_or_overwrite_an_image(platform, layout):
 
 # name -> (USER, Dockerfile instructions run as root before it, what the refusal says)
 ROOT_IN_DISGUISE = {
-    "fake-id-binary": ("toor", "RUN echo 'toor:x:0:0::/root:/bin/sh' >> /etc/passwd"
-                               " && printf '#!/bin/sh\\necho 1000\\n' > /usr/bin/id && chmod 755 /usr/bin/id",
-                       "runs as root (its USER 'toor' has uid 0 in its /etc/passwd)"),
-    "name-and-group-of-uid-0": ("svc:svc", "RUN echo 'svc:x:0:0::/tmp:/bin/sh' >> /etc/passwd"
-                                           " && echo 'svc:x:4000:' >> /etc/group",
-                                "runs as root (its USER 'svc' has uid 0 in its /etc/passwd)"),
-    "passwd-links-to-a-root-entry": ("algo", "RUN mkdir /opt/users && echo 'algo:x:0:0::/tmp:/bin/sh' > /opt/users/list"
-                                             " && rm /etc/passwd && ln -s ../opt/users/list /etc/passwd",
-                                     "runs as root (its USER 'algo' has uid 0 in its /etc/passwd)"),
-    "passwd-links-out-of-the-image": ("algo", "RUN rm /etc/passwd && ln -s /proc/1/root/etc/passwd /etc/passwd",
-                                      "has USER 'algo', but it has no /etc/passwd to look up 'algo'"),
-    "passwd-links-in-a-loop": ("algo", "RUN rm /etc/passwd && ln -s passwd.d /etc/passwd && ln -s passwd /etc/passwd.d",
-                               "has USER 'algo', but its /etc/passwd cannot be read (links in a loop?)"),
-    "passwd-is-a-folder": ("algo", "RUN rm /etc/passwd && mkdir /etc/passwd",
-                           "has USER 'algo', but its /etc/passwd is not a file"),
-}  # fmt: skip
+    "fake-id-binary": (
+        "toor",
+        "RUN echo 'toor:x:0:0::/root:/bin/sh' >> /etc/passwd"
+        " && printf '#!/bin/sh\\necho 1000\\n' > /usr/bin/id && chmod 755 /usr/bin/id",
+        "runs as root (its USER 'toor' has uid 0 in its /etc/passwd)",
+    ),
+    "name-and-group-of-uid-0": (
+        "svc:svc",
+        "RUN echo 'svc:x:0:0::/tmp:/bin/sh' >> /etc/passwd && echo 'svc:x:4000:' >> /etc/group",
+        "runs as root (its USER 'svc' has uid 0 in its /etc/passwd)",
+    ),
+    "passwd-links-to-a-root-entry": (
+        "algo",
+        "RUN mkdir /opt/users && echo 'algo:x:0:0::/tmp:/bin/sh' > /opt/users/list"
+        " && rm /etc/passwd && ln -s ../opt/users/list /etc/passwd",
+        "runs as root (its USER 'algo' has uid 0 in its /etc/passwd)",
+    ),
+    "passwd-links-out-of-the-image": (
+        "algo",
+        "RUN rm /etc/passwd && ln -s /proc/1/root/etc/passwd /etc/passwd",
+        "has USER 'algo', but it has no /etc/passwd to look up 'algo'",
+    ),
+    "passwd-links-in-a-loop": (
+        "algo",
+        "RUN rm /etc/passwd && ln -s passwd.d /etc/passwd && ln -s passwd /etc/passwd.d",
+        "has USER 'algo', but its /etc/passwd cannot be read (links in a loop?)",
+    ),
+    "passwd-is-a-folder": (
+        "algo",
+        "RUN rm /etc/passwd && mkdir /etc/passwd",
+        "has USER 'algo', but its /etc/passwd is not a file",
+    ),
+}
 
 
 def disguised(platform, name):

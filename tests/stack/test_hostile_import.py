@@ -102,8 +102,8 @@ def zip_bytes(members):
         path.unlink()
 
 
-@pytest.fixture(scope="module")
-def secrets(hub, tmp_path_factory):
+@pytest.fixture(scope="module", name="secrets")
+def secrets_fixture(hub, tmp_path_factory):
     """Secret files: in the data directory, elsewhere on the host (with a pattern sibling), and
     the hub's own secrets.json. Returns {path: bytes}."""
     data_dir = Path(hub.env["GC_DATA_DIR"])
@@ -275,10 +275,12 @@ mode, _, target = request["files"][0]["name"].partition(":")
 keys = [f["key"] for f in request["files"]]
 out = "/output"
 name = "images/ab/" + "c" * 32 + ".mha"
-image = {"file": name, "dimensions": [64, 1], "spacing": [1.0, 1.0], "origin": [0.0, 0.0], "direction": [1.0, 0.0, 0.0, 1.0],
-         "pixel_type": "8-bit unsigned integer", "color_space": "gray", "window_center": None, "window_width": None, "modality": None}
+image = {"file": name, "dimensions": [64, 1], "spacing": [1.0, 1.0], "origin": [0.0, 0.0],
+         "direction": [1.0, 0.0, 0.0, 1.0], "pixel_type": "8-bit unsigned integer", "color_space": "gray",
+         "window_center": None, "window_width": None, "modality": None}
 results = {"outcomes": [{"keys": keys, "message": "", "image": image}]}
-header = "ObjectType = Image\nNDims = 2\nBinaryData = True\nCompressedData = True\nCompressedDataSize = 64\nElementSpacing = 1 1\nDimSize = 64 1\nElementType = MET_UCHAR\n"
+header = ("ObjectType = Image\nNDims = 2\nBinaryData = True\nCompressedData = True\nCompressedDataSize = 64\n"
+          "ElementSpacing = 1 1\nDimSize = 64 1\nElementType = MET_UCHAR\n")
 os.makedirs(out + "/images/ab")
 def write_image(text):
     open(out + "/" + name, "wb").write(text.encode() + b"\0" * 64)

@@ -72,9 +72,11 @@ ALGORITHMS = {
     "image-header-names-a-host-file": ([("mask", "segmentation")], mha("{secret}"), UNREADABLE_IMAGE),
     "image-header-names-passwd-with-a-colon": ([("mask", "segmentation")], mha("/etc/passwd", sep=":"),
                                                UNREADABLE_IMAGE),
-    "image-header-names-a-file-beside-it": ([("mask", "segmentation")],
-                                            mha("mask.raw") + "; open(O + 'images/mask/mask.raw', 'wb').write(bytes(16))",
-                                            UNREADABLE_IMAGE),
+    "image-header-names-a-file-beside-it": (
+        [("mask", "segmentation")],
+        mha("mask.raw") + "; open(O + 'images/mask/mask.raw', 'wb').write(bytes(16))",
+        UNREADABLE_IMAGE,
+    ),
 }  # fmt: skip
 
 EVALUATIONS = {

@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 
 import docker
 import pytest
@@ -107,7 +108,7 @@ def world(platform):
 
 def secrets_of(world):
     """What no attacker's response may hold: the hidden ground truth and the platform's secrets."""
-    stored = json.loads(open(os.path.join(world["data_dir"], "secrets.json")).read())
+    stored = json.loads(Path(world["data_dir"], "secrets.json").read_text())
     return [
         TRUTH.decode().splitlines()[1],
         world["truth"]["ground_truth_version"],
@@ -134,7 +135,7 @@ def assert_victim_intact(world):
         world["truth"]["ground_truth_version"],
     )
     stored = os.path.join(world["data_dir"], world["truth"]["ground_truth_path"], "truth.csv")
-    assert open(stored, "rb").read() == TRUTH
+    assert Path(stored).read_bytes() == TRUTH
 
 
 def test_an_organiser_of_another_challenge_cannot_point_a_phase_at_its_ground_truth(world):

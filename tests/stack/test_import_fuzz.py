@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from import_samples import volume, write
-from test_hostile_import import Attacker, fragments, secret, secrets  # noqa: F401 (secrets: a fixture)
+from test_hostile_import import Attacker, fragments, secret, secrets_fixture  # noqa: F401 (the `secrets` fixture)
 
 pytestmark = pytest.mark.stack
 

@@ -93,8 +93,8 @@ def make_study(hub, slug):
     questions = [editor.call("POST", f"/{slug}/questions", json=q, expect=201).json() for q in QUESTIONS]
     editor.call("POST", f"/{slug}/members", json={"username": "clinician", "role": "reader"}, expect=201)
     first = editor.get("/cases")["results"][0]["id"]
-    truth = [True, "high", 20.0, {"type": "Point", "point": [22.05, 22.05, 31.0]}]
-    rows = [{"case": first, "question": q["id"], "value": v} for q, v in zip(questions, truth)]
+    truth = [True, "high", 20.0, {"type": "Point", "point": [22.05, 22.05, 31.0]}]  # none for the free-text findings
+    rows = [{"case": first, "question": q["id"], "value": v} for q, v in zip(questions, truth, strict=False)]
     editor.call("POST", f"/{slug}/ground-truth", json=rows, expect=201)
     return editor, questions
 
@@ -151,7 +151,7 @@ def workstation(reading_hub, artifacts):
             hub.login("clinician").stop_server()
     assert not widget_errors(errors), f"page errors: {errors}"
     if blocked:
-        warnings.warn(f"the reading app tried to reach outside this machine: {blocked}")
+        warnings.warn(f"the reading app tried to reach outside this machine: {blocked}", stacklevel=1)
 
 
 def restart_app(workstation):
@@ -357,7 +357,8 @@ def test_clinician_runs_an_algorithm_on_an_uploaded_case_and_sees_its_output(wor
     try:
         done.wait_for(timeout=300_000)
     except PlaywrightTimeout:
-        raise AssertionError(f"the run did not succeed; the panel says: {run.locator('.gc-run-status').inner_text()}")
+        status = run.locator(".gc-run-status").inner_text()
+        raise AssertionError(f"the run did not succeed; the panel says: {status}") from None
     finally:
         page.screenshot(path=artifacts / "reading-app-run.png")
     assert "succeeded" in done.inner_text()

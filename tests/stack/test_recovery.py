@@ -47,9 +47,13 @@ def test_a_job_lost_with_its_worker_is_cleaned_up_and_retried_once(platform):
 
 def test_a_job_lost_twice_fails_with_a_message(platform):
     job_id = platform.queue_job(platform.slow_image)
+
+    def executing(attempt):
+        return lambda: (platform.job(job_id).attempt, platform.job(job_id).status) == (attempt, "executing")
+
     for attempt in (1, 2):
         worker = platform.start_worker()
-        assert wait_for(lambda: (platform.job(job_id).attempt, platform.job(job_id).status) == (attempt, "executing"))
+        assert wait_for(executing(attempt))
         worker.kill_hard()
     platform.start_worker()
     job = platform.wait_until_done(job_id)

@@ -15,8 +15,10 @@ SCRIPTS = {
     "well-behaved": WRITE_RESULT + "print('hello from the sandbox')\nresult({'ok': True})\n",
     "memory-hog": "blocks = []\nwhile True:\n    blocks.append(bytearray(64 * 1024 * 1024))\n",
     "cpu-spin": "while True:\n    pass\n",
-    "fork-bomb": "import os, time\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        time.sleep(0.01)\n",
-    "ignores-sigterm": "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint('not stopping', flush=True)\ntime.sleep(3600)\n",
+    "fork-bomb": "import os, time\nwhile True:\n    try:\n        os.fork()\n"
+    "    except OSError:\n        time.sleep(0.01)\n",
+    "ignores-sigterm": "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+    "print('not stopping', flush=True)\ntime.sleep(3600)\n",
     "exfiltrate": WRITE_RESULT + "import socket\nreached = []\nfor host in ('1.1.1.1', '172.17.0.1', '8.8.8.8'):\n"
     "    try:\n        socket.create_connection((host, 80), timeout=2); reached.append(host)\n"
     "    except OSError as e:\n        print(host, e)\n"

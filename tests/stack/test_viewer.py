@@ -195,4 +195,4 @@ def test_itkwidgets_renders_a_simpleitk_volume_offline(hub, artifacts):
     uncaught = [e for e in errors if e.startswith("pageerror:")]
     assert not uncaught, f"uncaught JavaScript errors (they cut the viewer's set-up short); {seen}"
     if blocked:  # the viewer rendered without them, so they were not needed
-        warnings.warn(f"the notebook page tried to reach outside this machine: {blocked}")
+        warnings.warn(f"the notebook page tried to reach outside this machine: {blocked}", stacklevel=1)

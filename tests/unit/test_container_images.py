@@ -326,12 +326,13 @@ def canonical(path):
 
 def assert_canonical(found, members, config, layers):
     digest = found.config_digest.removeprefix("sha256:")
-    names = [f"layer-{n}.tar" for n in range(len(set(layers)))]
+    distinct = sorted(set(layers), key=layers.index)  # each layer once, in the order of first use
+    names = [f"layer-{n}.tar" for n in range(len(distinct))]
     assert sorted(members) == sorted([f"{digest}.json", "manifest.json", *names])
-    assert json.loads(members["manifest.json"]) == [{"Config": f"{digest}.json", "RepoTags": None,
-                                                     "Layers": [names[sorted(set(layers), key=layers.index).index(x)] for x in layers]}]  # fmt: skip
+    manifest = {"Config": f"{digest}.json", "RepoTags": None, "Layers": [names[distinct.index(x)] for x in layers]}
+    assert json.loads(members["manifest.json"]) == [manifest]
     assert members[f"{digest}.json"] == config and sha256(config) == digest
-    assert [members[name] for name in names] == sorted(set(layers), key=layers.index)
+    assert [members[name] for name in names] == distinct
 
 
 def test_the_canonical_copy_of_a_legacy_tarball_holds_no_name(tmp_path):
@@ -366,8 +367,8 @@ def test_a_canonical_copy_keeps_a_layer_listed_twice_and_follows_links_to_it(tmp
 
 def test_a_layer_that_links_in_a_loop_is_refused(tmp_path):
     members = legacy_members(layers=["a/layer.tar"])
-    path = tarball(tmp_path / "image.tar", members[:1] + members[2:], links=[("a/layer.tar", "../b/layer.tar"),
-                                                                             ("b/layer.tar", "../a/layer.tar")])  # fmt: skip
+    loop = [("a/layer.tar", "../b/layer.tar"), ("b/layer.tar", "../a/layer.tar")]
+    path = tarball(tmp_path / "image.tar", members[:1] + members[2:], links=loop)
     assert refusal(path).startswith("the tarball's layer 'a/layer.tar' is not a file")
 
 
@@ -378,7 +379,10 @@ def test_the_canonical_copy_of_a_gzip_tarball_leaves_nothing_behind(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["image.tar.gz"]
 
 
-PASSWD = "root:x:0:0:root:/root:/bin/bash\njovyan:x:1000:100::/home/jovyan:/bin/bash\nbad:x:x:1\nnobody:x:65534:65534::/:/bin/false\n"
+PASSWD = (
+    "root:x:0:0:root:/root:/bin/bash\njovyan:x:1000:100::/home/jovyan:/bin/bash\n"
+    "bad:x:x:1\nnobody:x:65534:65534::/:/bin/false\n"
+)
 GROUP = "root:x:0:\nusers:x:100:\nstaff:x:50:jovyan\n"
 
 
@@ -451,7 +455,7 @@ def test_links_are_followed_inside_the_image_root():
 ])  # fmt: skip
 def test_users_that_cannot_be_looked_up_are_refused_with_what_to_do(spec, files, why):
     message = unresolved(spec, {"/etc/group": GROUP, **files})
-    assert (
-        message
-        == f"has USER {spec!r}, but {why}: set a numeric user and group in its Dockerfile instead, such as `USER 1000:1000`"
+    assert message == (
+        f"has USER {spec!r}, but {why}: set a numeric user and group in its Dockerfile instead,"
+        " such as `USER 1000:1000`"
     )

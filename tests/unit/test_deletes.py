@@ -16,9 +16,12 @@ RESEARCHER_SCOPES = [*apptools.USERS["researcher"]["scopes"], "custom:reader-stu
 @pytest.fixture
 def apps(database_url, monkeypatch):
     monkeypatch.setitem(apptools.USERS, "researcher", {**apptools.USERS["researcher"], "scopes": RESEARCHER_SCOPES})
-    with fake_hub_auth(monkeypatch), service_app("archives", database_url) as archives:
-        with service_app("challenges", database_url) as challenges:
-            yield archives.call, challenges.call, database_url
+    with (
+        fake_hub_auth(monkeypatch),
+        service_app("archives", database_url) as archives,
+        service_app("challenges", database_url) as challenges,
+    ):
+        yield archives.call, challenges.call, database_url
 
 
 def ok(response, status=200):

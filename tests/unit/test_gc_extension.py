@@ -192,7 +192,8 @@ def test_expired_token(magics, fake, capsys):
     magics.run_line_magic("gc_challenges", "")
     assert one_line(capsys)[1] == (
         "NotSignedIn: The platform does not accept this notebook's hub token. Your server's hub token has expired or"
-        " was revoked: restart your server from the hub's Control Panel (File > Hub Control Panel), then run this again."
+        " was revoked: restart your server from the hub's Control Panel (File > Hub Control Panel),"
+        " then run this again."
     )
 
 
@@ -220,7 +221,10 @@ def submittable(fake):
 
 def test_limit_reached(magics, fake, capsys, tmp_path):
     submittable(fake)
-    message = "You have used your 5 submission(s) in 1 day(s) to 'predictions' (failed evaluations do not count); try again later."
+    message = (
+        "You have used your 5 submission(s) in 1 day(s) to 'predictions' (failed evaluations do not count);"
+        " try again later."
+    )
     fake.route("POST", "challenges", "challenges/demo/phases/predictions/submissions", (409, {"message": message}))
     (tmp_path / "masks.csv").write_text("case,label\n")
     magics.run_line_magic("gc_submit", f"demo/predictions {tmp_path}/masks.csv")
@@ -231,7 +235,10 @@ def test_limit_reached(magics, fake, capsys, tmp_path):
 
 def test_file_too_large(magics, fake, capsys, tmp_path):
     submittable(fake)
-    message = "masks.csv (12 bytes) would take you over your upload quota of 10 bytes: you hold 0 bytes in sessions not imported yet."
+    message = (
+        "masks.csv (12 bytes) would take you over your upload quota of 10 bytes:"
+        " you hold 0 bytes in sessions not imported yet."
+    )
     fake.route("POST", "archives", "upload-sessions/3/files", (413, {"message": message}))
     (tmp_path / "masks.csv").write_text("case,label\n")
     magics.run_line_magic("gc_submit", f"demo/predictions {tmp_path}/masks.csv")

@@ -336,5 +336,5 @@ def test_a_folder_that_cannot_be_written_is_one_line_too(magics, fake, capsys, t
     (tmp_path / "taken").write_text("a file, not a folder")
     magics.run_line_magic("gc_download", f"demo --phase predictions --to {tmp_path}/taken")
     error = [line for line in capsys.readouterr().err.split("\n") if line.strip() and "%" not in line][-1]
-    assert error.startswith("FileExistsError: ") or error.startswith("NotADirectoryError: ")
+    assert error.startswith(("FileExistsError: ", "NotADirectoryError: "))
     assert error.endswith("Check the path and the free space, then run this again.")

@@ -186,6 +186,7 @@ def test_without_the_importer_image_every_file_gets_a_message(tmp_path):
     )
     assert sorted(k for o in outcomes for k in o.keys) == ["ct0.mha", "ct1.mha"]
     assert {o.message for o in outcomes} == {
-        "the import of this upload failed: the platform's importer image gc-hub-test/no-such-importer:latest is missing on "
-        "this node (build it with images/build.sh importer); upload it again or tell the platform's admins"
+        "the import of this upload failed: the platform's importer image gc-hub-test/no-such-importer:latest"
+        " is missing on this node (build it with images/build.sh importer);"
+        " upload it again or tell the platform's admins"
     }

@@ -157,7 +157,8 @@ def test_advance_moves_forward_and_stamps_start_and_end(session):
     [
         (lambda: orm.Evaluation(), ["provisioning", "executing", "succeeded"], "executing",
          "evaluation {id} is succeeded; it cannot become executing"),
-        (lambda: orm.Evaluation(), ["provisioning"], "queued", "evaluation {id} is provisioning; it cannot become queued"),
+        (lambda: orm.Evaluation(), ["provisioning"], "queued",
+         "evaluation {id} is provisioning; it cannot become queued"),
         (lambda: orm.Evaluation(), ["cancelled"], "failed", "evaluation {id} is cancelled; it cannot become failed"),
         (lambda: orm.UploadSession(owner="ann"), ["importing", "failed"], "importing",
          "upload session {id} is failed; it cannot become importing"),

@@ -228,7 +228,8 @@ def test_editors_turn_educational_mode_on_and_off(app):
 
 
 @pytest.mark.parametrize(("value", "shown"), [
-    (None, "—"), (True, "yes"), (False, "no"), (3, "3"), (12.5, "12.5"), (22.049999999999997, "22.05"), ("high", "high"),
+    (None, "—"), (True, "yes"), (False, "no"), (3, "3"), (12.5, "12.5"), (22.049999999999997, "22.05"),
+    ("high", "high"),
     (["a", "b"], "a, b"), ({"type": "Point", "point": [22.05, 22.05, 31.0]}, "(22.05, 22.05, 31)"),
     ({"type": "Multiple points", "points": [{"point": [1, 2, 3]}, {"point": [4, 5, 6]}]}, "(1, 2, 3); (4, 5, 6)"),
     ({"type": "2D bounding box", "corners": [[4, 1, 0], [1, 1, 0], [1, 6.5, 0], [4, 6.5, 0]]}, "(1, 1) to (4, 6.5)"),

@@ -209,8 +209,10 @@ def test_leaderboard_ranks_readers_and_hides_the_others_names_from_readers(app, 
             {"rank": 3, "reader": "researcher2", "score": 0.0, "answered": 1},
         ],
     }
-    seen_by = {reader: [(e["rank"], e["reader"]) for e in ok(app.call("GET", f"{STUDY}/leaderboard", reader))["readers"]]
-               for reader in READERS}  # fmt: skip
+    seen_by = {
+        reader: [(e["rank"], e["reader"]) for e in ok(app.call("GET", f"{STUDY}/leaderboard", reader))["readers"]]
+        for reader in READERS
+    }
     assert seen_by == {
         "clinician": [(1, "clinician"), (1, "reader 1"), (3, "reader 2")],
         "datascientist": [(1, "reader 1"), (1, "datascientist"), (3, "reader 2")],

@@ -50,8 +50,8 @@ class Env:
         return self.app.call(method, path, user, body)
 
     def phase(self, slug="final", **fields):
-        body = {"slug": slug, "title": slug, "visibility": "participants", "method_image": "gc-hub/example-evaluation:latest",
-                **fields}  # fmt: skip
+        body = {"slug": slug, "title": slug, "visibility": "participants",
+                "method_image": "gc-hub/example-evaluation:latest", **fields}  # fmt: skip
         return ok(self.call("researcher", "POST", f"{CHALLENGE}/phases", body), 201)
 
     def upload(self, owner, name="predictions.zip", data=b"PK\x05\x06" + b"\0" * 18):

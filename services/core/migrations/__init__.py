@@ -12,6 +12,7 @@ After changing the models, write the next revision against a database at head, t
 """
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -31,7 +32,7 @@ def _render_item(kind, obj, autogen_context):
 
 
 # How the models are compared with a database, for revisions and for tests.
-COMPARE_OPTIONS = {"compare_type": True, "render_as_batch": True, "render_item": _render_item}
+COMPARE_OPTIONS: dict[str, Any] = {"compare_type": True, "render_as_batch": True, "render_item": _render_item}
 
 
 def config(url):

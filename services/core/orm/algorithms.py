@@ -3,6 +3,7 @@
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .archives import ArchiveItem
 from .base import Base, Named, children, link_table, parent_key
 from .runs import ContainerRun, Limits
 from .sockets import Socket, SocketValue
@@ -45,4 +46,4 @@ class AlgorithmJob(ContainerRun, Base):
     outputs: Mapped[list[SocketValue]] = relationship(secondary=algorithm_job_outputs)
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
     archive_item_id: Mapped[int | None] = mapped_column(ForeignKey("archive_items.id", ondelete="SET NULL"))
-    archive_item: Mapped["ArchiveItem | None"] = relationship()  # noqa: F821 (orm.archives)
+    archive_item: Mapped[ArchiveItem | None] = relationship()

@@ -6,7 +6,9 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..status import UploadStatus
+from .algorithms import Algorithm
 from .base import Base, utcnow
+from .challenges import Phase
 
 
 class ContainerImage(Base):
@@ -20,9 +22,9 @@ class ContainerImage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     owner: Mapped[str] = mapped_column(String(255), index=True)
     algorithm_id: Mapped[int | None] = mapped_column(ForeignKey("algorithms.id", ondelete="CASCADE"), index=True)
-    algorithm: Mapped["Algorithm | None"] = relationship()  # noqa: F821 (orm.algorithms)
+    algorithm: Mapped[Algorithm | None] = relationship()
     phase_id: Mapped[int | None] = mapped_column(ForeignKey("phases.id", ondelete="CASCADE"), index=True)
-    phase: Mapped["Phase | None"] = relationship()  # noqa: F821 (orm.challenges)
+    phase: Mapped[Phase | None] = relationship()
     tarball_path: Mapped[str] = mapped_column(String(1024))
     size: Mapped[int] = mapped_column(BigInteger, default=0)
     status: Mapped[UploadStatus] = mapped_column(default=UploadStatus.PENDING)

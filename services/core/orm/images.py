@@ -2,12 +2,17 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..status import UploadStatus
 from .base import Base, JSONData, children, parent_key, utcnow
+
+if TYPE_CHECKING:  # both import this module (through orm.sockets)
+    from .archives import Archive
+    from .sockets import Socket
 
 
 class ColorSpace(StrEnum):
@@ -55,9 +60,9 @@ class UploadSession(Base):
     status: Mapped[UploadStatus] = mapped_column(default=UploadStatus.PENDING)
     error_message: Mapped[str] = mapped_column(Text, default="")
     archive_id: Mapped[int | None] = mapped_column(ForeignKey("archives.id", ondelete="SET NULL"))
-    archive: Mapped["Archive | None"] = relationship()  # noqa: F821 (orm.archives)
+    archive: Mapped["Archive | None"] = relationship()
     socket_id: Mapped[int | None] = mapped_column(ForeignKey("sockets.id", ondelete="RESTRICT"))
-    socket: Mapped["Socket | None"] = relationship()  # noqa: F821 (orm.sockets)
+    socket: Mapped["Socket | None"] = relationship()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
     files: Mapped[list["UploadFile"]] = children("UploadFile", "upload_session")
