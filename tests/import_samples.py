@@ -224,3 +224,44 @@ def nifti_reference(path):
         "origin": list(affine[:, 3]) + [0.0] * extra,
         "direction": list(direction.ravel()),
     }
+
+
+def enhanced_dicom(path, *, positions, orientation=(1, 0, 0, 0, 1, 0), size=(6, 5), spacing=(0.5, 0.75)):
+    """A multi-frame MR file (written with pydicom) of one frame per position in ``positions``, each
+    placed by its own Plane Position, all in ``orientation``; frame k holds the value k."""
+    import numpy as np
+    import pydicom
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.sequence import Sequence
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = pydicom.uid.EnhancedMRImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
+    ds.SeriesInstanceUID, ds.StudyInstanceUID = generate_uid(), generate_uid()
+    ds.Modality, ds.PatientName, ds.SeriesDescription = "MR", "Doe^Jane", "enhanced test"
+    ds.Rows, ds.Columns, ds.NumberOfFrames = size[1], size[0], len(positions)
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
+    shared = Dataset()
+    shared.PixelMeasuresSequence = Sequence([Dataset()])
+    shared.PixelMeasuresSequence[0].PixelSpacing = [spacing[1], spacing[0]]
+    shared.PlaneOrientationSequence = Sequence([Dataset()])
+    shared.PlaneOrientationSequence[0].ImageOrientationPatient = list(orientation)
+    ds.SharedFunctionalGroupsSequence = Sequence([shared])
+    frames = []
+    for position in positions:
+        frame = Dataset()
+        frame.PlanePositionSequence = Sequence([Dataset()])
+        frame.PlanePositionSequence[0].ImagePositionPatient = list(position)
+        frames.append(frame)
+    ds.PerFrameFunctionalGroupsSequence = Sequence(frames)
+    voxels = np.stack([np.full((size[1], size[0]), k, np.uint16) for k in range(len(positions))])
+    ds.PixelData = voxels.tobytes()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    ds.save_as(path, enforce_file_format=True)
+    return Path(path)

@@ -32,6 +32,8 @@ config.settings.reading_validation_mode = config.IGNORE  # odd values are read a
 GAP_TOLERANCE = 0.01  # slices may be 1% further apart or closer than the series' usual gap
 DEFER_BYTES = 4096  # values longer than this (pixel data) are not read with the header
 PIXEL_DATA = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
+COMMON_KEYS = ("SOPClassUID", "SpecificCharacterSet", "Modality", "StudyInstanceUID", "SeriesInstanceUID", "Rows")
+COMMON_KEYS += PIXEL_DATA
 # Where an enhanced (multi-frame) file keeps an attribute that older files hold at the top level.
 MACROS = {
     "PixelSpacing": "PixelMeasuresSequence",
@@ -127,25 +129,35 @@ def read_dataset(path, name):
             raise ImportProblem(
                 f"{name} is a gzip-compressed DICOM file: unpack it (gunzip) and upload the DICOM file it holds"
             )
+    note = ""
     try:
-        return pydicom.dcmread(path, defer_size=DEFER_BYTES), ""
-    except InvalidDicomError:
-        pass  # no preamble and file meta header: read below as older files were written
+        ds = pydicom.dcmread(path, defer_size=DEFER_BYTES)
+    except InvalidDicomError:  # no preamble and file meta header: read as older files were written
+        try:
+            ds = pydicom.dcmread(path, defer_size=DEFER_BYTES, force=True)
+        except Exception:  # noqa: BLE001 (not DICOM at all)
+            ds = None
+        if ds is not None and plausible(ds):
+            implicit, little = ds.original_encoding
+            encoding = f"{'implicit' if implicit else 'explicit'} VR {'little' if little else 'big'} endian"
+            note = f"a DICOM file without a file meta header, read as {encoding}"
     except Exception as error:  # noqa: BLE001 (pydicom raises many kinds on a damaged file)
         raise ImportProblem(f"{name} is not a DICOM file that can be read ({reason(error)}): it is damaged") from None
-    try:
-        ds = pydicom.dcmread(path, defer_size=DEFER_BYTES, force=True)
-        plausible = any(key in ds for key in ("SOPClassUID", "Rows", "Modality", "SeriesInstanceUID", *PIXEL_DATA))
-    except Exception:  # noqa: BLE001 (not DICOM at all)
-        plausible = False
-    if not plausible:
+    if ds is None or not plausible(ds):
         raise ImportProblem(
-            f"{name} is not a DICOM file: it has no DICOM preamble, and no DICOM attributes could be read from "
-            "its start (damaged, or another format?)"
+            f"{name} is not a DICOM file: none of the attributes every DICOM file has could be read from it "
+            "(damaged, or another format?)"
         )
-    implicit, little = ds.original_encoding
-    encoding = f"{'implicit' if implicit else 'explicit'} VR {'little' if little else 'big'} endian"
-    return ds, f"a DICOM file without a file meta header, read as {encoding}"
+    return ds, note
+
+
+def plausible(ds):
+    """Whether ``ds`` (read from any bytes) has an attribute that DICOM files have, not only noise."""
+    meta = ds.get("file_meta") or {}
+    try:
+        return "MediaStorageSOPClassUID" in meta or any(key in ds for key in COMMON_KEYS)
+    except Exception:  # noqa: BLE001 (noise may not even be a dataset)
+        return False
 
 
 def reason(error):

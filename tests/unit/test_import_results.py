@@ -28,6 +28,9 @@ def image_fields(**changes):
         "window_center": None,
         "window_width": None,
         "modality": None,
+        "series_description": None,
+        "rescale_slope": None,
+        "rescale_intercept": None,
     }
     return fields | changes
 
@@ -77,6 +80,11 @@ def test_a_well_formed_result_is_taken_apart():
         (results(outcome([0, 1], image=image_fields(file=FILE[:-4] + ".tif"))), "only 2D images are stored as .tif"),
         (results(outcome([0, 1], image=image_fields(window_width="400"))), "'window_width' must be a number or null"),
         (results(outcome([0, 1], image=image_fields(modality="C" * 17))), "'modality' must be null or printable"),
+        (
+            results(outcome([0, 1], image=image_fields(series_description="a\tb"))),
+            "'series_description' must be null or printable",
+        ),
+        (results(outcome([0, 1], image=image_fields(rescale_slope="1"))), "'rescale_slope' must be a number or null"),
         (
             results(outcome([0], image=image_fields()), outcome([1], image=image_fields())),
             "names an image file that another",
