@@ -1,5 +1,6 @@
 """Every DICOM and NIfTI file that pydicom and nibabel ship as test data, through the real importer
-container (``import_in_sandbox``, as the worker runs it), in a few batches.
+container (``import_in_sandbox``, as the worker runs it), in a few batches; and a mixed session of
+them through the real upload API, hub and worker.
 
 Each file becomes an image whose size, spacing, origin and direction match what pydicom or nibabel
 compute from the file's own header (within 1e-4), or gets a message that names what the file is
@@ -9,6 +10,7 @@ file whose pixels pydicom decodes becomes an image.
 
 import shutil
 import time
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -17,8 +19,12 @@ from pathlib import Path
 import nibabel
 import pydicom
 import pytest
+import requests
 from import_samples import corpus, dicom_reference, nifti_reference, sandboxed
+from sqlalchemy.orm import Session
 
+from services.core.database import make_engine
+from services.core.orm import Image
 from services.imaging.conversion import Upload
 
 pytestmark = pytest.mark.stack
@@ -195,3 +201,47 @@ def test_every_test_file_of_pydicom_and_nibabel(tmp_path):
     print(f"{len(files)} files in {len(groups)} importer containers, {imported} images, {seconds:.1f} s")
     assert not problems, "\n".join(problems)
     assert imported >= sum(item.must_import for item in expected)
+
+
+def test_a_mixed_session_of_real_files_through_the_upload_api(hub):
+    from test_upload_through_hub import send, wait_for_import
+
+    files = {Path(name).name: path for name, path in corpus().items()}
+    good = ["CT_small.dcm", "MR_small_bigendian.dcm", "rtdose_1frame.dcm", "functional.nii", "example_nifti2.nii.gz"]
+    explained = {
+        "rtplan.dcm": "an RT plan (no image data): nothing to import",
+        "rtstruct.dcm": "an RT structure set (no image data)",
+        "test-SR.dcm": "structured report (SR) (no image data)",
+        "waveform_ecg.dcm": "ECG Waveform (no image data)",
+        "row_major.dconn.nii": "a CIFTI-2 file",
+        "zipMR.gz": "a gzip-compressed DICOM file",
+    }
+    api = f"{hub.url}/services/archives/api/v1"
+    researcher = {"Authorization": f"token {hub.login('researcher').new_token()}"}
+    slug, socket = f"real-{uuid.uuid4().hex[:6]}", f"scan-{uuid.uuid4().hex[:6]}"
+    assert requests.post(f"{api}/archives", json={"slug": slug, "title": "Real"}, headers=researcher).ok
+    assert requests.post(f"{api}/sockets", json={"slug": socket, "title": "S", "kind": "image"}, headers=researcher).ok
+    r = requests.post(f"{api}/upload-sessions", json={"archive": slug, "socket": socket}, headers=researcher)
+    session_id = r.json()["id"]
+    for name in good + list(explained):
+        send(api, session_id, researcher, name, files[name].read_bytes())
+    assert requests.post(f"{api}/upload-sessions/{session_id}/import", headers=researcher).status_code == 202
+    body = wait_for_import(api, session_id, researcher)
+    by_name = {f["filename"]: f for f in body["files"]}
+    assert body["status"] == "succeeded" and len(body["images"]) == len(good), body
+    for name in good:
+        assert by_name[name]["status"] == "succeeded", by_name[name]
+    assert by_name["CT_small.dcm"]["message"].endswith("128×128×1, 32-bit signed integer, CT")
+    assert "17×21×3×20" in by_name["functional.nii"]["message"], "int16 voxels with scl_slope: not cut short"
+    for name, words in explained.items():
+        assert by_name[name]["status"] == "failed" and words in by_name[name]["message"], by_name[name]
+    engine = make_engine(hub.settings.database_url)
+    with Session(engine) as db:
+        ct = db.get(Image, by_name["CT_small.dcm"]["image"])
+        reference = dicom_reference([files["CT_small.dcm"]])
+        assert ct.origin == pytest.approx(reference["origin"], abs=TOLERANCE)
+        assert ct.direction == pytest.approx(reference["direction"], abs=TOLERANCE)
+        assert (ct.modality, ct.rescale_slope, ct.rescale_intercept) == ("CT", 1.0, -1024.0)
+        header = Path(hub.env["GC_DATA_DIR"], ct.path).read_bytes()[:4096]
+        assert b"CompressedData" in header and b"CompressedSamples" not in header and b"1CT1" not in header
+    engine.dispose()
