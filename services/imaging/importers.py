@@ -18,7 +18,6 @@ from pathlib import Path
 
 import SimpleITK as sitk
 
-from . import nifti2
 from .formats import Format
 
 HEADER_BYTES = 64 * 1024  # MetaImage and NRRD headers are text; none is near this long
@@ -320,6 +319,8 @@ def import_nifti(*, path, name, limits):
     if not name.lower().endswith(".gz"):
         check_complete(data_path=path, offset=header.offset, expected=header.data_bytes, name=name)
     if header.version == 2:
+        from . import nifti2  # nibabel is in the importer image only; the worker imports this module too
+
         try:
             return Loaded(nifti2.read(path, name))
         except nifti2.Unreadable as problem:

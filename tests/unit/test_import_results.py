@@ -5,6 +5,9 @@ both fuzzed with seeded random mutations."""
 import json
 import os
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import SimpleITK as sitk
@@ -245,3 +248,9 @@ def test_the_workers_checks_refuse_mutations_with_garbage_only(tmp_path):
         assert sorted(key for keys, _, _ in entries for key in keys) == [0, 1, 2]
         assert all(image is None or image["file"].startswith("images/") for _, image, _ in entries)
         json.dumps(entries)  # plain data only
+
+
+def test_the_worker_never_loads_the_dicom_or_nifti_2_readers():
+    """pydicom and nibabel parse untrusted files: they are in the importer image, not the worker's."""
+    code = "import sys; sys.modules['pydicom'] = sys.modules['nibabel'] = None; import services.worker"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
