@@ -117,9 +117,8 @@ def attribute(ds, keyword, frame=0):
 
 
 def text(ds, keyword):
-    value = ds.get(keyword)
-    value = str(value.value if hasattr(value, "value") else value or "").strip()
-    return value or None
+    """The text of ``keyword`` in ``ds``, stripped; None if absent or empty."""
+    return str(ds.get(keyword) or "").strip() or None
 
 
 def read_dataset(path, name):
@@ -186,18 +185,18 @@ def read_header(*, path, name):
 
 
 def header_of(ds, path, name):
-    frames = numbers(ds.get("NumberOfFrames") and ds["NumberOfFrames"].value, "NumberOfFrames")
+    frames = numbers(ds.get("NumberOfFrames"), "NumberOfFrames")
     frames = int(frames[0]) if frames else 1
     orientation = numbers(attribute(ds, "ImageOrientationPatient"), "ImageOrientationPatient")
     if orientation is not None and len(orientation) != 6:
         raise BadValue("ImageOrientationPatient", attribute(ds, "ImageOrientationPatient"))
     spacing = numbers(attribute(ds, "PixelSpacing"), "PixelSpacing") or numbers(
-        ds.get("ImagerPixelSpacing") and ds["ImagerPixelSpacing"].value, "ImagerPixelSpacing"
+        ds.get("ImagerPixelSpacing"), "ImagerPixelSpacing"
     )
     slice_spacing = numbers(attribute(ds, "SpacingBetweenSlices"), "SpacingBetweenSlices") or numbers(
         attribute(ds, "SliceThickness"), "SliceThickness"
     )
-    instance = first_number(ds.get("InstanceNumber") and ds["InstanceNumber"].value)
+    instance = first_number(ds.get("InstanceNumber"))
     return DicomHeader(
         path=str(path),
         name=name,
@@ -238,7 +237,7 @@ def frame_positions(ds, frames, orientation):
     first = point(attribute(ds, "ImagePositionPatient"))
     if first is None:
         return ()
-    offsets = numbers(ds.get("GridFrameOffsetVector") and ds["GridFrameOffsetVector"].value, "GridFrameOffsetVector")
+    offsets = numbers(ds.get("GridFrameOffsetVector"), "GridFrameOffsetVector")
     if frames > 1 and offsets and len(offsets) == frames:
         n = normal(orientation or IDENTITY)
         return tuple(tuple(p + (o - offsets[0]) * k for p, k in zip(first, n, strict=True)) for o in offsets)
@@ -330,6 +329,8 @@ def placed(planes, n, label):
 
 @dataclass(frozen=True)
 class Geometry:
+    """Where an image lies: its Planes in order along the normal, and its spacing, origin and direction."""
+
     planes: list
     spacing: tuple
     origin: tuple

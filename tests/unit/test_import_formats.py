@@ -148,6 +148,18 @@ def test_dicom_without_extension_is_recognised_by_content(tmp_path):
     assert one(convert([Upload(str(p), p.name, p.name) for p in files], tmp_path)).dimensions == [16, 12, 6]
 
 
+def test_an_old_dicom_file_without_preamble_meta_header_or_extension_is_recognised(tmp_path):
+    ds = pydicom.dcmread(dicom_series(tmp_path / "written", volume((10, 8, 1)))[0])
+    ds.preamble = None
+    del ds.file_meta
+    path = tmp_path / "in" / "IM0001"
+    path.parent.mkdir()
+    ds.save_as(path, implicit_vr=True, little_endian=True, enforce_file_format=False)
+    assert identify(path) is Format.DICOM
+    stored = one(convert([Upload(str(path), "IM0001", 1)], tmp_path))
+    assert stored.dimensions == [10, 8, 1] and stored.origin == pytest.approx(ORIGIN, abs=1e-4)
+
+
 def test_stored_files_carry_no_dicom_header_tags(tmp_path):
     files = dicom_series(tmp_path / "in", volume())
     stored = one(convert([Upload(str(p), p.name, p.name) for p in files], tmp_path))
