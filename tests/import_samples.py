@@ -110,11 +110,11 @@ def zip_of(path, members):
 
 def zip_bomb(path, size=200 * 1024 * 1024):
     """A zip of one member of ``size`` zero bytes (about 1000:1)."""
+    chunk = b"\0" * (1024 * 1024)
     with (
         zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive,
         archive.open("scan.nii", "w", force_zip64=True) as member,
     ):
-        chunk = b"\0" * (1024 * 1024)
         for _ in range(size // len(chunk)):
             member.write(chunk)
     return Path(path)

@@ -276,13 +276,13 @@ keys = [f["key"] for f in request["files"]]
 out = "/output"
 name = "images/ab/" + "c" * 32 + ".mha"
 image = {"file": name, "dimensions": [64, 1], "spacing": [1.0, 1.0], "origin": [0.0, 0.0], "direction": [1.0, 0.0, 0.0, 1.0],
-         "pixel_type": "8-bit unsigned integer", "color_space": "gray", "window_center": None, "window_width": None, "modality": None,
-         "series_description": None, "rescale_slope": None, "rescale_intercept": None}
+         "pixel_type": "8-bit unsigned integer", "color_space": "gray", "window_center": None, "window_width": None, "modality": None}
 results = {"outcomes": [{"keys": keys, "message": "", "image": image}]}
 header = "ObjectType = Image\nNDims = 2\nBinaryData = True\nCompressedData = True\nCompressedDataSize = 64\nElementSpacing = 1 1\nDimSize = 64 1\nElementType = MET_UCHAR\n"
 os.makedirs(out + "/images/ab")
 def write_image(text):
     open(out + "/" + name, "wb").write(text.encode() + b"\0" * 64)
+image.update(series_description=None, rescale_slope=None, rescale_intercept=None)  # the DICOM fields of issue 16
 if mode == "symlink":
     os.symlink(target, out + "/" + name)
 elif mode == "results-link":
