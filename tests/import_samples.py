@@ -129,3 +129,139 @@ def test_runner():
 def sandboxed(uploads, *, folder, data_dir, limits=None):
     """The Outcomes of importing ``uploads`` (paths under ``folder``) in the importer container."""
     return import_in_sandbox(uploads, folder=folder, data_dir=data_dir, runner=test_runner(), limits=limits)
+
+
+# --- the corpus: every DICOM and NIfTI file shipped in pydicom's and nibabel's test data ---------
+# and what pydicom and nibabel compute from each file's own header (the test extra installs them).
+
+
+def corpus():
+    """``{name: path}`` of every DICOM and NIfTI file in pydicom's data folder (test files, charset
+    files, palettes, DICOMDIR trees) and in nibabel's test data folders; names are relative to the
+    packages' folder (``pydicom/data/test_files/CT_small.dcm``)."""
+    import nibabel
+    import pydicom
+
+    packages = Path(pydicom.__file__).parents[1]
+    skip = (".py", ".pyc", ".json", ".txt", ".md", ".dump", ".icc", "README")
+    found = [p for p in (packages / "pydicom" / "data").rglob("*") if p.is_file() and not p.name.endswith(skip)]
+    found += [
+        p
+        for p in Path(nibabel.__file__).parent.rglob("*")
+        if p.is_file() and "tests/data" in p.as_posix() and p.name.endswith((".dcm", ".dcm.gz", ".nii", ".nii.gz"))
+    ]
+    return {p.relative_to(packages).as_posix(): p for p in sorted(found)}
+
+
+def functional(ds, keyword, sequence, frame=0):
+    """``keyword`` of ``ds``, or of its shared or per-frame functional group ``sequence``."""
+    if keyword in ds:
+        return ds[keyword].value
+    for groups, index in (("SharedFunctionalGroupsSequence", 0), ("PerFrameFunctionalGroupsSequence", frame)):
+        items = ds.get(groups) or []
+        if len(items) > index and sequence in items[index] and keyword in items[index][sequence][0]:
+            return items[index][sequence][0][keyword].value
+    return None
+
+
+def dicom_reference(paths):
+    """Size, spacing, origin and direction of the image that the DICOM files ``paths`` (a series of
+    single frames, or one file) make, computed from their headers with pydicom and NumPy."""
+    import numpy as np
+    import pydicom
+
+    sets = [pydicom.dcmread(p, stop_before_pixels=True, force=True) for p in paths]
+    ds = sets[0]
+    frames = int(ds.get("NumberOfFrames") or 1)
+    spacing = functional(ds, "PixelSpacing", "PixelMeasuresSequence") or ds.get("ImagerPixelSpacing") or (1, 1)
+    iop = np.array(functional(ds, "ImageOrientationPatient", "PlaneOrientationSequence") or (1, 0, 0, 0, 1, 0), float)
+    row, column = iop[:3], iop[3:]
+    n = np.cross(row, column)
+    if len(sets) > 1:
+        positions = [s.get("ImagePositionPatient") for s in sets]
+    elif ds.get("PerFrameFunctionalGroupsSequence"):
+        positions = [functional(ds, "ImagePositionPatient", "PlanePositionSequence", i) for i in range(frames)]
+    elif ds.get("GridFrameOffsetVector") and frames > 1:
+        offsets = np.array(ds.GridFrameOffsetVector, float)
+        positions = [np.array(ds.ImagePositionPatient, float) + (o - offsets[0]) * n for o in offsets]
+    else:
+        positions = [ds.get("ImagePositionPatient")]
+    if all(p is not None for p in positions):
+        depths = sorted(float(np.dot(np.array(p, float), n)) for p in positions)
+        origin = min((np.array(p, float) for p in positions), key=lambda p: np.dot(p, n))
+    else:
+        depths, origin = [], np.zeros(3)
+    if len(depths) > 1:
+        z = (depths[-1] - depths[0]) / (len(depths) - 1)
+    else:
+        thickness = functional(ds, "SpacingBetweenSlices", "PixelMeasuresSequence") or functional(
+            ds, "SliceThickness", "PixelMeasuresSequence"
+        )
+        z = float(thickness) if thickness and float(thickness) > 0 else 1.0
+    return {
+        "size": [int(ds.Columns), int(ds.Rows), max(len(sets), frames)],
+        "spacing": [float(spacing[1]), float(spacing[0]), z],
+        "origin": [float(v) for v in origin],
+        "direction": [float(v) for v in np.column_stack([row, column, n]).ravel()],
+    }
+
+
+def nifti_reference(path):
+    """Size, spacing, origin and direction of a NIfTI image as nibabel computes them from its header
+    (its best affine, RAS turned into the LPS of ITK)."""
+    import nibabel
+    import numpy as np
+
+    image = nibabel.load(path)
+    affine = np.diag([-1.0, -1.0, 1.0]) @ image.affine[:3]
+    spacing = np.linalg.norm(affine[:, :3], axis=0)
+    extra = len(image.shape) - 3
+    direction = np.eye(3 + extra)
+    direction[:3, :3] = affine[:, :3] / spacing
+    return {
+        "size": list(image.shape),
+        "spacing": list(spacing) + [float(image.header["pixdim"][4])] * extra,
+        "origin": list(affine[:, 3]) + [0.0] * extra,
+        "direction": list(direction.ravel()),
+    }
+
+
+def enhanced_dicom(path, *, positions, orientation=(1, 0, 0, 0, 1, 0), size=(6, 5), spacing=(0.5, 0.75)):
+    """A multi-frame MR file (written with pydicom) of one frame per position in ``positions``, each
+    placed by its own Plane Position, all in ``orientation``; frame k holds the value k."""
+    import numpy as np
+    import pydicom
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.sequence import Sequence
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = pydicom.uid.EnhancedMRImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
+    ds.SeriesInstanceUID, ds.StudyInstanceUID = generate_uid(), generate_uid()
+    ds.Modality, ds.PatientName, ds.SeriesDescription = "MR", "Doe^Jane", "enhanced test"
+    ds.Rows, ds.Columns, ds.NumberOfFrames = size[1], size[0], len(positions)
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
+    shared = Dataset()
+    shared.PixelMeasuresSequence = Sequence([Dataset()])
+    shared.PixelMeasuresSequence[0].PixelSpacing = [spacing[1], spacing[0]]
+    shared.PlaneOrientationSequence = Sequence([Dataset()])
+    shared.PlaneOrientationSequence[0].ImageOrientationPatient = list(orientation)
+    ds.SharedFunctionalGroupsSequence = Sequence([shared])
+    frames = []
+    for position in positions:
+        frame = Dataset()
+        frame.PlanePositionSequence = Sequence([Dataset()])
+        frame.PlanePositionSequence[0].ImagePositionPatient = list(position)
+        frames.append(frame)
+    ds.PerFrameFunctionalGroupsSequence = Sequence(frames)
+    voxels = np.stack([np.full((size[1], size[0]), k, np.uint16) for k in range(len(positions))])
+    ds.PixelData = voxels.tobytes()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    ds.save_as(path, enforce_file_format=True)
+    return Path(path)

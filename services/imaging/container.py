@@ -24,6 +24,7 @@ from .conversion import ConversionLimits, Upload, convert
 INPUT, OUTPUT, REQUEST = Path("/input"), Path("/output"), Path("/request/request.json")
 MESSAGE_CHARS = 1000  # the worker refuses longer messages
 MODALITY_CHARS = 16  # what the Image row holds
+DESCRIPTION_CHARS = 64  # a DICOM LO value, and the Image row's column
 
 
 def printable(text, limit):
@@ -38,8 +39,9 @@ def describe(outcome):
     if outcome.image is not None:
         fields = asdict(outcome.image)
         image = {"file": fields.pop("path"), **{k: v for k, v in fields.items() if k not in ("size", "sha256")}}
-        if image["modality"] is not None:
-            image["modality"] = printable(image["modality"], MODALITY_CHARS)
+        for key, limit in (("modality", MODALITY_CHARS), ("series_description", DESCRIPTION_CHARS)):
+            if image[key] is not None:
+                image[key] = printable(image[key], limit)
     return {"keys": list(outcome.keys), "message": printable(outcome.message, MESSAGE_CHARS), "image": image}
 
 

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import SimpleITK as sitk
 
-from . import dicom
 from .formats import Format, Unrecognised, identify
 from .importers import IMPORTERS, Failed, ImportProblem, mhd_data_file, source_names
 from .store import StoredImage, store
@@ -110,6 +109,8 @@ def plan(uploads, limits):
 
 
 def plan_dicom(uploads):
+    from . import dicom  # pydicom is in the importer image only; the worker imports this module too
+
     headers, failures = [], []
     for upload in uploads:
         try:
@@ -148,6 +149,8 @@ def import_and_store(job, data_dir, limits):
     keys = tuple(u.key for u in job.uploads)
     main = job.uploads[0]
     if job.format is Format.DICOM:
+        from . import dicom  # imported already by plan_dicom, in this process or before the fork
+
         loaded = dicom.import_series(series=job.series, limits=limits)
     else:
         loaded = IMPORTERS[job.format](path=main.path, name=main.name, limits=limits)

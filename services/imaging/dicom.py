@@ -1,27 +1,52 @@
-"""DICOM: files grouped into series, slices ordered by position, and each series read as one image.
+"""DICOM: files grouped into series, slices ordered by position, and each series read as one 3D image.
 
-Every file's header is read first (no pixel data); a series is checked as a whole (one slice size,
-one orientation, no two slices at one place, even gaps) before its voxels are read. A multi-frame
-file is a series of its own.
+Every file's header is read first, with pydicom and without its pixel data. A file without pixels is
+named for what it is (an RT plan, a structured report: ``dicom_kinds``). A series is checked as a
+whole (one slice size, one orientation, no two slices at one place, even gaps) before its voxels are
+read. A multi-frame file is a series of its own, its frames placed by their own positions; the
+slices of a series in several orientations (a localiser) make one image per orientation.
+
+Every image is 3D, a single slice too, placed by the geometry its headers give (``dicom_geometry``),
+never by a reader's. Voxels are read by GDCM, and by pydicom's pixel handlers where GDCM cannot
+(``dicom_pixels``).
 """
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
-from itertools import pairwise
 
+import pydicom
 import SimpleITK as sitk
+from pydicom import config
+from pydicom.errors import InvalidDicomError
 
+from . import dicom_pixels
+from .dicom_geometry import IDENTITY, geometry, normal
+from .dicom_kinds import kind, no_image_message
 from .importers import ImportProblem, Loaded, check_header, dims, errors_as_data, itk_reason
 
-SERIES_UID, POSITION, ORIENTATION = "0020|000e", "0020|0032", "0020|0037"
-FRAMES, INSTANCE, MODALITY = "0028|0008", "0020|0013", "0008|0060"
-WINDOW_CENTER, WINDOW_WIDTH, DESCRIPTION = "0028|1050", "0028|1051", "0008|103e"
-GAP_TOLERANCE = 0.01  # slices may be 1% further apart or closer than the series' usual gap
+config.settings.reading_validation_mode = config.IGNORE  # odd values are read as they are, not refused
+DEFER_BYTES = 4096  # values longer than this (pixel data) are not read with the header
+PIXEL_DATA = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
+COMMON_KEYS = ("SOPClassUID", "SpecificCharacterSet", "Modality", "StudyInstanceUID", "SeriesInstanceUID", "Rows")
+COMMON_KEYS += PIXEL_DATA
+# Where an enhanced (multi-frame) file keeps an attribute that older files hold at the top level.
+MACROS = {
+    "PixelSpacing": "PixelMeasuresSequence",
+    "SliceThickness": "PixelMeasuresSequence",
+    "SpacingBetweenSlices": "PixelMeasuresSequence",
+    "ImageOrientationPatient": "PlaneOrientationSequence",
+    "ImagePositionPatient": "PlanePositionSequence",
+    "WindowCenter": "FrameVOILUTSequence",
+    "WindowWidth": "FrameVOILUTSequence",
+    "RescaleSlope": "PixelValueTransformationSequence",
+    "RescaleIntercept": "PixelValueTransformationSequence",
+}
 
 
 @dataclass(frozen=True)
 class DicomHeader:
-    """What the grouping needs of one DICOM file, read from its header alone."""
+    """What the grouping and the geometry need of one DICOM file, read from its header alone."""
 
     path: str
     name: str
@@ -30,134 +55,266 @@ class DicomHeader:
     rows: int
     frames: int
     components: int
-    position: tuple | None
-    orientation: tuple | None
+    orientation: tuple | None  # row and column direction cosines, as the file gives them
+    positions: tuple  # one (x, y, z) per frame, or only the first frame's, or none
+    pixel_spacing: tuple  # (x, y): between columns, between rows
+    slice_spacing: float | None  # Spacing Between Slices, else Slice Thickness
     instance: int
-    tags: dict
+    modality: str | None = None
+    description: str | None = None
+    window_center: float | None = None
+    window_width: float | None = None
+    rescale_slope: float | None = None
+    rescale_intercept: float | None = None
 
 
-def numbers(text):
-    """``"1\\0\\0"`` → (1.0, 0.0, 0.0); empty or bad text → None."""
-    try:
-        values = tuple(float(v) for v in text.split("\\") if v.strip())
-    except ValueError:
+class BadValue(Exception):
+    """An attribute the geometry needs holds something other than numbers."""
+
+
+def numbers(value, keyword=""):
+    """The numbers of a DS/IS value (one or several) as floats; None if absent or empty; BadValue
+    if they are not numbers."""
+    if value is None or value == "":
         return None
-    return values or None
+    items = list(value) if isinstance(value, list | tuple | pydicom.multival.MultiValue) else [value]
+    try:
+        result = tuple(float(item) for item in items if str(item).strip() != "")
+    except (TypeError, ValueError):
+        raise BadValue(keyword, value) from None
+    if not all(math.isfinite(v) for v in result):
+        raise BadValue(keyword, value)
+    return result or None
+
+
+def first_number(value):
+    """The first number of a display attribute (window, rescale); None if there is none or it is bad."""
+    try:
+        values = numbers(value)
+    except BadValue:
+        return None
+    return values[0] if values else None
+
+
+def attribute(ds, keyword, frame=0):
+    """The value of ``keyword`` at the top level of ``ds``, else in its shared or per-frame
+    functional groups (enhanced multi-frame files); None if absent."""
+    if keyword in ds:
+        return ds[keyword].value
+    macro = MACROS.get(keyword)
+    for groups, index in (("SharedFunctionalGroupsSequence", 0), ("PerFrameFunctionalGroupsSequence", frame)):
+        items = ds.get(groups) if macro else None
+        if items and len(items) > index and items[index].get(macro):
+            item = items[index][macro][0]
+            if keyword in item:
+                return item[keyword].value
+    return None
+
+
+def text(ds, keyword):
+    """The text of ``keyword`` in ``ds``, stripped; None if absent or empty."""
+    return str(ds.get(keyword) or "").strip() or None
+
+
+def read_dataset(path, name):
+    """(the pydicom dataset of ``path`` without its pixel values, a note on how it was read)."""
+    with open(path, "rb") as f:
+        if f.read(2) == b"\x1f\x8b":
+            raise ImportProblem(
+                f"{name} is a gzip-compressed DICOM file: unpack it (gunzip) and upload the DICOM file it holds"
+            )
+    note = ""
+    try:
+        ds = pydicom.dcmread(path, defer_size=DEFER_BYTES)
+    except InvalidDicomError:  # no preamble and file meta header: read as older files were written
+        try:
+            ds = pydicom.dcmread(path, defer_size=DEFER_BYTES, force=True)
+        except Exception:  # noqa: BLE001 (not DICOM at all)
+            ds = None
+        if ds is not None and plausible(ds):
+            implicit, little = ds.original_encoding
+            encoding = f"{'implicit' if implicit else 'explicit'} VR {'little' if little else 'big'} endian"
+            note = f"a DICOM file without a file meta header, read as {encoding}"
+    except Exception as error:  # noqa: BLE001 (pydicom raises many kinds on a damaged file)
+        raise ImportProblem(f"{name} is not a DICOM file that can be read ({reason(error)}): it is damaged") from None
+    if ds is None or not plausible(ds):
+        raise ImportProblem(
+            f"{name} is not a DICOM file: none of the attributes every DICOM file has could be read from it "
+            "(damaged, or another format?)"
+        )
+    return ds, note
+
+
+def plausible(ds):
+    """Whether ``ds`` (read from any bytes) has an attribute that DICOM files have, not only noise."""
+    meta = ds.get("file_meta") or {}
+    try:
+        return "MediaStorageSOPClassUID" in meta or any(key in ds for key in COMMON_KEYS)
+    except Exception:  # noqa: BLE001 (noise may not even be a dataset)
+        return False
+
+
+def reason(error):
+    """An exception's text, short, on one line."""
+    words = " ".join(str(error).split()) or type(error).__name__
+    return words if len(words) <= 160 else words[:159] + "…"
 
 
 def read_header(*, path, name):
-    """The DicomHeader of the file at ``path``, or ImportProblem if it is not DICOM."""
-    reader = sitk.ImageFileReader()
-    reader.SetImageIO("GDCMImageIO")
-    reader.SetFileName(str(path))
+    """The DicomHeader of the file at ``path``; ImportProblem if it is not DICOM or holds no image."""
+    ds, note = read_dataset(path, name)
     try:
-        reader.ReadImageInformation()
-    except RuntimeError as error:
-        raise ImportProblem(f"{name} is not a DICOM file GDCM can read ({itk_reason(error)})") from None
+        sop_class = text(ds, "SOPClassUID") or text(ds.get("file_meta") or {}, "MediaStorageSOPClassUID")
+        if not any(key in ds for key in PIXEL_DATA):
+            raise ImportProblem(no_image_message(name, sop_class, note))
+        if not (ds.get("Rows") and ds.get("Columns")):
+            raise ImportProblem(
+                f"{name} is {kind(sop_class)} whose pixel data has no size (no Rows and Columns): nothing to import"
+            )
+        return header_of(ds, path, name)
+    except BadValue as bad:
+        keyword, value = bad.args
+        raise ImportProblem(
+            f"{name}: its {keyword} is {str(value)[:40]!r}, not a number; the image cannot be placed or sized"
+        ) from None
 
-    def tag(key, default=""):
-        return reader.GetMetaData(key).strip() if reader.HasMetaDataKey(key) else default
 
-    size = reader.GetSize()
-    instance = numbers(tag(INSTANCE))
+def header_of(ds, path, name):
+    frames = numbers(ds.get("NumberOfFrames"), "NumberOfFrames")
+    frames = int(frames[0]) if frames else 1
+    orientation = numbers(attribute(ds, "ImageOrientationPatient"), "ImageOrientationPatient")
+    if orientation is not None and len(orientation) != 6:
+        raise BadValue("ImageOrientationPatient", attribute(ds, "ImageOrientationPatient"))
+    spacing = numbers(attribute(ds, "PixelSpacing"), "PixelSpacing") or numbers(
+        ds.get("ImagerPixelSpacing"), "ImagerPixelSpacing"
+    )
+    slice_spacing = numbers(attribute(ds, "SpacingBetweenSlices"), "SpacingBetweenSlices") or numbers(
+        attribute(ds, "SliceThickness"), "SliceThickness"
+    )
+    instance = first_number(ds.get("InstanceNumber"))
     return DicomHeader(
         path=str(path),
         name=name,
-        series_uid=tag(SERIES_UID) or f"(no series UID: {name})",
-        columns=size[0],
-        rows=size[1],
-        frames=int(float(tag(FRAMES) or 1)),
-        components=reader.GetNumberOfComponents(),
-        position=numbers(tag(POSITION)),
-        orientation=numbers(tag(ORIENTATION)),
-        instance=int(instance[0]) if instance else 0,
-        tags={key: tag(key) for key in (MODALITY, WINDOW_CENTER, WINDOW_WIDTH, DESCRIPTION)},
+        series_uid=text(ds, "SeriesInstanceUID") or f"(no series UID: {name})",
+        columns=int(ds.Columns),
+        rows=int(ds.Rows),
+        frames=max(frames, 1),
+        components=int(ds.get("SamplesPerPixel") or 1),
+        orientation=orientation,
+        positions=frame_positions(ds, frames, orientation),
+        pixel_spacing=(spacing[1], spacing[0]) if spacing and len(spacing) == 2 else (1.0, 1.0),
+        slice_spacing=slice_spacing[0] if slice_spacing and slice_spacing[0] > 0 else None,
+        instance=int(instance) if instance is not None else 0,
+        modality=text(ds, "Modality"),
+        description=text(ds, "SeriesDescription"),
+        window_center=first_number(attribute(ds, "WindowCenter")),
+        window_width=first_number(attribute(ds, "WindowWidth")),
+        rescale_slope=first_number(attribute(ds, "RescaleSlope")),
+        rescale_intercept=first_number(attribute(ds, "RescaleIntercept")),
     )
 
 
+def point(value, keyword="ImagePositionPatient"):
+    values = numbers(value, keyword)
+    if values is not None and len(values) != 3:
+        raise BadValue(keyword, value)
+    return values
+
+
+def frame_positions(ds, frames, orientation):
+    """The position of each frame (enhanced files: per frame; RT dose: the first position moved
+    along the normal by the Grid Frame Offset Vector), else of the first frame only, else ()."""
+    per_frame = ds.get("PerFrameFunctionalGroupsSequence")
+    if per_frame and len(per_frame) == frames and all(item.get("PlanePositionSequence") for item in per_frame):
+        positions = [point(attribute(ds, "ImagePositionPatient", frame=i)) for i in range(frames)]
+        if all(positions):
+            return tuple(positions)
+    first = point(attribute(ds, "ImagePositionPatient"))
+    if first is None:
+        return ()
+    offsets = numbers(ds.get("GridFrameOffsetVector"), "GridFrameOffsetVector")
+    if frames > 1 and offsets and len(offsets) == frames:
+        n = normal(orientation or IDENTITY)
+        return tuple(tuple(p + (o - offsets[0]) * k for p, k in zip(first, n, strict=True)) for o in offsets)
+    return (first,)
+
+
 def group_series(headers):
-    """Lists of headers that make one image each: the files of a series, a multi-frame file alone."""
+    """Lists of headers that make one image each: the files of a series that share an orientation
+    (a localiser series holds slices in three), a multi-frame file alone."""
     groups = defaultdict(list)
     for header in headers:
-        key = (header.series_uid, header.path) if header.frames > 1 else (header.series_uid,)
+        if header.frames > 1:
+            key = (header.series_uid, header.path)
+        else:
+            key = (header.series_uid, tuple(round(v, 4) for v in header.orientation or IDENTITY))
         groups[key].append(header)
     return list(groups.values())
 
 
-def normal(orientation):
-    r, c = orientation[:3], orientation[3:6]
-    return (r[1] * c[2] - r[2] * c[1], r[2] * c[0] - r[0] * c[2], r[0] * c[1] - r[1] * c[0])
-
-
-def ordered(series):
-    """The slices of ``series`` along the normal of their planes (instance number without positions)."""
-    first = series[0]
-    if all(h.position and len(h.position) == 3 for h in series) and first.orientation and len(first.orientation) == 6:
-        n = normal(first.orientation)
-        return sorted(series, key=lambda h: sum(a * b for a, b in zip(h.position, n, strict=True))), n
-    return sorted(series, key=lambda h: (h.instance, h.name)), None
-
-
-def check_series(series, n, label):
-    """ImportProblem if the slices of ``series`` cannot stack into one volume."""
+def check_series(series, label):
+    """ImportProblem if the slices of ``series`` (of one orientation) have different sizes."""
     sizes = sorted({(h.columns, h.rows) for h in series})
     if len(sizes) > 1:
         shown = " and ".join(dims(s) for s in sizes[:3])
         raise ImportProblem(
             f"{label} has slices of {len(sizes)} different sizes ({shown}); upload each size as its own series"
         )
-    orientations = {tuple(round(v, 4) for v in h.orientation) for h in series if h.orientation}
-    if len(orientations) > 1:
-        raise ImportProblem(
-            f"{label} has slices in {len(orientations)} different orientations; it cannot stack into one volume"
-        )
-    if n is None or len(series) < 3:
-        return
-    depths = [sum(a * b for a, b in zip(h.position, n, strict=True)) for h in series]
-    gaps = [b - a for a, b in pairwise(depths)]
-    for (a, b), gap in zip(pairwise(series), gaps, strict=True):
-        if abs(gap) < 1e-6:
-            raise ImportProblem(f"{label}: {a.name} and {b.name} lie at the same position; remove the duplicate slice")
-    usual = sorted(gaps)[len(gaps) // 2]
-    for (a, b), gap in zip(pairwise(series), gaps, strict=True):
-        if abs(gap - usual) > GAP_TOLERANCE * usual + 1e-3:
+
+
+def read_voxels(planes, label):
+    """The voxels of ``planes`` (of one multi-frame file, or one frame of each file) as a 3D image:
+    GDCM's, else pydicom's."""
+    paths = list(dict.fromkeys(p.header.path for p in planes))
+    first = planes[0].header
+    try:
+        if len(paths) == 1:
+            reader = sitk.ImageFileReader()
+            reader.SetFileName(paths[0])
+        else:
+            reader = sitk.ImageSeriesReader()
+            reader.SetFileNames(paths)
+        reader.SetImageIO("GDCMImageIO")
+        image = reader.Execute()
+        if tuple(image.GetSize()) != (first.columns, first.rows, len(planes)):
+            raise RuntimeError(f"GDCM read {dims(image.GetSize())} voxels")
+    except RuntimeError as error:
+        try:
+            image = dicom_pixels.read(paths, first.components)
+        except Exception as fallback:  # noqa: BLE001 (pydicom raises many kinds on a damaged file)
             raise ImportProblem(
-                f"{label}: slices are {usual:g} mm apart but {gap:g} mm between {a.name} and {b.name}; "
-                "a slice is missing"
-            )
-
-
-def first_number(text):
-    values = numbers(text)
-    return values[0] if values else None
+                f"{label} could not be read: neither GDCM ({itk_reason(error)}) nor pydicom ({reason(fallback)}) "
+                "can decode its pixel data; it may be damaged or cut short"
+            ) from None
+    order = [p.frame for p in planes]
+    if len(paths) == 1 and order != sorted(order):
+        image = sitk.JoinSeries([image[:, :, i] for i in order])
+    return image
 
 
 @errors_as_data
 def import_series(*, series, limits):
-    """One image of the DICOM files in ``series`` (DicomHeaders of one series, or one multi-frame
-    file), slices ordered by position, with window and modality of its first slice."""
-    slices, n = ordered(series)
-    first = slices[0]
-    label = f"DICOM series {first.tags[DESCRIPTION] or first.series_uid} ({len(slices)} files)"
-    if len(slices) == 1 and first.frames == 1:
+    """One 3D image of the DICOM files in ``series`` (DicomHeaders of one series, or one multi-frame
+    file), slices ordered by position, with the display attributes of its first slice."""
+    first = series[0]
+    label = f"DICOM series {first.description or first.series_uid} ({len(series)} files)"
+    if len(series) == 1:
         label = first.name
-    check_series(slices, n, label)
-    depth = first.frames if len(slices) == 1 else len(slices)
-    size = (first.columns, first.rows, depth) if depth > 1 else (first.columns, first.rows)
-    check_header(size, first.components, (1,) * len(size), name=label, title="DICOM", limits=limits)
-    if len(slices) == 1:
-        reader = sitk.ImageFileReader()
-        reader.SetFileName(first.path)
-    else:
-        reader = sitk.ImageSeriesReader()
-        reader.SetFileNames([h.path for h in slices])
-    reader.SetImageIO("GDCMImageIO")
-    image = reader.Execute()
-    if image.GetDimension() == 3 and image.GetDepth() == 1:  # GDCM reads a single slice as 3D
-        image = image[:, :, 0]
+    check_series(series, label)
+    where = geometry(series, label)
+    size = (first.columns, first.rows, len(where.planes))
+    check_header(size, first.components, where.spacing, name=label, title="DICOM", limits=limits)
+    image = read_voxels(where.planes, label)
+    image.SetSpacing(where.spacing)
+    image.SetOrigin(where.origin)
+    image.SetDirection(where.direction)
+    head = where.planes[0].header
     return Loaded(
         image,
-        window_center=first_number(first.tags[WINDOW_CENTER]),
-        window_width=first_number(first.tags[WINDOW_WIDTH]),
-        modality=first.tags[MODALITY] or None,
+        window_center=head.window_center,
+        window_width=head.window_width,
+        modality=head.modality,
+        series_description=head.description,
+        rescale_slope=head.rescale_slope,
+        rescale_intercept=head.rescale_intercept,
     )

@@ -1,7 +1,8 @@
 """What an uploaded file is: its format, from its name and from its first bytes.
 
 A file whose name and content disagree is refused with both named (a PNG called ``scan.nii``),
-and a file without a known extension is recognised by its content (DICOM files often have none).
+and a file without a known extension is recognised by its content (DICOM files often have none,
+and older ones have no preamble either).
 """
 
 import gzip
@@ -106,6 +107,8 @@ def sniff(head):
         return Format.NRRD
     if _is_nifti(head):
         return Format.NIFTI
+    if _is_bare_dicom(head):
+        return Format.DICOM
     text = head[:SNIFF_BYTES].lstrip()
     if text.startswith((b"ObjectType", b"NDims")) or b"\nNDims" in text or b"\nElementType" in text:
         return Format.MHA
@@ -121,6 +124,17 @@ def _is_nifti(head):
             return True
         if size == 540 and head[4:7] == b"n+2":
             return True
+    return False
+
+
+def _is_bare_dicom(head):
+    """Whether ``head`` starts a DICOM data set written without preamble and file meta header, as
+    older files are: with an element of group 0002 or 0008, its VR spelled out or a short length."""
+    for order in "<>":
+        if len(head) >= 8 and head[:2] in (struct.pack(order + "H", 2), struct.pack(order + "H", 8)):
+            (element,) = struct.unpack(order + "H", head[2:4])
+            explicit = head[4:6].isalpha() and head[4:6].isupper()
+            return element <= 0x0020 and (explicit or struct.unpack(order + "I", head[4:8])[0] < 1024)
     return False
 
 

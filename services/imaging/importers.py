@@ -1,10 +1,10 @@
 """One keyword-only importer per format: header read and checked, then the voxels.
 
-Each importer returns ``Loaded`` (a SimpleITK image and its DICOM display settings) or
+Each importer returns ``Loaded`` (a SimpleITK image and its DICOM display attributes) or
 ``Failed`` (a message a person can act on); none raises for a bad file. Headers are read with
 ``ReadImageInformation`` and checked (dimensions, voxel count, spacing, and for uncompressed data
-that the file holds every byte the header promises) before any voxel is read, so a forged header
-cannot make the worker allocate terabytes.
+that the file holds every byte the header promises, counted in the type stored on disk) before
+any voxel is read, so a forged header cannot make the worker allocate terabytes.
 """
 
 import functools
@@ -26,12 +26,15 @@ HEADER_BYTES = 64 * 1024  # MetaImage and NRRD headers are text; none is near th
 
 @dataclass(frozen=True)
 class Loaded:
-    """An image read from its file(s), with the display settings DICOM carries."""
+    """An image read from its file(s), with the display attributes DICOM carries."""
 
     image: sitk.Image
     window_center: float | None = None
     window_width: float | None = None
     modality: str | None = None
+    series_description: str | None = None
+    rescale_slope: float | None = None  # already applied to the voxels, as DICOM readers do
+    rescale_intercept: float | None = None
 
 
 @dataclass(frozen=True)
@@ -135,13 +138,19 @@ def check_header(size, components, spacing, *, name, title, limits, pixel_id=Non
         )
 
 
-def check_complete(*, data_path, offset, reader, name):
-    """ImportProblem if an uncompressed file holds fewer voxel bytes than its header promises."""
-    expected = (
+def decoded_bytes(reader):
+    """The bytes of the voxels that ``reader`` will give: what the file holds when it stores them
+    as read (MetaImage, NRRD; not NIfTI, whose scaling changes the type)."""
+    return (
         math.prod(reader.GetSize())
         * reader.GetNumberOfComponents()
         * component_bytes(reader.GetPixelID(), reader.GetNumberOfComponents())
     )
+
+
+def check_complete(*, data_path, offset, expected, name):
+    """ImportProblem if an uncompressed file holds fewer than the ``expected`` bytes of voxels its
+    header promises."""
     held = Path(data_path).stat().st_size - offset
     if held < expected:
         raise ImportProblem(
@@ -205,7 +214,9 @@ def import_mha(*, path, name, limits):
         )
     reader = read_header(path=path, name=name, imageio="MetaImageIO", title="MetaImage", limits=limits)
     if not is_compressed(fields):
-        check_complete(data_path=path, offset=data_offset(fields, name, offset), reader=reader, name=name)
+        check_complete(
+            data_path=path, offset=data_offset(fields, name, offset), expected=decoded_bytes(reader), name=name
+        )
     return Loaded(read_voxels(reader))
 
 
@@ -237,7 +248,7 @@ def import_mhd(*, path, name, limits):
         check_complete(
             data_path=data_path,
             offset=data_offset(fields, name, 0),
-            reader=reader,
+            expected=decoded_bytes(reader),
             name=f"{name} (with {data_path.name})",
         )
     return Loaded(read_voxels(reader))
@@ -246,9 +257,28 @@ def import_mhd(*, path, name, limits):
 # --- NIfTI and NRRD ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class NiftiHeader:
+    """What the checks need of a NIfTI header: version, dimensions, where the voxels start, how many
+    bits each voxel takes on disk (before any scaling) and the intent (CIFTI-2 has its own)."""
+
+    version: int
+    size: list
+    offset: int
+    bitpix: int
+    intent: int
+
+    @property
+    def data_bytes(self):
+        return math.prod(self.size) * self.bitpix // 8
+
+
+CIFTI_INTENTS = range(3000, 3100)  # NIFTI_INTENT_CONNECTIVITY_*: CIFTI-2 matrices
+
+
 def nifti_header(path, name):
-    """(dimensions, vox_offset) from a NIfTI-1 or NIfTI-2 header, read by hand: ITK's reader
-    refuses some forged headers with a less useful message."""
+    """The NiftiHeader of a NIfTI-1 or NIfTI-2 file, read by hand: ITK's reader refuses some forged
+    headers with a less useful message, and reads no NIfTI-2."""
     opener = gzip.open if name.lower().endswith(".gz") else open
     try:
         with opener(path, "rb") as f:
@@ -258,21 +288,42 @@ def nifti_header(path, name):
     for order in "<>":
         if len(head) >= 348 and struct.unpack(order + "i", head[:4])[0] == 348:
             ndim, *size = struct.unpack(order + "8h", head[40:56])
-            return size[: max(ndim, 0)], int(struct.unpack(order + "f", head[108:112])[0])
+            intent, _, bitpix = struct.unpack(order + "3h", head[68:74])
+            offset = int(struct.unpack(order + "f", head[108:112])[0])
+            return NiftiHeader(1, size[: max(ndim, 0)], offset, bitpix, intent)
         if len(head) >= 540 and struct.unpack(order + "i", head[:4])[0] == 540:
             ndim, *size = struct.unpack(order + "8q", head[16:80])
-            return size[: max(ndim, 0)], struct.unpack(order + "q", head[168:176])[0]
+            (bitpix,) = struct.unpack(order + "h", head[14:16])
+            (offset,) = struct.unpack(order + "q", head[168:176])
+            (intent,) = struct.unpack(order + "i", head[504:508])
+            return NiftiHeader(2, size[: max(ndim, 0)], offset, bitpix, intent)
     raise ImportProblem(f"{name} is not a NIfTI file: its header is too short or of another kind")
 
 
 @errors_as_data
 def import_nifti(*, path, name, limits):
-    """A NIfTI-1 or NIfTI-2 image, ``.nii`` or gzip-compressed ``.nii.gz``."""
-    size, offset = nifti_header(path, name)
-    check_header(size, 1, (1,) * len(size), name=name, title="NIfTI", limits=limits)
-    reader = read_header(path=path, name=name, imageio="NiftiImageIO", title="NIfTI", limits=limits)
+    """A NIfTI-1 or NIfTI-2 image, ``.nii`` or gzip-compressed ``.nii.gz`` (NIfTI-2 read by nibabel)."""
+    header = nifti_header(path, name)
+    if header.intent in CIFTI_INTENTS:
+        raise ImportProblem(
+            f"{name} is a CIFTI-2 file (a matrix of brain data on surfaces and parcels, not an image on a grid): "
+            "nothing to import"
+        )
+    check_header(header.size, 1, (1,) * len(header.size), name=name, title="NIfTI", limits=limits)
     if not name.lower().endswith(".gz"):
-        check_complete(data_path=path, offset=offset, reader=reader, name=name)
+        check_complete(data_path=path, offset=header.offset, expected=header.data_bytes, name=name)
+    if header.version == 2:
+        from . import nifti2  # nibabel is in the importer image only; the worker imports this module too
+
+        try:
+            return Loaded(nifti2.read(path, name))
+        except nifti2.Unreadable as problem:
+            raise ImportProblem(str(problem)) from None
+        except Exception as error:  # noqa: BLE001 (nibabel raises many kinds on a damaged file)
+            raise ImportProblem(
+                f"{name}: nibabel cannot read this NIfTI-2 file ({error}); it may be damaged or cut short"
+            ) from None
+    reader = read_header(path=path, name=name, imageio="NiftiImageIO", title="NIfTI", limits=limits)
     return Loaded(read_voxels(reader))
 
 
@@ -298,7 +349,7 @@ def import_nrrd(*, path, name, limits):
         raise ImportProblem(f"{name} is a detached NRRD header; save the image as one .nrrd file and upload that")
     reader = read_header(path=path, name=name, imageio="NrrdImageIO", title="NRRD", limits=limits)
     if fields.get("encoding", "raw") == "raw":
-        check_complete(data_path=path, offset=offset, reader=reader, name=name)
+        check_complete(data_path=path, offset=offset, expected=decoded_bytes(reader), name=name)
     return Loaded(read_voxels(reader))
 
 

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..untrusted_files import UnsafeFile
-from .container import MESSAGE_CHARS, MODALITY_CHARS
+from .container import DESCRIPTION_CHARS, MESSAGE_CHARS, MODALITY_CHARS
 from .store import COLOR_SPACES, StoredImage
 
 RESULTS_BYTES = 1024 * 1024  # plus RESULTS_BYTES_PER_FILE for each file of the batch
@@ -38,6 +38,9 @@ IMAGE_FIELDS = {
     "window_center",
     "window_width",
     "modality",
+    "series_description",
+    "rescale_slope",
+    "rescale_intercept",
 }
 CHANNELS = {name: channels for channels, name in COLOR_SPACES.items()}
 SCALARS = [f"{bits}-bit {sign} integer" for bits in (8, 16, 32, 64) for sign in ("signed", "unsigned")]
@@ -153,14 +156,13 @@ def check_image(image, where, max_voxels):
         raise Garbage(f"{where}: 'dimensions' exceed the {max_voxels:,} voxels an image may have")
     if image["file"].endswith(".tif") and n != 2:
         raise Garbage(f"{where}: only 2D images are stored as .tif")
-    for name in ("window_center", "window_width"):
+    for name in ("window_center", "window_width", "rescale_slope", "rescale_intercept"):
         if image[name] is not None and not is_number(image[name]):
             raise Garbage(f"{where}: '{name}' must be a number or null")
-    modality = image["modality"]
-    if modality is not None and not (
-        isinstance(modality, str) and len(modality) <= MODALITY_CHARS and modality.isprintable()
-    ):
-        raise Garbage(f"{where}: 'modality' must be null or printable text of at most {MODALITY_CHARS} characters")
+    for name, limit in (("modality", MODALITY_CHARS), ("series_description", DESCRIPTION_CHARS)):
+        value = image[name]
+        if value is not None and not (isinstance(value, str) and len(value) <= limit and value.isprintable()):
+            raise Garbage(f"{where}: '{name}' must be null or printable text of at most {limit} characters")
 
 
 def check_mha_header(path, image, shown):

@@ -30,6 +30,9 @@ class StoredImage:
     window_center: float | None = None
     window_width: float | None = None
     modality: str | None = None
+    series_description: str | None = None
+    rescale_slope: float | None = None
+    rescale_intercept: float | None = None
 
 
 def suffix_for(image, limits):
@@ -71,6 +74,9 @@ def store(loaded, *, data_dir, limits):
             window_center=loaded.window_center,
             window_width=loaded.window_width,
             modality=loaded.modality,
+            series_description=loaded.series_description,
+            rescale_slope=loaded.rescale_slope,
+            rescale_intercept=loaded.rescale_intercept,
         )
     except BaseException:
         target.unlink(missing_ok=True)

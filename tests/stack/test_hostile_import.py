@@ -284,6 +284,7 @@ header = ("ObjectType = Image\nNDims = 2\nBinaryData = True\nCompressedData = Tr
 os.makedirs(out + "/images/ab")
 def write_image(text):
     open(out + "/" + name, "wb").write(text.encode() + b"\0" * 64)
+image.update(series_description=None, rescale_slope=None, rescale_intercept=None)  # the DICOM fields of issue 16
 if mode == "symlink":
     os.symlink(target, out + "/" + name)
 elif mode == "results-link":

@@ -1,9 +1,10 @@
 """Each importer on tiny generated files, run where the worker runs them (in the importer
 container): voxels and geometry as written, metadata recorded."""
 
+import pydicom
 import pytest
 import SimpleITK as sitk
-from import_samples import ORIGIN, SPACING, dicom_series, picture, sandboxed, volume, write
+from import_samples import ORIGIN, SPACING, dicom_series, enhanced_dicom, picture, sandboxed, volume, write
 
 from services.imaging.conversion import Upload
 from services.imaging.formats import Format, identify
@@ -79,14 +80,58 @@ def test_dicom_series_is_ordered_by_position_with_window_and_modality(tmp_path):
     assert sitk.Hash(stored_image(tmp_path / "data", stored)) == sitk.Hash(image)
 
 
-def test_two_series_and_a_2d_dicom_become_three_images(tmp_path):
+def test_two_series_and_a_single_slice_become_three_images(tmp_path):
     a = dicom_series(tmp_path / "in" / "a", volume(), series_uid="1.2.3.1")
     b = dicom_series(tmp_path / "in" / "b", volume((8, 8, 4)), series_uid="1.2.3.2", modality="MR")
     single = dicom_series(tmp_path / "in" / "c", volume((10, 10, 1)), series_uid="1.2.3.3", modality="US")
     uploads = [Upload(str(p), str(p.relative_to(tmp_path)), str(p)) for p in a + b + single]
     outcomes = convert(uploads, tmp_path)
     images = sorted((o.image.modality, o.image.dimensions) for o in outcomes)
-    assert images == [("CT", [16, 12, 6]), ("MR", [8, 8, 4]), ("US", [10, 10])]
+    assert images == [("CT", [16, 12, 6]), ("MR", [8, 8, 4]), ("US", [10, 10, 1])]
+    (us,) = [o.image for o in outcomes if o.image.modality == "US"]
+    assert us.origin == pytest.approx(ORIGIN, abs=1e-4), "a single slice keeps its place in the patient"
+
+
+def test_a_single_oblique_slice_keeps_its_position_and_direction_as_written(tmp_path):
+    path = dicom_series(tmp_path / "in", volume((10, 8, 1)))[0]
+    row, column = (0.8, 0.6, 0.0), (0.0, 0.28, 0.96)  # not quite orthogonal: kept as the file gives them
+    ds = pydicom.dcmread(path)
+    ds.ImageOrientationPatient = [*row, *column]
+    ds.ImagePositionPatient = [-12.5, 7.25, 101.0]
+    ds.SliceThickness, ds.PatientName, ds.PatientID = 3.0, "Doe^Jane", "P-123"
+    ds.save_as(path)
+    stored = one(convert([Upload(str(path), "oblique.dcm", 1)], tmp_path))
+    n = (
+        row[1] * column[2] - row[2] * column[1],
+        row[2] * column[0] - row[0] * column[2],
+        row[0] * column[1] - row[1] * column[0],
+    )
+    assert stored.dimensions == [10, 8, 1] and stored.origin == pytest.approx([-12.5, 7.25, 101.0])
+    assert stored.spacing == pytest.approx([0.7, 0.8, 3.0], abs=1e-6)
+    assert stored.direction == pytest.approx([v for axis in zip(row, column, n, strict=True) for v in axis])
+    assert stored.series_description == "test series" and (stored.window_center, stored.window_width) == (40, 400)
+    header = (tmp_path / "data" / stored.path).read_bytes()[:4096]
+    assert b"Doe" not in header and b"P-123" not in header, "DICOM patient tags are not copied"
+
+
+def test_a_multiframe_file_is_placed_by_its_frames_positions(tmp_path):
+    frames = [(5.0, 6.0, 7.0 + 2.0 * k) for k in (2, 0, 3, 1)]  # stored out of order
+    path = enhanced_dicom(tmp_path / "in" / "enhanced.dcm", positions=frames)
+    stored = one(convert([Upload(str(path), "enhanced.dcm", 1)], tmp_path))
+    assert stored.dimensions == [6, 5, 4] and stored.spacing == pytest.approx([0.5, 0.75, 2.0])
+    assert stored.origin == pytest.approx([5.0, 6.0, 7.0]) and stored.series_description == "enhanced test"
+    voxels = sitk.GetArrayFromImage(stored_image(tmp_path / "data", stored))
+    assert [int(voxels[z, 0, 0]) for z in range(4)] == [1, 3, 0, 2], "frames ordered along the normal"
+
+
+def test_a_multiframe_file_with_uneven_frames_says_where(tmp_path):
+    path = enhanced_dicom(tmp_path / "in" / "uneven.dcm", positions=[(0, 0, 0), (0, 0, 2), (0, 0, 4), (0, 0, 9)])
+    (outcome,) = convert([Upload(str(path), "uneven.dcm", 1)], tmp_path)
+    assert outcome.image is None
+    assert outcome.message == (
+        "uneven.dcm: frames are 2 mm apart but 5 mm between frame 3 and frame 4; "
+        "gc-hub imports multi-frame files whose frames are evenly spaced"
+    )
 
 
 def test_a_multiframe_dicom_file_is_a_volume(tmp_path):
@@ -101,6 +146,18 @@ def test_dicom_without_extension_is_recognised_by_content(tmp_path):
     files = dicom_series(tmp_path / "in", volume(), names=[f"IM{i}" for i in range(6)])
     assert identify(files[0]) is Format.DICOM
     assert one(convert([Upload(str(p), p.name, p.name) for p in files], tmp_path)).dimensions == [16, 12, 6]
+
+
+def test_an_old_dicom_file_without_preamble_meta_header_or_extension_is_recognised(tmp_path):
+    ds = pydicom.dcmread(dicom_series(tmp_path / "written", volume((10, 8, 1)))[0])
+    ds.preamble = None
+    del ds.file_meta
+    path = tmp_path / "in" / "IM0001"
+    path.parent.mkdir()
+    ds.save_as(path, implicit_vr=True, little_endian=True, enforce_file_format=False)
+    assert identify(path) is Format.DICOM
+    stored = one(convert([Upload(str(path), "IM0001", 1)], tmp_path))
+    assert stored.dimensions == [10, 8, 1] and stored.origin == pytest.approx(ORIGIN, abs=1e-4)
 
 
 def test_stored_files_carry_no_dicom_header_tags(tmp_path):

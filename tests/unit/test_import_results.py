@@ -5,6 +5,9 @@ both fuzzed with seeded random mutations."""
 import json
 import os
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import SimpleITK as sitk
@@ -28,6 +31,9 @@ def image_fields(**changes):
         "window_center": None,
         "window_width": None,
         "modality": None,
+        "series_description": None,
+        "rescale_slope": None,
+        "rescale_intercept": None,
     }
     return fields | changes
 
@@ -77,6 +83,11 @@ def test_a_well_formed_result_is_taken_apart():
         (results(outcome([0, 1], image=image_fields(file=FILE[:-4] + ".tif"))), "only 2D images are stored as .tif"),
         (results(outcome([0, 1], image=image_fields(window_width="400"))), "'window_width' must be a number or null"),
         (results(outcome([0, 1], image=image_fields(modality="C" * 17))), "'modality' must be null or printable"),
+        (
+            results(outcome([0, 1], image=image_fields(series_description="a\tb"))),
+            "'series_description' must be null or printable",
+        ),
+        (results(outcome([0, 1], image=image_fields(rescale_slope="1"))), "'rescale_slope' must be a number or null"),
         (
             results(outcome([0], image=image_fields()), outcome([1], image=image_fields())),
             "names an image file that another",
@@ -237,3 +248,9 @@ def test_the_workers_checks_refuse_mutations_with_garbage_only(tmp_path):
         assert sorted(key for keys, _, _ in entries for key in keys) == [0, 1, 2]
         assert all(image is None or image["file"].startswith("images/") for _, image, _ in entries)
         json.dumps(entries)  # plain data only
+
+
+def test_the_worker_never_loads_the_dicom_or_nifti_2_readers():
+    """pydicom and nibabel parse untrusted files: they are in the importer image, not the worker's."""
+    code = "import sys; sys.modules['pydicom'] = sys.modules['nibabel'] = None; import services.worker"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])

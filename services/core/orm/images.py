@@ -45,6 +45,10 @@ class Image(Base):
     window_center: Mapped[float | None]
     window_width: Mapped[float | None]
     modality: Mapped[str | None] = mapped_column(String(16))
+    # DICOM's series description, and the rescale its reader already applied to the stored voxels.
+    series_description: Mapped[str | None] = mapped_column(String(64))
+    rescale_slope: Mapped[float | None]
+    rescale_intercept: Mapped[float | None]
     created_by: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
