@@ -97,15 +97,22 @@ def parsed(parse, kind, *, null=False, **schema):
     return Annotated[inner, checked(parse)]
 
 
-def limited_text(max_length):
-    return lambda field, value: text(field, value, max_length=max_length)
+def limited_text(max_length, *, null=False):
+    """A non-empty text of at most ``max_length`` characters (or null as None when ``null``)."""
+    return parsed(lambda field, value: text(field, value, max_length=max_length), str, null=null, max_length=max_length)
+
+
+def one_choice(kind):
+    """A value of enum ``kind``, refused with the list of its values."""
+    return parsed(choice(kind), kind)
 
 
 # The fields that request models are made of.
 Text = parsed(text, str, min_length=1, max_length=255)
+NullableText = parsed(text, str, null=True, min_length=1, max_length=255)
 LongText = parsed(long_text, str, max_length=100_000)
 Bool = parsed(boolean, bool)
-Moment = parsed(moment, datetime, json_schema_extra={"format": "date-time"})
+Moment = parsed(moment, datetime)
 PositiveNumber = parsed(positive_number, float, gt=0)
 
 

@@ -54,6 +54,19 @@ MANY_ARCHIVES = 1000  # from how many on a user has "many"
 ARCHIVE_COLUMNS = (Archive.slug, Archive.title, Archive.description, Archive.created_by, Archive.created_at)
 
 
+def sockets_by_slug(db, field, slugs):
+    """The sockets named by ``slugs`` (a request's ``field``), in their order; 422 naming each
+    slug that no socket has."""
+    found = {socket.slug: socket for socket in db.scalars(select(Socket).where(Socket.slug.in_(slugs)))}
+    missing = [slug for slug in slugs if slug not in found]
+    if missing:
+        raise InvalidValue(
+            f"{field}: there is no socket {', '.join(map(repr, missing))}; define it first"
+            " (POST /api/v1/sockets of the archives service)."
+        )
+    return [found[slug] for slug in slugs]
+
+
 def archive_row(row):
     """The Archive of a row of ARCHIVE_COLUMNS and ``my_roles`` (comma-separated, or None)."""
     return shapes.Archive.of(row, row.my_roles.split(",") if row.my_roles else ())
@@ -233,16 +246,12 @@ class ItemsHandler(ArchiveAPIHandler):
     def post(self, slug):
         archive, _ = self.archive(slug, UPLOAD, "add cases to this archive")
         values = self.body().values
-        sockets = {s.slug: s for s in self.db.scalars(select(Socket).where(Socket.slug.in_(values)))}
-        unknown = sorted(set(values) - set(sockets))
-        if unknown:
-            raise NotFound(f"No socket(s) {', '.join(map(repr, unknown))}: define them first (POST sockets).")
+        sockets = sockets_by_slug(self.db, "values", list(values))
         item = ArchiveItem(archive=archive)
-        for slug_, value in values.items():
-            socket = sockets[slug_]
+        for socket in sockets:
             if not socket.kind.is_json:
-                raise InvalidValue(f"socket {slug_!r} holds {socket.kind.value} files: upload them instead.")
-            item.values.append(make_value(self.db, socket, value=value))
+                raise InvalidValue(f"socket {socket.slug!r} holds {socket.kind.value} files: upload them instead.")
+            item.values.append(make_value(self.db, socket, value=values[socket.slug]))
         self.db.add(item)
         self.db.flush()
         self.commit()

@@ -4,9 +4,10 @@ import json
 import logging
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from jupyterhub.services.auth import HubOAuthenticated
+from pydantic import Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tornado import web
@@ -38,6 +39,10 @@ def member_query(roles):
     return {"username": Query(str, "The member's hub username.", True), "role": Query(roles, "The role.", True)}
 
 
+PAGE_QUERY = {
+    "offset": Query(Annotated[int, Field(ge=0)], "Where the page starts (default 0)."),
+    "limit": Query(Annotated[int, Field(ge=1, le=MAX_PAGE)], "The most items a page holds (default 100)."),
+}
 FORMAT_QUERY = {"format": Query(Literal["json", "csv"], "json (the default), or csv for the whole list as CSV.")}
 
 
@@ -120,6 +125,23 @@ class ServiceHandler(HubOAuthenticated, web.RequestHandler):
         if not self.has_scope(scope):
             raise PermissionDenied(f"You may not {doing}: that needs the hub permission {scope}.")
 
+    def window(self):
+        """``(offset, limit)`` of a page, from ``?offset=&limit=``."""
+        return self._int_argument("offset", 0, minimum=0), self._int_argument("limit", 100, minimum=1, maximum=MAX_PAGE)
+
+    def _int_argument(self, name, default, minimum, maximum=None):
+        raw = self.get_argument(name, None)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise GcError(f"?{name}= must be a whole number, not {raw!r}.") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            bounds = f"from {minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
+            raise GcError(f"?{name}= must be {bounds}, not {value}.")
+        return value
+
     def log_exception(self, typ, value, tb):
         if isinstance(value, GcError):  # the user's mistake, not ours: one line, no traceback
             log.info("%s %s: %s", value.status, self.request.path, value.message)
@@ -183,24 +205,6 @@ class APIHandler(ServiceHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(model.model_dump_json())
 
-    def write_json(self, data, status=200):  # TRANSITIONAL: until every handler writes models
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(data, default=str))
-
-    def json_body(self, required=(), optional=()):  # TRANSITIONAL: until every handler reads models
-        body = self.json_object()
-        if not isinstance(body, dict):
-            raise GcError(f"The request body must be a JSON object, not {type(body).__name__}.")
-        missing = [key for key in required if key not in body]
-        if missing:
-            raise GcError(f"Missing field(s): {', '.join(missing)}.")
-        unknown = sorted(set(body) - set(required) - set(optional))
-        if unknown:
-            allowed = ", ".join([*required, *optional])
-            raise GcError(f"Unknown field(s): {', '.join(unknown)}. Allowed: {allowed}.")
-        return body
-
     def write_no_content(self):
         """204: done, nothing to say (deletes)."""
         self.set_status(204)
@@ -243,23 +247,6 @@ class APIHandler(ServiceHandler):
             count = self.db.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
         results = serialize_rows(rows) if serialize_rows else [serialize(r) for r in rows]
         return self.declared.responses[200](count=count, offset=offset, limit=limit, results=results)
-
-    def window(self):
-        """``(offset, limit)`` of a page, from ``?offset=&limit=``."""
-        return self._int_argument("offset", 0, minimum=0), self._int_argument("limit", 100, minimum=1, maximum=MAX_PAGE)
-
-    def _int_argument(self, name, default, minimum, maximum=None):
-        raw = self.get_argument(name, None)
-        if raw is None:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise GcError(f"?{name}= must be a whole number, not {raw!r}.") from None
-        if value < minimum or (maximum is not None and value > maximum):
-            bounds = f"from {minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
-            raise GcError(f"?{name}= must be {bounds}, not {value}.")
-        return value
 
 
 def _selects_objects(query):

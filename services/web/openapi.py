@@ -24,7 +24,7 @@ from tornado import web
 
 from ..api.common import Error, Page
 from ..api.health import OpenAPIDocument
-from .base import APIHandler, Endpoint, endpoint
+from .base import PAGE_QUERY, APIHandler, endpoint
 
 METHODS = ("get", "post", "patch", "put", "delete")
 GROUP = re.compile(r"\(\?P<(?P<name>\w+)>[^)]*\)")
@@ -32,10 +32,6 @@ GROUP = re.compile(r"\(\?P<(?P<name>\w+)>[^)]*\)")
 SEGMENT = re.compile(r"\b(GET|POST|PATCH|PUT|DELETE)\b(.*?)(?=\s\b(?:GET|POST|PATCH|PUT|DELETE)\b|$)", re.S)
 REF = "#/components/schemas/{model}"
 ERROR_REF = {"$ref": REF.format(model="Error")}
-PAGE_QUERY = [
-    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
-    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}},
-]
 FILE_SCHEMAS = {"application/octet-stream": {"type": "string", "format": "binary"}}
 
 
@@ -129,9 +125,12 @@ def _responses(schemas, declared):
 def _operation(schemas, handler, method, parameters):
     function = getattr(handler, method)
     declared = getattr(function, "endpoint", None)
-    if declared is None:  # TRANSITIONAL: until every handler method declares its shapes
-        declared = Endpoint(body=dict if method in ("post", "patch", "put") else None, responses={200: dict})
+    if declared is None:
+        raise TypeError(f"{handler.__name__}.{method} declares nothing: add @endpoint(...) above it (base.py)")
     summary = inspect.getdoc(function) or _summaries(handler).get(method) or method.upper()
+    query = declared.query
+    if any(_is_page(model) for model in declared.responses.values()):
+        query = {**query, **PAGE_QUERY}
     query = [
         {
             "name": name,
@@ -140,10 +139,8 @@ def _operation(schemas, handler, method, parameters):
             "description": param.description,
             "schema": TypeAdapter(param.kind).json_schema(),
         }
-        for name, param in declared.query.items()
+        for name, param in query.items()
     ]
-    if any(_is_page(model) for model in declared.responses.values()):
-        query += PAGE_QUERY
     operation = {
         "summary": summary.splitlines()[0],
         "description": summary,

@@ -72,7 +72,7 @@ class ReaderStudyAccess(ArchiveAccess):
         query = select(ReaderStudyMember.role).filter_by(object_id=study.id, username=self.username)
         return set(self.db.scalars(query))
 
-    def studies_json(self, studies):
+    def study_shapes(self, studies):
         """Many reader studies with my roles on each, looked up in one query."""
         roles = {}
         query = select(ReaderStudyMember.object_id, ReaderStudyMember.role).where(
@@ -373,7 +373,7 @@ class ReaderStudiesHandler(ReaderStudyAPIHandler):
     @endpoint(returns=shapes.ReaderStudyPage)
     @web.authenticated
     def get(self):
-        self.write_model(self.page(self.visible_studies(), serialize_rows=self.studies_json))
+        self.write_model(self.page(self.visible_studies(), serialize_rows=self.study_shapes))
 
     @endpoint(shapes.ReaderStudyCreate, shapes.ReaderStudy, 201)
     @web.authenticated

@@ -93,7 +93,7 @@ class ReaderStudiesPage(ReaderStudyAccess, PageHandler):
     """The reader studies I hold a role on, and a form to create one (researchers)."""
 
     def show(self, status=200, error=None, form=None):
-        studies = [shown(study) for study in self.studies_json(list(self.db.scalars(self.visible_studies())))]
+        studies = [shown(study) for study in self.study_shapes(list(self.db.scalars(self.visible_studies())))]
         self.render_page(
             "reader_studies.html",
             status,
@@ -145,7 +145,7 @@ class ReaderStudyPage(ReaderStudyAccess, PageHandler):
             status,
             error,
             {"required": "on", **(form or {})},
-            study=dict(shown(self.studies_json([study])[0]), case_count=len(study.cases)),
+            study=dict(shown(self.study_shapes([study])[0]), case_count=len(study.cases)),
             editor=editor,
             questions=questions,
             cases=cases,

@@ -26,7 +26,7 @@ from ..core.orm import ContainerImage, Socket, Submission, UploadFile, UploadSes
 from ..core.orm.images import upload_folder
 from ..core.status import UploadStatus, advance
 from ..queue import connect, queue_import
-from .archives import UPLOAD, ArchiveAccess
+from .archives import UPLOAD, ArchiveAccess, sockets_by_slug
 from .base import APIHandler, endpoint
 from .pages import shown
 
@@ -187,9 +187,7 @@ class UploadAccess(ArchiveAccess):
         session = UploadSession(owner=self.username)
         if archive_slug:
             session.archive, _ = self.archive(archive_slug, UPLOAD, "upload images into this archive")
-            socket = self.db.scalar(select(Socket).filter_by(slug=socket_slug))
-            if socket is None:
-                raise NotFound(f"No socket {socket_slug!r}: define it first (POST sockets).")
+            [socket] = sockets_by_slug(self.db, "socket", [socket_slug])
             if not socket.kind.is_image:
                 raise InvalidValue(
                     f"Socket {socket_slug!r} holds {socket.kind.value} values, not images; choose an image socket."
