@@ -6,7 +6,9 @@ database, migrations, handlers and errors are the real ones.
 
 import json
 from contextlib import contextmanager
+from urllib.parse import urlparse
 
+from api_responses import ResponseChecker
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.testing import AsyncHTTPTestCase
 
@@ -54,7 +56,9 @@ class ServiceApp(AsyncHTTPTestCase):
     def get_app(self):
         upgrade(self.database_url)
         settings = ServiceSettings(database_url=self.database_url)
-        return make_app(self.name, settings, f"/services/{self.name}/")
+        app = make_app(self.name, settings, f"/services/{self.name}/")
+        self.responses = ResponseChecker(app.settings["openapi"])
+        return app
 
     def call(self, method, path, user=None, body=None, raw=None, headers=None):
         """``(status, json)`` of a request to ``/services/<name>/api/v1/<path>`` as ``user``,
@@ -74,6 +78,9 @@ class ServiceApp(AsyncHTTPTestCase):
             response = self.io_loop.run_sync(lambda: self.http_client.fetch(request))
         except HTTPClientError as e:
             response = e.response
+        self.responses.check(
+            method, urlparse(request.url).path, response.code, response.headers.get("Content-Type"), response.body
+        )
         text = response.body.decode() if response.body else ""
         return response.code, (json.loads(text) if text else None)
 

@@ -222,9 +222,9 @@ class MembersHandler(ArchiveAPIHandler):
     def delete(self, slug):
         archive, _ = self.archive(slug, EDIT, "manage this archive's members")
         username, role = self.get_argument("username"), self.get_argument("role")
-        if username == self.username and role == ArchiveRole.EDITOR:
-            if usernames(self.db, archive, ArchiveRole.EDITOR) == [username]:
-                raise GcError("You are the last editor of this archive: make someone else editor first.")
+        mine = username == self.username and role == ArchiveRole.EDITOR
+        if mine and usernames(self.db, archive, ArchiveRole.EDITOR) == [username]:
+            raise GcError("You are the last editor of this archive: make someone else editor first.")
         revoke(self.db, archive, username, role)
         self.commit()
         self.write_no_content()
@@ -246,12 +246,16 @@ class ItemsHandler(ArchiveAPIHandler):
     def post(self, slug):
         archive, _ = self.archive(slug, UPLOAD, "add cases to this archive")
         values = self.body().values
-        sockets = sockets_by_slug(self.db, "values", list(values))
+        sockets = {s.slug: s for s in self.db.scalars(select(Socket).where(Socket.slug.in_(values)))}
+        unknown = sorted(set(values) - set(sockets))
+        if unknown:
+            raise NotFound(f"No socket(s) {', '.join(map(repr, unknown))}: define them first (POST sockets).")
         item = ArchiveItem(archive=archive)
-        for socket in sockets:
+        for slug_, value in values.items():
+            socket = sockets[slug_]
             if not socket.kind.is_json:
-                raise InvalidValue(f"socket {socket.slug!r} holds {socket.kind.value} files: upload them instead.")
-            item.values.append(make_value(self.db, socket, value=values[socket.slug]))
+                raise InvalidValue(f"socket {slug_!r} holds {socket.kind.value} files: upload them instead.")
+            item.values.append(make_value(self.db, socket, value=value))
         self.db.add(item)
         self.db.flush()
         self.commit()

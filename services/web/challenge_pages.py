@@ -151,7 +151,10 @@ class ChallengesPage(ChallengeAccess, PageHandler):
     def post(self):
         if self.get_body_argument("action", "") == "join":
             slug = self.get_body_argument("slug", "")
-            join = lambda: self.request_to_join(self.joinable_challenge(slug), "")
+
+            def join():
+                return self.request_to_join(self.joinable_challenge(slug), "")
+
             if self.submit(join, lambda e: self.show(e.status, e.message)):
                 self.redirect(self.request.path)
             return
@@ -198,20 +201,20 @@ class ChallengePage(ChallengeAccess, PageHandler):
     @web.authenticated
     def post(self, slug):
         action = self.get_body_argument("action", "")
-        if action == "phase":
-            form = self.form(*PHASE_FORM)
-            act = lambda: self.create_phase(
-                self.admin_challenge(slug, "add phases"), shapes.PhaseCreate.read(phase_body(form))
-            )
-        elif action == "admin":
-            form = self.form("username")
-            act = lambda: self.add_admin(self.admin_challenge(slug, "add admins"), shapes.AdminAdd.read(form).username)
-        else:
-            form = {}
-            request_id = self.get_body_argument("request", "")
-            act = lambda: self.decide_request(
-                self.admin_challenge(slug, "decide its join requests"), request_id, action, pending_only=True
-            )
+        forms = {"phase": PHASE_FORM, "admin": ("username",)}
+        form = self.form(*forms.get(action, ()))
+        request_id = self.get_body_argument("request", "")
+
+        def act():
+            if action == "phase":
+                return self.create_phase(
+                    self.admin_challenge(slug, "add phases"), shapes.PhaseCreate.read(phase_body(form))
+                )
+            if action == "admin":
+                return self.add_admin(self.admin_challenge(slug, "add admins"), shapes.AdminAdd.read(form).username)
+            challenge = self.admin_challenge(slug, "decide its join requests")
+            return self.decide_request(challenge, request_id, action, pending_only=True)
+
         if self.submit(act, lambda e: self.show(slug, e.status, e.message, form)):
             self.redirect(self.request.path)
 
@@ -244,9 +247,9 @@ class PhasePage(ChallengeAccess, PageHandler):
     @web.authenticated
     def post(self, slug, phase):
         form = self.form(*PHASE_FORM)
-        show = lambda e: self.show(slug, phase, e.status, e.message, form)
         changed = self.submit(
-            lambda: self.update_phase(self.admin_phase(slug, phase), shapes.PhaseChange.read(phase_body(form))), show
+            lambda: self.update_phase(self.admin_phase(slug, phase), shapes.PhaseChange.read(phase_body(form))),
+            lambda e: self.show(slug, phase, e.status, e.message, form),
         )
         if changed:
             self.redirect(changed.slug)

@@ -285,7 +285,8 @@ class ChallengeAccess:
             raise GcError(f"archive: there is no archive {slug!r} that you may use.")
         if ArchiveRole.EDITOR not in roles and not self.hub_admin:
             raise PermissionDenied(
-                f"archive: only editors of archive {slug!r} may make it a hidden test set; ask one of them for that role."
+                f"archive: only editors of archive {slug!r} may make it a hidden test set;"
+                " ask one of them for that role."
             )
         return archive
 

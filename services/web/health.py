@@ -14,7 +14,7 @@ from .base import APIHandler, ServiceHandler, endpoint
 def _check(probe):
     try:
         return "ok", probe()
-    except Exception as e:  # a health check reports every failure instead of raising it
+    except Exception as e:  # noqa: BLE001 (a health check reports every failure instead of raising it)
         return f"error: {e}", None
 
 

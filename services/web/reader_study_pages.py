@@ -1,8 +1,8 @@
 """The reader-study pages: list and create reader studies; manage one (cases from an archive,
 ordered questions, readers and editors, ground truth, educational mode) and see the answers per
-reader and case with the readers' leaderboard; readers see their own answers and progress. Finding studies, checking roles and making changes is
-``ReaderStudyAccess``'s, shared with the API (reader_studies.py); the pages turn form fields into
-the values it takes."""
+reader and case with the readers' leaderboard; readers see their own answers and progress.
+Finding studies, checking roles and making changes is ``ReaderStudyAccess``'s, shared with the
+API (reader_studies.py); the pages read form fields through the API's request models."""
 
 from sqlalchemy import select
 from tornado import web

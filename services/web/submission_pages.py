@@ -42,8 +42,10 @@ class PhaseSubmissionsPage(SubmissionAccess, PageHandler):
     @web.authenticated
     def post(self, slug, phase):
         algorithm = self.get_body_argument("algorithm", "")
-        act = lambda: self.make_submission(self.submittable_phase(slug, phase), SubmissionCreate(algorithm=algorithm))
-        made = self.submit(act, lambda e: self.show(slug, phase, e.status, e.message))
+        made = self.submit(
+            lambda: self.make_submission(self.submittable_phase(slug, phase), SubmissionCreate(algorithm=algorithm)),
+            lambda e: self.show(slug, phase, e.status, e.message),
+        )
         if made:
             self.redirect(f"../../submissions/{made.id}")
 

@@ -8,6 +8,7 @@ in memory, and a broken upload resumes at the ``received`` offset the file repor
 …/import`` hands the session to a worker (``services.imaging.tasks``) on the import queue.
 """
 
+import contextlib
 import logging
 import os
 import re
@@ -26,7 +27,7 @@ from ..core.orm import ContainerImage, Socket, Submission, UploadFile, UploadSes
 from ..core.orm.images import upload_folder
 from ..core.status import UploadStatus, advance
 from ..queue import connect, queue_import
-from .archives import UPLOAD, ArchiveAccess, sockets_by_slug
+from .archives import UPLOAD, ArchiveAccess
 from .base import APIHandler, endpoint
 from .pages import shown
 
@@ -83,10 +84,8 @@ def _regular_files(path):
         found = []
         for folder, _, names in os.walk(path):
             for name in names:
-                try:
+                with contextlib.suppress(FileNotFoundError):
                     found.append(os.lstat(os.path.join(folder, name)))
-                except FileNotFoundError:
-                    pass
     for info in found:
         if stat.S_ISREG(info.st_mode):
             yield (info.st_dev, info.st_ino), info.st_size, info.st_nlink
@@ -187,7 +186,9 @@ class UploadAccess(ArchiveAccess):
         session = UploadSession(owner=self.username)
         if archive_slug:
             session.archive, _ = self.archive(archive_slug, UPLOAD, "upload images into this archive")
-            [socket] = sockets_by_slug(self.db, "socket", [socket_slug])
+            socket = self.db.scalar(select(Socket).filter_by(slug=socket_slug))
+            if socket is None:
+                raise NotFound(f"No socket {socket_slug!r}: define it first (POST sockets).")
             if not socket.kind.is_image:
                 raise InvalidValue(
                     f"Socket {socket_slug!r} holds {socket.kind.value} values, not images; choose an image socket."
