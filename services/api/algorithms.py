@@ -71,17 +71,13 @@ class Algorithm(Shape):
 
     @classmethod
     def of(cls, algorithm, roles):
-        return cls(
-            slug=algorithm.slug,
-            title=algorithm.title,
-            description=algorithm.description,
+        return cls.from_object(
+            algorithm,
             inputs=[socket.slug for socket in algorithm.inputs],
             outputs=[socket.slug for socket in algorithm.outputs],
             limits=Limits.of(algorithm),
             has_image=algorithm.container_digest is not None,
             image_digest=algorithm.container_digest,
-            created_by=algorithm.created_by,
-            created_at=algorithm.created_at,
             my_roles=sorted(roles),
         )
 
@@ -146,28 +142,17 @@ class AlgorithmJobSummary(Shape):
     outputs: dict[str, Value]
 
     @classmethod
-    def fields_of(cls, job, position):
-        return {
-            "id": job.id,
-            "algorithm": job.algorithm.slug,
-            "creator": job.creator,
-            "status": job.status,
-            "attempt": job.attempt,
-            "queue_position": position,
-            "limits": Limits.of(job),
-            "image_digest": job.container_digest,
-            "error_message": job.error_message,
-            "exit_code": job.exit_code,
-            "created_at": job.created_at,
-            "started_at": job.started_at,
-            "completed_at": job.completed_at,
-            "inputs": values_of(job.inputs),
-            "outputs": values_of(job.outputs),
-        }
-
-    @classmethod
     def of(cls, job, position=None):
-        return cls(**cls.fields_of(job, position))
+        """The job (with its logs as an ``AlgorithmJob``); ``position``: its place in the queue."""
+        return cls.from_object(
+            job,
+            algorithm=job.algorithm.slug,
+            queue_position=position,
+            limits=Limits.of(job),
+            image_digest=job.container_digest,
+            inputs=values_of(job.inputs),
+            outputs=values_of(job.outputs),
+        )
 
 
 AlgorithmJobPage = page_of(AlgorithmJobSummary, "AlgorithmJobPage")
@@ -178,10 +163,6 @@ class AlgorithmJob(AlgorithmJobSummary):
 
     stdout_tail: str
     stderr_tail: str
-
-    @classmethod
-    def of(cls, job, position=None):
-        return cls(**cls.fields_of(job, position), stdout_tail=job.stdout_tail, stderr_tail=job.stderr_tail)
 
 
 def job_inputs(field, inputs):

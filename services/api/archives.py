@@ -30,17 +30,6 @@ class Socket(Shape):
     relative_path: str = Field(description="Where a container finds its value under /input (or leaves it in /output).")
     extra_schema: dict[str, Any] | None = Field(description="A JSON Schema that JSON values must also fit.")
 
-    @classmethod
-    def of(cls, socket):
-        return cls(
-            slug=socket.slug,
-            title=socket.title,
-            description=socket.description,
-            kind=socket.kind,
-            relative_path=socket.relative_path,
-            extra_schema=socket.extra_schema,
-        )
-
 
 SocketPage = page_of(Socket)
 
@@ -101,14 +90,7 @@ class Archive(Shape):
 
     @classmethod
     def of(cls, archive, roles):
-        return cls(
-            slug=archive.slug,
-            title=archive.title,
-            description=archive.description,
-            created_by=archive.created_by,
-            created_at=archive.created_at,
-            my_roles=sorted(str(role) for role in roles),
-        )
+        return cls.from_object(archive, my_roles=sorted(str(role) for role in roles))
 
 
 ArchivePage = page_of(Archive)
@@ -155,7 +137,7 @@ class ArchiveItem(Shape):
 
     @classmethod
     def of(cls, item):
-        return cls(id=item.id, created_at=item.created_at, values=values_of(item.values))
+        return cls.from_object(item, values=values_of(item.values))
 
 
 ArchiveItemPage = page_of(ArchiveItem)

@@ -40,18 +40,6 @@ class JoinRequest(Shape):
     decided_by: str | None
     decided_at: Time | None
 
-    @classmethod
-    def of(cls, request):
-        return cls(
-            id=request.id,
-            username=request.username,
-            message=request.message,
-            status=request.status,
-            created_at=request.created_at,
-            decided_by=request.decided_by,
-            decided_at=request.decided_at,
-        )
-
 
 JoinRequestPage = page_of(JoinRequest)
 
@@ -68,20 +56,9 @@ class Challenge(Shape):
     my_join_request: JoinRequest | None
 
     @classmethod
-    def fields_of(cls, challenge, roles, join_request):
-        return {
-            "slug": challenge.slug,
-            "title": challenge.title,
-            "description": challenge.description,
-            "created_by": challenge.created_by,
-            "created_at": challenge.created_at,
-            "my_roles": sorted(roles),
-            "my_join_request": JoinRequest.of(join_request) if join_request else None,
-        }
-
-    @classmethod
-    def of(cls, challenge, roles=(), join_request=None):
-        return cls(**cls.fields_of(challenge, roles, join_request))
+    def of(cls, challenge, roles=(), join_request=None, **fields):
+        request = JoinRequest.from_object(join_request) if join_request else None
+        return cls.from_object(challenge, my_roles=sorted(roles), my_join_request=request, **fields)
 
 
 ChallengePage = page_of(Challenge)
@@ -226,37 +203,16 @@ class Phase(Shape):
     algorithm_concurrency: int
 
     @classmethod
-    def fields_of(cls, phase, parent):
-        return {
-            "challenge": phase.challenge.slug,
-            "slug": phase.slug,
-            "title": phase.title,
-            "submission_kind": phase.submission_kind,
-            "opens_at": phase.opens_at,
-            "closes_at": phase.closes_at,
-            "submissions_limit": phase.submissions_limit,
-            "submissions_period_days": phase.submissions_period_days,
-            "visibility": phase.visibility,
-            "auto_publish": phase.auto_publish,
-            "parent": parent,
-            "score_jsonpath": phase.score_jsonpath,
-            "score_ascending": phase.score_ascending,
-            "extra_results_columns": phase.extra_results_columns,
-            "scoring_method": phase.scoring_method,
-            "result_display": phase.result_display,
-            "cpu_limit": phase.cpu_limit,
-            "memory_limit_mb": phase.memory_limit_mb,
-            "time_limit_s": phase.time_limit_s,
-            "gpu": phase.gpu,
-            "algorithm_inputs": [socket.slug for socket in phase.algorithm_inputs],
-            "algorithm_outputs": [socket.slug for socket in phase.algorithm_outputs],
-            "algorithm_concurrency": phase.algorithm_concurrency,
-        }
-
-    @classmethod
-    def of(cls, phase, parent):
+    def of(cls, phase, parent, **fields):
         """The phase, naming ``parent`` (its parent's slug, or None where the viewer may not see it)."""
-        return cls(**cls.fields_of(phase, parent))
+        return cls.from_object(
+            phase,
+            challenge=phase.challenge.slug,
+            parent=parent,
+            algorithm_inputs=[socket.slug for socket in phase.algorithm_inputs],
+            algorithm_outputs=[socket.slug for socket in phase.algorithm_outputs],
+            **fields,
+        )
 
 
 class PhaseAdmin(Phase):
@@ -270,14 +226,9 @@ class PhaseAdmin(Phase):
 
     @classmethod
     def of(cls, phase):
-        return cls(
-            **cls.fields_of(phase, phase.parent.slug if phase.parent else None),
-            method_image=phase.method_image,
-            method_digest=phase.method_digest,
-            ground_truth_path=phase.ground_truth_path,
-            ground_truth_version=phase.ground_truth_version,
-            archive=phase.archive.slug if phase.archive else None,
-        )
+        """The phase, naming its parent whatever that parent's visibility."""
+        parent = phase.parent.slug if phase.parent else None
+        return super().of(phase, parent, archive=phase.archive.slug if phase.archive else None)
 
 
 # What a viewer sees of a phase: all of it if they administer its challenge.
@@ -289,10 +240,6 @@ class ChallengeDetail(Challenge):
     """A challenge with the phases the caller may see."""
 
     phases: list[AnyPhase]
-
-    @classmethod
-    def of(cls, challenge, roles, join_request, phases):
-        return cls(**cls.fields_of(challenge, roles, join_request), phases=phases)
 
 
 class TrainingData(Shape):

@@ -125,4 +125,4 @@ def source():
 
 
 if __name__ == "__main__":
-    sys.stdout.write(source())
+    sys.stdout.buffer.write(source().encode())

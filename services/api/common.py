@@ -29,6 +29,12 @@ class Shape(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    @classmethod
+    def from_object(cls, obj, **fields):
+        """This shape of ``obj`` (an ORM object): ``fields`` as given, each other field the
+        attribute of ``obj`` of its name."""
+        return cls(**{name: getattr(obj, name) for name in cls.model_fields if name not in fields}, **fields)
+
 
 class Body(Shape):
     """A request body; ``read`` checks a JSON object against it with the messages users get."""

@@ -25,23 +25,13 @@ class ContainerImage(Shape):
     completed_at: Time | None
 
     @classmethod
-    def fields_of(cls, image):
-        return {
-            "id": image.id,
-            "owner": image.owner,
-            "algorithm": image.algorithm.slug if image.algorithm else None,
-            "phase": image.phase.slug if image.phase else None,
-            "status": image.status,
-            "error_message": image.error_message,
-            "digest": image.digest,
-            "size": image.size,
-            "created_at": image.created_at,
-            "completed_at": image.completed_at,
-        }
-
-    @classmethod
-    def of(cls, image):
-        return cls(**cls.fields_of(image))
+    def of(cls, image, **fields):
+        return cls.from_object(
+            image,
+            algorithm=image.algorithm.slug if image.algorithm else None,
+            phase=image.phase.slug if image.phase else None,
+            **fields,
+        )
 
 
 class Build(ContainerImage):
@@ -51,7 +41,7 @@ class Build(ContainerImage):
 
     @classmethod
     def of(cls, image):
-        return cls(**cls.fields_of(image), kind="build")
+        return super().of(image, kind="build")
 
 
 class BuildStart(Body):

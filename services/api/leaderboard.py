@@ -19,19 +19,7 @@ class Scoring(Shape):
 
     @classmethod
     def of(cls, scoring):
-        columns = [
-            ResultsColumn(
-                path=c.path, title=c.title, ascending=c.ascending, exclude_from_ranking=c.exclude_from_ranking
-            )
-            for c in scoring.columns
-        ]
-        return cls(
-            score_path=scoring.score_path,
-            score_ascending=scoring.score_ascending,
-            columns=columns,
-            method=scoring.method,
-            display=scoring.display,
-        )
+        return cls.from_object(scoring, columns=[ResultsColumn.from_object(column) for column in scoring.columns])
 
 
 class Bootstrap(Shape):

@@ -26,15 +26,7 @@ class ReaderStudy(Shape):
 
     @classmethod
     def of(cls, study, roles):
-        return cls(
-            slug=study.slug,
-            title=study.title,
-            description=study.description,
-            created_by=study.created_by,
-            created_at=study.created_at,
-            educational=study.educational,
-            my_roles=sorted(role.value for role in roles),
-        )
+        return cls.from_object(study, my_roles=sorted(role.value for role in roles))
 
 
 ReaderStudyPage = page_of(ReaderStudy)
@@ -104,18 +96,6 @@ class Question(Shape):
     )
     required: bool
 
-    @classmethod
-    def of(cls, question):
-        return cls(
-            id=question.id,
-            position=question.position,
-            text=question.text,
-            help_text=question.help_text,
-            kind=question.kind,
-            options=question.options,
-            required=question.required,
-        )
-
 
 QuestionPage = page_of(Question)
 
@@ -148,7 +128,7 @@ class Case(Shape):
 
     @classmethod
     def of(cls, case):
-        return cls(id=case.id, values=values_of(case.values))
+        return cls.from_object(case, values=values_of(case.values))
 
 
 CasePage = page_of(Case)
@@ -192,14 +172,7 @@ class Answer(Shape):
 
     @classmethod
     def of(cls, answer):
-        return cls(
-            id=answer.id,
-            question=answer.question_id,
-            case=answer.case_id,
-            reader=answer.reader,
-            value=answer.value,
-            created_at=answer.created_at,
-        )
+        return cls.from_object(answer, question=answer.question_id, case=answer.case_id)
 
 
 AnswerPage = page_of(Answer)
@@ -215,7 +188,7 @@ class GroundTruth(Shape):
 
     @classmethod
     def of(cls, truth):
-        return cls(question=truth.question_id, case=truth.case_id, value=truth.value, created_by=truth.created_by)
+        return cls.from_object(truth, question=truth.question_id, case=truth.case_id)
 
 
 GroundTruthPage = page_of(GroundTruth)

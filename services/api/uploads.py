@@ -37,16 +37,7 @@ class UploadFile(Shape):
 
     @classmethod
     def of(cls, file):
-        return cls(
-            id=file.id,
-            filename=file.filename,
-            size=file.size,
-            received=file.received,
-            status=file.status,
-            message=file.message,
-            image=file.image_id,
-            extracted_from=file.extracted_from_id,
-        )
+        return cls.from_object(file, image=file.image_id, extracted_from=file.extracted_from_id)
 
 
 class UploadSessionSummary(Shape):
@@ -62,21 +53,14 @@ class UploadSessionSummary(Shape):
     completed_at: Time | None
 
     @classmethod
-    def fields_of(cls, session):
-        return {
-            "id": session.id,
-            "owner": session.owner,
-            "status": session.status,
-            "message": session.error_message,
-            "archive": session.archive.slug if session.archive else None,
-            "socket": session.socket.slug if session.socket else None,
-            "created_at": session.created_at,
-            "completed_at": session.completed_at,
-        }
-
-    @classmethod
-    def of(cls, session):
-        return cls(**cls.fields_of(session))
+    def of(cls, session, **fields):
+        return cls.from_object(
+            session,
+            message=session.error_message,
+            archive=session.archive.slug if session.archive else None,
+            socket=session.socket.slug if session.socket else None,
+            **fields,
+        )
 
 
 UploadSessionPage = page_of(UploadSessionSummary, "UploadSessionPage")
@@ -91,11 +75,8 @@ class UploadSession(UploadSessionSummary):
     @classmethod
     def of(cls, session):
         files = sorted(session.files, key=lambda f: f.id)
-        return cls(
-            **cls.fields_of(session),
-            files=[UploadFile.of(f) for f in files],
-            images=sorted({f.image_id for f in files if f.image_id is not None}),
-        )
+        images = sorted({f.image_id for f in files if f.image_id is not None})
+        return super().of(session, files=[UploadFile.of(f) for f in files], images=images)
 
 
 class UploadSessionCreate(Body):

@@ -141,7 +141,7 @@ class SocketsHandler(APIHandler):
         query = select(Socket).order_by(Socket.slug)
         if kind := self.get_argument("kind", None):
             query = query.filter_by(kind=shapes.socket_kind("kind", kind))
-        self.write_model(self.page(query, shapes.Socket.of))
+        self.write_model(self.page(query, shapes.Socket.from_object))
 
     @endpoint(shapes.SocketCreate, shapes.Socket, 201)
     @web.authenticated
@@ -150,7 +150,7 @@ class SocketsHandler(APIHandler):
         socket = Socket(**self.body().given(), created_by=self.username)  # the relative path defaults by kind
         save(self.db, socket)
         self.commit()
-        self.write_model(shapes.Socket.of(socket), 201)
+        self.write_model(shapes.Socket.from_object(socket), 201)
 
 
 class ArchivesHandler(ArchiveAPIHandler):

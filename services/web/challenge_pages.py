@@ -177,7 +177,7 @@ class ChallengePage(ChallengeAccess, PageHandler):
         join_requests = admins = None
         if admin:
             query = self.join_requests(challenge, JoinRequestStatus.PENDING)
-            join_requests = [shown(shapes.JoinRequest.of(r)) for r in self.db.scalars(query)]
+            join_requests = [shown(shapes.JoinRequest.from_object(r)) for r in self.db.scalars(query)]
             admins = self.admins(challenge)
         self.render_page(
             "challenge.html",

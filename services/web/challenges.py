@@ -332,7 +332,7 @@ class ChallengeDetailHandler(ChallengeHandler):
         admin = self.is_admin(challenge)
         phases = [phase_shape(p, admin) for p in self.db.scalars(self.visible_phases(challenge))]
         roles, request = self.roles(challenge), self.pending_request(challenge)
-        self.write_model(shapes.ChallengeDetail.of(challenge, roles, request, phases))
+        self.write_model(shapes.ChallengeDetail.of(challenge, roles, request, phases=phases))
 
     @endpoint(shapes.ChallengeChange, shapes.Challenge)
     @web.authenticated
@@ -382,7 +382,7 @@ class JoinHandler(ChallengeHandler):
     def post(self, slug):
         challenge = self.joinable_challenge(slug)
         request = self.request_to_join(challenge, self.body().message)
-        self.write_model(shapes.JoinRequest.of(request), 201)
+        self.write_model(shapes.JoinRequest.from_object(request), 201)
 
 
 class JoinRequestsHandler(ChallengeHandler):
@@ -395,7 +395,7 @@ class JoinRequestsHandler(ChallengeHandler):
         status = self.get_argument("status", None)
         if status is not None:
             status = choice(JoinRequestStatus)("?status=", status)
-        self.write_model(self.page(self.join_requests(challenge, status), shapes.JoinRequest.of))
+        self.write_model(self.page(self.join_requests(challenge, status), shapes.JoinRequest.from_object))
 
 
 class JoinRequestHandler(ChallengeHandler):
@@ -406,7 +406,7 @@ class JoinRequestHandler(ChallengeHandler):
     def post(self, slug, request_id):
         challenge = self.admin_challenge(slug, "decide its join requests")
         request = self.decide_request(challenge, request_id, self.body().decision)
-        self.write_model(shapes.JoinRequest.of(request))
+        self.write_model(shapes.JoinRequest.from_object(request))
 
 
 class PhasesHandler(ChallengeHandler):

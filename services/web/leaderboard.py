@@ -158,11 +158,7 @@ class LeaderboardAccess(ChallengeAccess):
     def entry(self, challenge, entry, row, scoring, admin, bootstrapped):
         """One leaderboard entry, pinned to what produced it, with a link to its details."""
         evaluated_with = fingerprint(row.method_digest, row.ground_truth_version)
-        pinned = shapes.Pinned(algorithm_digest=row.algorithm_digest, evaluated_with=evaluated_with)
-        if admin:
-            pinned = shapes.PinnedAdmin(
-                **pinned.model_dump(), method_digest=row.method_digest, ground_truth_version=row.ground_truth_version
-            )
+        pinned = (shapes.PinnedAdmin if admin else shapes.Pinned).from_object(row, evaluated_with=evaluated_with)
         return shapes.LeaderboardEntry(
             rank=entry.rank,
             user=entry.result.user,
@@ -219,12 +215,7 @@ class LeaderboardAccess(ChallengeAccess):
             boards[phase.slug] = self.leaderboard(challenge, phase, admin, self.scoring(challenge, phase, admin))[0]
         rows = combine(boards)
         offset, limit = self.window() if paged else (0, len(rows))
-        results = [
-            shapes.CombinedEntry(
-                rank=r.rank, user=r.user, mean_rank=r.mean_rank, phase_ranks=r.phase_ranks, notes=r.notes
-            )
-            for r in rows[offset : offset + limit]
-        ]
+        results = [shapes.CombinedEntry.from_object(row) for row in rows[offset : offset + limit]]
         return shapes.CombinedLeaderboard(
             challenge=challenge.slug, phases=list(boards), count=len(rows), offset=offset, limit=limit, results=results
         )

@@ -447,7 +447,7 @@ class QuestionsHandler(ReaderStudyAPIHandler):
     def get(self, slug):
         study, _ = self.reader_study(slug)
         query = select(Question).filter_by(reader_study_id=study.id).order_by(Question.position)
-        self.write_model(self.page(query, shapes.Question.of))
+        self.write_model(self.page(query, shapes.Question.from_object))
 
     @endpoint(shapes.QuestionCreate, shapes.Question, 201)
     @web.authenticated
@@ -455,7 +455,7 @@ class QuestionsHandler(ReaderStudyAPIHandler):
         study, _ = self.reader_study(slug, EDIT, "add questions to this reader study")
         question = self.add_question(study, self.body())
         self.commit()
-        self.write_model(shapes.Question.of(question), 201)
+        self.write_model(shapes.Question.from_object(question), 201)
 
 
 class QuestionHandler(ReaderStudyAPIHandler):
@@ -469,7 +469,7 @@ class QuestionHandler(ReaderStudyAPIHandler):
         question = self.question(study, question_id)
         self.move_question(study, question, self.body().position)
         self.commit()
-        self.write_model(shapes.Question.of(question))
+        self.write_model(shapes.Question.from_object(question))
 
     @endpoint(status=204)
     @web.authenticated

@@ -126,7 +126,7 @@ class ReaderStudyPage(ReaderStudyAccess, PageHandler):
     def show(self, slug, status=200, error=None, form=None):
         study, roles = self.reader_study(slug)
         editor = self.sees_all_answers(roles)
-        questions = [shown(shapes.Question.of(q)) for q in study.questions]
+        questions = [shown(shapes.Question.from_object(q)) for q in study.questions]
         cases = [shown(shapes.Case.of(c)) for c in study.cases[:MAX_CASES_SHOWN]]
         query = select(Answer.reader, Answer.case_id, Answer.question_id, Answer.value).join(Question)
         query = query.where(Question.reader_study_id == study.id)

@@ -69,21 +69,11 @@ def evaluation_shape(evaluation, *, admin):
     is pinned: admins see the method's digest and the ground truth version, others a fingerprint
     of both (as on the leaderboard), which tells results of one setup apart without naming it."""
     shown = admin or evaluation.published
-    fields = {
-        "id": evaluation.id,
-        "status": evaluation.status,
-        "error_message": evaluation.error_message,
-        "published": evaluation.published,
-        "metrics": evaluation.metrics if shown else None,
-        "algorithm_digest": evaluation.algorithm_digest,
-        "evaluated_with": fingerprint(evaluation.method_digest, evaluation.ground_truth_version),
-        "created_at": evaluation.created_at,
-        "completed_at": evaluation.completed_at,
-    }
-    if admin:
-        pinned = {"method_digest": evaluation.method_digest, "ground_truth_version": evaluation.ground_truth_version}
-        return shapes.EvaluationAdmin(**fields, **pinned)
-    return shapes.Evaluation(**fields)
+    return (shapes.EvaluationAdmin if admin else shapes.Evaluation).from_object(
+        evaluation,
+        metrics=evaluation.metrics if shown else None,
+        evaluated_with=fingerprint(evaluation.method_digest, evaluation.ground_truth_version),
+    )
 
 
 def submission_status(submission):
@@ -123,25 +113,18 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
         """A job of a submission; its logs only on a case the caller may read (admins: all)."""
         item = job.archive_item
         shown = admin or (item is not None and item.archive_id in readable)
-        fields = {
-            "id": job.id,
-            "case": job.archive_item_id,
-            "status": job.status,
-            "error_message": job.error_message if shown or not job.error_message else HIDDEN_CASE_FAILURE,
-            "image_digest": job.container_digest,
-        }
-        if shown:
-            return shapes.SubmissionJobWithLogs(**fields, stdout_tail=job.stdout_tail, stderr_tail=job.stderr_tail)
-        return shapes.SubmissionJob(**fields)
+        return (shapes.SubmissionJobWithLogs if shown else shapes.SubmissionJob).from_object(
+            job,
+            case=job.archive_item_id,
+            error_message=job.error_message if shown or not job.error_message else HIDDEN_CASE_FAILURE,
+            image_digest=job.container_digest,
+        )
 
     def submission_shape(self, submission, *, detail=True):
         """A submission: with its cases, jobs and evaluations when ``detail``, as lists show it otherwise."""
         fields = {
-            "id": submission.id,
             "challenge": submission.phase.challenge.slug,
             "phase": submission.phase.slug,
-            "creator": submission.creator,
-            "created_at": submission.created_at,
             "kind": "algorithm" if submission.algorithm is not None else "predictions",
             "algorithm": submission.algorithm.slug if submission.algorithm is not None else None,
             "predictions_file": PurePosixPath(submission.predictions_path).name
@@ -151,12 +134,13 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
             "limits": Limits.of(submission.phase),
         }
         if not detail:
-            return shapes.SubmissionSummary(**fields)
+            return shapes.SubmissionSummary.from_object(submission, **fields)
         admin = self.is_admin(submission.phase.challenge)
         readable = self.readable_archive_ids()
         jobs = submission.jobs
         total = len(submission.phase.archive.items) if submission.algorithm and submission.phase.archive else 0
-        return shapes.Submission(
+        return shapes.Submission.from_object(
+            submission,
             **fields,
             cases=shapes.CasesDone(total=total, done=sum(job.status.is_terminal for job in jobs)),
             jobs=[self.job_shape(job, admin=admin, readable=readable) for job in jobs],

@@ -22,14 +22,14 @@ RESULTS = [
 
 
 def test_the_checked_in_client_types_are_what_the_generator_writes():
-    assert (GC_EXTENSION / "api_types.py").read_text() == client_types.source(), (
+    assert (GC_EXTENSION / "api_types.py").read_text(encoding="utf-8") == client_types.source(), (
         "gc_extension/api_types.py is out of date: run python -m services.api.client_types > gc_extension/api_types.py"
     )
 
 
 @pytest.mark.parametrize("path", sorted(GC_EXTENSION.rglob("*.py")), ids=lambda p: str(p.relative_to(GC_EXTENSION)))
 def test_gc_extension_imports_neither_the_services_nor_pydantic(path):
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
         if isinstance(node, ast.ImportFrom) and node.level == 0:
             names = [node.module]
