@@ -112,7 +112,6 @@ Text = parsed(text, str, min_length=1, max_length=255)
 NullableText = parsed(text, str, null=True, min_length=1, max_length=255)
 LongText = parsed(long_text, str, max_length=100_000)
 Bool = parsed(boolean, bool)
-Moment = parsed(moment, datetime)
 PositiveNumber = parsed(positive_number, float, gt=0)
 
 
