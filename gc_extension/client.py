@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import requests
 
+from . import api_types
 from .errors import GcError, InvalidInput, JobFailed, NotFound, NotSignedIn, ServiceUnavailable, error_for
 from .progress import NoProgress
 from .results import (
@@ -56,7 +57,8 @@ def hub_token(environ=None):
     if not token:
         raise NotSignedIn(
             "No hub token: JUPYTERHUB_API_TOKEN is not set.",
-            "Run this in a notebook on your gc-hub server, or pass Client(token=...) with a token from the hub's Token page.",
+            "Run this in a notebook on your gc-hub server,"
+            " or pass Client(token=...) with a token from the hub's Token page.",
         )
     return token
 
@@ -219,7 +221,7 @@ class Client:
             "Join it first (%gc_join), or ask its admins where the training data is.",
         )
 
-    def cases(self, archive):
+    def cases(self, archive) -> list[api_types.ArchiveItem]:
         """The cases of an archive I may read: ``[{"id", "values": {socket: value}}]``."""
         return self.pages("archives", f"archives/{quote(archive)}/items")
 
@@ -319,7 +321,7 @@ class Client:
         uploaded = self.upload(paths, progress)
         session = uploaded[0].session
         self.post("archives", f"upload-sessions/{session}/import")
-        result = self.wait(
+        result: api_types.UploadSession = self.wait(
             lambda: self.get("archives", f"upload-sessions/{session}"),
             lambda s: s["status"] not in ("pending", "importing"),
         )
@@ -409,14 +411,14 @@ class Client:
 
     # --- algorithms, builds, jobs -------------------------------------------------------------
 
-    def algorithm(self, slug):
+    def algorithm(self, slug) -> api_types.Algorithm:
         return self.get("challenges", f"algorithms/{quote(slug)}")
 
-    def create_algorithm(self, slug, title=None, inputs=(), outputs=(), **limits):
+    def create_algorithm(self, slug, title=None, inputs=(), outputs=(), **limits) -> api_types.Algorithm:
         body = {"slug": slug, "title": title or slug, "inputs": list(inputs), "outputs": list(outputs), **limits}
         return self.post("challenges", "algorithms", body)
 
-    def ensure_algorithm(self, slug, inputs=(), outputs=()):
+    def ensure_algorithm(self, slug, inputs=(), outputs=()) -> api_types.Algorithm:
         """Algorithm ``slug``, created with ``inputs`` and ``outputs`` (socket slugs) if it is new."""
         try:
             return self.algorithm(slug)
@@ -501,7 +503,7 @@ class Client:
 
     # --- reading: archives, reader studies, answers ------------------------------------------
 
-    def archives(self):
+    def archives(self) -> list[api_types.Archive]:
         """The archives I hold a role on."""
         return self.pages("archives", "archives")
 
@@ -509,7 +511,7 @@ class Client:
         """Every socket's kind by its slug (``{"ct-image": "image", ...}``)."""
         return {s["slug"]: s["kind"] for s in self.pages("archives", "sockets")}
 
-    def reader_studies(self):
+    def reader_studies(self) -> list[api_types.ReaderStudy]:
         """The reader studies I hold a role on."""
         return self.pages("archives", "reader-studies")
 
@@ -526,21 +528,21 @@ class Client:
         answers = self.pages("archives", f"reader-studies/{quote(study)}/answers")
         return {(a["question"], a["case"]): a["value"] for a in answers}
 
-    def save_answer(self, study, question, case, value):
+    def save_answer(self, study, question, case, value) -> api_types.Answer:
         """Give (or change) my answer to ``question`` about ``case``."""
         body = {"question": question, "case": case, "value": value}
         return self.post("archives", f"reader-studies/{quote(study)}/answers", body)
 
-    def reveal_ground_truth(self, study, case):
+    def reveal_ground_truth(self, study, case) -> api_types.CaseGroundTruth:
         """Reveal to me the ground truth of a case I answered, in an educational reader study; my
         answers to it are final from then on. Revealing it again shows it again."""
         return self.post("archives", f"reader-studies/{quote(study)}/cases/{case}/ground-truth")
 
-    def reader_leaderboard(self, study):
+    def reader_leaderboard(self, study) -> api_types.ReaderLeaderboard:
         """The readers of ``study`` ranked by score (the others' names hidden from a reader)."""
         return self.get("archives", f"reader-studies/{quote(study)}/leaderboard")
 
-    def algorithms(self):
+    def algorithms(self) -> list[api_types.Algorithm]:
         """The algorithms I may see (those I may run among them)."""
         return self.pages("challenges", "algorithms")
 

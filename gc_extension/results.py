@@ -1,8 +1,19 @@
-"""What the platform answers, as typed results (``gc_extension.Client`` returns these)."""
+"""What the platform answers, as typed results (``gc_extension.Client`` returns these).
 
+Each result reads its fields from a response by the generated type of that response (``SHAPE``,
+from ``api_types``, which is made from the services' own models): a field of the type is read
+with that type's meaning (a ``Time`` becomes a datetime, a list a tuple), a missing or null one
+keeps the field's default. The fields that the response does not have by their name are the
+client's own (``CLIENT_ONLY``): ``from_json`` gives them, or they keep their defaults."""
+
+import dataclasses
+import typing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import ClassVar
+
+from . import api_types
 
 FINISHED = ("succeeded", "failed", "cancelled")
 
@@ -10,6 +21,33 @@ FINISHED = ("succeeded", "failed", "cancelled")
 def moment(text):
     """A datetime from the services' ISO 8601 text (None stays None)."""
     return datetime.fromisoformat(text) if text else None
+
+
+def _is_time(annotation):
+    return annotation is api_types.Time or api_types.Time in typing.get_args(annotation)
+
+
+def from_api(cls, data, **given):
+    """An instance of dataclass ``cls`` from ``data``, a response of type ``cls.SHAPE``: each field
+    of ``cls`` that the shape declares is read from ``data``; ``given`` holds the others (its
+    ``CLIENT_ONLY`` fields)."""
+    hints = typing.get_type_hints(cls.SHAPE)
+    values = dict(given)
+    for attribute in dataclasses.fields(cls):
+        if attribute.name in values or attribute.name not in hints:
+            continue
+        value = data.get(attribute.name)
+        has_default = (
+            attribute.default is not dataclasses.MISSING or attribute.default_factory is not dataclasses.MISSING
+        )
+        if value is None and has_default:
+            continue
+        if _is_time(hints[attribute.name]):
+            value = moment(value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        values[attribute.name] = value
+    return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -28,22 +66,12 @@ class Phase:
     algorithm_outputs: tuple = ()
     submissions_left: int | None = None  # filled by Client.challenges() (None: no limit)
 
+    SHAPE: ClassVar = api_types.Phase
+    CLIENT_ONLY: ClassVar = ("submissions_left",)
+
     @classmethod
-    def from_json(cls, data):
-        return cls(
-            challenge=data["challenge"],
-            slug=data["slug"],
-            title=data["title"],
-            submission_kind=data["submission_kind"],
-            visibility=data["visibility"],
-            opens_at=moment(data.get("opens_at")),
-            closes_at=moment(data.get("closes_at")),
-            submissions_limit=data.get("submissions_limit"),
-            submissions_period_days=data.get("submissions_period_days"),
-            parent=data.get("parent"),
-            algorithm_inputs=tuple(data.get("algorithm_inputs") or ()),
-            algorithm_outputs=tuple(data.get("algorithm_outputs") or ()),
-        )
+    def from_json(cls, data: api_types.Phase):
+        return from_api(cls, data)
 
     @property
     def name(self):
@@ -58,22 +86,18 @@ class Phase:
 class Challenge:
     slug: str
     title: str
-    description: str
-    my_roles: tuple
-    join_request: str | None  # the status of my pending join request, if any
+    description: str = ""
+    my_roles: tuple = ()
+    join_request: str | None = None  # the status of my pending join request, if any
     phases: tuple = ()
 
+    SHAPE: ClassVar = api_types.Challenge
+    CLIENT_ONLY: ClassVar = ("join_request", "phases")
+
     @classmethod
-    def from_json(cls, data, phases=()):
+    def from_json(cls, data: api_types.Challenge, phases=()):
         request = data.get("my_join_request")
-        return cls(
-            data["slug"],
-            data["title"],
-            data.get("description", ""),
-            tuple(data.get("my_roles") or ()),
-            request["status"] if request else None,
-            tuple(phases),
-        )
+        return from_api(cls, data, join_request=request["status"] if request else None, phases=tuple(phases))
 
     @property
     def joined(self):
@@ -103,6 +127,13 @@ class Evaluation:
     metrics: dict | None
     error_message: str = ""
 
+    SHAPE: ClassVar = api_types.Evaluation
+    CLIENT_ONLY: ClassVar = ()
+
+    @classmethod
+    def from_json(cls, data: api_types.Evaluation):
+        return from_api(cls, data)
+
 
 @dataclass(frozen=True)
 class Submission:
@@ -113,33 +144,25 @@ class Submission:
     status: str
     algorithm: str | None = None
     predictions_file: str | None = None
-    limits: dict = field(default_factory=dict)
+    limits: api_types.Limits | dict = field(default_factory=dict)
     cases_total: int = 0
     cases_done: int = 0
-    jobs: tuple = ()
-    evaluations: tuple = ()
+    jobs: tuple[api_types.SubmissionJob, ...] = ()
+    evaluations: tuple[Evaluation, ...] = ()
     created_at: datetime | None = None
 
+    SHAPE: ClassVar = api_types.Submission
+    CLIENT_ONLY: ClassVar = ("cases_total", "cases_done")
+
     @classmethod
-    def from_json(cls, data):
+    def from_json(cls, data: api_types.Submission):
         cases = data.get("cases") or {}
-        return cls(
-            id=data["id"],
-            challenge=data["challenge"],
-            phase=data["phase"],
-            kind=data["kind"],
-            status=data["status"],
-            algorithm=data.get("algorithm"),
-            predictions_file=data.get("predictions_file"),
-            limits=data.get("limits") or {},
+        return from_api(
+            cls,
+            data,
             cases_total=cases.get("total", 0),
             cases_done=cases.get("done", 0),
-            jobs=tuple(data.get("jobs") or ()),
-            evaluations=tuple(
-                Evaluation(e["id"], e["status"], e["published"], e.get("metrics"), e.get("error_message") or "")
-                for e in data.get("evaluations") or ()
-            ),
-            created_at=moment(data.get("created_at")),
+            evaluations=tuple(Evaluation.from_json(e) for e in data.get("evaluations") or ()),
         )
 
     @property
@@ -166,11 +189,12 @@ class Build:
     error_message: str = ""
     digest: str | None = None
 
+    SHAPE: ClassVar = api_types.Build
+    CLIENT_ONLY: ClassVar = ()
+
     @classmethod
-    def from_json(cls, data):
-        return cls(
-            data["id"], data.get("algorithm"), data["status"], data.get("error_message") or "", data.get("digest")
-        )
+    def from_json(cls, data: api_types.Build):
+        return from_api(cls, data)
 
     @property
     def done(self):
@@ -183,27 +207,19 @@ class AlgorithmJob:
     algorithm: str
     status: str
     queue_position: int | None = None
-    limits: dict = field(default_factory=dict)
+    limits: api_types.Limits | dict = field(default_factory=dict)
     error_message: str = ""
     stdout_tail: str = ""
     stderr_tail: str = ""
     inputs: dict = field(default_factory=dict)
     outputs: dict = field(default_factory=dict)
 
+    SHAPE: ClassVar = api_types.AlgorithmJob
+    CLIENT_ONLY: ClassVar = ()
+
     @classmethod
-    def from_json(cls, data):
-        return cls(
-            id=data["id"],
-            algorithm=data["algorithm"],
-            status=data["status"],
-            queue_position=data.get("queue_position"),
-            limits=data.get("limits") or {},
-            error_message=data.get("error_message") or "",
-            stdout_tail=data.get("stdout_tail") or "",
-            stderr_tail=data.get("stderr_tail") or "",
-            inputs=data.get("inputs") or {},
-            outputs=data.get("outputs") or {},
-        )
+    def from_json(cls, data: api_types.AlgorithmJob):
+        return from_api(cls, data)
 
     @property
     def done(self):
@@ -224,9 +240,12 @@ class Leaderboard:
     challenge: str
     phase: str
     title: str
-    columns: tuple  # ({"path", "title", "ascending"}, ...): the score first
-    entries: tuple  # the service's entries: rank, user, score, columns, …
+    columns: tuple[api_types.ResultsColumn, ...]  # the score first
+    entries: tuple[api_types.LeaderboardEntry, ...]
+
+    SHAPE: ClassVar = api_types.PhaseLeaderboard
+    CLIENT_ONLY: ClassVar = ("columns", "entries")
 
     @classmethod
-    def from_json(cls, data, entries):
-        return cls(data["challenge"], data["phase"], data["title"], tuple(data["scoring"]["columns"]), tuple(entries))
+    def from_json(cls, data: api_types.PhaseLeaderboard, entries):
+        return from_api(cls, data, columns=tuple(data["scoring"]["columns"]), entries=tuple(entries))

@@ -8,7 +8,9 @@ migrations, handlers and errors are the real ones.
 import json
 from contextlib import contextmanager
 from typing import NamedTuple
+from urllib.parse import urlparse
 
+from api_responses import ResponseChecker
 from redis.exceptions import ConnectionError as RedisConnectionError
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.testing import AsyncHTTPTestCase
@@ -91,7 +93,9 @@ class ServiceApp(AsyncHTTPTestCase):
     def get_app(self):
         upgrade(self.database_url)
         settings = ServiceSettings(database_url=self.database_url)
-        return make_app(self.name, settings, f"/services/{self.name}/", queue=self.queue)
+        app = make_app(self.name, settings, f"/services/{self.name}/", queue=self.queue)
+        self.responses = ResponseChecker(app.settings["openapi"])
+        return app
 
     def call(self, method, path, user=None, body=None, raw=None, headers=None):
         """``(status, json)`` of a request to ``/services/<name>/api/v1/<path>`` as ``user``,
@@ -111,6 +115,9 @@ class ServiceApp(AsyncHTTPTestCase):
             response = self.io_loop.run_sync(lambda: self.http_client.fetch(request))
         except HTTPClientError as e:
             response = e.response
+        self.responses.check(
+            method, urlparse(request.url).path, response.code, response.headers.get("Content-Type"), response.body
+        )
         text = response.body.decode() if response.body else ""
         return response.code, (json.loads(text) if text else None)
 

@@ -1,4 +1,6 @@
-"""Running a real gc-hub for the tests and talking to it as its users do."""
+"""Running a real gc-hub for the tests and talking to it as its users do; every response of its
+services that a test receives through ``requests`` is checked against the service's OpenAPI
+document (api_responses.py)."""
 
 import json
 import os
@@ -7,15 +9,18 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlparse
 
 import docker
 import requests
+from api_responses import ResponseChecker
 from traitlets.config import Config
 
 from hub_config.settings import GcHub
 from services.launcher import start_hub, stop_hub, wait_until_ready
 
 REPO = Path(__file__).resolve().parents[1]
+SERVICES = ("archives", "challenges", "leaderboard")
 
 
 def free_port_block(size=6, start=20000, stop=40000):
@@ -80,7 +85,8 @@ def running_hub(data_dir, instance, extra_env=None):
             wait_until_ready(settings, process, timeout=90, log_file=log_file)
             hub.passwords = json.loads((Path(data_dir) / "secrets.json").read_text())
             wait_for_services(hub)
-            yield hub
+            with responses_checked(hub):
+                yield hub
         finally:
             stop_hub(settings)
             process.wait(timeout=30)
@@ -102,7 +108,7 @@ def remove_home_volumes(instance):
 def wait_for_services(hub, timeout=30):
     """The web services are started by the hub but may take a moment to listen."""
     deadline = time.monotonic() + timeout
-    for name in ("archives", "challenges", "leaderboard"):
+    for name in SERVICES:
         while True:
             try:
                 r = requests.get(f"{hub.url}/services/{name}/api/v1/me", timeout=2)
@@ -113,6 +119,32 @@ def wait_for_services(hub, timeout=30):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"service {name} did not come up")
             time.sleep(0.2)
+
+
+@contextmanager
+def responses_checked(hub):
+    """While this lasts, each response of the hub's services that ``requests`` receives (every
+    session's, module-level calls included) is checked against its service's OpenAPI document;
+    AssertionError from the call for one that does not fit."""
+    checkers = {
+        name: ResponseChecker(requests.get(f"{hub.url}/services/{name}/api/v1/openapi.json", timeout=10).json())
+        for name in SERVICES
+    }
+
+    def check(response, *args, **kwargs):
+        path = urlparse(response.url).path
+        name = path.split("/")[2] if path.startswith("/services/") else None
+        if name in checkers:
+            media = response.headers.get("Content-Type", "")
+            body = response.content if media.startswith("application/json") or response.status_code == 204 else b""
+            checkers[name].check(response.request.method, path, response.status_code, media, body)
+
+    default_hooks = requests.sessions.default_hooks
+    requests.sessions.default_hooks = lambda: {**default_hooks(), "response": [check]}
+    try:
+        yield
+    finally:
+        requests.sessions.default_hooks = default_hooks
 
 
 class HubSession(requests.Session):

@@ -9,6 +9,7 @@ editors and hub admins; its creator or an admin can cancel it. Jobs are queued a
 from sqlalchemy import func, select
 from tornado import web
 
+from ..api import algorithms as shapes
 from ..core.errors import Conflict, GcError, InvalidValue, NotFound, PermissionDenied
 from ..core.orm import (
     Algorithm,
@@ -16,7 +17,6 @@ from ..core.orm import (
     AlgorithmMember,
     AlgorithmRole,
     JobStatus,
-    Socket,
     advance,
     grant,
     make_value,
@@ -24,64 +24,12 @@ from ..core.orm import (
     save,
     usernames,
 )
-from .archives import value_json
-from .base import APIHandler
-from .fields import LIMIT_FIELDS, container_limits, long_text, text
+from .archives import sockets_by_slug
+from .base import APIHandler, Query, endpoint, member_query
+from .ceilings import LIMIT_FIELDS, container_limits
 from .image_files import readable_image
 
 CREATE = "custom:algorithms:create"
-
-ALGORITHM_FIELDS = {"title": text, "description": long_text}
-
-
-def limits_json(run):
-    """The limits a run gets, as its submitter sees them."""
-    return {
-        "cpus": run.cpu_limit,
-        "memory_mb": run.memory_limit_mb,
-        "time_limit_s": run.time_limit_s,
-        "gpu": run.gpu,
-        "network": "none",
-    }
-
-
-def algorithm_json(algorithm, roles):
-    return {
-        "slug": algorithm.slug,
-        "title": algorithm.title,
-        "description": algorithm.description,
-        "inputs": [socket.slug for socket in algorithm.inputs],
-        "outputs": [socket.slug for socket in algorithm.outputs],
-        "limits": limits_json(algorithm),
-        "has_image": algorithm.container_digest is not None,
-        "image_digest": algorithm.container_digest,
-        "created_by": algorithm.created_by,
-        "created_at": algorithm.created_at.isoformat(),
-        "my_roles": sorted(roles),
-    }
-
-
-def job_json(job, *, position=None, logs=True):
-    data = {
-        "id": job.id,
-        "algorithm": job.algorithm.slug,
-        "creator": job.creator,
-        "status": str(job.status),
-        "attempt": job.attempt,
-        "queue_position": position,
-        "limits": limits_json(job),
-        "image_digest": job.container_digest,
-        "error_message": job.error_message,
-        "exit_code": job.exit_code,
-        "created_at": job.created_at.isoformat(),
-        "started_at": job.started_at and job.started_at.isoformat(),
-        "completed_at": job.completed_at and job.completed_at.isoformat(),
-        "inputs": {value.socket.slug: value_json(value) for value in job.inputs},
-        "outputs": {value.socket.slug: value_json(value) for value in job.outputs},
-    }
-    if logs:
-        data["stdout_tail"], data["stderr_tail"] = job.stdout_tail, job.stderr_tail
-    return data
 
 
 class AlgorithmAccess:
@@ -107,26 +55,17 @@ class AlgorithmAccess:
             raise PermissionDenied(f"Only the editors of algorithm {slug!r} may {doing}.")
         return algorithm
 
-    def sockets(self, field, slugs):
-        if not isinstance(slugs, list) or not all(isinstance(s, str) for s in slugs):
-            raise GcError(f"{field} must be a list of socket slugs.")
-        found = {s.slug: s for s in self.db.scalars(select(Socket).where(Socket.slug.in_(slugs)))}
-        missing = [slug for slug in slugs if slug not in found]
-        if missing:
-            raise InvalidValue(
-                f"{field}: no socket {', '.join(map(repr, missing))}; create it under /api/v1/sockets of the archives service first."
-            )
-        return [found[slug] for slug in slugs]
-
     def create_algorithm(self, body):
+        """A new algorithm of ``body`` (an AlgorithmCreate) whose creator is its editor."""
         self.require_scope(CREATE, "create algorithms")
         algorithm = Algorithm(
-            slug=body["slug"],
+            slug=body.slug,
+            title=body.title,
+            description=body.description,
             created_by=self.username,
-            inputs=self.sockets("inputs", body.get("inputs", [])),
-            outputs=self.sockets("outputs", body.get("outputs", [])),
-            **{key: parse(key, body[key]) for key, parse in ALGORITHM_FIELDS.items() if key in body},
-            **container_limits(self.platform["settings"], body, Algorithm),
+            inputs=sockets_by_slug(self.db, "inputs", body.inputs),
+            outputs=sockets_by_slug(self.db, "outputs", body.outputs),
+            **container_limits(self.platform["settings"], body.limits(), Algorithm),
         )
         save(self.db, algorithm)
         grant(self.db, algorithm, self.username, AlgorithmRole.EDITOR)
@@ -182,8 +121,7 @@ class AlgorithmAccess:
         )
 
     def start_job(self, algorithm, inputs):
-        if not isinstance(inputs, dict):
-            raise GcError("inputs must be an object of socket slug → value.")
+        """A queued job of ``algorithm`` on ``inputs`` (a JobStart's, by socket slug)."""
         if algorithm.container_digest is None:
             raise Conflict(
                 f"Algorithm {algorithm.slug!r} has no checked container image yet; its editors upload one first."
@@ -232,62 +170,66 @@ class AlgorithmsHandler(AlgorithmAPIHandler):
     custom:algorithms:create): slug, title, and optionally description, inputs and outputs
     (socket slugs), cpu_limit, memory_limit_mb, time_limit_s, gpu."""
 
+    @endpoint(returns=shapes.AlgorithmPage)
     @web.authenticated
     def get(self):
         roles = {}
         for member in self.db.scalars(select(AlgorithmMember).filter_by(username=self.username)):
             roles.setdefault(member.object_id, set()).add(member.role)
-        self.write_json(self.page(self.visible_algorithms(), lambda a: algorithm_json(a, roles.get(a.id, ()))))
+        self.write_model(self.page(self.visible_algorithms(), lambda a: shapes.Algorithm.of(a, roles.get(a.id, ()))))
 
+    @endpoint(shapes.AlgorithmCreate, shapes.Algorithm, 201)
     @web.authenticated
     def post(self):
-        optional = ("inputs", "outputs", *ALGORITHM_FIELDS, *LIMIT_FIELDS)
-        body = self.json_body(required=("slug", "title"), optional=optional)
-        algorithm = self.create_algorithm(body)
+        algorithm = self.create_algorithm(self.body())
         self.commit()
-        self.write_json(algorithm_json(algorithm, {AlgorithmRole.EDITOR}), status=201)
+        self.write_model(shapes.Algorithm.of(algorithm, {AlgorithmRole.EDITOR}), 201)
 
 
 class AlgorithmHandler(AlgorithmAPIHandler):
     """GET: one algorithm. PATCH (editors): title, description, limits."""
 
+    @endpoint(returns=shapes.Algorithm)
     @web.authenticated
     def get(self, slug):
         algorithm = self.algorithm(slug)
-        self.write_json(algorithm_json(algorithm, self.my_algorithm_roles(algorithm)))
+        self.write_model(shapes.Algorithm.of(algorithm, self.my_algorithm_roles(algorithm)))
 
+    @endpoint(shapes.AlgorithmChange, shapes.Algorithm)
     @web.authenticated
     def patch(self, slug):
         algorithm = self.algorithm(slug, editor=True, doing="change it")
-        body = self.json_body(optional=(*ALGORITHM_FIELDS, *LIMIT_FIELDS))
-        for key, parse in ALGORITHM_FIELDS.items():
-            if key in body:
-                setattr(algorithm, key, parse(key, body[key]))
-        for key, value in container_limits(self.platform["settings"], body).items():
+        body = self.body()
+        changes = {key: value for key, value in body.given().items() if key in ("title", "description")}
+        changes.update(container_limits(self.platform["settings"], body.limits()))
+        for key, value in changes.items():
             setattr(algorithm, key, value)
         self.commit()
-        self.write_json(algorithm_json(algorithm, self.my_algorithm_roles(algorithm)))
+        self.write_model(shapes.Algorithm.of(algorithm, self.my_algorithm_roles(algorithm)))
 
 
 class AlgorithmMembersHandler(AlgorithmAPIHandler):
     """GET: editors and users. POST (editors): {username, role} grants a role. DELETE (editors):
     ?username=&role= takes it away (the last editor stays)."""
 
-    def members_json(self, algorithm):
-        return {role.value: usernames(self.db, algorithm, role) for role in AlgorithmRole}
+    def members(self, algorithm):
+        return shapes.AlgorithmMembers(**{role.value: usernames(self.db, algorithm, role) for role in AlgorithmRole})
 
+    @endpoint(returns=shapes.AlgorithmMembers)
     @web.authenticated
     def get(self, slug):
-        self.write_json(self.members_json(self.algorithm(slug)))
+        self.write_model(self.members(self.algorithm(slug)))
 
+    @endpoint(shapes.AlgorithmMemberGrant, shapes.AlgorithmMembers, 201)
     @web.authenticated
     def post(self, slug):
         algorithm = self.algorithm(slug, editor=True, doing="add members")
-        body = self.json_body(required=("username", "role"))
-        grant(self.db, algorithm, text("username", body["username"]), body["role"])
+        body = self.body()
+        grant(self.db, algorithm, body.username, body.role)
         self.commit()
-        self.write_json(self.members_json(algorithm), status=201)
+        self.write_model(self.members(algorithm), 201)
 
+    @endpoint(returns=shapes.AlgorithmMembers, query=member_query(AlgorithmRole))
     @web.authenticated
     def delete(self, slug):
         algorithm = self.algorithm(slug, editor=True, doing="remove members")
@@ -296,13 +238,14 @@ class AlgorithmMembersHandler(AlgorithmAPIHandler):
             raise Conflict(f"{username} is the last editor of {slug!r}; make someone else an editor first.")
         revoke(self.db, algorithm, username, role)
         self.commit()
-        self.write_json(self.members_json(algorithm))
+        self.write_model(self.members(algorithm))
 
 
 class AlgorithmJobsHandler(AlgorithmAPIHandler):
     """GET: this algorithm's jobs that I may see (mine; editors see all). POST (editors and
     users): {"inputs": {socket slug: JSON value or {"image": id}}} starts a job."""
 
+    @endpoint(returns=shapes.AlgorithmJobPage)
     @web.authenticated
     def get(self, slug):
         algorithm = self.algorithm(slug)
@@ -311,18 +254,20 @@ class AlgorithmJobsHandler(AlgorithmAPIHandler):
         )
         if AlgorithmRole.EDITOR not in self.my_algorithm_roles(algorithm) and not self.user.get("admin"):
             query = query.filter_by(creator=self.username)
-        self.write_json(self.page(query, lambda job: job_json(job, logs=False)))
+        self.write_model(self.page(query, shapes.AlgorithmJobSummary.of))
 
+    @endpoint(shapes.JobStart, shapes.AlgorithmJob, 201)
     @web.authenticated
     def post(self, slug):
         algorithm = self.algorithm(slug, doing="run it")
-        job = self.start_job(algorithm, self.json_body(required=("inputs",))["inputs"])
-        self.write_json(job_json(job, position=self.queue_position(job)), status=201)
+        job = self.start_job(algorithm, self.body().inputs)
+        self.write_model(shapes.AlgorithmJob.of(job, self.queue_position(job)), 201)
 
 
 class JobsHandler(AlgorithmAPIHandler):
     """GET: the jobs I started, newest first (?status= to filter)."""
 
+    @endpoint(returns=shapes.AlgorithmJobPage, query={"status": Query(JobStatus, "Only the jobs in this status.")})
     @web.authenticated
     def get(self):
         query = self.own_jobs(select(AlgorithmJob).filter_by(creator=self.username).order_by(AlgorithmJob.id.desc()))
@@ -331,24 +276,26 @@ class JobsHandler(AlgorithmAPIHandler):
             if status not in set(JobStatus):
                 raise GcError(f"?status= must be one of {', '.join(JobStatus)}, not {status!r}.")
             query = query.where(AlgorithmJob.status == status)
-        self.write_json(self.page(query, lambda job: job_json(job, logs=False)))
+        self.write_model(self.page(query, shapes.AlgorithmJobSummary.of))
 
 
 class JobHandler(AlgorithmAPIHandler):
     """GET: one job: status, queue position, the limits applied, errors, log tails, outputs."""
 
+    @endpoint(returns=shapes.AlgorithmJob)
     @web.authenticated
     def get(self, job_id):
         job = self.job(job_id)
-        self.write_json(job_json(job, position=self.queue_position(job)))
+        self.write_model(shapes.AlgorithmJob.of(job, self.queue_position(job)))
 
 
 class CancelJobHandler(AlgorithmAPIHandler):
     """POST: cancel a queued or running job (its creator or an admin); its container is killed."""
 
+    @endpoint(returns=shapes.AlgorithmJob)
     @web.authenticated
     def post(self, job_id):
-        self.write_json(job_json(self.cancel_job(self.job(job_id))))
+        self.write_model(shapes.AlgorithmJob.of(self.cancel_job(self.job(job_id))))
 
 
 def routes(prefix):

@@ -3,9 +3,10 @@
 from sqlalchemy import select
 from tornado import web
 
+from ..api import archives as shapes
 from ..core.orm import ArchiveItem, grant
-from .archives import CREATE_ARCHIVES, EDIT, ArchiveAccess, archive_json, archive_row_json, item_json
-from .pages import PageHandler
+from .archives import CREATE_ARCHIVES, EDIT, ArchiveAccess, archive_row
+from .pages import PageHandler, shown
 from .uploads import upload_panel
 
 
@@ -13,7 +14,7 @@ class ArchivesPage(ArchiveAccess, PageHandler):
     """The archives I hold a role on, and a form to create one (researchers)."""
 
     def show(self, status=200, error=None, form=None):
-        archives = [archive_row_json(row) for row in self.db.execute(self.visible_archives(rows=True))]
+        archives = [shown(archive_row(row)) for row in self.db.execute(self.visible_archives(rows=True))]
         self.render_page(
             "archives.html", status, error, form, archives=archives, may_create=self.has_scope(CREATE_ARCHIVES)
         )
@@ -25,7 +26,9 @@ class ArchivesPage(ArchiveAccess, PageHandler):
     @web.authenticated
     def post(self):
         form = self.form("slug", "title", "description")
-        archive = self.submit(lambda: self.create_archive(**form), lambda e: self.show(e.status, e.message, form))
+        archive = self.submit(
+            lambda: self.create_archive(shapes.ArchiveCreate.read(form)), lambda e: self.show(e.status, e.message, form)
+        )
         if archive:
             self.redirect(f"archives/{archive.slug}")
 
@@ -36,14 +39,14 @@ class ArchivePage(ArchiveAccess, PageHandler):
     def show(self, slug, status=200, error=None):
         archive, roles = self.archive(slug)
         query = select(ArchiveItem).filter_by(archive_id=archive.id).order_by(ArchiveItem.id)
-        items = [item_json(i) for i in self.db.scalars(query.limit(100))]
-        members = self.members(archive) if roles & EDIT or self.user.get("admin") else None
+        items = [shown(shapes.ArchiveItem.of(i)) for i in self.db.scalars(query.limit(100))]
+        members = shown(self.members(archive)) if roles & EDIT or self.user.get("admin") else None
         count = len(archive.items)
         self.render_page(
             "archive.html",
             status,
             error,
-            archive=archive_json(archive, roles),
+            archive=shown(shapes.Archive.of(archive, roles)),
             items={"count": count, "results": items},
             members=members,
             uploads=upload_panel(self, archive, roles),

@@ -4,6 +4,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import selectinload
 from tornado import web
 
+from ..api import archives as shapes
 from ..core.errors import Conflict, GcError, InvalidValue, NotFound, PermissionDenied
 from ..core.orm import (
     Archive,
@@ -22,7 +23,7 @@ from ..core.orm import (
     usernames,
 )
 from ..core.schemas import SocketKind
-from .base import APIHandler
+from .base import APIHandler, Query, endpoint, member_query
 
 CREATE_ARCHIVES = "custom:archives:create"
 # What each role may do, from least to most: users read, uploaders add cases, editors manage.
@@ -49,59 +50,26 @@ ALL_ARCHIVES = select(Archive).order_by(Archive.slug)
 FEW_OF_MINE = ALL_ARCHIVES.where(Archive.id.in_(_MINE))
 MANY_OF_MINE = ALL_ARCHIVES.where(_MINE.where(ArchiveMember.object_id == Archive.id).exists())
 MANY_ARCHIVES = 1000  # from how many on a user has "many"
-# What a list of archives shows of each (see ``archive_row_json``): columns, not ORM objects.
+# What a list of archives shows of each (see ``archive_row``): columns, not ORM objects.
 ARCHIVE_COLUMNS = (Archive.slug, Archive.title, Archive.description, Archive.created_by, Archive.created_at)
 
 
-def socket_json(socket):
-    return {
-        "slug": socket.slug,
-        "title": socket.title,
-        "description": socket.description,
-        "kind": socket.kind.value,
-        "relative_path": socket.relative_path,
-        "extra_schema": socket.extra_schema,
-    }
+def sockets_by_slug(db, field, slugs):
+    """The sockets named by ``slugs`` (a request's ``field``), in their order; 422 naming each
+    slug that no socket has."""
+    found = {socket.slug: socket for socket in db.scalars(select(Socket).where(Socket.slug.in_(slugs)))}
+    missing = [slug for slug in slugs if slug not in found]
+    if missing:
+        raise InvalidValue(
+            f"{field}: there is no socket {', '.join(map(repr, missing))}; define it first"
+            " (POST /api/v1/sockets of the archives service)."
+        )
+    return [found[slug] for slug in slugs]
 
 
-def archive_json(archive, roles):
-    return {
-        "slug": archive.slug,
-        "title": archive.title,
-        "description": archive.description,
-        "created_by": archive.created_by,
-        "created_at": archive.created_at.isoformat(),
-        "my_roles": sorted(str(role) for role in roles),
-    }
-
-
-def archive_row_json(row):
-    """``archive_json`` of a row of ARCHIVE_COLUMNS and ``my_roles`` (comma-separated, or None)."""
-    return archive_json(row, row.my_roles.split(",") if row.my_roles else ())
-
-
-def item_json(item):
-    return {
-        "id": item.id,
-        "created_at": item.created_at.isoformat(),
-        "values": {v.socket.slug: value_json(v) for v in item.values},
-    }
-
-
-def value_json(value):
-    if value.image_id is not None:
-        return {"image": value.image_id}
-    if value.file_path is not None:
-        return {"file": value.file_path.rsplit("/", 1)[-1], "size": value.file_size}
-    return value.value
-
-
-def socket_kind(name):
-    try:
-        return SocketKind(name)
-    except ValueError:
-        choices = ", ".join(k.value for k in SocketKind)
-        raise InvalidValue(f"'kind' must be one of: {choices}; not {name!r}.") from None
+def archive_row(row):
+    """The Archive of a row of ARCHIVE_COLUMNS and ``my_roles`` (comma-separated, or None)."""
+    return shapes.Archive.of(row, row.my_roles.split(",") if row.my_roles else ())
 
 
 class ArchiveAccess:
@@ -110,7 +78,7 @@ class ArchiveAccess:
     def visible_archives(self, *, many=False, rows=False):
         """The query of the archives the user holds a role on (every archive for hub admins), by
         slug. ``many``: the user holds roles on more than MANY_ARCHIVES (``count_visible_archives``).
-        ``rows``: select the columns that ``archive_row_json`` shows instead of ORM objects."""
+        ``rows``: select the columns that ``archive_row`` shows instead of ORM objects."""
         query = ALL_ARCHIVES if self.user.get("admin") else MANY_OF_MINE if many else FEW_OF_MINE
         if rows:
             query = query.with_only_columns(*ARCHIVE_COLUMNS, MY_ROLES)
@@ -134,17 +102,18 @@ class ArchiveAccess:
             raise PermissionDenied(f"You may not {doing}: ask an editor of {slug!r} for that role.")
         return archive, roles
 
-    def create_archive(self, slug, title, description=""):
-        """A new archive whose creator is its editor; needs the hub permission to create."""
+    def create_archive(self, fields):
+        """A new archive of ``fields`` (an ArchiveCreate) whose creator is its editor; needs the hub
+        permission to create."""
         self.require_scope(CREATE_ARCHIVES, "create archives")
-        archive = Archive(slug=slug, title=title, description=description, created_by=self.username)
+        archive = Archive(**fields.given(), created_by=self.username)
         save(self.db, archive)
         grant(self.db, archive, self.username, ArchiveRole.EDITOR)
         self.commit()
         return archive
 
     def members(self, archive):
-        return {role.value: usernames(self.db, archive, role) for role in ArchiveRole}
+        return shapes.ArchiveMembers(**{role.value: usernames(self.db, archive, role) for role in ArchiveRole})
 
     def delete_archive(self, archive):
         """Delete an archive with its items (not the values and images they hold); Conflict if a
@@ -166,62 +135,62 @@ class ArchiveAPIHandler(ArchiveAccess, APIHandler):
 class SocketsHandler(APIHandler):
     """GET: every socket. POST: define a new one (researchers)."""
 
+    @endpoint(returns=shapes.SocketPage, query={"kind": Query(SocketKind, "Only the sockets of this kind.")})
     @web.authenticated
     def get(self):
         query = select(Socket).order_by(Socket.slug)
         if kind := self.get_argument("kind", None):
-            query = query.filter_by(kind=socket_kind(kind))
-        self.write_json(self.page(query, socket_json))
+            query = query.filter_by(kind=shapes.socket_kind("kind", kind))
+        self.write_model(self.page(query, shapes.Socket.from_object))
 
+    @endpoint(shapes.SocketCreate, shapes.Socket, 201)
     @web.authenticated
     def post(self):
         self.require_scope(CREATE_ARCHIVES, "define sockets")
-        body = self.json_body(
-            required=("slug", "title", "kind"), optional=("description", "relative_path", "extra_schema")
-        )
-        body["kind"] = socket_kind(body["kind"])
-        socket = Socket(**body, created_by=self.username)  # the relative path defaults by kind
+        socket = Socket(**self.body().given(), created_by=self.username)  # the relative path defaults by kind
         save(self.db, socket)
         self.commit()
-        self.write_json(socket_json(socket), status=201)
+        self.write_model(shapes.Socket.from_object(socket), 201)
 
 
 class ArchivesHandler(ArchiveAPIHandler):
     """GET: the archives I hold a role on (all of them for admins). POST: a new archive."""
 
+    @endpoint(returns=shapes.ArchivePage)
     @web.authenticated
     def get(self):
         count = self.count_visible_archives()
         query = self.visible_archives(many=count > MANY_ARCHIVES, rows=True)
-        self.write_json(self.page(query, archive_row_json, count=count))
+        self.write_model(self.page(query, archive_row, count=count))
 
+    @endpoint(shapes.ArchiveCreate, shapes.Archive, 201)
     @web.authenticated
     def post(self):
         self.require_scope(CREATE_ARCHIVES, "create archives")
-        archive = self.create_archive(**self.json_body(required=("slug", "title"), optional=("description",)))
-        self.write_json(archive_json(archive, {ArchiveRole.EDITOR}), status=201)
+        archive = self.create_archive(self.body())
+        self.write_model(shapes.Archive.of(archive, {ArchiveRole.EDITOR}), 201)
 
 
 class ArchiveHandler(ArchiveAPIHandler):
     """GET: one archive. PATCH: change its title or description (editors). DELETE: delete it with
     its items (editors); refused while a challenge phase uses it as its hidden test set."""
 
+    @endpoint(returns=shapes.Archive)
     @web.authenticated
     def get(self, slug):
         archive, roles = self.archive(slug)
-        self.write_json(archive_json(archive, roles))
+        self.write_model(shapes.Archive.of(archive, roles))
 
+    @endpoint(shapes.ArchiveChange, shapes.Archive)
     @web.authenticated
     def patch(self, slug):
         archive, roles = self.archive(slug, EDIT, "change this archive")
-        body = self.json_body(optional=("title", "description"))
-        for key, value in body.items():
-            if not isinstance(value, str):
-                raise InvalidValue(f"'{key}' must be a string.")
+        for key, value in self.body().given().items():
             setattr(archive, key, value)
         self.commit()
-        self.write_json(archive_json(archive, roles))
+        self.write_model(shapes.Archive.of(archive, roles))
 
+    @endpoint(status=204)
     @web.authenticated
     def delete(self, slug):
         archive, _ = self.archive(slug, EDIT, "delete this archive")
@@ -233,26 +202,29 @@ class ArchiveHandler(ArchiveAPIHandler):
 class MembersHandler(ArchiveAPIHandler):
     """GET: who holds which role. POST {username, role}: grant. DELETE ?username=&role=: revoke."""
 
+    @endpoint(returns=shapes.ArchiveMembers)
     @web.authenticated
     def get(self, slug):
         archive, _ = self.archive(slug, EDIT, "see this archive's members")
-        self.write_json(self.members(archive))
+        self.write_model(self.members(archive))
 
+    @endpoint(shapes.MemberGrant, shapes.ArchiveMembers, 201)
     @web.authenticated
     def post(self, slug):
         archive, _ = self.archive(slug, EDIT, "manage this archive's members")
-        body = self.json_body(required=("username", "role"))
-        grant(self.db, archive, body["username"], body["role"])
+        body = self.body()
+        grant(self.db, archive, body.username, body.role)
         self.commit()
-        self.write_json(self.members(archive), status=201)
+        self.write_model(self.members(archive), 201)
 
+    @endpoint(status=204, query=member_query(ArchiveRole))
     @web.authenticated
     def delete(self, slug):
         archive, _ = self.archive(slug, EDIT, "manage this archive's members")
         username, role = self.get_argument("username"), self.get_argument("role")
-        if username == self.username and role == ArchiveRole.EDITOR:
-            if usernames(self.db, archive, ArchiveRole.EDITOR) == [username]:
-                raise GcError("You are the last editor of this archive: make someone else editor first.")
+        mine = username == self.username and role == ArchiveRole.EDITOR
+        if mine and usernames(self.db, archive, ArchiveRole.EDITOR) == [username]:
+            raise GcError("You are the last editor of this archive: make someone else editor first.")
         revoke(self.db, archive, username, role)
         self.commit()
         self.write_no_content()
@@ -261,20 +233,19 @@ class MembersHandler(ArchiveAPIHandler):
 class ItemsHandler(ArchiveAPIHandler):
     """GET: the archive's cases. POST {values: {socket: value}}: add a case of JSON values."""
 
+    @endpoint(returns=shapes.ArchiveItemPage)
     @web.authenticated
     def get(self, slug):
         archive, _ = self.archive(slug)
         query = select(ArchiveItem).filter_by(archive_id=archive.id).order_by(ArchiveItem.id)
         values = selectinload(ArchiveItem.values).joinedload(SocketValue.socket)  # not one query per item
-        self.write_json(self.page(query.options(values), item_json))
+        self.write_model(self.page(query.options(values), shapes.ArchiveItem.of))
 
+    @endpoint(shapes.ArchiveItemCreate, shapes.ArchiveItem, 201)
     @web.authenticated
     def post(self, slug):
         archive, _ = self.archive(slug, UPLOAD, "add cases to this archive")
-        body = self.json_body(required=("values",))
-        values = body["values"]
-        if not isinstance(values, dict) or not values:
-            raise InvalidValue("'values' must be an object mapping socket slugs to values.")
+        values = self.body().values
         sockets = {s.slug: s for s in self.db.scalars(select(Socket).where(Socket.slug.in_(values)))}
         unknown = sorted(set(values) - set(sockets))
         if unknown:
@@ -288,12 +259,13 @@ class ItemsHandler(ArchiveAPIHandler):
         self.db.add(item)
         self.db.flush()
         self.commit()
-        self.write_json(item_json(item), status=201)
+        self.write_model(shapes.ArchiveItem.of(item), 201)
 
 
 class ItemHandler(ArchiveAPIHandler):
     """DELETE: delete one case of the archive (editors); its values stay for whoever shares them."""
 
+    @endpoint(status=204)
     @web.authenticated
     def delete(self, slug, item_id):
         archive, _ = self.archive(slug, EDIT, "delete this archive's cases")

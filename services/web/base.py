@@ -2,14 +2,18 @@
 
 import json
 import logging
+from dataclasses import dataclass, field
 from http import HTTPStatus
+from typing import Annotated, Any, Literal, get_args
 
 from jupyterhub.services.auth import HubOAuthenticated
+from pydantic import Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tornado import web
 from tornado.escape import xhtml_escape
 
+from ..api.common import Error
 from ..core.errors import GcError, PermissionDenied
 
 log = logging.getLogger("gc-hub")
@@ -19,6 +23,56 @@ MAX_PAGE = 500
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # Largest JSON body the APIs take; files arrive through upload sessions.
 MAX_JSON_BODY = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Query:
+    """A ``?name=`` parameter that a handler method reads: its type, what it does, whether it must be given."""
+
+    kind: Any
+    description: str
+    required: bool = False
+
+
+def member_query(roles):
+    """The ``?username=&role=`` of a DELETE that takes a role of ``roles`` (an enum) away."""
+    return {"username": Query(str, "The member's hub username.", True), "role": Query(roles, "The role.", True)}
+
+
+PAGE_QUERY = {
+    "offset": Query(Annotated[int, Field(ge=0)], "Where the page starts (default 0)."),
+    "limit": Query(Annotated[int, Field(ge=1, le=MAX_PAGE)], "The most items a page holds (default 100)."),
+}
+FORMAT_QUERY = {"format": Query(Literal["json", "csv"], "json (the default), or csv for the whole list as CSV.")}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """What a handler method takes and answers, declared next to it with ``@endpoint``."""
+
+    body: Any = None  # a request model (``services.api.common.Body``), or a type that documents a raw body
+    responses: dict = field(default_factory=dict)  # status → response model (None: no content)
+    query: dict = field(default_factory=dict)  # ?name= → Query
+    body_types: tuple = ("application/json",)  # the media types of the request body
+    file_types: tuple = ()  # media types of a 200 answered as a file instead of JSON
+
+    def allows(self, status, model):
+        declared = self.responses.get(status)
+        return declared is not None and isinstance(model, get_args(declared) or declared)
+
+
+def endpoint(body=None, returns=None, status=200, *, query=None, body_types=None, file_types=()):
+    """Declare what a handler method takes (``body``) and answers: ``returns`` with ``status``, or
+    ``{status: model}``; a delete ``status=204`` alone. The API checks bodies and responses with
+    these, and the OpenAPI document is made of them (openapi.py)."""
+    responses = returns if isinstance(returns, dict) else {status: returns}
+    declared = Endpoint(body, responses, query or {}, body_types or Endpoint.body_types, file_types)
+
+    def declare(method):
+        method.endpoint = declared
+        return method
+
+    return declare
 
 
 class ServiceHandler(HubOAuthenticated, web.RequestHandler):
@@ -71,6 +125,23 @@ class ServiceHandler(HubOAuthenticated, web.RequestHandler):
         if not self.has_scope(scope):
             raise PermissionDenied(f"You may not {doing}: that needs the hub permission {scope}.")
 
+    def window(self):
+        """``(offset, limit)`` of a page, from ``?offset=&limit=``."""
+        return self._int_argument("offset", 0, minimum=0), self._int_argument("limit", 100, minimum=1, maximum=MAX_PAGE)
+
+    def _int_argument(self, name, default, minimum, maximum=None):
+        raw = self.get_argument(name, None)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise GcError(f"?{name}= must be a whole number, not {raw!r}.") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            bounds = f"from {minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
+            raise GcError(f"?{name}= must be {bounds}, not {value}.")
+        return value
+
     def log_exception(self, typ, value, tb):
         if isinstance(value, GcError):  # the user's mistake, not ours: one line, no traceback
             log.info("%s %s: %s", value.status, self.request.path, value.message)
@@ -121,10 +192,18 @@ class APIHandler(ServiceHandler):
             return
         return super().check_xsrf_cookie()
 
-    def write_json(self, data, status=200):
+    @property
+    def declared(self):
+        """The ``Endpoint`` of the method that answers this request."""
+        return getattr(type(self), self.request.method.lower()).endpoint
+
+    def write_model(self, model, status=200):
+        """Answer ``model`` as JSON: a response model that this method declares for ``status``."""
+        if not self.declared.allows(status, model):
+            raise RuntimeError(f"{type(self).__name__}.{self.request.method} does not declare {status} {type(model)}")
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(data, default=str))
+        self.finish(model.model_dump_json())
 
     def write_no_content(self):
         """204: done, nothing to say (deletes)."""
@@ -134,35 +213,32 @@ class APIHandler(ServiceHandler):
     def write_error(self, status_code, **kwargs):
         message = self.error_message(status_code, kwargs.get("exc_info"))
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps({"status": self.get_status(), "message": message}))
+        self.finish(Error(status=self.get_status(), message=message).model_dump_json())
 
-    def json_body(self, required=(), optional=()):
-        """The request's JSON object, checked for its keys; 400 with what to fix otherwise."""
+    def json_object(self):
+        """The request's body as JSON; 400 unless it is."""
         try:
-            body = json.loads(self.request.body or b"{}")
+            return json.loads(self.request.body or b"{}")
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise GcError(f"The request body is not valid JSON: {e}") from None
-        if not isinstance(body, dict):
-            raise GcError(f"The request body must be a JSON object, not {type(body).__name__}.")
-        missing = [key for key in required if key not in body]
-        if missing:
-            raise GcError(f"Missing field(s): {', '.join(missing)}.")
-        unknown = sorted(set(body) - set(required) - set(optional))
-        if unknown:
-            allowed = ", ".join([*required, *optional])
-            raise GcError(f"Unknown field(s): {', '.join(unknown)}. Allowed: {allowed}.")
-        return body
+
+    def body(self):
+        """The request's JSON body read by the method's declared request model; 400 with what to fix."""
+        data = self.json_object()
+        if not isinstance(data, dict):
+            raise GcError(f"The request body must be a JSON object, not {type(data).__name__}.")
+        return self.declared.body.read(data)
 
     def page(self, query, serialize=None, serialize_rows=None, count=None):
-        """One page of ``query``'s rows, from ``?offset=&limit=``, with the total count.
+        """One page of ``query``'s rows, from ``?offset=&limit=``, with the total count, as the page
+        model that the method declares for 200.
 
         ``query`` selects ORM objects, or columns (each row then has them as attributes, which
-        is cheaper for long lists). Rows become JSON one by one with ``serialize``, or all at once
-        with ``serialize_rows`` (which can look up what they need in one query instead of one per
-        row). ``count`` is the total, when the caller found it more cheaply than by counting
-        ``query``'s rows."""
-        offset = self._int_argument("offset", 0, minimum=0)
-        limit = self._int_argument("limit", 100, minimum=1, maximum=MAX_PAGE)
+        is cheaper for long lists). Rows become response models one by one with ``serialize``, or
+        all at once with ``serialize_rows`` (which can look up what they need in one query instead
+        of one per row). ``count`` is the total, when the caller found it more cheaply than by
+        counting ``query``'s rows."""
+        offset, limit = self.window()
         result = self.db.execute(query.offset(offset).limit(limit))
         rows = result.scalars().all() if _selects_objects(query) else result.all()
         if count is None and len(rows) < limit and (rows or offset == 0):
@@ -170,20 +246,7 @@ class APIHandler(ServiceHandler):
         elif count is None:
             count = self.db.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
         results = serialize_rows(rows) if serialize_rows else [serialize(r) for r in rows]
-        return {"count": count, "offset": offset, "limit": limit, "results": results}
-
-    def _int_argument(self, name, default, minimum, maximum=None):
-        raw = self.get_argument(name, None)
-        if raw is None:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise GcError(f"?{name}= must be a whole number, not {raw!r}.") from None
-        if value < minimum or (maximum is not None and value > maximum):
-            bounds = f"from {minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
-            raise GcError(f"?{name}= must be {bounds}, not {value}.")
-        return value
+        return self.declared.responses[200](count=count, offset=offset, limit=limit, results=results)
 
 
 def _selects_objects(query):

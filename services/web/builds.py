@@ -14,11 +14,13 @@ from pathlib import Path
 
 from tornado import web
 
+from ..api import container_images as shapes
+from ..api.submissions import UploadedFileRef
 from ..core.errors import GcError, InvalidValue, NotFound
 from ..core.orm import ContainerImage
 from ..core.paths import inside
-from .base import APIHandler
-from .container_images import IntakeHandler, container_image_json
+from .base import APIHandler, endpoint
+from .container_images import IntakeHandler
 
 BUILDS_FOLDER = "builds/"
 MAX_BUILD_FILES = 1000
@@ -29,10 +31,6 @@ SPEC_NAME = "build.json"
 
 def is_build(image):
     return image.tarball_path.startswith(BUILDS_FOLDER)
-
-
-def build_json(image):
-    return {**container_image_json(image), "kind": "build"}
 
 
 def entrypoint_name(value, filenames):
@@ -50,18 +48,19 @@ class BuildsHandler(IntakeHandler):
     ``python <entrypoint>`` as user 1000, checks it and makes it the algorithm's image. 202 with
     the build to follow (GET builds/<id>)."""
 
+    @endpoint(shapes.BuildStart, shapes.Build, 202)
     @web.authenticated
     def post(self, slug):
         algorithm = self.algorithm(slug, editor=True, doing="build its container image")
-        body = self.json_body(required=("upload_session", "files", "entrypoint"))
-        ids = body["files"]
+        body = self.body()
+        ids = body.files
         if not isinstance(ids, list) or not ids or len(ids) > MAX_BUILD_FILES or len(set(map(repr, ids))) < len(ids):
             raise InvalidValue(
                 f"'files' must be a list of 1 to {MAX_BUILD_FILES} different file ids of the upload session."
             )
-        files = [self.uploaded_file({"upload_session": body["upload_session"], "file": file_id}) for file_id in ids]
+        files = [self.uploaded_file(UploadedFileRef(upload_session=body.upload_session, file=id_)) for id_ in ids]
         names = {file.filename for file in files}
-        entrypoint = entrypoint_name(body["entrypoint"], names)
+        entrypoint = entrypoint_name(body.entrypoint, names)
         size = sum(file.size for file in files)
         if size > MAX_BUILD_BYTES:
             raise GcError(f"The files hold {size:,} bytes; a build takes at most {MAX_BUILD_BYTES:,}.", status=413)
@@ -78,19 +77,20 @@ class BuildsHandler(IntakeHandler):
         self.db.add(image)
         self.commit()
         self.platform["queue"].build(image.id)
-        self.write_json(build_json(image), status=202)
+        self.write_model(shapes.Build.of(image), 202)
 
 
 class BuildHandler(APIHandler):
     """GET: one build of mine (admins: anyone's): its status, the image's digest once built, or
     why the build failed."""
 
+    @endpoint(returns=shapes.Build)
     @web.authenticated
     def get(self, build_id):
         image = self.db.get(ContainerImage, int(build_id))
         if image is None or not is_build(image) or (image.owner != self.username and not self.user.get("admin")):
             raise NotFound(f"You have no algorithm image build {build_id}.")
-        self.write_json(build_json(image))
+        self.write_model(shapes.Build.of(image))
 
 
 def routes(prefix):

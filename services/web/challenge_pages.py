@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from tornado import web
 
+from ..api import challenges as shapes
 from ..core.errors import GcError
 from ..core.orm import (
     Challenge,
@@ -19,20 +20,11 @@ from ..core.orm import (
     SubmissionKind,
     Visibility,
 )
-from .challenges import (
-    CREATE,
-    PARTICIPATE,
-    PHASE_FIELDS,
-    REFERENCES,
-    SOCKET_LISTS,
-    ChallengeAccess,
-    join_request_json,
-    phase_json,
-)
-from .pages import PageHandler
+from .challenges import CREATE, PARTICIPATE, REFERENCES, SOCKET_LISTS, ChallengeAccess, phase_shape
+from .pages import PageHandler, shown
 
-# How the phase form's fields (all strings) become the values the API's PHASE_FIELDS take.
-PHASE_FORM = (*PHASE_FIELDS, *REFERENCES, *SOCKET_LISTS)
+# How the phase form's fields (all strings) become the values the API's phase settings take.
+PHASE_FORM = tuple(shapes.PhaseChange.model_fields)
 CHECKBOXES = {"auto_publish", "score_ascending", "gpu"}
 TIMES = {"opens_at", "closes_at"}  # <input type=datetime-local>: no time zone, read as UTC
 NUMBERS = {
@@ -107,7 +99,7 @@ def _local_time(iso):
 
 
 def phase_form(data):
-    """A phase (``phase_json`` or defaults) as the phase form's field values."""
+    """A phase (``phase_shape`` shown, or defaults) as the phase form's field values."""
     values = {}
     for field in PHASE_FORM:
         value = data.get(field)
@@ -138,7 +130,9 @@ class ChallengesPage(ChallengeAccess, PageHandler):
     """All challenges, with a button to ask to join each, and a form to create one (researchers)."""
 
     def show(self, status=200, error=None, form=None):
-        challenges = self.challenges_json(self.db.scalars(select(Challenge).order_by(Challenge.id)).all())
+        challenges = [
+            shown(c) for c in self.challenge_shapes(self.db.scalars(select(Challenge).order_by(Challenge.id)).all())
+        ]
         self.render_page(
             "challenges.html",
             status,
@@ -157,12 +151,18 @@ class ChallengesPage(ChallengeAccess, PageHandler):
     def post(self):
         if self.get_body_argument("action", "") == "join":
             slug = self.get_body_argument("slug", "")
-            join = lambda: self.request_to_join(self.joinable_challenge(slug), "")
+
+            def join():
+                return self.request_to_join(self.joinable_challenge(slug), "")
+
             if self.submit(join, lambda e: self.show(e.status, e.message)):
                 self.redirect(self.request.path)
             return
         form = self.form("slug", "title", "description")
-        challenge = self.submit(lambda: self.create_challenge(**form), lambda e: self.show(e.status, e.message, form))
+        challenge = self.submit(
+            lambda: self.create_challenge(shapes.ChallengeCreate.read(form)),
+            lambda e: self.show(e.status, e.message, form),
+        )
         if challenge:
             self.redirect(f"challenges/{challenge.slug}")
 
@@ -173,18 +173,18 @@ class ChallengePage(ChallengeAccess, PageHandler):
     def show(self, slug, status=200, error=None, form=None):
         challenge = self.challenge(slug)
         admin = self.is_admin(challenge)
-        phases = [phase_json(p, admin) for p in self.db.scalars(self.visible_phases(challenge))]
+        phases = [shown(phase_shape(p, admin)) for p in self.db.scalars(self.visible_phases(challenge))]
         join_requests = admins = None
         if admin:
             query = self.join_requests(challenge, JoinRequestStatus.PENDING)
-            join_requests = [join_request_json(r) for r in self.db.scalars(query)]
+            join_requests = [shown(shapes.JoinRequest.from_object(r)) for r in self.db.scalars(query)]
             admins = self.admins(challenge)
         self.render_page(
             "challenge.html",
             status,
             error,
             {**PHASE_DEFAULTS, **(form or {})},
-            challenge=self.challenge_json(challenge),
+            challenge=shown(self.challenge_shape(challenge)),
             phases=phases,
             admin=admin,
             phase=None,
@@ -201,18 +201,20 @@ class ChallengePage(ChallengeAccess, PageHandler):
     @web.authenticated
     def post(self, slug):
         action = self.get_body_argument("action", "")
-        if action == "phase":
-            form = self.form(*PHASE_FORM)
-            act = lambda: self.create_phase(self.admin_challenge(slug, "add phases"), phase_body(form))
-        elif action == "admin":
-            form = self.form("username")
-            act = lambda: self.add_admin(self.admin_challenge(slug, "add admins"), form["username"])
-        else:
-            form = {}
-            request_id = self.get_body_argument("request", "")
-            act = lambda: self.decide_request(
-                self.admin_challenge(slug, "decide its join requests"), request_id, action, pending_only=True
-            )
+        forms = {"phase": PHASE_FORM, "admin": ("username",)}
+        form = self.form(*forms.get(action, ()))
+        request_id = self.get_body_argument("request", "")
+
+        def act():
+            if action == "phase":
+                return self.create_phase(
+                    self.admin_challenge(slug, "add phases"), shapes.PhaseCreate.read(phase_body(form))
+                )
+            if action == "admin":
+                return self.add_admin(self.admin_challenge(slug, "add admins"), shapes.AdminAdd.read(form).username)
+            challenge = self.admin_challenge(slug, "decide its join requests")
+            return self.decide_request(challenge, request_id, action, pending_only=True)
+
         if self.submit(act, lambda e: self.show(slug, e.status, e.message, form)):
             self.redirect(self.request.path)
 
@@ -224,14 +226,14 @@ class PhasePage(ChallengeAccess, PageHandler):
         challenge = self.challenge(slug)
         admin = self.is_admin(challenge)
         phase = self.phase(challenge, phase_slug)
-        data = phase_json(phase, admin)
+        data = shown(phase_shape(phase, admin))
         parents = [p.slug for p in self.db.scalars(self.visible_phases(challenge)) if p is not phase]
         self.render_page(
             "challenge.html",
             status,
             error,
             {**phase_form(data), **(form or {})},
-            challenge=self.challenge_json(challenge),
+            challenge=shown(self.challenge_shape(challenge)),
             phase=data,
             admin=admin,
             choices=CHOICES,
@@ -245,8 +247,10 @@ class PhasePage(ChallengeAccess, PageHandler):
     @web.authenticated
     def post(self, slug, phase):
         form = self.form(*PHASE_FORM)
-        show = lambda e: self.show(slug, phase, e.status, e.message, form)
-        changed = self.submit(lambda: self.update_phase(self.admin_phase(slug, phase), phase_body(form)), show)
+        changed = self.submit(
+            lambda: self.update_phase(self.admin_phase(slug, phase), shapes.PhaseChange.read(phase_body(form))),
+            lambda e: self.show(slug, phase, e.status, e.message, form),
+        )
         if changed:
             self.redirect(changed.slug)
 

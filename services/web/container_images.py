@@ -9,26 +9,13 @@ from pathlib import Path
 
 from tornado import web
 
+from ..api import container_images as shapes
+from ..api.submissions import UploadedFileRef
 from ..core.errors import Conflict, NotFound
 from ..core.orm import ContainerImage, UploadFile, UploadStatus
 from .algorithms import AlgorithmAccess
-from .base import APIHandler
+from .base import APIHandler, endpoint
 from .challenges import ChallengeAccess
-
-
-def container_image_json(image):
-    return {
-        "id": image.id,
-        "owner": image.owner,
-        "algorithm": image.algorithm.slug if image.algorithm else None,
-        "phase": image.phase.slug if image.phase else None,
-        "status": str(image.status),
-        "error_message": image.error_message,
-        "digest": image.digest,
-        "size": image.size,
-        "created_at": image.created_at.isoformat(),
-        "completed_at": image.completed_at and image.completed_at.isoformat(),
-    }
 
 
 class UploadedFileAccess:
@@ -36,8 +23,8 @@ class UploadedFileAccess:
     hand to another endpoint: container images, predictions, ground truth."""
 
     def uploaded_file(self, body):
-        """The complete uploaded file named by ``{"upload_session": id, "file": id}``, mine."""
-        session_id, file_id = body["upload_session"], body["file"]
+        """The complete uploaded file of mine that ``body`` names by ``upload_session`` and ``file``."""
+        session_id, file_id = body.upload_session, body.file
         file = self.db.get(UploadFile, file_id) if isinstance(file_id, int) else None
         if file is None or file.upload_session_id != session_id or file.upload_session.owner != self.username:
             raise NotFound(f"You have no uploaded file {file_id!r} in upload session {session_id!r}.")
@@ -63,7 +50,7 @@ class IntakeHandler(UploadedFileAccess, AlgorithmAccess, ChallengeAccess, APIHan
         self.db.add(image)
         self.commit()
         self.platform["queue"].load_container_image(image.id)
-        self.write_json(container_image_json(image), status=202)
+        self.write_model(shapes.ContainerImage.of(image), 202)
 
 
 class AlgorithmImageHandler(IntakeHandler):
@@ -71,31 +58,34 @@ class AlgorithmImageHandler(IntakeHandler):
     tarball (.tar or .tar.gz: one linux/amd64 image that does not run as root); it is checked and
     loaded by a worker, then becomes the algorithm's image. 202 with the intake to follow."""
 
+    @endpoint(UploadedFileRef, shapes.ContainerImage, 202)
     @web.authenticated
     def post(self, slug):
         algorithm = self.algorithm(slug, editor=True, doing="upload its container image")
-        self.take_in(self.uploaded_file(self.json_body(required=("upload_session", "file"))), algorithm=algorithm)
+        self.take_in(self.uploaded_file(self.body()), algorithm=algorithm)
 
 
 class MethodImageHandler(IntakeHandler):
     """POST (challenge admins): {"upload_session": id, "file": id} of an uploaded `docker save`
     tarball of the phase's evaluation method; checked and loaded like an algorithm's image."""
 
+    @endpoint(UploadedFileRef, shapes.ContainerImage, 202)
     @web.authenticated
     def post(self, slug, phase):
         phase = self.admin_phase(slug, phase)
-        self.take_in(self.uploaded_file(self.json_body(required=("upload_session", "file"))), phase=phase)
+        self.take_in(self.uploaded_file(self.body()), phase=phase)
 
 
 class ContainerImageHandler(IntakeHandler):
     """GET: one container image intake of mine: its status, digest, or why it was refused."""
 
+    @endpoint(returns=shapes.ContainerImage)
     @web.authenticated
     def get(self, image_id):
         image = self.db.get(ContainerImage, int(image_id))
         if image is None or (image.owner != self.username and not self.user.get("admin")):
             raise NotFound(f"You have no container image upload {image_id}.")
-        self.write_json(container_image_json(image))
+        self.write_model(shapes.ContainerImage.of(image))
 
 
 def routes(prefix):

@@ -26,7 +26,7 @@ from ..core.orm import (
     SocketValue,
     Submission,
 )
-from .base import APIHandler
+from .base import APIHandler, endpoint
 
 CHUNK_BYTES = 1024 * 1024
 
@@ -89,6 +89,7 @@ class ImageFileHandler(APIHandler):
     """GET: the image's file (``.mha`` or ``.tif``), streamed; ``Content-Length`` is its size and
     ``X-Image-Sha256`` its checksum, so that a client can check what it received."""
 
+    @endpoint(file_types=("application/octet-stream",))
     @web.authenticated
     async def get(self, image_id):
         image = readable_image(self.db, self.user, image_id)

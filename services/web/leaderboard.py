@@ -19,10 +19,11 @@ from collections import namedtuple
 from sqlalchemy import String, case, cast, func, select
 from tornado import web
 
+from ..api import leaderboard as shapes
 from ..core.errors import GcError, PermissionDenied
-from ..core.orm import Evaluation, JobStatus, Submission
+from ..core.orm import Evaluation, JobStatus, ResultDisplay, ScoringMethod, Submission
 from ..ranking import Result, Scoring, bootstrap, combine, rank
-from .base import MAX_PAGE, APIHandler
+from .base import FORMAT_QUERY, PAGE_QUERY, APIHandler, Query, endpoint
 from .challenges import ChallengeAccess
 from .leaderboard_cache import LeaderboardCache
 
@@ -31,6 +32,14 @@ from .leaderboard_cache import LeaderboardCache
 BOOTSTRAP_LIMIT = 200
 BOOTSTRAP = {"resamples": 1000, "seed": 0, "confidence": 0.95}
 DETAILS = "/services/challenges/challenges/{challenge}/submissions/{submission}"
+PHASE_QUERY = {
+    **PAGE_QUERY,
+    **FORMAT_QUERY,
+    "display": Query(ResultDisplay, "Admins: which results of each participant to show."),
+    "method": Query(ScoringMethod, "Admins: how to rank."),
+    "bootstrap": Query(bool, "false leaves out the confidence intervals and rank stability."),
+}
+COMBINED_QUERY = {**PAGE_QUERY, "phases": Query(str, "The phases' slugs, comma-separated (default: all I may see).")}
 # What an entry shows of its evaluation beside the metrics (kept with a leaderboard between reads).
 Shown = namedtuple(
     "Shown", "id submission_id published algorithm_digest method_digest ground_truth_version completed_at"
@@ -135,52 +144,42 @@ class LeaderboardAccess(ChallengeAccess):
         wanted = self.get_argument("bootstrap", "true")
         if wanted not in ("true", "false"):
             raise GcError(f"?bootstrap= must be true or false, not {wanted!r}.")
-        info = {**BOOTSTRAP, "computed": False, "reason": None}
+        info = shapes.Bootstrap(**BOOTSTRAP, computed=False, reason=None)
         if wanted == "false":
-            info["reason"] = "not asked for (?bootstrap=false)"
+            info.reason = "not asked for (?bootstrap=false)"
         elif board.ranked_count > BOOTSTRAP_LIMIT:
-            info["reason"] = f"more than {BOOTSTRAP_LIMIT} ranked entries"
+            info.reason = f"more than {BOOTSTRAP_LIMIT} ranked entries"
         else:
             if not board.bootstrapped:  # a board read before keeps its figures
                 bootstrap(board, **BOOTSTRAP)
-            info["computed"] = True
+            info.computed = True
         return info
 
-    def entry_json(self, challenge, entry, row, scoring, admin, bootstrapped):
+    def entry(self, challenge, entry, row, scoring, admin, bootstrapped):
         """One leaderboard entry, pinned to what produced it, with a link to its details."""
-        pinned = {
-            "algorithm_digest": row.algorithm_digest,
-            "evaluated_with": fingerprint(row.method_digest, row.ground_truth_version),
-        }
-        if admin:
-            pinned.update(method_digest=row.method_digest, ground_truth_version=row.ground_truth_version)
-        return {
-            "rank": entry.rank,
-            "user": entry.result.user,
-            "submission": row.submission_id,
-            "evaluation": row.id,
-            "created_at": entry.result.created_at.isoformat(),
-            "completed_at": row.completed_at.isoformat() if row.completed_at else None,
-            "published": row.published,
-            "score": entry.values[0],
-            "score_interval": list(entry.interval) if entry.interval and bootstrapped else None,
-            "rank_stability": entry.stability if bootstrapped else None,
-            "rank_score": entry.rank_score,
-            "columns": {c.path: v for c, v in zip(scoring.columns, entry.values, strict=True)},
-            "column_ranks": entry.column_ranks,
-            "notes": entry.notes,
-            "pinned": pinned,
-            "details": DETAILS.format(challenge=challenge.slug, submission=row.submission_id),
-        }
-
-    def window(self):
-        """``(offset, limit)`` from ``?offset=&limit=`` (the API's and the pages' alike)."""
-        return APIHandler._int_argument(self, "offset", 0, minimum=0), APIHandler._int_argument(
-            self, "limit", 100, minimum=1, maximum=MAX_PAGE
+        evaluated_with = fingerprint(row.method_digest, row.ground_truth_version)
+        pinned = (shapes.PinnedAdmin if admin else shapes.Pinned).from_object(row, evaluated_with=evaluated_with)
+        return shapes.LeaderboardEntry(
+            rank=entry.rank,
+            user=entry.result.user,
+            submission=row.submission_id,
+            evaluation=row.id,
+            created_at=entry.result.created_at,
+            completed_at=row.completed_at,
+            published=row.published,
+            score=entry.values[0],
+            score_interval=list(entry.interval) if entry.interval and bootstrapped else None,
+            rank_stability=entry.stability if bootstrapped else None,
+            rank_score=entry.rank_score,
+            columns={c.path: v for c, v in zip(scoring.columns, entry.values, strict=True)},
+            column_ranks=entry.column_ranks,
+            notes=entry.notes,
+            pinned=pinned,
+            details=DETAILS.format(challenge=challenge.slug, submission=row.submission_id),
         )
 
     def phase_leaderboard(self, slug, phase_slug, paged=True):
-        """The JSON document of a phase's leaderboard (one page of it when ``paged``)."""
+        """A phase's leaderboard (one page of it when ``paged``)."""
         challenge = self.challenge(slug)
         phase = self.phase(challenge, phase_slug)
         admin = self.is_admin(challenge)
@@ -189,24 +188,22 @@ class LeaderboardAccess(ChallengeAccess):
         info = self.bootstrap_figures(board)
         offset, limit = self.window() if paged else (0, len(board))
         entries = board[offset : offset + limit]
-        return {
-            "challenge": challenge.slug,
-            "phase": phase.slug,
-            "title": phase.title,
-            "admin": admin,
-            "scoring": scoring_json(scoring),
-            "bootstrap": info,
-            "count": len(board),
-            "ranked": board.ranked_count,
-            "offset": offset,
-            "limit": limit,
-            "results": [
-                self.entry_json(challenge, e, rows[e.result.id], scoring, admin, info["computed"]) for e in entries
-            ],
-        }
+        return shapes.PhaseLeaderboard(
+            challenge=challenge.slug,
+            phase=phase.slug,
+            title=phase.title,
+            admin=admin,
+            scoring=shapes.Scoring.of(scoring),
+            bootstrap=info,
+            count=len(board),
+            ranked=board.ranked_count,
+            offset=offset,
+            limit=limit,
+            results=[self.entry(challenge, e, rows[e.result.id], scoring, admin, info.computed) for e in entries],
+        )
 
     def combined_leaderboard(self, slug, paged=True):
-        """The JSON document of the leaderboard over ``?phases=a,b`` (default: every phase I may see)."""
+        """The leaderboard over ``?phases=a,b`` (default: every phase I may see)."""
         challenge = self.challenge(slug)
         admin = self.is_admin(challenge)
         wanted = [s for s in self.get_argument("phases", "").split(",") if s]
@@ -218,36 +215,10 @@ class LeaderboardAccess(ChallengeAccess):
             boards[phase.slug] = self.leaderboard(challenge, phase, admin, self.scoring(challenge, phase, admin))[0]
         rows = combine(boards)
         offset, limit = self.window() if paged else (0, len(rows))
-        return {
-            "challenge": challenge.slug,
-            "phases": list(boards),
-            "count": len(rows),
-            "offset": offset,
-            "limit": limit,
-            "results": [
-                {
-                    "rank": r.rank,
-                    "user": r.user,
-                    "mean_rank": r.mean_rank,
-                    "phase_ranks": r.phase_ranks,
-                    "notes": r.notes,
-                }
-                for r in rows[offset : offset + limit]
-            ],
-        }
-
-
-def scoring_json(scoring):
-    return {
-        "score_path": scoring.score_path,
-        "score_ascending": scoring.score_ascending,
-        "columns": [
-            {"path": c.path, "title": c.title, "ascending": c.ascending, "exclude_from_ranking": c.exclude_from_ranking}
-            for c in scoring.columns
-        ],
-        "method": scoring.method,
-        "display": scoring.display,
-    }
+        results = [shapes.CombinedEntry.from_object(row) for row in rows[offset : offset + limit]]
+        return shapes.CombinedLeaderboard(
+            challenge=challenge.slug, phases=list(boards), count=len(rows), offset=offset, limit=limit, results=results
+        )
 
 
 def _cell(value):
@@ -257,8 +228,9 @@ def _cell(value):
     return "" if value is None else value
 
 
-def leaderboard_csv(document):
+def leaderboard_csv(board):
     """A phase's whole leaderboard (``phase_leaderboard(paged=False)``) as CSV text."""
+    document = board.model_dump(mode="json")
     columns = document["scoring"]["columns"]
     pins = ["algorithm_digest", "evaluated_with"]
     if document["admin"]:
@@ -317,6 +289,7 @@ class PhaseLeaderboardHandler(LeaderboardHandler):
     ?bootstrap=false leaves out the confidence intervals and rank stability. The phase slug
     followed by .csv (or ?format=csv) gives the whole leaderboard as CSV."""
 
+    @endpoint(returns=shapes.PhaseLeaderboard, file_types=("text/csv",), query=PHASE_QUERY)
     @web.authenticated
     def get(self, slug, phase):
         as_csv = phase.endswith(".csv")
@@ -325,7 +298,7 @@ class PhaseLeaderboardHandler(LeaderboardHandler):
         if fmt not in ("json", "csv"):
             raise GcError(f"?format= must be json or csv, not {fmt!r}.")
         if fmt == "json":
-            self.write_json(self.phase_leaderboard(slug, phase))
+            self.write_model(self.phase_leaderboard(slug, phase))
             return
         document = self.phase_leaderboard(slug, phase, paged=False)
         self.set_header("Content-Type", "text/csv; charset=utf-8")
@@ -337,9 +310,10 @@ class CombinedLeaderboardHandler(LeaderboardHandler):
     """GET: users ranked by the mean of their best rank in each of ?phases=a,b (default: every
     phase I may see); users missing a phase come after those ranked in all of them."""
 
+    @endpoint(returns=shapes.CombinedLeaderboard, query=COMBINED_QUERY)
     @web.authenticated
     def get(self, slug):
-        self.write_json(self.combined_leaderboard(slug))
+        self.write_model(self.combined_leaderboard(slug))
 
 
 def routes(prefix):

@@ -9,7 +9,7 @@ from tornado import web
 from ..core.orm import Challenge
 from ..ranking import DISPLAYS, METHODS
 from .leaderboard import LeaderboardAccess
-from .pages import PageHandler
+from .pages import PageHandler, shown
 
 CHALLENGE_PAGES = "/services/challenges/challenges/"
 
@@ -40,7 +40,7 @@ class PhaseLeaderboardPage(LeaderboardAccess, PageHandler):
         board = self.phase_leaderboard(slug, phase)
         self.render_page(
             "leaderboard.html",
-            board=board,
+            board=shown(board),
             displays=DISPLAYS,
             methods=METHODS,
             challenge_pages=CHALLENGE_PAGES,
@@ -54,7 +54,7 @@ class CombinedLeaderboardPage(LeaderboardAccess, PageHandler):
     @web.authenticated
     def get(self, slug):
         self.render_page(
-            "leaderboard_combined.html", board=self.combined_leaderboard(slug), challenge_pages=CHALLENGE_PAGES
+            "leaderboard_combined.html", board=shown(self.combined_leaderboard(slug)), challenge_pages=CHALLENGE_PAGES
         )
 
 

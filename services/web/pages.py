@@ -4,6 +4,11 @@ from ..core.errors import GcError
 from .base import ServiceHandler
 
 
+def shown(model):
+    """What a page shows of a response model: its JSON, as Python values for a template."""
+    return model.model_dump(mode="json")
+
+
 class PageHandler(ServiceHandler):
     """A page for people in a browser (hub OAuth cookie; forms carry the XSRF token)."""
 

@@ -11,10 +11,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 from tornado import web
 
+from ..api import reader_studies as shapes
 from ..core.answer_scores import answer_score, reader_scores
 from ..core.errors import Conflict, GcError, InvalidValue, NotFound, PermissionDenied
 from ..core.orm import (
-    QUESTION_KINDS,
     Answer,
     ArchiveItem,
     GroundTruthAnswer,
@@ -24,7 +24,6 @@ from ..core.orm import (
     ReaderStudyCase,
     ReaderStudyMember,
     ReaderStudyRole,
-    SocketKind,
     SocketValue,
     grant,
     make_answer,
@@ -34,8 +33,8 @@ from ..core.orm import (
     save,
     usernames,
 )
-from .archives import ArchiveAccess, value_json
-from .base import APIHandler
+from .archives import ArchiveAccess
+from .base import FORMAT_QUERY, APIHandler, endpoint, member_query
 from .ground_truth import CellText, cell_value, read_rows
 
 CREATE_READER_STUDIES = "custom:reader-studies:create"
@@ -45,74 +44,17 @@ MAX_ROW_PROBLEMS = 20
 READ = {ReaderStudyRole.EDITOR, ReaderStudyRole.READER}
 ANSWER = {ReaderStudyRole.READER}
 EDIT = {ReaderStudyRole.EDITOR}
-# What each field of a reader study must be, as the refusal of another value says it.
-STUDY_FIELDS = {"title": "a non-empty string", "description": "a string", "educational": "true or false"}
 ANSWER_COLUMNS = ("reader", "case", "question", "question_text", "value", "score", "answered_at")
 
 
-def study_json(study, roles):
-    return {
-        "slug": study.slug,
-        "title": study.title,
-        "description": study.description,
-        "created_by": study.created_by,
-        "created_at": study.created_at.isoformat(),
-        "educational": study.educational,
-        "my_roles": sorted(role.value for role in roles),
-    }
-
-
-def question_json(question):
-    return {
-        "id": question.id,
-        "position": question.position,
-        "text": question.text,
-        "help_text": question.help_text,
-        "kind": question.kind.value,
-        "options": question.options,
-        "required": question.required,
-    }
-
-
-def case_json(case):
-    return {"id": case.id, "values": {v.socket.slug: value_json(v) for v in case.values}}
-
-
-def answer_json(answer):
-    return {
-        "id": answer.id,
-        "question": answer.question_id,
-        "case": answer.case_id,
-        "reader": answer.reader,
-        "value": answer.value,
-        "created_at": answer.created_at.isoformat(),
-    }
-
-
-def ground_truth_json(truth):
-    return {"question": truth.question_id, "case": truth.case_id, "value": truth.value, "created_by": truth.created_by}
-
-
-def checked_study_fields(fields):
-    """``fields`` of a reader study (see STUDY_FIELDS) if each has the right type."""
-    for key, value in fields.items():
-        if key == "educational":
-            right = isinstance(value, bool)
-        else:
-            right = isinstance(value, str) and (key != "title" or bool(value.strip()))
-        if not right:
-            raise InvalidValue(f"'{key}' must be {STUDY_FIELDS[key]}.")
-    return fields
-
-
 def ranked(readers):
-    """``readers`` (``scores()["readers"]``) best first, each with its ``rank``: equal scores share
-    a rank (1, 1, 3), readers without a score come last."""
-    key = lambda reader: (reader["score"] is None, -(reader["score"] or 0.0))  # noqa: E731
+    """``(rank, reader)`` of ``readers`` (``scores().readers``) best first: equal scores share a
+    rank (1, 1, 3), readers without a score come last."""
+    key = lambda reader: (reader.score is None, -(reader.score or 0.0))  # noqa: E731
     result = []
     for position, reader in enumerate(sorted(readers, key=key), start=1):
-        tied = result and key(result[-1]) == key(reader)
-        result.append({**reader, "rank": result[-1]["rank"] if tied else position})
+        tied = result and key(result[-1][1]) == key(reader)
+        result.append((result[-1][0] if tied else position, reader))
     return result
 
 
@@ -123,14 +65,6 @@ def _cell(value):
     return value
 
 
-def an_id(body, key):
-    """``body[key]`` if it is a whole number (an object's id)."""
-    value = body[key]
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise InvalidValue(f"{key!r} must be the id (a whole number) of a {key} of this reader study.")
-    return value
-
-
 class ReaderStudyAccess(ArchiveAccess):
     """Finds reader studies and checks what the current user may do with them."""
 
@@ -138,7 +72,7 @@ class ReaderStudyAccess(ArchiveAccess):
         query = select(ReaderStudyMember.role).filter_by(object_id=study.id, username=self.username)
         return set(self.db.scalars(query))
 
-    def studies_json(self, studies):
+    def study_shapes(self, studies):
         """Many reader studies with my roles on each, looked up in one query."""
         roles = {}
         query = select(ReaderStudyMember.object_id, ReaderStudyMember.role).where(
@@ -147,7 +81,7 @@ class ReaderStudyAccess(ArchiveAccess):
         )
         for study_id, role in self.db.execute(query):
             roles.setdefault(study_id, set()).add(role)
-        return [study_json(s, roles.get(s.id, set())) for s in studies]
+        return [shapes.ReaderStudy.of(s, roles.get(s.id, set())) for s in studies]
 
     def visible_studies(self):
         """The query of the reader studies the user holds a role on (all of them for hub admins)."""
@@ -171,21 +105,11 @@ class ReaderStudyAccess(ArchiveAccess):
         return bool(roles & EDIT) or bool(self.user.get("admin"))
 
     def study_members(self, study):
-        return {role.value: usernames(self.db, study, role) for role in ReaderStudyRole}
+        return shapes.ReaderStudyMembers(**{role.value: usernames(self.db, study, role) for role in ReaderStudyRole})
 
-    def add_question(self, study, text, kind, help_text="", options=None, required=True):
-        """A new question at the end of ``study``'s questions."""
-        if not isinstance(text, str) or not text.strip():
-            raise InvalidValue("'text' must be a non-empty string.")
-        if not isinstance(help_text, str):
-            raise InvalidValue("'help_text' must be a string.")
-        if not isinstance(required, bool):
-            raise InvalidValue("'required' must be true or false.")
-        try:
-            kind = SocketKind(kind)
-        except (TypeError, ValueError):
-            raise InvalidValue(f"{kind!r} is not a question kind; choose from {', '.join(QUESTION_KINDS)}") from None
-        question = Question(text=text, kind=kind, help_text=help_text, options=options or {}, required=required)
+    def add_question(self, study, fields):
+        """A new question of ``fields`` (a QuestionCreate) at the end of ``study``'s questions."""
+        question = Question(**{**fields.given(), "options": fields.options or {}})
         study.questions.append(question)
         self.db.flush()
         return question
@@ -201,38 +125,36 @@ class ReaderStudyAccess(ArchiveAccess):
         return cases
 
     def answer(self, study, body):
-        """The user's answer to a question of ``study`` about one of its cases, replacing the one
-        they gave before, and whether it is new; Conflict once they have seen the case's ground
-        truth."""
-        question = self.question(study, an_id(body, "question"))
-        case = self.case(study, an_id(body, "case"))
+        """The user's answer (an AnswerGive) to a question of ``study`` about one of its cases,
+        replacing the one they gave before, and whether it is new; Conflict once they have seen
+        the case's ground truth."""
+        question = self.question(study, body.question)
+        case = self.case(study, body.case)
         if self.revealed(case):
             raise Conflict(f"You have seen the ground truth of case {case.id}; answers to it can no longer change.")
-        answer = make_answer(self.db, question, case, body["value"], reader=self.username)
+        answer = make_answer(self.db, question, case, body.value, reader=self.username)
         created = answer in self.db.new
         self.db.flush()
         return answer, created
 
-    def create_study(self, slug, title, description="", educational=False):
-        """A new reader study whose creator is its editor; needs the hub permission to create."""
+    def create_study(self, fields):
+        """A new reader study of ``fields`` (a ReaderStudyCreate) whose creator is its editor; needs
+        the hub permission to create."""
         self.require_scope(CREATE_READER_STUDIES, "create reader studies")
-        fields = checked_study_fields({"title": title, "description": description, "educational": educational})
-        study = save(self.db, ReaderStudy(slug=slug, created_by=self.username, **fields))
+        study = save(self.db, ReaderStudy(**fields.model_dump(), created_by=self.username))
         grant(self.db, study, self.username, ReaderStudyRole.EDITOR)
         self.commit()
         return study
 
     def change_study(self, study, fields):
-        """Set the study's title, description or educational mode."""
-        for key, value in checked_study_fields(fields).items():
+        """Set the study's title, description or educational mode from ``fields`` (a ReaderStudyChange)."""
+        for key, value in fields.given().items():
             setattr(study, key, value)
         self.db.flush()
 
-    def add_member(self, study, username, role):
-        """Give ``username`` (a hub username) ``role`` on ``study``."""
-        if not isinstance(username, str) or not username.strip():
-            raise InvalidValue("'username' must be a hub username.")
-        grant(self.db, study, username.strip(), role)
+    def add_member(self, study, fields):
+        """Give a hub user a role on ``study`` (``fields``: a ReaderStudyMemberGrant)."""
+        grant(self.db, study, fields.username, fields.role)
 
     def remove_member(self, study, username, role):
         """Take ``role`` from ``username``; Conflict if that would leave the study without editors."""
@@ -338,20 +260,20 @@ class ReaderStudyAccess(ArchiveAccess):
         )
         readers = usernames(self.db, study, ReaderStudyRole.READER)
         scores = reader_scores(questions, truths, answers, readers)
-        return {"ground_truth": len(truths), "readers": [{"reader": r, **s} for r, s in sorted(scores.items())]}
+        readers = [shapes.ReaderScore(reader=r, **s) for r, s in sorted(scores.items())]
+        return shapes.Scores(ground_truth=len(truths), readers=readers)
 
     def leaderboard(self, study, roles):
         """The readers ranked by score; a reader sees the others' names as 'reader 1', 'reader 2'…"""
         scores = self.scores(study)
         others = count(1)
         entries = []
-        for reader in ranked(scores["readers"]):
-            name = reader["reader"]
+        for rank, reader in ranked(scores.readers):
+            name = reader.reader
             if not (self.sees_all_answers(roles) or name == self.username):
                 name = f"reader {next(others)}"
-            entries.append({"rank": reader["rank"], "reader": name, "score": reader["score"],
-                            "answered": reader["answered"]})  # fmt: skip
-        return {"ground_truth": scores["ground_truth"], "readers": entries}
+            entries.append(shapes.RankedReader(rank=rank, reader=name, score=reader.score, answered=reader.answered))
+        return shapes.ReaderLeaderboard(ground_truth=scores.ground_truth, readers=entries)
 
     # --- reading: progress and the ground truth of answered cases -------------------------
 
@@ -370,13 +292,13 @@ class ReaderStudyAccess(ArchiveAccess):
         """How far the user is: the cases, those they have answered, the next one to answer."""
         case_ids = [c.id for c in study.cases]
         answered = self.answered_cases(study, self.username)
-        return {
-            "cases": len(case_ids),
-            "answered": len(answered),
-            "next_case": next((c for c in case_ids if c not in answered), None),
-            "case_ids": case_ids,
-            "answered_case_ids": answered,
-        }
+        return shapes.Progress(
+            cases=len(case_ids),
+            answered=len(answered),
+            next_case=next((c for c in case_ids if c not in answered), None),
+            case_ids=case_ids,
+            answered_case_ids=answered,
+        )
 
     def revealed(self, case):
         query = select(GroundTruthReveal.id).filter_by(case_id=case.id, reader=self.username)
@@ -409,9 +331,14 @@ class ReaderStudyAccess(ArchiveAccess):
         for question in study.questions:
             scored = question.id in truths and question.id in mine
             score = answer_score(question.kind, question.options, mine.get(question.id), truths.get(question.id))
-            answers.append({"question": question.id, "value": truths.get(question.id),
-                            "my_answer": mine.get(question.id), "score": score if scored else None})  # fmt: skip
-        return {"case": case.id, "answers": answers}
+            truth = shapes.AnswerTruth(
+                question=question.id,
+                value=truths.get(question.id),
+                my_answer=mine.get(question.id),
+                score=score if scored else None,
+            )
+            answers.append(truth)
+        return shapes.CaseGroundTruth(case=case.id, answers=answers)
 
     def answers_query(self, study, roles):
         """The study's answers that the user may see (editors: everyone's; readers: their own)."""
@@ -443,15 +370,17 @@ class ReaderStudiesHandler(ReaderStudyAPIHandler):
     """GET: the reader studies I hold a role on (all of them for admins). POST {slug, title,
     description, educational}: a new reader study, whose creator is its editor (researchers)."""
 
+    @endpoint(returns=shapes.ReaderStudyPage)
     @web.authenticated
     def get(self):
-        self.write_json(self.page(self.visible_studies(), serialize_rows=self.studies_json))
+        self.write_model(self.page(self.visible_studies(), serialize_rows=self.study_shapes))
 
+    @endpoint(shapes.ReaderStudyCreate, shapes.ReaderStudy, 201)
     @web.authenticated
     def post(self):
         self.require_scope(CREATE_READER_STUDIES, "create reader studies")  # before the body is read
-        study = self.create_study(**self.json_body(required=("slug", "title"), optional=("description", "educational")))
-        self.write_json(study_json(study, EDIT), status=201)
+        study = self.create_study(self.body())
+        self.write_model(shapes.ReaderStudy.of(study, EDIT), 201)
 
 
 class ReaderStudyHandler(ReaderStudyAPIHandler):
@@ -459,18 +388,21 @@ class ReaderStudyHandler(ReaderStudyAPIHandler):
     change it (editors). DELETE: delete it with its cases, questions, answers and ground truth
     (editors); the archive items its cases show stay."""
 
+    @endpoint(returns=shapes.ReaderStudy)
     @web.authenticated
     def get(self, slug):
         study, roles = self.reader_study(slug)
-        self.write_json(study_json(study, roles))
+        self.write_model(shapes.ReaderStudy.of(study, roles))
 
+    @endpoint(shapes.ReaderStudyChange, shapes.ReaderStudy)
     @web.authenticated
     def patch(self, slug):
         study, roles = self.reader_study(slug, EDIT, "change this reader study")
-        self.change_study(study, self.json_body(optional=tuple(STUDY_FIELDS)))
+        self.change_study(study, self.body())
         self.commit()
-        self.write_json(study_json(study, roles))
+        self.write_model(shapes.ReaderStudy.of(study, roles))
 
+    @endpoint(status=204)
     @web.authenticated
     def delete(self, slug):
         study, _ = self.reader_study(slug, EDIT, "delete this reader study")
@@ -483,19 +415,21 @@ class ReaderStudyMembersHandler(ReaderStudyAPIHandler):
     """GET: who holds which role (editors). POST {username, role}: grant a role (editors).
     DELETE ?username=&role=: take a role away (editors; a study keeps at least one editor)."""
 
+    @endpoint(returns=shapes.ReaderStudyMembers)
     @web.authenticated
     def get(self, slug):
         study, _ = self.reader_study(slug, EDIT, "see this reader study's members")
-        self.write_json(self.study_members(study))
+        self.write_model(self.study_members(study))
 
+    @endpoint(shapes.ReaderStudyMemberGrant, shapes.ReaderStudyMembers, 201)
     @web.authenticated
     def post(self, slug):
         study, _ = self.reader_study(slug, EDIT, "manage this reader study's members")
-        body = self.json_body(required=("username", "role"))
-        self.add_member(study, body["username"], body["role"])
+        self.add_member(study, self.body())
         self.commit()
-        self.write_json(self.study_members(study), status=201)
+        self.write_model(self.study_members(study), 201)
 
+    @endpoint(status=204, query=member_query(ReaderStudyRole))
     @web.authenticated
     def delete(self, slug):
         study, _ = self.reader_study(slug, EDIT, "manage this reader study's members")
@@ -508,33 +442,36 @@ class QuestionsHandler(ReaderStudyAPIHandler):
     """GET: the questions in order. POST {text, kind, help_text, options, required}: a question
     after the others (editors); options hold the choices, or a number's minimum and maximum."""
 
+    @endpoint(returns=shapes.QuestionPage)
     @web.authenticated
     def get(self, slug):
         study, _ = self.reader_study(slug)
         query = select(Question).filter_by(reader_study_id=study.id).order_by(Question.position)
-        self.write_json(self.page(query, question_json))
+        self.write_model(self.page(query, shapes.Question.from_object))
 
+    @endpoint(shapes.QuestionCreate, shapes.Question, 201)
     @web.authenticated
     def post(self, slug):
         study, _ = self.reader_study(slug, EDIT, "add questions to this reader study")
-        body = self.json_body(required=("text", "kind"), optional=("help_text", "options", "required"))
-        question = self.add_question(study, **body)
+        question = self.add_question(study, self.body())
         self.commit()
-        self.write_json(question_json(question), status=201)
+        self.write_model(shapes.Question.from_object(question), 201)
 
 
 class QuestionHandler(ReaderStudyAPIHandler):
     """PATCH {position}: move a question (0 is first; editors). DELETE: delete it with its
     answers and ground truth (editors)."""
 
+    @endpoint(shapes.QuestionMove, shapes.Question)
     @web.authenticated
     def patch(self, slug, question_id):
         study, _ = self.reader_study(slug, EDIT, "change this reader study's questions")
         question = self.question(study, question_id)
-        self.move_question(study, question, self.json_body(required=("position",))["position"])
+        self.move_question(study, question, self.body().position)
         self.commit()
-        self.write_json(question_json(question))
+        self.write_model(shapes.Question.from_object(question))
 
+    @endpoint(status=204)
     @web.authenticated
     def delete(self, slug, question_id):
         study, _ = self.reader_study(slug, EDIT, "delete this reader study's questions")
@@ -547,20 +484,21 @@ class CasesHandler(ReaderStudyAPIHandler):
     """GET: the study's cases. POST {archive}: a case for each item of an archive you may read
     (editors)."""
 
+    @endpoint(returns=shapes.CasePage)
     @web.authenticated
     def get(self, slug):
         study, _ = self.reader_study(slug)
         query = select(ReaderStudyCase).filter_by(reader_study_id=study.id).order_by(ReaderStudyCase.id)
         values = selectinload(ReaderStudyCase.values).joinedload(SocketValue.socket)  # not one query per case
-        self.write_json(self.page(query.options(values), case_json))
+        self.write_model(self.page(query.options(values), shapes.Case.of))
 
+    @endpoint(shapes.CasesAdd, shapes.CasesAdded, 201)
     @web.authenticated
     def post(self, slug):
         study, _ = self.reader_study(slug, EDIT, "add cases to this reader study")
-        body = self.json_body(required=("archive",))
-        cases = self.add_archive_cases(study, body["archive"])
+        cases = self.add_archive_cases(study, self.body().archive)
         self.commit()
-        self.write_json({"added": len(cases), "cases": [case_json(c) for c in cases]}, status=201)
+        self.write_model(shapes.CasesAdded(added=len(cases), cases=[shapes.Case.of(c) for c in cases]), 201)
 
 
 class AnswersHandler(ReaderStudyAPIHandler):
@@ -568,6 +506,7 @@ class AnswersHandler(ReaderStudyAPIHandler):
     CSV, scored where there is ground truth. POST {question, case, value}: answer a question
     about a case, or change the answer (readers); a value of null clears an optional one."""
 
+    @endpoint(returns=shapes.AnswerPage, file_types=("text/csv",), query=FORMAT_QUERY)
     @web.authenticated
     def get(self, slug):
         study, roles = self.reader_study(slug)
@@ -575,28 +514,30 @@ class AnswersHandler(ReaderStudyAPIHandler):
         if fmt not in ("json", "csv"):
             raise GcError(f"?format= must be json or csv, not {fmt!r}.")
         if fmt == "json":
-            self.write_json(self.page(self.answers_query(study, roles).order_by(Answer.id), answer_json))
+            self.write_model(self.page(self.answers_query(study, roles).order_by(Answer.id), shapes.Answer.of))
             return
         self.set_header("Content-Type", "text/csv; charset=utf-8")
         self.set_header("Content-Disposition", f'attachment; filename="{slug}-answers.csv"')
         self.finish(self.answers_csv(study, roles))
 
+    @endpoint(shapes.AnswerGive, {201: shapes.Answer, 200: shapes.Answer})
     @web.authenticated
     def post(self, slug):
         study, _ = self.reader_study(slug, ANSWER, "answer questions in this reader study")
-        answer, created = self.answer(study, self.json_body(required=("question", "case", "value")))
+        answer, created = self.answer(study, self.body())
         self.commit()
-        self.write_json(answer_json(answer), status=201 if created else 200)
+        self.write_model(shapes.Answer.of(answer), 201 if created else 200)
 
 
 class ProgressHandler(ReaderStudyAPIHandler):
     """GET: my progress: {cases, answered, next_case, case_ids, answered_case_ids}; a case is
     answered when each of its required questions is (readers and editors)."""
 
+    @endpoint(returns=shapes.Progress)
     @web.authenticated
     def get(self, slug):
         study, _ = self.reader_study(slug)
-        self.write_json(self.progress(study))
+        self.write_model(self.progress(study))
 
 
 class CaseGroundTruthHandler(ReaderStudyAPIHandler):
@@ -605,17 +546,19 @@ class CaseGroundTruthHandler(ReaderStudyAPIHandler):
     409 before). POST: reveal it to me, a reader of an educational study who has answered every
     required question of the case; my answers to it cannot change after that."""
 
+    @endpoint(returns=shapes.CaseGroundTruth)
     @web.authenticated
     def get(self, slug, case_id):
         study, roles = self.reader_study(slug)
-        self.write_json(self.case_ground_truth(study, roles, self.case(study, case_id)))
+        self.write_model(self.case_ground_truth(study, roles, self.case(study, case_id)))
 
+    @endpoint(returns=shapes.CaseGroundTruth)
     @web.authenticated
     def post(self, slug, case_id):
         study, roles = self.reader_study(slug)
         truth = self.case_ground_truth(study, roles, self.case(study, case_id), reveal=True)
         self.commit()
-        self.write_json(truth)
+        self.write_model(truth)
 
 
 class GroundTruthHandler(ReaderStudyAPIHandler):
@@ -623,27 +566,30 @@ class GroundTruthHandler(ReaderStudyAPIHandler):
     columns case, question, value) or a JSON list of {case, question, value} (editors); every
     row is checked against its question, and a wrong row writes nothing."""
 
+    @endpoint(returns=shapes.GroundTruthPage)
     @web.authenticated
     def get(self, slug):
         study, _ = self.reader_study(slug, EDIT, "see this reader study's ground truth")
-        self.write_json(self.page(self.ground_truth_query(study), ground_truth_json))
+        self.write_model(self.page(self.ground_truth_query(study), shapes.GroundTruth.of))
 
+    @endpoint(list[shapes.GroundTruthRow], shapes.GroundTruthSaved, 201, body_types=("application/json", "text/csv"))
     @web.authenticated
     def post(self, slug):
         study, _ = self.reader_study(slug, EDIT, "give this reader study's ground truth")
         csv_format = self.request.headers.get("Content-Type", "").startswith("text/csv")
         saved = self.replace_ground_truth(study, self.request.body, csv_format)
         self.commit()
-        self.write_json({"saved": saved}, status=201)
+        self.write_model(shapes.GroundTruthSaved(saved=saved), 201)
 
 
 class ScoresHandler(ReaderStudyAPIHandler):
     """GET: each reader's score against the ground truth, overall and per question (editors)."""
 
+    @endpoint(returns=shapes.Scores)
     @web.authenticated
     def get(self, slug):
         study, _ = self.reader_study(slug, EDIT, "see the readers' scores")
-        self.write_json(self.scores(study))
+        self.write_model(self.scores(study))
 
 
 class LeaderboardHandler(ReaderStudyAPIHandler):
@@ -651,10 +597,11 @@ class LeaderboardHandler(ReaderStudyAPIHandler):
     answered}]}; equal scores share a rank. Editors see every name, a reader their own and the
     others as 'reader 1', 'reader 2'… (readers and editors)."""
 
+    @endpoint(returns=shapes.ReaderLeaderboard)
     @web.authenticated
     def get(self, slug):
         study, roles = self.reader_study(slug)
-        self.write_json(self.leaderboard(study, roles))
+        self.write_model(self.leaderboard(study, roles))
 
 
 def routes(prefix):

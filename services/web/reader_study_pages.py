@@ -1,22 +1,17 @@
 """The reader-study pages: list and create reader studies; manage one (cases from an archive,
 ordered questions, readers and editors, ground truth, educational mode) and see the answers per
-reader and case with the readers' leaderboard; readers see their own answers and progress. Finding studies, checking roles and making changes is
-``ReaderStudyAccess``'s, shared with the API (reader_studies.py); the pages turn form fields into
-the values it takes."""
+reader and case with the readers' leaderboard; readers see their own answers and progress.
+Finding studies, checking roles and making changes is ``ReaderStudyAccess``'s, shared with the
+API (reader_studies.py); the pages read form fields through the API's request models."""
 
 from sqlalchemy import select
 from tornado import web
 
+from ..api import reader_studies as shapes
 from ..core.errors import GcError
 from ..core.orm import POINT_KINDS, QUESTION_KINDS, Answer, Question, SocketKind, remove
-from .pages import PageHandler
-from .reader_studies import (
-    CREATE_READER_STUDIES,
-    EDIT,
-    ReaderStudyAccess,
-    case_json,
-    question_json,
-)
+from .pages import PageHandler, shown
+from .reader_studies import CREATE_READER_STUDIES, EDIT, ReaderStudyAccess
 
 # What the question form calls each kind, and which settings each kind takes.
 KIND_LABELS = {
@@ -98,7 +93,7 @@ class ReaderStudiesPage(ReaderStudyAccess, PageHandler):
     """The reader studies I hold a role on, and a form to create one (researchers)."""
 
     def show(self, status=200, error=None, form=None):
-        studies = self.studies_json(list(self.db.scalars(self.visible_studies())))
+        studies = [shown(study) for study in self.study_shapes(list(self.db.scalars(self.visible_studies())))]
         self.render_page(
             "reader_studies.html",
             status,
@@ -115,7 +110,10 @@ class ReaderStudiesPage(ReaderStudyAccess, PageHandler):
     @web.authenticated
     def post(self):
         form = self.form("slug", "title", "description")
-        study = self.submit(lambda: self.create_study(**form), lambda e: self.show(e.status, e.message, form))
+        study = self.submit(
+            lambda: self.create_study(shapes.ReaderStudyCreate.read(form)),
+            lambda e: self.show(e.status, e.message, form),
+        )
         if study:
             self.redirect(f"reader-studies/{study.slug}")
 
@@ -128,8 +126,8 @@ class ReaderStudyPage(ReaderStudyAccess, PageHandler):
     def show(self, slug, status=200, error=None, form=None):
         study, roles = self.reader_study(slug)
         editor = self.sees_all_answers(roles)
-        questions = [question_json(q) for q in study.questions]
-        cases = [case_json(c) for c in study.cases[:MAX_CASES_SHOWN]]
+        questions = [shown(shapes.Question.from_object(q)) for q in study.questions]
+        cases = [shown(shapes.Case.of(c)) for c in study.cases[:MAX_CASES_SHOWN]]
         query = select(Answer.reader, Answer.case_id, Answer.question_id, Answer.value).join(Question)
         query = query.where(Question.reader_study_id == study.id)
         if not editor:
@@ -138,16 +136,16 @@ class ReaderStudyPage(ReaderStudyAccess, PageHandler):
         truth = leaderboard = members = progress = None
         if editor:
             truth = {(t.case_id, t.question_id): t.value for t in self.db.scalars(self.ground_truth_query(study))}
-            leaderboard = self.leaderboard(study, roles)
-            members = self.study_members(study)
+            leaderboard = shown(self.leaderboard(study, roles))
+            members = shown(self.study_members(study))
         else:
-            progress = self.progress(study)
+            progress = shown(self.progress(study))
         self.render_page(
             "reader_study.html",
             status,
             error,
             {"required": "on", **(form or {})},
-            study=dict(self.studies_json([study])[0], case_count=len(study.cases)),
+            study=dict(shown(self.study_shapes([study])[0]), case_count=len(study.cases)),
             editor=editor,
             questions=questions,
             cases=cases,
@@ -174,13 +172,13 @@ class ReaderStudyPage(ReaderStudyAccess, PageHandler):
         actions = {
             "question": lambda: self._add_question(study, form),
             "cases": lambda: self.add_archive_cases(study, self.get_body_argument("archive", "")),
-            "member": lambda: self.add_member(study, member["username"], member["role"]),
+            "member": lambda: self.add_member(study, shapes.ReaderStudyMemberGrant.read(member)),
             "remove-member": lambda: self.remove_member(study, member["username"], member["role"]),
             "move": lambda: self.move_question(study, self._question(study), self._position()),
             "delete-question": lambda: self.delete_question(study, self._question(study)),
             "ground-truth": lambda: self._upload_ground_truth(study),
             "educational": lambda: self.change_study(
-                study, {"educational": self.get_body_argument("educational", "") == "on"}
+                study, shapes.ReaderStudyChange.read({"educational": self.get_body_argument("educational", "") == "on"})
             ),
             "delete": lambda: remove(self.db, study),
         }
@@ -204,14 +202,14 @@ class ReaderStudyPage(ReaderStudyAccess, PageHandler):
         return int(position) if position.isdigit() else -1
 
     def _add_question(self, study, form):
-        return self.add_question(
-            study,
-            form["text"],
-            form["kind"],
-            help_text=form["help_text"],
-            options=question_options(form),
-            required=form["required"] == "on",
-        )
+        fields = {
+            "text": form["text"],
+            "kind": form["kind"],
+            "help_text": form["help_text"],
+            "options": question_options(form),
+            "required": form["required"] == "on",
+        }
+        return self.add_question(study, shapes.QuestionCreate.read(fields))
 
     def _upload_ground_truth(self, study):
         files = self.request.files.get("ground_truth")

@@ -4,9 +4,10 @@ algorithm, and one submission's progress, logs and results with the admins' acti
 from sqlalchemy import select
 from tornado import web
 
+from ..api.submissions import SubmissionCreate
 from ..core.orm import Algorithm, AlgorithmMember, AlgorithmRole, Evaluation, Submission, SubmissionKind
-from .challenges import phase_json
-from .pages import PageHandler
+from .challenges import phase_shape
+from .pages import PageHandler, shown
 from .submissions import SubmissionAccess
 
 
@@ -20,15 +21,15 @@ class PhaseSubmissionsPage(SubmissionAccess, PageHandler):
         query = select(Submission).filter_by(phase_id=phase.id).order_by(Submission.id.desc())
         if not admin:
             query = query.filter_by(creator=self.username)
-        rows = [self.submission_json(s, detail=False) for s in self.db.scalars(query.limit(200))]
+        rows = [shown(self.submission_shape(s, detail=False)) for s in self.db.scalars(query.limit(200))]
         mine = select(AlgorithmMember.object_id).filter_by(username=self.username, role=AlgorithmRole.EDITOR)
         algorithms = [a.slug for a in self.db.scalars(self.visible_algorithms().where(Algorithm.id.in_(mine)))]
         self.render_page(
             "submissions.html",
             status,
             error,
-            challenge=self.challenge_json(challenge),
-            phase=phase_json(phase, admin),
+            challenge=shown(self.challenge_shape(challenge)),
+            phase=shown(phase_shape(phase, admin)),
             submissions=rows,
             algorithms=algorithms,
             takes_algorithms=phase.submission_kind == SubmissionKind.ALGORITHM,
@@ -41,8 +42,10 @@ class PhaseSubmissionsPage(SubmissionAccess, PageHandler):
     @web.authenticated
     def post(self, slug, phase):
         algorithm = self.get_body_argument("algorithm", "")
-        act = lambda: self.make_submission(self.submittable_phase(slug, phase), {"algorithm": algorithm})
-        made = self.submit(act, lambda e: self.show(slug, phase, e.status, e.message))
+        made = self.submit(
+            lambda: self.make_submission(self.submittable_phase(slug, phase), SubmissionCreate(algorithm=algorithm)),
+            lambda e: self.show(slug, phase, e.status, e.message),
+        )
         if made:
             self.redirect(f"../../submissions/{made.id}")
 
@@ -64,7 +67,7 @@ class SubmissionPage(SubmissionAccess, PageHandler):
             "submission.html",
             status,
             error,
-            submission=self.submission_json(submission),
+            submission=shown(self.submission_shape(submission)),
             admin=self.is_admin(submission.phase.challenge),
         )
 

@@ -16,6 +16,9 @@ from pathlib import Path, PurePosixPath
 from sqlalchemy import func, select
 from tornado import web
 
+from ..api import submissions as shapes
+from ..api.algorithms import Limits
+from ..api.fields import text
 from ..core.errors import Conflict, GcError, InvalidValue, NotFound, PermissionDenied
 from ..core.orm import (
     AlgorithmRole,
@@ -31,11 +34,10 @@ from ..core.orm import (
 from ..core.paths import ground_truth_folder
 from ..core.status import JOB_ACTIVE, JOB_UNSUCCESSFUL
 from ..scheduling import new_evaluation, next_runs
-from .algorithms import AlgorithmAccess, limits_json
-from .base import APIHandler
+from .algorithms import AlgorithmAccess
+from .base import APIHandler, Query, endpoint
 from .challenges import ChallengeAccess
 from .container_images import UploadedFileAccess
-from .fields import boolean, text
 from .leaderboard import fingerprint
 
 # What a participant learns of a failure on a case they may not read: that it failed, not how (an
@@ -44,29 +46,16 @@ from .leaderboard import fingerprint
 HIDDEN_CASE_FAILURE = "failed on a hidden case; the challenge's admins see why"
 
 
-def iso(moment):
-    return moment and moment.isoformat()
-
-
-def evaluation_json(evaluation, *, admin):
+def evaluation_shape(evaluation, *, admin):
     """An evaluation; its metrics only for admins, or once published. What it was evaluated with
     is pinned: admins see the method's digest and the ground truth version, others a fingerprint
     of both (as on the leaderboard), which tells results of one setup apart without naming it."""
     shown = admin or evaluation.published
-    data = {
-        "id": evaluation.id,
-        "status": str(evaluation.status),
-        "error_message": evaluation.error_message,
-        "published": evaluation.published,
-        "metrics": evaluation.metrics if shown else None,
-        "algorithm_digest": evaluation.algorithm_digest,
-        "evaluated_with": fingerprint(evaluation.method_digest, evaluation.ground_truth_version),
-        "created_at": iso(evaluation.created_at),
-        "completed_at": iso(evaluation.completed_at),
-    }
-    if admin:
-        data.update(method_digest=evaluation.method_digest, ground_truth_version=evaluation.ground_truth_version)
-    return data
+    return (shapes.EvaluationAdmin if admin else shapes.Evaluation).from_object(
+        evaluation,
+        metrics=evaluation.metrics if shown else None,
+        evaluated_with=fingerprint(evaluation.method_digest, evaluation.ground_truth_version),
+    )
 
 
 def submission_status(submission):
@@ -102,49 +91,43 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
         query = select(ArchiveMember.object_id).filter_by(username=self.username)
         return set(self.db.scalars(query))
 
-    def job_json(self, job, *, admin, readable):
+    def job_shape(self, job, *, admin, readable):
         """A job of a submission; its logs only on a case the caller may read (admins: all)."""
         item = job.archive_item
         shown = admin or (item is not None and item.archive_id in readable)
-        data = {
-            "id": job.id,
-            "case": job.archive_item_id,
-            "status": str(job.status),
-            "error_message": job.error_message if shown or not job.error_message else HIDDEN_CASE_FAILURE,
-            "image_digest": job.container_digest,
-        }
-        if shown:
-            data["stdout_tail"], data["stderr_tail"] = job.stdout_tail, job.stderr_tail
-        return data
+        return (shapes.SubmissionJobWithLogs if shown else shapes.SubmissionJob).from_object(
+            job,
+            case=job.archive_item_id,
+            error_message=job.error_message if shown or not job.error_message else HIDDEN_CASE_FAILURE,
+            image_digest=job.container_digest,
+        )
 
-    def submission_json(self, submission, *, detail=True):
-        admin = self.is_admin(submission.phase.challenge)
-        data = {
-            "id": submission.id,
+    def submission_shape(self, submission, *, detail=True):
+        """A submission: with its cases, jobs and evaluations when ``detail``, as lists show it otherwise."""
+        fields = {
             "challenge": submission.phase.challenge.slug,
             "phase": submission.phase.slug,
-            "creator": submission.creator,
-            "created_at": iso(submission.created_at),
             "kind": "algorithm" if submission.algorithm is not None else "predictions",
             "algorithm": submission.algorithm.slug if submission.algorithm is not None else None,
             "predictions_file": PurePosixPath(submission.predictions_path).name
             if submission.predictions_path
             else None,
             "status": submission_status(submission),
-            "limits": limits_json(submission.phase),
+            "limits": Limits.of(submission.phase),
         }
-        if detail:
-            readable = self.readable_archive_ids()
-            jobs = submission.jobs
-            data["cases"] = {
-                "total": len(submission.phase.archive.items)
-                if submission.algorithm and submission.phase.archive
-                else 0,
-                "done": sum(job.status.is_terminal for job in jobs),
-            }
-            data["jobs"] = [self.job_json(job, admin=admin, readable=readable) for job in jobs]
-            data["evaluations"] = [evaluation_json(e, admin=admin) for e in submission.evaluations]
-        return data
+        if not detail:
+            return shapes.SubmissionSummary.from_object(submission, **fields)
+        admin = self.is_admin(submission.phase.challenge)
+        readable = self.readable_archive_ids()
+        jobs = submission.jobs
+        total = len(submission.phase.archive.items) if submission.algorithm and submission.phase.archive else 0
+        return shapes.Submission.from_object(
+            submission,
+            **fields,
+            cases=shapes.CasesDone(total=total, done=sum(job.status.is_terminal for job in jobs)),
+            jobs=[self.job_shape(job, admin=admin, readable=readable) for job in jobs],
+            evaluations=[evaluation_shape(e, admin=admin) for e in submission.evaluations],
+        )
 
     # --- the rules of submitting ----------------------------------------------------------
 
@@ -230,17 +213,19 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
         return algorithm
 
     def make_submission(self, phase, body):
-        """A new submission of ``body``'s predictions file or algorithm, with its first runs queued."""
+        """A new submission of ``body``'s (a SubmissionCreate's) predictions file or algorithm, with
+        its first runs queued."""
         if not phase.method_image:
             raise Conflict(f"Phase {phase.slug!r} has no evaluation method yet; its admins upload one first.")
+        given = body.given()
         if phase.submission_kind == SubmissionKind.ALGORITHM:
-            if "algorithm" not in body:
+            if "algorithm" not in given:
                 raise GcError(f'Phase {phase.slug!r} takes algorithms: send {{"algorithm": <slug>}}.')
             submission = Submission(
-                phase=phase, creator=self.username, algorithm=self.submitted_algorithm(phase, body["algorithm"])
+                phase=phase, creator=self.username, algorithm=self.submitted_algorithm(phase, body.algorithm)
             )
         else:
-            if "upload_session" not in body or "file" not in body:
+            if "upload_session" not in given or "file" not in given:
                 raise GcError(
                     f'Phase {phase.slug!r} takes a predictions file: send {{"upload_session": id, "file": id}}.'
                 )
@@ -319,6 +304,7 @@ class SubmissionsHandler(SubmissionHandler):
     (participants, while the phase is open, within its limits, after passing its parent phase):
     {"upload_session": id, "file": id} of an uploaded predictions file, or {"algorithm": slug}."""
 
+    @endpoint(returns=shapes.SubmissionPage, query={"creator": Query(str, "Only this user's (admins).")})
     @web.authenticated
     def get(self, slug, phase):
         challenge = self.challenge(slug)
@@ -329,56 +315,60 @@ class SubmissionsHandler(SubmissionHandler):
             query = query.filter_by(creator=self.username)
         elif creator:
             query = query.filter_by(creator=creator)
-        self.write_json(self.page(query, lambda s: self.submission_json(s, detail=False)))
+        self.write_model(self.page(query, lambda s: self.submission_shape(s, detail=False)))
 
+    @endpoint(shapes.SubmissionCreate, shapes.Submission, 201)
     @web.authenticated
     def post(self, slug, phase):
         phase = self.submittable_phase(slug, phase)
-        body = self.json_body(optional=("upload_session", "file", "algorithm"))
-        submission = self.make_submission(phase, body)
-        self.write_json(self.submission_json(submission), status=201)
+        submission = self.make_submission(phase, self.body())
+        self.write_model(self.submission_shape(submission), 201)
 
 
 class SubmissionDetailHandler(SubmissionHandler):
     """GET: one submission (mine, or any for admins): status, cases done, jobs (logs on cases
     I may read), evaluations (metrics once published)."""
 
+    @endpoint(returns=shapes.Submission)
     @web.authenticated
     def get(self, slug, phase, submission_id):
-        self.write_json(self.submission_json(self.submission(slug, phase, submission_id)))
+        self.write_model(self.submission_shape(self.submission(slug, phase, submission_id)))
 
 
 class ReevaluateHandler(SubmissionHandler):
     """POST (challenge admins): evaluate the submission again (after new ground truth, say)."""
 
+    @endpoint(returns=shapes.EvaluationAdmin, status=201)
     @web.authenticated
     def post(self, slug, phase, submission_id):
         submission = self.admin_submission(slug, phase, submission_id, "re-evaluate submissions")
         evaluation = self.reevaluate(submission)
-        self.write_json(evaluation_json(evaluation, admin=True), status=201)
+        self.write_model(evaluation_shape(evaluation, admin=True), 201)
 
 
 class CancelSubmissionHandler(SubmissionHandler):
     """POST (challenge admins): cancel the submission's jobs and evaluations that have not ended."""
 
+    @endpoint(returns=shapes.Submission)
     @web.authenticated
     def post(self, slug, phase, submission_id):
         submission = self.admin_submission(slug, phase, submission_id, "cancel submissions")
-        self.write_json(self.submission_json(self.cancel(submission)))
+        self.write_model(self.submission_shape(self.cancel(submission)))
 
 
 class EvaluationHandler(SubmissionHandler):
     """PATCH (challenge admins): {"published": true|false} shows or hides a result."""
 
+    @endpoint(shapes.EvaluationPublish, shapes.EvaluationAdmin)
     @web.authenticated
     def patch(self, slug, phase, evaluation_id):
         phase = self.admin_phase(slug, phase)
         evaluation = self.db.get(Evaluation, int(evaluation_id))
         if evaluation is None or evaluation.submission.phase_id != phase.id:
             raise NotFound(f"Phase {phase.slug!r} has no evaluation {evaluation_id}.")
-        evaluation.published = boolean("published", self.json_body(required=("published",))["published"])
+        evaluation.published = self.body().published
         self.commit()
-        self.write_json(evaluation_json(evaluation, admin=True))
+        self.write_model(evaluation_shape(evaluation, admin=True))
 
 
 class GroundTruthHandler(SubmissionHandler):
@@ -387,14 +377,20 @@ class GroundTruthHandler(SubmissionHandler):
     uses it; follow the file's status and message in the archives service
     (``upload-sessions/<id>/files/<id>``). Until then the phase keeps its ground truth."""
 
+    @endpoint(shapes.UploadedFileRef, shapes.GroundTruthTaken, 202)
     @web.authenticated
     def post(self, slug, phase):
         phase = self.admin_phase(slug, phase)
-        file = self.take_ground_truth(phase, self.uploaded_file(self.json_body(required=("upload_session", "file"))))
-        current = {"ground_truth_path": phase.ground_truth_path, "ground_truth_version": phase.ground_truth_version}
-        taken = {"upload_session": file.upload_session_id, "file": file.id, "status": str(file.status),
-                 "message": file.message}  # fmt: skip
-        self.write_json(taken | current, status=202)
+        file = self.take_ground_truth(phase, self.uploaded_file(self.body()))
+        taken = shapes.GroundTruthTaken(
+            upload_session=file.upload_session_id,
+            file=file.id,
+            status=file.status,
+            message=file.message,
+            ground_truth_path=phase.ground_truth_path,
+            ground_truth_version=phase.ground_truth_version,
+        )
+        self.write_model(taken, 202)
 
 
 def routes(prefix):

@@ -8,6 +8,7 @@ in memory, and a broken upload resumes at the ``received`` offset the file repor
 …/import`` hands the session to a worker (``services.imaging.tasks``) on the import queue.
 """
 
+import contextlib
 import logging
 import os
 import re
@@ -20,16 +21,17 @@ from tornado import web
 from traitlets import Integer
 from traitlets.config import SingletonConfigurable
 
+from ..api import uploads as shapes
 from ..core.errors import Conflict, GcError, InvalidValue, NotFound
 from ..core.orm import ContainerImage, Socket, Submission, UploadFile, UploadSession
 from ..core.orm.images import upload_folder
-from ..core.paths import inside
 from ..core.settings import EnvironmentSettings, env
 from ..core.status import UPLOAD_OPEN, UploadStatus, advance
 from ..core.units import human_bytes
 from ..queue import QueueUnreachable
 from .archives import UPLOAD, ArchiveAccess
-from .base import APIHandler
+from .base import APIHandler, endpoint
+from .pages import shown
 
 log = logging.getLogger("gc-hub")
 
@@ -70,10 +72,8 @@ def _regular_files(path):
         found = []
         for folder, _, names in os.walk(path):
             for name in names:
-                try:
+                with contextlib.suppress(FileNotFoundError):
                     found.append(os.lstat(os.path.join(folder, name)))
-                except FileNotFoundError:
-                    pass
     for info in found:
         if stat.S_ISREG(info.st_mode):
             yield (info.st_dev, info.st_ino), info.st_size, info.st_nlink
@@ -88,45 +88,6 @@ def files_on_disk(paths):
             _, _, names = files.get(identity, (size, links, 0))
             files[identity] = (size, links, names + 1)
     return files
-
-
-def file_json(file):
-    return {
-        "id": file.id,
-        "filename": file.filename,
-        "size": file.size,
-        "received": file.received,
-        "status": file.status.value,
-        "message": file.message,
-        "image": file.image_id,
-        "extracted_from": file.extracted_from_id,
-    }
-
-
-def session_json(session, with_files=True):
-    body = {
-        "id": session.id,
-        "owner": session.owner,
-        "status": session.status.value,
-        "message": session.error_message,
-        "archive": session.archive.slug if session.archive else None,
-        "socket": session.socket.slug if session.socket else None,
-        "created_at": session.created_at.isoformat(),
-        "completed_at": session.completed_at.isoformat() if session.completed_at else None,
-    }
-    if with_files:
-        files = sorted(session.files, key=lambda f: f.id)
-        body["files"] = [file_json(f) for f in files]
-        body["images"] = sorted({f.image_id for f in files if f.image_id is not None})
-    return body
-
-
-def clean_filename(name):
-    """``name`` if it is a plain relative path (folders allowed, as in a DICOM folder upload)."""
-    name = inside("filename", name)
-    if any(len(part) > 255 for part in name.split("/")):
-        raise InvalidValue(f"'filename' {name[:80]!r}… has a part longer than 255 characters.")
-    return name
 
 
 class UploadAccess(ArchiveAccess):
@@ -223,11 +184,8 @@ class UploadAccess(ArchiveAccess):
         self.commit()
         return session
 
-    def add_file(self, session_id, filename, size):
-        session = self.open_session(session_id, "add files")
-        filename = clean_filename(filename)
-        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise InvalidValue("'size' must be the file's size in bytes, a whole number.")
+    def add_file(self, session, filename, size):
+        """A new file of my open ``session`` (from ``open_session``), as a checked UploadFileAnnounce gives it."""
         files = list(session.files)
         if len(files) >= UploadLimits.instance().max_files:
             raise GcError(f"Upload session {session.id} has {len(files):,} files, the most one may have; zip the rest.")
@@ -312,52 +270,59 @@ class UploadSessionsHandler(UploadAPIHandler):
     """GET: my upload sessions, newest first. POST {archive?, socket?}: a new upload session;
     with an archive and an image socket, each imported image becomes a new case of the archive."""
 
+    @endpoint(returns=shapes.UploadSessionPage)
     @web.authenticated
     def get(self):
         query = select(UploadSession).filter_by(owner=self.username).order_by(UploadSession.id.desc())
-        self.write_json(self.page(query, lambda s: session_json(s, with_files=False)))
+        self.write_model(self.page(query, shapes.UploadSessionSummary.of))
 
+    @endpoint(shapes.UploadSessionCreate, shapes.UploadSession, 201)
     @web.authenticated
     def post(self):
-        body = self.json_body(optional=("archive", "socket"))
-        session = self.create_session(body.get("archive"), body.get("socket"))
-        self.write_json(session_json(session), status=201)
+        body = self.body()
+        session = self.create_session(body.archive, body.socket)
+        self.write_model(shapes.UploadSession.of(session), 201)
 
 
 class UploadSessionHandler(UploadAPIHandler):
     """GET: one of my upload sessions with each file's progress and result."""
 
+    @endpoint(returns=shapes.UploadSession)
     @web.authenticated
     def get(self, session_id):
-        self.write_json(session_json(self.upload_session(session_id)))
+        self.write_model(shapes.UploadSession.of(self.upload_session(session_id)))
 
 
 class UploadFilesHandler(UploadAPIHandler):
     """POST {filename, size}: announce a file of my pending session (counts against my quota);
     then PUT its bytes to the file's URL."""
 
+    @endpoint(shapes.UploadFileAnnounce, shapes.UploadFile, 201)
     @web.authenticated
     def post(self, session_id):
-        body = self.json_body(required=("filename", "size"))
-        file = self.add_file(session_id, body["filename"], body["size"])
-        self.write_json(file_json(file), status=201)
+        session = self.open_session(session_id, "add files")
+        body = self.body()
+        file = self.add_file(session, body.filename, body.size)
+        self.write_model(shapes.UploadFile.of(file), 201)
 
 
 class ImportHandler(UploadAPIHandler):
     """POST: import my session's files (all fully uploaded) on the import queue."""
 
+    @endpoint(returns=shapes.UploadSession, status=202)
     @web.authenticated
     def post(self, session_id):
-        self.write_json(session_json(self.start_import(session_id)), status=202)
+        self.write_model(shapes.UploadSession.of(self.start_import(session_id)), 202)
 
 
 class CancelHandler(UploadAPIHandler):
     """POST: cancel my pending or importing session; its uploaded bytes are removed, an upload
     still streaming is dropped."""
 
+    @endpoint(returns=shapes.UploadSession)
     @web.authenticated
     def post(self, session_id):
-        self.write_json(session_json(self.cancel(session_id)))
+        self.write_model(shapes.UploadSession.of(self.cancel(session_id)))
 
 
 @web.stream_request_body
@@ -368,10 +333,11 @@ class UploadFileHandler(UploadAPIHandler):
 
     sink = None
 
+    @endpoint(returns=shapes.UploadFile)
     @web.authenticated
     def get(self, session_id, file_id):
         session = self.upload_session(session_id)
-        self.write_json(file_json(self.upload_file(session, file_id)))
+        self.write_model(shapes.UploadFile.of(self.upload_file(session, file_id)))
 
     def prepare(self):
         if self.request.method != "PUT":
@@ -430,6 +396,7 @@ class UploadFileHandler(UploadAPIHandler):
             self.db.rollback()
             self.cancelled = status != UploadStatus.PENDING
 
+    @endpoint(bytes, shapes.UploadFile, body_types=("application/octet-stream",))
     @web.authenticated
     def put(self, session_id, file_id):
         self.sink.close()
@@ -444,7 +411,7 @@ class UploadFileHandler(UploadAPIHandler):
             raise GcError(f"Received {self.written:,} of the chunk's {self.length:,} bytes; send it again.")
         file.received = self.first + self.written
         self.commit()
-        self.write_json(file_json(file))
+        self.write_model(shapes.UploadFile.of(file))
 
     def on_finish(self):
         if self.sink is not None:
@@ -483,6 +450,6 @@ def upload_panel(handler, archive, roles):
     )
     return {
         "sockets": [{"slug": s.slug, "title": s.title} for s in sockets if s.kind.is_image],
-        "sessions": [session_json(s) for s in handler.db.scalars(query)],
+        "sessions": [shown(shapes.UploadSession.of(s)) for s in handler.db.scalars(query)],
         "chunk_bytes": CHUNK_BYTES,
     }

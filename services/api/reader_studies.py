@@ -1,0 +1,255 @@
+"""The shapes of reader studies (archives service): studies, members, questions, cases, answers,
+ground truth, the readers' scores, progress and leaderboard."""
+
+from typing import Annotated, Any
+
+from pydantic import ConfigDict, Field, JsonValue, WithJsonSchema
+
+from ..core.errors import InvalidValue
+from ..core.orm import QUESTION_KINDS, ReaderStudyRole
+from ..core.schemas import SocketKind
+from .archives import Value, values_of
+from .common import Body, Shape, Time, page_of
+from .fields import AnyString, NonEmptyString, Slug, TrueOrFalse, checked, one_of, parsed, stored
+
+
+class ReaderStudy(Shape):
+    """A reader study, with the caller's roles on it."""
+
+    slug: str
+    title: str
+    description: str
+    created_by: str
+    created_at: Time
+    educational: bool = Field(description="Whether readers see the ground truth of each case they have answered.")
+    my_roles: list[ReaderStudyRole]
+
+    @classmethod
+    def of(cls, study, roles):
+        return cls.from_object(study, my_roles=sorted(role.value for role in roles))
+
+
+ReaderStudyPage = page_of(ReaderStudy)
+
+
+class ReaderStudyCreate(Body):
+    """A new reader study, whose creator becomes its editor."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"slug": "chest-reads", "title": "Chest reads"}]})
+
+    slug: Slug
+    title: NonEmptyString
+    description: AnyString = ""
+    educational: TrueOrFalse = False
+
+
+class ReaderStudyChange(Body):
+    """New values for a reader study's title, description or educational mode."""
+
+    title: NonEmptyString = None
+    description: AnyString = None
+    educational: TrueOrFalse = None
+
+
+class ReaderStudyMembers(Shape):
+    """Who holds which role on a reader study."""
+
+    editor: list[str]
+    reader: list[str]
+
+
+def hub_username(field, name):
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidValue(f"'{field}' must be a hub username.")
+    return name.strip()
+
+
+class ReaderStudyMemberGrant(Body):
+    """Give a hub user a role on the reader study."""
+
+    username: parsed(hub_username, str, min_length=1)
+    role: one_of(ReaderStudyRole)
+
+
+def question_kind(field, kind):
+    try:
+        return SocketKind(kind)
+    except (TypeError, ValueError):
+        raise InvalidValue(f"{kind!r} is not a question kind; choose from {', '.join(QUESTION_KINDS)}") from None
+
+
+QuestionKind = Annotated[
+    SocketKind, checked(question_kind), WithJsonSchema({"type": "string", "enum": [k.value for k in QUESTION_KINDS]})
+]
+
+
+class Question(Shape):
+    """A question that readers answer about each case."""
+
+    id: int
+    position: int = Field(description="Its place among the study's questions, 0 first.")
+    text: str
+    help_text: str
+    kind: SocketKind
+    options: dict[str, Any] = Field(
+        description="The choices, or a number's minimum and maximum, or a point's tolerance."
+    )
+    required: bool
+
+
+QuestionPage = page_of(Question)
+
+
+class QuestionCreate(Body):
+    """A question after the others."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"text": "Nodule?", "kind": "bool"}, {"text": "Size (mm)?", "kind": "float"}]}
+    )
+
+    text: NonEmptyString
+    kind: QuestionKind
+    help_text: AnyString = ""
+    options: stored(type=["object", "null"]) = None
+    required: TrueOrFalse = True
+
+
+class QuestionMove(Body):
+    """Where to put a question: 0 is first."""
+
+    position: stored(type="integer", minimum=0)
+
+
+class Case(Shape):
+    """A case of a reader study: the values that readers look at, by socket slug."""
+
+    id: int
+    values: dict[str, Value]
+
+    @classmethod
+    def of(cls, case):
+        return cls.from_object(case, values=values_of(case.values))
+
+
+CasePage = page_of(Case)
+
+
+class CasesAdd(Body):
+    """Add a case for each item of an archive that you may read."""
+
+    archive: stored(type="string")
+
+
+class CasesAdded(Shape):
+    added: int
+    cases: list[Case]
+
+
+def object_id(field, value):
+    """``value`` if it is a whole number (the id of a question or case)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidValue(f"{field!r} must be the id (a whole number) of a {field} of this reader study.")
+    return value
+
+
+class AnswerGive(Body):
+    """An answer to a question about a case, or a changed one; null clears an optional one."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"question": 1, "case": 1, "value": True}]})
+
+    question: parsed(object_id, int)
+    case: parsed(object_id, int)
+    value: stored(description="A value of the question's kind, or null.")
+
+
+class Answer(Shape):
+    id: int
+    question: int
+    case: int
+    reader: str
+    value: JsonValue
+    created_at: Time
+
+    @classmethod
+    def of(cls, answer):
+        return cls.from_object(answer, question=answer.question_id, case=answer.case_id)
+
+
+AnswerPage = page_of(Answer)
+
+
+class GroundTruth(Shape):
+    """The right answer to a question about a case."""
+
+    question: int
+    case: int
+    value: JsonValue
+    created_by: str
+
+    @classmethod
+    def of(cls, truth):
+        return cls.from_object(truth, question=truth.question_id, case=truth.case_id)
+
+
+GroundTruthPage = page_of(GroundTruth)
+
+
+class GroundTruthRow(Shape):
+    """A row of an uploaded ground truth (JSON; a CSV has the same columns)."""
+
+    case: int
+    question: int | str = Field(description="A question's id or its exact text.")
+    value: JsonValue
+
+
+class GroundTruthSaved(Shape):
+    saved: int = Field(description="How many rows were saved.")
+
+
+class AnswerTruth(Shape):
+    """The ground truth of one question beside my answer and its score."""
+
+    question: int
+    value: JsonValue
+    my_answer: JsonValue
+    score: float | None
+
+
+class CaseGroundTruth(Shape):
+    case: int
+    answers: list[AnswerTruth]
+
+
+class ReaderScore(Shape):
+    reader: str
+    score: float | None = Field(description="The mean score over every case and question with ground truth.")
+    answered: int
+    scored: int
+    per_question: dict[int, float]
+
+
+class Scores(Shape):
+    ground_truth: int = Field(description="How many answers of ground truth there are.")
+    readers: list[ReaderScore]
+
+
+class RankedReader(Shape):
+    rank: int
+    reader: str = Field(description="The reader's name, or 'reader 1', 'reader 2'… for others than editors.")
+    score: float | None
+    answered: int
+
+
+class ReaderLeaderboard(Shape):
+    ground_truth: int
+    readers: list[RankedReader]
+
+
+class Progress(Shape):
+    """How far I am: a case is answered when each of its required questions is."""
+
+    cases: int
+    answered: int
+    next_case: int | None
+    case_ids: list[int]
+    answered_case_ids: list[int]
