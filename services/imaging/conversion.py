@@ -157,7 +157,7 @@ def import_and_store(job, data_dir, limits):
     if isinstance(loaded, Failed):
         return Outcome(keys, message=loaded.message)
     try:
-        return Outcome(keys, image=store(loaded, data_dir=data_dir, limits=limits))
+        return Outcome(keys, image=store(loaded, data_dir=data_dir, limits=limits), message=loaded.note)
     except (RuntimeError, OSError) as error:
         log.exception("storing %s failed", main.name)
         return Outcome(

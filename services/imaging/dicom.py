@@ -66,6 +66,7 @@ class DicomHeader:
     window_width: float | None = None
     rescale_slope: float | None = None
     rescale_intercept: float | None = None
+    note: str = ""  # how the file was read, when that is worth saying (no file meta header)
 
 
 class BadValue(Exception):
@@ -171,7 +172,7 @@ def read_header(*, path, name):
             raise ImportProblem(
                 f"{name} is {kind(sop_class)} whose pixel data has no size (no Rows and Columns): nothing to import"
             )
-        return header_of(ds, path, name)
+        return header_of(ds, path, name, note)
     except BadValue as bad:
         keyword, value = bad.args
         raise ImportProblem(
@@ -179,7 +180,7 @@ def read_header(*, path, name):
         ) from None
 
 
-def header_of(ds, path, name):
+def header_of(ds, path, name, note=""):
     frames = numbers(ds.get("NumberOfFrames"), "NumberOfFrames")
     frames = int(frames[0]) if frames else 1
     orientation = numbers(attribute(ds, "ImageOrientationPatient"), "ImageOrientationPatient")
@@ -211,6 +212,7 @@ def header_of(ds, path, name):
         window_width=first_number(attribute(ds, "WindowWidth")),
         rescale_slope=first_number(attribute(ds, "RescaleSlope")),
         rescale_intercept=first_number(attribute(ds, "RescaleIntercept")),
+        note=note,
     )
 
 
@@ -317,4 +319,16 @@ def import_series(*, series, limits):
         series_description=head.description,
         rescale_slope=head.rescale_slope,
         rescale_intercept=head.rescale_intercept,
+        note=reading_note(where.planes),
     )
+
+
+def reading_note(planes):
+    """How the files of ``planes`` were read, where that is worth saying ("" for the usual way)."""
+    files = {plane.header.path: plane.header for plane in planes}
+    noted = [header for header in files.values() if header.note]
+    if not noted:
+        return ""
+    if len(files) == 1:
+        return f"{noted[0].name} is {noted[0].note}"
+    return f"{len(noted)} of its {len(files)} files are {noted[0].note.removeprefix('a ').replace('file', 'files', 1)}"

@@ -35,6 +35,7 @@ class Loaded:
     series_description: str | None = None
     rescale_slope: float | None = None  # already applied to the voxels, as DICOM readers do
     rescale_intercept: float | None = None
+    note: str = ""  # said with the imported image: how its file was read
 
 
 @dataclass(frozen=True)

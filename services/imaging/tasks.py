@@ -144,7 +144,9 @@ class SessionImport:
             image = self.add_image(outcome, [files[key] for key in outcome.keys])
             images += 1
             for key in outcome.keys:
-                self.finish(files[key], UploadStatus.SUCCEEDED, describe(image))
+                self.finish(
+                    files[key], UploadStatus.SUCCEEDED, "; ".join(filter(None, [describe(image), outcome.message]))
+                )
                 files[key].image = image
         for file in files.values():
             if file.status == UploadStatus.IMPORTING:  # zips whose files were all handled

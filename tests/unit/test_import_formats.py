@@ -156,8 +156,11 @@ def test_an_old_dicom_file_without_preamble_meta_header_or_extension_is_recognis
     path.parent.mkdir()
     ds.save_as(path, implicit_vr=True, little_endian=True, enforce_file_format=False)
     assert identify(path) is Format.DICOM
-    stored = one(convert([Upload(str(path), "IM0001", 1)], tmp_path))
+    outcomes = convert([Upload(str(path), "IM0001", 1)], tmp_path)
+    stored = one(outcomes)
     assert stored.dimensions == [10, 8, 1] and stored.origin == pytest.approx(ORIGIN, abs=1e-4)
+    # said with the image, and so on the uploaded file's line
+    assert outcomes[0].message == "IM0001 is a DICOM file without a file meta header, read as implicit VR little endian"
 
 
 def test_stored_files_carry_no_dicom_header_tags(tmp_path):
