@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # A TLS-inspecting proxy's CA bundle for image builds; defaults to the one this shell trusts.
 export GC_EXTRA_CA_BUNDLE ?= $(SSL_CERT_FILE)
 
-.PHONY: up down status lint test images install docker-check node-check clean-test
+.PHONY: up down status lint api-types test images install docker-check node-check clean-test
 
 up: install docker-check node-check images
 	$(BIN)/gc-hub up
@@ -22,6 +22,10 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
+
+# gc_extension's types of the API's responses, written from the models in services/api.
+api-types: install
+	$(BIN)/python -m services.api.client_types > gc_extension/api_types.py
 
 test: install lint docker-check images
 	$(BIN)/pytest
