@@ -131,13 +131,16 @@ def responses_checked(hub):
         for name in SERVICES
     }
 
+    # This hub's proxy and its services' own ports: not another hub's, nor a unit test's fake server.
+    ours = {urlparse(hub.url).netloc} | {f"127.0.0.1:{hub.settings.service_port(i)}" for i in range(len(SERVICES))}
+
     def check(response, *args, **kwargs):
-        path = urlparse(response.url).path
-        name = path.split("/")[2] if path.startswith("/services/") else None
-        if name in checkers:
+        url = urlparse(response.url)
+        name = url.path.split("/")[2] if url.path.startswith("/services/") else None
+        if name in checkers and url.netloc in ours:
             media = response.headers.get("Content-Type", "")
             body = response.content if media.startswith("application/json") or response.status_code == 204 else b""
-            checkers[name].check(response.request.method, path, response.status_code, media, body)
+            checkers[name].check(response.request.method, url.path, response.status_code, media, body)
 
     default_hooks = requests.sessions.default_hooks
     requests.sessions.default_hooks = lambda: {**default_hooks(), "response": [check]}
