@@ -16,6 +16,13 @@ class Admins(TypedDict):
 AlgorithmRole = Literal["editor", "user"]
 
 
+class Interface(TypedDict):
+    """An interface: the sockets a job reads (``inputs``) and those it then writes (``outputs``)."""
+
+    inputs: list[str]
+    outputs: list[str]
+
+
 class Limits(TypedDict):
     """The limits a run gets, as its submitter sees them."""
 
@@ -32,6 +39,7 @@ class Algorithm(TypedDict):
     slug: str
     title: str
     description: str
+    interfaces: list[Interface]
     inputs: list[str]
     outputs: list[str]
     limits: Limits
@@ -65,6 +73,7 @@ class AlgorithmJob(TypedDict):
     """A job with the tails of its logs."""
 
     id: int
+    pk: str
     algorithm: str
     creator: str
     status: JobStatus
@@ -87,6 +96,7 @@ class AlgorithmJobSummary(TypedDict):
     """A job: the algorithm run on some inputs."""
 
     id: int
+    pk: str
     algorithm: str
     creator: str
     status: JobStatus
@@ -338,8 +348,10 @@ class Phase(TypedDict):
     memory_limit_mb: int
     time_limit_s: int
     gpu: bool
+    algorithm_interfaces: list[Interface]
     algorithm_inputs: list[str]
     algorithm_outputs: list[str]
+    evaluation_additional_inputs: list[str]
     algorithm_concurrency: int
 
 
@@ -366,8 +378,10 @@ class PhaseAdmin(TypedDict):
     memory_limit_mb: int
     time_limit_s: int
     gpu: bool
+    algorithm_interfaces: list[Interface]
     algorithm_inputs: list[str]
     algorithm_outputs: list[str]
+    evaluation_additional_inputs: list[str]
     algorithm_concurrency: int
     method_image: str | None
     method_digest: str | None
@@ -725,8 +739,12 @@ class Socket(TypedDict):
     title: str
     description: str
     kind: SocketKind
+    kind_name: str
+    super_kind: Literal["Image", "File", "Value"]
     relative_path: str
     extra_schema: dict[str, Any] | None
+    created_by: str
+    in_use: bool
 
 
 class Page_Socket_(TypedDict):
@@ -893,6 +911,7 @@ class SubmissionJob(TypedDict):
     """A job of an algorithm submission on one case."""
 
     id: int
+    pk: str
     case: int | None
     status: JobStatus
     error_message: str
@@ -903,6 +922,7 @@ class SubmissionJobWithLogs(TypedDict):
     """A job on a case the viewer may read, with the tails of its logs."""
 
     id: int
+    pk: str
     case: int | None
     status: JobStatus
     error_message: str

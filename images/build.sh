@@ -7,6 +7,7 @@
 #             ${GC_IMAGE_PREFIX}/example-algorithm:latest and .../example-evaluation:latest
 #   importer: the sandboxed image importer (images/importer/), built as
 #             ${GC_IMAGE_PREFIX}/importer:latest; workers need it to import uploads
+#   pack-base: the base that grand-challenge's challenge packs build on here (images/pack-base/)
 #
 # Settings (environment):
 #   GC_IMAGE_PREFIX     image name prefix                      (default: gc-hub)
@@ -27,7 +28,7 @@
 set -euo pipefail
 
 usage() {
-    sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 die() { echo "build.sh: error: $*" >&2; exit 1; }
@@ -35,9 +36,9 @@ say() { echo "build.sh: $*"; }
 
 target="${1:-all}"
 case "$target" in
-    base|workstation|training|examples|importer|all) ;;
+    base|workstation|training|examples|importer|pack-base|all) ;;
     -h|--help|help) usage; exit 0 ;;
-    *) usage >&2; die "unknown target '$target' (expected base, workstation, training, examples, importer or all)" ;;
+    *) usage >&2; die "unknown target '$target' (expected base, workstation, training, examples, importer, pack-base or all)" ;;
 esac
 [ $# -le 1 ] || die "too many arguments: $*"
 
@@ -208,6 +209,11 @@ build_importer() {
     docker_build importer "$prefix/importer:latest" images/importer/Dockerfile --build-arg "BASE=$base_image"
 }
 
+# Shares its SimpleITK layer with the examples; grand-challenge's packs build on it (tests).
+build_pack_base() {
+    docker_build pack-base "$prefix/pack-base:latest" images/pack-base/Dockerfile --build-arg "BASE=$base_image"
+}
+
 # --- main --------------------------------------------------------------------
 total_start=$SECONDS
 say "target: $target; base from: $base_source; prefix: $prefix; $ca_note"
@@ -217,6 +223,8 @@ case "$target" in
     training)    build_base; build_user_image training ;;
     examples)    build_base; build_examples ;;
     importer)    build_base; build_importer ;;
-    all)         build_base; build_user_image workstation; build_user_image training; build_examples; build_importer ;;
+    pack-base)   build_base; build_pack_base ;;
+    all)         build_base; build_user_image workstation; build_user_image training; build_examples; build_importer
+                 build_pack_base ;;
 esac
 say "done in $((SECONDS - total_start))s"

@@ -58,26 +58,39 @@ def place(source, target):
         shutil.copyfile(source, target)
 
 
-def describe_value(value, *, file=None):
-    """A socket value as ``inputs.json`` and ``predictions.json`` list it (grand-challenge's form)."""
-    socket = value.socket
+def describe_socket(socket):
+    """A socket as grand-challenge describes it to containers (its ComponentInterfaceSerializer)."""
     return {
-        "pk": value.id,
-        "interface": {
-            "slug": socket.slug,
-            "title": socket.title,
-            "kind": str(socket.kind),
-            "relative_path": socket.relative_path,
-        },
-        "value": value.value if value.file_path is None and value.image_id is None else None,
-        "file": file,
-        "image": {"pk": value.image.id, "name": value.image.name} if value.image is not None else None,
+        "title": socket.title,
+        "description": socket.description,
+        "slug": socket.slug,
+        "kind": socket.kind.grand_challenge_name,
+        "pk": socket.id,
+        "default_value": None,
+        "super_kind": socket.super_kind,
+        "relative_path": socket.relative_path,
+        "overlay_segments": [],
+        "look_up_table": None,
     }
 
 
-def write_value(value, folder, data_dir):
-    """Write ``value`` under ``folder`` at its socket's relative path; the container path it has
-    under ``/input`` (or None for a JSON value, which ``inputs.json`` also carries)."""
+def describe_value(value, *, file=None):
+    """A socket value as ``inputs.json`` and ``predictions.json`` list it, in grand-challenge's
+    shape: ``value`` for a JSON value, ``image`` (its id and name) for an image, ``file`` (where
+    the file is in the container) for a file."""
+    is_json = value.file_path is None and value.image_id is None
+    return {
+        "interface": describe_socket(value.socket),
+        "value": value.value if is_json else None,
+        "file": file if value.file_path is not None else None,
+        "image": {"pk": value.image.id, "name": value.image.name} if value.image is not None else None,
+        "pk": value.id,
+    }
+
+
+def write_value(value, folder, data_dir, *, mounted=None):
+    """Write ``value`` under ``folder`` at its socket's relative path (an image as the one file in
+    that folder); the container path it has, with ``mounted`` (default: ``folder``) as ``/input``."""
     relative = value.socket.relative_path
     if value.image is not None:
         source = absolute(data_dir, value.image.path)
@@ -90,7 +103,7 @@ def write_value(value, folder, data_dir):
         target = folder / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(value.value))
-    return str(PurePosixPath("/input", target.relative_to(folder)))
+    return str(PurePosixPath("/input", target.relative_to(mounted or folder)))
 
 
 def provision_inputs(values, input_dir, data_dir):
@@ -98,6 +111,36 @@ def provision_inputs(values, input_dir, data_dir):
     entries = [describe_value(value, file=write_value(value, input_dir, data_dir)) for value in values]
     (input_dir / "inputs.json").write_text(json.dumps(entries, indent=2))
     return entries
+
+
+def describe_job(job, input_dir, data_dir):
+    """A successful job as ``predictions.json`` lists it (grand-challenge's JobSerializer): its
+    outputs laid out at ``/input/<pk>/output/<relative_path>``, its file inputs at
+    ``/input/<pk>/input/<relative_path>``, so that every ``file`` it names is there."""
+    folder = input_dir / job.pk
+
+    def laid_out(value, side):
+        return write_value(value, folder / side, data_dir, mounted=input_dir)
+
+    return {
+        "pk": job.pk,
+        "url": None,
+        "api_url": None,
+        "algorithm_image": job.container_digest,
+        "inputs": [describe_value(v, file=laid_out(v, "input") if v.file_path else None) for v in job.inputs],
+        "outputs": [describe_value(v, file=laid_out(v, "output")) for v in job.outputs],
+        "status": "Succeeded",
+        "hanging_protocol": None,
+        "optional_hanging_protocols": [],
+        "view_content": {},
+        "exec_duration": iso_duration(job.started_at, job.completed_at),
+        "invoke_duration": None,
+    }
+
+
+def iso_duration(start, end):
+    """The time from ``start`` to ``end`` as an ISO 8601 duration (``PT12.5S``), or None."""
+    return None if start is None or end is None else f"PT{(end - start).total_seconds():g}S"
 
 
 class RunFolders(NamedTuple):

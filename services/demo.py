@@ -49,6 +49,7 @@ from .core.orm import (
     SocketKind,
     SubmissionKind,
     Visibility,
+    find_interface,
     grant,
     make_ground_truth,
     make_value,
@@ -60,12 +61,11 @@ CHALLENGE, ALGORITHM, READING = "demo-challenge", "demo-otsu", "demo-reading"
 ALGORITHM_IMAGE, EVALUATION_IMAGE = "gc-hub/example-algorithm:latest", "gc-hub/example-evaluation:latest"
 CASES = [{"age": 63, "sex": "F"}, {"age": 48, "sex": "M"}, {"age": 71, "sex": "M"}]
 HIDDEN_CASES = 4
-SOCKETS = {
-    "ct-image": (SocketKind.IMAGE, "images/image"),
-    "segmentation": (SocketKind.SEGMENTATION, None),
-    "foreground-fraction": (SocketKind.FLOAT, None),
-    "age": (SocketKind.INTEGER, None),
-    "sex": (SocketKind.STRING, None),
+SOCKETS = {  # ct-image is grand-challenge's (services/core/catalogue.py); the others the researcher's
+    "segmentation": SocketKind.SEGMENTATION,
+    "foreground-fraction": SocketKind.FLOAT,
+    "age": SocketKind.INTEGER,
+    "sex": SocketKind.STRING,
 }
 READING_QUESTIONS = [  # text, kind, options, required
     ("Is there a bright structure?", SocketKind.BOOL, {}, True),
@@ -171,12 +171,14 @@ def seed_demo(database_url, data_dir, *, image_ids=None, researcher="researcher"
     with Session(make_engine(database_url)) as session:
         if session.scalar(select(Archive).filter_by(slug=ARCHIVE)):
             return []
-        sockets = {}
-        for slug, (kind, path) in SOCKETS.items():
-            where = {"relative_path": path} if path else {}
+        sockets = {"ct-image": session.scalar(select(Socket).filter_by(slug="ct-image"))}
+        for slug, kind in SOCKETS.items():
             sockets[slug] = session.scalar(select(Socket).filter_by(slug=slug)) or Socket(
-                slug=slug, title=slug.replace("-", " ").capitalize(), kind=kind, created_by=researcher, **where
+                slug=slug, title=slug.replace("-", " ").capitalize(), kind=kind, created_by=researcher
             )
+        interface = find_interface(
+            session, [sockets["ct-image"]], [sockets["segmentation"], sockets["foreground-fraction"]]
+        )
         archive = Archive(slug=ARCHIVE, title="Demo archive", created_by=researcher,
                           description="Synthetic scans to try the platform with; the sanity-check cases.")  # fmt: skip
         hidden = Archive(slug=HIDDEN_ARCHIVE, title="Demo hidden cases", created_by=researcher,
@@ -204,8 +206,7 @@ def seed_demo(database_url, data_dir, *, image_ids=None, researcher="researcher"
                                        "ascending": True}],
             "cpu_limit": 1.0, "memory_limit_mb": 1024, "time_limit_s": 300,
         }  # fmt: skip
-        algorithms = {"submission_kind": SubmissionKind.ALGORITHM, "algorithm_inputs": [sockets["ct-image"]],
-                      "algorithm_outputs": [sockets["segmentation"]]}  # fmt: skip
+        algorithms = {"submission_kind": SubmissionKind.ALGORITHM, "algorithm_interfaces": [interface]}  # fmt: skip
         sanity = Phase(slug="sanity-check", title="Sanity check", visibility=Visibility.PUBLIC, archive=archive,
                        ground_truth_path=public_truth, ground_truth_version="v1", **common, **algorithms)  # fmt: skip
         final = Phase(slug="final", title="Final test", parent=sanity, visibility=Visibility.PARTICIPANTS,
@@ -229,8 +230,7 @@ def seed_demo(database_url, data_dir, *, image_ids=None, researcher="researcher"
             description="The example algorithm: segments the brighter part of an image.",
             container_image=ALGORITHM_IMAGE,
             container_digest=image_ids.get(ALGORITHM_IMAGE),
-            inputs=[sockets["ct-image"]],
-            outputs=[sockets["segmentation"], sockets["foreground-fraction"]],
+            interfaces=[interface],
             cpu_limit=1.0,
             memory_limit_mb=1024,
             time_limit_s=300,

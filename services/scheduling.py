@@ -13,7 +13,7 @@ it twice is harmless (one job per case is a database constraint).
 
 from sqlalchemy import select
 
-from .core.orm import AlgorithmJob, Evaluation, JobStatus, Submission, advance
+from .core.orm import AlgorithmJob, Evaluation, JobStatus, Submission, advance, interface_within, serving
 from .core.status import JOB_ACTIVE
 
 LIMITS = ("cpu_limit", "memory_limit_mb", "time_limit_s", "gpu")
@@ -37,11 +37,17 @@ def new_evaluation(submission, jobs=()):
 
 
 def job_for_case(submission, item):
-    """A queued job of the submitted algorithm on archive item ``item``'s values for its inputs."""
+    """A queued job of the submitted algorithm on archive item ``item``'s values for the inputs of
+    the phase's interface that the item fills (the one with the most inputs), run with the
+    algorithm's interface that serves it; with no interface when none fits, which fails the job
+    with the reason."""
     algorithm = submission.algorithm
-    wanted = {socket.id for socket in algorithm.inputs}
+    wanted = interface_within(submission.phase.algorithm_interfaces, [value.socket.slug for value in item.values])
+    interface = wanted and serving(algorithm.interfaces, wanted)
+    wanted = {socket.id for socket in interface.inputs} if interface else set()
     return AlgorithmJob(
         algorithm=algorithm,
+        interface=interface,
         creator=submission.creator,
         submission_id=submission.id,
         archive_item=item,

@@ -19,7 +19,15 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from services.core.database import make_engine
 from services.core.migrations import upgrade
-from services.core.orm import Algorithm, AlgorithmJob, ContainerImage, Socket, SocketValue, make_value
+from services.core.orm import (
+    Algorithm,
+    AlgorithmInterface,
+    AlgorithmJob,
+    ContainerImage,
+    Socket,
+    SocketValue,
+    make_value,
+)
 from services.launcher import descendants
 from services.queue import TaskQueue, connect
 
@@ -180,12 +188,16 @@ class ExecutionPlatform:
                     title="test",
                     created_by="test",
                     container_image=image,
-                    inputs=[self.socket(session, slug, kind) for slug, kind, _ in inputs],
-                    outputs=[self.socket(session, slug, kind) for slug, kind in outputs],
+                    interfaces=[
+                        AlgorithmInterface(
+                            inputs=[self.socket(session, slug, kind) for slug, kind, _ in inputs],
+                            outputs=[self.socket(session, slug, kind) for slug, kind in outputs],
+                        )
+                    ],
                     **limits,
                 )
             )
-            job = AlgorithmJob(algorithm=algorithm, creator="participant", **limits)
+            job = AlgorithmJob(algorithm=algorithm, interface=algorithm.interfaces[0], creator="participant", **limits)
             job.inputs = [
                 make_value(session, self.socket(session, slug, kind), value=value) for slug, kind, value in inputs
             ]

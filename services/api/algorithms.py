@@ -21,6 +21,36 @@ def socket_slugs(field, slugs):
 SocketSlugs = parsed(socket_slugs, list[str])
 
 
+class Interface(Shape):
+    """An interface: the sockets a job reads (``inputs``) and those it then writes (``outputs``)."""
+
+    inputs: list[str] = Field(description="The slugs of the sockets it reads.")
+    outputs: list[str] = Field(description="The slugs of the sockets it writes.")
+
+    @classmethod
+    def of(cls, interface):
+        return cls(inputs=list(interface.key), outputs=sorted(socket.slug for socket in interface.outputs))
+
+
+def interface_list(field, interfaces):
+    """A list of ``{"inputs": [slugs], "outputs": [slugs]}``."""
+    fits = isinstance(interfaces, list) and all(
+        isinstance(i, dict) and set(i) <= {"inputs", "outputs"} and "inputs" in i and "outputs" in i for i in interfaces
+    )
+    if not fits:
+        raise GcError(f'{field} must be a list of {{"inputs": [socket slugs], "outputs": [socket slugs]}}.')
+    return [
+        Interface(
+            inputs=socket_slugs(f"{field}: inputs", i["inputs"]),
+            outputs=socket_slugs(f"{field}: outputs", i["outputs"]),
+        )
+        for i in interfaces
+    ]
+
+
+Interfaces = parsed(interface_list, list[Interface])
+
+
 class ContainerLimitsBody(Body):
     """What a run's containers may use; each held under the platform's ceiling (ask its admins for more)."""
 
@@ -60,8 +90,9 @@ class Algorithm(Shape):
     slug: str
     title: str
     description: str
-    inputs: list[str] = Field(description="The slugs of the sockets it takes.")
-    outputs: list[str] = Field(description="The slugs of the sockets it makes.")
+    interfaces: list[Interface] = Field(description="What it reads and writes; a job runs the one its inputs fit.")
+    inputs: list[str] = Field(description="The slugs of the sockets any of its interfaces reads.")
+    outputs: list[str] = Field(description="The slugs of the sockets any of its interfaces writes.")
     limits: Limits
     has_image: bool
     image_digest: str | None
@@ -73,6 +104,7 @@ class Algorithm(Shape):
     def of(cls, algorithm, roles):
         return cls.from_object(
             algorithm,
+            interfaces=[Interface.of(interface) for interface in algorithm.interfaces],
             inputs=[socket.slug for socket in algorithm.inputs],
             outputs=[socket.slug for socket in algorithm.outputs],
             limits=Limits.of(algorithm),
@@ -86,7 +118,8 @@ AlgorithmPage = page_of(Algorithm)
 
 
 class AlgorithmCreate(ContainerLimitsBody):
-    """A new algorithm, whose creator becomes its editor."""
+    """A new algorithm, whose creator becomes its editor; its ``interfaces``, or one interface of
+    ``inputs`` and ``outputs``."""
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"slug": "otsu", "title": "Otsu", "inputs": ["ct"], "outputs": ["mask"]}]}
@@ -96,14 +129,16 @@ class AlgorithmCreate(ContainerLimitsBody):
     title: Text
     inputs: SocketSlugs = []
     outputs: SocketSlugs = []
+    interfaces: Interfaces = None
     description: LongText = ""
 
 
 class AlgorithmChange(ContainerLimitsBody):
-    """New values for an algorithm's title, description or limits."""
+    """New values for an algorithm's title, description, limits or interfaces (all of them)."""
 
     title: Text = None
     description: LongText = None
+    interfaces: Interfaces = None
 
 
 class AlgorithmMembers(Shape):
@@ -124,6 +159,7 @@ class AlgorithmJobSummary(Shape):
     """A job: the algorithm run on some inputs."""
 
     id: int
+    pk: str = Field(description="The job's UUID: containers know it by this (predictions.json, /input/<pk>/).")
     algorithm: str
     creator: str
     status: JobStatus

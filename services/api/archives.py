@@ -1,6 +1,6 @@
 """The archives service's shapes: sockets, archives, their members and their cases."""
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, JsonValue
 
@@ -27,8 +27,16 @@ class Socket(Shape):
     title: str
     description: str
     kind: SocketKind
+    kind_name: str = Field(description="The kind as grand-challenge names it (in inputs.json and predictions.json).")
+    super_kind: Literal["Image", "File", "Value"] = Field(description="grand-challenge's group of the kind.")
     relative_path: str = Field(description="Where a container finds its value under /input (or leaves it in /output).")
     extra_schema: dict[str, Any] | None = Field(description="A JSON Schema that JSON values must also fit.")
+    created_by: str = Field(description="Who defined it; gc-hub for grand-challenge's common sockets.")
+    in_use: bool = Field(description="Whether values, interfaces or phases use it: then its kind and path stay.")
+
+    @classmethod
+    def of(cls, socket, in_use):
+        return cls.from_object(socket, kind_name=socket.kind.grand_challenge_name, in_use=in_use)
 
 
 SocketPage = page_of(Socket)
@@ -43,6 +51,19 @@ class SocketCreate(Body):
     title: stored(type="string", maxLength=255)
     kind: parsed(socket_kind, SocketKind)
     description: stored(type="string") = ""
+    relative_path: stored(type="string") = None
+    extra_schema: stored(type=["object", "null"]) = None
+
+
+class SocketChange(Body):
+    """New values for a socket you defined. While values, interfaces or phases use it, its kind
+    and relative path stay; a new extra schema must fit every value stored already."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"title": "Age in years", "relative_path": "age.json"}]})
+
+    title: stored(type="string", maxLength=255) = None
+    description: stored(type="string") = None
+    kind: parsed(socket_kind, SocketKind) = None
     relative_path: stored(type="string") = None
     extra_schema: stored(type=["object", "null"]) = None
 

@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field, model_serializer
 
 from ..core.errors import GcError
 from ..core.orm import ChallengeRole, JoinRequestStatus, ResultDisplay, ScoringMethod, SubmissionKind, Visibility
-from .algorithms import ContainerLimitsBody, SocketSlugs
+from .algorithms import ContainerLimitsBody, Interface, Interfaces, SocketSlugs
 from .common import Body, Shape, Time, page_of
 from .fields import (
     Bool,
@@ -160,8 +160,12 @@ class PhaseChange(ContainerLimitsBody):
     ground_truth_version: limited_text(128, null=True) = None
     parent: NullableText = Field(None, description="The slug of the phase to pass first.")
     archive: NullableText = Field(None, description="The slug of the archive whose cases are the hidden test set.")
-    algorithm_inputs: SocketSlugs = None
+    algorithm_inputs: SocketSlugs = Field(None, description="With algorithm_outputs: the one interface it accepts.")
     algorithm_outputs: SocketSlugs = None
+    algorithm_interfaces: Interfaces = Field(None, description="The interfaces a submitted algorithm must have.")
+    evaluation_additional_inputs: SocketSlugs = Field(
+        None, description="Sockets each submission gives a value for, which the evaluation reads at their paths."
+    )
 
 
 class PhaseCreate(PhaseChange):
@@ -198,8 +202,10 @@ class Phase(Shape):
     memory_limit_mb: int
     time_limit_s: int
     gpu: bool
-    algorithm_inputs: list[str]
-    algorithm_outputs: list[str]
+    algorithm_interfaces: list[Interface]
+    algorithm_inputs: list[str] = Field(description="Every socket its interfaces give algorithms.")
+    algorithm_outputs: list[str] = Field(description="Every socket its interfaces want back.")
+    evaluation_additional_inputs: list[str]
     algorithm_concurrency: int
 
     @classmethod
@@ -209,8 +215,10 @@ class Phase(Shape):
             phase,
             challenge=phase.challenge.slug,
             parent=parent,
+            algorithm_interfaces=[Interface.of(interface) for interface in phase.algorithm_interfaces],
             algorithm_inputs=[socket.slug for socket in phase.algorithm_inputs],
             algorithm_outputs=[socket.slug for socket in phase.algorithm_outputs],
+            evaluation_additional_inputs=[socket.slug for socket in phase.evaluation_additional_inputs],
             **fields,
         )
 

@@ -43,6 +43,7 @@ class SubmissionJob(Shape):
     """A job of an algorithm submission on one case."""
 
     id: int
+    pk: str = Field(description="The job's UUID, as containers know it (predictions.json, /input/<pk>/).")
     case: int | None
     status: JobStatus
     error_message: str
@@ -96,6 +97,10 @@ class SubmissionCreate(Body):
     upload_session: stored(type="integer", description="An upload session of yours.") = None
     file: stored(type="integer", description="A complete file of that session.") = None
     algorithm: stored(type="string", description="The slug of an algorithm you edit.") = None
+    evaluation_inputs: stored(
+        type="object",
+        description='Values for the phase\'s evaluation_additional_inputs: {socket slug: JSON value or {"image": id}}.',
+    ) = None
 
 
 class UploadedFileRef(Body):

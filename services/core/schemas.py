@@ -69,6 +69,16 @@ class SocketKind(StrEnum):
     def is_file(self):
         return self in FILE_EXTENSIONS
 
+    @property
+    def grand_challenge_name(self):
+        """The kind's name as grand-challenge writes it (``inputs.json``, ``predictions.json``)."""
+        return GRAND_CHALLENGE_NAMES[self]
+
+    @property
+    def super_kind(self):
+        """``Image``, ``File`` or ``Value``: how grand-challenge groups kinds (a JSON file is a File)."""
+        return "Image" if self.is_image else "File" if self.is_file else "Value"
+
 
 IMAGE_KINDS = frozenset({SocketKind.IMAGE, SocketKind.SEGMENTATION, SocketKind.HEAT_MAP})
 
@@ -78,6 +88,32 @@ FILE_EXTENSIONS = {
     SocketKind.PDF: ".pdf",
     SocketKind.PNG: ".png",
     SocketKind.JSON_FILE: ".json",
+}
+
+# grand-challenge's display names of the kinds (its InterfaceKindChoices); a JSON file is its
+# "Anything" kind kept as a file rather than in the database.
+GRAND_CHALLENGE_NAMES = {
+    SocketKind.IMAGE: "Image",
+    SocketKind.SEGMENTATION: "Segmentation",
+    SocketKind.HEAT_MAP: "Heat Map",
+    SocketKind.STRING: "String",
+    SocketKind.INTEGER: "Integer",
+    SocketKind.FLOAT: "Float",
+    SocketKind.BOOL: "Bool",
+    SocketKind.ANY: "Anything",
+    SocketKind.CHOICE: "Choice",
+    SocketKind.MULTIPLE_CHOICE: "Multiple choice",
+    SocketKind.BOUNDING_BOX_2D: "2D bounding box",
+    SocketKind.POINT: "Point",
+    SocketKind.MULTIPLE_POINTS: "Multiple points",
+    SocketKind.POLYGON: "Polygon",
+    SocketKind.LINE: "Line",
+    SocketKind.DISTANCE: "Distance measurement",
+    SocketKind.CSV: "CSV file",
+    SocketKind.ZIP: "ZIP file",
+    SocketKind.PDF: "PDF file",
+    SocketKind.PNG: "Thumbnail png",
+    SocketKind.JSON_FILE: "Anything",
 }
 
 _XYZ = {"type": "array", "items": {"type": "number"}, "minItems": 3, "maxItems": 3}

@@ -29,10 +29,13 @@ def provision(session, job, input_dir, _output_dir, runner):
     algorithm = job.algorithm
     if not algorithm.container_image:
         raise InvalidValue(f"algorithm {algorithm.slug!r} has no container image yet; upload one first")
-    given = {value.socket.slug for value in job.inputs}
-    missing = [socket.slug for socket in algorithm.inputs if socket.slug not in given]
-    if missing:
-        raise InvalidValue(f"algorithm {algorithm.slug!r} needs input(s) {', '.join(missing)}, which the job lacks")
+    given = sorted(value.socket.slug for value in job.inputs)
+    if job.interface is None or list(job.interface.key) != given:
+        takes = " or ".join(f"{{{', '.join(i.key)}}}" for i in algorithm.interfaces) or "nothing yet"
+        raise InvalidValue(
+            f"algorithm {algorithm.slug!r} takes {takes}, and the job has values for {{{', '.join(given)}}}:"
+            " no interface of the algorithm fits them"
+        )
     pinned = job.container_digest  # a submission's jobs run the image as it was when submitted
     job.container_digest = runner.image_digest(
         pinned or algorithm.container_image, tarball=tarball_of(session, pinned or algorithm.container_digest)
@@ -45,7 +48,7 @@ def finish(session, job, folders):
     settings, runner = resources().settings, resources().runner
     job.outputs = collect_outputs(
         session,
-        job.algorithm.outputs,
+        job.interface.outputs,
         folders,
         settings.data_dir,
         owner=job.creator,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from ..contract import OutputProblems, describe_value, place, read_json, write_value
+from ..contract import OutputProblems, describe_job, place, read_json, write_value
 from ..core.errors import InvalidValue
 from ..core.orm import ContainerImage, Evaluation, JobStatus, UploadStatus
 from ..core.paths import check_ground_truth_path
@@ -22,20 +22,10 @@ GROUND_TRUTH = "/opt/ml/input/data/ground_truth/"
 
 
 def write_predictions(evaluation, input_dir, data_dir):
-    """``/input/predictions.json`` and each successful job's outputs at ``/input/<pk>/output/``."""
-    entries = []
-    for job in evaluation.algorithm_jobs:
-        if job.status != JobStatus.SUCCEEDED:
-            continue
-        outputs_dir = input_dir / str(job.id) / "output"
-        entries.append(
-            {
-                "pk": job.id,
-                "status": "Succeeded",
-                "inputs": [describe_value(value) for value in job.inputs],
-                "outputs": [describe_value(v, file=write_value(v, outputs_dir, data_dir)) for v in job.outputs],
-            }
-        )
+    """``/input/predictions.json`` (grand-challenge's shape) and each successful job's files."""
+    entries = [
+        describe_job(job, input_dir, data_dir) for job in evaluation.algorithm_jobs if job.status == JobStatus.SUCCEEDED
+    ]
     (input_dir / "predictions.json").write_text(json.dumps(entries, indent=2))
 
 
@@ -62,6 +52,8 @@ def provision(session, evaluation, input_dir, _output_dir, runner):
         unpack_predictions(Path(data_dir, submission.predictions_path), input_dir)
     else:
         write_predictions(evaluation, input_dir, data_dir)
+    for value in submission.evaluation_inputs:  # the phase's additional inputs, at their paths
+        write_value(value, input_dir, data_dir)
     mounts = {}
     if phase.ground_truth_path:
         checked = check_ground_truth_path(phase.ground_truth_path, phase.challenge.slug, data_dir)

@@ -19,15 +19,16 @@ from ..core.orm import (
     JobStatus,
     advance,
     grant,
+    interface_for,
     make_value,
     revoke,
     save,
     usernames,
 )
-from .archives import sockets_by_slug
 from .base import APIHandler, Query, endpoint, member_query
 from .ceilings import LIMIT_FIELDS, container_limits
 from .image_files import readable_image
+from .interfaces import interfaces_from, one_interface
 
 CREATE = "custom:algorithms:create"
 
@@ -63,13 +64,18 @@ class AlgorithmAccess:
             title=body.title,
             description=body.description,
             created_by=self.username,
-            inputs=sockets_by_slug(self.db, "inputs", body.inputs),
-            outputs=sockets_by_slug(self.db, "outputs", body.outputs),
+            interfaces=self.interfaces(body, body.slug) or one_interface(self.db, body.inputs, body.outputs),
             **container_limits(self.platform["settings"], body.limits(), Algorithm),
         )
         save(self.db, algorithm)
         grant(self.db, algorithm, self.username, AlgorithmRole.EDITOR)
         return algorithm
+
+    def interfaces(self, body, slug):
+        """The interfaces ``body`` lists (None when it lists none)."""
+        if body.interfaces is None:
+            return None
+        return interfaces_from(self.db, "interfaces", body.interfaces, f"algorithm {slug!r}")
 
     def job(self, job_id):
         job = self.db.get(AlgorithmJob, int(job_id))
@@ -128,22 +134,17 @@ class AlgorithmAccess:
             )
         stored = {limit: getattr(algorithm, limit) for limit in LIMIT_FIELDS}
         limits = container_limits(self.platform["settings"], stored)  # the ceilings may have been lowered since
-        wanted = {socket.slug: socket for socket in algorithm.inputs}
-        unknown = sorted(set(inputs) - set(wanted))
-        missing = sorted(set(wanted) - set(inputs))
-        if unknown or missing:
+        interface = interface_for(algorithm.interfaces, inputs)
+        if interface is None:
+            takes = " or ".join(f"{{{', '.join(i.key)}}}" for i in algorithm.interfaces) or "nothing yet"
             raise InvalidValue(
-                f"Algorithm {algorithm.slug!r} takes inputs {', '.join(wanted) or 'none'}; "
-                + "; ".join(
-                    filter(
-                        None,
-                        [missing and f"missing: {', '.join(missing)}", unknown and f"unknown: {', '.join(unknown)}"],
-                    )
-                )
-                + "."
+                f"Algorithm {algorithm.slug!r} takes the inputs {takes}; you gave {{{', '.join(sorted(inputs))}}}."
+                " Give exactly the inputs of one of its interfaces."
             )
+        wanted = {socket.slug: socket for socket in interface.inputs}
         job = AlgorithmJob(
             algorithm=algorithm,
+            interface=interface,
             creator=self.username,
             inputs=[self.input_value(wanted[slug], value) for slug, value in inputs.items()],
             **limits,
@@ -202,6 +203,8 @@ class AlgorithmHandler(AlgorithmAPIHandler):
         body = self.body()
         changes = {key: value for key, value in body.given().items() if key in ("title", "description")}
         changes.update(container_limits(self.platform["settings"], body.limits()))
+        if body.interfaces is not None:
+            changes["interfaces"] = self.interfaces(body, slug)
         for key, value in changes.items():
             setattr(algorithm, key, value)
         self.commit()

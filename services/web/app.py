@@ -30,6 +30,7 @@ from . import (
     openapi,
     reader_studies,
     reader_study_pages,
+    sockets,
     submission_pages,
     submissions,
     training_data,
@@ -49,7 +50,11 @@ SERVICE_PAGES = {
 # Each service's own endpoints, beside the health and identity ones that all of them serve.
 SERVICE_ROUTES = {
     "archives": lambda prefix: (
-        archives.routes(prefix) + reader_studies.routes(prefix) + uploads.routes(prefix) + image_files.routes(prefix)
+        archives.routes(prefix)
+        + sockets.routes(prefix)
+        + reader_studies.routes(prefix)
+        + uploads.routes(prefix)
+        + image_files.routes(prefix)
     ),
     "challenges": lambda prefix: (
         challenges.routes(prefix)

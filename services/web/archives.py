@@ -22,8 +22,7 @@ from ..core.orm import (
     save,
     usernames,
 )
-from ..core.schemas import SocketKind
-from .base import APIHandler, Query, endpoint, member_query
+from .base import APIHandler, endpoint, member_query
 
 CREATE_ARCHIVES = "custom:archives:create"
 # What each role may do, from least to most: users read, uploaders add cases, editors manage.
@@ -130,27 +129,6 @@ class ArchiveAccess:
 
 class ArchiveAPIHandler(ArchiveAccess, APIHandler):
     """An API handler about archives."""
-
-
-class SocketsHandler(APIHandler):
-    """GET: every socket. POST: define a new one (researchers)."""
-
-    @endpoint(returns=shapes.SocketPage, query={"kind": Query(SocketKind, "Only the sockets of this kind.")})
-    @web.authenticated
-    def get(self):
-        query = select(Socket).order_by(Socket.slug)
-        if kind := self.get_argument("kind", None):
-            query = query.filter_by(kind=shapes.socket_kind("kind", kind))
-        self.write_model(self.page(query, shapes.Socket.from_object))
-
-    @endpoint(shapes.SocketCreate, shapes.Socket, 201)
-    @web.authenticated
-    def post(self):
-        self.require_scope(CREATE_ARCHIVES, "define sockets")
-        socket = Socket(**self.body().given(), created_by=self.username)  # the relative path defaults by kind
-        save(self.db, socket)
-        self.commit()
-        self.write_model(shapes.Socket.from_object(socket), 201)
 
 
 class ArchivesHandler(ArchiveAPIHandler):
@@ -281,7 +259,6 @@ def routes(prefix):
     api = prefix + "api/v1/"
     slug = r"(?P<slug>[a-z0-9-]+)"
     return [
-        (api + "sockets", SocketsHandler),
         (api + "archives", ArchivesHandler),
         (api + f"archives/{slug}", ArchiveHandler),
         (api + f"archives/{slug}/members", MembersHandler),

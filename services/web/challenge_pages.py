@@ -20,11 +20,13 @@ from ..core.orm import (
     SubmissionKind,
     Visibility,
 )
-from .challenges import CREATE, PARTICIPATE, REFERENCES, SOCKET_LISTS, ChallengeAccess, phase_shape
+from .challenges import CREATE, PARTICIPATE, REFERENCES, ChallengeAccess, phase_shape
 from .pages import PageHandler, shown
 
 # How the phase form's fields (all strings) become the values the API's phase settings take.
-PHASE_FORM = tuple(shapes.PhaseChange.model_fields)
+# The form's fields: the API's, but the interfaces as one interface of inputs and outputs.
+PHASE_FORM = tuple(field for field in shapes.PhaseChange.model_fields if field != "algorithm_interfaces")
+SOCKET_LISTS = {"algorithm_inputs", "algorithm_outputs", "evaluation_additional_inputs"}  # comma-separated slugs
 CHECKBOXES = {"auto_publish", "score_ascending", "gpu"}
 TIMES = {"opens_at", "closes_at"}  # <input type=datetime-local>: no time zone, read as UTC
 NUMBERS = {

@@ -34,12 +34,13 @@ from ..core.paths import check_ground_truth_path
 from .archives import sockets_by_slug
 from .base import APIHandler, Query, endpoint
 from .ceilings import LIMIT_FIELDS, container_limits
+from .interfaces import interfaces_from, one_interface
 
 CREATE = "custom:challenges:create"
 PARTICIPATE = "custom:challenges:participate"
 # The phase settings that name other things: phases and archives by slug, lists of socket slugs.
 REFERENCES = ("parent", "archive")
-SOCKET_LISTS = ("algorithm_inputs", "algorithm_outputs")
+INTERFACE_FIELDS = ("algorithm_inputs", "algorithm_outputs", "algorithm_interfaces", "evaluation_additional_inputs")
 
 # --- what the API returns -----------------------------------------------------------------
 
@@ -241,10 +242,9 @@ class ChallengeAccess:
     def _apply(self, phase, fields, new):
         given = fields.given()
         for field, value in given.items():
-            if field in SOCKET_LISTS:
-                setattr(phase, field, sockets_by_slug(self.db, field, value))
-            elif field not in REFERENCES and field not in LIMIT_FIELDS:
+            if field not in REFERENCES and field not in LIMIT_FIELDS and field not in INTERFACE_FIELDS:
                 setattr(phase, field, value)
+        self._interfaces(phase, fields, given)
         limits = container_limits(self.platform["settings"], fields.limits(), Phase if new else None)
         for field, value in limits.items():
             setattr(phase, field, value)
@@ -257,6 +257,23 @@ class ChallengeAccess:
         if "ground_truth_path" in given and phase.ground_truth_path is not None:
             data_dir = self.platform["settings"].data_dir
             phase.ground_truth_path = check_ground_truth_path(phase.ground_truth_path, phase.challenge.slug, data_dir)
+
+    def _interfaces(self, phase, fields, given):
+        """The phase's interfaces: ``algorithm_interfaces``, or the shorthand of one interface of
+        ``algorithm_inputs`` → ``algorithm_outputs`` (each defaulting to what the phase has)."""
+        owner = f"phase {phase.slug!r}"
+        if "algorithm_interfaces" in given:
+            phase.algorithm_interfaces = interfaces_from(
+                self.db, "algorithm_interfaces", fields.algorithm_interfaces, owner
+            )
+        elif "algorithm_inputs" in given or "algorithm_outputs" in given:
+            now = [s.slug for s in phase.algorithm_inputs], [s.slug for s in phase.algorithm_outputs]
+            inputs, outputs = given.get("algorithm_inputs", now[0]), given.get("algorithm_outputs", now[1])
+            if (sorted(inputs), sorted(outputs)) != now:  # unchanged (a form sends them back): keep every interface
+                phase.algorithm_interfaces = one_interface(self.db, inputs, outputs) if inputs or outputs else []
+        if "evaluation_additional_inputs" in given:
+            sockets = sockets_by_slug(self.db, "evaluation_additional_inputs", fields.evaluation_additional_inputs)
+            phase.evaluation_additional_inputs = sockets
 
     def _parent(self, phase, slug):
         if slug is None:

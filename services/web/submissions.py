@@ -30,6 +30,7 @@ from ..core.orm import (
     SubmissionKind,
     UploadStatus,
     advance,
+    serving,
 )
 from ..core.paths import ground_truth_folder
 from ..core.status import JOB_ACTIVE, JOB_UNSUCCESSFUL
@@ -198,15 +199,14 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
             raise PermissionDenied(f"Only editors of algorithm {slug!r} may submit it.")
         if algorithm.container_digest is None:
             raise Conflict(f"Algorithm {slug!r} has no checked container image yet; upload one first.")
-        given = {socket.slug for socket in algorithm.inputs}
-        offered = {socket.slug for socket in phase.algorithm_inputs}
-        wanted = {socket.slug for socket in phase.algorithm_outputs}
-        made = {socket.slug for socket in algorithm.outputs}
-        if not given <= offered or not wanted <= made:
+        lacking = [wanted for wanted in phase.algorithm_interfaces if not serving(algorithm.interfaces, wanted)]
+        if lacking:
             raise InvalidValue(
-                f"Phase {phase.slug!r} gives algorithms the inputs {', '.join(sorted(offered)) or 'none'} and needs"
-                f" the outputs {', '.join(sorted(wanted)) or 'none'}; algorithm {slug!r} takes"
-                f" {', '.join(sorted(given)) or 'none'} and makes {', '.join(sorted(made)) or 'none'}."
+                f"Phase {phase.slug!r} runs algorithms with the interface(s) "
+                f"{'; '.join(i.describe() for i in phase.algorithm_interfaces)}; algorithm {slug!r} has no interface"
+                f" with the inputs and at least the outputs of"
+                f" {'; '.join(i.describe() for i in lacking)}. Add them to it (PATCH algorithms/{slug} with"
+                ' "interfaces"), then submit again.'
             )
         if phase.archive is None or not phase.archive.items:
             raise Conflict(f"Phase {phase.slug!r} has no test cases yet; its admins add an archive with cases.")
@@ -231,12 +231,26 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
                 )
             predictions = self.keep_predictions(phase, self.uploaded_file(body))
             submission = Submission(phase=phase, creator=self.username, predictions_path=predictions)
+        submission.evaluation_inputs = self.evaluation_inputs(phase, given.get("evaluation_inputs") or {})
         self.db.add(submission)
         self.db.flush()
         runs = next_runs(self.db, submission)
         self.commit()
         self.platform["queue"].runs(runs)
         return submission
+
+    def evaluation_inputs(self, phase, given):
+        """The submission's values for the phase's additional evaluation inputs (``given``: by
+        socket slug, as a job's inputs are given)."""
+        wanted = {socket.slug: socket for socket in phase.evaluation_additional_inputs}
+        missing, unknown = sorted(set(wanted) - set(given)), sorted(set(given) - set(wanted))
+        if missing or unknown:
+            wants = ", ".join(sorted(wanted)) or "none"
+            raise InvalidValue(
+                f"Phase {phase.slug!r} wants a value for each of its evaluation inputs ({wants}) in"
+                f" evaluation_inputs; you gave {', '.join(sorted(given)) or 'none'}."
+            )
+        return [self.input_value(wanted[slug], value) for slug, value in given.items()]
 
     def keep_predictions(self, phase, file):
         """Link an uploaded predictions file to where the submission keeps it."""

@@ -82,7 +82,12 @@ def test_oversized_body_is_refused_with_a_message(api):
 
 def test_case_values_are_checked_against_their_socket(api, archive):
     api("POST", "sockets", "researcher", {"slug": "age", "title": "Age", "kind": "integer"})
-    api("POST", "sockets", "researcher", {"slug": "ct", "title": "CT", "kind": "image"})
+    api(
+        "POST",
+        "sockets",
+        "researcher",
+        {"slug": "ct", "title": "CT", "kind": "image", "relative_path": "images/lung-ct"},
+    )
     status, body = api("POST", "archives/lungs/items", "researcher", {"values": {"age": "old"}})
     assert status == 422 and "'age'" in body["message"]
     status, body = api("POST", "archives/lungs/items", "researcher", {"values": {"ct": 1}})
@@ -96,9 +101,9 @@ def test_case_values_are_checked_against_their_socket(api, archive):
 
 def test_sockets_listing_filters_and_paginates(api):
     for i in range(5):
-        api("POST", "sockets", "researcher", {"slug": f"s{i}", "title": f"S{i}", "kind": "float"})
+        api("POST", "sockets", "researcher", {"slug": f"s{i}", "title": f"S{i}", "kind": "integer"})
     api("POST", "sockets", "researcher", {"slug": "seg", "title": "Seg", "kind": "segmentation"})
-    status, page = api("GET", "sockets?kind=float&limit=2&offset=1", "clinician")
+    status, page = api("GET", "sockets?kind=integer&limit=2&offset=1", "clinician")
     assert status == 200 and page["count"] == 5 and [s["slug"] for s in page["results"]] == ["s1", "s2"]
     status, body = api("GET", "sockets?limit=0", "clinician")
     assert status == 400 and "?limit= must be from 1 to 500" in body["message"]

@@ -95,6 +95,7 @@ MEMBERS_ONLY = [MEMBERS_PHASE]
 NAMES = {  # the path placeholders: the world's objects, and what OpenAPI calls them
     "challenge": (CHALLENGE, "slug"),
     "archive": (ARCHIVE, "slug"),
+    "socket": ("age", "slug"),  # the researcher's socket
     "hidden_archive": (HIDDEN_ARCHIVE, "slug"),
     "study": (READER_STUDY, "slug"),
     "public": (PUBLIC_PHASE, "phase"),
@@ -163,6 +164,8 @@ MATRIX = [
     row("archives",   "GET",    "sockets",                                   SIGNED_IN),
     row("archives",   "POST",   "sockets",                                   RESEARCHERS,
         {"slug": "s-{uniq}", "title": "S", "kind": "float"}),
+    row("archives",   "GET",    "sockets/{socket}",                          SIGNED_IN),
+    row("archives",   "PATCH",  "sockets/{socket}",                          ADMIN_ONLY, {"title": "Age"}),
     row("archives",   "GET",    "archives",                                  SIGNED_IN),
     row("archives",   "POST",   "archives",                                  RESEARCHERS, {"slug": "a-{uniq}", "title": "A"}),
     row("archives",   "GET",    "archives/{archive}",                        ARCHIVE_READERS),
@@ -477,7 +480,12 @@ def apps(tmp_path_factory):
         participant_submission(running)
         leaderboard_results(running)
         ok(
-            running["archives"].call("POST", "sockets", "researcher", {"slug": "ct", "title": "CT", "kind": "image"}),
+            running["archives"].call(
+                "POST",
+                "sockets",
+                "researcher",
+                {"slug": "ct", "title": "CT", "kind": "image", "relative_path": "images/lung-ct"},
+            ),
             201,
         )
         make_image(running["archives"])

@@ -5,6 +5,7 @@ import apptools
 import pytest
 from apptools import fake_hub_auth, service_app
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from services.core import orm
 from services.core.database import make_engine
@@ -420,3 +421,58 @@ def test_a_job_gets_no_more_than_the_ceilings_allow_now(api, database_url, monke
     ok(api("datascientist", "PATCH", "algorithms/old", json={"memory_limit_mb": 16384}))
     job = ok(api("datascientist", "POST", "algorithms/old/jobs", json={"inputs": {}}), 201)
     assert job["limits"]["memory_mb"] == 16384
+
+
+TWO_INTERFACES = [
+    {"inputs": ["ct-image"], "outputs": ["covid-19-lesion-segmentation"]},
+    {"inputs": ["covid-19-probability-score"], "outputs": ["results-json-file"]},
+]
+
+
+def test_a_job_runs_the_interface_its_inputs_fit(api, database_url):
+    body = {"slug": "two", "title": "Two", "interfaces": TWO_INTERFACES}
+    algorithm = ok(api("datascientist", "POST", "algorithms", json=body), 201)
+    assert algorithm["interfaces"] == TWO_INTERFACES
+    assert algorithm["inputs"] == ["covid-19-probability-score", "ct-image"]
+    same_inputs = [TWO_INTERFACES[0], {"inputs": ["ct-image"], "outputs": ["results-json-file"]}]
+    refused(
+        api("datascientist", "POST", "algorithms", json={"slug": "amb", "title": "A", "interfaces": same_inputs}),
+        422,
+        "two interfaces that take the inputs {ct-image}",
+    )
+    with make_engine(database_url).begin() as connection:
+        connection.execute(update(orm.Algorithm).where(orm.Algorithm.slug == "two").values(container_digest="sha256:1"))
+    job = ok(
+        api("datascientist", "POST", "algorithms/two/jobs", json={"inputs": {"covid-19-probability-score": 0.3}}), 201
+    )
+    assert job["inputs"] == {"covid-19-probability-score": 0.3} and len(job["pk"]) == 36
+    with Session(make_engine(database_url)) as db:
+        assert [s.slug for s in db.get(orm.AlgorithmJob, job["id"]).interface.outputs] == ["results-json-file"]
+    both = {"inputs": {"covid-19-probability-score": 0.3, "ct-image": {"image": 1}}}
+    refused(
+        api("datascientist", "POST", "algorithms/two/jobs", json=both),
+        422,
+        "takes the inputs {ct-image} or {covid-19-probability-score}",
+        "you gave {covid-19-probability-score, ct-image}",
+    )
+
+
+def test_a_phase_lists_the_interfaces_an_algorithm_must_have(api):
+    create(api)
+    phase = {"slug": "final", "title": "Final", "submission_kind": "algorithm", "algorithm_interfaces": TWO_INTERFACES}
+    made = ok(api("researcher", "POST", "challenges/lungs/phases", json=phase), 201)
+    assert made["algorithm_interfaces"] == TWO_INTERFACES
+    # The page's form sends the shorthand back unchanged with other fields: every interface stays.
+    unchanged = {"title": "The final", "algorithm_inputs": made["algorithm_inputs"],
+                 "algorithm_outputs": made["algorithm_outputs"]}  # fmt: skip
+    assert ok(api("researcher", "PATCH", "challenges/lungs/phases/final", json=unchanged))["algorithm_interfaces"] == (
+        TWO_INTERFACES
+    )
+    one = ok(api("researcher", "PATCH", "challenges/lungs/phases/final", json={"algorithm_inputs": ["ct-image"]}))
+    assert one["algorithm_interfaces"] == [
+        {"inputs": ["ct-image"], "outputs": ["covid-19-lesion-segmentation", "results-json-file"]}
+    ]
+    extra = {"evaluation_additional_inputs": ["covid-19-probability-score"]}
+    assert ok(api("researcher", "PATCH", "challenges/lungs/phases/final", json=extra))[
+        "evaluation_additional_inputs"
+    ] == ["covid-19-probability-score"]

@@ -56,6 +56,7 @@ def test_every_kind_of_object_is_stored_and_read_back(engine, session):
         socket(session, "report", "pdf"),
     )
     mask = socket(session, "mask", "segmentation")
+    segmenting = orm.AlgorithmInterface(inputs=[ct], outputs=[mask])
     scan = image()
     ct_value, age_value = orm.make_value(session, ct, image=scan), orm.make_value(session, age, value=63)
     report_value = orm.make_value(session, report, file=orm.StoredFile("files/report.pdf", 10, SHA))
@@ -63,10 +64,10 @@ def test_every_kind_of_object_is_stored_and_read_back(engine, session):
     upload = orm.UploadSession(owner="ann", files=[orm.UploadFile(filename="ct.mha", image=scan)])
     archive = orm.save(session, named(orm.Archive, "lungs", items=[orm.ArchiveItem(values=[ct_value, age_value])]))
     upload.archive, upload.socket = archive, ct
-    algorithm = orm.save(
-        session, named(orm.Algorithm, "segmenter", container_image="seg:1", inputs=[ct], outputs=[mask])
+    algorithm = orm.save(session, named(orm.Algorithm, "segmenter", container_image="seg:1", interfaces=[segmenting]))
+    job = orm.AlgorithmJob(
+        algorithm=algorithm, interface=segmenting, creator="bob", inputs=[ct_value], container_digest="sha256:1"
     )
-    job = orm.AlgorithmJob(algorithm=algorithm, creator="bob", inputs=[ct_value], container_digest="sha256:1")
     session.add(job)
     job.outputs.append(orm.make_value(session, mask, image=image("mask.mha")))
 
@@ -75,7 +76,7 @@ def test_every_kind_of_object_is_stored_and_read_back(engine, session):
     session.add(check)
     final = orm.Phase(
         challenge=challenge, slug="final", title="Final", submission_kind="algorithm", parent=check,
-        algorithm_inputs=[ct], algorithm_outputs=[mask], opens_at=datetime(2030, 1, 1, tzinfo=UTC),
+        algorithm_interfaces=[segmenting], opens_at=datetime(2030, 1, 1, tzinfo=UTC),
     )  # fmt: skip
     submission = orm.Submission(phase=final, creator="bob", algorithm=algorithm)
     evaluation = orm.Evaluation(submission=submission, algorithm_jobs=[job], metrics={"aggregates": {"dice": 0.9}})
@@ -365,13 +366,13 @@ def test_a_submission_is_a_predictions_file_or_an_algorithm(session):
 
 
 def test_sockets_get_paths_that_fit_their_kind(session):
-    assert socket(session, "ct", "image").relative_path == "images/ct/"
+    assert socket(session, "ct", "image").relative_path == "images/ct"
     assert socket(session, "age", "integer").relative_path == "age.json"
     assert socket(session, "table", "csv").relative_path == "table.csv"
     assert socket(session, "meta", "json-file").relative_path == "meta.json"
     assert socket(session, "mask", "segmentation", relative_path="images/mask-out").relative_path == "images/mask-out"
     with pytest.raises(
-        errors.InvalidValue, match="socket 'x': 'x.json' does not fit an image socket; for example 'images/x/'"
+        errors.InvalidValue, match="'x.json' does not fit an image socket: an image's path is a folder under images/"
     ):
         socket(session, "x", "image", relative_path="x.json")
     with pytest.raises(errors.InvalidValue, match="'../x.json' leads outside its folder"):

@@ -7,6 +7,7 @@ from services.core.database import make_engine
 from services.core.migrations import upgrade
 from services.core.orm import (
     Algorithm,
+    AlgorithmInterface,
     AlgorithmJob,
     Archive,
     ArchiveItem,
@@ -37,12 +38,18 @@ def algorithm_submission(db, cases=5, concurrency=2):
     number = Socket(slug="number", title="Number", kind="integer", created_by="r")
     archive = Archive(slug="cases", title="Cases", created_by="r")
     archive.items = [ArchiveItem(values=[make_value(db, number, value=i)]) for i in range(cases)]
+    interface = AlgorithmInterface(inputs=[number], outputs=[])
     algorithm = Algorithm(
-        slug="alg", title="Alg", created_by="d", inputs=[number], container_image="x", container_digest="sha256:1"
+        slug="alg",
+        title="Alg",
+        created_by="d",
+        interfaces=[interface],
+        container_image="x",
+        container_digest="sha256:1",
     )
     phase = Phase(challenge=Challenge(slug="c", title="C", created_by="r"), slug="final", title="Final",
                   submission_kind=SubmissionKind.ALGORITHM, archive=archive, algorithm_concurrency=concurrency,
-                  time_limit_s=77)  # fmt: skip
+                  time_limit_s=77, algorithm_interfaces=[interface])  # fmt: skip
     submission = Submission(phase=phase, creator="d", algorithm=algorithm)
     db.add(submission)
     db.flush()

@@ -98,7 +98,12 @@ def test_upload_import_and_results_per_file(app, api, tmp_path):
 
 def test_images_become_cases_of_the_target_archive(app, api, tmp_path):
     api("POST", "archives", "researcher", {"slug": "lungs", "title": "Lungs"})
-    api("POST", "sockets", "researcher", {"slug": "ct", "title": "CT", "kind": "image"})
+    api(
+        "POST",
+        "sockets",
+        "researcher",
+        {"slug": "ct", "title": "CT", "kind": "image", "relative_path": "images/lung-ct"},
+    )
     session = new_session(api, archive="lungs", socket="ct")
     assert (session["archive"], session["socket"]) == ("lungs", "ct")
     for i in range(2):
@@ -110,7 +115,12 @@ def test_images_become_cases_of_the_target_archive(app, api, tmp_path):
 
 def test_who_may_upload_into_an_archive(api):
     api("POST", "archives", "researcher", {"slug": "lungs", "title": "Lungs"})
-    api("POST", "sockets", "researcher", {"slug": "ct", "title": "CT", "kind": "image"})
+    api(
+        "POST",
+        "sockets",
+        "researcher",
+        {"slug": "ct", "title": "CT", "kind": "image", "relative_path": "images/lung-ct"},
+    )
     api("POST", "sockets", "researcher", {"slug": "age", "title": "Age", "kind": "integer"})
     api("POST", "archives/lungs/members", "researcher", {"username": "clinician", "role": "user"})
     status, body = api("POST", "upload-sessions", "clinician", {"archive": "lungs", "socket": "ct"})
@@ -331,8 +341,13 @@ def test_archive_page_shows_the_upload_form_and_recent_results_to_uploaders(app,
     api("POST", "archives", "researcher", {"slug": "lungs", "title": "Lungs"})
     api("POST", "archives/lungs/members", "researcher", {"username": "clinician", "role": "user"})
     status, html = page(app, "archives/lungs", "researcher")
-    assert status == 200 and "Upload images" in html and "Define an image socket first" in html
-    api("POST", "sockets", "researcher", {"slug": "ct", "title": "CT", "kind": "image"})
+    assert status == 200 and "Upload images" in html and "ct-image" in html  # grand-challenge's sockets are there
+    api(
+        "POST",
+        "sockets",
+        "researcher",
+        {"slug": "ct", "title": "CT", "kind": "image", "relative_path": "images/lung-ct"},
+    )
     session = new_session(api, archive="lungs", socket="ct")
     (tmp_path / "x.nii").write_bytes(b"")
     upload(api, session, tmp_path / "x.nii")

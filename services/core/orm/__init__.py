@@ -22,6 +22,14 @@ from .challenges import (
 )
 from .container_images import ContainerImage
 from .images import ColorSpace, Image, UploadFile, UploadSession
+from .interfaces import (
+    AlgorithmInterface,
+    check_distinct,
+    find_interface,
+    interface_for,
+    interface_within,
+    serving,
+)
 from .reader_studies import (
     POINT_KINDS,
     QUESTION_KINDS,
@@ -50,6 +58,6 @@ from .roles import (
     revoke,
     usernames,
 )
-from .sockets import Socket, SocketValue, StoredFile, default_relative_path, make_value
+from .sockets import Socket, SocketValue, StoredFile, default_relative_path, make_value, relative_path_problem
 
 metadata = Base.metadata

@@ -1,35 +1,51 @@
 """Algorithms (container images with typed inputs and outputs) and their jobs."""
 
+import uuid
+
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .archives import ArchiveItem
 from .base import Base, Named, children, link_table, parent_key
+from .interfaces import AlgorithmInterface, union
 from .runs import ContainerRun, Limits
-from .sockets import Socket, SocketValue
+from .sockets import SocketValue
 
-algorithm_inputs = link_table("algorithm_inputs", "algorithms", "sockets")
-algorithm_outputs = link_table("algorithm_outputs", "algorithms", "sockets")
+algorithm_interfaces = link_table("algorithm_algorithm_interfaces", "algorithms", "algorithm_interfaces")
 algorithm_job_inputs = link_table("algorithm_job_inputs", "algorithm_jobs", "socket_values")
 algorithm_job_outputs = link_table("algorithm_job_outputs", "algorithm_jobs", "socket_values")
 
 
 class Algorithm(Named, Limits, Base):
     """A container image (``container_image`` names it, ``container_digest`` pins it) that reads
-    its input sockets and writes its output sockets; the limits apply to its jobs."""
+    the input sockets of one of its interfaces and writes that interface's output sockets; the
+    limits apply to its jobs."""
 
     __tablename__ = "algorithms"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     container_image: Mapped[str | None] = mapped_column(String(512))
     container_digest: Mapped[str | None] = mapped_column(String(128))
-    inputs: Mapped[list[Socket]] = relationship(secondary=algorithm_inputs, order_by=Socket.slug)
-    outputs: Mapped[list[Socket]] = relationship(secondary=algorithm_outputs, order_by=Socket.slug)
+    interfaces: Mapped[list[AlgorithmInterface]] = relationship(
+        secondary=algorithm_interfaces, order_by=AlgorithmInterface.id
+    )
     jobs: Mapped[list["AlgorithmJob"]] = children("AlgorithmJob", "algorithm")
+
+    @property
+    def inputs(self):
+        """Every socket any of its interfaces reads."""
+        return union(self.interfaces, "inputs")
+
+    @property
+    def outputs(self):
+        """Every socket any of its interfaces writes."""
+        return union(self.interfaces, "outputs")
 
 
 class AlgorithmJob(ContainerRun, Base):
-    """One run of an algorithm on a set of input values, pinned to the image digest it ran.
+    """One run of an algorithm on a set of input values (those of its ``interface``), pinned to the
+    image digest it ran. ``pk`` names it to containers (``predictions.json``, ``/input/<pk>/``), a
+    UUID as on grand-challenge.
 
     A job made for a challenge submission names the submission and the case (archive item) of
     the phase's hidden archive it ran on: one job per case and submission."""
@@ -38,8 +54,11 @@ class AlgorithmJob(ContainerRun, Base):
     __table_args__ = (UniqueConstraint("submission_id", "archive_item_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    pk: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid.uuid4()))
     algorithm_id: Mapped[int] = parent_key("algorithms")
     algorithm: Mapped[Algorithm] = relationship(back_populates="jobs")
+    interface_id: Mapped[int | None] = mapped_column(ForeignKey("algorithm_interfaces.id", ondelete="RESTRICT"))
+    interface: Mapped[AlgorithmInterface | None] = relationship()
     creator: Mapped[str] = mapped_column(String(255), index=True)
     container_digest: Mapped[str | None] = mapped_column(String(128))
     inputs: Mapped[list[SocketValue]] = relationship(secondary=algorithm_job_inputs)

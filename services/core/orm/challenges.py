@@ -10,11 +10,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .algorithms import Algorithm, AlgorithmJob
 from .archives import Archive
 from .base import Base, JSONData, Named, Slugged, children, link_table, parent_key, utcnow
+from .interfaces import AlgorithmInterface, union
 from .runs import ContainerRun, Limits
-from .sockets import Socket
+from .sockets import Socket, SocketValue
 
-phase_algorithm_inputs = link_table("phase_algorithm_inputs", "phases", "sockets")
-phase_algorithm_outputs = link_table("phase_algorithm_outputs", "phases", "sockets")
+phase_algorithm_interfaces = link_table("phase_algorithm_interfaces", "phases", "algorithm_interfaces")
+phase_evaluation_inputs = link_table("phase_evaluation_inputs", "phases", "sockets")
+submission_evaluation_inputs = link_table("submission_evaluation_inputs", "submissions", "socket_values")
 evaluation_algorithm_jobs = link_table("evaluation_algorithm_jobs", "evaluations", "algorithm_jobs")
 
 
@@ -63,9 +65,11 @@ class Phase(Slugged, Limits, Base):
     Submissions: at most ``submissions_limit`` per participant in each ``submissions_period_days``
     (None: no limit; a None period is the whole phase), between ``opens_at`` and ``closes_at``
     (None: no bound). An algorithm phase runs each submitted algorithm on the items of
-    ``archive``, whose values fill ``algorithm_inputs``; then ``method_image`` (the evaluation
-    container) compares the outputs, or the predictions file, with the ground truth. Both kinds
-    of container run with the phase's limits.
+    ``archive``, each with the one of ``algorithm_interfaces`` whose inputs the item's values fill;
+    then ``method_image`` (the evaluation
+    container) compares the outputs, or the predictions file, with the ground truth; it also reads
+    the values each submission gives for ``evaluation_additional_inputs``. Both kinds of container
+    run with the phase's limits.
 
     Scoring: ``score_jsonpath`` (e.g. ``aggregates.dice.mean``) picks the score from the metrics;
     ``extra_results_columns`` is a list of ``{"path": ..., "title": ..., "ascending": bool}``. A
@@ -104,9 +108,23 @@ class Phase(Slugged, Limits, Base):
     algorithm_concurrency: Mapped[int] = mapped_column(default=2)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("phases.id", ondelete="SET NULL"))
     parent: Mapped["Phase | None"] = relationship(remote_side=[id])
-    algorithm_inputs: Mapped[list[Socket]] = relationship(secondary=phase_algorithm_inputs, order_by=Socket.slug)
-    algorithm_outputs: Mapped[list[Socket]] = relationship(secondary=phase_algorithm_outputs, order_by=Socket.slug)
+    algorithm_interfaces: Mapped[list[AlgorithmInterface]] = relationship(
+        secondary=phase_algorithm_interfaces, order_by=AlgorithmInterface.id
+    )
+    evaluation_additional_inputs: Mapped[list[Socket]] = relationship(
+        secondary=phase_evaluation_inputs, order_by=Socket.slug
+    )
     submissions: Mapped[list["Submission"]] = children("Submission", "phase")
+
+    @property
+    def algorithm_inputs(self):
+        """Every socket the phase's interfaces give algorithms."""
+        return union(self.algorithm_interfaces, "inputs")
+
+    @property
+    def algorithm_outputs(self):
+        """Every socket the phase's interfaces want back."""
+        return union(self.algorithm_interfaces, "outputs")
 
     def slug_scope(self):
         challenge_id = self.challenge.id if self.challenge is not None else self.challenge_id
@@ -117,7 +135,8 @@ class Phase(Slugged, Limits, Base):
 
 
 class Submission(Base):
-    """A predictions file (path in the data directory) or an algorithm submitted to a phase."""
+    """A predictions file (path in the data directory) or an algorithm submitted to a phase, with
+    its values for the phase's ``evaluation_additional_inputs``."""
 
     __tablename__ = "submissions"
     __table_args__ = (
@@ -132,6 +151,7 @@ class Submission(Base):
     algorithm_id: Mapped[int | None] = mapped_column(ForeignKey("algorithms.id", ondelete="RESTRICT"))
     algorithm: Mapped[Algorithm | None] = relationship()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    evaluation_inputs: Mapped[list[SocketValue]] = relationship(secondary=submission_evaluation_inputs)
     evaluations: Mapped[list["Evaluation"]] = children("Evaluation", "submission")
     jobs: Mapped[list[AlgorithmJob]] = relationship(order_by=AlgorithmJob.id, viewonly=True)
 

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from ..catalogue import COMMON_SOCKETS
 from ..errors import Conflict, InvalidValue, with_article
 from ..paths import inside
 from ..schemas import FILE_EXTENSIONS, SocketKind, schema_problem, value_problem
@@ -18,12 +19,44 @@ from .images import Image
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
+UUID_IN_PATH = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+
+
 def default_relative_path(kind, slug):
-    """``images/<slug>/`` for images, ``<slug>.json`` for JSON values, ``<slug>.<ext>`` for files."""
+    """``images/<slug>`` for images, ``<slug>.json`` for JSON values, ``<slug>.<ext>`` for files."""
     kind = SocketKind(kind)
     if kind.is_image:
-        return f"images/{slug}/"
+        return f"images/{slug}"
     return slug + (FILE_EXTENSIONS[kind] if kind.is_file else ".json")
+
+
+def relative_path_problem(kind, slug, path):
+    """Why ``path`` cannot be the relative path of a socket of ``kind`` (grand-challenge's rules:
+    an image is a folder ``images/<name>``, anything else a file with its kind's extension outside
+    ``images/``, no UUID, not ``inputs.json``), or None when it can. The platform's own sockets keep
+    grand-challenge's paths even where these rules came later (``generic-medical-image``)."""
+    kind = SocketKind(kind)
+    if catalogue_path(slug) == path:
+        return None
+    example = default_relative_path(kind, slug)
+    if path.casefold() == "inputs.json":
+        return "inputs.json is where the platform describes the inputs; choose another path"
+    if UUID_IN_PATH.search(path):
+        return "a relative path may not hold a UUID (the platform puts job ids there)"
+    if kind.is_image:
+        name = posixpath.basename(path)
+        if not path.startswith("images/") or "." in name:
+            return f"an image's path is a folder under images/, for example {example!r}"
+    elif path.startswith("images/"):
+        return f"only images go under images/; for example {example!r}"
+    elif not path.lower().endswith(FILE_EXTENSIONS.get(kind, ".json")):
+        return f"it must end with {FILE_EXTENSIONS.get(kind, '.json')}, for example {example!r}"
+    return None
+
+
+def catalogue_path(slug):
+    """The relative path of the platform's own socket ``slug``, or None if it is not one."""
+    return next((socket.relative_path for socket in COMMON_SOCKETS if socket.slug == slug), None)
 
 
 class Socket(Named, Base):
@@ -39,22 +72,21 @@ class Socket(Named, Base):
 
     def __init__(self, **kwargs):
         """Like every model; the relative path defaults after the kind and slug, and must fit the
-        kind: ``images/...`` for images, ``.json`` for JSON values, the extension for files."""
+        kind (``relative_path_problem``)."""
         super().__init__(**kwargs)
         if self.kind is None or self.slug is None:
             raise InvalidValue("a socket needs a slug and a kind")
         if self.relative_path is None:
             self.relative_path = default_relative_path(self.kind, self.slug)
-        path = self.relative_path.lower()
-        if self.kind.is_image:
-            fits = path.startswith("images/") and path.strip("/") != "images"
-        else:
-            fits = path.endswith(FILE_EXTENSIONS.get(self.kind, ".json"))
-        if not fits:
+        problem = relative_path_problem(self.kind, self.slug, self.relative_path)
+        if problem:
             raise InvalidValue(
-                f"socket {self.slug!r}: {self.relative_path!r} does not fit {with_article(self.kind)} socket;"
-                f" for example {default_relative_path(self.kind, self.slug)!r}"
+                f"socket {self.slug!r}: {self.relative_path!r} does not fit {with_article(self.kind)} socket: {problem}"
             )
+
+    @property
+    def super_kind(self):
+        return self.kind.super_kind
 
     @validates("kind")
     def _validate_kind(self, _key, kind):
@@ -65,8 +97,9 @@ class Socket(Named, Base):
 
     @validates("relative_path")
     def _validate_relative_path(self, _key, path):
-        inside("relative_path", path)  # under /input or /output, written plainly
-        return path
+        if path == "" and catalogue_path(self.slug) == "":
+            return path  # generic-medical-image: the image files right in /input, as on grand-challenge
+        return inside("relative_path", path)  # under /input or /output, written plainly, no trailing /
 
     @validates("extra_schema")
     def _validate_extra_schema(self, _key, schema):
