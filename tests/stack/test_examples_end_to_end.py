@@ -6,11 +6,13 @@ import shutil
 import pytest
 import SimpleITK as sitk
 from runtools import ExecutionPlatform, wait_for
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.contract import store_image
 from services.core.orm import (
     Algorithm,
+    AlgorithmInterface,
     AlgorithmJob,
     Challenge,
     Evaluation,
@@ -60,18 +62,20 @@ def wait(platform, model, run_id):
 def test_example_algorithm_then_evaluation(platform, tmp_path):
     with Session(platform.engine, expire_on_commit=False) as session:
         sockets = {
-            "ct-image": Socket(slug="ct-image", title="CT", kind="image", relative_path="images/image", created_by="t"),
+            "ct-image": session.scalar(select(Socket).filter_by(slug="ct-image")),  # grand-challenge's: images/ct
             "segmentation": Socket(slug="segmentation", title="Mask", kind="segmentation", created_by="t"),
             "foreground-fraction": Socket(slug="foreground-fraction", title="Fraction", kind="float", created_by="t"),
         }
+        otsu = AlgorithmInterface(inputs=[sockets["ct-image"]],
+                                  outputs=[sockets["segmentation"], sockets["foreground-fraction"]])
         algorithm = Algorithm(
-            slug="otsu", title="Otsu", created_by="researcher", container_image=ALGORITHM,
-            inputs=[sockets["ct-image"]], outputs=[sockets["segmentation"], sockets["foreground-fraction"]],
+            slug="otsu", title="Otsu", created_by="researcher", container_image=ALGORITHM, interfaces=[otsu],
             cpu_limit=1, memory_limit_mb=1024, time_limit_s=120,
         )  # fmt: skip
         image = stored_volume(session, platform, tmp_path, "case-001.mha")
         job = AlgorithmJob(
-            algorithm=algorithm, creator="participant", cpu_limit=1, memory_limit_mb=1024, time_limit_s=120,
+            algorithm=algorithm, interface=otsu, creator="participant", cpu_limit=1, memory_limit_mb=1024,
+            time_limit_s=120,
             inputs=[make_value(session, sockets["ct-image"], image=image)],
         )  # fmt: skip
         session.add(job)
