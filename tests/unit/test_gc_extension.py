@@ -207,6 +207,16 @@ def test_unknown_phase(magics, fake, capsys):
     )
 
 
+def test_a_phase_hidden_from_one_who_has_not_joined_says_how_to_join(magics, fake, capsys):
+    message = "Challenge 'demo' has no phase 'final'."
+    fake.route("GET", "challenges", "challenges/demo/phases/final", (404, {"message": message}))
+    fake.route("GET", "challenges", "challenges/demo", (200, {"slug": "demo", "title": "Demo", "my_roles": []}))
+    magics.run_line_magic("gc_submit", "demo/final --algorithm otsu")
+    assert one_line(capsys)[1] == (
+        f"NotFound: {message} Its participants may see more of its phases: join it with %gc_join demo, then try again."
+    )
+
+
 def uploadable(fake):
     """Upload session 3 takes file 4."""
     fake.route("POST", "archives", "upload-sessions", (201, {"id": 3}))
