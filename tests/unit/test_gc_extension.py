@@ -233,7 +233,7 @@ def test_limit_reached(magics, fake, capsys, tmp_path):
     submittable(fake)
     message = (
         "You have used your 5 submission(s) in 1 day(s) to 'predictions' (failed evaluations do not count);"
-        " try again later."
+        " the oldest of them stops counting at 2026-01-02 10:00 UTC: submit again then."
     )
     fake.route("POST", "challenges", "challenges/demo/phases/predictions/submissions", (409, {"message": message}))
     (tmp_path / "masks.csv").write_text("case,label\n")
