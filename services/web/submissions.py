@@ -410,7 +410,7 @@ class SubmissionsHandler(SubmissionHandler):
 
 class SubmissionDetailHandler(SubmissionHandler):
     """GET: one submission (mine, or any for admins): status, cases done, jobs (logs on cases
-    I may read), evaluations (metrics once published)."""
+    I may read; admins: all), evaluations (metrics once published; logs for admins only)."""
 
     @endpoint(returns=shapes.Submission)
     @web.authenticated
