@@ -33,9 +33,11 @@ SCRIPT = "import json\njson.dump({'ok': True}, open('/output/result.json', 'w'))
 LIMITS = {"cpu_limit": 1.0, "memory_limit_mb": 512, "time_limit_s": 60}
 
 
-def docker_run_command(image, folder):
-    """`docker run` with the flags the runner gives a job (see services.runner.sandbox_arguments)."""
-    sandbox = Sandbox(**LIMITS)
+def docker_run_command(image, folder, limits=LIMITS, read_only_mounts=None):
+    """`docker run` with the flags the runner gives a job (see services.runner.sandbox_arguments):
+    ``folder``/input at /input (read-only), ``folder``/output at /output, and ``read_only_mounts``
+    ({container path: host path}) such as an evaluation's ground truth."""
+    sandbox = Sandbox(**limits)
     (folder / "input").mkdir(parents=True, exist_ok=True)
     (folder / "output").mkdir(exist_ok=True)
     (folder / "output").chmod(0o777)
@@ -47,6 +49,8 @@ def docker_run_command(image, folder):
                "--cpus", str(sandbox.cpu_limit), "--pids-limit", str(sandbox.pids_limit),
                "--ulimit", f"fsize={sandbox.output_limit_mb * 1024 * 1024}",
                "-v", f"{folder / 'input'}:/input:ro", "-v", f"{folder / 'output'}:/output"]  # fmt: skip
+    for target, source in (read_only_mounts or {}).items():
+        command += ["-v", f"{source}:{target}:ro"]
     for name, value in arguments["environment"].items():
         command += ["-e", f"{name}={value}"]
     return [*command, image]

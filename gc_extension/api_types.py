@@ -470,7 +470,7 @@ class Evaluation(TypedDict):
 
 
 class EvaluationAdmin(TypedDict):
-    """An evaluation as the challenge's admins see it: with what it was evaluated with."""
+    """An evaluation as the challenge's admins see it: with what it was evaluated with, and the tails of its logs."""
 
     id: int
     status: JobStatus
@@ -483,6 +483,8 @@ class EvaluationAdmin(TypedDict):
     completed_at: Time | None
     method_digest: str | None
     ground_truth_version: str | None
+    stdout_tail: str
+    stderr_tail: str
 
 
 class GroundTruth(TypedDict):

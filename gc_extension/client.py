@@ -179,28 +179,46 @@ class Client:
 
     def phase(self, spec):
         """The phase named ``challenge/phase``, or ``phase`` alone when only one challenge I take
-        part in (or administer) has a phase of that name."""
+        part in (or administer) has a phase of that name, or else only one that I can see."""
         challenge_slug, phase_slug = split_phase(spec)
         if challenge_slug:
-            data = self.get("challenges", f"challenges/{quote(challenge_slug)}/phases/{quote(phase_slug)}")
+            try:
+                data = self.get("challenges", f"challenges/{quote(challenge_slug)}/phases/{quote(phase_slug)}")
+            except NotFound as missing:
+                raise NotFound(missing.message, self.outsider_hint(challenge_slug)) from None
             return Phase.from_json(data)
-        found = []
-        for role in ("participant", "admin"):
-            for data in self.pages("challenges", "challenges", role=role):
-                detail = self.get("challenges", f"challenges/{data['slug']}")
-                found += [Phase.from_json(p) for p in detail["phases"] if p["slug"] == phase_slug]
-        unique = {phase.name: phase for phase in found}
+        unique = self.phases_named(phase_slug, ("participant", "admin")) or self.phases_named(phase_slug)
         if len(unique) == 1:
             return next(iter(unique.values()))
         if not unique:
             raise NotFound(
-                f"No challenge you take part in has a phase {phase_slug!r}.",
+                f"No challenge you can see has a phase {phase_slug!r}.",
                 "Write <challenge>/<phase>; %gc_challenges lists them.",
             )
         raise InvalidInput(
             f"Several challenges have a phase {phase_slug!r}: {', '.join(sorted(unique))}.",
             "Write <challenge>/<phase>.",
         )
+
+    def phases_named(self, slug, roles=(None,)):
+        """``{name: Phase}`` of the phases called ``slug`` in the challenges where I hold one of
+        ``roles`` (None: in every challenge), as far as I may see them."""
+        found = []
+        for role in roles:
+            for data in self.pages("challenges", "challenges", **({"role": role} if role else {})):
+                detail = self.get("challenges", f"challenges/{data['slug']}")
+                found += [Phase.from_json(p) for p in detail["phases"] if p["slug"] == slug]
+        return {phase.name: phase for phase in found}
+
+    def outsider_hint(self, challenge):
+        """What to do about a phase of ``challenge`` that I cannot see: join it if I am not in it."""
+        try:
+            joined = self.challenge(challenge).joined
+        except NotFound:
+            return NotFound.hint
+        if joined:
+            return NotFound.hint
+        return f"Its participants may see more of its phases: join it with %gc_join {challenge}, then try again."
 
     # --- training data ------------------------------------------------------------------------
 
@@ -395,7 +413,8 @@ class Client:
         return sorted(found, key=lambda pair: pair[1]["id"], reverse=True)
 
     def find_submission(self, submission_id=None):
-        """My submission ``submission_id`` (default: my newest), found among my phases."""
+        """My submission ``submission_id`` (default: my newest), found among my phases; given an
+        id, also anyone's in the challenges I administer."""
         for phase, data in self.my_submissions():
             if submission_id is None or data["id"] == int(submission_id):
                 return self.submission(phase, data["id"])
@@ -403,6 +422,12 @@ class Client:
             raise NotFound(
                 "You have no submissions yet.", "Submit with %gc_submit <phase> <file> or --algorithm <name>."
             )
+        for data in self.pages("challenges", "challenges", role="admin"):
+            for phase in self.challenge(data["slug"]).phases:
+                try:
+                    return self.submission(phase, submission_id)
+                except NotFound:
+                    continue
         raise NotFound(f"You have no submission {submission_id}.", "Your newest one: %gc_status without an id.")
 
     def wait_submission(self, submission, on_change=None, timeout_s=None):

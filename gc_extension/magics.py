@@ -188,7 +188,12 @@ class GcMagics(Magics):
 
     @line_magic
     @magic_arguments()
-    @argument("submission", nargs="?", type=int, help="the submission's id (default: your newest)")
+    @argument(
+        "submission",
+        nargs="?",
+        type=int,
+        help="the submission's id (default: your newest; admins: any in their challenges)",
+    )
     @argument("--job", type=int, help="follow this algorithm job instead")
     @argument("--build", type=int, help="follow this image build instead")
     @argument("--no-wait", action="store_true", help="show the status once, without following it")
@@ -197,7 +202,8 @@ class GcMagics(Magics):
     @friendly
     def gc_status(self, args):
         """Live status of a submission (or --job, --build): state, queue position, the limits
-        applied and the logs you may see, updating in place until it is done."""
+        applied and the logs you may see (a challenge's admins: every job's and evaluation's),
+        updating in place until it is done."""
         client = self.client
         if args.job is not None:
             read, render = (lambda: client.job(args.job)), rendering.job_text

@@ -78,8 +78,17 @@ def log_tail(text, lines=LOG_LINES):
     return "\n".join("    " + line for line in text.rstrip().splitlines()[-lines:])
 
 
+def failure_logs(what, stdout, stderr):
+    """The end of a failed run's logs as lines (its stderr, or its stdout when stderr is empty);
+    none when the reader was given none."""
+    text = stderr if stderr.strip() else stdout
+    return [f"  logs of {what}:\n{log_tail(text)}"] if text.strip() else []
+
+
 def submission_text(submission):
-    """What a submission's live status shows: state, cases, limits, evaluation, logs where allowed."""
+    """What a submission's live status shows: state, cases, limits, evaluation, and the logs of
+    failed runs where the reader may see them (the services send only those: a participant's jobs
+    on cases they may read; every job and evaluation to the challenge's admins)."""
     what = f"algorithm {submission.algorithm}" if submission.algorithm else f"predictions {submission.predictions_file}"
     lines = [f"Submission {submission.id} to {submission.challenge}/{submission.phase} ({what}): {submission.status}"]
     if submission.kind == "algorithm":
@@ -92,8 +101,8 @@ def submission_text(submission):
         if job.get("status") != "succeeded" or job.get("error_message"):
             error = f" — {job['error_message']}" if job.get("error_message") else ""
             lines.append(f"  job {job['id']} (case {job.get('case')}): {job['status']}{error}")
-        if job.get("stderr_tail") and job.get("status") == "failed":
-            lines.append(f"  logs of job {job['id']}:\n{log_tail(job['stderr_tail'])}")
+        if job.get("status") == "failed":
+            lines += failure_logs(f"job {job['id']}", job.get("stdout_tail", ""), job.get("stderr_tail", ""))
     for evaluation in submission.evaluations:
         line = f"  evaluation {evaluation.id}: {evaluation.status}"
         if evaluation.error_message:
@@ -101,6 +110,8 @@ def submission_text(submission):
         elif evaluation.status == "succeeded" and not evaluation.published:
             line += " (result not published yet)"
         lines.append(line)
+        if evaluation.status == "failed":
+            lines += failure_logs(f"evaluation {evaluation.id}", evaluation.stdout_tail, evaluation.stderr_tail)
     metrics = submission.metrics
     if metrics:
         aggregates = metrics.get("aggregates", metrics) if isinstance(metrics, dict) else metrics

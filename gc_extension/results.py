@@ -121,13 +121,17 @@ class UploadedFile:
 
 @dataclass(frozen=True)
 class Evaluation:
+    """An evaluation; the tails of its logs only for the challenge's admins (empty for others)."""
+
     id: int
     status: str
     published: bool
     metrics: dict | None
     error_message: str = ""
+    stdout_tail: str = ""
+    stderr_tail: str = ""
 
-    SHAPE: ClassVar = api_types.Evaluation
+    SHAPE: ClassVar = api_types.EvaluationAdmin
     CLIENT_ONLY: ClassVar = ()
 
     @classmethod

@@ -2,8 +2,9 @@
 a phase, its jobs and evaluations, and the ground truth its admins upload.
 
 What a participant sees is narrower than what the challenge's admins see: a job's logs only on a
-case they may read (``SubmissionJobWithLogs``), an evaluation's setup only as a fingerprint
-(``EvaluationAdmin`` names the method's digest and the ground truth version)."""
+case they may read (``SubmissionJobWithLogs``); an evaluation's setup only as a fingerprint and
+never its logs (it reads the hidden ground truth): ``EvaluationAdmin`` names the method's digest
+and the ground truth version and holds the tails of its logs."""
 
 from typing import Literal
 
@@ -20,7 +21,10 @@ class Evaluation(Shape):
 
     id: int
     status: JobStatus
-    error_message: str
+    error_message: str = Field(
+        description="Why it failed. When the evaluation's container ran and failed, its submitter reads only that"
+        " it failed and whom to ask: the container read the hidden ground truth."
+    )
     published: bool
     metrics: JsonValue | None
     algorithm_digest: str | None
@@ -33,10 +37,13 @@ class Evaluation(Shape):
 
 
 class EvaluationAdmin(Evaluation):
-    """An evaluation as the challenge's admins see it: with what it was evaluated with."""
+    """An evaluation as the challenge's admins see it: with what it was evaluated with, and the
+    tails of its logs."""
 
     method_digest: str | None
     ground_truth_version: str | None
+    stdout_tail: str
+    stderr_tail: str
 
 
 class SubmissionJob(Shape):
@@ -46,7 +53,9 @@ class SubmissionJob(Shape):
     pk: str = Field(description="The job's UUID, as containers know it (predictions.json, /input/<pk>/).")
     case: int | None
     status: JobStatus
-    error_message: str
+    error_message: str = Field(
+        description="Why it failed; on a case the viewer may not read, only that it failed and what to do."
+    )
     image_digest: str | None
 
 

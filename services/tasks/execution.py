@@ -69,7 +69,10 @@ def describe_minutes(seconds):
 
 def outcome_problem(outcome, sandbox, output_bytes=0):
     """Why a container run failed, in words; None when it exited 0 by itself and left at most
-    its output limit (``output_bytes``, counted once it ended: sparse files count in full)."""
+    its output limit (``output_bytes``, counted once it ended: sparse files count in full).
+
+    Written for those who see the run's logs; the services give other readers a version of their
+    own (services/web/submissions.py)."""
     if outcome.stopped_because == "time limit":
         return f"time limit of {describe_minutes(sandbox.time_limit_s)} exceeded; the container was stopped"
     if outcome.stopped_because == "output limit":
@@ -140,7 +143,10 @@ def execute(model, run_kind, run_id, *, provision, finish):
             session.rollback()
             run = session.get(model, run_id)
             if run.attempt == attempt:  # else the reconciler gave this attempt up and queued the next
-                problem = f"the platform could not run it ({type(error).__name__}); an admin can see the worker's log"
+                problem = (
+                    f"the platform could not run it ({type(error).__name__}); this is not the container's doing:"
+                    " the hub's admins find why in the worker's log (ask them), or try again later"
+                )
                 fail(session, run, problem)
             raise
         finally:

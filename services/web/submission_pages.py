@@ -12,12 +12,14 @@ from .submissions import SubmissionAccess
 
 
 class PhaseSubmissionsPage(SubmissionAccess, PageHandler):
-    """Submissions to a phase (mine; admins: all), and the form to submit one of my algorithms."""
+    """Submissions to a phase (mine; admins: all), and the form to submit one of my algorithms
+    (one who does not take part is told how to join instead)."""
 
     def show(self, slug, phase_slug, status=200, error=None):
         challenge = self.challenge(slug)
         phase = self.phase(challenge, phase_slug)
         admin = self.is_admin(challenge)
+        outsider = not (admin or self.is_participant(challenge))
         query = select(Submission).filter_by(phase_id=phase.id).order_by(Submission.id.desc())
         if not admin:
             query = query.filter_by(creator=self.username)
@@ -33,6 +35,7 @@ class PhaseSubmissionsPage(SubmissionAccess, PageHandler):
             submissions=rows,
             algorithms=algorithms,
             takes_algorithms=phase.submission_kind == SubmissionKind.ALGORITHM,
+            how_to_join=self.how_to_join(challenge) if outsider else None,
         )
 
     @web.authenticated
@@ -52,7 +55,7 @@ class PhaseSubmissionsPage(SubmissionAccess, PageHandler):
 
 class SubmissionPage(SubmissionAccess, PageHandler):
     """One submission: status, cases done, jobs (logs where allowed), evaluations, pinned digests;
-    admins re-evaluate, cancel and publish here."""
+    admins see every log, and re-evaluate, cancel and publish here."""
 
     def find(self, slug, submission_id):
         challenge = self.challenge(slug)

@@ -3,9 +3,13 @@ the evaluations of each, and the phase's ground truth.
 
 Participants submit while a phase is open, within its limits and after passing its parent phase;
 they see their own submissions, their results once published, and the logs of their jobs only on
-cases they may read (never on the hidden test set). Challenge admins see every submission,
-re-evaluate, cancel, publish results and upload ground truth (unpacked by a worker: see
-services/tasks/ground_truth.py).
+cases they may read (never on the hidden test set, never an evaluation's: it reads the hidden
+ground truth). Challenge admins see every submission with all its logs, re-evaluate, cancel,
+publish results and upload ground truth (unpacked by a worker: see services/tasks/ground_truth.py).
+
+A run's failure message is written once, by the worker, for those who see its logs; a reader who
+does not gets a version of their own here (``job_shape``, ``evaluation_shape``), which says what
+failed and what to do, and nothing the container wrote or chose.
 """
 
 import os
@@ -26,6 +30,7 @@ from ..core.orm import (
     ChallengeRole,
     Evaluation,
     JobStatus,
+    Phase,
     Submission,
     SubmissionKind,
     UploadStatus,
@@ -37,26 +42,49 @@ from ..core.status import JOB_ACTIVE, JOB_UNSUCCESSFUL
 from ..scheduling import new_evaluation, next_runs
 from .algorithms import AlgorithmAccess
 from .base import APIHandler, Query, endpoint
-from .challenges import ChallengeAccess
+from .challenges import PARTICIPATE, ChallengeAccess
 from .container_images import UploadedFileAccess
 from .leaderboard import fingerprint
 
-# What a participant learns of a failure on a case they may not read: that it failed, not how (an
-# exit code, a time-out or the socket that was wrong are each chosen by their code, and would
-# carry bits of the hidden case out).
-HIDDEN_CASE_FAILURE = "failed on a hidden case; the challenge's admins see why"
+# What a participant learns of a failure whose logs they may not read: which stage failed and what
+# to do, not how (an exit code, a time-out or the output that was wrong are each chosen by code
+# that read hidden data, and would carry bits of it out).
+HIDDEN_CASE_FAILURE = (
+    "the algorithm {status} on a hidden case; the challenge's admins can see its logs (ask them why),"
+    " or run your algorithm with %gc_run on a case you can read to see its logs yourself"
+)
+EVALUATION_FAILURE = (
+    "the evaluation failed while it ran; its logs are for the challenge's admins only (it reads the hidden"
+    " ground truth): ask them why"
+)
+
+
+def evaluation_message(evaluation, *, admin):
+    """The evaluation's failure message for this reader: the worker's own for admins (who see the
+    logs it points at) and for a failure before the container ran (the platform's words about
+    the submission or the phase); once its container ran, only ``EVALUATION_FAILURE`` for others."""
+    if admin or not evaluation.error_message or evaluation.exit_code is None:
+        return evaluation.error_message
+    return EVALUATION_FAILURE
 
 
 def evaluation_shape(evaluation, *, admin):
-    """An evaluation; its metrics only for admins, or once published. What it was evaluated with
-    is pinned: admins see the method's digest and the ground truth version, others a fingerprint
-    of both (as on the leaderboard), which tells results of one setup apart without naming it."""
+    """An evaluation; its metrics only for admins, or once published; its logs only for admins.
+    What it was evaluated with is pinned: admins see the method's digest and the ground truth
+    version, others a fingerprint of both (as on the leaderboard), which tells results of one
+    setup apart without naming it."""
     shown = admin or evaluation.published
     return (shapes.EvaluationAdmin if admin else shapes.Evaluation).from_object(
         evaluation,
+        error_message=evaluation_message(evaluation, admin=admin),
         metrics=evaluation.metrics if shown else None,
         evaluated_with=fingerprint(evaluation.method_digest, evaluation.ground_truth_version),
     )
+
+
+def moment(when):
+    """A time as messages write it: ``2026-12-01 12:00 UTC``."""
+    return f"{when.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
 def submission_status(submission):
@@ -96,10 +124,11 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
         """A job of a submission; its logs only on a case the caller may read (admins: all)."""
         item = job.archive_item
         shown = admin or (item is not None and item.archive_id in readable)
+        hidden_failure = HIDDEN_CASE_FAILURE.format(status=job.status)
         return (shapes.SubmissionJobWithLogs if shown else shapes.SubmissionJob).from_object(
             job,
             case=job.archive_item_id,
-            error_message=job.error_message if shown or not job.error_message else HIDDEN_CASE_FAILURE,
+            error_message=job.error_message if shown or not job.error_message else hidden_failure,
             image_digest=job.container_digest,
         )
 
@@ -134,10 +163,11 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
 
     def check_open(self, phase, now):
         if phase.opens_at and now < phase.opens_at:
-            raise Conflict(f"Phase {phase.slug!r} opens at {phase.opens_at.isoformat()}; submit then.")
+            raise Conflict(f"Phase {phase.slug!r} opens at {moment(phase.opens_at)}; submit then.")
         if phase.closes_at and now >= phase.closes_at:
             raise Conflict(
-                f"Phase {phase.slug!r} closed at {phase.closes_at.isoformat()}; it takes no more submissions."
+                f"Phase {phase.slug!r} closed at {moment(phase.closes_at)}; it takes no more submissions."
+                " Submit to a phase that is open (%gc_challenges lists them)."
             )
 
     def check_parent(self, phase):
@@ -150,66 +180,117 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
             .where(Submission.phase_id == parent.id, Submission.creator == self.username)
             .where(Evaluation.status == JobStatus.SUCCEEDED)
         )
-        if self.db.scalar(passed.limit(1)) is None:
+        if self.db.scalar(passed.limit(1)) is not None:
+            return
+        if self.db.scalar(self.visible_phases(phase.challenge).where(Phase.id == parent.id)) is None:
             raise Conflict(
-                f"Phase {phase.slug!r} takes submissions only from those who passed {parent.slug!r}"
-                f" first: submit there, and wait for a successful evaluation."
+                f"Phase {phase.slug!r} takes submissions only from those who passed an earlier phase that you"
+                " cannot see; ask the challenge's admins how to take part in it."
             )
+        raise Conflict(
+            f"Phase {phase.slug!r} takes submissions only from those who passed {parent.slug!r}"
+            f" first: submit there, and wait for a successful evaluation."
+        )
 
-    def submissions_counted(self, phase, since):
-        """My submissions to ``phase`` since ``since`` that count against its limit: all but those
-        whose evaluations all failed or were cancelled."""
+    def counted_submissions(self, phase, since):
+        """The query of my submissions to ``phase`` since ``since`` that count against its limit,
+        oldest first: all but those whose evaluations all failed or were cancelled."""
         failed_only = Submission.evaluations.any() & ~Submission.evaluations.any(
             Evaluation.status.not_in(JOB_UNSUCCESSFUL)
         )
-        query = select(func.count(Submission.id)).where(
+        query = select(Submission).where(
             Submission.phase_id == phase.id, Submission.creator == self.username, ~failed_only
         )
         if since is not None:
             query = query.where(Submission.created_at >= since)
-        return self.db.scalar(query)
+        return query.order_by(Submission.created_at)
 
     def check_limit(self, phase, now):
         if phase.submissions_limit is None:
             return
         days = phase.submissions_period_days
         since = now - timedelta(days=days) if days else None
-        used = self.submissions_counted(phase, since)
-        if used >= phase.submissions_limit:
-            period = f"in {days} day(s)" if days else "in this phase"
-            raise Conflict(
-                f"You have used your {phase.submissions_limit} submission(s) {period} to {phase.slug!r}"
-                " (failed evaluations do not count); try again later."
-            )
+        counted = self.counted_submissions(phase, since)
+        if self.db.scalar(select(func.count()).select_from(counted.subquery())) < phase.submissions_limit:
+            return
+        if days:
+            oldest = self.db.scalars(counted.limit(1)).one()
+            freed = moment(oldest.created_at + timedelta(days=days))
+            then = f"the oldest of them stops counting at {freed}: submit again then"
+        else:
+            then = "a submission whose evaluations all fail gives its place back"
+        period = f"in {days} day(s)" if days else "in this phase"
+        raise Conflict(
+            f"You have used your {phase.submissions_limit} submission(s) {period} to {phase.slug!r}"
+            f" (failed evaluations do not count); {then}."
+        )
 
     def submittable_phase(self, slug, phase_slug):
+        """The phase to which the caller may submit now, or an error that says what to do first."""
         challenge = self.challenge(slug)
-        phase = self.phase(challenge, phase_slug)
         if not (self.is_participant(challenge) or self.is_admin(challenge)):
-            raise PermissionDenied(f"Only participants of challenge {slug!r} may submit; ask to join it first.")
+            self.refuse_outsider(challenge, phase_slug)
+        phase = self.phase(challenge, phase_slug)
         now = datetime.now(UTC)
         self.check_open(phase, now)
         self.check_parent(phase)
         self.check_limit(phase, now)
         return phase
 
+    def how_to_join(self, challenge):
+        """What one who does not take part in ``challenge`` does to take part, in words."""
+        if self.pending_request(challenge) is not None:
+            return "your request to join it is pending: submit once its admins accept it"
+        if self.hub_admin or self.has_scope(PARTICIPATE):
+            return (
+                f"join it first with %gc_join {challenge.slug} in a notebook, or with 'Request to join' on the"
+                " challenges page"
+            )
+        return "your hub account may not join challenges: ask the hub's admins for that permission"
+
+    def refuse_outsider(self, challenge, phase_slug):
+        """Tell one who does not take part in ``challenge`` how to: 403 on a phase they may see, 404
+        with the same advice on one that is missing or not for them (which stays unknown)."""
+        slug, how = challenge.slug, self.how_to_join(challenge)
+        if self.db.scalar(self.visible_phases(challenge).where(Phase.slug == phase_slug)) is None:
+            raise NotFound(
+                f"Challenge {slug!r} has no phase {phase_slug!r} that you can see. Only its participants submit,"
+                f" and they may see more of its phases: {how}."
+            )
+        raise PermissionDenied(f"Only participants of challenge {slug!r} may submit to its phases; {how}.")
+
     def submitted_algorithm(self, phase, slug):
-        algorithm = self.algorithm(text("algorithm", slug), doing="submit it")
+        try:
+            algorithm = self.algorithm(text("algorithm", slug), doing="submit it")
+        except NotFound as missing:
+            raise NotFound(
+                f"{missing.message} Submit an algorithm that you edit (GET algorithms lists yours; %gc_algorithm"
+                " build makes one)."
+            ) from None
         if AlgorithmRole.EDITOR not in self.my_algorithm_roles(algorithm) and not self.hub_admin:
-            raise PermissionDenied(f"Only editors of algorithm {slug!r} may submit it.")
+            raise PermissionDenied(
+                f"Only editors of algorithm {slug!r} may submit it; ask one of them to submit it or to make you"
+                " an editor."
+            )
         if algorithm.container_digest is None:
-            raise Conflict(f"Algorithm {slug!r} has no checked container image yet; upload one first.")
+            raise Conflict(
+                f"Algorithm {slug!r} has no checked container image yet; upload one first (POST"
+                f" algorithms/{slug}/image with a `docker save` tarball, or %gc_algorithm build {slug} in a"
+                " notebook), wait until it is checked, then submit."
+            )
         lacking = [wanted for wanted in phase.algorithm_interfaces if not serving(algorithm.interfaces, wanted)]
         if lacking:
             raise InvalidValue(
                 f"Phase {phase.slug!r} runs algorithms with the interface(s) "
                 f"{'; '.join(i.describe() for i in phase.algorithm_interfaces)}; algorithm {slug!r} has no interface"
-                f" with the inputs and at least the outputs of"
-                f" {'; '.join(i.describe() for i in lacking)}. Add them to it (PATCH algorithms/{slug} with"
-                ' "interfaces"), then submit again.'
+                f" with the inputs and at least the outputs of {'; '.join(i.describe() for i in lacking)}."
+                f' Add them to it (PATCH algorithms/{slug} with "interfaces"), then submit again.'
             )
         if phase.archive is None or not phase.archive.items:
-            raise Conflict(f"Phase {phase.slug!r} has no test cases yet; its admins add an archive with cases.")
+            raise Conflict(
+                f"Phase {phase.slug!r} has no test cases yet; its admins add an archive with cases. Submit once"
+                " they have (ask them)."
+            )
         return algorithm
 
     def make_submission(self, phase, body):
@@ -341,7 +422,7 @@ class SubmissionsHandler(SubmissionHandler):
 
 class SubmissionDetailHandler(SubmissionHandler):
     """GET: one submission (mine, or any for admins): status, cases done, jobs (logs on cases
-    I may read), evaluations (metrics once published)."""
+    I may read; admins: all), evaluations (metrics once published; logs for admins only)."""
 
     @endpoint(returns=shapes.Submission)
     @web.authenticated

@@ -13,6 +13,8 @@ from playwright.sync_api import sync_playwright
 from runtools import wait_for
 from test_algorithms_through_hub import Client
 
+from services.web.submissions import EVALUATION_FAILURE
+
 pytestmark = pytest.mark.stack
 
 ALGORITHM_IMAGE = "gc-hub/example-algorithm:latest"
@@ -186,12 +188,16 @@ def test_predictions_are_evaluated_and_limited(world):
     assert results["alice"]["evaluations"][0]["metrics"]["aggregates"]["score"] > 0.99
     assert results["bob"]["evaluations"][0]["metrics"]["aggregates"]["missing"] == ["final-0"]
 
-    # A broken predictions file fails with the evaluation's own message, and does not count.
+    # A broken predictions file fails the evaluation, and does not count. Why is in the evaluation's
+    # logs, which its admins read: Bob is told whom to ask.
     session, file = bob.upload(zipped_masks(folder, {}, "empty.zip"))
     broken = finished(
         bob, world, "predictions", submit(bob, world, "predictions", upload_session=session, file=file).json()
     )
-    assert broken["status"] == "failed" and "exited with code 1" in broken["evaluations"][0]["error_message"]
+    assert broken["status"] == "failed" and broken["evaluations"][0]["error_message"] == EVALUATION_FAILURE
+    path = f"challenges/{world['challenge']}/phases/predictions/submissions/{broken['id']}"
+    [evaluation] = world["researcher"]("GET", "challenges", path, 200).json()["evaluations"]
+    assert "exited with code 1" in evaluation["error_message"] and "holds no predictions" in evaluation["stderr_tail"]
     session, file = bob.upload(zipped_masks(folder, perfect, "bob-again.zip"))
     submit(bob, world, "predictions", upload_session=session, file=file)
     session, file = bob.upload(zipped_masks(folder, perfect, "bob-third.zip"))

@@ -14,6 +14,8 @@ import SimpleITK as sitk
 from runtools import script_image
 from test_algorithms_through_hub import Client
 
+from services.web.submissions import HIDDEN_CASE_FAILURE
+
 pytestmark = pytest.mark.stack
 
 SECRET = f"HIDDEN-{uuid.uuid4().hex[:12]}"
@@ -39,11 +41,12 @@ else:
 """
 
 
-def upload_image(client, folder, name, archive=None):
-    """Upload and import one small scan (into ``archive`` as a case, or as the client's own image): its image id."""
+def upload_image(client, folder, name, archive=None, socket="hidden-scan"):
+    """Upload and import one small scan (into ``archive`` as a case of ``socket``, or as the
+    client's own image): its image id."""
     path = folder / name
     sitk.WriteImage(sitk.Image([8, 8, 4], sitk.sitkInt16) + 7, str(path), True)
-    target = {"archive": archive, "socket": "hidden-scan"} if archive else {}
+    target = {"archive": archive, "socket": socket} if archive else {}
     session = client("POST", "archives", "upload-sessions", 201, json=target).json()["id"]
     body = {"filename": name, "size": path.stat().st_size}
     file = client("POST", "archives", f"upload-sessions/{session}/files", 201, json=body).json()["id"]
@@ -108,14 +111,15 @@ def test_messages_about_a_hidden_case_say_what_was_wrong_not_what_it_held(world)
     jobs = jobs_by_outcome(world)
     assert set(jobs) == {"succeeded", "failed"}, view.text
     # How a hidden case failed is the participant's code's choice (an exit code, which socket, a
-    # time-out): each would carry bits of the case out, so the participant learns only that it failed.
-    assert jobs["failed"]["error_message"] == "failed on a hidden case; the challenge's admins see why"
+    # time-out): each would carry bits of the case out, so the participant learns only which stage
+    # failed, and whom to ask or how to see logs of their own.
+    assert jobs["failed"]["error_message"] == HIDDEN_CASE_FAILURE.format(status="failed")
     assert "stderr_tail" not in jobs["failed"] and "stdout_tail" not in jobs["failed"], "no logs of hidden cases"
     assert SECRET not in view.text and "case-b" not in view.text and "ObjectType" not in view.text
     hub, token = world["hub"], world["participant"].headers
     page = f"{hub.url}/services/challenges/challenges/{world['challenge']}/submissions/{world['submission_id']}"
     page = requests.get(page, headers=token)
-    assert page.status_code == 200 and "failed on a hidden case" in page.text and SECRET not in page.text
+    assert page.status_code == 200 and "the algorithm failed on a hidden case" in page.text and SECRET not in page.text
     # The admins see which socket was wrong and how, still without what it held.
     message = jobs_by_outcome(world, "researcher")["failed"]["error_message"]
     assert "output 'hidden-score': /output/hidden-score.json does not fit the socket's schema" in message

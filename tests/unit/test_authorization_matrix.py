@@ -45,6 +45,7 @@ from sqlalchemy.orm import Session
 from services.core.database import make_engine
 from services.core.orm import (
     Algorithm,
+    AlgorithmJob,
     Archive,
     ArchiveItem,
     Evaluation,
@@ -53,9 +54,11 @@ from services.core.orm import (
     Phase,
     Socket,
     Submission,
+    advance,
     make_value,
 )
 from services.web.app import SERVICE_ROUTES
+from services.web.submissions import EVALUATION_FAILURE, HIDDEN_CASE_FAILURE
 
 SUBJECTS = {  # subject → hub user (see the top of the file)
     "anonymous": None,
@@ -79,6 +82,10 @@ GROUND_TRUTH = {
 PRIVATE_MESSAGE = "participant-private-note"  # the participant's join request: its admins' only
 HIDDEN_CASE = "secret-case-value"  # an item of the hidden archive
 UNPUBLISHED_AUTHOR = "unpublished-author"  # whose results are not published: on leaderboards for admins only
+# The logs and own words of runs that read hidden data (see ``runs_with_logs``): their admins' only.
+EVALUATION_LOG, EVALUATION_WORDS = "evaluation-log-of-the-ground-truth", "exited with code 57"
+HIDDEN_JOB_LOG, HIDDEN_JOB_WORDS = "job-log-of-a-hidden-case", "invalid outputs: hidden-job-words"
+READABLE_JOB_LOG = "job-log-of-a-readable-case"  # the participant may read that case, and its job's logs
 # What no subject but the objects' admins ever sees; non-participants neither see the second.
 SECRETS = [
     HIDDEN_PHASE,
@@ -89,6 +96,10 @@ SECRETS = [
     "secret-labels",
     "gt-v7-secret",
     UNPUBLISHED_AUTHOR,
+    EVALUATION_LOG,
+    EVALUATION_WORDS,
+    HIDDEN_JOB_LOG,
+    HIDDEN_JOB_WORDS,
 ]
 MEMBERS_ONLY = [MEMBERS_PHASE]
 
@@ -116,6 +127,7 @@ NAMES = {  # the path placeholders: the world's objects, and what OpenAPI calls 
     "new_job": (None, "job_id"),  # a new job of the participant, made for the request
     "container_image": ("1", "image_id"),  # the researcher's upload of the algorithm's image
     "submission": ("1", "submission_id"),  # the participant's submission to the public phase
+    "algorithm_submission": ("2", "submission_id"),  # the participant's with jobs on a hidden and a readable case
     "new_submission": (None, "submission_id"),  # a new one like it, made for the request
     "evaluation": ("1", "evaluation_id"),  # the evaluation of submission 1
     "image": ("1", "image_id"),  # the researcher's image in a case of archive ``lungs``
@@ -287,6 +299,8 @@ MATRIX = [
         "deny hidden allow hidden hidden hidden", {"upload_session": "{upload}", "file": "{upload_file}"}),
     row("challenges", "GET",    "challenges/{challenge}/phases/{public}/submissions/{submission}",
         "deny hidden allow allow hidden hidden"),
+    row("challenges", "GET",    "challenges/{challenge}/phases/{public}/submissions/{algorithm_submission}",
+        "deny hidden allow allow hidden hidden"),
     row("challenges", "POST",   "challenges/{challenge}/phases/{public}/submissions/{new_submission}/evaluations",
         "deny hidden allow deny hidden hidden"),
     row("challenges", "POST",   "challenges/{challenge}/phases/{public}/submissions/{new_submission}/cancel",
@@ -434,6 +448,38 @@ def participant_submission(apps):
         return submission.id
 
 
+def runs_with_logs(apps, submission_id):
+    """Submission ``submission_id``'s evaluation failed after its container ran, with logs; and
+    the participant's algorithm submission 2 to the public phase, whose jobs failed with logs on
+    a case of archive ``lungs`` (which the participant may read) and on the hidden archive's."""
+    with Session(make_engine(apps["challenges"].database_url)) as db:
+        evaluation = db.scalar(select(Evaluation).filter_by(submission_id=submission_id))
+        run_ended(evaluation, 57, f"the container {EVALUATION_WORDS}; the end of its stderr says why", EVALUATION_LOG)
+        phase = evaluation.submission.phase
+        algorithm = db.scalar(select(Algorithm).filter_by(slug=ALGORITHM))
+        submission = Submission(phase=phase, creator="participant", algorithm=algorithm)
+        db.add(submission)
+        db.flush()
+        for slug, words, log in [(ARCHIVE, "exited with code 1", READABLE_JOB_LOG),
+                                 (HIDDEN_ARCHIVE, HIDDEN_JOB_WORDS, HIDDEN_JOB_LOG)]:  # fmt: skip
+            item = db.scalar(select(ArchiveItem).where(ArchiveItem.archive.has(slug=slug)))
+            job = AlgorithmJob(
+                algorithm=algorithm, creator="participant", archive_item=item, submission_id=submission.id
+            )
+            run_ended(job, 1, words, log)
+            db.add(job)
+        db.commit()
+        assert submission.id == int(NAMES["algorithm_submission"][0])
+
+
+def run_ended(run, exit_code, message, log):
+    """``run`` failed after its container exited with ``exit_code``, with ``log`` in both tails."""
+    for step in (JobStatus.PROVISIONING, JobStatus.EXECUTING, JobStatus.FAILED):
+        advance(run, step)
+    run.exit_code, run.error_message = exit_code, message
+    run.stdout_tail, run.stderr_tail = f"stdout: {log}", f"stderr: {log}"
+
+
 def leaderboard_results(apps):
     """Evaluated submissions on the leaderboards: in the public and participants-only phases a
     published result of the participant, in every phase an unpublished one of
@@ -477,7 +523,7 @@ def apps(tmp_path_factory):
         make_reader_study(running["archives"])
         make_challenge(running["challenges"], CHALLENGE)
         make_algorithm(running)
-        participant_submission(running)
+        runs_with_logs(running, participant_submission(running))
         leaderboard_results(running)
         ok(
             running["archives"].call(
@@ -560,6 +606,32 @@ def test_authorization_matrix(apps, row, subject):
     assert outcome(status) == expected, f"{row.method} {path} as {subject}: expected {expected}, got {status} {answer}"
     if row.method == "GET" and expected == "allow" and subject != "challenge-admin":
         assert not leaks(answer, subject), f"GET {path} shows {subject} {leaks(answer, subject)}: {answer}"
+
+
+def test_a_runs_logs_and_own_words_reach_only_those_who_may_read_them(apps):
+    """The challenge's admin reads every run's logs and the worker's words; the participant reads
+    their job's on a case they may read, and for the evaluation and the hidden case only what
+    failed and what to do (see ``runs_with_logs``)."""
+    submissions = f"challenges/{CHALLENGE}/phases/{PUBLIC_PHASE}/submissions"
+    shown = {
+        who: [ok(apps["challenges"].call("GET", f"{submissions}/{number}", who)) for number in (1, 2)]
+        for who in ("researcher", "participant")
+    }
+    [evaluation] = shown["researcher"][0]["evaluations"]
+    assert EVALUATION_LOG in evaluation["stdout_tail"] and EVALUATION_LOG in evaluation["stderr_tail"]
+    assert EVALUATION_WORDS in evaluation["error_message"]
+    assert all(HIDDEN_JOB_LOG in job["stdout_tail"] or READABLE_JOB_LOG in job["stdout_tail"]
+               for job in shown["researcher"][1]["jobs"])  # fmt: skip
+
+    [evaluation] = shown["participant"][0]["evaluations"]
+    assert "stderr_tail" not in evaluation and "stdout_tail" not in evaluation
+    assert evaluation["error_message"] == EVALUATION_FAILURE
+    readable, hidden = sorted(shown["participant"][1]["jobs"], key=lambda job: "stdout_tail" not in job)
+    assert READABLE_JOB_LOG in readable["stderr_tail"] and readable["error_message"] == "exited with code 1"
+    assert "stderr_tail" not in hidden and hidden["error_message"] == HIDDEN_CASE_FAILURE.format(status="failed")
+    # No message sends the participant to logs they are not given: those that name logs say whose they are.
+    for run in [evaluation, hidden]:
+        assert re.search(r"\b(logs?|stderr|stdout)\b", run["error_message"]) and "admins" in run["error_message"]
 
 
 def openapi_path(template):

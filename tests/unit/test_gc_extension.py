@@ -207,6 +207,16 @@ def test_unknown_phase(magics, fake, capsys):
     )
 
 
+def test_a_phase_hidden_from_one_who_has_not_joined_says_how_to_join(magics, fake, capsys):
+    message = "Challenge 'demo' has no phase 'final'."
+    fake.route("GET", "challenges", "challenges/demo/phases/final", (404, {"message": message}))
+    fake.route("GET", "challenges", "challenges/demo", (200, {"slug": "demo", "title": "Demo", "my_roles": []}))
+    magics.run_line_magic("gc_submit", "demo/final --algorithm otsu")
+    assert one_line(capsys)[1] == (
+        f"NotFound: {message} Its participants may see more of its phases: join it with %gc_join demo, then try again."
+    )
+
+
 def uploadable(fake):
     """Upload session 3 takes file 4."""
     fake.route("POST", "archives", "upload-sessions", (201, {"id": 3}))
@@ -223,7 +233,7 @@ def test_limit_reached(magics, fake, capsys, tmp_path):
     submittable(fake)
     message = (
         "You have used your 5 submission(s) in 1 day(s) to 'predictions' (failed evaluations do not count);"
-        " try again later."
+        " the oldest of them stops counting at 2026-01-02 10:00 UTC: submit again then."
     )
     fake.route("POST", "challenges", "challenges/demo/phases/predictions/submissions", (409, {"message": message}))
     (tmp_path / "masks.csv").write_text("case,label\n")

@@ -12,6 +12,7 @@ from gc_extension import client as client_module
 from gc_extension import leaderboard, rendering
 from gc_extension.progress import Display, Progress, bar_text
 from gc_extension.results import AlgorithmJob, Build, Challenge, Leaderboard, Phase, Submission
+from services.web.submissions import EVALUATION_FAILURE
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -90,6 +91,46 @@ def test_submission_status_shows_cases_limits_failed_jobs_with_logs_and_results(
         "  evaluation 5: succeeded",
         "  result: dice=0.9123, missing=[]",
     ]
+
+
+def failed_evaluation(message, **logs):
+    """A predictions submission whose evaluation failed: ``logs`` as the services send them
+    (the tails only to the challenge's admins)."""
+    evaluation = {"id": 5, "status": "failed", "published": False, "metrics": None, "error_message": message}
+    return Submission.from_json({**SUBMISSION, "status": "failed", "evaluations": [{**evaluation, **logs}]})
+
+
+def test_the_challenges_admins_see_a_failed_evaluations_logs_and_others_what_to_do():
+    worker = "the container exited with code 1; the end of its stderr says why"
+    admin = failed_evaluation(worker, stdout_tail="scored 2 cases\n", stderr_tail="Traceback\nKeyError: 'case-3'\n")
+    assert rendering.submission_text(admin).splitlines()[-4:] == [
+        f"  evaluation 5: failed — {worker}",
+        "  logs of evaluation 5:",
+        "    Traceback",
+        "    KeyError: 'case-3'",
+    ]
+    quiet = failed_evaluation(worker, stdout_tail="missing case-3\n", stderr_tail="")
+    assert rendering.submission_text(quiet).splitlines()[-1] == "    missing case-3"  # stdout when stderr is empty
+    participant = failed_evaluation(EVALUATION_FAILURE)
+    assert rendering.submission_text(participant).splitlines()[-1] == f"  evaluation 5: failed — {EVALUATION_FAILURE}"
+
+
+def test_an_admin_follows_anyones_submission_by_its_id(magics, fake, capsys):  # noqa: F811
+    fake.route("GET", "challenges", "challenges", (200, {"count": 1, "results": [{"slug": "demo"}]}))
+    detail = {"slug": "demo", "title": "Demo", "my_roles": ["admin"], "phases": [PHASE]}
+    fake.route("GET", "challenges", "challenges/demo", (200, detail))
+    fake.route("GET", "challenges", "challenges/demo/phases/predictions", (200, PHASE))
+    fake.route(
+        "GET", "challenges", "challenges/demo/phases/predictions/submissions", (200, {"count": 0, "results": []})
+    )
+    evaluation = {"id": 5, "status": "failed", "published": False, "metrics": None, "error_message": "exit code 2",
+                  "stdout_tail": "", "stderr_tail": "ValueError: empty zip"}  # fmt: skip
+    someones = {**SUBMISSION, "id": 12, "creator": "datascientist", "status": "failed", "evaluations": [evaluation]}
+    fake.route("GET", "challenges", "challenges/demo/phases/predictions/submissions/12", (200, someones))
+    magics.run_line_magic("gc_status", "12 --no-wait")
+    err = capsys.readouterr().err
+    assert "Submission 12 to demo/predictions (predictions masks.zip): failed" in err
+    assert "logs of evaluation 5:\n    ValueError: empty zip" in err
 
 
 def test_unpublished_results_say_so():

@@ -4,6 +4,7 @@ sockets, admins' re-evaluation, cancelling and publishing, and ground truth uplo
 
 import io
 import zipfile
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import apptools
@@ -108,7 +109,11 @@ def test_a_predictions_file_is_kept_and_its_evaluation_queued(env):
     ("fields", "words"),
     [
         ({"opens_at": "2999-01-01T00:00:00Z"}, "opens at 2999-01-01"),
-        ({"closes_at": "2000-01-01T00:00:00Z"}, "closed at 2000-01-01"),
+        (
+            {"closes_at": "2000-01-01T00:00:00Z"},
+            "closed at 2000-01-01 00:00 UTC; it takes no more submissions."
+            " Submit to a phase that is open (%gc_challenges lists them).",
+        ),
     ],
 )
 def test_submissions_only_while_the_phase_is_open(env, fields, words):
@@ -117,25 +122,42 @@ def test_submissions_only_while_the_phase_is_open(env, fields, words):
     assert env.queued == []
 
 
-def test_only_participants_submit(env):
+def test_only_participants_submit_and_others_are_told_how_to_join(env):
     env.phase(visibility="public")
-    refused(env.submit(user="datascientist"), 403, "Only participants", "ask to join")
+    join = "%gc_join lungs", "'Request to join' on the challenges page"
+    refused(env.submit(user="datascientist"), 403, "Only participants of challenge 'lungs'", *join)
+    # A phase for participants stays unknown to others: it reads as one that does not exist.
     env.phase("members-only")
-    refused(env.submit("members-only", user="datascientist"), 404)
+    members_only = refused(env.submit("members-only", user="datascientist"), 404, "Only its participants", *join)
+    missing = refused(env.submit("no-such-phase", user="datascientist", algorithm="x"), 404, *join)
+    assert members_only == missing.replace("no-such-phase", "members-only")
+    ok(env.call("datascientist", "POST", f"{CHALLENGE}/join", {}), 201)
+    refused(env.submit(user="datascientist"), 403, "your request to join it is pending: submit once its admins")
+    refused(env.submit(user="clinician"), 403, "may not join challenges: ask the hub's admins")
+    assert env.queued == []
 
 
-def test_the_limit_counts_what_did_not_fail(env):
+def test_the_limit_counts_what_did_not_fail_and_says_when_to_submit_again(env):
     env.phase(submissions_limit=1, submissions_period_days=1)
     ok(env.submit(), 201)
     env.end_evaluations(JobStatus.FAILED)
-    ok(env.submit(), 201)  # the failed one does not count
-    refused(env.submit(), 409, "used your 1 submission(s) in 1 day(s)", "failed evaluations do not count")
+    second = ok(env.submit(), 201)  # the failed one does not count
+    freed = (datetime.fromisoformat(second["created_at"]) + timedelta(days=1)).strftime("%Y-%m-%d %H:%M UTC")
+    refused(env.submit(), 409, "used your 1 submission(s) in 1 day(s)", "failed evaluations do not count",
+            f"the oldest of them stops counting at {freed}: submit again then")  # fmt: skip
+    env.phase("once", submissions_limit=1)
+    ok(env.submit("once"), 201)
+    refused(env.submit("once"), 409, "in this phase", "a submission whose evaluations all fail gives its place back")
 
 
 def test_a_parent_phase_must_be_passed_first(env):
     env.phase("sanity")
     env.phase("final", parent="sanity")
     refused(env.submit("final"), 409, "passed 'sanity' first")
+    env.phase("secret", visibility="hidden")
+    env.phase("open", visibility="public", parent="secret")
+    message = refused(env.submit("open"), 409, "passed an earlier phase that you cannot see", "ask the challenge's")
+    assert "secret" not in message
     ok(env.submit("sanity"), 201)
     env.end_evaluations(JobStatus.SUCCEEDED, {"aggregates": {"score": 1}})
     ok(env.submit("final"), 201)
@@ -145,8 +167,12 @@ def test_an_algorithm_phase_wants_an_algorithm_that_fits(env):
     env.phase(submission_kind="algorithm")
     refused(env.submit(), 400, "takes algorithms")
     ok(env.call("participant", "POST", "algorithms", {"slug": "mine", "title": "Mine"}), 201)
-    refused(env.submit(algorithm="mine"), 409, "no checked container image")
-    refused(env.submit(algorithm="nobodys"), 404)
+    refused(env.submit(algorithm="mine"), 409, "no checked container image", "%gc_algorithm build mine")
+    refused(env.submit(algorithm="nobodys"), 404, "Submit an algorithm that you edit")
+    ok(env.call("researcher", "POST", "algorithms", {"slug": "theirs", "title": "Theirs"}), 201)
+    body = {"username": "participant", "role": "user"}
+    ok(env.call("researcher", "POST", "algorithms/theirs/members", body), 201)
+    refused(env.submit(algorithm="theirs"), 403, "Only editors of algorithm 'theirs'", "ask one of them")
 
 
 def test_someone_elses_upload_is_not_found(env):
