@@ -66,8 +66,9 @@ def test_example_algorithm_then_evaluation(platform, tmp_path):
             "segmentation": Socket(slug="segmentation", title="Mask", kind="segmentation", created_by="t"),
             "foreground-fraction": Socket(slug="foreground-fraction", title="Fraction", kind="float", created_by="t"),
         }
-        otsu = AlgorithmInterface(inputs=[sockets["ct-image"]],
-                                  outputs=[sockets["segmentation"], sockets["foreground-fraction"]])
+        otsu = AlgorithmInterface(
+            inputs=[sockets["ct-image"]], outputs=[sockets["segmentation"], sockets["foreground-fraction"]]
+        )
         algorithm = Algorithm(
             slug="otsu", title="Otsu", created_by="researcher", container_image=ALGORITHM, interfaces=[otsu],
             cpu_limit=1, memory_limit_mb=1024, time_limit_s=120,
