@@ -95,7 +95,11 @@ def build_algorithm_image(*, container_image_id):
             if built is not None:
                 runner.forget_image(built)
             session.rollback()
-            return refuse(session, image, context, "the platform could not build it; an admin can see the worker's log")
+            fault = (
+                "the platform could not build it (its fault, not your files'); try again, and if it fails again"
+                " ask the hub's admins, who see why in the worker's log"
+            )
+            return refuse(session, image, context, fault)
         image.digest = built
         image.algorithm.container_image = image.algorithm.container_digest = built
         advance(image, UploadStatus.SUCCEEDED)

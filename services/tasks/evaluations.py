@@ -42,8 +42,8 @@ def provision(session, evaluation, input_dir, _output_dir, runner):
     )
     if session.scalar(uploaded_here) is None and not is_platform_image(phase.method_image, settings.image_prefix):
         raise InvalidValue(
-            f"the evaluation method image {phase.method_image} was not uploaded for phase {phase.slug!r};"
-            " its admins upload it as a `docker save` tarball (POST …/phases/<phase>/method)"
+            f"the evaluation method of phase {phase.slug!r} was not uploaded for it; its admins upload it as a"
+            " `docker save` tarball (POST …/phases/<phase>/method), then re-evaluate this submission"
         )
     evaluation.ground_truth_version = phase.ground_truth_version
     if submission.algorithm is not None:
