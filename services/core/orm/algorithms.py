@@ -1,5 +1,7 @@
 """Algorithms (container images with typed inputs and outputs) and their jobs."""
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -7,6 +9,9 @@ from .archives import ArchiveItem
 from .base import Base, Named, children, link_table, parent_key
 from .runs import ContainerRun, Limits
 from .sockets import Socket, SocketValue
+
+if TYPE_CHECKING:  # it imports this module
+    from .algorithm_models import AlgorithmModel
 
 algorithm_inputs = link_table("algorithm_inputs", "algorithms", "sockets")
 algorithm_outputs = link_table("algorithm_outputs", "algorithms", "sockets")
@@ -26,10 +31,12 @@ class Algorithm(Named, Limits, Base):
     inputs: Mapped[list[Socket]] = relationship(secondary=algorithm_inputs, order_by=Socket.slug)
     outputs: Mapped[list[Socket]] = relationship(secondary=algorithm_outputs, order_by=Socket.slug)
     jobs: Mapped[list["AlgorithmJob"]] = children("AlgorithmJob", "algorithm")
+    models: Mapped[list["AlgorithmModel"]] = children("AlgorithmModel", "algorithm")
 
 
 class AlgorithmJob(ContainerRun, Base):
-    """One run of an algorithm on a set of input values, pinned to the image digest it ran.
+    """One run of an algorithm on a set of input values, pinned to the image digest it ran and
+    the model (if any) it was made with, which it finds read-only at /opt/ml/model/.
 
     A job made for a challenge submission names the submission and the case (archive item) of
     the phase's hidden archive it ran on: one job per case and submission."""
@@ -42,6 +49,8 @@ class AlgorithmJob(ContainerRun, Base):
     algorithm: Mapped[Algorithm] = relationship(back_populates="jobs")
     creator: Mapped[str] = mapped_column(String(255), index=True)
     container_digest: Mapped[str | None] = mapped_column(String(128))
+    algorithm_model_id: Mapped[int | None] = mapped_column(ForeignKey("algorithm_models.id"), index=True)
+    algorithm_model: Mapped["AlgorithmModel | None"] = relationship()
     inputs: Mapped[list[SocketValue]] = relationship(secondary=algorithm_job_inputs)
     outputs: Mapped[list[SocketValue]] = relationship(secondary=algorithm_job_outputs)
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
