@@ -37,7 +37,8 @@ def new_evaluation(submission, jobs=()):
 
 
 def job_for_case(submission, item):
-    """A queued job of the submitted algorithm on archive item ``item``'s values for its inputs."""
+    """A queued job of the submitted algorithm on archive item ``item``'s values for its inputs,
+    with the image and model it was submitted with."""
     algorithm = submission.algorithm
     wanted = {socket.id for socket in algorithm.inputs}
     return AlgorithmJob(
@@ -45,7 +46,8 @@ def job_for_case(submission, item):
         creator=submission.creator,
         submission_id=submission.id,
         archive_item=item,
-        container_digest=algorithm.container_digest,  # the image as it was when submitted
+        container_digest=submission.algorithm_digest,
+        algorithm_model=submission.algorithm_model,
         inputs=[value for value in item.values if value.socket_id in wanted],
         **phase_limits(submission.phase),
     )

@@ -47,6 +47,7 @@ class SubmissionJob(Shape):
     status: JobStatus
     error_message: str
     image_digest: str | None
+    model_sha256: str | None
 
 
 class SubmissionJobWithLogs(SubmissionJob):
@@ -66,6 +67,8 @@ class SubmissionSummary(Shape):
     created_at: Time
     kind: Literal["algorithm", "predictions"]
     algorithm: str | None
+    algorithm_digest: str | None = Field(description="The image of the algorithm that its jobs run (pinned).")
+    model_sha256: str | None = Field(description="The algorithm's model that its jobs run (pinned; null: none).")
     predictions_file: str | None
     status: str = Field(description="Its newest evaluation's status, or 'running algorithm' or 'queued'.")
     limits: Limits

@@ -17,6 +17,7 @@ from ..core.orm import (
     AlgorithmMember,
     AlgorithmRole,
     JobStatus,
+    active_model,
     advance,
     grant,
     make_value,
@@ -145,6 +146,7 @@ class AlgorithmAccess:
         job = AlgorithmJob(
             algorithm=algorithm,
             creator=self.username,
+            algorithm_model=active_model(self.db, algorithm),
             inputs=[self.input_value(wanted[slug], value) for slug, value in inputs.items()],
             **limits,
         )

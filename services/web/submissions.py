@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from tornado import web
 
 from ..api import submissions as shapes
-from ..api.algorithms import Limits
+from ..api.algorithms import Limits, model_sha256
 from ..api.fields import text
 from ..core.errors import Conflict, GcError, InvalidValue, NotFound, PermissionDenied
 from ..core.orm import (
@@ -29,6 +29,7 @@ from ..core.orm import (
     Submission,
     SubmissionKind,
     UploadStatus,
+    active_model,
     advance,
 )
 from ..core.paths import ground_truth_folder
@@ -100,6 +101,7 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
             case=job.archive_item_id,
             error_message=job.error_message if shown or not job.error_message else HIDDEN_CASE_FAILURE,
             image_digest=job.container_digest,
+            model_sha256=model_sha256(job),
         )
 
     def submission_shape(self, submission, *, detail=True):
@@ -109,6 +111,7 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
             "phase": submission.phase.slug,
             "kind": "algorithm" if submission.algorithm is not None else "predictions",
             "algorithm": submission.algorithm.slug if submission.algorithm is not None else None,
+            "model_sha256": model_sha256(submission),
             "predictions_file": PurePosixPath(submission.predictions_path).name
             if submission.predictions_path
             else None,
@@ -221,8 +224,13 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
         if phase.submission_kind == SubmissionKind.ALGORITHM:
             if "algorithm" not in given:
                 raise GcError(f'Phase {phase.slug!r} takes algorithms: send {{"algorithm": <slug>}}.')
-            submission = Submission(
-                phase=phase, creator=self.username, algorithm=self.submitted_algorithm(phase, body.algorithm)
+            algorithm = self.submitted_algorithm(phase, body.algorithm)
+            submission = Submission(  # pinned to the image and model of now, whatever their editors change later
+                phase=phase,
+                creator=self.username,
+                algorithm=algorithm,
+                algorithm_digest=algorithm.container_digest,
+                algorithm_model=active_model(self.db, algorithm),
             )
         else:
             if "upload_session" not in given or "file" not in given:

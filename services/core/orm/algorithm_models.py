@@ -74,6 +74,7 @@ def activate(session, model):
             f"Model {model.id} of algorithm {model.algorithm.slug!r} is {model.status}: only a model that was"
             " checked and unpacked can be active; upload it again if it failed."
         )
+    session.execute(select(Algorithm.id).filter_by(id=model.algorithm_id).with_for_update())  # one at a time
     others = (AlgorithmModel.algorithm_id == model.algorithm_id) & (AlgorithmModel.id != model.id)
     session.execute(update(AlgorithmModel).where(others).values(is_active=False))
     model.is_active = True
