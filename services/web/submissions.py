@@ -285,8 +285,8 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
         return submission
 
     def take_ground_truth(self, phase, file):
-        """Hand the uploaded ground truth ``file`` to a worker, which unpacks (a zip) or keeps (one
-        file) it and then makes it the phase's: the bytes are hard-linked out of the upload session
+        """Hand the uploaded ground truth ``file`` to a worker, which unpacks (a zip or tarball) or
+        keeps (one file) it and then makes it the phase's: the bytes are hard-linked out of the upload session
         (which may be cancelled meanwhile), the file is marked as importing, and the task is
         queued after the commit. The file's status and message say how it went."""
         settings = self.platform["settings"]
@@ -380,8 +380,8 @@ class EvaluationHandler(SubmissionHandler):
 
 
 class GroundTruthHandler(SubmissionHandler):
-    """POST (challenge admins): {"upload_session": id, "file": id} of an uploaded zip (or one
-    file) of ground truth. 202: a worker unpacks it into the challenge's folder, then the phase
+    """POST (challenge admins): {"upload_session": id, "file": id} of an uploaded zip or tarball
+    (or one file) of ground truth. 202: a worker unpacks it into the challenge's folder, then the phase
     uses it; follow the file's status and message in the archives service
     (``upload-sessions/<id>/files/<id>``). Until then the phase keeps its ground truth."""
 
