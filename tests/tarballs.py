@@ -70,3 +70,19 @@ def damaged(path, members, how):
         data[len(data) // 2] ^= 0xFF
     Path(path).write_bytes(bytes(data))
     return Path(path)
+
+
+ATTACKS = (*sorted(HOSTILE), "bomb", "truncated")
+
+
+def hostile_tarball(path, attack):
+    """Write the tarball of ``attack`` (one of ATTACKS) at ``path``: the words its refusal holds."""
+    if attack in HOSTILE:
+        members, words = HOSTILE[attack]
+        tarball(path, members)
+        return words
+    if attack == "bomb":
+        tar_bomb(path)
+        return "that is a tarball bomb, not data"
+    damaged(path, {"w.bin": bytes(range(256)) * 400}, "truncated")
+    return "is not a readable tarball"

@@ -15,7 +15,7 @@ import pytest
 from runtools import script_image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tarballs import HOSTILE, damaged, tar_bomb, tarball
+from tarballs import ATTACKS, HOSTILE, hostile_tarball, tarball
 from test_algorithms_through_hub import Client
 
 from services.core.database import make_engine
@@ -158,22 +158,14 @@ def test_jobs_read_the_active_model_and_a_submission_keeps_its_own(world):
     assert "it is kept so that their results stay traceable" in kept["message"]
 
 
-@pytest.mark.parametrize("attack", [*sorted(HOSTILE), "bomb", "truncated"])
+@pytest.mark.parametrize("attack", ATTACKS)
 def test_a_hostile_model_tarball_fails_and_changes_nothing(world, attack):
     folder = world["folder"]
     if not active(world):
         model_of(world, post_model(world, tarball(folder / "good.tar.gz", {"w.txt": uuid.uuid4().bytes})))
     before = active(world)
     path = folder / f"{attack}.tar.gz"
-    if attack in HOSTILE:
-        members, words = HOSTILE[attack]
-        tarball(path, members)
-    elif attack == "bomb":
-        tar_bomb(path)
-        words = "that is a tarball bomb, not data"
-    else:
-        damaged(path, {"w.bin": bytes(range(256)) * 400}, "truncated")
-        words = "is not a readable tarball"
+    words = hostile_tarball(path, attack)
     refused = model_of(world, post_model(world, path))
     assert refused["status"] == "failed" and words in refused["message"], refused
     assert f"the active model of algorithm {world['algorithm']!r} stays model {before[0]}" in refused["message"]
