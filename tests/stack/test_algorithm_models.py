@@ -151,6 +151,11 @@ def test_jobs_read_the_active_model_and_a_submission_keeps_its_own(world):
     board = researcher("GET", "leaderboard", f"leaderboards/{challenge}/final", 200).json()
     assert board["results"][0]["pinned"]["model_sha256"] == digest_a
     assert board["results"][0]["pinned"]["algorithm_digest"] == submission["algorithm_digest"]
+    browser, url = world["hub"].login("researcher"), world["hub"].url
+    for page in (f"challenges/challenges/{challenge}/submissions/{submission['id']}",
+                 f"leaderboard/leaderboards/{challenge}/final"):  # fmt: skip
+        shown = browser.get(f"{url}/services/{page}")
+        assert shown.status_code == 200 and f"model <code>{digest_a[:12]}</code>" in shown.text, page
 
     seen, job = run_job(world, "later")
     assert seen["files"] == FILES_B and job["model_sha256"] == second["sha256"]
