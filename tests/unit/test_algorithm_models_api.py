@@ -14,19 +14,23 @@ from sqlalchemy.orm import Session
 from tarballs import ATTACKS, hostile_tarball, tarball
 
 from services.core.database import make_engine
+from services.core.errors import InvalidValue
 from services.core.orm import (
     Algorithm,
     AlgorithmJob,
+    AlgorithmModel,
     Archive,
     ArchiveItem,
     Challenge,
     ChallengeRole,
     Phase,
     SubmissionKind,
+    UploadStatus,
     Visibility,
     grant,
 )
 from services.queue import Task
+from services.tasks.algorithm_jobs import model_mounts
 from services.tasks.algorithm_models import unpack_algorithm_model
 
 ALGORITHM = "algorithms/weighted"
@@ -227,3 +231,16 @@ def test_jobs_and_submissions_are_pinned_to_the_active_model(env):
     )
     assert submission["algorithm_digest"] == "sha256:" + "1" * 64 and submission["model_sha256"] == model["sha256"]
     assert [j["model_sha256"] for j in submission["jobs"]] == [model["sha256"]]
+
+
+def test_a_job_gets_its_model_read_only_at_opt_ml_model_or_says_it_is_missing(tmp_path):
+    algorithm = Algorithm(id=1, slug="weighted", title="W", created_by="d")
+    model = AlgorithmModel(id=4, algorithm=algorithm, algorithm_id=1, sha256="ab" * 32, status=UploadStatus.SUCCEEDED,
+                           filename="w.tar.gz", tarball_path="w", created_by="d")  # fmt: skip
+    assert model_mounts(AlgorithmJob(algorithm=algorithm, creator="d"), tmp_path) == {}
+    job = AlgorithmJob(algorithm=algorithm, creator="d", algorithm_model=model)
+    with pytest.raises(InvalidValue, match="model 4 .* of algorithm 'weighted' is missing from the platform's storage"):
+        model_mounts(job, tmp_path)
+    folder = tmp_path / "algorithm-models" / "1" / model.sha256
+    folder.mkdir(parents=True)
+    assert model_mounts(job, tmp_path) == {"/opt/ml/model/": folder}
