@@ -81,6 +81,8 @@ class AlgorithmJob(TypedDict):
     queue_position: int | None
     limits: Limits
     image_digest: str | None
+    model_id: int | None
+    model_sha256: str | None
     error_message: str
     exit_code: int | None
     created_at: Time
@@ -104,6 +106,8 @@ class AlgorithmJobSummary(TypedDict):
     queue_position: int | None
     limits: Limits
     image_digest: str | None
+    model_id: int | None
+    model_sha256: str | None
     error_message: str
     exit_code: int | None
     created_at: Time
@@ -127,6 +131,36 @@ class AlgorithmMembers(TypedDict):
 
     editor: list[str]
     user: list[str]
+
+
+UploadStatus = Literal["pending", "importing", "succeeded", "failed", "cancelled"]
+
+
+class AlgorithmModel(TypedDict):
+    """A model of an algorithm: whether it was checked and unpacked, its checksum, and whether the algorithm's new
+    jobs use it."""
+
+    id: int
+    algorithm: str
+    filename: str
+    size: int
+    sha256: str | None
+    comment: str
+    status: UploadStatus
+    message: str
+    is_active: bool
+    created_by: str
+    created_at: Time
+    completed_at: Time | None
+
+
+class AlgorithmModelPage(TypedDict):
+    """One page of a list of AlgorithmModel."""
+
+    count: int
+    offset: int
+    limit: int
+    results: list[AlgorithmModel]
 
 
 class AlgorithmPage(TypedDict):
@@ -221,9 +255,6 @@ class Bootstrap(TypedDict):
     confidence: float
     computed: bool
     reason: str | None
-
-
-UploadStatus = Literal["pending", "importing", "succeeded", "failed", "cancelled"]
 
 
 class Build(TypedDict):
@@ -548,9 +579,10 @@ class JoinRequestPage(TypedDict):
 
 
 class Pinned(TypedDict):
-    """What produced a result: the algorithm's image, and a fingerprint of the evaluation setup."""
+    """What produced a result: the algorithm's image and model, and a fingerprint of the evaluation setup."""
 
     algorithm_digest: str | None
+    model_sha256: str | None
     evaluated_with: str | None
 
 
@@ -558,6 +590,7 @@ class PinnedAdmin(TypedDict):
     """What produced a result, as the challenge's admins see it: the method and ground truth too."""
 
     algorithm_digest: str | None
+    model_sha256: str | None
     evaluated_with: str | None
     method_digest: str | None
     ground_truth_version: str | None
@@ -610,6 +643,13 @@ class Page_AlgorithmJobSummary_(TypedDict):
     offset: int
     limit: int
     results: list[AlgorithmJobSummary]
+
+
+class Page_AlgorithmModel_(TypedDict):
+    count: int
+    offset: int
+    limit: int
+    results: list[AlgorithmModel]
 
 
 class Page_Algorithm_(TypedDict):
@@ -766,6 +806,8 @@ class SubmissionSummary(TypedDict):
     created_at: Time
     kind: Literal["algorithm", "predictions"]
     algorithm: str | None
+    algorithm_digest: str | None
+    model_sha256: str | None
     predictions_file: str | None
     status: str
     limits: Limits
@@ -918,6 +960,7 @@ class SubmissionJob(TypedDict):
     status: JobStatus
     error_message: str
     image_digest: str | None
+    model_sha256: str | None
 
 
 class SubmissionJobWithLogs(TypedDict):
@@ -929,6 +972,7 @@ class SubmissionJobWithLogs(TypedDict):
     status: JobStatus
     error_message: str
     image_digest: str | None
+    model_sha256: str | None
     stdout_tail: str
     stderr_tail: str
 
@@ -943,6 +987,8 @@ class Submission(TypedDict):
     created_at: Time
     kind: Literal["algorithm", "predictions"]
     algorithm: str | None
+    algorithm_digest: str | None
+    model_sha256: str | None
     predictions_file: str | None
     status: str
     limits: Limits

@@ -8,6 +8,7 @@ gc-hub server has both); every method returns typed results (``results.py``) or 
 
 import json
 import os
+import tarfile
 import time
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -525,6 +526,53 @@ class Client:
                 saved[socket].parent.mkdir(parents=True, exist_ok=True)
                 saved[socket].write_text(json.dumps(value))
         return saved
+
+    # --- algorithm models -------------------------------------------------------------------
+
+    def models_path(self, algorithm, model_id=None):
+        path = f"algorithms/{quote(algorithm)}/models"
+        return path if model_id is None else f"{path}/{model_id}"
+
+    def algorithm_models(self, algorithm) -> list[api_types.AlgorithmModel]:
+        """The models of ``algorithm``, newest first (the active one marked ``is_active``)."""
+        return self.pages("challenges", self.models_path(algorithm))
+
+    def algorithm_model(self, algorithm, model_id) -> api_types.AlgorithmModel:
+        return self.get("challenges", self.models_path(algorithm, model_id))
+
+    def upload_model(self, algorithm, path, comment="", progress=NoProgress) -> api_types.AlgorithmModel:
+        """Upload the model tarball at ``path`` for ``algorithm`` (of which I am an editor): the
+        model, pending; a worker checks and unpacks it, then it becomes the active model."""
+        path = Path(path)
+        if path.is_file() and not (tarfile.is_tarfile(path) or zipfile.is_zipfile(path)):
+            raise InvalidInput(
+                f"{path.name} is not a tarball (.tar.gz) or a zip.",
+                "Pack the model's files into one: tar -czf model.tar.gz -C <folder of the files> .",
+            )
+        self.algorithm(algorithm)  # an unknown algorithm says so before a long upload
+        file = self.upload([path], progress)[0]
+        body = {"upload_session": file.session, "file": file.file, "comment": comment}
+        return self.post("challenges", self.models_path(algorithm), body)
+
+    def wait_model(self, model, on_change=None, timeout_s=None) -> api_types.AlgorithmModel:
+        """``model`` once a worker has checked it; JobFailed with the reason if it was refused."""
+        done = self.wait(
+            lambda: self.algorithm_model(model["algorithm"], model["id"]),
+            lambda m: m["status"] not in ("pending", "importing"),
+            on_change,
+            timeout_s,
+        )
+        if done["status"] != "succeeded":
+            raise JobFailed(
+                f"Model {done['id']} of {done['algorithm']} was refused: {done['message']}",
+                "Pack the model's files again (tar -czf model.tar.gz -C <folder> .) and upload that.",
+            )
+        return done
+
+    def activate_model(self, algorithm, model_id, active=True) -> api_types.AlgorithmModel:
+        """Make model ``model_id`` the active model of ``algorithm`` (or, with ``active`` false, none)."""
+        path = self.models_path(algorithm, model_id)
+        return self.request("PATCH", "challenges", path, json={"is_active": active}).json()
 
     # --- reading: archives, reader studies, answers ------------------------------------------
 

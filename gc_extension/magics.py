@@ -51,6 +51,11 @@ def friendly(method):
     return run
 
 
+def unquoted(text):
+    """``text`` without the quotes around it (magics keep the quotes of a quoted argument)."""
+    return text[1:-1] if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"" else text
+
+
 def comma_list(text):
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
@@ -144,8 +149,9 @@ class GcMagics(Magics):
 
     @line_cell_magic
     @magic_arguments()
-    @argument("action", choices=["build"], help="what to do: build")
+    @argument("action", choices=["build", "model", "models"], help="what to do: build, model (upload one), models")
     @argument("name", help="the algorithm's slug (created when new: give --inputs and --outputs)")
+    @argument("model", nargs="?", help="model: the tarball of the model's files (e.g. weights.tar.gz)")
     @argument(
         "-e",
         "--entrypoint",
@@ -154,13 +160,22 @@ class GcMagics(Magics):
     @argument("-f", "--files", nargs="*", default=[], help="further files the image needs (model weights, modules)")
     @argument("--inputs", help="comma-separated input sockets, for a new algorithm (e.g. ct-image)")
     @argument("--outputs", help="comma-separated output sockets, for a new algorithm (e.g. segmentation)")
-    @argument("--no-wait", action="store_true", help="return once the build is queued")
+    @argument("-c", "--comment", default="", help="model: a note on the model (a version, what it was trained on)")
+    @argument("--no-wait", action="store_true", help="return once the build or model is queued")
     @argument("-h", "--help", action="store_true", help="show this help")
     @friendly
     def gc_algorithm(self, args, cell=None):
         """Build an algorithm's container image on the platform from this training environment's
         own image plus your files; it runs ``python <entrypoint>`` under the container contract
-        (read /input, write /output). Cell form: the cell is the entrypoint."""
+        (read /input, write /output). Cell form: the cell is the entrypoint.
+
+        ``model <name> weights.tar.gz`` uploads a model (a tarball of weights) apart from the
+        image: once checked it is the active model, which every new job finds read-only at
+        /opt/ml/model/. ``models <name>`` lists the algorithm's models."""
+        if args.action != "build":
+            if cell is not None:
+                raise GcError(f"%%gc_algorithm {args.action} takes no cell.", "Use the line form: %gc_algorithm ...")
+            return self.algorithm_model(args) if args.action == "model" else self.algorithm_models(args)
         entrypoint = args.entrypoint or ("predict.py" if cell is not None else None)
         if entrypoint is None:
             raise GcError(
@@ -184,6 +199,27 @@ class GcMagics(Magics):
             return None
         self.client.wait_build(build, on_change=live(rendering.build_text))
         print(f"Algorithm {args.name} has its new image; submit it with %gc_submit <phase> --algorithm {args.name}.")
+        return None
+
+    def algorithm_model(self, args):
+        if not args.model:
+            raise GcError(
+                "Give the model's tarball: %gc_algorithm model <algorithm> weights.tar.gz.",
+                "Pack the model's files first: tar -czf weights.tar.gz -C <folder of the files> .",
+            )
+        model = self.client.upload_model(args.name, args.model, unquoted(args.comment), progress=Progress)
+        print(f"Uploaded model {model['id']} of algorithm {args.name}; the platform checks and unpacks it.")
+        if args.no_wait:
+            return None
+        model = self.client.wait_model(model, on_change=live(rendering.model_text))
+        print(
+            f"Model {model['id']} (sha256 {model['sha256']}) is the active model of {args.name}: its new jobs"
+            " and submissions read it at /opt/ml/model/."
+        )
+        return None
+
+    def algorithm_models(self, args):
+        print(rendering.models_text(args.name, self.client.algorithm_models(args.name)))
         return None
 
     @line_magic

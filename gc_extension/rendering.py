@@ -1,4 +1,5 @@
-"""Text that the magics show: challenges and phases, live status of submissions, builds and jobs.
+"""Text that the magics show: challenges and phases, live status of submissions, builds, jobs and
+algorithm models.
 
 Pure functions of typed results (``results.py``), so that what a person reads is unit-tested.
 """
@@ -162,3 +163,32 @@ def build_text(build):
     if build.error_message:
         line += "\n" + log_tail(build.error_message, 40)
     return line
+
+
+MODEL_STATES = {"pending": "queued", "importing": "being checked and unpacked"}
+
+
+def model_text(model):
+    """An algorithm model's state: checked and active (with its checksum), or why it was refused."""
+    state = MODEL_STATES.get(model["status"], model["status"])
+    if model["status"] == "succeeded":
+        state += ", active" if model["is_active"] else ", not active"
+    line = f"Model {model['id']} of {model['algorithm']} ({model['filename']}): {state}"
+    details = [f"sha256 {model['sha256']}" if model["sha256"] else "", model["message"], model["comment"]]
+    return "\n".join([line, *(f"  {detail}" for detail in details if detail)])
+
+
+def models_text(algorithm, models):
+    """An algorithm's models, newest first, the active one marked."""
+    if not models:
+        return (
+            f"Algorithm {algorithm} has no models yet: upload one with %gc_algorithm model {algorithm} weights.tar.gz."
+        )
+    lines = [f"Models of {algorithm} (* active; its jobs read it at /opt/ml/model/):"]
+    for model in models:
+        mark = "*" if model["is_active"] else " "
+        digest = (model["sha256"] or "")[:12] or MODEL_STATES.get(model["status"], model["status"])
+        made = model["created_at"][:16].replace("T", " ")
+        comment = f" — {model['comment']}" if model["comment"] else ""
+        lines.append(f" {mark} {model['id']:>4}  {digest:<12}  {made}  {model['filename']}{comment}")
+    return "\n".join(lines)

@@ -30,6 +30,7 @@ class Task(StrEnum):
     LOAD_CONTAINER_IMAGE = "services.tasks.load_container_image"
     BUILD_ALGORITHM_IMAGE = "services.tasks.build_algorithm_image"
     MAKE_GROUND_TRUTH = "services.tasks.ground_truth.make_ground_truth"
+    UNPACK_ALGORITHM_MODEL = "services.tasks.algorithm_models.unpack_algorithm_model"
     IMPORT_UPLOAD_SESSION = "services.imaging.tasks.import_upload_session"
 
 
@@ -46,6 +47,7 @@ IMPORT_TIMEOUT_S = 6 * 3600  # seconds a worker may spend on one session's impor
 INTAKE_TIMEOUT_S = 3600
 BUILD_TIMEOUT_S = 1800
 GROUND_TRUTH_TIMEOUT_S = 6 * 3600
+MODEL_TIMEOUT_S = 6 * 3600
 
 
 def connect(redis_url):
@@ -161,6 +163,16 @@ class TaskQueue:
             {"phase_id": phase_id, "upload_file_id": upload_file_id, "archive": archive, "folder": folder},
             job_id=f"ground-truth-{upload_file_id}",
             job_timeout=GROUND_TRUTH_TIMEOUT_S,
+        )
+
+    def unpack_algorithm_model(self, algorithm_model_id):
+        """Queue the check and unpacking of an algorithm's uploaded model (see tasks/algorithm_models.py)."""
+        self._enqueue(
+            QueueName.IMPORT,
+            Task.UNPACK_ALGORITHM_MODEL,
+            {"algorithm_model_id": algorithm_model_id},
+            job_id=f"algorithm-model-{algorithm_model_id}",
+            job_timeout=MODEL_TIMEOUT_S,
         )
 
     def workers_by_queue(self):

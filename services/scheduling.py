@@ -37,10 +37,10 @@ def new_evaluation(submission, jobs=()):
 
 
 def job_for_case(submission, item):
-    """A queued job of the submitted algorithm on archive item ``item``'s values for the inputs of
-    the phase's interface that the item fills (the one with the most inputs), run with the
-    algorithm's interface that serves it; with no interface when none fits, which fails the job
-    with the reason."""
+    """A queued job of the submitted algorithm, with the image and model it was submitted with, on
+    archive item ``item``'s values for the inputs of the phase's interface that the item fills
+    (the one with the most inputs), run with the algorithm's interface that serves it; with no
+    interface when none fits, which fails the job with the reason."""
     algorithm = submission.algorithm
     wanted = interface_within(submission.phase.algorithm_interfaces, [value.socket.slug for value in item.values])
     interface = wanted and serving(algorithm.interfaces, wanted)
@@ -51,7 +51,8 @@ def job_for_case(submission, item):
         creator=submission.creator,
         submission_id=submission.id,
         archive_item=item,
-        container_digest=algorithm.container_digest,  # the image as it was when submitted
+        container_digest=submission.algorithm_digest,
+        algorithm_model=submission.algorithm_model,
         inputs=[value for value in item.values if value.socket_id in wanted],
         **phase_limits(submission.phase),
     )

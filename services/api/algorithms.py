@@ -169,6 +169,8 @@ class AlgorithmJobSummary(Shape):
     )
     limits: Limits
     image_digest: str | None
+    model_id: int | None = Field(description="The algorithm's model it runs with (at /opt/ml/model/), if any.")
+    model_sha256: str | None
     error_message: str
     exit_code: int | None
     created_at: Time
@@ -186,12 +188,19 @@ class AlgorithmJobSummary(Shape):
             queue_position=position,
             limits=Limits.of(job),
             image_digest=job.container_digest,
+            model_id=job.algorithm_model_id,
+            model_sha256=model_sha256(job),
             inputs=values_of(job.inputs),
             outputs=values_of(job.outputs),
         )
 
 
 AlgorithmJobPage = page_of(AlgorithmJobSummary, "AlgorithmJobPage")
+
+
+def model_sha256(pinned):
+    """The checksum of the model that a job or submission is pinned to (None: it runs without one)."""
+    return pinned.algorithm_model.sha256 if pinned.algorithm_model is not None else None
 
 
 class AlgorithmJob(AlgorithmJobSummary):

@@ -33,9 +33,10 @@ class Bootstrap(Shape):
 
 
 class Pinned(Shape):
-    """What produced a result: the algorithm's image, and a fingerprint of the evaluation setup."""
+    """What produced a result: the algorithm's image and model, and a fingerprint of the evaluation setup."""
 
     algorithm_digest: str | None
+    model_sha256: str | None = Field(description="The checksum of the algorithm's model (null: it ran without one).")
     evaluated_with: str | None
 
 

@@ -57,6 +57,7 @@ class SubmissionJob(Shape):
         description="Why it failed; on a case the viewer may not read, only that it failed and what to do."
     )
     image_digest: str | None
+    model_sha256: str | None
 
 
 class SubmissionJobWithLogs(SubmissionJob):
@@ -76,6 +77,8 @@ class SubmissionSummary(Shape):
     created_at: Time
     kind: Literal["algorithm", "predictions"]
     algorithm: str | None
+    algorithm_digest: str | None = Field(description="The image of the algorithm that its jobs run (pinned).")
+    model_sha256: str | None = Field(description="The algorithm's model that its jobs run (pinned; null: none).")
     predictions_file: str | None
     status: str = Field(description="Its newest evaluation's status, or 'running algorithm' or 'queued'.")
     limits: Limits

@@ -24,22 +24,23 @@ class ImportLimits(EnvironmentSettings):
     max_extracted_bytes = Integer(
         64 * GIB,
         config=True,
-        help="""Most bytes one uploaded zip may unpack to (GC_IMPORT_MAX_EXTRACTED_BYTES; default
-        64 GiB). Checked against the zip's directory before extraction and again while extracting,
-        since a zip's directory can lie.""",
+        help="""Most bytes one uploaded zip or tarball may unpack to (GC_IMPORT_MAX_EXTRACTED_BYTES;
+        default 64 GiB). Checked against a zip's directory before extraction and again while
+        extracting, since a zip's directory can lie; a tarball's, member by member as it is read.""",
     ).tag(**env("GC_IMPORT_MAX_EXTRACTED_BYTES"))
 
     max_zip_ratio = Integer(
         200,
         config=True,
-        help="""Largest ratio of unpacked to packed size of a zip (GC_IMPORT_MAX_ZIP_RATIO; default
-        200). Medical images rarely compress better than 20:1; a zip bomb compresses 1000:1.""",
+        help="""Largest ratio of unpacked to packed size of a zip or tarball (GC_IMPORT_MAX_ZIP_RATIO;
+        default 200). Medical images rarely compress better than 20:1; a zip bomb compresses 1000:1.""",
     ).tag(**env("GC_IMPORT_MAX_ZIP_RATIO"))
 
     max_zip_members = Integer(
         100_000,
         config=True,
-        help="Most files one zip may hold (GC_IMPORT_MAX_ZIP_MEMBERS; default 100000).",
+        help="""Most files one zip, or files and folders one tarball, may hold (GC_IMPORT_MAX_ZIP_MEMBERS;
+        default 100000).""",
     ).tag(**env("GC_IMPORT_MAX_ZIP_MEMBERS"))
 
     compression_level = Integer(

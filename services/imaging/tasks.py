@@ -20,7 +20,7 @@ from ..core.orm import ArchiveItem, UploadFile, UploadSession, make_value
 from ..core.orm.images import upload_folder
 from ..core.settings import ServiceSettings
 from ..core.status import UploadStatus, advance
-from ..zips import UnsafeZip, extract
+from ..unpacking import CannotUnpack, unpack
 from .conversion import Upload
 from .formats import Format, by_extension
 from .importers import dims
@@ -104,10 +104,8 @@ class SessionImport:
         """Uploads of the files in the zip ``file``, each with an UploadFile row of its own."""
         folder = self.data_dir / upload_folder(self.session.id) / "unpacked" / str(file.id)
         try:
-            members = extract(
-                path=self.data_dir / file.upload_path, name=file.filename, into=folder, limits=self.limits
-            )
-        except UnsafeZip as problem:
+            members = unpack(path=self.data_dir / file.upload_path, name=file.filename, into=folder, limits=self.limits)
+        except CannotUnpack as problem:
             self.finish(file, UploadStatus.FAILED, str(problem))
             return []
         uploads = []

@@ -1,4 +1,5 @@
-"""The task that runs one algorithm job: its inputs in /input, its outputs back as values."""
+"""The task that runs one algorithm job: its inputs in /input, its model (if any) read-only at
+/opt/ml/model/, its outputs back as values."""
 
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from ..core.orm import AlgorithmJob, ContainerImage, UploadStatus
 from .execution import execute
 from .resources import resources
 from .submissions import continue_submission
+
+MODEL = "/opt/ml/model/"
 
 
 def tarball_of(session, digest):
@@ -41,7 +44,21 @@ def provision(session, job, input_dir, _output_dir, runner):
         pinned or algorithm.container_image, tarball=tarball_of(session, pinned or algorithm.container_digest)
     )
     provision_inputs(job.inputs, input_dir, resources().settings.data_dir)
-    return job.container_digest, {}
+    return job.container_digest, model_mounts(job, resources().settings.data_dir)
+
+
+def model_mounts(job, data_dir):
+    """The job's model (the one it was made with), read-only at /opt/ml/model/; none without one."""
+    model = job.algorithm_model
+    if model is None:
+        return {}
+    folder = Path(data_dir, model.folder)
+    if not folder.is_dir():
+        raise InvalidValue(
+            f"model {model.id} (sha256 {model.sha256}) of algorithm {job.algorithm.slug!r} is missing from the"
+            " platform's storage; its editors upload it again"
+        )
+    return {MODEL: folder}
 
 
 def finish(session, job, folders):

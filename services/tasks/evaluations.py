@@ -12,8 +12,8 @@ from ..core.orm import ContainerImage, Evaluation, JobStatus, UploadStatus
 from ..core.paths import check_ground_truth_path
 from ..imaging.limits import ImportLimits
 from ..runner import is_platform_image
+from ..unpacking import CannotUnpack, unpack
 from ..untrusted_files import UnsafeFile, UntrustedFolder
-from ..zips import UnsafeZip, extract
 from .algorithm_jobs import tarball_of
 from .execution import execute
 from .resources import resources
@@ -67,8 +67,8 @@ def unpack_predictions(predictions, input_dir):
         place(predictions, input_dir / predictions.name)
         return
     try:
-        extract(path=predictions, name="the predictions zip", into=input_dir, limits=ImportLimits())
-    except UnsafeZip as problem:
+        unpack(path=predictions, name="the predictions zip", into=input_dir, limits=ImportLimits())
+    except CannotUnpack as problem:
         raise InvalidValue(str(problem)) from None
 
 

@@ -1,6 +1,7 @@
-"""The task that makes an uploaded file a phase's ground truth: a zip unpacked by the one
-extractor (services/zips.py), any other file kept as it is, in the challenge's folder under a name
-taken from its checksum. The upload's own row (an UploadFile) says how it went.
+"""The task that makes an uploaded file a phase's ground truth: a zip or a tarball unpacked by the
+one unpacker (services/unpacking.py), any other file kept as it is, in the challenge's folder under
+a name taken from its checksum. The upload's own row (an UploadFile) says how it went: an archive
+that cannot be unpacked fails it with the reason, and the phase keeps its earlier ground truth.
 
 The challenges service hard-links the upload to where this task finds it, marks the file as
 importing and enqueues this task after its commit (services/web/submissions.py): unpacking never
@@ -9,8 +10,6 @@ runs in a request handler. The phase keeps its earlier ground truth until this s
 
 import logging
 import shutil
-import uuid
-import zipfile
 from pathlib import Path, PurePosixPath
 
 from sqlalchemy.orm import Session
@@ -20,7 +19,7 @@ from ..core.database import make_engine
 from ..core.orm import Phase, UploadFile, UploadStatus, advance
 from ..core.settings import ServiceSettings
 from ..imaging.limits import ImportLimits
-from ..zips import UnsafeZip, extract
+from ..unpacking import CannotUnpack, archive_kind, made_once, unpack
 
 log = logging.getLogger("gc-worker")
 
@@ -52,7 +51,7 @@ class GroundTruth:
         relative = f"{self.folder}/{digest}"
         try:
             files = self.unpack(source, file.filename, self.data_dir / relative)
-        except UnsafeZip as problem:
+        except CannotUnpack as problem:
             message = f"{problem}; phase {phase.slug!r} keeps its earlier ground truth"
             return self.end(file, UploadStatus.FAILED, message)
         phase.ground_truth_path, phase.ground_truth_version = relative, f"sha256:{digest}"
@@ -72,17 +71,16 @@ class GroundTruth:
 
     @staticmethod
     def unpack(source, name, target):
-        """Unpack (a zip) or copy (one file) ``source`` into the folder ``target`` unless an
-        earlier upload of the same bytes is there already; how many files it holds."""
-        if not target.exists():
-            staging = target.with_name(f"{target.name}.partial-{uuid.uuid4().hex[:8]}")
-            if zipfile.is_zipfile(source):
-                extract(path=source, name=name, into=staging, limits=ImportLimits())
+        """Unpack (a zip or a tarball) or copy (any other file) ``source`` into the folder
+        ``target`` unless an earlier upload of the same bytes is there already; how many files it
+        holds."""
+
+        def make(folder):
+            if archive_kind(source):
+                unpack(path=source, name=name, into=folder, limits=ImportLimits())
             else:
-                staging.mkdir(parents=True)
-                shutil.copyfile(source, staging / PurePosixPath(name).name)
-            try:
-                staging.rename(target)
-            except OSError:  # the same bytes, unpacked by another worker at the same time
-                shutil.rmtree(staging, ignore_errors=True)
+                folder.mkdir(parents=True)
+                shutil.copyfile(source, folder / PurePosixPath(name).name)
+
+        made_once(target, make)
         return sum(1 for path in target.rglob("*") if path.is_file())

@@ -17,6 +17,7 @@ from ..core.orm import (
     AlgorithmMember,
     AlgorithmRole,
     JobStatus,
+    active_model,
     advance,
     grant,
     interface_for,
@@ -146,6 +147,7 @@ class AlgorithmAccess:
             algorithm=algorithm,
             interface=interface,
             creator=self.username,
+            algorithm_model=active_model(self.db, algorithm),
             inputs=[self.input_value(wanted[slug], value) for slug, value in inputs.items()],
             **limits,
         )

@@ -16,6 +16,7 @@ from ..core.migrations import upgrade
 from ..core.settings import ServiceSettings
 from ..queue import TaskQueue
 from . import (
+    algorithm_models,
     algorithms,
     archive_pages,
     archives,
@@ -60,6 +61,7 @@ SERVICE_ROUTES = {
         challenges.routes(prefix)
         + submissions.routes(prefix)
         + algorithms.routes(prefix)
+        + algorithm_models.routes(prefix)
         + container_images.routes(prefix)
         + builds.routes(prefix)
         + training_data.routes(prefix)

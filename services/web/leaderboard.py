@@ -6,8 +6,8 @@ Who sees what follows the challenges service (``ChallengeAccess``): a public pha
 to every signed-in user, a participants-only one to participants and the challenge's admins, a
 hidden one to its admins only (others get 404, as for a phase that does not exist). Others see
 only evaluations that succeeded and are published; admins also see unpublished ones, marked.
-Each entry is pinned to what produced it: the algorithm image's digest, and the evaluation
-method's digest and the ground-truth version (for admins; others see a fingerprint of the two,
+Each entry is pinned to what produced it: the algorithm image's digest and its model's checksum,
+and the evaluation method's digest and the ground-truth version (for admins; others see a fingerprint of the two,
 since a phase's method and ground truth are its admins' alone).
 """
 
@@ -21,7 +21,7 @@ from tornado import web
 
 from ..api import leaderboard as shapes
 from ..core.errors import GcError, PermissionDenied
-from ..core.orm import Evaluation, JobStatus, ResultDisplay, ScoringMethod, Submission
+from ..core.orm import AlgorithmModel, Evaluation, JobStatus, ResultDisplay, ScoringMethod, Submission
 from ..ranking import Result, Scoring, bootstrap, combine, rank
 from .base import FORMAT_QUERY, PAGE_QUERY, APIHandler, Query, endpoint
 from .challenges import ChallengeAccess
@@ -42,7 +42,8 @@ PHASE_QUERY = {
 COMBINED_QUERY = {**PAGE_QUERY, "phases": Query(str, "The phases' slugs, comma-separated (default: all I may see).")}
 # What an entry shows of its evaluation beside the metrics (kept with a leaderboard between reads).
 Shown = namedtuple(
-    "Shown", "id submission_id published algorithm_digest method_digest ground_truth_version completed_at"
+    "Shown",
+    "id submission_id published algorithm_digest model_sha256 method_digest ground_truth_version completed_at",
 )
 
 
@@ -83,6 +84,7 @@ class LeaderboardAccess(ChallengeAccess):
         query = (
             select(Evaluation.id, Evaluation.submission_id, Evaluation.published, *columns)
             .join(Submission, Evaluation.submission_id == Submission.id)
+            .outerjoin(AlgorithmModel, Submission.algorithm_model_id == AlgorithmModel.id)
             .where(Submission.phase_id == phase.id, Evaluation.status == JobStatus.SUCCEEDED)
             .order_by(Evaluation.id)
         )
@@ -116,6 +118,7 @@ class LeaderboardAccess(ChallengeAccess):
                     Submission.created_at,
                     Evaluation.metrics,
                     Evaluation.algorithm_digest,
+                    AlgorithmModel.sha256.label("model_sha256"),
                     Evaluation.method_digest,
                     Evaluation.ground_truth_version,
                     Evaluation.completed_at,
@@ -232,7 +235,7 @@ def leaderboard_csv(board):
     """A phase's whole leaderboard (``phase_leaderboard(paged=False)``) as CSV text."""
     document = board.model_dump(mode="json")
     columns = document["scoring"]["columns"]
-    pins = ["algorithm_digest", "evaluated_with"]
+    pins = ["algorithm_digest", "model_sha256", "evaluated_with"]
     if document["admin"]:
         pins += ["method_digest", "ground_truth_version"]
     out = io.StringIO()

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from tornado import web
 
 from ..api import submissions as shapes
-from ..api.algorithms import Limits
+from ..api.algorithms import Limits, model_sha256
 from ..api.fields import text
 from ..core.errors import Conflict, GcError, InvalidValue, NotFound, PermissionDenied
 from ..core.orm import (
@@ -34,6 +34,7 @@ from ..core.orm import (
     Submission,
     SubmissionKind,
     UploadStatus,
+    active_model,
     advance,
     serving,
 )
@@ -130,6 +131,7 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
             case=job.archive_item_id,
             error_message=job.error_message if shown or not job.error_message else hidden_failure,
             image_digest=job.container_digest,
+            model_sha256=model_sha256(job),
         )
 
     def submission_shape(self, submission, *, detail=True):
@@ -139,6 +141,7 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
             "phase": submission.phase.slug,
             "kind": "algorithm" if submission.algorithm is not None else "predictions",
             "algorithm": submission.algorithm.slug if submission.algorithm is not None else None,
+            "model_sha256": model_sha256(submission),
             "predictions_file": PurePosixPath(submission.predictions_path).name
             if submission.predictions_path
             else None,
@@ -302,8 +305,13 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
         if phase.submission_kind == SubmissionKind.ALGORITHM:
             if "algorithm" not in given:
                 raise GcError(f'Phase {phase.slug!r} takes algorithms: send {{"algorithm": <slug>}}.')
-            submission = Submission(
-                phase=phase, creator=self.username, algorithm=self.submitted_algorithm(phase, body.algorithm)
+            algorithm = self.submitted_algorithm(phase, body.algorithm)
+            submission = Submission(  # pinned to the image and model of now, whatever their editors change later
+                phase=phase,
+                creator=self.username,
+                algorithm=algorithm,
+                algorithm_digest=algorithm.container_digest,
+                algorithm_model=active_model(self.db, algorithm),
             )
         else:
             if "upload_session" not in given or "file" not in given:
@@ -372,8 +380,8 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
         return submission
 
     def take_ground_truth(self, phase, file):
-        """Hand the uploaded ground truth ``file`` to a worker, which unpacks (a zip) or keeps (one
-        file) it and then makes it the phase's: the bytes are hard-linked out of the upload session
+        """Hand the uploaded ground truth ``file`` to a worker, which unpacks (a zip or tarball) or
+        keeps (one file) it and then makes it the phase's: the bytes are hard-linked out of the upload session
         (which may be cancelled meanwhile), the file is marked as importing, and the task is
         queued after the commit. The file's status and message say how it went."""
         settings = self.platform["settings"]
@@ -467,8 +475,8 @@ class EvaluationHandler(SubmissionHandler):
 
 
 class GroundTruthHandler(SubmissionHandler):
-    """POST (challenge admins): {"upload_session": id, "file": id} of an uploaded zip (or one
-    file) of ground truth. 202: a worker unpacks it into the challenge's folder, then the phase
+    """POST (challenge admins): {"upload_session": id, "file": id} of an uploaded zip or tarball
+    (or one file) of ground truth. 202: a worker unpacks it into the challenge's folder, then the phase
     uses it; follow the file's status and message in the archives service
     (``upload-sessions/<id>/files/<id>``). Until then the phase keeps its ground truth."""
 

@@ -1,8 +1,10 @@
 """A challenge end to end through the real hub, services, worker and Docker: a researcher sets it
-up with the example images through the API, two data scientists submit predictions and an
-algorithm, limits and the sanity-check gate hold, and nobody sees what they should not."""
+up with the example images through the API (ground truth as zips and, for the final phase, as a
+tarball), two data scientists submit predictions and an algorithm, limits and the sanity-check
+gate hold, and nobody sees what they should not."""
 
 import subprocess
+import tarfile
 import uuid
 import zipfile
 
@@ -39,13 +41,19 @@ def otsu(image):
     return labels
 
 
-def zipped_masks(folder, masks, name):
-    """A zip of ``{case: mask}`` as ``<case>.mha`` files."""
+def packed_masks(folder, masks, name):
+    """A zip (a tarball if ``name`` ends in .tar.gz) of ``{case: mask}`` as ``<case>.mha`` files."""
     path = folder / name
-    with zipfile.ZipFile(path, "w") as archive:
-        for case, mask in masks.items():
-            sitk.WriteImage(mask, str(folder / f"{case}.mha"), True)
-            archive.write(folder / f"{case}.mha", f"{case}.mha")
+    for case, mask in masks.items():
+        sitk.WriteImage(mask, str(folder / f"{case}.mha"), True)
+    if name.endswith(".tar.gz"):
+        with tarfile.open(path, "w:gz") as archive:
+            for case in masks:
+                archive.add(folder / f"{case}.mha", f"{case}.mha")
+    else:
+        with zipfile.ZipFile(path, "w") as archive:
+            for case in masks:
+                archive.write(folder / f"{case}.mha", f"{case}.mha")
     return path
 
 
@@ -103,7 +111,8 @@ def world(hub, tmp_path_factory):
         assert r.status_code == 201, r.text
     truth = {"sanity-check": cases["sanity"], "final": cases["final"], "predictions": cases["final"]}
     for phase, images in truth.items():
-        masks = zipped_masks(folder, {case: otsu(image) for case, image in images.items()}, f"truth-{phase}.zip")
+        packing = "tar.gz" if phase == "final" else "zip"  # the final phase's arrives as a tarball
+        masks = packed_masks(folder, {case: otsu(image) for case, image in images.items()}, f"truth-{phase}.{packing}")
         session, file = researcher.upload(masks)
         body = {"upload_session": session, "file": file}
         researcher("POST", "challenges", f"challenges/{challenge}/phases/{phase}/ground-truth", 202, json=body)
@@ -182,7 +191,7 @@ def test_predictions_are_evaluated_and_limited(world):
     half.pop("final-0")  # a missing case scores 0
     results = {}
     for name, client, masks in [("alice", alice, perfect), ("bob", bob, half)]:
-        session, file = client.upload(zipped_masks(folder, masks, f"{name}.zip"))
+        session, file = client.upload(packed_masks(folder, masks, f"{name}.zip"))
         submission = submit(client, world, "predictions", upload_session=session, file=file).json()
         results[name] = finished(client, world, "predictions", submission)
     assert results["alice"]["evaluations"][0]["metrics"]["aggregates"]["score"] > 0.99
@@ -190,7 +199,7 @@ def test_predictions_are_evaluated_and_limited(world):
 
     # A broken predictions file fails the evaluation, and does not count. Why is in the evaluation's
     # logs, which its admins read: Bob is told whom to ask.
-    session, file = bob.upload(zipped_masks(folder, {}, "empty.zip"))
+    session, file = bob.upload(packed_masks(folder, {}, "empty.zip"))
     broken = finished(
         bob, world, "predictions", submit(bob, world, "predictions", upload_session=session, file=file).json()
     )
@@ -198,9 +207,9 @@ def test_predictions_are_evaluated_and_limited(world):
     path = f"challenges/{world['challenge']}/phases/predictions/submissions/{broken['id']}"
     [evaluation] = world["researcher"]("GET", "challenges", path, 200).json()["evaluations"]
     assert "exited with code 1" in evaluation["error_message"] and "holds no predictions" in evaluation["stderr_tail"]
-    session, file = bob.upload(zipped_masks(folder, perfect, "bob-again.zip"))
+    session, file = bob.upload(packed_masks(folder, perfect, "bob-again.zip"))
     submit(bob, world, "predictions", upload_session=session, file=file)
-    session, file = bob.upload(zipped_masks(folder, perfect, "bob-third.zip"))
+    session, file = bob.upload(packed_masks(folder, perfect, "bob-third.zip"))
     limit = submit(bob, world, "predictions", expect=409, upload_session=session, file=file)
     assert "used your 2 submission(s) in 1 day(s)" in limit.json()["message"]
 

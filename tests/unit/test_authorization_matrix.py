@@ -46,6 +46,7 @@ from services.core.database import make_engine
 from services.core.orm import (
     Algorithm,
     AlgorithmJob,
+    AlgorithmModel,
     Archive,
     ArchiveItem,
     Evaluation,
@@ -54,6 +55,7 @@ from services.core.orm import (
     Phase,
     Socket,
     Submission,
+    UploadStatus,
     advance,
     make_value,
 )
@@ -132,6 +134,8 @@ NAMES = {  # the path placeholders: the world's objects, and what OpenAPI calls 
     "evaluation": ("1", "evaluation_id"),  # the evaluation of submission 1
     "image": ("1", "image_id"),  # the researcher's image in a case of archive ``lungs``
     "build": ("2", "build_id"),  # the researcher's build of the algorithm's image (container image 2)
+    "model": ("1", "model_id"),  # the researcher's upload of a model of the algorithm
+    "new_model": (None, "model_id"),  # a new one that a worker refused, made for the request
 }
 
 
@@ -277,6 +281,12 @@ MATRIX = [
     row("challenges", "POST",   "algorithms/{algorithm}/jobs",               ALGORITHM_USERS, {"inputs": {"age": 3}}),
     row("challenges", "POST",   "algorithms/{algorithm}/image",              ALGORITHM_EDITORS,
         {"upload_session": "{upload}", "file": "{upload_file}"}),
+    row("challenges", "GET",    "algorithms/{algorithm}/models",             ALGORITHM_USERS),
+    row("challenges", "POST",   "algorithms/{algorithm}/models",             ALGORITHM_EDITORS,
+        {"upload_session": "{upload}", "file": "{upload_file}"}),
+    row("challenges", "GET",    "algorithms/{algorithm}/models/{model}",     ALGORITHM_USERS),
+    row("challenges", "PATCH",  "algorithms/{algorithm}/models/{model}",     ALGORITHM_EDITORS, {"comment": "v1"}),
+    row("challenges", "DELETE", "algorithms/{algorithm}/models/{new_model}", ALGORITHM_EDITORS),
     row("challenges", "GET",    "algorithm-jobs",                            SIGNED_IN),
     row("challenges", "GET",    "algorithm-jobs/{job}",                      ALGORITHM_USERS),
     # Its creator (the participant) or a hub admin cancels a job; the algorithm's editor does not.
@@ -410,7 +420,19 @@ def make_algorithm(apps):
         db.commit()
     build = {"upload_session": session, "files": [file], "entrypoint": "ct-algorithm.mha"}
     ok(challenges.call("POST", f"algorithms/{ALGORITHM}/builds", "researcher", build), 202)  # container image 2
+    ok(challenges.call("POST", f"algorithms/{ALGORITHM}/models", "researcher", upload), 202)  # model 1
     return new_job(challenges)
+
+
+def new_model(apps, uniq):
+    """A new model of the algorithm that a worker refused (so that it may be deleted): its id."""
+    session, file = make_upload(apps["archives"], uniq)
+    upload = {"upload_session": session, "file": file}
+    model = ok(apps["challenges"].call("POST", f"algorithms/{ALGORITHM}/models", "researcher", upload), 202)
+    with Session(make_engine(apps["challenges"].database_url)) as db:
+        advance(db.get(AlgorithmModel, model["id"]), UploadStatus.FAILED)
+        db.commit()
+    return model["id"]
 
 
 def make_image(archives):
@@ -569,6 +591,8 @@ def fill(apps, path):
         values["new_submission"] = participant_submission(apps)
     if "{new_job}" in path:
         values["new_job"] = new_job(apps["challenges"])
+    if "{new_model}" in path:
+        values["new_model"] = new_model(apps, uniq)
     if "{fresh}" in path:
         values["fresh"] = f"fresh-{uniq}"
         make_challenge(apps["challenges"], values["fresh"])

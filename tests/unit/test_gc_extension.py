@@ -2,8 +2,10 @@
 thread that answers from a table): argument parsing, what is shown, chunked uploads, downloads,
 and the one line that each expected failure prints."""
 
+import io
 import json
 import re
+import tarfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
@@ -326,3 +328,96 @@ def test_service_unavailable_behind_the_proxy(magics, fake, capsys):
     assert one_line(capsys)[1].startswith(
         "ServiceUnavailable: The leaderboard service is not available right now (503)."
     )
+
+
+# --- algorithm models -----------------------------------------------------------------------
+
+MODEL = {
+    "id": 3,
+    "algorithm": "otsu",
+    "filename": "weights.tar.gz",
+    "size": 120,
+    "sha256": None,
+    "comment": "fold 0",
+    "status": "pending",
+    "message": "",
+    "is_active": False,
+    "created_by": "me",
+    "created_at": "2026-01-01T00:00:00+00:00",
+    "completed_at": None,
+}
+DIGEST = "ab" * 32
+
+
+def weights(tmp_path):
+    path = tmp_path / "weights.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        info = tarfile.TarInfo("layer-1.bin")
+        info.size = 3
+        archive.addfile(info, io.BytesIO(b"abc"))
+    return path
+
+
+def model_routes(fake, *states):
+    """Algorithm otsu takes model 3, which reads as each of ``states`` in turn (then the last)."""
+    fake.route("GET", "challenges", "algorithms/otsu", (200, {"slug": "otsu"}))
+    uploadable(fake)
+    fake.route("POST", "challenges", "algorithms/otsu/models", (202, MODEL))
+    answers = iter(states)
+    last = {}
+
+    def read(_headers, _body):
+        last.update(next(answers, last))
+        return 200, {**MODEL, **last}, {}
+
+    fake.route("GET", "challenges", "algorithms/otsu/models/3", read)
+
+
+def test_a_model_is_uploaded_checked_and_active(magics, fake, capsys, tmp_path):
+    done = {"status": "succeeded", "sha256": DIGEST, "is_active": True, "message": "1 file(s), 3 bytes"}
+    model_routes(fake, {"status": "importing"}, done)
+    magics.run_line_magic("gc_algorithm", f"model otsu {weights(tmp_path)} --comment 'fold 0'")
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err and "being checked and unpacked" in err  # the live state, outside a notebook
+    assert "Uploaded model 3 of algorithm otsu; the platform checks and unpacks it." in out
+    assert f"Model 3 (sha256 {DIGEST}) is the active model of otsu" in out and "/opt/ml/model/" in out
+    posted = [json.loads(body) for method, path, _, body in fake.requests if path.endswith("algorithms/otsu/models")]
+    assert posted == [{"upload_session": 3, "file": 4, "comment": "fold 0"}]
+
+
+def test_a_refused_model_says_why_in_one_line(magics, fake, capsys, tmp_path):
+    refusal = "weights.tar.gz holds a symbolic link ('w/x'); nothing of it was unpacked: pack only files and folders"
+    model_routes(fake, {"status": "failed", "message": refusal})
+    magics.run_line_magic("gc_algorithm", f"model otsu {weights(tmp_path)}")
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.strip().splitlines()[-1] == (
+        f"JobFailed: Model 3 of otsu was refused: {refusal} Pack the model's files again"
+        " (tar -czf model.tar.gz -C <folder> .) and upload that."
+    )
+
+
+def test_a_model_must_be_a_tarball(magics, fake, capsys, tmp_path):
+    model_routes(fake)
+    (tmp_path / "weights.pt").write_bytes(b"torch weights")
+    magics.run_line_magic("gc_algorithm", f"model otsu {tmp_path}/weights.pt")
+    assert one_line(capsys)[1] == (
+        "InvalidInput: weights.pt is not a tarball (.tar.gz) or a zip."
+        " Pack the model's files into one: tar -czf model.tar.gz -C <folder of the files> ."
+    )
+    magics.run_line_magic("gc_algorithm", "model otsu")
+    assert "Give the model's tarball: %gc_algorithm model <algorithm> weights.tar.gz." in one_line(capsys)[1]
+    assert not [path for method, path, _, _ in fake.requests if method == "POST"], "nothing was uploaded"
+
+
+def test_an_algorithms_models_are_listed_with_the_active_one_marked(magics, fake, capsys):
+    active = {**MODEL, "status": "succeeded", "sha256": DIGEST, "is_active": True}
+    older = {**MODEL, "id": 2, "filename": "v1.tar.gz", "comment": "", "status": "failed"}
+    page = {"count": 2, "offset": 0, "limit": 500, "results": [active, older]}
+    fake.route("GET", "challenges", "algorithms/otsu/models", (200, page))
+    magics.run_line_magic("gc_algorithm", "models otsu")
+    out, _ = one_line(capsys)
+    assert out.splitlines() == [
+        "Models of otsu (* active; its jobs read it at /opt/ml/model/):",
+        f" *    3  {DIGEST[:12]}  2026-01-01 00:00  weights.tar.gz — fold 0",
+        "      2  failed        2026-01-01 00:00  v1.tar.gz",
+    ]

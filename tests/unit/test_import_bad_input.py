@@ -4,13 +4,10 @@ importer container, as on the worker)."""
 import shutil
 
 import pytest
-import SimpleITK as sitk
-from import_samples import dicom_series, nifti2_header, picture, sandboxed, truncate, volume, write, zip_bomb, zip_of
+from import_samples import dicom_series, nifti2_header, picture, sandboxed, truncate, volume, write
 
-from services import zips
 from services.imaging.conversion import Upload
 from services.imaging.limits import ImportLimits
-from services.zips import UnsafeZip, extract
 
 
 def messages(tmp_path, *paths, limits=None):
@@ -126,53 +123,6 @@ def test_mha_with_external_data_is_refused(tmp_path):
         "ObjectType = Image\nNDims = 2\nDimSize = 2 2\nElementType = MET_UCHAR\nElementDataFile = ../x.raw\n"
     )
     assert "keeps its voxels in another file" in messages(tmp_path, header)["evil.mha"]
-
-
-def test_zip_with_parent_paths_is_not_unpacked(tmp_path):
-    path = zip_of(
-        tmp_path / "evil.zip", {"ok.nii.gz": write(volume(), tmp_path / "v.nii.gz"), "../../escape.txt": b"x"}
-    )
-    with pytest.raises(UnsafeZip, match=r"holds '../../escape.txt', a path that points outside"):
-        extract(path=path, name="evil.zip", into=tmp_path / "out", limits=ImportLimits())
-    assert not (tmp_path / "out").exists() and not (tmp_path.parent / "escape.txt").exists()
-
-
-def test_zip_with_absolute_paths_is_not_unpacked(tmp_path):
-    path = zip_of(tmp_path / "evil.zip", {"/etc/cron.d/x": b"x"})
-    with pytest.raises(UnsafeZip, match="points outside"):
-        extract(path=path, name="evil.zip", into=tmp_path / "out", limits=ImportLimits())
-
-
-def test_zip_bomb_is_refused_from_its_directory(tmp_path):
-    path = zip_bomb(tmp_path / "bomb.zip")
-    with pytest.raises(UnsafeZip, match=r"says it unpacks to 209.7 MB from .* that is a zip bomb"):
-        extract(path=path, name="bomb.zip", into=tmp_path / "out", limits=ImportLimits())
-    assert not (tmp_path / "out").exists()
-
-
-def test_zip_bomb_is_stopped_while_unpacking_when_the_directory_lies(tmp_path, monkeypatch):
-    path = zip_bomb(tmp_path / "bomb.zip", size=20 * 1024 * 1024)
-    # a directory that lies about sizes passes its check; the bytes are counted while unpacking
-    monkeypatch.setattr(zips, "check_directory", lambda archive, *args: archive.infolist())
-    limits = ImportLimits(max_zip_ratio=1000, max_extracted_bytes=5 * 1024 * 1024)
-    with pytest.raises(UnsafeZip, match=r"bomb.zip unpacks to [0-9.]+ MB, more than the 5.2 MB one zip may unpack to"):
-        extract(path=path, name="bomb.zip", into=tmp_path / "out", limits=limits)
-    assert not (tmp_path / "out").exists()
-
-
-def test_a_good_zip_unpacks_into_its_folder(tmp_path):
-    volume_file = write(volume(), tmp_path / "v.nii.gz")
-    path = zip_of(tmp_path / "ok.zip", {"scans/ct.nii.gz": volume_file, "scans/./b/ct2.nii.gz": volume_file})
-    members = extract(path=path, name="ok.zip", into=tmp_path / "out", limits=ImportLimits())
-    assert [name for name, _ in members] == ["scans/ct.nii.gz", "scans/b/ct2.nii.gz"]
-    assert all(p.is_relative_to(tmp_path / "out") and sitk.ReadImage(str(p)) for _, p in members)
-
-
-def test_not_a_zip(tmp_path):
-    path = tmp_path / "broken.zip"
-    path.write_bytes(b"PK\x03\x04" + b"\0" * 100)
-    with pytest.raises(UnsafeZip, match="broken.zip is not a readable zip"):
-        extract(path=path, name="broken.zip", into=tmp_path / "out", limits=ImportLimits())
 
 
 def test_without_the_importer_image_every_file_gets_a_message(tmp_path):

@@ -13,7 +13,16 @@ from sqlalchemy.orm import Session
 from tornado.httpclient import HTTPClientError
 
 from services.core.database import make_engine
-from services.core.orm import ChallengeRole, Evaluation, JobStatus, Phase, Submission, grant
+from services.core.orm import (
+    Algorithm,
+    AlgorithmModel,
+    ChallengeRole,
+    Evaluation,
+    JobStatus,
+    Phase,
+    Submission,
+    grant,
+)
 from services.web.leaderboard import fingerprint
 
 CHALLENGE = "lungs"
@@ -50,8 +59,9 @@ class World:
                 grant(db, challenge, user, ChallengeRole.PARTICIPANT)
             db.commit()
 
-    def add(self, phase, user, metrics, *, published=True, status=JobStatus.SUCCEEDED, submission=None):
-        """An evaluation of a new submission of ``user`` (or of ``submission``); returns the submission id."""
+    def add(self, phase, user, metrics, *, published=True, status=JobStatus.SUCCEEDED, submission=None, model=None):
+        """An evaluation of a new submission of ``user`` (or of ``submission``): a predictions file,
+        or with ``model`` (a checksum) an algorithm with that model; returns the submission id."""
         self.minutes += 1
         with Session(self.engine) as db:
             phase_row = db.scalar(select(Phase).filter_by(slug=phase))
@@ -59,9 +69,13 @@ class World:
                 made = Submission(
                     phase=phase_row,
                     creator=user,
-                    predictions_path=f"p/{user}.zip",
+                    predictions_path=None if model else f"p/{user}.zip",
                     created_at=START + timedelta(minutes=self.minutes),
                 )
+                if model:
+                    made.algorithm = Algorithm(slug=f"alg-{self.minutes}", title="A", created_by=user)
+                    made.algorithm_model = AlgorithmModel(algorithm=made.algorithm, filename="m.tar.gz",
+                                                          tarball_path="m", sha256=model, created_by=user)  # fmt: skip
             else:
                 made = db.get(Submission, submission)
             db.add(
@@ -139,6 +153,7 @@ def test_ranks_published_results_and_pins_each_entry(apps):
     entry = board["results"][0]
     assert entry["pinned"] == {
         "algorithm_digest": "sha256:" + "b" * 64,
+        "model_sha256": None,  # a predictions file
         "evaluated_with": fingerprint(METHOD, "gt-secret-v3"),
     }
     assert entry["details"] == f"/services/challenges/challenges/{CHALLENGE}/submissions/{entry['submission']}"
@@ -205,7 +220,7 @@ def test_pages_of_entries(apps):
 
 def test_csv_export(apps):
     world, board_app = apps
-    world.add("open", "alice", metrics(0.8))
+    world.add("open", "alice", metrics(0.8), model="c" * 64)
     world.add("open", "bob", metrics(0.6))
     world.add("open", "carol", metrics(0.99), published=False)
     world.add("open", "=cmd", metrics(0.1))  # a spreadsheet must not run it
@@ -218,6 +233,7 @@ def test_csv_export(apps):
             ("2", "bob", "0.6"),
             ("3", "'=cmd", "0.1"),
         ]
+        assert [r["model_sha256"] for r in rows] == ["c" * 64, "", ""]
         assert "ground_truth_version" not in rows[0] and "gt-secret-v3" not in text
     status, _, text = fetch(board_app, f"api/v1/leaderboards/{CHALLENGE}/open.csv", "researcher")
     rows = list(csv.DictReader(io.StringIO(text)))

@@ -431,3 +431,32 @@ def test_errors_carry_a_message_and_a_status():
         assert error.status == status
     assert errors.NotFound("gone", status=410).status == 410
     assert errors.noun(orm.ReaderStudyCase) == "reader study case"
+
+
+def test_an_algorithm_has_at_most_one_active_model_and_keeps_those_its_runs_used(session):
+    algorithm = orm.save(session, named(orm.Algorithm, "segmenter"))
+    first, second, failed = (
+        orm.AlgorithmModel(algorithm=algorithm, filename=f"{n}.tar.gz", tarball_path=n, created_by="ann", status=s)
+        for n, s in (("a", UploadStatus.SUCCEEDED), ("b", UploadStatus.SUCCEEDED), ("c", UploadStatus.FAILED))
+    )
+    session.add_all([first, second, failed])
+    orm.activate(session, second)
+    orm.activate(session, first)  # an older one, activated again
+    assert (first.is_active, second.is_active) == (True, False)
+    assert orm.active_model(session, algorithm) is first
+    with pytest.raises(errors.Conflict, match="Model 3 of algorithm 'segmenter' is failed: only a model that was"):
+        orm.activate(session, failed)
+    session.commit()
+    second.is_active = True  # around activate(): the database refuses a second active model
+    with pytest.raises(IntegrityError):
+        session.flush()
+    session.rollback()
+
+    used = orm.AlgorithmModel(algorithm=algorithm, filename="u.tar.gz", tarball_path="u", created_by="ann")
+    session.add(orm.AlgorithmJob(algorithm=algorithm, creator="bob", algorithm_model=used))
+    session.commit()
+    with pytest.raises(errors.Conflict, match="still used elsewhere"):
+        orm.remove(session, used)
+    session.delete(algorithm)  # with its jobs and models
+    session.commit()
+    assert count(session, orm.AlgorithmModel) == count(session, orm.AlgorithmJob) == 0

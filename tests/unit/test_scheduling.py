@@ -9,6 +9,7 @@ from services.core.orm import (
     Algorithm,
     AlgorithmInterface,
     AlgorithmJob,
+    AlgorithmModel,
     Archive,
     ArchiveItem,
     Challenge,
@@ -18,6 +19,8 @@ from services.core.orm import (
     Socket,
     Submission,
     SubmissionKind,
+    UploadStatus,
+    activate,
     advance,
     make_value,
 )
@@ -50,7 +53,11 @@ def algorithm_submission(db, cases=5, concurrency=2):
     phase = Phase(challenge=Challenge(slug="c", title="C", created_by="r"), slug="final", title="Final",
                   submission_kind=SubmissionKind.ALGORITHM, archive=archive, algorithm_concurrency=concurrency,
                   time_limit_s=77, algorithm_interfaces=[interface])  # fmt: skip
-    submission = Submission(phase=phase, creator="d", algorithm=algorithm)
+    weights = AlgorithmModel(
+        algorithm=algorithm, filename="w.tar.gz", tarball_path="w", created_by="d", status=UploadStatus.SUCCEEDED
+    )
+    submission = Submission(phase=phase, creator="d", algorithm=algorithm, algorithm_digest="sha256:1",
+                            algorithm_model=weights)  # fmt: skip
     db.add(submission)
     db.flush()
     return submission
@@ -71,10 +78,17 @@ def test_a_canary_first_then_the_rest_under_the_cap_then_the_evaluation(db):
     assert [type(run) for run in canary] == [AlgorithmJob]
     assert canary[0].archive_item.values[0].value == 0 and canary[0].time_limit_s == 77
     assert canary[0].container_digest == "sha256:1"  # pinned at submission time
+    assert canary[0].algorithm_model is submission.algorithm_model
     assert next_runs(db, submission) == []  # nothing more while the canary runs
     finish(db, canary)
+    submission.algorithm.container_digest = "sha256:2"  # a new image and model meanwhile
+    newer = AlgorithmModel(algorithm=submission.algorithm, filename="new.tar.gz", tarball_path="n", created_by="d",
+                           status=UploadStatus.SUCCEEDED)  # fmt: skip
+    db.add(newer)
+    activate(db, newer)
     batch = next_runs(db, submission)
     assert len(batch) == 2  # the concurrency cap
+    assert {(job.container_digest, job.algorithm_model.filename) for job in batch} == {("sha256:1", "w.tar.gz")}
     finish(db, batch[:1], JobStatus.FAILED, "boom")
     assert len(next_runs(db, submission)) == 1  # one slot freed
     finish(db, db.query(AlgorithmJob).filter(AlgorithmJob.status == JobStatus.QUEUED).all())

@@ -2,6 +2,7 @@
 open and close times, who may submit, limits that failed evaluations do not use up, algorithm
 sockets, admins' re-evaluation, cancelling and publishing, and ground truth uploads."""
 
+import gzip
 import io
 import zipfile
 from datetime import datetime, timedelta
@@ -13,6 +14,7 @@ from apptools import fake_hub_auth, service_app
 from import_samples import zip_bomb
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tarballs import HOSTILE, damaged, tarball
 
 from services.core.database import make_engine
 from services.core.orm import Evaluation, JobStatus, Phase, UploadFile, UploadSession, advance
@@ -273,3 +275,40 @@ def test_a_zip_bomb_as_ground_truth_is_refused(env, tmp_path):
     bomb = zip_bomb(tmp_path / "bomb.zip").read_bytes()
     status, message, path, _version = hand_over_ground_truth(env, env.upload("researcher", "truth.zip", bomb))
     assert status == "failed" and "that is a zip bomb" in message and path is None
+
+
+def test_tarball_ground_truth_is_unpacked_like_a_zip(env, tmp_path):
+    env.phase()
+    truth = tarball(tmp_path / "truth.tar.gz", {"./case-1.mha": b"mask", "./more/case-2.mha": b"mask2"})
+    status, message, path, _version = hand_over_ground_truth(
+        env, env.upload("researcher", "truth.tgz", truth.read_bytes())
+    )
+    assert status == "succeeded" and "(2 file(s), version sha256:" in message, message
+    assert (env.data_dir / path / "case-1.mha").read_bytes() == b"mask"
+    assert (env.data_dir / path / "more" / "case-2.mha").read_bytes() == b"mask2"
+
+
+def test_a_compressed_file_that_is_no_tarball_is_kept_as_it_is(env):
+    env.phase()
+    data = gzip.compress(b"\x5c\x01\x00\x00" + bytes(600))
+    status, _message, path, _version = hand_over_ground_truth(env, env.upload("researcher", "labels.nii.gz", data))
+    assert status == "succeeded" and (env.data_dir / path / "labels.nii.gz").read_bytes() == data
+
+
+@pytest.mark.parametrize("attack", ["truncated", "symlink", "parent-path"])
+def test_a_bad_tarball_as_ground_truth_fails_and_the_phase_keeps_its_ground_truth(env, tmp_path, attack):
+    env.phase()
+    _status, _message, good, _version = hand_over_ground_truth(
+        env, env.upload("researcher", "ok.zip", zipped({"a": b"a"}))
+    )
+    if attack == "truncated":
+        bad, words = damaged(tmp_path / "truth.tar.gz", {"case.mha": bytes(range(256)) * 400}, attack), "not a readable"
+    else:
+        members, words = HOSTILE[attack]
+        bad = tarball(tmp_path / "truth.tar.gz", members)
+    status, message, path, _version = hand_over_ground_truth(
+        env, env.upload("researcher", "truth.tar.gz", bad.read_bytes())
+    )
+    assert status == "failed" and words in message and "phase 'final' keeps its earlier ground truth" in message
+    assert path == good
+    assert sorted(p.name for p in (env.data_dir / "ground-truth/lungs/final").iterdir()) == [good.rsplit("/", 1)[1]]

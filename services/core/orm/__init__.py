@@ -7,6 +7,7 @@ image still in use cannot be deleted (RESTRICT).
 
 from ..schemas import SocketKind
 from ..status import JobStatus, JoinRequestStatus, UploadStatus, advance
+from .algorithm_models import AlgorithmModel, activate, active_model, model_folder
 from .algorithms import Algorithm, AlgorithmJob
 from .archives import Archive, ArchiveItem
 from .base import Base, UTCDateTime, remove, save, utcnow

@@ -1,6 +1,7 @@
 """Algorithms (container images with typed inputs and outputs) and their jobs."""
 
 import uuid
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,6 +11,9 @@ from .base import Base, Named, children, link_table, parent_key
 from .interfaces import AlgorithmInterface, union
 from .runs import ContainerRun, Limits
 from .sockets import SocketValue
+
+if TYPE_CHECKING:  # it imports this module
+    from .algorithm_models import AlgorithmModel
 
 algorithm_interfaces = link_table("algorithm_algorithm_interfaces", "algorithms", "algorithm_interfaces")
 algorithm_job_inputs = link_table("algorithm_job_inputs", "algorithm_jobs", "socket_values")
@@ -30,6 +34,7 @@ class Algorithm(Named, Limits, Base):
         secondary=algorithm_interfaces, order_by=AlgorithmInterface.id
     )
     jobs: Mapped[list["AlgorithmJob"]] = children("AlgorithmJob", "algorithm")
+    models: Mapped[list["AlgorithmModel"]] = children("AlgorithmModel", "algorithm")
 
     @property
     def inputs(self):
@@ -44,8 +49,9 @@ class Algorithm(Named, Limits, Base):
 
 class AlgorithmJob(ContainerRun, Base):
     """One run of an algorithm on a set of input values (those of its ``interface``), pinned to the
-    image digest it ran. ``pk`` names it to containers (``predictions.json``, ``/input/<pk>/``), a
-    UUID as on grand-challenge.
+    image digest it ran and the model (if any) it was made with, which it finds read-only at
+    /opt/ml/model/. ``pk`` names it to containers (``predictions.json``, ``/input/<pk>/``), a UUID as
+    on grand-challenge.
 
     A job made for a challenge submission names the submission and the case (archive item) of
     the phase's hidden archive it ran on: one job per case and submission."""
@@ -61,6 +67,8 @@ class AlgorithmJob(ContainerRun, Base):
     interface: Mapped[AlgorithmInterface | None] = relationship()
     creator: Mapped[str] = mapped_column(String(255), index=True)
     container_digest: Mapped[str | None] = mapped_column(String(128))
+    algorithm_model_id: Mapped[int | None] = mapped_column(ForeignKey("algorithm_models.id"), index=True)
+    algorithm_model: Mapped["AlgorithmModel | None"] = relationship()
     inputs: Mapped[list[SocketValue]] = relationship(secondary=algorithm_job_inputs)
     outputs: Mapped[list[SocketValue]] = relationship(secondary=algorithm_job_outputs)
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .algorithm_models import AlgorithmModel
 from .algorithms import Algorithm, AlgorithmJob
 from .archives import Archive
 from .base import Base, JSONData, Named, Slugged, children, link_table, parent_key, utcnow
@@ -136,7 +137,8 @@ class Phase(Slugged, Limits, Base):
 
 class Submission(Base):
     """A predictions file (path in the data directory) or an algorithm submitted to a phase, with
-    its values for the phase's ``evaluation_additional_inputs``."""
+    its values for the phase's ``evaluation_additional_inputs``; an algorithm pinned to its image
+    digest and its active model (if any) when it was submitted, which all of its jobs run."""
 
     __tablename__ = "submissions"
     __table_args__ = (
@@ -150,6 +152,9 @@ class Submission(Base):
     predictions_path: Mapped[str | None] = mapped_column(String(1024))
     algorithm_id: Mapped[int | None] = mapped_column(ForeignKey("algorithms.id", ondelete="RESTRICT"))
     algorithm: Mapped[Algorithm | None] = relationship()
+    algorithm_digest: Mapped[str | None] = mapped_column(String(128))
+    algorithm_model_id: Mapped[int | None] = mapped_column(ForeignKey("algorithm_models.id"), index=True)
+    algorithm_model: Mapped[AlgorithmModel | None] = relationship()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     evaluation_inputs: Mapped[list[SocketValue]] = relationship(secondary=submission_evaluation_inputs)
     evaluations: Mapped[list["Evaluation"]] = children("Evaluation", "submission")
