@@ -3,8 +3,11 @@ worker's task run as a worker runs it: who may upload, see, activate and delete 
 moves (pending, unpacked and active, or refused with the active one kept), and how jobs and
 submissions are pinned to the active model."""
 
+import bz2
+import gzip
 import hashlib
 import io
+import lzma
 import tarfile
 
 import pytest
@@ -103,13 +106,15 @@ def refused(response, status, *words):
 
 
 def packed(members=None, compression="gz"):
+    """A tarball of ``members`` (name → bytes); the same members give the same bytes (no gzip time)."""
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode=f"w:{compression}") as archive:
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
         for name, data in (members or WEIGHTS).items():
             info = tarfile.TarInfo(name)
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
+    compress = {"gz": lambda data: gzip.compress(data, mtime=0), "bz2": bz2.compress, "xz": lzma.compress}
+    return compress.get(compression, bytes)(buffer.getvalue())
 
 
 def test_a_model_is_unpacked_by_a_worker_into_its_checksums_folder_and_becomes_active(env):
