@@ -82,7 +82,7 @@ def running_hub(data_dir, instance, extra_env=None):
         process = start_hub(settings, config_file=REPO / "jupyterhub_config.py", log_file=log_file)
         hub = RunningHub(settings=settings, env=env, process=process)
         try:
-            wait_until_ready(settings, process, timeout=90, log_file=log_file)
+            wait_until_ready(settings, process, timeout=240, log_file=log_file)  # a loaded machine is slow, not wrong
             hub.passwords = json.loads((Path(data_dir) / "secrets.json").read_text())
             wait_for_services(hub)
             with responses_checked(hub):
