@@ -14,7 +14,7 @@ Both kernels are warm (one run of each first). The last line is
 ``--large``: a 512 × 512 × 300 int16 CT instead of the demo's scan, opened from the app's
 *Archives* tab, and timed until the image has arrived in the browser (its widget model holds the
 image sent) and the canvas is laid out. The app sends every voxel; the bare ``view()`` keeps
-itkwidgets' default limit (192³) and sends a third of the resolution along each axis: the ratio is
+itkwidgets' default limit (192³) and sends 170 × 170 × 150: the ratio is
 what full resolution costs. The last line is ``large_case_ratio=<median app / median bare>``.
 """
 

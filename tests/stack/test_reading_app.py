@@ -434,7 +434,7 @@ def large_ct_archive(hub, slug, size=(512, 512, 300)):
 
 
 def test_a_512x512x300_case_is_shown_at_full_resolution(reading_hub, workstation, artifacts):
-    """itkwidgets alone would send this case at a third of its resolution (its 192³ limit)."""
+    """itkwidgets alone would send this case as 170 × 170 × 150 (its 192³ limit)."""
     slug = f"large-ct-{uuid.uuid4().hex[:6]}"
     large_ct_archive(reading_hub, slug)
     page = restart_app(workstation)

@@ -75,7 +75,7 @@ def test_reading_goes_on_at_the_first_case_with_a_required_question_open():
 @pytest.mark.parametrize(
     ("size", "voxel_bytes", "factor"),
     [
-        ((512, 512, 300), 2, 1),  # a CT in int16: every voxel (itkwidgets alone would send 171 × 171 × 100)
+        ((512, 512, 300), 2, 1),  # a CT in int16: every voxel (itkwidgets alone would send 170 × 170 × 150)
         ((512, 512, 300), 2 + 1, 1),  # ... with a uint8 segmentation over it
         ((64, 64, 32), 4, 1),
         ((512, 512, 300), 4, 2),  # float32 over 240 MiB
