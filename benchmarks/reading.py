@@ -1,7 +1,7 @@
 """Opening a case in the workstation's reading app, next to a bare itkwidgets ``view()`` of the
 same image in a plain notebook of the same workstation.
 
-    .venv/bin/python benchmarks/reading.py [--runs 5]
+    .venv/bin/python benchmarks/reading.py [--runs 5] [--large]
 
 A hub with the demo content starts; the clinician's workstation is spawned and driven by Debian's
 headless Chromium (outside addresses blocked, as in the tests). Reading app: from the click on
@@ -10,6 +10,12 @@ answers fetched, the image read from the cache, the widgets built and drawn). Ba
 running a cell with ``view(sitk.ReadImage(<that image>), mode="z")`` until its canvas is laid out.
 Both kernels are warm (one run of each first). The last line is
 ``open_case_ratio=<median app / median bare>``.
+
+``--large``: a 512 × 512 × 300 int16 CT instead of the demo's scan, opened from the app's
+*Archives* tab, and timed until the image has arrived in the browser (its widget model holds the
+image sent) and the canvas is laid out. The app sends every voxel; the bare ``view()`` keeps
+itkwidgets' default limit (192³) and sends 170 × 170 × 150: the ratio is
+what full resolution costs. The last line is ``large_case_ratio=<median app / median bare>``.
 """
 
 import argparse
@@ -27,6 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "tests" / "stack")]
 from browser import hub_login, launch_chromium, local_only_context  # noqa: E402
 from hubtools import remove_home_volumes, running_hub  # noqa: E402
+from test_reading_app import RENDERED_SIZES, choose_archive, large_ct_archive  # noqa: E402
 from test_viewer import KERNEL_IDLE, notebook  # noqa: E402
 
 from hub_config.profiles import READING_APP  # noqa: E402
@@ -37,11 +44,17 @@ CANVAS_SHOWN = """selector => [...document.querySelectorAll(selector)]
     .some(c => c.clientWidth >= 200 && c.clientHeight >= 200)"""
 
 
-def timed(page, action, canvas_selector):
-    """Seconds from ``action()`` until a canvas matching ``canvas_selector`` is laid out."""
+LARGE_ARCHIVE = "large-ct"
+IMAGE_ARRIVED = f"""async selector => ({CANVAS_SHOWN})(selector)
+    && ({RENDERED_SIZES})().then(sizes => sizes.length > 0)"""
+
+
+def timed(page, action, canvas_selector, arrived=CANVAS_SHOWN):
+    """Seconds from ``action()`` until ``arrived`` holds: by default, until a canvas matching
+    ``canvas_selector`` is laid out."""
     started = time.perf_counter()
     action()
-    page.wait_for_function(CANVAS_SHOWN, arg=canvas_selector, polling=50, timeout=120_000)
+    page.wait_for_function(arrived, arg=canvas_selector, polling=50, timeout=600_000)
     return time.perf_counter() - started
 
 
@@ -52,35 +65,50 @@ def open_in_app(page, app_url):
     return timed(page, button.click, ".gc-viewer canvas")
 
 
-def open_bare(page, notebook_url):
+def open_large_in_app(page, app_url):
+    page.goto(app_url)
+    page.locator(".gc-reading-app").wait_for(timeout=90_000)
+    choose_archive(page, "Large CT")
+    pick = lambda: page.locator(".gc-reading-app select").nth(1).select_option(index=1)  # noqa: E731
+    return timed(page, pick, ".gc-viewer canvas", IMAGE_ARRIVED)
+
+
+def open_bare(page, notebook_url, arrived=CANVAS_SHOWN):
     page.goto(notebook_url)
     page.wait_for_function(KERNEL_IDLE, polling=100, timeout=90_000)
     page.wait_for_timeout(1000)  # the widget manager loads after the kernel is idle
-    return timed(page, lambda: page.evaluate("Jupyter.notebook.execute_all_cells()"), ".output_area canvas")
+    run = lambda: page.evaluate("Jupyter.notebook.execute_all_cells()")  # noqa: E731
+    return timed(page, run, ".output_area canvas", arrived)
 
 
-def first_image(hub):
-    """The id of the image that the demo study's first case shows."""
+def first_image(hub, large):
+    """The id of the image that the demo study's first case (or the large archive's) shows."""
     clinician = {"Authorization": f"token {hub.login('clinician').new_token()}"}
-    cases = requests.get(
-        f"{hub.url}/services/archives/api/v1/reader-studies/demo-reading/cases", headers=clinician, timeout=30
-    ).json()["results"]
-    return cases[0]["values"]["ct-image"]["image"]
+    path = f"archives/{LARGE_ARCHIVE}/items" if large else "reader-studies/demo-reading/cases"
+    cases = requests.get(f"{hub.url}/services/archives/api/v1/{path}", headers=clinician, timeout=30).json()
+    return cases["results"][0]["values"]["ct-image"]["image"]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--large", action="store_true", help="a 512 × 512 × 300 CT from the Archives tab")
     args = parser.parse_args()
+    if args.large:
+        in_app, bare_arrived, ratio = open_large_in_app, IMAGE_ARRIVED, "large_case_ratio"
+    else:
+        in_app, bare_arrived, ratio = open_in_app, CANVAS_SHOWN, "open_case_ratio"
     instance = "gc-hub-bench-reading"
     with tempfile.TemporaryDirectory() as data_dir:
         try:
             with running_hub(data_dir, instance) as hub:
                 seed_demo(hub.settings.database_url, hub.settings.data_dir, image_ids=example_image_ids())
+                if args.large:
+                    large_ct_archive(hub, LARGE_ARCHIVE)
                 clinician = hub.login("clinician")
                 clinician.start_server(profile="workstation").raise_for_status()
                 clinician.wait_ready()
-                image_id = first_image(hub)
+                image_id = first_image(hub, args.large)
                 show = (
                     "import glob\nimport SimpleITK as sitk\nfrom itkwidgets import view\n\n"
                     f"view(sitk.ReadImage(glob.glob('/home/jovyan/.cache/gc-hub/images/{image_id}/*')[0]),"
@@ -99,12 +127,12 @@ def main():
                     context, _ = local_only_context(browser, viewport={"width": 1400, "height": 1000})
                     page = context.new_page()
                     hub_login(page, hub.url, "clinician", hub.passwords["user_password"])
-                    open_in_app(page, app_url)  # warm-up: downloads the image into the cache
-                    open_bare(page, bare_url)  # warm-up: the kernel imports itkwidgets
+                    in_app(page, app_url)  # warm-up: downloads the image into the cache
+                    open_bare(page, bare_url, bare_arrived)  # warm-up: the kernel imports itkwidgets
                     app, bare = [], []
                     for run in range(args.runs):
-                        app.append(open_in_app(page, app_url))
-                        bare.append(open_bare(page, bare_url))
+                        app.append(in_app(page, app_url))
+                        bare.append(open_bare(page, bare_url, bare_arrived))
                         print(f"run {run + 1}: reading app {app[-1]:.2f} s, bare view() {bare[-1]:.2f} s", flush=True)
                     browser.close()
                 clinician.stop_server()
@@ -112,7 +140,7 @@ def main():
             remove_home_volumes(instance)
     app_median, bare_median = statistics.median(app), statistics.median(bare)
     print(f"median: reading app {app_median:.2f} s, bare view() {bare_median:.2f} s")
-    print(f"open_case_ratio={app_median / bare_median:.2f}")
+    print(f"{ratio}={app_median / bare_median:.2f}")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@ presets, and the points the reader clicks on a slice.
 
 Images are downloaded once into a cache folder in the home directory and read with SimpleITK;
 itkwidgets 0.32 takes SimpleITK images as they are (geometry kept), so clicked positions are world
-coordinates in millimetres.
+coordinates in millimetres. Each image is shown at full resolution unless it is too large for
+the browser (see ``resolution``).
 """
 
 from html import escape
@@ -13,6 +14,7 @@ import ipywidgets as w
 import numpy as np
 import SimpleITK as sitk
 
+from .resolution import bytes_per_voxel, shown
 from .windowing import AUTO, PRESET_NAMES, intensity_range
 
 CACHE = Path.home() / ".cache" / "gc-hub" / "images"
@@ -108,10 +110,15 @@ class CaseViewer:
         self.viewers, panes = [], []
         for name, image in images:
             mask = self.mask_for(image) if self.overlay.value else None
-            viewer = itkwidgets.view(image, label_image=mask, mode="z", cmap=GRAYSCALE, ui_collapsed=True, **marks)
+            sent = shown(image.GetSize(), bytes_per_voxel(image) + (bytes_per_voxel(mask) if mask else 0))
+            limit = {f"size_limit_{image.GetDimension()}d": np.array(sent.limit, dtype=np.int64)}
+            viewer = itkwidgets.view(
+                image, label_image=mask, mode="z", cmap=GRAYSCALE, ui_collapsed=True, **limit, **marks
+            )
             viewer.observe(self.clicked, "clicked_slice_point")
             self.viewers.append(viewer)
-            label = w.HTML(f"<small>{escape(name)}: {' × '.join(map(str, image.GetSize()))} voxels</small>")
+            label = w.HTML(f"<small>{escape(name)}: {escape(sent.message())}</small>")
+            label.add_class("gc-full-resolution" if sent.full_resolution else "gc-reduced-resolution")
             panes.append(w.VBox([label, viewer], layout=w.Layout(width=width)))
         self.panes.children = panes
         self.caption.value = caption

@@ -172,6 +172,13 @@ def wait_for_canvases(page, count=1, timeout=120_000):
     return page.wait_for_function(VIEWER_CANVAS, polling=200, timeout=timeout).json_value()
 
 
+def choose_archive(page, title):
+    """The app's Archives tab with archive ``title`` chosen, its one case listed."""
+    page.locator(".p-TabBar-tab, .lm-TabBar-tab", has_text="Archives").click()
+    page.locator(".gc-reading-app select").first.select_option(label=title)
+    page.wait_for_function("() => document.querySelectorAll('.gc-reading-app select')[1].options.length == 2")
+
+
 def question(page, kind):
     return page.locator(f".gc-question-{kind}")
 
@@ -310,9 +317,7 @@ def test_a_case_with_two_scans_shows_them_side_by_side_with_its_segmentation(rea
     slug = f"now-before-{uuid.uuid4().hex[:6]}"
     two_view_archive(reading_hub, slug)
     page = restart_app(workstation)
-    page.locator(".p-TabBar-tab, .lm-TabBar-tab", has_text="Archives").click()
-    page.locator(".gc-reading-app select").first.select_option(label="Now and before")
-    page.wait_for_function("() => document.querySelectorAll('.gc-reading-app select')[1].options.length == 2")
+    choose_archive(page, "Now and before")
     page.locator(".gc-reading-app select").nth(1).select_option(index=1)  # its one case
     wait_for_canvases(page, count=2)
     caption = page.locator(".gc-viewer", has_text="segmentation overlay").first.inner_text()
@@ -389,3 +394,62 @@ def test_answers_outside_the_study_or_its_schema_are_refused(reading_hub):
     assert not_a_choice.status_code == 422 and "certain" in not_a_choice.json()["message"]
     assert answer(by_kind["bool"], case, True).status_code == 201
     assert reader.get("/answers")["count"] == 1  # the refusals saved nothing
+
+
+# The size of the image each itkwidgets viewer on the page was sent (its widget model's
+# ``rendered_image``); viewers of earlier screens, still in the kernel but shown nowhere, left out.
+RENDERED_SIZES = """async () => {
+    const sizes = [];
+    for (const manager of Jupyter.WidgetManager._managers) {
+        for (const promise of Object.values(manager._models)) {
+            const model = await promise;
+            const shown = model.get('_model_name') === 'ViewerModel' && Object.keys(model.views || {}).length;
+            const image = shown && model.get('rendered_image');
+            if (image) sizes.push(Array.from(image.size));
+        }
+    }
+    return sizes;
+}"""
+
+
+def large_ct_archive(hub, slug, size=(512, 512, 300)):
+    """An archive with one int16 CT-sized case (a fine grid over a blob: lines 4 voxels apart, which
+    a reduced resolution would blur away), which the clinician may read."""
+    blob = sitk.GaussianSource(
+        sitk.sitkFloat32, size=size, sigma=[s / 4 for s in size], mean=[s / 2 for s in size], scale=1
+    )
+    grid = sitk.GridSource(sitk.sitkFloat32, size=size, sigma=[0.5, 0.5, 0.5], gridSpacing=[4, 4, 4], scale=1)
+    scan = sitk.Cast(blob * 800 + (1 - grid) * 200 - 1000, sitk.sitkInt16)
+    scan.SetSpacing((0.7, 0.7, 1.0))
+    with Session(make_engine(hub.settings.database_url)) as session, tempfile.TemporaryDirectory() as folder:
+        socket = session.scalar(select(Socket).filter_by(slug="ct-image"))
+        path = Path(folder, "large-ct.mha")
+        sitk.WriteImage(scan, str(path), True)
+        stored = store_image(session, path, hub.settings.data_dir, owner="researcher")
+        archive = Archive(slug=slug, title="Large CT", created_by="researcher")
+        session.add(ArchiveItem(archive=archive, values=[make_value(session, socket, image=stored)]))
+        session.flush()
+        grant(session, archive, "clinician", ArchiveRole.USER)
+        session.commit()
+
+
+def test_a_512x512x300_case_is_shown_at_full_resolution(reading_hub, workstation, artifacts):
+    """itkwidgets alone would send this case as 170 × 170 × 150 (its 192³ limit)."""
+    slug = f"large-ct-{uuid.uuid4().hex[:6]}"
+    large_ct_archive(reading_hub, slug)
+    page = restart_app(workstation)
+    choose_archive(page, "Large CT")
+    page.locator(".gc-reading-app select").nth(1).select_option(index=1)
+    try:
+        # The kernel sends the 150 MB in a few seconds (19 MB compressed); the page then takes
+        # minutes on this machine's software WebGL (SwiftShader) to set the volume up and draw it.
+        wait_for_canvases(page, timeout=900_000)
+        label = page.locator(".gc-viewer .gc-full-resolution")
+        label.wait_for(timeout=30_000)
+        page.wait_for_function(f"async () => ({RENDERED_SIZES})().then(s => s.length > 0)", timeout=300_000)
+        sizes = page.evaluate(RENDERED_SIZES)
+        time.sleep(5)  # SwiftShader draws the first slices slowly
+    finally:
+        page.screenshot(path=artifacts / "reading-app-512x512x300.png")
+    assert "ct-image: 512 × 512 × 300 voxels, shown at full resolution" in label.inner_text()
+    assert sizes == [[512, 512, 300]], f"the viewer was sent {sizes}, not every voxel"

@@ -1,9 +1,13 @@
 """The reading app's pure parts: window/level presets, answers made of clicks, reading order."""
 
+import math
+
 import pytest
+import SimpleITK as sitk
 
 from gc_extension.reading.annotations import ClickCollector, describe
 from gc_extension.reading.reading_order import first_unfinished, is_done
+from gc_extension.reading.resolution import BROWSER_MAX_BYTES, BROWSER_MAX_SIDE, bytes_per_voxel, shown
 from gc_extension.reading.windowing import AUTO, FULL_RANGE, intensity_range
 from services.core.schemas import SocketKind, value_problem
 
@@ -66,3 +70,40 @@ def test_reading_goes_on_at_the_first_case_with_a_required_question_open():
     assert is_done(cases[0], questions, answers) and not is_done(cases[1], questions, answers)
     assert first_unfinished(cases, questions, answers) == 1
     assert first_unfinished(cases, questions, {(1, c["id"]): 0 for c in cases}) == 0
+
+
+@pytest.mark.parametrize(
+    ("size", "voxel_bytes", "factor"),
+    [
+        ((512, 512, 300), 2, 1),  # a CT in int16: every voxel (itkwidgets alone would send 170 × 170 × 150)
+        ((512, 512, 300), 2 + 1, 1),  # ... with a uint8 segmentation over it
+        ((64, 64, 32), 4, 1),
+        ((512, 512, 300), 4, 2),  # float32 over 240 MiB
+        ((512, 512, 1200), 2, 2),
+        ((1024, 1024, 1200), 2, 3),
+        ((4096, 1024), 1, 2),  # a 2D image wider than a WebGL texture
+    ],
+)
+def test_the_browser_gets_every_voxel_unless_the_case_is_too_large(size, voxel_bytes, factor):
+    sent = shown(size, voxel_bytes)
+    assert sent.factor == factor
+    assert sent.full_resolution == (factor == 1)
+    assert max(sent.limit) <= BROWSER_MAX_SIDE
+    assert math.prod(sent.limit) * voxel_bytes <= BROWSER_MAX_BYTES
+    if factor == 1:
+        assert sent.limit == size and sent.message().endswith("shown at full resolution")
+
+
+def test_a_case_too_large_for_the_browser_says_what_is_shown_and_what_to_do():
+    message = shown((1024, 1024, 1200), 2).message()
+    assert "1024 × 1024 × 1200 voxels (2,400 MiB) is too large for the browser" in message
+    assert "shown at 1/3 resolution (342 × 342 × 400)" in message and "Crop to a region" in message
+    with pytest.raises(ValueError, match="cannot be shown"):
+        shown((0, 512), 2)
+
+
+def test_voxel_bytes_are_what_the_viewer_sends():
+    assert bytes_per_voxel(sitk.Image(4, 4, 4, sitk.sitkInt16)) == 2
+    assert bytes_per_voxel(sitk.Image(4, 4, 4, sitk.sitkInt64)) == 4  # sent as int32
+    assert bytes_per_voxel(sitk.Image(4, 4, 4, sitk.sitkFloat64)) == 8
+    assert bytes_per_voxel(sitk.Image([4, 4], sitk.sitkVectorUInt8, 3)) == 3
