@@ -15,6 +15,7 @@ from tornado.escape import xhtml_escape
 
 from ..api.common import Error
 from ..core.errors import GcError, PermissionDenied
+from .hub_login import ServiceHubAuth
 
 log = logging.getLogger("gc-hub")
 
@@ -75,7 +76,7 @@ def endpoint(body=None, returns=None, status=200, *, query=None, body_types=None
     return declare
 
 
-class ServiceHandler(HubOAuthenticated, web.RequestHandler):
+class ServiceHandler(ServiceHubAuth, HubOAuthenticated, web.RequestHandler):
     """A handler whose user is authenticated by the hub (OAuth cookie or API token).
 
     Each request gets its own database session; nothing is written unless the handler calls

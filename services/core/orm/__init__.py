@@ -22,6 +22,7 @@ from .challenges import (
 )
 from .container_images import ContainerImage
 from .images import ColorSpace, Image, UploadFile, UploadSession
+from .logins import OAuthState
 from .reader_studies import (
     POINT_KINDS,
     QUESTION_KINDS,
