@@ -35,6 +35,7 @@ from .reader_studies import (
     make_answer,
     make_ground_truth,
 )
+from .results_version import results_changed
 from .roles import (
     AlgorithmMember,
     AlgorithmRole,
