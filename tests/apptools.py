@@ -97,6 +97,16 @@ class ServiceApp(AsyncHTTPTestCase):
         self.responses = ResponseChecker(app.settings["openapi"])
         return app
 
+    def get(self, path, user, headers=None):
+        """The whole response (status, headers, bytes) to a GET of ``/services/<name>/<path>`` as ``user``."""
+        request_url = self.get_url(f"/services/{self.name}/{path}")
+        try:
+            return self.io_loop.run_sync(
+                lambda: self.http_client.fetch(request_url, headers={"X-Test-User": user, **(headers or {})})
+            )
+        except HTTPClientError as e:
+            return e.response
+
     def call(self, method, path, user=None, body=None, raw=None, headers=None):
         """``(status, json)`` of a request to ``/services/<name>/api/v1/<path>`` as ``user``,
         with any extra ``headers``."""

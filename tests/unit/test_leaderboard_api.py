@@ -317,12 +317,7 @@ def test_a_phase_made_again_in_place_of_a_deleted_one_is_ranked_afresh(apps):
 
 def read(app, path, user, etag=None):
     """The response to a GET of ``/services/leaderboard/<path>`` as ``user``, sending ``etag`` in If-None-Match."""
-    headers = {"X-Test-User": user, **({"If-None-Match": etag} if etag else {})}
-    request_url = app.get_url(f"/services/leaderboard/{path}")
-    try:
-        return app.io_loop.run_sync(lambda: app.http_client.fetch(request_url, headers=headers))
-    except HTTPClientError as e:
-        return e.response
+    return app.get(path, user, {"If-None-Match": etag} if etag else {})
 
 
 @pytest.mark.parametrize("path", [f"api/v1/leaderboards/{CHALLENGE}/open", f"leaderboards/{CHALLENGE}/open",
