@@ -106,6 +106,11 @@ class ServiceHandler(ServiceHubAuth, HubOAuthenticated, web.RequestHandler):
         # Tornado tags every 200 to a GET with a hash of its body and answers 304 when it matches.
         self.set_header("Cache-Control", "private, no-cache")
 
+    async def prepare(self):
+        # Who is asking, found on the IO loop: a token or cookie seen before comes from the hub
+        # client's cache at once, a new one is checked with the hub without blocking the others.
+        await self.hub_auth.get_user(self, sync=False)
+
     def write_kept(self, kept):
         """Answer ``kept`` (a Kept); 304 without the body when the client has it (If-None-Match)."""
         self.set_header("Content-Type", kept.content_type)
@@ -208,7 +213,7 @@ class APIHandler(ServiceHandler):
             "(create one on the hub's Token page).",
         )
 
-    def prepare(self):
+    async def prepare(self):
         size = int(self.request.headers.get("Content-Length") or 0)
         if size > self.settings.get("max_json_body", MAX_JSON_BODY):
             raise GcError(
@@ -216,6 +221,7 @@ class APIHandler(ServiceHandler):
                 f"{MAX_JSON_BODY:,}. Send files through an upload session.",
                 status=413,
             )
+        await super().prepare()
 
     def check_xsrf_cookie(self):
         # Token-authenticated API calls carry no cookie to forge; browser calls are checked.

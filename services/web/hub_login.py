@@ -1,4 +1,5 @@
-"""Signing in through the hub when a service runs in several processes.
+"""Signing in through the hub when a service runs in several processes, and finding who asks
+without blocking.
 
 HubOAuth keeps each login in progress (the OAuth ``state``: where to go afterwards, the PKCE
 verifier) in the memory of the process that sent the browser to the hub, but the browser may come
@@ -23,6 +24,13 @@ class SharedHubOAuth(HubOAuth):
 
     engine = Any(help="The platform database's engine.")
     service = Unicode(help="The service's name: a login is finished only by the service that started it.")
+
+    def get_user(self, handler, *, sync=True):
+        # HubAuth answers a blocking call through a thread of its own, even from its cache; a
+        # handler whose user was found before without blocking (ServiceHandler.prepare) has it.
+        if sync and hasattr(handler, "_cached_hub_user"):
+            return handler._cached_hub_user
+        return super().get_user(handler, sync=sync)
 
     def _alive(self):
         """The condition on the rows of logins that may still be finished."""

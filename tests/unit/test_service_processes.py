@@ -25,6 +25,11 @@ run_processes(int(sys.argv[2]), serve)
 """
 
 
+def indexes(folder):
+    """The index of each process started so far (each writes its own into a file named by its pid)."""
+    return sorted(path.read_text() for path in folder.iterdir())
+
+
 def test_the_number_of_processes_is_a_setting_and_0_means_the_cores(monkeypatch):
     monkeypatch.setenv("GC_SERVICE_PROCESSES", "3")
     assert ServiceSettings().service_processes == 3
@@ -35,11 +40,10 @@ def test_the_number_of_processes_is_a_setting_and_0_means_the_cores(monkeypatch)
 def test_a_process_that_dies_is_started_again_and_a_stop_ends_them_all(tmp_path):
     first = subprocess.Popen([sys.executable, "-c", SUPERVISOR, str(tmp_path), "2"])
     try:
-        assert wait_for(lambda: len(list(tmp_path.iterdir())) == 2, timeout=30)
-        dead = int(min(tmp_path.iterdir(), key=lambda p: p.read_text()).name)
+        assert wait_for(lambda: indexes(tmp_path) == ["0", "1"], timeout=30)
+        dead = next(int(p.name) for p in tmp_path.iterdir() if p.read_text() == "0")
         os.kill(dead, signal.SIGKILL)
-        assert wait_for(lambda: len(list(tmp_path.iterdir())) == 3, timeout=30)  # index 0 again, a new pid
-        assert sorted(p.read_text() for p in tmp_path.iterdir()) == ["0", "0", "1"]
+        assert wait_for(lambda: indexes(tmp_path) == ["0", "0", "1"], timeout=30)  # index 0 again, a new pid
         live = [int(p.name) for p in tmp_path.iterdir() if int(p.name) != dead]
         first.send_signal(signal.SIGTERM)
         assert first.wait(timeout=30) == 0
