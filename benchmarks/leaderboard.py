@@ -1,6 +1,7 @@
 """Leaderboard speed: ranking, the leaderboard API under load, and a submission's way to its row.
 
-    .venv/bin/python benchmarks/leaderboard.py [--results 100000] [--api-results 10000] [--seconds 10] [--submissions 3]
+    .venv/bin/python benchmarks/leaderboard.py [--results 100000] [--api-results 10000] [--seconds 10]
+        [--submissions 3] [--participants 1000] [--deadline-seconds 30] [--connections 64]
 
 1. Ranking: ``rank`` of 100,000 synthetic results of 5,000 users with 3 metrics (a score and two
    extra columns, one lower-is-better) by the mean of ranks, in-process; the median of 5 runs
@@ -14,8 +15,13 @@
    it (POST …/submissions of the challenges service) and polls the leaderboard until the row is
    there. The baseline is a raw ``docker run`` of the same evaluation image on the same files
    with the sandbox's flags. ``submit_overhead_s`` = median(upload → row) − median(docker run).
+4. Deadline: the same predictions phase holds the results of 1,000 participants; 64 connections
+   (``wrk``, half on the leaderboard's page, half on its API, through the hub's proxy) read it
+   over and over while the data scientist keeps submitting and the worker keeps evaluating; after
+   each evaluation the next read must show its result. p50, p99 and errors of each, and whether
+   every new result showed on the next read.
 
-Last line: ``rank_100k_s=<x> submit_overhead_s=<y>``.
+Last line: ``rank_100k_s=<x> submit_overhead_s=<y> leaderboard_p99_ms=<the larger p99 of the page and the API>``.
 """
 
 import argparse
@@ -37,11 +43,11 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from api import wrk
+from api import wrk, wrk_command, wrk_figures
 from hubtools import running_hub
 
 from services.core.database import make_engine
-from services.core.orm import Evaluation, JobStatus, Phase, Submission
+from services.core.orm import Evaluation, JobStatus, Phase, Submission, results_changed
 from services.ranking import ALL, BEST, MEAN_RANK, MOST_RECENT, Column, Result, Scoring, rank
 
 EVALUATION_IMAGE = "gc-hub/example-evaluation:latest"
@@ -83,15 +89,15 @@ def time_ranking(count, runs=5):
     return timings[ALL]
 
 
-def seed_phase(database_url, slug, phase_slug, count, cases=10):
-    """``count`` published, succeeded evaluations of as many submissions in one phase."""
+def seed_phase(database_url, slug, phase_slug, count, cases=10, users=500):
+    """``count`` published, succeeded evaluations of as many submissions of ``users`` users in one phase."""
     rng = random.Random(1)
     start = datetime(2030, 1, 1, tzinfo=UTC)
     with Session(make_engine(database_url)) as db:
         phase = db.scalar(select(Phase).where(Phase.slug == phase_slug, Phase.challenge.has(slug=slug)))
         first = (db.scalar(select(func.max(Submission.id))) or 0) + 1
         db.execute(insert(Submission), [
-            {"id": first + i, "phase_id": phase.id, "creator": f"user{i % 500}", "predictions_path": "p.zip",
+            {"id": first + i, "phase_id": phase.id, "creator": f"user{i % users}", "predictions_path": "p.zip",
              "created_at": start + timedelta(seconds=i)} for i in range(count)
         ])  # fmt: skip
         db.execute(insert(Evaluation), [
@@ -99,6 +105,7 @@ def seed_phase(database_url, slug, phase_slug, count, cases=10):
              "metrics": synthetic_metrics(rng, cases), "method_digest": "sha256:" + "a" * 64,
              "ground_truth_version": "v1"} for i in range(count)
         ])  # fmt: skip
+        results_changed(db, phase.id)  # bulk inserts bypass the ORM's own bookkeeping
         db.commit()
 
 
@@ -200,18 +207,19 @@ def raw_docker_run(folder, predictions, truth):
     return seconds
 
 
-def submission_latency(hub, folder, runs):
-    """Median seconds of upload → leaderboard row, and of a raw docker run of the same evaluation."""
+def predictions_challenge(hub, folder):
+    """A public predictions phase evaluated by the example evaluation image against uploaded ground
+    truth, that the data scientist joined: ``(slug, researcher, participant, predictions zip, truth folder)``."""
     researcher, participant = Client(hub, "researcher"), Client(hub, "datascientist")
     slug = f"bench-submit-{uuid.uuid4().hex[:6]}"
     researcher("POST", "challenges", "challenges", 201, json={"slug": slug, "title": "Submission benchmark"})
     phase = {"slug": "predictions", "title": "Predictions", "visibility": "public", "method_image": EVALUATION_IMAGE,
              "cpu_limit": 1, "memory_limit_mb": 1024, "time_limit_s": 300}  # fmt: skip
     researcher("POST", "challenges", f"challenges/{slug}/phases", 201, json=phase)
-    truth_dir = folder / "truth"
+    truth_dir = folder / f"truth-{slug}"
     truth_dir.mkdir()
     truth = masks(truth_dir)
-    session, file = researcher.upload(zipped(truth, folder / "truth.zip"))
+    session, file = researcher.upload(zipped(truth, folder / f"truth-{slug}.zip"))
     body = {"upload_session": session, "file": file}
     researcher("POST", "challenges", f"challenges/{slug}/phases/predictions/ground-truth", 202, json=body)
     deadline = time.monotonic() + 120  # a worker unpacks it
@@ -223,21 +231,33 @@ def submission_latency(hub, folder, runs):
     researcher(
         "POST", "challenges", f"challenges/{slug}/join-requests/{request['id']}", 200, json={"decision": "accept"}
     )
-    predictions_dir = folder / "predictions"
+    predictions_dir = folder / f"predictions-{slug}"
     predictions_dir.mkdir()
-    predictions = zipped(masks(predictions_dir, seed=50), folder / "predictions.zip")
+    predictions = zipped(masks(predictions_dir, seed=50), folder / f"predictions-{slug}.zip")
+    return slug, researcher, participant, predictions, truth_dir
 
+
+def submit(participant, slug, predictions):
+    """The id of a new submission of ``predictions`` (uploaded first) to the phase."""
+    session, file = participant.upload(predictions)
+    body = {"upload_session": session, "file": file}
+    return participant(
+        "POST", "challenges", f"challenges/{slug}/phases/predictions/submissions", 201, json=body
+    ).json()["id"]
+
+
+def submission_latency(hub, folder, runs):
+    """Median seconds of upload → leaderboard row, and of a raw docker run of the same evaluation."""
+    slug, _, participant, predictions, truth_dir = predictions_challenge(hub, folder)
     board = f"leaderboards/{slug}/predictions?bootstrap=false"
     hub_timings, raw_timings = [], []
     for _ in range(runs + 1):  # the first of each is a warm-up
         shown = participant("GET", "leaderboard", board, 200).json()["count"]
         began = time.perf_counter()
-        session, file = participant.upload(predictions)
-        submission = participant("POST", "challenges", f"challenges/{slug}/phases/predictions/submissions", 201,
-                                 json={"upload_session": session, "file": file}).json()  # fmt: skip
+        submission = submit(participant, slug, predictions)
         while participant("GET", "leaderboard", board, 200).json()["count"] == shown:
             if time.perf_counter() - began > 300:
-                raise RuntimeError(f"submission {submission['id']} did not reach the leaderboard in 300 s")
+                raise RuntimeError(f"submission {submission} did not reach the leaderboard in 300 s")
             time.sleep(0.05)
         hub_timings.append(time.perf_counter() - began)
         raw_timings.append(raw_docker_run(folder, predictions, truth_dir))
@@ -251,20 +271,85 @@ def submission_latency(hub, folder, runs):
     return hub_median - raw_median
 
 
+def evaluated(engine, submission):
+    """The status of ``submission``'s evaluation, once it has ended (None before)."""
+    with Session(engine) as db:
+        status = db.scalar(select(Evaluation.status).where(Evaluation.submission_id == submission))
+    return status if status in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED) else None
+
+
+def deadline_load(hub, folder, participants, seconds, connections):
+    """``{"page": figures, "API": figures}`` (req/s, p50, p99 in ms, errors) of ``connections``
+    readers of a leaderboard of ``participants`` results through the hub's proxy while the data
+    scientist keeps submitting, and ``(evaluated, missed)``: how many submissions were evaluated
+    meanwhile, and how many of them the next read of the leaderboard did not show."""
+    slug, _, participant, predictions, _ = predictions_challenge(hub, folder)
+    seed_phase(hub.settings.database_url, slug, "predictions", participants, users=participants)
+    api = f"leaderboards/{slug}/predictions?limit=100"
+    began = time.perf_counter()
+    assert participant("GET", "leaderboard", api, 200).json()["count"] == participants
+    print(f"deadline: {participants:,} results, first read {(time.perf_counter() - began) * 1000:.0f} ms", flush=True)
+    urls = {
+        "page": f"{hub.url}/services/leaderboard/leaderboards/{slug}/predictions",
+        "API": f"{hub.url}/services/leaderboard/api/v1/{api}",
+    }
+    readers = {
+        name: subprocess.Popen(wrk_command(url, participant.token, seconds, connections // 2), stdout=subprocess.PIPE,
+                               text=True)
+        for name, url in urls.items()
+    }  # fmt: skip
+    engine = make_engine(hub.settings.database_url)
+    done, missed = 0, 0
+    while any(reader.poll() is None for reader in readers.values()):
+        shown = participant("GET", "leaderboard", api, 200).json()["count"]
+        submission = submit(participant, slug, predictions)
+        while (status := evaluated(engine, submission)) is None:
+            time.sleep(0.02)
+        if status != JobStatus.SUCCEEDED:
+            raise RuntimeError(f"the evaluation of submission {submission} ended {status}")
+        done += 1
+        missed += participant("GET", "leaderboard", api, 200).json()["count"] != shown + 1
+    engine.dispose()
+    return {name: wrk_figures(reader.communicate()[0]) for name, reader in readers.items()}, (done, missed)
+
+
+PARTS = ("rank", "api", "submit", "deadline")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--results", type=int, default=100_000)
     parser.add_argument("--api-results", type=int, default=10_000)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--submissions", type=int, default=3)
+    parser.add_argument("--participants", type=int, default=1000)
+    parser.add_argument("--deadline-seconds", type=int, default=30)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--parts", default=",".join(PARTS), help=f"which of {', '.join(PARTS)} to measure")
     args = parser.parse_args()
+    parts = args.parts.split(",")
     if not shutil.which("wrk"):
         sys.exit("benchmarks/leaderboard.py needs wrk: apt-get install wrk")
-    rank_seconds = time_ranking(args.results)
+    last = {}
+    if "rank" in parts:
+        last["rank_100k_s"] = f"{time_ranking(args.results):.3f}"
     with tempfile.TemporaryDirectory() as data_dir, running_hub(data_dir, f"gc-bench{uuid.uuid4().hex[:6]}") as hub:
-        api_latency(hub, args.api_results, args.seconds)
-        overhead = submission_latency(hub, Path(data_dir), args.submissions)
-    print(f"rank_100k_s={rank_seconds:.3f} submit_overhead_s={overhead:.2f}")
+        if "api" in parts:
+            api_latency(hub, args.api_results, args.seconds)
+        if "submit" in parts:
+            last["submit_overhead_s"] = f"{submission_latency(hub, Path(data_dir), args.submissions):.2f}"
+        if "deadline" in parts:
+            figures, (done, missed) = deadline_load(
+                hub, Path(data_dir), args.participants, args.deadline_seconds, args.connections
+            )
+            for name, (rps, p50, p99, errors) in figures.items():
+                line = f"{rps:.1f} req/s  p50 {p50:.1f} ms  p99 {p99:.1f} ms  errors {errors}"
+                print(f"  deadline, {args.connections // 2} connections on the {name}: {line}", flush=True)
+            print(
+                f"  deadline: {done} submissions evaluated meanwhile, {missed} missing from the next read", flush=True
+            )
+            last["leaderboard_p99_ms"] = f"{max(p99 for _, _, p99, _ in figures.values()):.0f}"
+    print(" ".join(f"{name}={value}" for name, value in last.items()))
 
 
 if __name__ == "__main__":

@@ -567,6 +567,7 @@ class Health(TypedDict):
     database: str
     redis: str
     workers: dict[str, int]
+    process: int
 
 
 class JoinRequestPage(TypedDict):

@@ -42,6 +42,7 @@ def platform_environment(settings):
         "GC_MAX_MEMORY_LIMIT_MB": str(settings.max_memory_limit_mb),
         "GC_MAX_TIME_LIMIT_S": str(settings.max_time_limit_s),
         "GC_GPU_ENABLED": "true" if settings.gpu_enabled else "false",
+        "GC_SERVICE_PROCESSES": str(settings.service_processes),
     }
 
 

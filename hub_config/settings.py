@@ -182,6 +182,15 @@ class GcHub(Configurable):
             raise ValueError(f"{proposal['trait'].name} must be greater than 0, not {proposal['value']}")
         return proposal["value"]
 
+    service_processes = Integer(
+        0,
+        min=0,
+        config=True,
+        help="""Processes of each web service (archives, challenges, leaderboard), sharing its port;
+        a login may start in one and end in another (its OAuth state is kept in the platform
+        database). Environment: GC_SERVICE_PROCESSES. 0 (the default): the machine's cores.""",
+    ).tag(**env("GC_SERVICE_PROCESSES"))
+
     docker_network = Unicode(
         "bridge",
         config=True,

@@ -20,6 +20,7 @@ from services.core.settings import ServiceSettings
 from services.queue import QueueName, TaskQueue
 from services.web.app import make_app
 from services.web.base import ServiceHandler
+from services.web.hub_login import SharedHubOAuth
 
 RESEARCHER_SCOPES = ["custom:archives:create", "custom:challenges:create", "custom:algorithms:create"]
 USERS = {
@@ -72,9 +73,14 @@ class KeptQueue(TaskQueue):
         return {name.value: 0 for name in QueueName}
 
 
+async def no_hub_user(hub_auth, handler, sync=False):
+    """What ServiceHandler.prepare asks the hub for: nothing here, the header says who asks."""
+
+
 @contextmanager
 def fake_hub_auth(monkeypatch):
     monkeypatch.setattr(ServiceHandler, "get_current_user", user_from_header)
+    monkeypatch.setattr(SharedHubOAuth, "get_user", no_hub_user)
     yield
 
 
@@ -96,6 +102,16 @@ class ServiceApp(AsyncHTTPTestCase):
         app = make_app(self.name, settings, f"/services/{self.name}/", queue=self.queue)
         self.responses = ResponseChecker(app.settings["openapi"])
         return app
+
+    def get(self, path, user, headers=None):
+        """The whole response (status, headers, bytes) to a GET of ``/services/<name>/<path>`` as ``user``."""
+        request_url = self.get_url(f"/services/{self.name}/{path}")
+        try:
+            return self.io_loop.run_sync(
+                lambda: self.http_client.fetch(request_url, headers={"X-Test-User": user, **(headers or {})})
+            )
+        except HTTPClientError as e:
+            return e.response
 
     def call(self, method, path, user=None, body=None, raw=None, headers=None):
         """``(status, json)`` of a request to ``/services/<name>/api/v1/<path>`` as ``user``,

@@ -15,6 +15,7 @@ class Health(Shape):
     database: str = Field(description='"ok", or "error: " and what went wrong.')
     redis: str = Field(description='"ok", or "error: " and what went wrong.')
     workers: dict[str, int] = Field(description="How many workers listen on each queue.")
+    process: int = Field(description="The id of the service's process that answered (a service runs several).")
 
 
 class Me(Shape):

@@ -100,6 +100,21 @@ class ServiceSettings(EnvironmentSettings):
         False, config=True, help="Whether containers may ask for a GPU (GC_GPU_ENABLED: true or false)."
     ).tag(**env("GC_GPU_ENABLED"))
 
+    service_processes = Integer(
+        min=0,
+        config=True,
+        help="""Processes of each web service, sharing its port (GC_SERVICE_PROCESSES; default, or 0:
+        the machine's cores).""",
+    ).tag(**env("GC_SERVICE_PROCESSES"))
+
+    @default("service_processes")
+    def _default_service_processes(self):
+        return len(os.sched_getaffinity(0))
+
+    @validate("service_processes")
+    def _cores_for_zero(self, proposal):
+        return proposal["value"] or len(os.sched_getaffinity(0))
+
 
 class ExecutionSettings(ServiceSettings):
     """What a worker needs beyond the shared settings to run containers."""

@@ -7,9 +7,9 @@ import signal
 from pathlib import Path
 from urllib.parse import urlparse
 
-from jupyterhub.services.auth import HubOAuthCallbackHandler
 from jupyterhub.utils import url_path_join
 from tornado import ioloop, web
+from tornado.httpserver import HTTPServer
 
 from ..core.database import make_engine
 from ..core.migrations import upgrade
@@ -38,6 +38,8 @@ from . import (
     uploads,
 )
 from .base import NotFoundHandler
+from .hub_login import OAuthCallbackHandler, SharedHubOAuth
+from .processes import listening_sockets, parent_is_gone, run_processes
 
 log = logging.getLogger("gc-hub")
 
@@ -70,12 +72,14 @@ SERVICE_ROUTES = {
 }
 
 
-def make_app(name, settings, prefix, queue=None):
+def make_app(name, settings, prefix, queue=None, cookie_secret=None):
     """The tornado application of service ``name`` mounted at ``prefix`` (ends with /); it hands
-    work to the workers through ``queue`` (by default a TaskQueue on the settings' Redis)."""
+    work to the workers through ``queue`` (by default a TaskQueue on the settings' Redis). The
+    processes of one service share ``cookie_secret`` (by default a new one)."""
     api = [*SERVICE_ROUTES[name](prefix), *health.routes(prefix)]
+    engine = make_engine(settings.database_url)
     handlers = [
-        (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
+        (url_path_join(prefix, "oauth_callback"), OAuthCallbackHandler),
         (prefix + "api/v1/openapi.json", openapi.OpenAPIHandler),
         *SERVICE_PAGES.get(name, lambda prefix: [])(prefix),
         *api,
@@ -84,37 +88,50 @@ def make_app(name, settings, prefix, queue=None):
         handlers,
         openapi=openapi.document(name, api, prefix),
         default_handler_class=NotFoundHandler,
-        cookie_secret=secrets.token_bytes(32),
+        cookie_secret=cookie_secret or secrets.token_bytes(32),
         xsrf_cookies=True,
         template_path=str(Path(__file__).with_name("templates")),
+        hub_auth=SharedHubOAuth(engine=engine, service=name),
         platform={
             "name": name,
             "settings": settings,
-            "engine": make_engine(settings.database_url),
+            "engine": engine,
             "queue": queue or TaskQueue.from_url(settings.redis_url),
         },
     )
 
 
 def run(name):
-    """Serve ``name`` where the hub says (JUPYTERHUB_SERVICE_URL and _PREFIX)."""
-    logging.basicConfig(level=logging.INFO, format=f"[{name} %(asctime)s %(levelname)s] %(message)s")
+    """Serve ``name`` where the hub says (JUPYTERHUB_SERVICE_URL and _PREFIX), in as many
+    processes as the settings say (GC_SERVICE_PROCESSES)."""
+    logging.basicConfig(level=logging.INFO, format=f"[{name} %(process)d %(asctime)s %(levelname)s] %(message)s")
     url = urlparse(os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:10101"))
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", f"/services/{name}/")
     settings = ServiceSettings()
     upgrade(settings.database_url)  # safe when the services start together: one migrates
-    app = make_app(name, settings, prefix)
-    app.listen(url.port, url.hostname)
-    log.info("%s service listening on %s under %s", name, url.geturl(), prefix)
-    loop = ioloop.IOLoop.current()
+    count = settings.service_processes
+    sockets = listening_sockets(count, url.port, url.hostname)
+    cookie_secret = secrets.token_bytes(32)  # one for all the processes: each reads the others' cookies
 
-    def stop(signum, _frame):
-        log.info("%s service stopping (%s)", name, signal.Signals(signum).name)
-        loop.add_callback_from_signal(loop.stop)
+    def serve(index, parent=None):
+        HTTPServer(make_app(name, settings, prefix, cookie_secret=cookie_secret)).add_sockets(sockets[index])
+        log.info("%s service (process %d of %d) listening on %s under %s", name, index + 1, count, url.geturl(), prefix)
+        loop = ioloop.IOLoop.current()
 
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    loop.start()
+        def stop(signum, _frame):
+            log.info("%s service stopping (%s)", name, signal.Signals(signum).name)
+            loop.add_callback_from_signal(loop.stop)
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        if parent is not None:
+            ioloop.PeriodicCallback(lambda: parent_is_gone(parent) and loop.stop(), 1000).start()
+        loop.start()
+
+    if count == 1:
+        serve(0)
+    else:
+        run_processes(count, serve)
 
 
 def run_archives():

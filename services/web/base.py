@@ -1,10 +1,11 @@
 """Request handlers that every service shares: hub authentication and consistent errors."""
 
+import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, NamedTuple, get_args
 
 from jupyterhub.services.auth import HubOAuthenticated
 from pydantic import Field
@@ -15,6 +16,7 @@ from tornado.escape import xhtml_escape
 
 from ..api.common import Error
 from ..core.errors import GcError, PermissionDenied
+from .hub_login import ServiceHubAuth
 
 log = logging.getLogger("gc-hub")
 
@@ -75,7 +77,20 @@ def endpoint(body=None, returns=None, status=200, *, query=None, body_types=None
     return declare
 
 
-class ServiceHandler(HubOAuthenticated, web.RequestHandler):
+class Kept(NamedTuple):
+    """A response kept to be answered again: its bytes, media type and entity tag."""
+
+    body: bytes
+    content_type: str
+    etag: str
+
+    @classmethod
+    def of(cls, body, content_type):
+        body = body.encode() if isinstance(body, str) else body
+        return cls(body, content_type, f'"{hashlib.sha1(body, usedforsecurity=False).hexdigest()}"')
+
+
+class ServiceHandler(ServiceHubAuth, HubOAuthenticated, web.RequestHandler):
     """A handler whose user is authenticated by the hub (OAuth cookie or API token).
 
     Each request gets its own database session; nothing is written unless the handler calls
@@ -84,6 +99,27 @@ class ServiceHandler(HubOAuthenticated, web.RequestHandler):
     """
 
     _db = None
+
+    def set_default_headers(self):
+        # Each answer is one user's: no shared cache may keep it, and a browser asks again each
+        # time, sending the ETag of what it has (If-None-Match) to get 304 while it is the same.
+        # Tornado tags every 200 to a GET with a hash of its body and answers 304 when it matches.
+        self.set_header("Cache-Control", "private, no-cache")
+
+    async def prepare(self):
+        # Who is asking, found on the IO loop: a token or cookie seen before comes from the hub
+        # client's cache at once, a new one is checked with the hub without blocking the others.
+        await self.hub_auth.get_user(self, sync=False)
+
+    def write_kept(self, kept):
+        """Answer ``kept`` (a Kept); 304 without the body when the client has it (If-None-Match)."""
+        self.set_header("Content-Type", kept.content_type)
+        self.set_header("Etag", kept.etag)
+        if self.check_etag_header():
+            self.set_status(304)
+            self.finish()
+        else:
+            self.finish(kept.body)
 
     @property
     def platform(self):
@@ -177,7 +213,7 @@ class APIHandler(ServiceHandler):
             "(create one on the hub's Token page).",
         )
 
-    def prepare(self):
+    async def prepare(self):
         size = int(self.request.headers.get("Content-Length") or 0)
         if size > self.settings.get("max_json_body", MAX_JSON_BODY):
             raise GcError(
@@ -185,6 +221,7 @@ class APIHandler(ServiceHandler):
                 f"{MAX_JSON_BODY:,}. Send files through an upload session.",
                 status=413,
             )
+        await super().prepare()
 
     def check_xsrf_cookie(self):
         # Token-authenticated API calls carry no cookie to forge; browser calls are checked.
@@ -197,13 +234,18 @@ class APIHandler(ServiceHandler):
         """The ``Endpoint`` of the method that answers this request."""
         return getattr(type(self), self.request.method.lower()).endpoint
 
-    def write_model(self, model, status=200):
-        """Answer ``model`` as JSON: a response model that this method declares for ``status``."""
+    def model_json(self, model, status=200):
+        """``model`` as JSON text: a response model that this method declares for ``status``."""
         if not self.declared.allows(status, model):
             raise RuntimeError(f"{type(self).__name__}.{self.request.method} does not declare {status} {type(model)}")
+        return model.model_dump_json()
+
+    def write_model(self, model, status=200):
+        """Answer ``model`` as JSON: a response model that this method declares for ``status``."""
+        body = self.model_json(model, status)
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
-        self.finish(model.model_dump_json())
+        self.finish(body)
 
     def write_no_content(self):
         """204: done, nothing to say (deletes)."""

@@ -1,6 +1,7 @@
 """Health and identity endpoints of every service."""
 
 import asyncio
+import os
 
 from tornado import web
 from tornado.escape import xhtml_escape
@@ -33,6 +34,7 @@ class HealthHandler(APIHandler):
             database=database,
             redis=redis,
             workers=workers or {},
+            process=os.getpid(),
         )
         self.write_model(health, 200 if ok else 503)
 

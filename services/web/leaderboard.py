@@ -1,6 +1,7 @@
 """The leaderboard service's API: a phase's ranked results (JSON or CSV) and a challenge's
-leaderboard over several phases. Ranks are computed on every read (services/ranking.py), never
-stored.
+leaderboard over several phases. Ranks are computed on read (services/ranking.py), never stored;
+a ranked leaderboard and the responses made of it are reused while the phases' results are the
+same (leaderboard_cache.py), for each kind of viewer apart (admins see more).
 
 Who sees what follows the challenges service (``ChallengeAccess``): a public phase's leaderboard
 to every signed-in user, a participants-only one to participants and the challenge's admins, a
@@ -16,20 +17,23 @@ import hashlib
 import io
 from collections import namedtuple
 
-from sqlalchemy import String, case, cast, func, select
+from sqlalchemy import select
 from tornado import web
 
 from ..api import leaderboard as shapes
 from ..core.errors import GcError, PermissionDenied
 from ..core.orm import AlgorithmModel, Evaluation, JobStatus, ResultDisplay, ScoringMethod, Submission
 from ..ranking import Result, Scoring, bootstrap, combine, rank
-from .base import FORMAT_QUERY, PAGE_QUERY, APIHandler, Query, endpoint
+from .base import FORMAT_QUERY, PAGE_QUERY, APIHandler, Kept, Query, endpoint
 from .challenges import ChallengeAccess
 from .leaderboard_cache import LeaderboardCache
 
 # Bootstrap figures are computed on read for leaderboards of at most this many ranked entries
 # (1,000 resamples of 200 entries take about 50 ms); larger ones leave them out and say so.
 BOOTSTRAP_LIMIT = 200
+# Ranked leaderboards and responses (pages of entries, JSON or HTML) each process keeps.
+BOARDS_KEPT = 16
+RESPONSES_KEPT = 128
 BOOTSTRAP = {"resamples": 1000, "seed": 0, "confidence": 0.95}
 DETAILS = "/services/challenges/challenges/{challenge}/submissions/{submission}"
 PHASE_QUERY = {
@@ -96,16 +100,6 @@ class LeaderboardAccess(ChallengeAccess):
         latest = {row[1]: row for row in rows}  # by submission; later evaluations win (by index: fast)
         return {row[0]: row for row in latest.values()}
 
-    def version(self, phase, admin):
-        """What the phase's leaderboard is made of, as one text the database puts together: the
-        id, published flag and completion time of each evaluation that ``_shown`` selects, in id
-        order (the time tells an evaluation from a later one that SQLite gave a deleted one's id).
-        The same text means the same evaluations; a different order would only cost a new ranking."""
-        shown = self._shown(phase, admin, Evaluation.completed_at).subquery()
-        completed = func.coalesce(cast(shown.c.completed_at, String), "")
-        mark = cast(shown.c.id, String) + case((shown.c.published, "p"), else_="u") + completed
-        return self.db.scalar(select(func.aggregate_strings(mark, ",")))
-
     def results(self, phase, admin):
         """``{evaluation id: row}`` of the phase's submissions, each with its latest evaluation
         that succeeded (and, for non-admins, is published)."""
@@ -126,20 +120,28 @@ class LeaderboardAccess(ChallengeAccess):
             )
         )
 
-    def leaderboard(self, challenge, phase, admin, scoring):
+    def leaderboard(self, phase, admin, scoring):
         """``(board, rows)``: the ranked board and the database rows of its entries by id; the
-        same as at the last read while the evaluations shown and the scoring are the same."""
-        cache = self.platform.setdefault("leaderboard_cache", LeaderboardCache())
-        version = self.version(phase, admin)
+        same as at the last read while the phase's results version and the scoring are the same."""
+        boards = self.platform.setdefault("leaderboards", LeaderboardCache(BOARDS_KEPT))
 
-        def make():  # read after the version: never older than it
+        def make():  # read after the phase and its version: never older than it
             rows = self.results(phase, admin)
             board = rank([Result(r.id, r.creator, r.created_at, r.metrics) for r in rows.values()], scoring)
             if board.ranked_count > BOOTSTRAP_LIMIT:  # never bootstrapped: the metrics need not be kept
                 board.forget_metrics()
-            return (board, {i: Shown(*(getattr(row, f) for f in Shown._fields)) for i, row in rows.items()}), version
+            return board, {i: Shown(*(getattr(row, f) for f in Shown._fields)) for i, row in rows.items()}
 
-        return cache.get((phase.id, admin, scoring), version, make)
+        return boards.get((phase.id, admin, scoring), phase.results_version, make)
+
+    def write_leaderboard(self, phases, viewer, make, content_type="application/json"):
+        """Answer ``make()`` (the body), or the same answer made before for this request by a viewer
+        who sees the same (``viewer``: whether an admin of the challenge, and what else the answer
+        shows of them) while ``phases``' results are the same; 304 when the client has it."""
+        responses = self.platform.setdefault("leaderboard_responses", LeaderboardCache(RESPONSES_KEPT))
+        key = (self.request.uri, viewer, tuple(phase.id for phase in phases))
+        version = tuple(phase.results_version for phase in phases)
+        self.write_kept(responses.get(key, version, lambda: Kept.of(make(), content_type)))
 
     def bootstrap_figures(self, board):
         """Fills the board's intervals and rank stability unless it is too large or ``?bootstrap=false``;
@@ -181,13 +183,10 @@ class LeaderboardAccess(ChallengeAccess):
             details=DETAILS.format(challenge=challenge.slug, submission=row.submission_id),
         )
 
-    def phase_leaderboard(self, slug, phase_slug, paged=True):
-        """A phase's leaderboard (one page of it when ``paged``)."""
-        challenge = self.challenge(slug)
-        phase = self.phase(challenge, phase_slug)
-        admin = self.is_admin(challenge)
+    def phase_leaderboard(self, challenge, phase, admin, paged=True):
+        """A phase's leaderboard (one page of it when ``paged``) as ``admin`` or not sees it."""
         scoring = self.scoring(challenge, phase, admin)
-        board, rows = self.leaderboard(challenge, phase, admin, scoring)
+        board, rows = self.leaderboard(phase, admin, scoring)
         info = self.bootstrap_figures(board)
         offset, limit = self.window() if paged else (0, len(board))
         entries = board[offset : offset + limit]
@@ -205,17 +204,18 @@ class LeaderboardAccess(ChallengeAccess):
             results=[self.entry(challenge, e, rows[e.result.id], scoring, admin, info.computed) for e in entries],
         )
 
-    def combined_leaderboard(self, slug, paged=True):
-        """The leaderboard over ``?phases=a,b`` (default: every phase I may see)."""
-        challenge = self.challenge(slug)
-        admin = self.is_admin(challenge)
+    def combined_phases(self, challenge):
+        """The phases of ``?phases=a,b`` (default: every phase I may see)."""
         wanted = [s for s in self.get_argument("phases", "").split(",") if s]
-        phases = [self.phase(challenge, s) for s in dict.fromkeys(wanted)] or list(
+        return [self.phase(challenge, s) for s in dict.fromkeys(wanted)] or list(
             self.db.scalars(self.visible_phases(challenge))
         )
-        boards = {}
-        for phase in phases:
-            boards[phase.slug] = self.leaderboard(challenge, phase, admin, self.scoring(challenge, phase, admin))[0]
+
+    def combined_leaderboard(self, challenge, phases, admin, paged=True):
+        """The leaderboard over ``phases`` as ``admin`` or not sees it."""
+        boards = {
+            phase.slug: self.leaderboard(phase, admin, self.scoring(challenge, phase, admin))[0] for phase in phases
+        }
         rows = combine(boards)
         offset, limit = self.window() if paged else (0, len(rows))
         results = [shapes.CombinedEntry.from_object(row) for row in rows[offset : offset + limit]]
@@ -296,16 +296,20 @@ class PhaseLeaderboardHandler(LeaderboardHandler):
     @web.authenticated
     def get(self, slug, phase):
         as_csv = phase.endswith(".csv")
-        phase = phase.removesuffix(".csv")
+        challenge = self.challenge(slug)
+        phase = self.phase(challenge, phase.removesuffix(".csv"))
+        admin = self.is_admin(challenge)
         fmt = self.get_argument("format", "csv" if as_csv else "json")
         if fmt not in ("json", "csv"):
             raise GcError(f"?format= must be json or csv, not {fmt!r}.")
         if fmt == "json":
-            self.write_model(self.phase_leaderboard(slug, phase))
+            self.write_leaderboard(
+                [phase], admin, lambda: self.model_json(self.phase_leaderboard(challenge, phase, admin))
+            )
             return
-        document = self.phase_leaderboard(slug, phase, paged=False)
+        document = self.phase_leaderboard(challenge, phase, admin, paged=False)
         self.set_header("Content-Type", "text/csv; charset=utf-8")
-        self.set_header("Content-Disposition", f'attachment; filename="{slug}-{phase}-leaderboard.csv"')
+        self.set_header("Content-Disposition", f'attachment; filename="{slug}-{phase.slug}-leaderboard.csv"')
         self.finish(leaderboard_csv(document))
 
 
@@ -316,7 +320,11 @@ class CombinedLeaderboardHandler(LeaderboardHandler):
     @endpoint(returns=shapes.CombinedLeaderboard, query=COMBINED_QUERY)
     @web.authenticated
     def get(self, slug):
-        self.write_model(self.combined_leaderboard(slug))
+        challenge = self.challenge(slug)
+        phases, admin = self.combined_phases(challenge), self.is_admin(challenge)
+        self.write_leaderboard(
+            phases, admin, lambda: self.model_json(self.combined_leaderboard(challenge, phases, admin))
+        )
 
 
 def routes(prefix):

@@ -14,6 +14,21 @@ from .pages import PageHandler, shown
 CHALLENGE_PAGES = "/services/challenges/challenges/"
 
 
+class LeaderboardPage(LeaderboardAccess, PageHandler):
+    """A page that shows leaderboards."""
+
+    def write_page(self, phases, admin, template, board, **values):
+        """The page of ``board()`` rendered with ``template``, or the same page made before for
+        this user while ``phases``' results are the same (it names its user at its top)."""
+
+        def make():
+            return self.render_string(
+                template, error=None, form={}, board=board(), challenge_pages=CHALLENGE_PAGES, **values
+            )
+
+        self.write_leaderboard(phases, (admin, self.username), make, "text/html; charset=UTF-8")
+
+
 class LeaderboardsPage(LeaderboardAccess, PageHandler):
     """Each challenge with the leaderboards of the phases I may see."""
 
@@ -32,29 +47,37 @@ class LeaderboardsPage(LeaderboardAccess, PageHandler):
         self.render_page("leaderboards.html", challenges=challenges, challenge_pages=CHALLENGE_PAGES)
 
 
-class PhaseLeaderboardPage(LeaderboardAccess, PageHandler):
+class PhaseLeaderboardPage(LeaderboardPage):
     """A phase's leaderboard, a page of entries at a time; admins may re-rank it here."""
 
     @web.authenticated
     def get(self, slug, phase):
-        board = self.phase_leaderboard(slug, phase)
-        self.render_page(
+        challenge = self.challenge(slug)
+        phase = self.phase(challenge, phase)
+        admin = self.is_admin(challenge)
+        self.write_page(
+            [phase],
+            admin,
             "leaderboard.html",
-            board=shown(board),
+            lambda: shown(self.phase_leaderboard(challenge, phase, admin)),
             displays=DISPLAYS,
             methods=METHODS,
-            challenge_pages=CHALLENGE_PAGES,
             query=self.request.query,
         )
 
 
-class CombinedLeaderboardPage(LeaderboardAccess, PageHandler):
+class CombinedLeaderboardPage(LeaderboardPage):
     """A challenge's leaderboard over ?phases=a,b (default: every phase I may see)."""
 
     @web.authenticated
     def get(self, slug):
-        self.render_page(
-            "leaderboard_combined.html", board=shown(self.combined_leaderboard(slug)), challenge_pages=CHALLENGE_PAGES
+        challenge = self.challenge(slug)
+        phases, admin = self.combined_phases(challenge), self.is_admin(challenge)
+        self.write_page(
+            phases,
+            admin,
+            "leaderboard_combined.html",
+            lambda: shown(self.combined_leaderboard(challenge, phases, admin)),
         )
 
 

@@ -33,6 +33,15 @@ SEGMENT = re.compile(r"\b(GET|POST|PATCH|PUT|DELETE)\b(.*?)(?=\s\b(?:GET|POST|PA
 REF = "#/components/schemas/{model}"
 ERROR_REF = {"$ref": REF.format(model="Error")}
 FILE_SCHEMAS = {"application/octet-stream": {"type": "string", "format": "binary"}}
+# Every GET answers with an ETag, and 304 without a body when If-None-Match names it (base.py).
+IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "The ETag of the answer the client has: 304 without a body while it is still the answer.",
+    "schema": {"type": "string"},
+}
+NOT_MODIFIED = {"description": "Not Modified: the answer is still the one whose ETag was sent in If-None-Match."}
 
 
 class OpenAPISchema(GenerateJsonSchema):
@@ -148,6 +157,9 @@ def _operation(schemas, handler, method, parameters):
         "parameters": parameters + query,
         "responses": _responses(schemas, declared),
     }
+    if method == "get":
+        operation["parameters"].append(IF_NONE_MATCH)
+        operation["responses"]["304"] = NOT_MODIFIED
     if declared.body is not None:
         operation["requestBody"] = {
             "required": True,

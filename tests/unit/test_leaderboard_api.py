@@ -329,3 +329,52 @@ def test_a_phase_made_again_in_place_of_a_deleted_one_is_ranked_afresh(apps):
     expect(world.challenges.call("POST", f"challenges/{CHALLENGE}/phases", "researcher", body), 201)
     world.add("secret", "bob", metrics(0.5))  # and the evaluation its deleted one's id
     assert summary(expect(board_app.call("GET", path, "researcher"))) == [(1, "bob", 0.5)]
+
+
+def read(app, path, user, etag=None):
+    """The response to a GET of ``/services/leaderboard/<path>`` as ``user``, sending ``etag`` in If-None-Match."""
+    return app.get(path, user, {"If-None-Match": etag} if etag else {})
+
+
+@pytest.mark.parametrize("path", [f"api/v1/leaderboards/{CHALLENGE}/open", f"leaderboards/{CHALLENGE}/open",
+                                  f"api/v1/leaderboards/{CHALLENGE}", f"leaderboards/{CHALLENGE}"])  # fmt: skip
+def test_an_unchanged_leaderboard_is_304_and_a_changed_one_has_a_new_etag(apps, path):
+    world, board_app = apps
+    world.add("open", "alice", metrics(0.5))
+    first = read(board_app, path, "alice")
+    assert first.code == 200 and first.headers["Cache-Control"] == "private, no-cache"
+    unchanged = read(board_app, path, "alice", first.headers["Etag"])
+    assert unchanged.code == 304 and unchanged.body == b""
+    world.add("open", "bob", metrics(0.9))
+    changed = read(board_app, path, "alice", first.headers["Etag"])
+    assert changed.code == 200 and changed.headers["Etag"] != first.headers["Etag"] and b"bob" in changed.body
+    assert read(board_app, path, "alice", changed.headers["Etag"]).code == 304
+
+
+def test_each_viewer_gets_their_own_view_and_etag(apps):
+    world, board_app = apps
+    world.add("open", "alice", metrics(0.5))
+    world.add("open", "bob", metrics(0.9), published=False)  # admins only
+    path = f"api/v1/leaderboards/{CHALLENGE}/open"
+    admin = read(board_app, path, "researcher")
+    participant = read(board_app, path, "alice", admin.headers["Etag"])  # an ETag of another view
+    assert participant.code == 200 and b"bob" in admin.body and b"bob" not in participant.body
+    assert participant.headers["Etag"] != admin.headers["Etag"]
+    assert read(board_app, path, "researcher", participant.headers["Etag"]).code == 200
+    for page in (f"leaderboards/{CHALLENGE}/open", f"leaderboards/{CHALLENGE}"):  # pages name their user
+        assert b'<span class="me">bob</span>' in read(board_app, page, "bob").body
+        assert b'<span class="me">alice</span>' in read(board_app, page, "alice").body
+
+
+def test_a_change_shows_on_the_next_read_whichever_process_answers(apps, database_url):
+    world, first = apps
+    path = f"leaderboards/{CHALLENGE}/open"
+    world.add("open", "alice", metrics(0.5))
+    with service_app("leaderboard", database_url) as second:  # another process: a cache of its own
+        for app in (first, second):
+            assert summary(expect(app.call("GET", path, "carol"))) == [(1, "alice", 0.5)]
+        expect(world.challenges.call("PATCH", f"challenges/{CHALLENGE}/phases/open", "researcher",
+                                     {"score_ascending": True}))  # fmt: skip
+        world.add("open", "bob", metrics(0.9))
+        for app in (second, first):
+            assert summary(expect(app.call("GET", path, "carol"))) == [(1, "alice", 0.5), (2, "bob", 0.9)]

@@ -31,6 +31,7 @@ from .interfaces import (
     interface_within,
     serving,
 )
+from .logins import OAuthState
 from .reader_studies import (
     POINT_KINDS,
     QUESTION_KINDS,
@@ -43,6 +44,7 @@ from .reader_studies import (
     make_answer,
     make_ground_truth,
 )
+from .results_version import results_changed
 from .roles import (
     AlgorithmMember,
     AlgorithmRole,

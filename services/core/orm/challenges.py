@@ -12,6 +12,7 @@ from .algorithms import Algorithm, AlgorithmJob
 from .archives import Archive
 from .base import Base, JSONData, Named, Slugged, children, link_table, parent_key, utcnow
 from .interfaces import AlgorithmInterface, union
+from .results_version import new_results_version
 from .runs import ContainerRun, Limits
 from .sockets import Socket, SocketValue
 
@@ -74,7 +75,9 @@ class Phase(Slugged, Limits, Base):
 
     Scoring: ``score_jsonpath`` (e.g. ``aggregates.dice.mean``) picks the score from the metrics;
     ``extra_results_columns`` is a list of ``{"path": ..., "title": ..., "ascending": bool}``. A
-    ``parent`` phase (a sanity check) must be passed before submitting here.
+    ``parent`` phase (a sanity check) must be passed before submitting here. ``results_version``
+    changes whenever what its leaderboard shows may have changed (results_version.py), so that a
+    leaderboard computed before is reused only while it is the same.
 
     An algorithm submission runs first on one case (a canary), then on the others, at most
     ``algorithm_concurrency`` jobs at a time.
@@ -107,6 +110,7 @@ class Phase(Slugged, Limits, Base):
     visibility: Mapped[Visibility] = mapped_column(default=Visibility.HIDDEN)
     auto_publish: Mapped[bool] = mapped_column(default=True)
     algorithm_concurrency: Mapped[int] = mapped_column(default=2)
+    results_version: Mapped[str] = mapped_column(String(32), default=new_results_version, server_default="")
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("phases.id", ondelete="SET NULL"))
     parent: Mapped["Phase | None"] = relationship(remote_side=[id])
     algorithm_interfaces: Mapped[list[AlgorithmInterface]] = relationship(
