@@ -12,7 +12,7 @@ from ..core.orm import ContainerImage, Evaluation, JobStatus, UploadStatus
 from ..core.paths import check_ground_truth_path
 from ..imaging.limits import ImportLimits
 from ..runner import is_platform_image
-from ..unpacking import CannotUnpack, unpack
+from ..unpacking import CannotUnpack, archive_kind, unpack
 from ..untrusted_files import UnsafeFile, UntrustedFolder
 from .algorithm_jobs import tarball_of
 from .execution import execute
@@ -62,12 +62,13 @@ def provision(session, evaluation, input_dir, _output_dir, runner):
 
 
 def unpack_predictions(predictions, input_dir):
-    """The submitted predictions file at ``/input/<its name>``; a zip unpacked into ``/input/``."""
-    if predictions.suffix.lower() != ".zip":
+    """The submitted predictions file at ``/input/<its name>``; a zip or a tarball (known by its
+    bytes, not its name) unpacked into ``/input/``."""
+    if archive_kind(predictions) is None:
         place(predictions, input_dir / predictions.name)
         return
     try:
-        unpack(path=predictions, name="the predictions zip", into=input_dir, limits=ImportLimits())
+        unpack(path=predictions, name="the predictions archive", into=input_dir, limits=ImportLimits())
     except CannotUnpack as problem:
         raise InvalidValue(str(problem)) from None
 

@@ -183,7 +183,7 @@ def zipped(folder, members):
 ])  # fmt: skip
 def test_a_predictions_zip_that_cannot_be_unpacked_fails_its_evaluation(platform, tmp_path, predictions, words):
     evaluation = run_evaluation(platform, platform.images["good-metrics"], "predictions.zip", predictions(tmp_path))
-    assert evaluation.status == "failed" and "the predictions zip" in evaluation.error_message
+    assert evaluation.status == "failed" and "the predictions archive" in evaluation.error_message
     assert words in evaluation.error_message, evaluation.error_message
     assert not (platform.data_dir.parent / "escape.json").exists() and not (platform.data_dir / "escape.json").exists()
 
