@@ -12,7 +12,7 @@ from docker.errors import ImageNotFound
 from runtools import ExecutionPlatform, script_image
 from sqlalchemy.orm import Session
 
-from services.core.orm import AlgorithmJob
+from services.core.orm import Algorithm, AlgorithmInterface, AlgorithmJob
 from services.queue import TaskQueue
 
 pytestmark = pytest.mark.stack
@@ -88,8 +88,10 @@ def test_a_node_whose_engine_lacks_an_uploaded_image_loads_it_again_by_its_id(pl
     assert intake.status == "succeeded", intake.error_message
     platform.docker.images.remove(intake.digest, force=True)  # as on a node that never had it
     with Session(platform.engine) as session:
-        job = AlgorithmJob(algorithm_id=intake.algorithm.id, creator="d", cpu_limit=1.0, memory_limit_mb=512,
-                           time_limit_s=60)  # fmt: skip
+        algorithm = session.get(Algorithm, intake.algorithm.id)
+        algorithm.interfaces = [AlgorithmInterface(inputs=[], outputs=[])]  # reads and writes nothing
+        job = AlgorithmJob(algorithm=algorithm, interface=algorithm.interfaces[0], creator="d", cpu_limit=1.0,
+                           memory_limit_mb=512, time_limit_s=60)  # fmt: skip
         session.add(job)
         session.commit()
         TaskQueue.from_url(platform.redis.url).run(job)
