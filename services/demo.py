@@ -176,6 +176,8 @@ def seed_demo(database_url, data_dir, *, image_ids=None, researcher="researcher"
             sockets[slug] = session.scalar(select(Socket).filter_by(slug=slug)) or Socket(
                 slug=slug, title=slug.replace("-", " ").capitalize(), kind=kind, created_by=researcher
             )
+        # Phases ask for the segmentation; the demo algorithm also writes the foreground fraction.
+        segmenting = find_interface(session, [sockets["ct-image"]], [sockets["segmentation"]])
         interface = find_interface(
             session, [sockets["ct-image"]], [sockets["segmentation"], sockets["foreground-fraction"]]
         )
@@ -206,7 +208,7 @@ def seed_demo(database_url, data_dir, *, image_ids=None, researcher="researcher"
                                        "ascending": True}],
             "cpu_limit": 1.0, "memory_limit_mb": 1024, "time_limit_s": 300,
         }  # fmt: skip
-        algorithms = {"submission_kind": SubmissionKind.ALGORITHM, "algorithm_interfaces": [interface]}  # fmt: skip
+        algorithms = {"submission_kind": SubmissionKind.ALGORITHM, "algorithm_interfaces": [segmenting]}  # fmt: skip
         sanity = Phase(slug="sanity-check", title="Sanity check", visibility=Visibility.PUBLIC, archive=archive,
                        ground_truth_path=public_truth, ground_truth_version="v1", **common, **algorithms)  # fmt: skip
         final = Phase(slug="final", title="Final test", parent=sanity, visibility=Visibility.PARTICIPANTS,
