@@ -26,7 +26,8 @@ from pathlib import Path
 import docker
 import requests
 import urllib3
-from docker.errors import APIError, DockerException, ImageNotFound, NotFound
+from docker.errors import APIError, DockerException, ImageNotFound, NotFound, create_api_error_from_http_exception
+from docker.transport import UnixHTTPAdapter
 from docker.types import DeviceRequest, Mount, Ulimit
 
 from .container_images import MAX_TARBALL_BYTES, MAX_USER_FILE_BYTES, ImageEntry, canonical_tarball, resolve_user
@@ -189,6 +190,41 @@ def build_limits(sandbox, engine_cpus):
     return {"memory": memory, "memswap": memory, "cpusetcpus": f"0-{cpus - 1}"}
 
 
+class OnePoolAdapter(UnixHTTPAdapter):
+    """docker-py's adapter for an engine's Unix socket keeps a pool of connections per URL, so
+    each request to a new path (a container's create, start, wait, logs, remove) opens a
+    connection of its own; this one keeps a single pool for the socket and reuses them."""
+
+    def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
+        return self.get_connection("http+docker://localhost", proxies)
+
+
+def on_unix_socket(client):
+    """``client`` (a DockerClient) made cheaper per request when its engine is on a Unix socket:
+    its connections are reused, and no request looks for proxy settings in the environment
+    (requests does so on each request; no proxy stands between a process and a local socket)."""
+    adapter = client.api.get_adapter(client.api.base_url)
+    if type(adapter) is UnixHTTPAdapter:
+        reusing = OnePoolAdapter(adapter.socket_path, timeout=adapter.timeout, max_pool_size=adapter.max_pool_size)
+        client.api.mount("http+docker://", reusing)
+        adapter.close()
+        client.api.trust_env = False
+    return client
+
+
+def demultiplexed(data):
+    """``(stdout, stderr)`` bytes of the log of a container without a TTY, as the engine sends it:
+    frames of a stream byte (1 stdout, 2 stderr), three zero bytes, a 4-byte big-endian length."""
+    streams = {1: bytearray(), 2: bytearray()}
+    offset = 0
+    while offset + 8 <= len(data):
+        size = int.from_bytes(data[offset + 4 : offset + 8], "big")
+        if data[offset] in streams:
+            streams[data[offset]] += data[offset + 8 : offset + 8 + size]
+        offset += 8 + size
+    return bytes(streams[1]), bytes(streams[2])
+
+
 def folder_size(path):
     """Bytes in the files under ``path`` (links not followed)."""
     total = 0
@@ -211,13 +247,13 @@ class Runner:
     ``poll_s`` is how often a running container is checked against its limits and for
     cancellation; ``grace_s`` how long a container has after SIGTERM before SIGKILL. What
     :meth:`check_image` found is kept per image ID, in memory and, with ``cache_dir`` (a folder
-    only the platform writes to), in a small file per ID for the other processes (a worker
-    forks one per job)."""
+    only the platform writes to), in a small file per ID for the node's other workers and for
+    the next start."""
 
     def __init__(self, client=None, *, instance="gc-hub", api_version="auto", poll_s=0.25, grace_s=2.0, cache_dir=None):
-        # A forked work horse makes its own client; the worker tells it the engine's API version
-        # (ExecutionSettings.docker_api_version) so that it need not ask the engine again.
-        self.client = client or docker.from_env(timeout=60, version=api_version)
+        # gc-worker finds the engine's API version once and passes it on (ExecutionSettings.
+        # docker_api_version), so that each runner it makes need not ask the engine again.
+        self.client = client or on_unix_socket(docker.from_env(timeout=60, version=api_version))
         self.instance = instance
         self.poll_s = poll_s
         self.grace_s = grace_s
@@ -465,8 +501,7 @@ class Runner:
             outcome = Outcome(exit_code=exit_code, stopped_because=stopped_because, seconds=time.monotonic() - start)
             if exit_code == 137:  # killed: by us, or by the kernel for memory
                 outcome.oom_killed = bool(api.inspect_container(container_id)["State"].get("OOMKilled"))
-            outcome.stdout_tail = self._tail(container_id, stdout=True)
-            outcome.stderr_tail = self._tail(container_id, stderr=True)
+            outcome.stdout_tail, outcome.stderr_tail = self._tails(container_id)
         finally:
             self._remove_container(container_id)
         return outcome
@@ -497,10 +532,19 @@ class Runner:
             api.stop(container_id, timeout=0 if reason == "output limit" else math.ceil(self.grace_s))
             return reason, api.wait(container_id, timeout=max(30, self.grace_s * 5))["StatusCode"]
 
-    def _tail(self, container_id, **stream):
-        stream = {"stdout": False, "stderr": False, **stream}
-        data = self.client.api.logs(container_id, tail=LOG_TAIL_LINES, **stream)
-        return data.decode("utf-8", errors="replace")
+    def _tails(self, container_id):
+        """The ends of the container's stdout and stderr: of the last LOG_TAIL_LINES lines it wrote
+        (the engine counts both streams together), those of each. One request; docker-py's
+        ``logs`` would ask the engine twice, once for the container's TTY setting (never set here)."""
+        api = self.client.api
+        url = f"{api.base_url}/v{api.api_version}/containers/{container_id}/logs"
+        response = api.get(url, params={"stdout": 1, "stderr": 1, "tail": LOG_TAIL_LINES})
+        try:
+            response.raise_for_status()
+        except requests.exceptions.HTTPError as error:
+            raise create_api_error_from_http_exception(error) from None
+        stdout, stderr = demultiplexed(response.content)
+        return stdout.decode("utf-8", errors="replace"), stderr.decode("utf-8", errors="replace")
 
     def _remove_container(self, container_id):
         try:

@@ -7,16 +7,20 @@ import argparse
 import logging
 import math
 import os
+import threading
 import time
 
 from redis.exceptions import ConnectionError as RedisConnectionError
-from rq import Worker
+from redis.exceptions import RedisError
+from rq import SimpleWorker
 from rq.exceptions import StopRequested
+from rq.worker import BaseWorker, WorkerStatus
 
-from . import tasks  # noqa: F401 (loaded here once, so that each forked job starts at once)
+from . import tasks  # noqa: F401 (loaded once, before the first job)
 from .core.settings import ExecutionSettings, environment_values
 from .imaging import tasks as imaging_tasks  # noqa: F401 (the same)
 from .queue import QueueName, connect
+from .runner import Runner
 from .tasks.execution import node_has_gpu
 from .tasks.reconciler import reconcile
 from .tasks.resources import resources
@@ -24,9 +28,56 @@ from .tasks.resources import resources
 log = logging.getLogger("gc-worker")
 
 
-class GcWorker(Worker):
-    """An RQ worker that, between jobs, reconciles the database's runs with Redis (one worker
-    at a time, under a Redis lock)."""
+class Heartbeats:
+    """Calls ``beat()`` every ``every_s`` seconds on a thread of its own until :meth:`stop`."""
+
+    def __init__(self, beat, every_s):
+        self.beat, self.every_s = beat, every_s
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name="rq-heartbeats", daemon=True)
+        self.thread.start()
+
+    def _beat(self):
+        while not self.stopped.wait(self.every_s):
+            try:
+                self.beat()
+            except RedisError as error:  # Redis away for a while: the next beat may reach it
+                log.warning("could not renew the worker's heartbeat in Redis: %s", error)
+
+    def stop(self):
+        self.stopped.set()
+        self.thread.join()
+
+
+class GcWorker(SimpleWorker):
+    """An RQ worker that runs each job in its own process, and between jobs reconciles the
+    database's runs with Redis (one worker at a time, under a Redis lock).
+
+    RQ's default worker forks a work horse per job, which then opens its own database engine
+    and Docker client and warms every cache again; here a job finds them ready. While a job
+    runs, a thread renews the worker's and the job's heartbeats in Redis as RQ's forking
+    worker does while it waits for its horse, so a worker that dies with its job is noticed as
+    soon (the job's own heartbeat in the database is the runner's, see tasks/execution.py)."""
+
+    heartbeats = None
+
+    def execute_job(self, job, queue):
+        execution = self.prepare_execution(job)
+        self.heartbeats = Heartbeats(lambda: self.maintain_heartbeats(job, execution), self.job_monitoring_interval)
+        try:
+            self.perform_job(job, queue, execution)
+        finally:
+            self.heartbeats.stop()
+        self.set_state(WorkerStatus.IDLE)
+
+    def handle_execution_ended(self, job, queue, heartbeat_ttl):
+        self.heartbeats.stop()  # before RQ ends the execution that the thread renews
+        super().handle_execution_ended(job, queue, heartbeat_ttl)
+
+    def get_heartbeat_ttl(self, job, working_time=0.0):
+        # As the forking worker's: heartbeats are renewed while the job runs (SimpleWorker's
+        # would keep a dead worker listed until the job's whole timeout had passed).
+        return BaseWorker.get_heartbeat_ttl(self, job, working_time)
 
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()
@@ -113,14 +164,15 @@ def main(argv=None):
     os.environ["GC_REDIS_URL"] = args.redis_url
     connection = wait_for_redis(args.redis_url, args.connect_timeout)
     queues = [str(q) for q in args.queues]
-    settings, runner = resources().settings, resources().runner
-    os.environ["GC_DOCKER_API_VERSION"] = runner.api_version  # for the jobs forked from here on
-    has_gpu = args.gpu if args.gpu is not None else node_has_gpu(settings, runner)
+    engine = Runner()
+    has_gpu = args.gpu if args.gpu is not None else node_has_gpu(ExecutionSettings(), engine)
     if QueueName.GPU in queues and not has_gpu:
         raise SystemExit(
             "gc-worker: this node's Docker engine has no GPU runtime (nvidia), so it must not take the "
             "'gpu' queue: leave 'gpu' out of --queues, or pass --gpu if the engine does give GPUs"
         )
+    # What was decided, for every ExecutionSettings read from here on (the jobs' resources too).
+    os.environ["GC_DOCKER_API_VERSION"] = engine.api_version
     os.environ["GC_WORKER_HAS_GPU"] = "1" if has_gpu else "0"
     log.info("working on queues %s from %s", ", ".join(queues), args.redis_url)
     # RQ blocks on Redis for worker_ttl - 15 s between jobs: that paces the reconciler too.

@@ -168,7 +168,7 @@ class ExecutionSettings(ServiceSettings):
     def _default_training_image(self):
         return f"{self.image_prefix}/training:latest"
 
-    # Set by gc-worker for the jobs it forks (services/worker.py), not by people.
+    # Set by gc-worker for the jobs it runs (services/worker.py), not by people.
     worker_has_gpu = Bool(
         None,
         allow_none=True,
@@ -180,6 +180,6 @@ class ExecutionSettings(ServiceSettings):
     docker_api_version = Unicode(
         "auto",
         config=True,
-        help="""API version of this node's Docker engine, as gc-worker found it, so that the jobs it
-        forks need not ask the engine again (GC_DOCKER_API_VERSION; default: ask).""",
+        help="""API version of this node's Docker engine, as gc-worker found it, so that the runners
+        made for its jobs need not ask the engine again (GC_DOCKER_API_VERSION; default: ask).""",
     ).tag(**env("GC_DOCKER_API_VERSION"))

@@ -13,6 +13,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from rq import get_current_job
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -32,7 +33,9 @@ def node_has_gpu(settings, runner):
 
 
 def worker_name():
-    return os.environ.get("RQ_WORKER_ID") or f"{socket.gethostname()}.{os.getpid()}"
+    """The name of the RQ worker running the current job, else this host and process."""
+    job = get_current_job()
+    return (job and job.worker_name) or f"{socket.gethostname()}.{os.getpid()}"
 
 
 def run_label(run_kind, run):

@@ -34,5 +34,5 @@ def _process_resources(pid):
 
 
 def resources():
-    """This process's Resources (a forked work horse makes its own)."""
+    """This process's Resources, made at first use (a process forked from it makes its own)."""
     return _process_resources(os.getpid())

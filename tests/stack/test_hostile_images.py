@@ -242,7 +242,7 @@ def test_a_job_runs_as_the_numbers_read_from_its_image(platform, user, setup, id
     image = script_image(
         platform.docker, f"hostile-user-{sha256(user.encode())[:8]}", WRITE_RESULT, user=user, setup=setup
     )
-    for _ in range(2):  # the second job's work horse takes the numbers the first one found
+    for _ in range(2):  # the second job takes the numbers the first one found
         job = platform.wait_until_done(platform.queue_job(image))
         assert job.status == "succeeded", job.error_message
         assert identity in job.stdout_tail

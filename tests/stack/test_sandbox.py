@@ -31,6 +31,9 @@ SCRIPTS = {
     "giant-output": "import os\nchunk = b'x' * (1 << 20)\nfor i in range(1000):\n"
     "    with open(f'/output/part{i}', 'wb') as f:\n        for _ in range(16):\n            f.write(chunk)\n",
     "invalid-outputs": "open('/output/result.json', 'w').write('{not json')\n",
+    "both-streams": WRITE_RESULT + "import sys\nprint('early words', file=sys.stderr, flush=True)\n"
+    "for i in range(600):\n    print('line', i, flush=True)\n"
+    "print('last words', file=sys.stderr, flush=True)\nresult({'ok': True})\n",
 }
 
 
@@ -65,6 +68,14 @@ def test_a_well_behaved_job_succeeds_with_its_output_and_logs(platform):
     assert job.output_values["result"].value == {"ok": True}
     assert "hello from the sandbox" in job.stdout_tail
     assert job.container_digest.startswith("sha256:")
+
+
+def test_the_logs_keep_the_last_500_lines_each_with_its_stream(platform):
+    job = run(platform, "both-streams")
+    assert job.status == "succeeded", job.error_message
+    # The engine counts the last lines over both streams: "early words" came before them.
+    assert job.stderr_tail == "last words\n"
+    assert job.stdout_tail.splitlines() == [f"line {i}" for i in range(101, 600)]
 
 
 def test_memory_hog_is_killed_and_reported_as_out_of_memory(platform):

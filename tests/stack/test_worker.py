@@ -1,5 +1,6 @@
 """`gc-worker` against a real Redis server, as on a node outside the hub machine."""
 
+import os
 import shutil
 import signal
 import subprocess
@@ -7,8 +8,12 @@ import time
 
 import pytest
 from hubtools import REPO, free_port_block
+from rq import Queue, get_current_job
 
+from services.core.migrations import upgrade
 from services.queue import TaskQueue, connect
+from services.tasks import resources as task_resources
+from services.worker import GcWorker
 
 pytestmark = pytest.mark.stack
 
@@ -111,3 +116,34 @@ def test_unknown_queue_is_refused(tmp_path):
         [GC_WORKER, "--queues", "fast", "--redis-url", "redis://127.0.0.1:1/0"], capture_output=True, text=True
     )
     assert result.returncode == 2 and "invalid choice: 'fast'" in result.stderr
+
+
+def report_heartbeats(*, worker_key):
+    """A job: the process it runs in, and whether the worker's heartbeat in Redis was renewed
+    while it ran (it waits up to 30 s for that)."""
+    connection = get_current_job().connection
+    first = connection.hget(worker_key, "last_heartbeat")
+    renewed = wait_for(lambda: connection.hget(worker_key, "last_heartbeat") != first, timeout=30)
+    return os.getpid(), renewed
+
+
+def test_a_job_runs_in_the_worker_itself_while_its_heartbeats_go_on(redis_server, tmp_path, monkeypatch):
+    database_url = f"sqlite:///{tmp_path}/gc-hub.sqlite"
+    upgrade(database_url)  # the worker's reconciler reads it before the first job
+    for name, value in {"GC_DATA_DIR": str(tmp_path), "GC_DATABASE_URL": database_url,
+                        "GC_REDIS_URL": redis_server, "GC_INSTANCE": f"gc-test-{os.getpid()}"}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    connection = connect(redis_server)
+    worker = GcWorker(["cpu"], connection=connection, job_monitoring_interval=1)
+    job = Queue("cpu", connection=connection).enqueue(
+        f"{__name__}.report_heartbeats", kwargs={"worker_key": worker.key}
+    )
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        worker.work(burst=True)
+    finally:
+        for signum, handler in handlers.items():  # rq's, for its own loop
+            signal.signal(signum, handler)
+        task_resources._process_resources.cache_clear()  # made with this test's settings
+    assert job.get_status() == "finished", job.latest_result().exc_string
+    assert job.return_value() == (os.getpid(), True)  # no work horse was forked
