@@ -74,6 +74,13 @@ class GcWorker(SimpleWorker):
         self.heartbeats.stop()  # before RQ ends the execution that the thread renews
         super().handle_execution_ended(job, queue, heartbeat_ttl)
 
+    def heartbeat(self, timeout=None, pipeline=None):
+        if pipeline is not None:
+            return super().heartbeat(timeout, pipeline)
+        with self.connection.pipeline() as batch:  # its three commands in one round trip to Redis
+            super().heartbeat(timeout, batch)
+            batch.execute()
+
     def get_heartbeat_ttl(self, job, working_time=0.0):
         # As the forking worker's: heartbeats are renewed while the job runs (SimpleWorker's
         # would keep a dead worker listed until the job's whole timeout had passed).

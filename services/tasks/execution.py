@@ -157,8 +157,7 @@ def execute(model, run_kind, run_id, *, provision, finish):
 
 
 def _execute(session, run, engine, runner, settings, label, folder, provision, finish):
-    model = type(run)
-    attempt = run.attempt
+    model, run_id, attempt = type(run), run.id, run.attempt  # kept: the commit below expires ``run``
     sandbox = sandbox_for(run, settings)
     folders = new_run_folders(Path(folder))
     try:
@@ -169,7 +168,7 @@ def _execute(session, run, engine, runner, settings, label, folder, provision, f
         return
     advance(run, JobStatus.EXECUTING)
     session.commit()
-    watch = Watch(engine, model, run.id)
+    watch = Watch(engine, model, run_id)
     spec = RunSpec(
         image=image,
         sandbox=sandbox,
@@ -178,7 +177,7 @@ def _execute(session, run, engine, runner, settings, label, folder, provision, f
         name=f"{settings.instance}-{label}",
         labels={RUN_LABEL: label},
         read_only_mounts=mounts,
-        retry=run.attempt > 1,
+        retry=attempt > 1,
     )
     outcome = runner.run(spec, cancelled=watch.cancelled, heartbeat=watch.heartbeat, heartbeat_s=settings.heartbeat_s)
     session.refresh(run, with_for_update=True)
