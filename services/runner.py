@@ -257,7 +257,7 @@ class Runner:
         self.instance = instance
         self.poll_s = poll_s
         self.grace_s = grace_s
-        self._checked = {}  # image ID -> CheckedImage: what an ID holds never changes
+        self._checked = {}  # image ID -> CheckedImage: what an ID holds never changes (whether the engine holds it may)
         self.cache_dir = Path(cache_dir) if cache_dir else None
 
     @property
@@ -289,9 +289,10 @@ class Runner:
     def check_image(self, reference, *, name=None):
         """The :class:`CheckedImage` of ``reference`` (an ID or a name; ``name`` is how messages
         call it). ImageRefused if it runs as root, if its user cannot be looked up, or if it
-        declares a VOLUME that is not an absolute path. Kept per image ID."""
-        if reference in self._checked:
-            return self._checked[reference]
+        declares a VOLUME that is not an absolute path. What was found is kept per image ID, but
+        the engine is asked each time whether it still holds the image: an image removed from it
+        (by an operator, a prune, a test) is loaded again from its tarball, not run by a stale
+        record."""
         name = name or reference
         try:
             image = self.client.images.get(reference)
