@@ -79,9 +79,10 @@ def local_only_context(browser, **options):
     return context, blocked
 
 
-def collect_errors(page):
-    """A list that fills with ``page``'s uncaught exceptions and console errors, as strings."""
-    errors = []
+def collect_errors(page, errors=None):
+    """A list (``errors``, or a new one) that fills with ``page``'s uncaught exceptions and
+    console errors, as strings."""
+    errors = [] if errors is None else errors
     page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc.stack or exc}"))
     page.on(
         "console",

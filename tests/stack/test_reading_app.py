@@ -144,7 +144,9 @@ def workstation(reading_hub, artifacts):
             page.click("input[type=submit], button[type=submit]")
             page.wait_for_url(lambda url: url.split("?")[0].endswith(READING_APP), timeout=180_000)
             page.locator(".gc-reading-app").wait_for(timeout=90_000)
-            yield SimpleNamespace(page=page, errors=errors, blocked=blocked, url=page.url.split("?")[0])
+            state = SimpleNamespace(page=page, errors=errors, blocked=blocked, url=page.url.split("?")[0])
+            yield state
+            page = state.page  # restart_app opens a new tab for each test
         finally:
             page.screenshot(path=artifacts / "reading-app-last.png")
             browser.close()
@@ -155,13 +157,18 @@ def workstation(reading_hub, artifacts):
 
 
 def restart_app(workstation):
-    """The reading app's home screen, freshly loaded."""
+    """The reading app's home screen, freshly loaded in a new tab: the last test's viewers may
+    still be drawing in software WebGL, which holds up a reload of their own tab for minutes."""
+    previous = workstation.page
+    workstation.page = previous.context.new_page()
+    collect_errors(workstation.page, workstation.errors)
+    previous.close()
     workstation.page.goto(workstation.url)
-    workstation.page.locator(".gc-reading-app").wait_for(timeout=90_000)
+    workstation.page.locator(".gc-reading-app").wait_for(timeout=180_000)
     return workstation.page
 
 
-def wait_for_canvases(page, count=1, timeout=120_000):
+def wait_for_canvases(page, count=1, timeout=300_000):
     """Wait until ``count`` viewers show a canvas of at least 200 x 200; mark the largest one."""
     page.wait_for_function(
         f"() => [...document.querySelectorAll('.gc-viewer canvas')]"
