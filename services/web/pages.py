@@ -69,13 +69,13 @@ class PageHandler(ServiceHandler):
 
 # --- words for pages: times, metric names, how a leaderboard ranks ---------------------------
 
-UNITS = (("day", 86400), ("hour", 3600), ("minute", 60))
+UNITS = (("year", 365 * 86400), ("month", 30 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60))
 STATISTICS = {"mean", "median", "std", "min", "max", "sum", "count"}
 
 
 def _amount(seconds):
     for unit, size in UNITS:
-        if seconds >= size:
+        if seconds >= size * (2 if unit in ("year", "month") else 1):  # 40 days, not "1 month"
             count = int(seconds // size)
             return f"{count} {unit}{'' if count == 1 else 's'}"
     return "less than a minute"

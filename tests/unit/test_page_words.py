@@ -29,6 +29,9 @@ def test_times_in_words():
     assert from_now(NOW + timedelta(days=3, hours=2), NOW) == "in 3 days"
     assert from_now(NOW - timedelta(hours=1, minutes=5), NOW) == "1 hour ago"
     assert from_now(NOW + timedelta(seconds=20), NOW) == "in less than a minute"
+    assert from_now(NOW + timedelta(days=40), NOW) == "in 40 days"
+    assert from_now(NOW - timedelta(days=100), NOW) == "3 months ago"
+    assert from_now(NOW + timedelta(days=800), NOW) == "in 2 years"
     assert in_utc(NOW) == "Thu 31 Jan 2030, 12:00 UTC"
     assert in_utc("2030-01-31T12:00:00.123456Z") == "Thu 31 Jan 2030, 12:00 UTC"  # no microseconds
 
