@@ -69,20 +69,6 @@ CHOICES = {
     "scoring_method": ScoringMethod,
     "result_display": ResultDisplay,
 }
-# What each choice means, for the form's dropdowns.
-CHOICE_WORDS = {
-    "algorithm": "an algorithm (a container image run on each hidden case)",
-    "predictions": "a predictions file (evaluated as it is)",
-    "public": "everyone",
-    "participants": "participants only",
-    "hidden": "admins only",
-    "absolute": "by the score alone",
-    "mean-rank": "by the mean of the ranks on the ranked columns",
-    "median-rank": "by the median of the ranks on the ranked columns",
-    "all": "every result",
-    "best": "each participant's best result",
-    "most-recent": "each participant's most recent result",
-}
 PLATFORM_METHODS = ("example-evaluation:latest",)  # the platform's own evaluation images (images/build.sh)
 
 
@@ -230,7 +216,6 @@ class ChallengePages(SubmissionAccess, PageHandler):
                 methods.append((image.digest, words))
         return {
             "choices": CHOICES,
-            "choice_words": CHOICE_WORDS,
             "sockets": sorted(sockets, key=lambda s: s["slug"]),
             "archives": [{"slug": a.slug, "title": a.title} for a in self.db.scalars(archives)],
             "methods": methods,

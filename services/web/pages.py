@@ -44,6 +44,7 @@ class PageHandler(ServiceHandler):
             column_names=column_names,
             ranking_sentence=ranking_sentence,
             value_text=value_text,
+            choice_words=CHOICE_WORDS,
         )
         return namespace
 
@@ -68,6 +69,21 @@ class PageHandler(ServiceHandler):
 
 
 # --- words for pages: times, metric names, how a leaderboard ranks ---------------------------
+
+# What each choice means, for the dropdowns of forms.
+CHOICE_WORDS = {
+    "algorithm": "an algorithm (a container image run on each hidden case)",
+    "predictions": "a predictions file (evaluated as it is)",
+    "public": "everyone",
+    "participants": "participants only",
+    "hidden": "admins only",
+    "absolute": "by the score alone",
+    "mean-rank": "by the mean of the ranks on the ranked columns",
+    "median-rank": "by the median of the ranks on the ranked columns",
+    "all": "every result",
+    "best": "each participant's best result",
+    "most-recent": "each participant's most recent result",
+}
 
 UNITS = (("year", 365 * 86400), ("month", 30 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60))
 STATISTICS = {"mean", "median", "std", "min", "max", "sum", "count"}

@@ -130,7 +130,7 @@ def test_a_phase_set_up_through_the_pages_takes_a_participants_predictions(hub, 
         assert ds.inner_text("#status") == "succeeded", ds.inner_text("main")
         results = ds.inner_text("#results table.metrics")
         assert "Dice" in results and "Volume difference" in results and "{" not in results
-        ds.screenshot(path=str(artifacts / "submission-page-participant.png"), full_page=True)
+        ds.screenshot(path=str(artifacts / "submission-page-predictions.png"), full_page=True)
 
         # back to the phase (the link works), then the leaderboard
         ds.click("text=← Masks")
