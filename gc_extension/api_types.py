@@ -848,6 +848,12 @@ class Page_UploadSessionSummary_(TypedDict):
     results: list[UploadSessionSummary]
 
 
+class Participants(TypedDict):
+    """A challenge's participants."""
+
+    participants: list[str]
+
+
 class Scoring(TypedDict):
     """How the leaderboard ranks: the score and the extra columns, the method and which results it shows."""
 

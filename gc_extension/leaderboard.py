@@ -45,6 +45,15 @@ def to_dataframe(board):
     return frame
 
 
+def empty_text(board):
+    """What to say of a leaderboard with no entries, instead of a table with no rows."""
+    phase = f"{board.challenge}/{board.phase}"
+    return (
+        f"The leaderboard of {board.title} ({phase}) has no results yet: none has been evaluated and"
+        f" published. Submit with %gc_submit {phase} …, follow it with %gc_status, and look again."
+    )
+
+
 def plot(frame, board):
     """A bar chart of each entry's score, best first; the matplotlib Axes."""
     try:

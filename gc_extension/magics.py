@@ -273,6 +273,9 @@ class GcMagics(Magics):
         """A phase's leaderboard as a pandas DataFrame (rank, user, submission, score, columns)."""
         board = self.client.leaderboard(args.phase)
         frame = leaderboard.to_dataframe(board)
+        if frame.empty:
+            print(leaderboard.empty_text(board))
+            return None
         if args.plot:
             leaderboard.plot(frame, board)
         return frame

@@ -87,6 +87,12 @@ class Admins(Shape):
     admins: list[str]
 
 
+class Participants(Shape):
+    """A challenge's participants."""
+
+    participants: list[str]
+
+
 class AdminAdd(Body):
     """Make a hub user an admin of the challenge too."""
 

@@ -67,6 +67,7 @@ SERVICE_ROUTES = {
         + container_images.routes(prefix)
         + builds.routes(prefix)
         + training_data.routes(prefix)
+        + uploads.routes(prefix)  # the pages upload predictions, methods and ground truth here
     ),
     "leaderboard": leaderboard.routes,
 }

@@ -213,6 +213,18 @@ class ChallengeAccess:
         self.commit()
         return self.admins(challenge)
 
+    def participants(self, challenge):
+        return usernames(self.db, challenge, ChallengeRole.PARTICIPANT)
+
+    def remove_participant(self, challenge, username):
+        """Takes the participant role on a challenge from ``admin_challenge`` from ``username``
+        (their submissions stay); returns its participants."""
+        if username not in self.participants(challenge):
+            raise NotFound(f"{username!r} does not take part in challenge {challenge.slug!r}.")
+        revoke(self.db, challenge, username, ChallengeRole.PARTICIPANT)
+        self.commit()
+        return self.participants(challenge)
+
     def delete_phase(self, phase):
         """Deletes a phase (from ``admin_phase``) with its submissions and evaluations; Conflict
         while other phases name it as the phase to pass first."""
@@ -391,6 +403,24 @@ class AdminsHandler(ChallengeHandler):
         self.write_no_content()
 
 
+class ParticipantsHandler(ChallengeHandler):
+    """GET: the challenge's participants (admins). DELETE ?username=: take part no more (admins;
+    their submissions stay)."""
+
+    @endpoint(returns=shapes.Participants)
+    @web.authenticated
+    def get(self, slug):
+        challenge = self.admin_challenge(slug, "see its participants")
+        self.write_model(shapes.Participants(participants=self.participants(challenge)))
+
+    @endpoint(status=204, query={"username": Query(str, "The participant's hub username.", True)})
+    @web.authenticated
+    def delete(self, slug):
+        challenge = self.admin_challenge(slug, "remove participants")
+        self.remove_participant(challenge, self.get_argument("username"))
+        self.write_no_content()
+
+
 class JoinHandler(ChallengeHandler):
     """POST {message?}: ask to take part in the challenge."""
 
@@ -475,6 +505,7 @@ def routes(prefix):
         (api, ChallengesHandler),
         (challenge, ChallengeDetailHandler),
         (challenge + "/admins", AdminsHandler),
+        (challenge + "/participants", ParticipantsHandler),
         (challenge + "/join", JoinHandler),
         (challenge + "/join-requests", JoinRequestsHandler),
         (challenge + r"/join-requests/(?P<request_id>[0-9]+)", JoinRequestHandler),

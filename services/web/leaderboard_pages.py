@@ -9,9 +9,7 @@ from tornado import web
 from ..core.orm import Challenge
 from ..ranking import DISPLAYS, METHODS
 from .leaderboard import LeaderboardAccess
-from .pages import PageHandler, shown
-
-CHALLENGE_PAGES = "/services/challenges/challenges/"
+from .pages import PageHandler, page_routes, shown
 
 
 class LeaderboardPage(LeaderboardAccess, PageHandler):
@@ -22,9 +20,7 @@ class LeaderboardPage(LeaderboardAccess, PageHandler):
         this user while ``phases``' results are the same (it names its user at its top)."""
 
         def make():
-            return self.render_string(
-                template, error=None, form={}, board=board(), challenge_pages=CHALLENGE_PAGES, **values
-            )
+            return self.render_string(template, error=None, form={}, board=board(), **values)
 
         self.write_leaderboard(phases, (admin, self.username), make, "text/html; charset=UTF-8")
 
@@ -44,7 +40,7 @@ class LeaderboardsPage(LeaderboardAccess, PageHandler):
                     "phases": [{"slug": p.slug, "title": p.title, "visibility": p.visibility} for p in phases],
                 }
             )
-        self.render_page("leaderboards.html", challenges=challenges, challenge_pages=CHALLENGE_PAGES)
+        self.render_page("leaderboards.html", challenges=challenges)
 
 
 class PhaseLeaderboardPage(LeaderboardPage):
@@ -83,8 +79,11 @@ class CombinedLeaderboardPage(LeaderboardPage):
 
 def routes(prefix):
     challenge = prefix + r"leaderboards/(?P<slug>[a-z0-9][a-z0-9-]*)"
-    return [
-        (prefix, LeaderboardsPage),
-        (challenge, CombinedLeaderboardPage),
-        (challenge + r"/(?P<phase>[a-z0-9][a-z0-9-]*)", PhaseLeaderboardPage),
-    ]
+    return page_routes(
+        prefix,
+        [
+            (prefix, LeaderboardsPage),
+            (challenge, CombinedLeaderboardPage),
+            (challenge + r"/(?P<phase>[a-z0-9][a-z0-9-]*)", PhaseLeaderboardPage),
+        ],
+    )

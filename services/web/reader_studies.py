@@ -49,8 +49,9 @@ ANSWER_COLUMNS = ("reader", "case", "question", "question_text", "value", "score
 
 def ranked(readers):
     """``(rank, reader)`` of ``readers`` (``scores().readers``) best first: equal scores share a
-    rank (1, 1, 3), readers without a score come last."""
-    key = lambda reader: (reader.score is None, -(reader.score or 0.0))  # noqa: E731
+    rank (1, 1, 3); readers who answered nothing scored, or have no score, come last (sharing the
+    last rank), whatever their score: a reader who has not begun is not ranked above one who has."""
+    key = lambda reader: (not reader.answered or reader.score is None, -(reader.score or 0.0))  # noqa: E731
     result = []
     for position, reader in enumerate(sorted(readers, key=key), start=1):
         tied = result and key(result[-1][1]) == key(reader)

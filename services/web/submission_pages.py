@@ -1,19 +1,29 @@
-"""Pages of submissions (challenges service): a phase's submissions with a form to submit an
-algorithm, and one submission's progress, logs and results with the admins' actions."""
+"""Pages of submissions (challenges service): a phase's submissions (where the phase page's
+algorithm form submits), and one submission's progress, logs and results with the admins' actions."""
 
 from sqlalchemy import select
 from tornado import web
 
 from ..api.submissions import SubmissionCreate
-from ..core.orm import Algorithm, AlgorithmMember, AlgorithmRole, Evaluation, Submission, SubmissionKind
+from ..core.orm import Evaluation, Submission
+from .challenge_pages import ChallengePages
 from .challenges import phase_shape
-from .pages import PageHandler, shown
-from .submissions import SubmissionAccess
+from .pages import case_table, metric_rows, page_routes, shown, value_text
 
 
-class PhaseSubmissionsPage(SubmissionAccess, PageHandler):
-    """Submissions to a phase (mine; admins: all), and the form to submit one of my algorithms
-    (one who does not take part is told how to join instead)."""
+def output_shown(value, case):
+    """A job's output as a page shows it: an image by its id (a thumbnail) with words for its
+    alt text, any other value as text."""
+    title = value.socket.title or value.socket.slug
+    if value.image_id is not None:
+        return {"title": title, "image": value.image_id, "alt": f"{title} of case {case}"}
+    text = value_text(value.value) if value.file_path is None else f"a file of {value.file_size:,} bytes"
+    return {"title": title, "text": text}
+
+
+class PhaseSubmissionsPage(ChallengePages):
+    """Submissions to a phase (mine; admins: all); it takes the phase page's form that submits
+    one of my algorithms, and shows its error (with how to join for one who does not take part)."""
 
     def show(self, slug, phase_slug, status=200, error=None):
         challenge = self.challenge(slug)
@@ -24,8 +34,6 @@ class PhaseSubmissionsPage(SubmissionAccess, PageHandler):
         if not admin:
             query = query.filter_by(creator=self.username)
         rows = [shown(self.submission_shape(s, detail=False)) for s in self.db.scalars(query.limit(200))]
-        mine = select(AlgorithmMember.object_id).filter_by(username=self.username, role=AlgorithmRole.EDITOR)
-        algorithms = [a.slug for a in self.db.scalars(self.visible_algorithms().where(Algorithm.id.in_(mine)))]
         self.render_page(
             "submissions.html",
             status,
@@ -33,8 +41,7 @@ class PhaseSubmissionsPage(SubmissionAccess, PageHandler):
             challenge=shown(self.challenge_shape(challenge)),
             phase=shown(phase_shape(phase, admin)),
             submissions=rows,
-            algorithms=algorithms,
-            takes_algorithms=phase.submission_kind == SubmissionKind.ALGORITHM,
+            admin=admin,
             how_to_join=self.how_to_join(challenge) if outsider else None,
         )
 
@@ -50,10 +57,10 @@ class PhaseSubmissionsPage(SubmissionAccess, PageHandler):
             lambda e: self.show(slug, phase, e.status, e.message),
         )
         if made:
-            self.redirect(f"../../submissions/{made.id}")
+            self.redirect(f"{self.prefix}challenges/{slug}/submissions/{made.id}")
 
 
-class SubmissionPage(SubmissionAccess, PageHandler):
+class SubmissionPage(ChallengePages):
     """One submission: status, cases done, jobs (logs where allowed), evaluations, pinned digests;
     admins see every log, and re-evaluate, cancel and publish here."""
 
@@ -66,11 +73,21 @@ class SubmissionPage(SubmissionAccess, PageHandler):
 
     def show(self, slug, submission_id, status=200, error=None):
         submission = self.find(slug, submission_id)
+        data = shown(self.submission_shape(submission))
+        for evaluation in data["evaluations"]:
+            metrics = evaluation["metrics"]
+            summary = metrics.get("aggregates", metrics) if isinstance(metrics, dict) else metrics
+            evaluation["rows"] = metric_rows(summary) if metrics is not None else []
+            evaluation["cases"] = case_table(metrics)
+        for job, shape in zip(submission.jobs, data["jobs"], strict=True):
+            if "stdout_tail" in shape:  # a case I may read: its outputs too
+                shape["outputs"] = [output_shown(value, job.archive_item_id) for value in job.outputs]
         self.render_page(
             "submission.html",
             status,
             error,
-            submission=shown(self.submission_shape(submission)),
+            submission=data,
+            phase_title=submission.phase.title,
             admin=self.is_admin(submission.phase.challenge),
         )
 
@@ -106,7 +123,10 @@ class SubmissionPage(SubmissionAccess, PageHandler):
 
 def routes(prefix):
     challenge = prefix + r"challenges/(?P<slug>[a-z0-9][a-z0-9-]*)"
-    return [
-        (challenge + r"/phases/(?P<phase>[a-z0-9][a-z0-9-]*)/submissions", PhaseSubmissionsPage),
-        (challenge + r"/submissions/(?P<submission_id>[0-9]+)", SubmissionPage),
-    ]
+    return page_routes(
+        prefix,
+        [
+            (challenge + r"/phases/(?P<phase>[a-z0-9][a-z0-9-]*)/submissions", PhaseSubmissionsPage),
+            (challenge + r"/submissions/(?P<submission_id>[0-9]+)", SubmissionPage),
+        ],
+    )

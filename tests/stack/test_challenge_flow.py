@@ -258,9 +258,9 @@ def test_submissions_on_the_pages(world, hub, artifacts):
         context, _blocked = local_only_context(browser)
         page = context.new_page()
         hub_login(page, hub.url, "datascientist", hub.passwords["user_password"])
-        page.goto(f"{pages}/phases/sanity-check/submissions")
-        assert "Submit one of my algorithms" in page.inner_text("main")
-        page.click(f"a[href$='/submissions/{submission}']")
+        page.goto(f"{pages}/phases/sanity-check")
+        assert "Submit the algorithm" in page.inner_text("#submit")
+        page.click(f"#my-submissions a[href$='/submissions/{submission}']")
         page.wait_for_url(f"**/challenges/{challenge}/submissions/{submission}")
         text = page.inner_text("main")
         assert "succeeded" in text and "Cases: 2 of 2 done" in text and "Evaluate again" not in text

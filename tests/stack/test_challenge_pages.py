@@ -1,111 +1,160 @@
-"""Researchers run challenges through the service pages in a real browser, behind the hub."""
+"""Challenges through the service pages in a real browser, behind the hub: a researcher sets one up,
+a data scientist joins and submits; a clinician may not create one."""
 
 import uuid
 
 import pytest
-from browser import hub_login, launch_chromium, local_only_context
+from browser import collect_errors, hub_login, launch_chromium, local_only_context
 from playwright.sync_api import sync_playwright
+from test_challenge_flow import otsu, packed_masks, scan
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 
 
-def test_researcher_runs_a_challenge_through_the_pages(hub, artifacts):
+def html_pages(page, visited):
+    """Record the content type of every page ``page`` navigates to: none may be raw JSON."""
+    page.on(
+        "response",
+        lambda r: (
+            visited.append((r.url, r.headers.get("content-type", ""))) if r.request.is_navigation_request() else None
+        ),
+    )
+
+
+def test_a_phase_set_up_through_the_pages_takes_a_participants_predictions(hub, artifacts, tmp_path):
+    """The walk of issue 17: the researcher sets up a phase through the pages alone (ground truth
+    uploaded from the page), a data scientist joins from the challenge page, submits predictions
+    through the phase page and sees the result and the leaderboard."""
     slug = f"lungs-{uuid.uuid4().hex[:6]}"
     challenges = f"{hub.url}/services/challenges/"
+    challenge = f"{challenges}challenges/{slug}"
+    images = {f"case-{i}": scan(i) for i in range(2)}
+    truth = packed_masks(tmp_path, {case: otsu(image) for case, image in images.items()}, "truth.zip")
+    (tmp_path / "mine").mkdir()
+    predictions = packed_masks(tmp_path / "mine", {case: otsu(image) for case, image in images.items()}, "masks.zip")
+    visited = []
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         context, blocked = local_only_context(browser)
         page = context.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())
+        html_pages(page, visited)
+        errors = collect_errors(page)
         hub_login(page, hub.url, "researcher", hub.passwords["user_password"])
 
         page.goto(challenges)  # OAuth through the hub, back to the page
         page.fill("#slug", slug)
         page.fill("#title", "Lung nodules")
-        page.fill("#description", "Find them.")
+        page.fill("#description", "Segment the nodules.")
         page.click("text=Create challenge")
-        page.wait_for_url(f"**/services/challenges/challenges/{slug}")
+        page.wait_for_url(challenge)
         assert page.locator("h1").inner_text() == "Lung nodules"
-        assert "your roles: admin" in page.inner_text("main")
-        assert "UTC" in page.inner_text("form:has-text('New phase')")
 
-        # a phase with a bad setting: the page says why and keeps what was typed
-        page.fill("#slug", "final")
-        page.fill("#title", "Final test")
+        # a phase with a bad setting: the page says why in words and keeps what was typed
+        page.fill("#slug", "masks")
+        page.fill("#title", "Masks")
+        page.select_option("#submission_kind", "predictions")
         page.select_option("#visibility", "participants")
+        page.select_option("#result_display", "best")
         page.fill("#opens_at", "2030-01-31T12:00")
         page.fill("#closes_at", "2030-01-01T12:00")
-        page.fill("#method_image", "registry.example/eval:1")
-        page.fill("#ground_truth_path", f"ground-truth/{slug}/final")
-        page.fill("#ground_truth_version", "v1")
+        page.select_option("#method_image", "gc-hub/example-evaluation:latest")
+        page.fill("#score_jsonpath", "aggregates.dice.mean")
+        page.fill("#submissions_limit", "2")
+        page.check("#auto_publish")
+        row = page.locator("#columns-editor tbody tr").last
+        row.locator("input[name=column_title]").fill("Volume difference")
+        row.locator("input[name=column_path]").fill("aggregates.volume_difference.mean")
+        row.locator("select[name=column_order]").select_option("lower")
         with page.expect_response(lambda r: r.request.method == "POST") as response:
             page.click("text=Create phase")
         assert response.value.status == 400
         assert "closes_at must be later than opens_at" in page.locator(".error").inner_text()
-        assert page.input_value("#ground_truth_path") == f"ground-truth/{slug}/final"
-        assert page.input_value("#visibility") == "participants"
-
-        page.fill("#closes_at", "2030-03-01T12:00")
+        assert page.input_value("#method_image") == "gc-hub/example-evaluation:latest"
+        assert page.locator("#columns-editor input[name=column_path]").first.input_value() == (
+            "aggregates.volume_difference.mean"
+        )
+        page.fill("#opens_at", "")
+        page.fill("#closes_at", "2099-01-31T12:00")
         page.click("text=Create phase")
+        page.wait_for_url(f"{challenge}/phases/masks")
+        assert "Ranked by Dice (higher is better); Volume difference is shown, not ranked." in page.inner_text(
+            "#ranking"
+        )
+
+        # the ground truth, uploaded from the page with a progress bar
+        page.set_input_files("#ground-truth-file", str(truth))
+        page.click("#ground-truth-upload button[type=submit]")
+        status = page.locator("#ground-truth-upload .upload-status")
+        page.wait_for_function("s => s.dataset.status", arg=status.element_handle(), timeout=120_000)
+        assert status.get_attribute("data-status") == "done", status.inner_text()
         page.wait_for_load_state()
-        phases = page.locator("section.card", has_text="Phases")
-        assert "Final test" in phases.inner_text() and "2030-01-31T12:00" in phases.inner_text()
+        page.screenshot(path=str(artifacts / "phase-page-organiser.png"), full_page=True)
 
-        page.goto(challenges)
-        assert page.locator(f"text={slug}").count() == 1
-        page.fill("#slug", slug)  # taken: the page says so and keeps what was typed
-        page.fill("#title", "Lung nodules again")
-        with page.expect_response(lambda r: r.request.method == "POST") as response:
-            page.click("text=Create challenge")
-        assert response.value.status == 409 and "exists already" in page.locator(".error").inner_text()
-        assert page.input_value("#title") == "Lung nodules again"
-        page.goto(f"{challenges}challenges/{slug}")
-        page.screenshot(path=str(artifacts / "challenge-page.png"), full_page=True)
-
-        # the admin sees the phase's settings in its form, and may change them
-        page.click("text=Final test")
-        page.wait_for_url(f"**/challenges/{slug}/phases/final")
-        assert page.input_value("#opens_at") == "2030-01-31T12:00"
-        assert page.input_value("#ground_truth_version") == "v1"
-        page.fill("#ground_truth_version", "v2")
-        page.click("text=Save phase")
-        page.wait_for_load_state()
-        assert page.input_value("#ground_truth_version") == "v2"
-
-        # the datascientist asks to join, through the page
+        # the data scientist asks to join on the challenge page itself
         other = browser.new_context(service_workers="block")
         ds = other.new_page()
+        html_pages(ds, visited)
+        errors_ds = collect_errors(ds)
         hub_login(ds, hub.url, "datascientist", hub.passwords["user_password"])
-        assert ds.goto(f"{challenges}challenges/{slug}/phases/final").status == 404
-        ds.goto(challenges)
-        ds.locator("tr", has_text=slug).locator("text=Request to join").click()
+        ds.goto(challenge)
+        assert "How to take part" in ds.inner_text("#take-part")
+        ds.click("#take-part >> text=Request to join")
         ds.wait_for_load_state()
-        assert "pending" in ds.locator("tr", has_text=slug).inner_text()
+        assert "pending" in ds.inner_text("#join-status")
 
-        # the researcher accepts
-        page.goto(f"{challenges}challenges/{slug}")
-        requests = page.locator("section.card", has_text="Join requests")
-        requests.locator("tr", has_text="datascientist").locator("text=Accept").click()
+        # the researcher accepts; the participant shows in the list
+        page.goto(challenge)
+        page.locator("#join-requests tr", has_text="datascientist").locator("text=Accept").click()
         page.wait_for_load_state()
-        assert "No pending join requests" in page.locator("section.card", has_text="Join requests").inner_text()
+        assert "datascientist" in page.inner_text("#participants")
+        page.screenshot(path=str(artifacts / "challenge-page-organiser.png"), full_page=True)
 
-        # the participant sees the phase, not what only admins see
-        response = ds.goto(f"{challenges}challenges/{slug}/phases/final")
-        assert response.status == 200
-        ds.screenshot(path=str(artifacts / "phase-page-participant.png"), full_page=True)
+        # the participant reads the phase in words, nothing only admins see, and submits
+        ds.goto(challenge)
+        ds.click("#phases >> text=Masks")
+        ds.wait_for_url(f"{challenge}/phases/masks")
         text = ds.inner_text("main")
-        assert "Final test" in text and "participants" in text
-        for hidden in ("ground_truth", f"ground-truth/{slug}/final", "method_image", "registry.example", "v2"):
-            assert hidden not in text
-        assert ds.locator("form").count() == 0
+        assert "Open now; closes in" in text and "You have 2 submissions left" in text
+        assert "Ranked by Dice (higher is better); Volume difference is shown, not ranked." in text
+        for hidden in ("score_jsonpath", "extra_results_columns", "example-evaluation", "ground truth folder"):
+            assert hidden not in ds.content()
+        ds.screenshot(path=str(artifacts / "phase-page-participant.png"), full_page=True)
+        ds.set_input_files("#predictions", str(predictions))
+        ds.click("#predictions-form button[type=submit]")
+        ds.wait_for_url(f"{challenge}/submissions/*", timeout=60_000)
+        ds.wait_for_function(
+            "() => ['succeeded', 'failed', 'cancelled'].includes(document.getElementById('status').textContent)",
+            timeout=300_000,
+        )
+        assert ds.inner_text("#status") == "succeeded", ds.inner_text("main")
+        results = ds.inner_text("#results table.metrics")
+        assert "Dice" in results and "Volume difference" in results and "{" not in results
+        ds.screenshot(path=str(artifacts / "submission-page-predictions.png"), full_page=True)
+
+        # back to the phase (the link works), then the leaderboard
+        ds.click("text=← Masks")
+        ds.wait_for_url(f"{challenge}/phases/masks")
+        assert "succeeded" in ds.inner_text("#my-submissions") and "1 submission left" in ds.inner_text("#left")
+        ds.click("main p a:text-is('leaderboard')")
+        ds.wait_for_url(f"**/services/leaderboard/leaderboards/{slug}/masks")
+        board = ds.inner_text("#leaderboard")
+        assert "datascientist" in board and "Dice" in board
+        assert "Ranked by Dice (higher is better)" in ds.inner_text("#ranking")
+        ds.screenshot(path=str(artifacts / "leaderboard-page-participant.png"), full_page=True)
+
         xsrf = next(c["value"] for c in other.cookies() if c["name"] == "_xsrf" and "challenges" in c["path"])
         forbidden = other.request.post(
-            f"{challenges}challenges/{slug}/phases/final",
-            form={"_xsrf": xsrf, "slug": "final", "title": "Mine now"},
+            f"{challenge}/phases/masks",
+            form={"_xsrf": xsrf, "slug": "masks", "title": "Mine now"},
             headers={"X-XSRFToken": xsrf},
         )
         assert forbidden.status == 403 and "Only the admins" in forbidden.text()
         assert blocked == []
+        assert [e for e in errors + errors_ds if e.startswith("pageerror")] == []  # the pages' scripts ran
         browser.close()
+    raw = [url for url, kind in visited if "json" in kind]
+    assert not raw, f"pages that ended on raw JSON: {raw}"
 
 
 def test_clinician_sees_no_create_form_and_may_not_create(hub):

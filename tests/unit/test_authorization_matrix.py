@@ -249,6 +249,8 @@ MATRIX = [
     row("challenges", "GET",    "challenges/{challenge}/admins",             ADMIN_ONLY),
     row("challenges", "POST",   "challenges/{challenge}/admins",             ADMIN_ONLY, {"username": "helper"}),
     row("challenges", "DELETE", "challenges/{challenge}/admins?username=helper", ADMIN_ONLY),
+    row("challenges", "GET",    "challenges/{challenge}/participants",       ADMIN_ONLY),
+    row("challenges", "DELETE", "challenges/{fresh}/participants?username=participant", ADMIN_ONLY),
     # Joining needs the hub permission to participate, which only data scientists hold.
     row("challenges", "POST",   "challenges/{challenge}/join",               "deny deny deny conflict allow deny",
         {"message": "let me in"}),
@@ -329,6 +331,8 @@ MATRIX = [
     row("leaderboard", "GET",   "leaderboards/{challenge}/{hidden}",         "deny hidden allow hidden hidden hidden"),
     row("leaderboard", "GET",   "leaderboards/{challenge}/{public}?display=best", "deny deny allow deny deny deny"),
 ]
+# The challenges service takes the same upload sessions, for its pages' uploads.
+MATRIX += [r._replace(service="challenges") for r in MATRIX if r.service == "archives" and r.path.startswith("upload-")]
 # fmt: on
 
 

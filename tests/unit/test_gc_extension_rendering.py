@@ -379,3 +379,21 @@ def test_a_folder_that_cannot_be_written_is_one_line_too(magics, fake, capsys, t
     error = [line for line in capsys.readouterr().err.split("\n") if line.strip() and "%" not in line][-1]
     assert error.startswith(("FileExistsError: ", "NotADirectoryError: "))
     assert error.endswith("Check the path and the free space, then run this again.")
+
+
+def test_an_empty_leaderboard_says_so_in_a_sentence(magics, fake, capsys):  # noqa: F811
+    empty = {
+        "challenge": "demo",
+        "phase": "predictions",
+        "title": "Predictions",
+        "scoring": {"columns": [{"path": "aggregates.dice.mean", "title": "Score", "ascending": False}]},
+        "count": 0,
+        "results": [],
+    }
+    fake.route("GET", "leaderboard", "leaderboards/demo/predictions", (200, empty))
+    fake.route("GET", "challenges", "challenges/demo/phases/predictions", (200, PHASE))
+    assert magics.run_line_magic("gc_leaderboard", "demo/predictions") is None
+    assert capsys.readouterr().out == (
+        "The leaderboard of Predictions (demo/predictions) has no results yet: none has been evaluated and"
+        " published. Submit with %gc_submit demo/predictions …, follow it with %gc_status, and look again.\n"
+    )
