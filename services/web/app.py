@@ -94,6 +94,7 @@ def make_app(name, settings, prefix, queue=None, cookie_secret=None):
         hub_auth=SharedHubOAuth(engine=engine, service=name),
         platform={
             "name": name,
+            "prefix": prefix,
             "settings": settings,
             "engine": engine,
             "queue": queue or TaskQueue.from_url(settings.redis_url),
