@@ -67,6 +67,7 @@ SERVICE_ROUTES = {
         + container_images.routes(prefix)
         + builds.routes(prefix)
         + training_data.routes(prefix)
+        + image_files.thumbnail_routes(prefix)
     ),
     "leaderboard": leaderboard.routes,
 }

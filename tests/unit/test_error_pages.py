@@ -17,7 +17,9 @@ def app(monkeypatch, tmp_path):
 
 
 def get(app, path, headers):
-    request = HTTPRequest(app.get_url(path), headers={"X-Test-User": "datascientist", **headers}, follow_redirects=False)
+    request = HTTPRequest(
+        app.get_url(path), headers={"X-Test-User": "datascientist", **headers}, follow_redirects=False
+    )
     try:
         return app.io_loop.run_sync(lambda: app.http_client.fetch(request))
     except HTTPClientError as e:
