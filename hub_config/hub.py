@@ -9,8 +9,12 @@ limits are the notebook server's (``websocket_max_message_size``, 256 MiB in the
 
 from pathlib import Path
 
+from .profiles import platform_profiles, profile_choices
+
 # Where `make install` puts the proxy (npm ci in the project's root).
 PROXY = Path(__file__).resolve().parents[1] / "node_modules" / ".bin" / "configurable-http-proxy"
+# gc-hub's pages of the hub (home, navigation), each extending JupyterHub's own.
+TEMPLATES = Path(__file__).with_name("templates")
 
 
 def proxy_command():
@@ -36,3 +40,5 @@ def configure_hub(c, settings):
     c.ConfigurableHTTPProxy.command = proxy_command()
     c.JupyterHub.cleanup_servers = True
     c.JupyterHub.cleanup_proxy = True
+    c.JupyterHub.template_paths = [str(TEMPLATES)]
+    c.JupyterHub.template_vars = {"gc_profiles": profile_choices(platform_profiles(settings))}

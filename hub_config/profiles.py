@@ -23,6 +23,11 @@ class Profile:
     groups: tuple
     gpu_allowed: bool = False
     default_url: str = ""  # the page the server opens on ("" for its own default)
+    preferred_by: tuple = ()  # the groups whose members start this one unless they choose
+
+    @property
+    def resources(self):
+        return f"{self.cpu_limit:g} CPU, {self.mem_limit} memory"
 
 
 def platform_profiles(settings):
@@ -37,6 +42,7 @@ def platform_profiles(settings):
             mem_limit=settings.workstation_mem_limit,
             groups=("clinicians", "researchers", "data-scientists"),
             default_url=READING_APP,
+            preferred_by=("clinicians",),
         ),
         "training": Profile(
             name="training",
@@ -47,6 +53,7 @@ def platform_profiles(settings):
             mem_limit=settings.training_mem_limit,
             groups=("researchers", "data-scientists"),
             gpu_allowed=True,
+            preferred_by=("researchers", "data-scientists"),
         ),
     }
 
@@ -55,6 +62,37 @@ def allowed_profiles(profiles, groups, admin=False):
     """The profiles that a member of ``groups`` may start, in their declared order."""
     groups = set(groups)
     return [p for p in profiles.values() if admin or groups & set(p.groups)]
+
+
+def default_profile(choices, groups):
+    """Of ``choices`` (allowed profiles), the one a member of ``groups`` starts unless they choose:
+    the first their group prefers (a data scientist's training environment), else the first."""
+    groups = set(groups)
+    return next((p for p in choices if groups & set(p.preferred_by)), choices[0] if choices else None)
+
+
+def profile_choices(profiles):
+    """A ``template_vars`` callable: the profiles the hub's user may start, for the home page's
+    start form, each a dict with ``default`` true for the one their group uses."""
+
+    def choices(user):
+        if user is None:
+            return []
+        groups = [g.name for g in user.groups]
+        allowed = allowed_profiles(profiles, groups, user.admin)
+        default = default_profile(allowed, groups)
+        return [
+            {
+                "name": p.name,
+                "title": p.title,
+                "description": p.description,
+                "resources": p.resources,
+                "default": p is default,
+            }
+            for p in allowed
+        ]
+
+    return choices
 
 
 def gpu_device_requests():
@@ -75,13 +113,14 @@ def profile_form(profiles, gpu_enabled):
         choices = allowed_profiles(profiles, groups, admin)
         if not choices:
             return "<p>Your account is in no group that may start a server. Ask an admin.</p>"
+        default = default_profile(choices, groups)
         rows = []
-        for i, p in enumerate(choices):
-            checked = " checked" if i == 0 else ""
+        for p in choices:
+            checked = " checked" if p is default else ""
             rows.append(
                 f'<div class="radio"><label><input type="radio" name="profile" value="{p.name}"{checked}>'
                 f" <strong>{escape(p.title)}</strong> — {escape(p.description)}"
-                f" <small>({p.cpu_limit:g} CPU, {escape(p.mem_limit)} memory)</small></label></div>"
+                f" <small>({escape(p.resources)})</small></label></div>"
             )
         if gpu_enabled and any(p.gpu_allowed for p in choices):
             rows.append(
@@ -112,7 +151,7 @@ def apply_profile(profiles, gpu_enabled):
         choices = allowed_profiles(profiles, groups, admin)
         if not choices:
             raise web.HTTPError(403, "Your account is in no group that may start a server. Ask an admin to add you.")
-        name = user_options.get("profile") or choices[0].name
+        name = user_options.get("profile") or default_profile(choices, groups).name
         if name not in profiles:
             raise web.HTTPError(400, f"Unknown profile {name!r}. Choose one of: {', '.join(profiles)}.")
         profile = profiles[name]

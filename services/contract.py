@@ -30,6 +30,7 @@ from .core.orm.images import ColorSpace
 from .core.schemas import SCHEMAS, UnresolvableReference, value_error
 from .imaging.conversion import Upload
 from .imaging.sandbox import import_in_sandbox
+from .imaging.thumbnails import write_thumbnail
 from .untrusted_files import UnsafeFile, UntrustedFolder
 
 IMAGE_SUFFIXES = (".mha", ".tif", ".tiff")
@@ -370,6 +371,8 @@ def store_image(session, path, data_dir, *, owner, name=None):
     except RuntimeError:
         raise InvalidValue(f"{path.name} is not a readable image") from None
     stored = store_file(path, data_dir, folder="images")
+    kept = absolute(data_dir, stored.path)
+    write_thumbnail(sitk.ReadImage(str(kept)), kept.with_suffix(".png"))  # the platform's own file
     image = Image(
         name=name or path.name,
         path=stored.path,

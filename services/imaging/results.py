@@ -47,6 +47,8 @@ SCALARS = [f"{bits}-bit {sign} integer" for bits in (8, 16, 32, 64) for sign in 
 SCALARS += ["32-bit float", "64-bit float"]
 PIXEL_TYPES = frozenset(SCALARS + [f"vector of {scalar}" for scalar in SCALARS])
 TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+THUMBNAIL_BYTES = 1024 * 1024  # a 256-pixel PNG is far smaller
 
 NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 NUMBERS = rf"{NUMBER}(?: {NUMBER})*"
@@ -226,8 +228,27 @@ def keep_image(folder, image, *, data_dir, max_bytes):
     except BaseException:
         target.unlink(missing_ok=True)
         raise
+    keep_thumbnail(folder, image["file"], target, shown)
     fields = {k: v for k, v in image.items() if k != "file"}
     return StoredImage(path=relative.as_posix(), size=copied.size, sha256=copied.sha256, **fields)
+
+
+def keep_thumbnail(folder, image_file, target, shown):
+    """Copy the PNG thumbnail beside ``image_file`` (if the importer made one) beside ``target``;
+    Garbage (and the image's copy removed) if it is there but no small PNG."""
+    thumbnail = Path(image_file).with_suffix(".png").as_posix()
+    kept = target.with_suffix(".png")
+    try:
+        folder.copy(thumbnail, kept, max_bytes=THUMBNAIL_BYTES)
+        with open(kept, "rb") as f:
+            if f.read(len(PNG_MAGIC)) != PNG_MAGIC:
+                raise Garbage(f"{shown}'s thumbnail is not a PNG file")
+    except FileNotFoundError:
+        return  # none made: its pages show "no preview"
+    except (UnsafeFile, Garbage) as bad:
+        kept.unlink(missing_ok=True)
+        target.unlink(missing_ok=True)
+        raise Garbage(str(bad)) from None
 
 
 def keep(folder, entries, *, data_dir, max_bytes, threads=1):
@@ -251,5 +272,6 @@ def keep(folder, entries, *, data_dir, max_bytes, threads=1):
         for image in stored:
             if image is not None:
                 Path(data_dir, image.path).unlink(missing_ok=True)
+                Path(data_dir, image.path).with_suffix(".png").unlink(missing_ok=True)
         raise problems[0]
     return [(keys, image, message) for (keys, _, message), image in zip(entries, stored, strict=True)]

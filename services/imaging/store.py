@@ -1,6 +1,7 @@
 """Storing imported images: compressed MHA (TIFF for large 2D pictures) in the importer's output
-folder, with everything the Image row records about them. The worker copies each file into the data
-directory and hashes its own copy (``results.py``)."""
+folder, with everything the Image row records about them, and a PNG thumbnail beside each
+(``thumbnails.py``). The worker copies each file into the data directory and hashes its own copy
+(``results.py``)."""
 
 import re
 import uuid
@@ -10,6 +11,8 @@ from pathlib import Path
 import SimpleITK as sitk
 from isal import isal_zlib
 from SimpleITK._SimpleITK import _GetMemoryViewFromImage  # what GetArrayViewFromImage wraps, without NumPy
+
+from .thumbnails import write_thumbnail
 
 COLOR_SPACES = {1: "gray", 3: "rgb", 4: "rgba"}
 
@@ -61,6 +64,7 @@ def store(loaded, *, data_dir, limits):
             write_mha(image, target, limits.compression_level)
         else:
             sitk.WriteImage(image, str(target), True, limits.compression_level)
+        keep_thumbnail(loaded, target.with_suffix(".png"))
         return StoredImage(
             path=relative.as_posix(),
             size=target.stat().st_size,
@@ -80,7 +84,17 @@ def store(loaded, *, data_dir, limits):
         )
     except BaseException:
         target.unlink(missing_ok=True)
+        target.with_suffix(".png").unlink(missing_ok=True)
         raise
+
+
+def keep_thumbnail(loaded, target):
+    """Write the thumbnail of ``loaded.image`` to ``target``; an image without one is still imported
+    (its pages show "no preview")."""
+    try:
+        write_thumbnail(loaded.image, target, loaded.window_center, loaded.window_width)
+    except Exception:  # noqa: BLE001 (a picture for pages only: never the reason an import fails)
+        target.unlink(missing_ok=True)
 
 
 def write_mha(image, target, level):

@@ -84,6 +84,7 @@ class SessionImport:
             for outcome in outcomes:
                 if outcome.image:
                     (self.data_dir / outcome.image.path).unlink(missing_ok=True)
+                    (self.data_dir / outcome.image.path).with_suffix(".png").unlink(missing_ok=True)
             log.info("upload session %s was cancelled during its import; nothing kept", session.id)
         else:
             self.record(outcomes)

@@ -67,6 +67,7 @@ SERVICE_ROUTES = {
         + container_images.routes(prefix)
         + builds.routes(prefix)
         + training_data.routes(prefix)
+        + image_files.thumbnail_routes(prefix)
         + uploads.routes(prefix)  # the pages upload predictions, methods and ground truth here
     ),
     "leaderboard": leaderboard.routes,
@@ -95,6 +96,7 @@ def make_app(name, settings, prefix, queue=None, cookie_secret=None):
         hub_auth=SharedHubOAuth(engine=engine, service=name),
         platform={
             "name": name,
+            "prefix": prefix,
             "settings": settings,
             "engine": engine,
             "queue": queue or TaskQueue.from_url(settings.redis_url),

@@ -101,6 +101,13 @@ class ArchiveAccess:
             raise PermissionDenied(f"You may not {doing}: ask an editor of {slug!r} for that role.")
         return archive, roles
 
+    def remove_member(self, archive, username, role):
+        """Take ``role`` from ``username``; refused if that would leave the archive without editors."""
+        if role == ArchiveRole.EDITOR and usernames(self.db, archive, ArchiveRole.EDITOR) == [username]:
+            who = "You are" if username == self.username else f"{username!r} is"
+            raise GcError(f"{who} the last editor of this archive: make someone else editor first.")
+        revoke(self.db, archive, username, role)
+
     def create_archive(self, fields):
         """A new archive of ``fields`` (an ArchiveCreate) whose creator is its editor; needs the hub
         permission to create."""
@@ -199,11 +206,7 @@ class MembersHandler(ArchiveAPIHandler):
     @web.authenticated
     def delete(self, slug):
         archive, _ = self.archive(slug, EDIT, "manage this archive's members")
-        username, role = self.get_argument("username"), self.get_argument("role")
-        mine = username == self.username and role == ArchiveRole.EDITOR
-        if mine and usernames(self.db, archive, ArchiveRole.EDITOR) == [username]:
-            raise GcError("You are the last editor of this archive: make someone else editor first.")
-        revoke(self.db, archive, username, role)
+        self.remove_member(archive, self.get_argument("username"), self.get_argument("role"))
         self.commit()
         self.write_no_content()
 

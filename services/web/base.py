@@ -12,7 +12,7 @@ from pydantic import Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tornado import web
-from tornado.escape import xhtml_escape
+from tornado.routing import PathMatches
 
 from ..api.common import Error
 from ..core.errors import GcError, PermissionDenied
@@ -193,14 +193,47 @@ class ServiceHandler(ServiceHubAuth, HubOAuthenticated, web.RequestHandler):
             return exc.log_message % exc.args if exc.args else exc.log_message
         return HTTPStatus(status_code).phrase
 
+    def wants_json(self):
+        """Whether an error should be answered as JSON: for the API's paths, and for whoever asks
+        for JSON rather than a page (``Accept: application/json`` without ``text/html``)."""
+        if self.request.path.startswith(self.api_prefix):
+            return True
+        accept = self.request.headers.get("Accept", "")
+        return "application/json" in accept and "text/html" not in accept
+
+    @property
+    def api_prefix(self):
+        return self.service_prefix + "api/"
+
     def write_error(self, status_code, **kwargs):
         message = self.error_message(status_code, kwargs.get("exc_info"))
-        status_code = self.get_status()
+        if self.wants_json():
+            self.set_header("Content-Type", "application/json")
+            self.finish(Error(status=self.get_status(), message=message).model_dump_json())
+        else:
+            self.write_error_page(message)
+
+    def write_error_page(self, message):
+        """The error as a page with the platform's navigation, and a way on from where the user is."""
+        status = self.get_status()
+        # who asks, if the hub said so already: an error page never waits on the hub
+        if not hasattr(self, "_current_user"):
+            self._current_user = getattr(self, "_cached_hub_user", None)
         self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.finish(
-            f"<!doctype html><title>{status_code}</title><h1>{status_code} "
-            f"{HTTPStatus(status_code).phrase}</h1><p>{xhtml_escape(message)}</p>"
+        self.render(
+            "error.html",
+            status=status,
+            phrase=HTTPStatus(status).phrase,
+            message=message,
+            way_on=nearest_page(self.application, self.request.path, self.service_prefix),
+            service_prefix=self.service_prefix,
+            error=None,
         )
+
+    @property
+    def service_prefix(self):
+        """Where this service's paths start (``/services/<name>/``)."""
+        return self.platform["prefix"]
 
 
 class APIHandler(ServiceHandler):
@@ -252,11 +285,6 @@ class APIHandler(ServiceHandler):
         self.set_status(204)
         self.finish()
 
-    def write_error(self, status_code, **kwargs):
-        message = self.error_message(status_code, kwargs.get("exc_info"))
-        self.set_header("Content-Type", "application/json")
-        self.finish(Error(status=self.get_status(), message=message).model_dump_json())
-
     def json_object(self):
         """The request's body as JSON; 400 unless it is."""
         try:
@@ -297,8 +325,50 @@ def _selects_objects(query):
     return len(selected) == 1 and selected[0]["expr"] is selected[0]["entity"]
 
 
-class NotFoundHandler(APIHandler):
-    """Unknown paths: a JSON 404 that says so."""
+def page_routes(application):
+    """The path patterns of ``application``'s handlers (the catch-all 404 left out)."""
+    return [
+        rule.matcher.regex
+        for rule in application.wildcard_router.rules
+        if isinstance(rule.matcher, PathMatches) and rule.target is not NotFoundHandler
+    ]
 
-    def prepare(self):
+
+def nearest_page(application, path, service_prefix):
+    """The path of a page near ``path``, or None: the same without a trailing slash, the object of
+    that slug in the service's collection (``/services/challenges/demo`` →
+    ``…/challenges/demo``), else the nearest parent path that a handler serves. Only paths are
+    compared: whether the object is there, the page itself says, by its own rules."""
+    routes = page_routes(application)
+
+    def served(candidate):
+        return candidate != path and any(regex.fullmatch(candidate) for regex in routes)
+
+    candidates = [path.rstrip("/")]
+    rest = path[len(service_prefix) :].strip("/")
+    if rest and "/" not in rest:
+        candidates += [f"{service_prefix}{collection}/{rest}" for collection in COLLECTIONS]
+    parent = path.rstrip("/")
+    while len(parent) > len(service_prefix):
+        parent = parent.rsplit("/", 1)[0]
+        candidates += [parent, parent + "/"]
+    return next((c for c in candidates if c and served(c)), None)
+
+
+# The collections of the services' pages, where a bare slug is looked for.
+COLLECTIONS = ("challenges", "archives", "leaderboards", "reader-studies")
+
+
+class NotFoundHandler(APIHandler):
+    """Unknown paths: 404 that says so, as JSON for the API; a browser that GETs a page path
+    with a near page (a missing or extra slash, a bare slug) is sent there."""
+
+    async def prepare(self):
+        await super().prepare()  # who asks, for the navigation of the error page
+        if self.request.method == "GET" and not self.wants_json():
+            near = nearest_page(self.application, self.request.path, self.service_prefix)
+            rest = self.request.path[len(self.service_prefix) :].strip("/")
+            if near and (near == self.request.path.rstrip("/") or "/" not in rest):
+                self.redirect(near)
+                return
         raise web.HTTPError(404, f"No such endpoint: {self.request.path}")

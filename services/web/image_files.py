@@ -9,6 +9,8 @@ those. Everyone else gets 404, so that image ids do not tell who holds what. The
 decides which images a person may give as inputs of their own jobs (algorithms.py).
 """
 
+import struct
+import zlib
 from pathlib import Path, PurePosixPath
 
 from sqlalchemy import select
@@ -26,7 +28,7 @@ from ..core.orm import (
     SocketValue,
     Submission,
 )
-from .base import APIHandler, endpoint
+from .base import APIHandler, Kept, endpoint
 
 CHUNK_BYTES = 1024 * 1024
 
@@ -109,5 +111,51 @@ class ImageFileHandler(APIHandler):
         self.finish()
 
 
+def png(width, height, gray):
+    """A PNG of one ``gray`` level (0-255): the "no preview" picture, written here, parsed nowhere."""
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = (b"\x00" + bytes([gray]) * width) * height
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+NO_PREVIEW = png(64, 64, 0xD0)
+
+
+def thumbnail_path(data_dir, image):
+    """Where the importer's thumbnail of ``image`` is kept: beside its file, ``.png``."""
+    return Path(data_dir, image.path).with_suffix(".png")
+
+
+class ThumbnailHandler(APIHandler):
+    """GET: the image's thumbnail (its middle slice, windowed, made by the importer in the
+    sandbox), for whoever may read the image's file; a plain gray "no preview" picture for an image
+    that has none (imported before thumbnails were made, or one the importer could not draw).
+    ``X-Thumbnail: none`` says which. Only stored PNG bytes are served: nothing is parsed here."""
+
+    @endpoint(file_types=("image/png",))
+    @web.authenticated
+    def get(self, image_id):
+        image = readable_image(self.db, self.user, image_id)
+        path = thumbnail_path(self.platform["settings"].data_dir, image)
+        try:
+            body = path.read_bytes()
+        except FileNotFoundError:
+            body = NO_PREVIEW
+            self.set_header("X-Thumbnail", "none")
+        self.set_header("Content-Type", "image/png")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.write_kept(Kept.of(body, "image/png"))
+
+
 def routes(prefix):
-    return [(prefix + r"api/v1/images/(?P<image_id>[0-9]+)/file", ImageFileHandler)]
+    images = prefix + r"api/v1/images/(?P<image_id>[0-9]+)"
+    return [(images + "/file", ImageFileHandler), (images + "/thumbnail.png", ThumbnailHandler)]
+
+
+def thumbnail_routes(prefix):
+    """The thumbnail alone (the challenges service shows the images of jobs and submissions)."""
+    return [route for route in routes(prefix) if route[1] is ThumbnailHandler]

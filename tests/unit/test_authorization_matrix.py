@@ -240,6 +240,8 @@ MATRIX = [
     row("archives",   "POST",   "upload-sessions/{upload}/import",           UPLOAD_OWNER),
     row("archives",   "POST",   "upload-sessions/{upload}/cancel",           UPLOAD_OWNER),
     row("archives",   "GET",    "images/{image}/file",                       ARCHIVE_READERS),
+    row("archives",   "GET",    "images/{image}/thumbnail.png",              ARCHIVE_READERS),
+    row("challenges", "GET",    "images/{image}/thumbnail.png",              ARCHIVE_READERS),
 
     row("challenges", "GET",    "challenges",                                SIGNED_IN),
     row("challenges", "POST",   "challenges",                                RESEARCHERS, {"slug": "c-{uniq}", "title": "C"}),
@@ -461,6 +463,7 @@ def make_image(archives):
     path = Path(os.environ["GC_DATA_DIR"], "images/scan.mha")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b'"scan"')  # bytes that happen to be JSON: ServiceApp.call decodes every answer
+    path.with_suffix(".png").write_bytes(b'"thumbnail"')  # its thumbnail, the same way
 
 
 def participant_submission(apps):

@@ -50,7 +50,8 @@ def collect(session, run, outputs=OUTPUTS, **extra_schemas):
 
 
 def kept_files(data_dir):
-    return sorted(p for p in data_dir.rglob("*") if p.is_file()) if data_dir.exists() else []
+    """The files kept in ``data_dir``, images' thumbnails left out (they go with their image)."""
+    return sorted(p for p in data_dir.rglob("*") if p.is_file() and p.suffix != ".png") if data_dir.exists() else []
 
 
 def test_good_outputs_are_copied_into_the_data_directory(session, run):

@@ -1,6 +1,7 @@
 """Downloading image files (``GET images/<id>/file`` of the archives service): who may read which
 image, and the bytes and headers they get."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from services.core.orm import (
     grant,
     make_value,
 )
+from services.imaging.results import PNG_MAGIC
 
 IMAGES = ("public", "hidden", "hidden-output", "public-output", "upload")
 
@@ -114,10 +116,10 @@ def test_who_may_download_which_image(world, user, readable):
         assert (status == 200) == (name in readable), (user, name, status)
 
 
-def download(archives, image_id, user):
+def download(archives, image_id, user, what="file"):
     """(status, (body bytes, headers)) of a download (ServiceApp.call reads JSON answers only)."""
     request = HTTPRequest(
-        archives.get_url(f"/services/archives/api/v1/images/{image_id}/file"), headers={"X-Test-User": user}
+        archives.get_url(f"/services/archives/api/v1/images/{image_id}/{what}"), headers={"X-Test-User": user}
     )
     try:
         response = archives.io_loop.run_sync(lambda: archives.http_client.fetch(request))
@@ -134,3 +136,26 @@ def test_the_file_comes_with_its_name_size_and_checksum(world):
     assert headers["Content-Length"] == "6" and headers["X-Image-Sha256"] == "a" * 64
     status, (body, _headers) = download(archives, ids["hidden-output"], "datascientist")
     assert status == 404 and b"There is no image" in body
+
+
+def thumbnail(archives, image_id, user):
+    """(status, (body bytes, headers)) of ``images/<id>/thumbnail.png``."""
+    return download(archives, image_id, user, what="thumbnail.png")
+
+
+@pytest.mark.parametrize("user", ["datascientist", "researcher", "researcher2", "clinician"])
+def test_a_thumbnail_has_the_read_rule_of_its_image(world, user):
+    archives, ids = world
+    for name in IMAGES:
+        assert (thumbnail(archives, ids[name], user)[0] == 200) == (download(archives, ids[name], user)[0] == 200)
+
+
+def test_the_stored_thumbnail_is_served_as_png_bytes_else_no_preview(world):
+    archives, ids = world
+    stored = PNG_MAGIC + b"stored thumbnail"
+    Path(os.environ["GC_DATA_DIR"], "images", "public.png").write_bytes(stored)
+    status, (body, headers) = thumbnail(archives, ids["public"], "datascientist")
+    assert status == 200 and body == stored and "X-Thumbnail" not in headers
+    assert headers["Content-Type"] == "image/png" and headers["X-Content-Type-Options"] == "nosniff"
+    status, (body, headers) = thumbnail(archives, ids["upload"], "datascientist")
+    assert status == 200 and body.startswith(PNG_MAGIC) and headers["X-Thumbnail"] == "none"

@@ -6,7 +6,7 @@ import pytest
 from tornado import web
 from traitlets.config import Config
 
-from hub_config.profiles import apply_profile, platform_profiles, profile_form
+from hub_config.profiles import apply_profile, platform_profiles, profile_choices, profile_form
 from hub_config.settings import GcHub
 
 
@@ -77,3 +77,25 @@ def test_form_lists_only_allowed_profiles_and_the_gpu_box_when_enabled(profiles)
     html = profile_form(profiles, gpu_enabled=True)(spawner("data-scientists"))
     assert 'value="training"' in html and 'name="gpu"' in html
     assert 'name="gpu"' not in profile_form(profiles, gpu_enabled=False)(spawner("data-scientists"))
+
+
+def test_each_group_gets_its_own_profile_preselected(profiles):
+    def checked(*groups):
+        html = profile_form(profiles, gpu_enabled=False)(spawner(*groups))
+        return [line for line in html.splitlines() if " checked" in line]
+
+    (line,) = checked("data-scientists")
+    assert 'value="training"' in line  # not the clinicians' workstation
+    (line,) = checked("clinicians")
+    assert 'value="workstation"' in line
+    s = spawner("data-scientists")
+    apply_profile(profiles, gpu_enabled=False)(s, {})
+    assert s.environment["GC_PROFILE"] == "training"
+
+
+def test_home_page_choices_mark_the_groups_profile(profiles):
+    user = spawner("data-scientists").user
+    choices = profile_choices(profiles)(user)
+    assert [c["name"] for c in choices if c["default"]] == ["training"]
+    assert {c["name"] for c in choices} == {"workstation", "training"}
+    assert profile_choices(profiles)(None) == []
