@@ -66,6 +66,19 @@ def claim(session, model, run_id):
     return taken == 1
 
 
+def start(session, model, run_id, attempt):
+    """Move a provisioned run to executing unless it was cancelled (or given up) while its
+    inputs were laid out; whether it was. A condition in the UPDATE, not a status read before it:
+    a cancel that commits in between would otherwise be overwritten."""
+    started = session.execute(
+        update(model)
+        .where(model.id == run_id, model.attempt == attempt, model.status == JobStatus.PROVISIONING)
+        .values(status=JobStatus.EXECUTING, started_at=datetime.now(UTC))
+    ).rowcount
+    session.commit()
+    return started == 1
+
+
 def describe_minutes(seconds):
     return f"{seconds / 60:g} minutes" if seconds >= 60 else f"{seconds:g} seconds"
 
@@ -164,10 +177,8 @@ def _execute(session, run, engine, runner, settings, label, folder, provision, f
         image, mounts = provision(session, run, folders.input, folders.output, runner)
     except (GcError, ImageRefused) as problem:
         return fail(session, run, str(problem))
-    if run.status == JobStatus.CANCELLED:
-        return
-    advance(run, JobStatus.EXECUTING)
-    session.commit()
+    if not start(session, model, run_id, attempt):
+        return "cancelled"
     watch = Watch(engine, model, run_id)
     spec = RunSpec(
         image=image,
