@@ -65,7 +65,8 @@ class RunPanel:
                 w.HTML(
                     "<p>Upload an image (MHA, NIfTI, NRRD, TIFF, PNG or JPEG; up to 200 MB), run an algorithm on it "
                     "and see its output over the image. The image is imported into your own uploads; nobody else "
-                    "sees it. Larger images: upload them to an archive on the archives service's upload page.</p>"
+                    "sees it. For a larger image, ask a researcher to add it to an archive you may read: it then opens "
+                    "in the Archives tab.</p>"
                 ),
                 w.HBox([self.algorithm, self.upload, self.run_button]),
                 self.status,

@@ -12,6 +12,16 @@ from .reading_order import first_unfinished, is_done
 from .viewer import CaseViewer
 
 
+def progress_bar(done, total):
+    """A bar filled to ``done`` of ``total`` cases, with the count written on it."""
+    filled = 100 * done // max(1, total)
+    return (
+        "<div style='position:relative;width:200px;height:22px;border:1px solid #9e9e9e;border-radius:3px;"
+        f"background:linear-gradient(to right,#a5d6a7 {filled}%,#fff {filled}%);text-align:center;"
+        f"line-height:22px;font-size:12px'>{done} / {total} answered</div>"
+    )
+
+
 class StudyReader:
     """One reader study, as its reader sees it; ``on_close`` goes back to the list of studies."""
 
@@ -34,7 +44,8 @@ class StudyReader:
         self.next = w.Button(description="Next case", icon="chevron-right")
         self.next.add_class("gc-next-case")
         self.next.on_click(lambda _: self.open(self.index + 1))
-        self.bar = w.IntProgress(min=0, max=max(1, len(self.cases)), layout=w.Layout(width="200px"))
+        self.bar = w.HTML()
+        self.bar.add_class("gc-progress-bar")
         self.progress = w.HTML()
         self.progress.add_class("gc-progress")
         self.message = w.HTML()
@@ -95,7 +106,7 @@ class StudyReader:
 
     def update_progress(self):
         done = sum(is_done(c, self.questions, self.answers) for c in self.cases)
-        self.bar.value = done
+        self.bar.value = progress_bar(done, len(self.cases))
         self.progress.value = (
             f"Case {self.index + 1} of {len(self.cases)} · "
             f"<span class='gc-done'>{done}</span> of {len(self.cases)} cases answered"

@@ -47,11 +47,14 @@ class CaseViewer:
         self.preset = w.ToggleButtons(options=PRESET_NAMES, value=AUTO, description="Window")
         self.preset.style.button_width = "90px"
         self.preset.observe(lambda change: self.apply_window(), "value")
-        self.overlay = w.Checkbox(value=True, description="Show segmentation", indent=False)
+        self.overlay = w.Checkbox(value=False, disabled=True, description="Show segmentation", indent=False)
+        self.overlay.add_class("gc-show-segmentation")
         self.overlay.observe(lambda change: self.apply_overlay(), "value")
+        self.overlay_note = w.HTML()
+        self.overlay_note.add_class("gc-overlay-note")
         self.caption = w.HTML()
         self.panes = w.HBox(layout=w.Layout(width="100%"))
-        self.widget = w.VBox([w.HBox([self.preset, self.overlay]), self.caption, self.panes])
+        self.widget = w.VBox([w.HBox([self.preset, self.overlay, self.overlay_note]), self.caption, self.panes])
         self.widget.add_class("gc-viewer")
         self.masks = []
 
@@ -74,6 +77,7 @@ class CaseViewer:
             self.viewers, self.images = [], []
             return
         shown = ", ".join(s for s, _ in overlays) if overlays else "none"
+        self.offer_overlay(bool(overlays), "this case has no segmentation")
         self.display(
             [(socket, self.load(image_id)) for socket, image_id in images],
             [self.load(image_id) for _, image_id in overlays],
@@ -84,11 +88,19 @@ class CaseViewer:
     def show_images(self, image, mask=None, title=""):
         """Show one image (and a mask over it) that is not in an archive, such as an upload."""
         overlay = "the output segmentation" if mask is not None else "none (no output on this image's grid)"
+        self.offer_overlay(mask is not None, "the algorithm gave no segmentation on this image's grid")
         self.display(
             [("image", image)],
             [mask] if mask is not None else [],
             f"<b>{escape(title)}</b> <small>overlay: {overlay}</small>",
         )
+
+    def offer_overlay(self, available, why_not):
+        """Tick *Show segmentation* when there is a segmentation to show; otherwise untick and
+        disable it, and say why (``why_not``)."""
+        self.viewers, self.images = [], []  # the tick must not redraw the previous case's viewers
+        self.overlay.value, self.overlay.disabled = available, not available
+        self.overlay_note.value = "" if available else f"<small>({escape(why_not)})</small>"
 
     def display(self, images, masks, caption, points=()):
         """``images`` (``[(name, image)]``) side by side, each with the mask of its grid over it

@@ -30,6 +30,7 @@ from . import (
     leaderboard_pages,
     openapi,
     reader_studies,
+    reader_study_case_pages,
     reader_study_pages,
     sockets,
     submission_pages,
@@ -46,7 +47,9 @@ log = logging.getLogger("gc-hub")
 
 # Each service's own pages (served before the default home page).
 SERVICE_PAGES = {
-    "archives": lambda prefix: reader_study_pages.routes(prefix) + archive_pages.routes(prefix),
+    "archives": lambda prefix: (
+        reader_study_pages.routes(prefix) + reader_study_case_pages.routes(prefix) + archive_pages.routes(prefix)
+    ),
     "challenges": lambda prefix: submission_pages.routes(prefix) + challenge_pages.routes(prefix),
     "leaderboard": leaderboard_pages.routes,
 }

@@ -16,6 +16,7 @@ from tornado.routing import PathMatches
 
 from ..api.common import Error
 from ..core.errors import GcError, PermissionDenied
+from .field_words import in_words
 from .hub_login import ServiceHubAuth
 
 log = logging.getLogger("gc-hub")
@@ -224,7 +225,7 @@ class ServiceHandler(ServiceHubAuth, HubOAuthenticated, web.RequestHandler):
             "error.html",
             status=status,
             phrase=HTTPStatus(status).phrase,
-            message=message,
+            message=in_words(message),
             way_on=nearest_page(self.application, self.request.path, self.service_prefix),
             service_prefix=self.service_prefix,
             error=None,

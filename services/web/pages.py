@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from ..core.errors import GcError
 from .base import ServiceHandler
+from .field_words import in_words
 
 
 def shown(model):
@@ -50,7 +51,7 @@ class PageHandler(ServiceHandler):
 
     def render_page(self, template, status=200, error=None, form=None, **values):
         self.set_status(status)
-        self.render(template, error=error, form=form or {}, **values)
+        self.render(template, error=in_words(error) if error else error, form=form or {}, **values)
 
     def form(self, *names):
         return {name: self.get_body_argument(name, "").strip() for name in names}

@@ -69,7 +69,7 @@ def test_a_phase_set_up_through_the_pages_takes_a_participants_predictions(hub, 
         with page.expect_response(lambda r: r.request.method == "POST") as response:
             page.click("text=Create phase")
         assert response.value.status == 400
-        assert "closes_at must be later than opens_at" in page.locator(".error").inner_text()
+        assert "The closing date must be later than the opening date" in page.locator(".error").inner_text()
         assert page.input_value("#method_image") == "gc-hub/example-evaluation:latest"
         assert page.locator("#columns-editor input[name=column_path]").first.input_value() == (
             "aggregates.volume_difference.mean"

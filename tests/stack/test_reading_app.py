@@ -261,6 +261,11 @@ def test_clinician_reads_a_study_in_the_workstation(reading_hub, workstation, ar
     page.locator("button.gc-next-case").click()
     page.locator(".gc-progress", has_text="Case 2 of 3").wait_for(timeout=60_000)
     assert question(page, "point").locator("code").inner_text() == "not answered"
+    assert page.locator(".gc-progress-bar").inner_text().strip() == "1 / 3 answered"
+    # The demo cases have no segmentation: the tick is off, disabled, and says why.
+    tick = page.locator(".gc-show-segmentation input")
+    assert not tick.is_checked() and tick.is_disabled()
+    assert "no segmentation" in page.locator(".gc-overlay-note").inner_text()
     assert width >= 200 and height >= 200
     assert "150" in refusal and "maximum" in refusal, refusal
 
@@ -285,6 +290,26 @@ def test_clinician_reads_a_study_in_the_workstation(reading_hub, workstation, ar
     assert "clinician" in board and f"{scores['clinician']['score']:.2f}" in board, board
     editor_page.screenshot(path=artifacts / "reading-editor-page.png", full_page=True)
     editor_page.context.close()
+
+    leave_through_the_control_panel(page, hub, artifacts)
+
+
+def leave_through_the_control_panel(page, hub, artifacts):
+    """The app never shows "unsaved changes", and *Control Panel* leaves it without a
+    leave-site prompt (the answers are saved as the reader goes)."""
+    wait_for_canvases(page)  # the viewers have drawn: the page answers clicks again
+    assert "unsaved changes" not in page.locator("body").inner_text()
+    dialogs = []
+
+    def on_dialog(dialog):
+        dialogs.append(dialog.type)
+        dialog.accept()
+
+    page.on("dialog", on_dialog)
+    page.screenshot(path=artifacts / "reading-app-before-leaving.png")
+    page.locator("#jupyterhub-control-panel-link, a", has_text="Control Panel").first.click()
+    page.wait_for_url(lambda url: "/hub/home" in url, timeout=60_000)
+    assert "beforeunload" not in dialogs, f"leaving the reading app asked first: {dialogs}"
 
 
 def test_educational_study_shows_the_ground_truth_once_a_case_is_answered(reading_hub, workstation, artifacts):
@@ -329,6 +354,8 @@ def test_a_case_with_two_scans_shows_them_side_by_side_with_its_segmentation(rea
     wait_for_canvases(page, count=2)
     caption = page.locator(".gc-viewer", has_text="segmentation overlay").first.inner_text()
     assert "segmentation overlay: segmentation" in caption and f"{slug}-prior" in caption, caption
+    tick = page.locator(".gc-show-segmentation input").first
+    assert tick.is_checked() and tick.is_enabled()
     page.locator(".gc-viewer button", has_text="Soft tissue").first.click()  # a window preset
     time.sleep(2)
     page.screenshot(path=artifacts / "reading-app-side-by-side.png")

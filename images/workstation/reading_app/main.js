@@ -1,6 +1,7 @@
 // gc-hub reading app: a classic-notebook extension that turns the workstation's reading notebook
 // (metadata gc_hub.app == "reading") into an app: its code is hidden, autosave is off (the app
-// saves answers itself), and its cells run once the kernel's widget manager is ready.
+// saves answers itself, so the notebook is never "unsaved" and leaving it asks nothing), and its
+// cells run once the kernel's widget manager is ready.
 define(['base/js/namespace', 'base/js/events'], function (Jupyter, events) {
     'use strict';
 
@@ -27,17 +28,27 @@ define(['base/js/namespace', 'base/js/events'], function (Jupyter, events) {
         widgetsReady(notebook.kernel).then(function () {
             notebook.clear_all_output();
             notebook.execute_all_cells();
-            // The app saves answers itself: leaving the page has nothing to save or ask about.
-            notebook.set_dirty = function () {};
-            notebook.dirty = false;
+            notebook.set_dirty(false);
             document.body.setAttribute('data-gc-reading-app', 'started');
         });
+    }
+
+    // The app saves answers itself: the notebook (whose outputs change as the reader works) is
+    // never marked as having unsaved changes, and leaving the page asks nothing. Notebook 6 seals
+    // its notebook object, so this listens to its set_dirty event instead of replacing set_dirty,
+    // and replaces the page's beforeunload handler (which also asks while the kernel is busy).
+    function neverDirty(notebook) {
+        events.on('set_dirty.Notebook', function (event, data) {
+            if (data.value) notebook.set_dirty(false);
+        });
+        window.onbeforeunload = null;
     }
 
     function start() {
         if (!isReadingApp()) return;
         document.body.classList.add('gc-reading-app-page');
         Jupyter.notebook.set_autosave_interval(0);
+        neverDirty(Jupyter.notebook);
         var kernel = Jupyter.notebook.kernel;
         if (kernel && kernel.info_reply && kernel.info_reply.status === 'ok' && kernel.is_connected()) {
             run();
