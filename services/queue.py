@@ -32,6 +32,7 @@ class Task(StrEnum):
     MAKE_GROUND_TRUTH = "services.tasks.ground_truth.make_ground_truth"
     UNPACK_ALGORITHM_MODEL = "services.tasks.algorithm_models.unpack_algorithm_model"
     IMPORT_UPLOAD_SESSION = "services.imaging.tasks.import_upload_session"
+    DRAW_THUMBNAIL = "services.tasks.thumbnails.draw_thumbnail"
 
 
 class QueueUnreachable(Exception):
@@ -48,6 +49,8 @@ INTAKE_TIMEOUT_S = 3600
 BUILD_TIMEOUT_S = 1800
 GROUND_TRUTH_TIMEOUT_S = 6 * 3600
 MODEL_TIMEOUT_S = 6 * 3600
+THUMBNAIL_TIMEOUT_S = 3600
+THUMBNAIL_RETRY_S = 3600  # a thumbnail the importer could not draw is not tried again before this
 
 
 def connect(redis_url):
@@ -117,7 +120,11 @@ class TaskQueue:
 
     def holds(self, run):
         """Whether Redis holds the current attempt of ``run`` (queued, running or just ended)."""
-        return Job.exists(rq_job_id(run), connection=self.connection)
+        return self.holds_job(rq_job_id(run))
+
+    def holds_job(self, job_id):
+        """Whether Redis holds RQ job ``job_id`` (queued, running, or ended within its TTL)."""
+        return Job.exists(job_id, connection=self.connection)
 
     def import_upload(self, upload_session_id, *, retried=False):
         """Queue the import of an upload session; ``retried`` marks the one retry after a job died."""
@@ -173,6 +180,25 @@ class TaskQueue:
             {"algorithm_model_id": algorithm_model_id},
             job_id=f"algorithm-model-{algorithm_model_id}",
             job_timeout=MODEL_TIMEOUT_S,
+        )
+
+    def draw_thumbnail(self, image_id):
+        """Queue the drawing of an image's missing thumbnail, unless it is queued, being drawn,
+        or was tried within THUMBNAIL_RETRY_S."""
+        job_id = f"thumbnail-{image_id}"
+        try:
+            if self.holds_job(job_id):
+                return
+        except (RedisError, OSError) as error:
+            raise QueueUnreachable(f"Redis did not answer: {error}") from error
+        self._enqueue(
+            QueueName.IMPORT,
+            Task.DRAW_THUMBNAIL,
+            {"image_id": image_id},
+            job_id=job_id,
+            job_timeout=THUMBNAIL_TIMEOUT_S,
+            result_ttl=60,
+            failure_ttl=THUMBNAIL_RETRY_S,
         )
 
     def workers_by_queue(self):

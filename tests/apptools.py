@@ -65,6 +65,9 @@ class KeptQueue(TaskQueue):
             raise RedisConnectionError("Redis is down (the test says so)")
         self.queued.append(Queued(QueueName(queue_name), task, arguments, options))
 
+    def holds_job(self, job_id):
+        return any(work.options.get("job_id") == job_id for work in self.queued)
+
     def arguments(self, task):
         """The arguments of each ``task`` queued so far, in order."""
         return [work.arguments for work in self.queued if work.task == task]

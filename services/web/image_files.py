@@ -9,6 +9,7 @@ those. Everyone else gets 404, so that image ids do not tell who holds what. The
 decides which images a person may give as inputs of their own jobs (algorithms.py).
 """
 
+import logging
 import struct
 import zlib
 from pathlib import Path, PurePosixPath
@@ -28,9 +29,11 @@ from ..core.orm import (
     SocketValue,
     Submission,
 )
+from ..queue import QueueUnreachable
 from .base import APIHandler, Kept, endpoint
 
 CHUNK_BYTES = 1024 * 1024
+log = logging.getLogger("gc-hub")
 
 
 def readable_image(db, user, image_id):
@@ -133,8 +136,9 @@ def thumbnail_path(data_dir, image):
 class ThumbnailHandler(APIHandler):
     """GET: the image's thumbnail (its middle slice, windowed, made by the importer in the
     sandbox), for whoever may read the image's file; a plain gray "no preview" picture for an image
-    that has none (imported before thumbnails were made, or one the importer could not draw).
-    ``X-Thumbnail: none`` says which. Only stored PNG bytes are served: nothing is parsed here."""
+    that has none yet (``X-Thumbnail: none``): one imported before thumbnails were made gets it
+    drawn in the background (``tasks/thumbnails.py``), for the next request. Only stored PNG bytes
+    are served: nothing is parsed here."""
 
     @endpoint(file_types=("image/png",))
     @web.authenticated
@@ -146,6 +150,10 @@ class ThumbnailHandler(APIHandler):
         except FileNotFoundError:
             body = NO_PREVIEW
             self.set_header("X-Thumbnail", "none")
+            try:  # drawn in the background, in the sandbox: the next request gets it
+                self.platform["queue"].draw_thumbnail(image.id)
+            except QueueUnreachable as error:
+                log.warning("could not queue the thumbnail of image %s: %s", image.id, error)
         self.set_header("Content-Type", "image/png")
         self.set_header("X-Content-Type-Options", "nosniff")
         self.write_kept(Kept.of(body, "image/png"))

@@ -1,6 +1,7 @@
 """Challenges through the service pages in a real browser, behind the hub: a researcher sets one up,
 a data scientist joins and submits; a clinician may not create one."""
 
+import subprocess
 import uuid
 
 import pytest
@@ -22,9 +23,9 @@ def html_pages(page, visited):
 
 
 def test_a_phase_set_up_through_the_pages_takes_a_participants_predictions(hub, artifacts, tmp_path):
-    """The walk of issue 17: the researcher sets up a phase through the pages alone (ground truth
-    uploaded from the page), a data scientist joins from the challenge page, submits predictions
-    through the phase page and sees the result and the leaderboard."""
+    """The walk of issue 17: the researcher sets up a phase through the pages alone (the evaluation
+    method and the ground truth uploaded from the page), a data scientist joins from the challenge
+    page, submits predictions through the phase page and sees the result and the leaderboard."""
     slug = f"lungs-{uuid.uuid4().hex[:6]}"
     challenges = f"{hub.url}/services/challenges/"
     challenge = f"{challenges}challenges/{slug}"
@@ -58,7 +59,6 @@ def test_a_phase_set_up_through_the_pages_takes_a_participants_predictions(hub, 
         page.select_option("#result_display", "best")
         page.fill("#opens_at", "2030-01-31T12:00")
         page.fill("#closes_at", "2030-01-01T12:00")
-        page.select_option("#method_image", "gc-hub/example-evaluation:latest")
         page.fill("#score_jsonpath", "aggregates.dice.mean")
         page.fill("#submissions_limit", "2")
         page.check("#auto_publish")
@@ -70,7 +70,8 @@ def test_a_phase_set_up_through_the_pages_takes_a_participants_predictions(hub, 
             page.click("text=Create phase")
         assert response.value.status == 400
         assert "The closing date must be later than the opening date" in page.locator(".error").inner_text()
-        assert page.input_value("#method_image") == "gc-hub/example-evaluation:latest"
+        assert page.input_value("#score_jsonpath") == "aggregates.dice.mean"
+        page.screenshot(path=str(artifacts / "phase-form-error.png"), full_page=True)
         assert page.locator("#columns-editor input[name=column_path]").first.input_value() == (
             "aggregates.volume_difference.mean"
         )
@@ -81,6 +82,27 @@ def test_a_phase_set_up_through_the_pages_takes_a_participants_predictions(hub, 
         assert "Ranked by Dice (higher is better); Volume difference is shown, not ranked." in page.inner_text(
             "#ranking"
         )
+
+        # the evaluation method, uploaded from the page (a `docker save` tarball) with a progress
+        # bar, checked by the platform, then the phase's method
+        method = tmp_path / "evaluation.tar"
+        subprocess.run(["docker", "save", "gc-hub/example-evaluation:latest", "-o", str(method)], check=True)
+        assert page.input_value("#method_image") == ""  # none yet
+        page.set_input_files("#method-file", str(method))
+        page.click("#method-upload button[type=submit]")
+        page.locator("#method-upload progress").wait_for(state="visible")
+        assert "Uploading evaluation.tar" in page.inner_text("#method-upload .upload-status")
+        status = page.locator("#method-upload .upload-status")
+        page.wait_for_function("s => s.dataset.status", arg=status.element_handle(), timeout=600_000)
+        assert status.get_attribute("data-status") == "done", status.inner_text()
+        assert "it is the phase's evaluation method now" in status.inner_text()
+        page.screenshot(path=str(artifacts / "phase-page-method-uploaded.png"), full_page=True)
+        page.wait_for_function(  # the page reloads by itself
+            "() => !document.querySelector('#method-upload .upload-status').dataset.status", timeout=60_000
+        )
+        page.wait_for_load_state()
+        assert page.input_value("#method_image").startswith("sha256:")
+        assert "uploaded by researcher" in page.locator("#method_image option:checked").inner_text()
 
         # the ground truth, uploaded from the page with a progress bar
         page.set_input_files("#ground-truth-file", str(truth))
