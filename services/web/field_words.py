@@ -56,6 +56,9 @@ _ANYWHERE = re.compile(r"'?\b(" + "|".join(n for n in FIELD_WORDS if "_" in n) +
 _QUOTED = re.compile(r"'(" + _NAMES + r")'")
 _CLAUSE = re.compile(r"(^|; |: |, )(" + _NAMES + r")(?=:| must| is| has|,|\.)")
 _MISSING = re.compile(r"Missing field\(s\): ([^.]*)\.")
+# Phrases of the core's messages that name the slug field inside a sentence.
+PHRASES = {"another slug": "another short name", "with slug": "with the short name"}
+_PHRASES = re.compile(r"\b(" + "|".join(PHRASES) + r")\b")
 
 
 def _words(match, group=1):
@@ -69,6 +72,7 @@ def _listed(names):
 def in_words(message):
     """``message`` with the fields it names called as the forms call them."""
     text = _MISSING.sub(lambda m: f"Fill in {_listed(m.group(1))}.", message)
+    text = _PHRASES.sub(lambda m: PHRASES[m.group(1)], text)
     text = _ANYWHERE.sub(_words, text)
     text = _QUOTED.sub(_words, text)
     text = _CLAUSE.sub(lambda m: m.group(1) + _words(m, 2), text)

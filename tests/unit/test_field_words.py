@@ -19,6 +19,10 @@ from services.web.field_words import in_words
             "The number of CPUs must be a finite number greater than 0, not -1.",
         ),
         ("'memory_limit_mb' must be at most 4096.", "The memory (MiB) must be at most 4096."),
+        (
+            "A phase with slug 'masks' exists already; choose another slug.",
+            "A phase with the short name 'masks' exists already; choose another short name.",
+        ),
         # words of prose and names of objects stay as they are
         ("The title of the phase is taken.", "The title of the phase is taken."),
         ("No archive 'lungs' that you can see.", "No archive 'lungs' that you can see."),
