@@ -299,6 +299,7 @@ def leave_through_the_control_panel(page, hub, artifacts):
     leave-site prompt (the answers are saved as the reader goes)."""
     wait_for_canvases(page)  # the viewers have drawn: the page answers clicks again
     assert "unsaved changes" not in page.locator("body").inner_text()
+    assert "unsaved changes" not in page.locator("#autosave_status").text_content()  # not even hidden
     dialogs = []
 
     def on_dialog(dialog):
