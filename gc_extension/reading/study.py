@@ -8,18 +8,9 @@ import ipywidgets as w
 from ..errors import GcError
 from .annotations import POINT_KINDS, describe
 from .fields import AnnotationField, answer_field
+from .progress_bar import progress_bar
 from .reading_order import first_unfinished, is_done
 from .viewer import CaseViewer
-
-
-def progress_bar(done, total):
-    """A bar filled to ``done`` of ``total`` cases, with the count written on it."""
-    filled = 100 * done // max(1, total)
-    return (
-        "<div style='position:relative;width:200px;height:22px;border:1px solid #9e9e9e;border-radius:3px;"
-        f"background:linear-gradient(to right,#a5d6a7 {filled}%,#fff {filled}%);text-align:center;"
-        f"line-height:22px;font-size:12px'>{done} / {total} answered</div>"
-    )
 
 
 class StudyReader:
