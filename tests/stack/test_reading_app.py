@@ -280,7 +280,9 @@ def test_clinician_reads_a_study_in_the_workstation(reading_hub, workstation, ar
     scores = {r["reader"]: r for r in editor.get("/scores")["readers"]}
     assert 0.75 <= scores["clinician"]["score"] <= 1.0, scores
 
-    # ... and on the study's service page, in a browser of their own.
+    # The clinician leaves; then the editor sees it all on the study's service page, in a browser
+    # of their own (once the viewers, drawn by the browser's one software-WebGL process, are gone).
+    leave_through_the_control_panel(page, hub, artifacts)
     editor_page = page.context.browser.new_context().new_page()
     hub_login(editor_page, hub.url, "researcher", hub.passwords["user_password"])
     editor_page.goto(f"{hub.url}/services/archives/reader-studies/{slug}")
@@ -290,8 +292,6 @@ def test_clinician_reads_a_study_in_the_workstation(reading_hub, workstation, ar
     assert "clinician" in board and f"{scores['clinician']['score']:.2f}" in board, board
     editor_page.screenshot(path=artifacts / "reading-editor-page.png", full_page=True)
     editor_page.context.close()
-
-    leave_through_the_control_panel(page, hub, artifacts)
 
 
 def leave_through_the_control_panel(page, hub, artifacts):
