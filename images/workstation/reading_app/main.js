@@ -64,7 +64,7 @@ define(['base/js/namespace', 'base/js/events'], function (Jupyter, events) {
             '.gc-reading-app-page .out_prompt_overlay, .gc-reading-app-page #menubar-container,',
             '.gc-reading-app-page #maintoolbar, .gc-reading-app-page #notification_area,',
             // the notebook's own saving, which the app does not use (it saves answers as it goes)
-            '.gc-reading-app-page #autosave_status, .gc-reading-app-page #checkpoint_status { display: none !important; }',
+            '.gc-reading-app-page .autosave_status, .gc-reading-app-page .checkpoint_status { display: none !important; }',
             '.gc-reading-app-page #notebook-container { width: 98%; padding: 8px; }',
             '.gc-reading-app-page .output_area .widget-tab { width: 100%; }',
             // never fold the app into a scrolled box, as the notebook does with long outputs
