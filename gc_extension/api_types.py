@@ -181,6 +181,33 @@ class Answer(TypedDict):
     created_at: Time
 
 
+AnswerKind = Literal[
+    "heading",
+    "bool",
+    "string",
+    "integer",
+    "float",
+    "choice",
+    "multiple-choice",
+    "point",
+    "multiple-points",
+    "2d-bounding-box",
+    "multiple-2d-bounding-boxes",
+    "distance",
+    "multiple-distances",
+    "polygon",
+    "multiple-polygons",
+    "line",
+    "multiple-lines",
+    "angle",
+    "multiple-angles",
+    "three-point-angle",
+    "multiple-three-point-angles",
+    "ellipse",
+    "multiple-ellipses",
+]
+
+
 class AnswerPage(TypedDict):
     """One page of a list of Answer."""
 
@@ -441,6 +468,14 @@ class ChallengePage(TypedDict):
     offset: int
     limit: int
     results: list[Challenge]
+
+
+class Choice(TypedDict):
+    """One choice of a choice question: answers give its id."""
+
+    id: int
+    title: str
+    default: bool
 
 
 class CombinedEntry(TypedDict):
@@ -709,31 +744,6 @@ class Page_JoinRequest_(TypedDict):
     results: list[JoinRequest]
 
 
-SocketKind = Literal[
-    "image",
-    "segmentation",
-    "heat-map",
-    "string",
-    "integer",
-    "float",
-    "bool",
-    "any",
-    "choice",
-    "multiple-choice",
-    "2d-bounding-box",
-    "point",
-    "multiple-points",
-    "polygon",
-    "line",
-    "distance",
-    "csv",
-    "zip",
-    "pdf",
-    "png",
-    "json-file",
-]
-
-
 class Question(TypedDict):
     """A question that readers answer about each case."""
 
@@ -741,9 +751,16 @@ class Question(TypedDict):
     position: int
     text: str
     help_text: str
-    kind: SocketKind
+    kind: AnswerKind
+    answer_type: str
     options: dict[str, Any]
+    choices: list[Choice]
     required: bool
+    widget: str
+    viewport: str
+    empty_answer_confirmation: bool
+    empty_answer_confirmation_label: str
+    default_socket: str | None
 
 
 class Page_Question_(TypedDict):
@@ -773,6 +790,31 @@ class Page_ReaderStudy_(TypedDict):
     offset: int
     limit: int
     results: list[ReaderStudy]
+
+
+SocketKind = Literal[
+    "image",
+    "segmentation",
+    "heat-map",
+    "string",
+    "integer",
+    "float",
+    "bool",
+    "any",
+    "choice",
+    "multiple-choice",
+    "2d-bounding-box",
+    "point",
+    "multiple-points",
+    "polygon",
+    "line",
+    "distance",
+    "csv",
+    "zip",
+    "pdf",
+    "png",
+    "json-file",
+]
 
 
 class Socket(TypedDict):

@@ -5,9 +5,9 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, JsonValue, WithJsonSchema
 
+from ..core.answer_types import AnswerKind
 from ..core.errors import InvalidValue
 from ..core.orm import QUESTION_KINDS, ReaderStudyRole
-from ..core.schemas import SocketKind
 from .archives import Value, values_of
 from .common import Body, Shape, Time, page_of
 from .fields import AnyString, NonEmptyString, Slug, TrueOrFalse, checked, one_of, parsed, stored
@@ -73,14 +73,22 @@ class ReaderStudyMemberGrant(Body):
 
 def question_kind(field, kind):
     try:
-        return SocketKind(kind)
+        return AnswerKind(kind)
     except (TypeError, ValueError):
         raise InvalidValue(f"{kind!r} is not a question kind; choose from {', '.join(QUESTION_KINDS)}") from None
 
 
 QuestionKind = Annotated[
-    SocketKind, checked(question_kind), WithJsonSchema({"type": "string", "enum": [k.value for k in QUESTION_KINDS]})
+    AnswerKind, checked(question_kind), WithJsonSchema({"type": "string", "enum": [k.value for k in QUESTION_KINDS]})
 ]
+
+
+class Choice(Shape):
+    """One choice of a choice question: answers give its id."""
+
+    id: int
+    title: str
+    default: bool
 
 
 class Question(Shape):
@@ -90,11 +98,31 @@ class Question(Shape):
     position: int = Field(description="Its place among the study's questions, 0 first.")
     text: str
     help_text: str
-    kind: SocketKind
+    kind: AnswerKind
+    answer_type: str = Field(description="grand-challenge's code of the kind (its AnswerType): BOOL, CHOI, DIST…")
     options: dict[str, Any] = Field(
-        description="The choices, or a number's minimum and maximum, or a point's tolerance."
+        description="A number's minimum, maximum and step, a text's min_length, max_length and pattern, a point's"
+        " or distance's tolerance; for choice questions also 'choices', their titles in order."
     )
+    choices: list[Choice] = Field(description="A choice question's options: answers give their ids.")
     required: bool
+    widget: str = Field(description="How the question is shown, for the kinds that have a choice ('' otherwise).")
+    viewport: str = Field(description="The viewport an annotation belongs to ('' for other questions).")
+    empty_answer_confirmation: bool = Field(description="Whether the reader confirms leaving it empty.")
+    empty_answer_confirmation_label: str
+    default_socket: str | None = Field(description="The socket whose value in a case is the default answer.")
+
+    @classmethod
+    def of(cls, question):
+        choices = [Choice.from_object(choice) for choice in question.choices]
+        options = {**question.options, **({"choices": [c.title for c in choices]} if choices else {})}
+        return cls.from_object(
+            question,
+            answer_type=question.kind.grand_challenge_code,
+            options=options,
+            choices=choices,
+            default_socket=question.default_socket.slug if question.default_socket else None,
+        )
 
 
 QuestionPage = page_of(Question)
@@ -104,7 +132,14 @@ class QuestionCreate(Body):
     """A question after the others."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"text": "Nodule?", "kind": "bool"}, {"text": "Size (mm)?", "kind": "float"}]}
+        json_schema_extra={
+            "examples": [
+                {"text": "Nodule?", "kind": "bool"},
+                {"text": "Size (mm)?", "kind": "float", "options": {"minimum": 0, "maximum": 50, "step": 0.5}},
+                {"text": "Lobe?", "kind": "choice", "options": {"choices": ["upper", "lower"]}},
+                {"text": "Measure the nodule", "kind": "distance", "required": False, "viewport": "main"},
+            ]
+        }
     )
 
     text: NonEmptyString
@@ -112,6 +147,13 @@ class QuestionCreate(Body):
     help_text: AnyString = ""
     options: stored(type=["object", "null"]) = None
     required: TrueOrFalse = True
+    widget: AnyString = ""
+    viewport: AnyString = ""
+    empty_answer_confirmation: TrueOrFalse = False
+    empty_answer_confirmation_label: AnyString = ""
+    default_socket: AnyString = Field(
+        default="", description="The slug of a socket whose value in a case is the default answer."
+    )
 
 
 class QuestionMove(Body):
@@ -159,7 +201,10 @@ class AnswerGive(Body):
 
     question: parsed(object_id, int)
     case: parsed(object_id, int)
-    value: stored(description="A value of the question's kind, or null.")
+    value: stored(description="A value of the question's kind (a choice by its id), or null.")
+    confirm_empty: TrueOrFalse = Field(
+        default=False, description="The reader confirmed an empty answer (for questions that ask them to)."
+    )
 
 
 class Answer(Shape):

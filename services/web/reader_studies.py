@@ -33,7 +33,7 @@ from ..core.orm import (
     save,
     usernames,
 )
-from .archives import ArchiveAccess
+from .archives import ArchiveAccess, sockets_by_slug
 from .base import FORMAT_QUERY, APIHandler, endpoint, member_query
 from .ground_truth import CellText, cell_value, read_rows
 
@@ -110,7 +110,11 @@ class ReaderStudyAccess(ArchiveAccess):
 
     def add_question(self, study, fields):
         """A new question of ``fields`` (a QuestionCreate) at the end of ``study``'s questions."""
-        question = Question(**{**fields.given(), "options": fields.options or {}})
+        given = fields.given()
+        given.pop("default_socket", None)
+        if fields.default_socket:
+            given["default_socket"] = sockets_by_slug(self.db, "default_socket", [fields.default_socket])[0]
+        question = Question(**{**given, "options": fields.options or {}})
         study.questions.append(question)
         self.db.flush()
         return question
@@ -133,7 +137,9 @@ class ReaderStudyAccess(ArchiveAccess):
         case = self.case(study, body.case)
         if self.revealed(case):
             raise Conflict(f"You have seen the ground truth of case {case.id}; answers to it can no longer change.")
-        answer = make_answer(self.db, question, case, body.value, reader=self.username)
+        answer = make_answer(
+            self.db, question, case, body.value, reader=self.username, confirmed_empty=body.confirm_empty
+        )
         created = answer in self.db.new
         self.db.flush()
         return answer, created
@@ -243,8 +249,7 @@ class ReaderStudyAccess(ArchiveAccess):
                 value = cell_value(question.kind, value)
             except InvalidValue as e:
                 raise InvalidValue(f"question {question.text!r}: {e.message}") from None
-        question.check_answer(case, value)
-        return question, case, value
+        return question, case, question.checked_answer(case, value, confirmed_empty=True)
 
     def ground_truth_query(self, study):
         query = select(GroundTruthAnswer).join(Question).where(Question.reader_study_id == study.id)
@@ -448,7 +453,7 @@ class QuestionsHandler(ReaderStudyAPIHandler):
     def get(self, slug):
         study, _ = self.reader_study(slug)
         query = select(Question).filter_by(reader_study_id=study.id).order_by(Question.position)
-        self.write_model(self.page(query, shapes.Question.from_object))
+        self.write_model(self.page(query, shapes.Question.of))
 
     @endpoint(shapes.QuestionCreate, shapes.Question, 201)
     @web.authenticated
@@ -456,7 +461,7 @@ class QuestionsHandler(ReaderStudyAPIHandler):
         study, _ = self.reader_study(slug, EDIT, "add questions to this reader study")
         question = self.add_question(study, self.body())
         self.commit()
-        self.write_model(shapes.Question.from_object(question), 201)
+        self.write_model(shapes.Question.of(question), 201)
 
 
 class QuestionHandler(ReaderStudyAPIHandler):
@@ -470,7 +475,7 @@ class QuestionHandler(ReaderStudyAPIHandler):
         question = self.question(study, question_id)
         self.move_question(study, question, self.body().position)
         self.commit()
-        self.write_model(shapes.Question.from_object(question))
+        self.write_model(shapes.Question.of(question))
 
     @endpoint(status=204)
     @web.authenticated

@@ -8,26 +8,16 @@ from sqlalchemy import select
 from tornado import web
 
 from ..api import reader_studies as shapes
+from ..core.answer_types import TITLES, AnswerKind
 from ..core.errors import GcError
-from ..core.orm import POINT_KINDS, QUESTION_KINDS, Answer, Question, SocketKind, remove
+from ..core.orm import POINT_KINDS, Answer, Question, remove
 from .pages import PageHandler, shown
 from .reader_studies import CREATE_READER_STUDIES, EDIT, ReaderStudyAccess
 
 # What the question form calls each kind, and which settings each kind takes.
-KIND_LABELS = {
-    SocketKind.BOOL: "yes / no",
-    SocketKind.CHOICE: "one of several choices",
-    SocketKind.MULTIPLE_CHOICE: "several of several choices",
-    SocketKind.INTEGER: "whole number",
-    SocketKind.FLOAT: "decimal number",
-    SocketKind.STRING: "text",
-    SocketKind.POINT: "point (annotation)",
-    SocketKind.MULTIPLE_POINTS: "multiple points (annotation)",
-    SocketKind.BOUNDING_BOX_2D: "2D bounding box (annotation)",
-}
-assert set(KIND_LABELS) == set(QUESTION_KINDS), "every question kind needs a label"
-CHOICE_KINDS = {SocketKind.CHOICE, SocketKind.MULTIPLE_CHOICE}
-NUMBER_KINDS = {SocketKind.INTEGER: int, SocketKind.FLOAT: float}
+KIND_LABELS = TITLES
+CHOICE_KINDS = {AnswerKind.CHOICE, AnswerKind.MULTIPLE_CHOICE}
+NUMBER_KINDS = {AnswerKind.INTEGER: int, AnswerKind.FLOAT: float}
 QUESTION_FORM = ("text", "kind", "help_text", "choices", "minimum", "maximum", "tolerance", "required")
 MAX_CASES_SHOWN = 100
 
@@ -55,7 +45,7 @@ def question_options(form):
                     options[bound] = NUMBER_KINDS[kind](form[bound])
                 except ValueError:
                     raise GcError(
-                        f"The {bound} of a {KIND_LABELS[SocketKind(kind)]} question must be one, not {form[bound]!r}."
+                        f"The {bound} of a {KIND_LABELS[AnswerKind(kind)]} question must be one, not {form[bound]!r}."
                     ) from None
     return options
 
@@ -126,7 +116,7 @@ class ReaderStudyPage(ReaderStudyAccess, PageHandler):
     def show(self, slug, status=200, error=None, form=None):
         study, roles = self.reader_study(slug)
         editor = self.sees_all_answers(roles)
-        questions = [shown(shapes.Question.from_object(q)) for q in study.questions]
+        questions = [shown(shapes.Question.of(q)) for q in study.questions]
         cases = [shown(shapes.Case.of(c)) for c in study.cases[:MAX_CASES_SHOWN]]
         query = select(Answer.reader, Answer.case_id, Answer.question_id, Answer.value).join(Question)
         query = query.where(Question.reader_study_id == study.id)

@@ -128,7 +128,7 @@ def test_mistakes_are_shown_with_what_was_typed(app):
     fetch(app, PAGES, "researcher", {"slug": "chest", "title": "Chest reads"})
     study = f"{PAGES}/chest"
     status, html = fetch(app, study, "researcher", {"action": "question", "text": "Which lobe?", "kind": "choice"})
-    assert status == 422 and "needs options" in html and 'value="Which lobe?"' in html
+    assert status == 422 and "a choice question needs its choices" in html and 'value="Which lobe?"' in html
     status, html = fetch(
         app, study, "researcher", {"action": "question", "text": "Size", "kind": "float", "minimum": "small"}
     )

@@ -39,6 +39,7 @@ from .reader_studies import (
     GroundTruthAnswer,
     GroundTruthReveal,
     Question,
+    QuestionOption,
     ReaderStudy,
     ReaderStudyCase,
     make_answer,
