@@ -222,6 +222,7 @@ class AnswerTruth(TypedDict):
 
     question: int
     value: JsonValue
+    explanation: str
     my_answer: JsonValue
     score: float | None
 
@@ -301,10 +302,15 @@ class Build(TypedDict):
 
 
 class Case(TypedDict):
-    """A case of a reader study: the values that readers look at, by socket slug."""
+    """A case of a reader study (grand-challenge's display set): the values that readers look at, by socket slug, its
+    title, order and text, and the answers its questions start with."""
 
     id: int
+    title: str
+    order: int
+    text: str
     values: dict[str, ImageValue | FileValue | JsonValue]
+    default_answers: dict[str, JsonValue]
 
 
 class CaseGroundTruth(TypedDict):
@@ -577,6 +583,7 @@ class GroundTruthRow(TypedDict):
     case: int
     question: int | str
     value: JsonValue
+    explanation: NotRequired[str]
 
 
 class GroundTruthSaved(TypedDict):
@@ -782,6 +789,13 @@ class ReaderStudy(TypedDict):
     created_by: str
     created_at: Time
     educational: bool
+    allow_case_navigation: bool
+    allow_answer_modification: bool
+    shuffle_case_order: bool
+    roll_over_answers_for_n_cases: int
+    instant_verification: bool
+    leaderboard_accessible_to_readers: bool
+    end_of_study_text: str
     my_roles: list[ReaderStudyRole]
 
 
@@ -939,6 +953,9 @@ class Progress(TypedDict):
     next_case: int | None
     case_ids: list[int]
     answered_case_ids: list[int]
+    finished: bool
+    end_of_study_text: str
+    rolled_over_answers: dict[str, JsonValue]
 
 
 class QuestionPage(TypedDict):

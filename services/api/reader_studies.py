@@ -22,6 +22,16 @@ class ReaderStudy(Shape):
     created_by: str
     created_at: Time
     educational: bool = Field(description="Whether readers see the ground truth of each case they have answered.")
+    allow_case_navigation: bool = Field(description="Whether readers may go back and forth between cases.")
+    allow_answer_modification: bool = Field(description="Whether readers may change the answers of a finished case.")
+    shuffle_case_order: bool = Field(description="Whether each reader gets the cases in their own order.")
+    roll_over_answers_for_n_cases: int = Field(
+        description="Cases come in runs of n + 1; each but the first of a run starts with the answers of the one"
+        " before it."
+    )
+    instant_verification: bool = Field(description="Whether readers see the ground truth as they finish each case.")
+    leaderboard_accessible_to_readers: bool = Field(description="Whether readers may see the leaderboard.")
+    end_of_study_text: str = Field(description="What readers read once they have answered every case.")
     my_roles: list[ReaderStudyRole]
 
     @classmethod
@@ -41,14 +51,29 @@ class ReaderStudyCreate(Body):
     title: NonEmptyString
     description: AnyString = ""
     educational: TrueOrFalse = False
+    allow_case_navigation: TrueOrFalse = True
+    allow_answer_modification: TrueOrFalse = True
+    shuffle_case_order: TrueOrFalse = False
+    roll_over_answers_for_n_cases: stored(type="integer", minimum=0) = 0
+    instant_verification: TrueOrFalse = False
+    leaderboard_accessible_to_readers: TrueOrFalse = True
+    end_of_study_text: AnyString = ""
 
 
 class ReaderStudyChange(Body):
-    """New values for a reader study's title, description or educational mode."""
+    """New values for a reader study's title, description, educational mode or reading settings;
+    a change that does not go with the other settings is refused, saying why."""
 
     title: NonEmptyString = None
     description: AnyString = None
     educational: TrueOrFalse = None
+    allow_case_navigation: TrueOrFalse = None
+    allow_answer_modification: TrueOrFalse = None
+    shuffle_case_order: TrueOrFalse = None
+    roll_over_answers_for_n_cases: stored(type="integer", minimum=0) = None
+    instant_verification: TrueOrFalse = None
+    leaderboard_accessible_to_readers: TrueOrFalse = None
+    end_of_study_text: AnyString = None
 
 
 class ReaderStudyMembers(Shape):
@@ -163,17 +188,37 @@ class QuestionMove(Body):
 
 
 class Case(Shape):
-    """A case of a reader study: the values that readers look at, by socket slug."""
+    """A case of a reader study (grand-challenge's display set): the values that readers look at,
+    by socket slug, its title, order and text, and the answers its questions start with."""
 
     id: int
+    title: str = Field(description="Its title ('' when it has none).")
+    order: int = Field(description="Where it comes among the study's cases (smaller first, then by id).")
+    text: str = Field(description="What readers read beside it.")
     values: dict[str, Value]
+    default_answers: dict[int, JsonValue] = Field(
+        description="By question id: the answer a question starts with, from the case's value of its default socket."
+    )
 
     @classmethod
-    def of(cls, case):
-        return cls.from_object(case, values=values_of(case.values))
+    def of(cls, case, questions=()):
+        defaults = {q.id: q.default_answer(case) for q in questions if q.default_socket_id is not None}
+        return cls.from_object(
+            case,
+            values=values_of(case.values),
+            default_answers={q: v for q, v in defaults.items() if v is not None},
+        )
 
 
 CasePage = page_of(Case)
+
+
+class CaseChange(Body):
+    """New values for a case's title, order or text (editors)."""
+
+    title: AnyString = None
+    order: stored(type="integer", minimum=0) = None
+    text: AnyString = None
 
 
 class CasesAdd(Body):
@@ -245,6 +290,7 @@ class GroundTruthRow(Shape):
     case: int
     question: int | str = Field(description="A question's id or its exact text.")
     value: JsonValue
+    explanation: str = Field(default="", description="Why this is the right answer (shown to readers with it).")
 
 
 class GroundTruthSaved(Shape):
@@ -256,6 +302,7 @@ class AnswerTruth(Shape):
 
     question: int
     value: JsonValue
+    explanation: str = Field(description="Why it is the right answer, as the editor wrote it.")
     my_answer: JsonValue
     score: float | None
 
@@ -296,5 +343,10 @@ class Progress(Shape):
     cases: int
     answered: int
     next_case: int | None
-    case_ids: list[int]
+    case_ids: list[int] = Field(description="The cases in the order I read them (my own when the study shuffles).")
     answered_case_ids: list[int]
+    finished: bool = Field(description="Whether I have answered every case.")
+    end_of_study_text: str = Field(description="The study's closing text, once I have finished ('' before).")
+    rolled_over_answers: dict[int, JsonValue] = Field(
+        description="By question id: my answers of the case before the next one, which it starts with (roll-over)."
+    )

@@ -223,6 +223,8 @@ MATRIX = [
     row("archives",   "GET",    "reader-studies/{study}/leaderboard",        STUDY_READERS),
     row("archives",   "GET",    "reader-studies/{study}/progress",           STUDY_READERS),
     # The world's study is not educational: its ground truth is for its editors only.
+    row("archives",   "GET",    "reader-studies/{study}/cases/{case}",       STUDY_READERS),
+    row("archives",   "PATCH",  "reader-studies/{study}/cases/{case}",       STUDY_EDITORS, {"order": 1}),
     row("archives",   "GET",    "reader-studies/{study}/cases/{case}/ground-truth", STUDY_EDITORS),
     row("archives",   "POST",   "reader-studies/{study}/cases/{case}/ground-truth", STUDY_EDITORS),
     row("archives",   "GET",    "reader-studies/{study}/answers",            STUDY_READERS),

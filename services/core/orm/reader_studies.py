@@ -68,7 +68,9 @@ class ReaderStudy(Named, Base):
     instant_verification: Mapped[bool] = mapped_column(default=False)
     leaderboard_accessible_to_readers: Mapped[bool] = mapped_column(default=True)
     end_of_study_text: Mapped[str] = mapped_column(Text, default="")
-    cases: Mapped[list["ReaderStudyCase"]] = children("ReaderStudyCase", "reader_study")
+    cases: Mapped[list["ReaderStudyCase"]] = children(
+        "ReaderStudyCase", "reader_study", order_by=lambda: [ReaderStudyCase.order, ReaderStudyCase.id]
+    )
     questions: Mapped[list["Question"]] = children(
         "Question", "reader_study", order_by="Question.position", collection_class=ordering_list("position")
     )
@@ -212,6 +214,17 @@ class Question(Base):
         if problem:
             raise InvalidValue(f"question {self.text!r}: {problem}")
         return value
+
+    def default_answer(self, case):
+        """The answer this question starts with for ``case``: the case's value of its default
+        socket, as an answer (None when there is none, or when the value cannot be one)."""
+        if self.default_socket_id is None:
+            return None
+        value = next((v.value for v in case.values if v.socket_id == self.default_socket_id), None)
+        try:
+            return None if value is None else self.checked_answer(case, value, confirmed_empty=True)
+        except InvalidValue:
+            return None
 
     def _step_problem(self, value):
         step = self.options.get("step")
