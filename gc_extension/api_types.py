@@ -601,6 +601,26 @@ class GroundTruthTaken(TypedDict):
     ground_truth_version: str | None
 
 
+class HangingProtocol(TypedDict):
+    """A grid of viewports that cases are shown in."""
+
+    slug: str
+    title: str
+    description: str
+    created_by: str
+    created_at: Time
+    layout: list[dict[str, Any]]
+
+
+class HangingProtocolPage(TypedDict):
+    """One page of a list of HangingProtocol."""
+
+    count: int
+    offset: int
+    limit: int
+    results: list[HangingProtocol]
+
+
 class Health(TypedDict):
     """Whether the database, Redis and the workers answer (503 when one does not)."""
 
@@ -744,6 +764,13 @@ class Page_GroundTruth_(TypedDict):
     results: list[GroundTruth]
 
 
+class Page_HangingProtocol_(TypedDict):
+    count: int
+    offset: int
+    limit: int
+    results: list[HangingProtocol]
+
+
 class Page_JoinRequest_(TypedDict):
     count: int
     offset: int
@@ -796,6 +823,9 @@ class ReaderStudy(TypedDict):
     instant_verification: bool
     leaderboard_accessible_to_readers: bool
     end_of_study_text: str
+    viewer_configuration: str | None
+    hanging_protocol: str | None
+    view_content: dict[str, list[str]]
     my_roles: list[ReaderStudyRole]
 
 
@@ -902,6 +932,24 @@ class Page_UploadSessionSummary_(TypedDict):
     offset: int
     limit: int
     results: list[UploadSessionSummary]
+
+
+class ViewerConfiguration(TypedDict):
+    """How a viewer shows cases: window presets, orientation, links between viewports, overlays."""
+
+    slug: str
+    title: str
+    description: str
+    created_by: str
+    created_at: Time
+    settings: dict[str, Any]
+
+
+class Page_ViewerConfiguration_(TypedDict):
+    count: int
+    offset: int
+    limit: int
+    results: list[ViewerConfiguration]
 
 
 class Participants(TypedDict):
@@ -1116,3 +1164,20 @@ class UploadSessionPage(TypedDict):
     offset: int
     limit: int
     results: list[UploadSessionSummary]
+
+
+class ViewerConfigurationPage(TypedDict):
+    """One page of a list of ViewerConfiguration."""
+
+    count: int
+    offset: int
+    limit: int
+    results: list[ViewerConfiguration]
+
+
+class _Named(TypedDict):
+    slug: str
+    title: str
+    description: str
+    created_by: str
+    created_at: Time

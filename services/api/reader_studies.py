@@ -32,11 +32,21 @@ class ReaderStudy(Shape):
     instant_verification: bool = Field(description="Whether readers see the ground truth as they finish each case.")
     leaderboard_accessible_to_readers: bool = Field(description="Whether readers may see the leaderboard.")
     end_of_study_text: str = Field(description="What readers read once they have answered every case.")
+    viewer_configuration: str | None = Field(
+        description="The slug of the viewer configuration its cases are shown with."
+    )
+    hanging_protocol: str | None = Field(description="The slug of the hanging protocol that lays out its viewports.")
+    view_content: dict[str, list[str]] = Field(description="By viewport name: the slugs of the sockets shown there.")
     my_roles: list[ReaderStudyRole]
 
     @classmethod
     def of(cls, study, roles):
-        return cls.from_object(study, my_roles=sorted(role.value for role in roles))
+        return cls.from_object(
+            study,
+            my_roles=sorted(role.value for role in roles),
+            viewer_configuration=study.viewer_configuration.slug if study.viewer_configuration else None,
+            hanging_protocol=study.hanging_protocol.slug if study.hanging_protocol else None,
+        )
 
 
 ReaderStudyPage = page_of(ReaderStudy)
@@ -74,6 +84,11 @@ class ReaderStudyChange(Body):
     instant_verification: TrueOrFalse = None
     leaderboard_accessible_to_readers: TrueOrFalse = None
     end_of_study_text: AnyString = None
+    viewer_configuration: AnyString = Field(default=None, description="A viewer configuration's slug ('' for none).")
+    hanging_protocol: AnyString = Field(default=None, description="A hanging protocol's slug ('' for none).")
+    view_content: stored(type="object") = Field(
+        default=None, description="By viewport name of the hanging protocol: the socket slugs shown there."
+    )
 
 
 class ReaderStudyMembers(Shape):

@@ -19,12 +19,15 @@ from ..core.orm import (
     ArchiveItem,
     GroundTruthAnswer,
     GroundTruthReveal,
+    HangingProtocol,
     Question,
     ReaderStudy,
     ReaderStudyCase,
     ReaderStudyMember,
     ReaderStudyRole,
+    Socket,
     SocketValue,
+    ViewerConfiguration,
     grant,
     make_answer,
     make_ground_truth,
@@ -34,6 +37,7 @@ from ..core.orm import (
     usernames,
 )
 from ..core.study_settings import case_order, roll_over_source, settings_problems
+from ..core.viewing import view_content_problems
 from .archives import ArchiveAccess, sockets_by_slug
 from .base import FORMAT_QUERY, APIHandler, endpoint, member_query
 from .ground_truth import CellText, cell_value, read_rows
@@ -166,6 +170,7 @@ class ReaderStudyAccess(ArchiveAccess):
         """Set the study's title, description, educational mode or reading settings from ``fields``
         (a ReaderStudyChange); InvalidValue, and nothing changed, when they do not go together."""
         given = {key: value for key, value in fields.given().items() if value is not None}
+        self.change_viewing(study, given)
         current = {key: getattr(study, key) for key in READING_SETTINGS}
         problems = settings_problems({**current, **given})
         if problems:
@@ -173,6 +178,26 @@ class ReaderStudyAccess(ArchiveAccess):
         for key, value in given.items():
             setattr(study, key, value)
         self.db.flush()
+
+    def change_viewing(self, study, given):
+        """Take the viewer configuration, hanging protocol and view content out of ``given`` and
+        set them on ``study``; InvalidValue when one is unknown or the view content does not fit."""
+        for key, model in (("viewer_configuration", ViewerConfiguration), ("hanging_protocol", HangingProtocol)):
+            if key in given:
+                slug = given.pop(key)
+                found = self.db.scalar(select(model).filter_by(slug=slug)) if slug else None
+                if slug and found is None:
+                    raise InvalidValue(f"{key}: there is no {key.replace('_', ' ')} {slug!r}; create it first.")
+                setattr(study, key, found)
+        view_content = given.pop("view_content", study.view_content)
+        layout = study.hanging_protocol.layout if study.hanging_protocol else None
+        problems = view_content_problems(view_content, layout)
+        unknown = {s for slugs in view_content.values() for s in slugs} - set(self.db.scalars(select(Socket.slug)))
+        if unknown:
+            problems.append(f"there is no socket {', '.join(sorted(unknown))}: define it first")
+        if problems:
+            raise InvalidValue("The reader study was not changed: " + "; ".join(problems) + ".")
+        study.view_content = view_content
 
     @staticmethod
     def check_settings(study):

@@ -13,6 +13,7 @@ from ..question_rules import question_problems, with_defaults
 from ..schemas import schema_problem_of
 from .base import Base, JSONData, Named, children, link_table, parent_key, utcnow
 from .sockets import Socket, SocketValue
+from .viewing import HangingProtocol, ViewerConfiguration
 
 reader_study_case_values = link_table("reader_study_case_values", "reader_study_cases", "socket_values")
 
@@ -68,6 +69,17 @@ class ReaderStudy(Named, Base):
     instant_verification: Mapped[bool] = mapped_column(default=False)
     leaderboard_accessible_to_readers: Mapped[bool] = mapped_column(default=True)
     end_of_study_text: Mapped[str] = mapped_column(Text, default="")
+    # How its cases are shown: a viewer configuration, a hanging protocol, and which sockets each
+    # of the protocol's viewports shows (core/viewing.py).
+    viewer_configuration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("viewer_configurations.id", ondelete="SET NULL"), index=True
+    )
+    viewer_configuration: Mapped[ViewerConfiguration | None] = relationship()
+    hanging_protocol_id: Mapped[int | None] = mapped_column(
+        ForeignKey("hanging_protocols.id", ondelete="SET NULL"), index=True
+    )
+    hanging_protocol: Mapped[HangingProtocol | None] = relationship()
+    view_content: Mapped[dict] = mapped_column(JSONData, default=dict)
     cases: Mapped[list["ReaderStudyCase"]] = children(
         "ReaderStudyCase", "reader_study", order_by=lambda: [ReaderStudyCase.order, ReaderStudyCase.id]
     )

@@ -1,7 +1,8 @@
 """Reading as on grand-challenge: question kinds for all of its answer types, choices as rows
 of their question (answers hold the option's id, as its CategoricalOption), a question's widget,
 viewport, empty-answer confirmation and default-answer socket; the study's reading settings;
-a case's title, order and text; an explanation beside the ground truth.
+a case's title, order and text; an explanation beside the ground truth; viewer configurations
+and hanging protocols, which a study shows its cases with.
 
 Existing data is converted: the choices in a question's options become its option rows and
 every answer and ground truth of a choice question the id of its option; annotation answers get
@@ -17,6 +18,7 @@ from typing import Sequence, Union
 
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision: str = '0012_reading'
@@ -102,6 +104,28 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('order', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('text', sa.Text(), server_default='', nullable=False))
 
+    for name in ('hanging_protocols', 'viewer_configurations'):
+        document = 'layout' if name == 'hanging_protocols' else 'settings'
+        op.create_table(name,
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column(document, sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=False),
+        sa.Column('title', sa.String(length=255), nullable=False),
+        sa.Column('description', sa.Text(), nullable=False),
+        sa.Column('created_by', sa.String(length=255), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('slug', sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f(f'pk_{name}')),
+        sa.UniqueConstraint('slug', name=op.f(f'uq_{name}_slug'))
+        )
+    with op.batch_alter_table('reader_studies', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('viewer_configuration_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('hanging_protocol_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('view_content', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), server_default='{}', nullable=False))
+        batch_op.create_index(batch_op.f('ix_reader_studies_hanging_protocol_id'), ['hanging_protocol_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_reader_studies_viewer_configuration_id'), ['viewer_configuration_id'], unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_reader_studies_viewer_configuration_id_viewer_configurations'), 'viewer_configurations', ['viewer_configuration_id'], ['id'], ondelete='SET NULL')
+        batch_op.create_foreign_key(batch_op.f('fk_reader_studies_hanging_protocol_id_hanging_protocols'), 'hanging_protocols', ['hanging_protocol_id'], ['id'], ondelete='SET NULL')
+
     connection = op.get_bind()
     for question_id, kind, options in connection.execute(sa.select(questions.c.id, questions.c.kind, questions.c.options)).all():
         options = dict(options or {})
@@ -129,6 +153,17 @@ def downgrade() -> None:
             mapping = {row_id: title for row_id, title in rows}
             connection.execute(questions.update().where(questions.c.id == question_id).values(options={**(options or {}), 'choices': [title for _, title in rows]}))
             _convert_values(connection, question_id, lambda value: _map_choice(value, mapping))
+
+    with op.batch_alter_table('reader_studies', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_reader_studies_hanging_protocol_id_hanging_protocols'), type_='foreignkey')
+        batch_op.drop_constraint(batch_op.f('fk_reader_studies_viewer_configuration_id_viewer_configurations'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_reader_studies_viewer_configuration_id'))
+        batch_op.drop_index(batch_op.f('ix_reader_studies_hanging_protocol_id'))
+        batch_op.drop_column('view_content')
+        batch_op.drop_column('hanging_protocol_id')
+        batch_op.drop_column('viewer_configuration_id')
+    op.drop_table('viewer_configurations')
+    op.drop_table('hanging_protocols')
 
     with op.batch_alter_table('reader_study_cases', schema=None) as batch_op:
         batch_op.drop_column('text')
