@@ -10,7 +10,7 @@ from tornado import web
 from ..api import reader_studies as shapes
 from ..core.answer_types import TITLES, AnswerKind
 from ..core.errors import GcError
-from ..core.orm import POINT_KINDS, Answer, Question, remove
+from ..core.orm import POINT_KINDS, Answer, HangingProtocol, Question, ViewerConfiguration, remove
 from .pages import PageHandler, shown
 from .reader_studies import CREATE_READER_STUDIES, EDIT, ReaderStudyAccess
 
@@ -20,6 +20,14 @@ CHOICE_KINDS = {AnswerKind.CHOICE, AnswerKind.MULTIPLE_CHOICE}
 NUMBER_KINDS = {AnswerKind.INTEGER: int, AnswerKind.FLOAT: float}
 QUESTION_FORM = ("text", "kind", "help_text", "choices", "minimum", "maximum", "tolerance", "required")
 MAX_CASES_SHOWN = 100
+# The reading settings the page switches on and off, in words.
+READING_SWITCHES = (
+    ("allow_case_navigation", "Readers may go back and forth between cases"),
+    ("allow_answer_modification", "Readers may change the answers of a case they have finished"),
+    ("shuffle_case_order", "Each reader gets the cases in their own order"),
+    ("instant_verification", "Readers see the ground truth as they finish each case (educational mode)"),
+    ("leaderboard_accessible_to_readers", "Readers may see the leaderboard"),
+)
 
 
 def question_options(form):
@@ -147,7 +155,13 @@ class ReaderStudyPage(ReaderStudyAccess, PageHandler):
             readable=readable,
             archives=[a.slug for a in self.db.scalars(self.visible_archives())] if editor else [],
             kinds=KIND_LABELS,
+            reading_switches=READING_SWITCHES,
+            viewer_configurations=self._titles(ViewerConfiguration) if editor else [],
+            hanging_protocols=self._titles(HangingProtocol) if editor else [],
         )
+
+    def _titles(self, model):
+        return list(self.db.execute(select(model.slug, model.title).order_by(model.title)))
 
     @web.authenticated
     def get(self, slug):
@@ -170,6 +184,7 @@ class ReaderStudyPage(ReaderStudyAccess, PageHandler):
             "educational": lambda: self.change_study(
                 study, shapes.ReaderStudyChange.read({"educational": self.get_body_argument("educational", "") == "on"})
             ),
+            "reading": lambda: self.change_study(study, shapes.ReaderStudyChange.read(self._reading_form())),
             "delete": lambda: remove(self.db, study),
         }
         if action not in actions:
@@ -182,6 +197,17 @@ class ReaderStudyPage(ReaderStudyAccess, PageHandler):
 
         if self.submit(act, lambda e: self.show(slug, e.status, e.message, form)):
             self.redirect("../reader-studies" if action == "delete" else self.request.path)
+
+    def _reading_form(self):
+        """The reading-settings form as a ReaderStudyChange's fields (an unticked box is off)."""
+        fields = {name: self.get_body_argument(name, "") == "on" for name, _ in READING_SWITCHES}
+        roll_over = self.get_body_argument("roll_over_answers_for_n_cases", "0").strip() or "0"
+        if not roll_over.isdigit():
+            raise GcError(f"The number of cases answers carry over to must be a whole number, not {roll_over!r}.")
+        fields["roll_over_answers_for_n_cases"] = int(roll_over)
+        for name in ("end_of_study_text", "viewer_configuration", "hanging_protocol"):
+            fields[name] = self.get_body_argument(name, "")
+        return fields
 
     def _question(self, study):
         return self.question(study, self.get_body_argument("question", ""))

@@ -227,6 +227,29 @@ def test_editors_turn_educational_mode_on_and_off(app):
     assert fetch(app, f"{PAGES}/chest", "clinician", {"action": "educational", "educational": "on"})[0] == 403
 
 
+def test_editors_set_how_readers_read_in_words(app):
+    fetch(app, PAGES, "researcher", {"slug": "chest", "title": "Chest reads"})
+    layout = [{"viewport_name": "main", "x": 0, "y": 0, "w": 1, "h": 1}]
+    protocol = {"slug": "single", "title": "One big viewport", "layout": layout}
+    assert app.call("POST", "hanging-protocols", "researcher", protocol)[0] == 201
+    status, html = fetch(app, f"{PAGES}/chest", "researcher")
+    assert "Readers may go back and forth between cases" in html and "One big viewport" in html
+    form = {"action": "reading", "allow_case_navigation": "on", "roll_over_answers_for_n_cases": "1"}
+    status, html = fetch(app, f"{PAGES}/chest", "researcher", form)  # refused: says why, changes nothing
+    assert status == 422 and "turn off case navigation" in html
+    form = {"action": "reading", "roll_over_answers_for_n_cases": "1", "end_of_study_text": "Thank you!",
+            "hanging_protocol": "single", "leaderboard_accessible_to_readers": "on"}  # fmt: skip
+    assert fetch(app, f"{PAGES}/chest", "researcher", form)[0] == 302
+    study = app.call("GET", "reader-studies/chest", "researcher")[1]
+    assert (study["allow_case_navigation"], study["allow_answer_modification"]) == (False, False)
+    assert (study["roll_over_answers_for_n_cases"], study["end_of_study_text"]) == (1, "Thank you!")
+    assert study["hanging_protocol"] == "single" and study["viewer_configuration"] is None
+    status, html = fetch(
+        app, f"{PAGES}/chest", "researcher", {"action": "reading", "roll_over_answers_for_n_cases": "two"}
+    )
+    assert status == 400 and "must be a whole number, not &#x27;two&#x27;" in html
+
+
 @pytest.mark.parametrize(("value", "shown"), [
     (None, "—"), (True, "yes"), (False, "no"), (3, "3"), (12.5, "12.5"), (22.049999999999997, "22.05"),
     ("high", "high"),
