@@ -220,3 +220,17 @@ def test_a_distance_is_right_when_both_ends_are_within_the_tolerance():
     close = {**truth, "start": [10, 1, 0], "end": [0, 1, 0]}  # drawn the other way round
     assert answer_score("distance", {"tolerance": 2}, close, truth) == 1.0
     assert answer_score("distance", {"tolerance": 0.5}, close, truth) == 0.0
+
+
+def test_a_choice_is_one_of_its_own_questions_options(study):
+    service = study["app"]
+
+    def choice(text, titles):
+        body = {"text": text, "kind": "choice", "options": {"choices": titles}}
+        return ok(service.call("POST", f"{STUDY}/questions", "researcher", body), 201)
+
+    lobe, side = choice("Lobe?", ["upper", "lower"]), choice("Side?", ["left", "right"])
+    case = study["cases"][0]
+    status, reply = answer(service, "clinician", lobe["id"], case, side["choices"][0]["id"])
+    assert status == 422 and "question 'Lobe?'" in reply["message"]
+    assert ok(answer(service, "clinician", lobe["id"], case, lobe["choices"][1]["id"]), 201)
