@@ -79,6 +79,13 @@ def readable(value):
     return str(value)
 
 
+def with_titles(titles, value):
+    """A choice answer with its options' titles for their ids (``titles``: id → title, or None)."""
+    if not titles or value is None:
+        return value
+    return [titles.get(v, v) for v in value] if isinstance(value, list) else titles.get(value, value)
+
+
 def answer_grids(answers):
     """``{name: {(case_id, question_id): value}}`` of ``(name, case_id, question_id, value)`` rows."""
     grids = {}
@@ -130,10 +137,13 @@ class ReaderStudyPage(ReaderStudyAccess, PageHandler):
         query = query.where(Question.reader_study_id == study.id)
         if not editor:
             query = query.where(Answer.reader == self.username)
-        answers = answer_grids(self.db.execute(query.order_by(Answer.reader)))
+        titles = {q.id: {choice.id: choice.title for choice in q.choices} for q in study.questions if q.choices}
+        rows = self.db.execute(query.order_by(Answer.reader))
+        answers = answer_grids((r, c, q, with_titles(titles.get(q), value)) for r, c, q, value in rows)
         truth = leaderboard = members = progress = None
         if editor:
-            truth = {(t.case_id, t.question_id): t.value for t in self.db.scalars(self.ground_truth_query(study))}
+            given = self.db.scalars(self.ground_truth_query(study))
+            truth = {(t.case_id, t.question_id): with_titles(titles.get(t.question_id), t.value) for t in given}
             leaderboard = shown(self.leaderboard(study, roles))
             members = shown(self.study_members(study))
         else:

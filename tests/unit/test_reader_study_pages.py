@@ -259,3 +259,18 @@ def test_editors_set_how_readers_read_in_words(app):
 ])  # fmt: skip
 def test_answers_are_shown_readably(value, shown):
     assert readable(value) == shown
+
+
+def test_choice_answers_are_shown_by_their_titles(app):
+    fetch(app, PAGES, "researcher", {"slug": "chest", "title": "Chest reads"})
+    fetch(app, f"{PAGES}/chest", "researcher", {"action": "member", "username": "clinician", "role": "reader"})
+    question = {"text": "Lobe?", "kind": "multiple-choice", "options": {"choices": ["upper", "lower"]}}
+    question = app.call("POST", "reader-studies/chest/questions", "researcher", question)[1]
+    assert app.call("POST", "archives", "researcher", {"slug": "lungs", "title": "Lungs"})[0] == 201
+    assert app.call("POST", "sockets", "researcher", {"slug": "age", "title": "Age", "kind": "integer"})[0] == 201
+    assert app.call("POST", "archives/lungs/items", "researcher", {"values": {"age": 63}})[0] == 201
+    case = app.call("POST", "reader-studies/chest/cases", "researcher", {"archive": "lungs"})[1]["cases"][0]["id"]
+    ids = [choice["id"] for choice in question["choices"]]
+    body = {"question": question["id"], "case": case, "value": ids[::-1]}
+    assert app.call("POST", "reader-studies/chest/answers", "clinician", body)[0] == 201
+    assert "lower, upper" in fetch(app, f"{PAGES}/chest", "researcher")[1]
