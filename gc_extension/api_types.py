@@ -181,6 +181,33 @@ class Answer(TypedDict):
     created_at: Time
 
 
+AnswerKind = Literal[
+    "heading",
+    "bool",
+    "string",
+    "integer",
+    "float",
+    "choice",
+    "multiple-choice",
+    "point",
+    "multiple-points",
+    "2d-bounding-box",
+    "multiple-2d-bounding-boxes",
+    "distance",
+    "multiple-distances",
+    "polygon",
+    "multiple-polygons",
+    "line",
+    "multiple-lines",
+    "angle",
+    "multiple-angles",
+    "three-point-angle",
+    "multiple-three-point-angles",
+    "ellipse",
+    "multiple-ellipses",
+]
+
+
 class AnswerPage(TypedDict):
     """One page of a list of Answer."""
 
@@ -195,6 +222,7 @@ class AnswerTruth(TypedDict):
 
     question: int
     value: JsonValue
+    explanation: str
     my_answer: JsonValue
     score: float | None
 
@@ -274,10 +302,15 @@ class Build(TypedDict):
 
 
 class Case(TypedDict):
-    """A case of a reader study: the values that readers look at, by socket slug."""
+    """A case of a reader study (grand-challenge's display set): the values that readers look at, by socket slug, its
+    title, order and text, and the answers its questions start with."""
 
     id: int
+    title: str
+    order: int
+    text: str
     values: dict[str, ImageValue | FileValue | JsonValue]
+    default_answers: dict[str, JsonValue]
 
 
 class CaseGroundTruth(TypedDict):
@@ -443,6 +476,14 @@ class ChallengePage(TypedDict):
     results: list[Challenge]
 
 
+class Choice(TypedDict):
+    """One choice of a choice question: answers give its id."""
+
+    id: int
+    title: str
+    default: bool
+
+
 class CombinedEntry(TypedDict):
     """A user ranked by the mean of their best rank in each phase."""
 
@@ -542,6 +583,7 @@ class GroundTruthRow(TypedDict):
     case: int
     question: int | str
     value: JsonValue
+    explanation: NotRequired[str]
 
 
 class GroundTruthSaved(TypedDict):
@@ -557,6 +599,26 @@ class GroundTruthTaken(TypedDict):
     message: str | None
     ground_truth_path: str | None
     ground_truth_version: str | None
+
+
+class HangingProtocol(TypedDict):
+    """A grid of viewports that cases are shown in."""
+
+    slug: str
+    title: str
+    description: str
+    created_by: str
+    created_at: Time
+    layout: list[dict[str, Any]]
+
+
+class HangingProtocolPage(TypedDict):
+    """One page of a list of HangingProtocol."""
+
+    count: int
+    offset: int
+    limit: int
+    results: list[HangingProtocol]
 
 
 class Health(TypedDict):
@@ -702,11 +764,76 @@ class Page_GroundTruth_(TypedDict):
     results: list[GroundTruth]
 
 
+class Page_HangingProtocol_(TypedDict):
+    count: int
+    offset: int
+    limit: int
+    results: list[HangingProtocol]
+
+
 class Page_JoinRequest_(TypedDict):
     count: int
     offset: int
     limit: int
     results: list[JoinRequest]
+
+
+class Question(TypedDict):
+    """A question that readers answer about each case."""
+
+    id: int
+    position: int
+    text: str
+    help_text: str
+    kind: AnswerKind
+    answer_type: str
+    options: dict[str, Any]
+    choices: list[Choice]
+    required: bool
+    widget: str
+    viewport: str
+    empty_answer_confirmation: bool
+    empty_answer_confirmation_label: str
+    default_socket: str | None
+
+
+class Page_Question_(TypedDict):
+    count: int
+    offset: int
+    limit: int
+    results: list[Question]
+
+
+ReaderStudyRole = Literal["editor", "reader"]
+
+
+class ReaderStudy(TypedDict):
+    """A reader study, with the caller's roles on it."""
+
+    slug: str
+    title: str
+    description: str
+    created_by: str
+    created_at: Time
+    educational: bool
+    allow_case_navigation: bool
+    allow_answer_modification: bool
+    shuffle_case_order: bool
+    roll_over_answers_for_n_cases: int
+    instant_verification: bool
+    leaderboard_accessible_to_readers: bool
+    end_of_study_text: str
+    viewer_configuration: str | None
+    hanging_protocol: str | None
+    view_content: dict[str, list[str]]
+    my_roles: list[ReaderStudyRole]
+
+
+class Page_ReaderStudy_(TypedDict):
+    count: int
+    offset: int
+    limit: int
+    results: list[ReaderStudy]
 
 
 SocketKind = Literal[
@@ -732,47 +859,6 @@ SocketKind = Literal[
     "png",
     "json-file",
 ]
-
-
-class Question(TypedDict):
-    """A question that readers answer about each case."""
-
-    id: int
-    position: int
-    text: str
-    help_text: str
-    kind: SocketKind
-    options: dict[str, Any]
-    required: bool
-
-
-class Page_Question_(TypedDict):
-    count: int
-    offset: int
-    limit: int
-    results: list[Question]
-
-
-ReaderStudyRole = Literal["editor", "reader"]
-
-
-class ReaderStudy(TypedDict):
-    """A reader study, with the caller's roles on it."""
-
-    slug: str
-    title: str
-    description: str
-    created_by: str
-    created_at: Time
-    educational: bool
-    my_roles: list[ReaderStudyRole]
-
-
-class Page_ReaderStudy_(TypedDict):
-    count: int
-    offset: int
-    limit: int
-    results: list[ReaderStudy]
 
 
 class Socket(TypedDict):
@@ -848,6 +934,24 @@ class Page_UploadSessionSummary_(TypedDict):
     results: list[UploadSessionSummary]
 
 
+class ViewerConfiguration(TypedDict):
+    """How a viewer shows cases: window presets, orientation, links between viewports, overlays."""
+
+    slug: str
+    title: str
+    description: str
+    created_by: str
+    created_at: Time
+    settings: dict[str, Any]
+
+
+class Page_ViewerConfiguration_(TypedDict):
+    count: int
+    offset: int
+    limit: int
+    results: list[ViewerConfiguration]
+
+
 class Participants(TypedDict):
     """A challenge's participants."""
 
@@ -897,6 +1001,9 @@ class Progress(TypedDict):
     next_case: int | None
     case_ids: list[int]
     answered_case_ids: list[int]
+    finished: bool
+    end_of_study_text: str
+    rolled_over_answers: dict[str, JsonValue]
 
 
 class QuestionPage(TypedDict):
@@ -1057,3 +1164,20 @@ class UploadSessionPage(TypedDict):
     offset: int
     limit: int
     results: list[UploadSessionSummary]
+
+
+class ViewerConfigurationPage(TypedDict):
+    """One page of a list of ViewerConfiguration."""
+
+    count: int
+    offset: int
+    limit: int
+    results: list[ViewerConfiguration]
+
+
+class _Named(TypedDict):
+    slug: str
+    title: str
+    description: str
+    created_by: str
+    created_at: Time

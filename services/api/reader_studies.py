@@ -5,9 +5,9 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, JsonValue, WithJsonSchema
 
+from ..core.answer_types import AnswerKind
 from ..core.errors import InvalidValue
 from ..core.orm import QUESTION_KINDS, ReaderStudyRole
-from ..core.schemas import SocketKind
 from .archives import Value, values_of
 from .common import Body, Shape, Time, page_of
 from .fields import AnyString, NonEmptyString, Slug, TrueOrFalse, checked, one_of, parsed, stored
@@ -22,11 +22,31 @@ class ReaderStudy(Shape):
     created_by: str
     created_at: Time
     educational: bool = Field(description="Whether readers see the ground truth of each case they have answered.")
+    allow_case_navigation: bool = Field(description="Whether readers may go back and forth between cases.")
+    allow_answer_modification: bool = Field(description="Whether readers may change the answers of a finished case.")
+    shuffle_case_order: bool = Field(description="Whether each reader gets the cases in their own order.")
+    roll_over_answers_for_n_cases: int = Field(
+        description="Cases come in runs of n + 1; each but the first of a run starts with the answers of the one"
+        " before it."
+    )
+    instant_verification: bool = Field(description="Whether readers see the ground truth as they finish each case.")
+    leaderboard_accessible_to_readers: bool = Field(description="Whether readers may see the leaderboard.")
+    end_of_study_text: str = Field(description="What readers read once they have answered every case.")
+    viewer_configuration: str | None = Field(
+        description="The slug of the viewer configuration its cases are shown with."
+    )
+    hanging_protocol: str | None = Field(description="The slug of the hanging protocol that lays out its viewports.")
+    view_content: dict[str, list[str]] = Field(description="By viewport name: the slugs of the sockets shown there.")
     my_roles: list[ReaderStudyRole]
 
     @classmethod
     def of(cls, study, roles):
-        return cls.from_object(study, my_roles=sorted(role.value for role in roles))
+        return cls.from_object(
+            study,
+            my_roles=sorted(role.value for role in roles),
+            viewer_configuration=study.viewer_configuration.slug if study.viewer_configuration else None,
+            hanging_protocol=study.hanging_protocol.slug if study.hanging_protocol else None,
+        )
 
 
 ReaderStudyPage = page_of(ReaderStudy)
@@ -41,14 +61,34 @@ class ReaderStudyCreate(Body):
     title: NonEmptyString
     description: AnyString = ""
     educational: TrueOrFalse = False
+    allow_case_navigation: TrueOrFalse = True
+    allow_answer_modification: TrueOrFalse = True
+    shuffle_case_order: TrueOrFalse = False
+    roll_over_answers_for_n_cases: stored(type="integer", minimum=0) = 0
+    instant_verification: TrueOrFalse = False
+    leaderboard_accessible_to_readers: TrueOrFalse = True
+    end_of_study_text: AnyString = ""
 
 
 class ReaderStudyChange(Body):
-    """New values for a reader study's title, description or educational mode."""
+    """New values for a reader study's title, description, educational mode or reading settings;
+    a change that does not go with the other settings is refused, saying why."""
 
     title: NonEmptyString = None
     description: AnyString = None
     educational: TrueOrFalse = None
+    allow_case_navigation: TrueOrFalse = None
+    allow_answer_modification: TrueOrFalse = None
+    shuffle_case_order: TrueOrFalse = None
+    roll_over_answers_for_n_cases: stored(type="integer", minimum=0) = None
+    instant_verification: TrueOrFalse = None
+    leaderboard_accessible_to_readers: TrueOrFalse = None
+    end_of_study_text: AnyString = None
+    viewer_configuration: AnyString = Field(default=None, description="A viewer configuration's slug ('' for none).")
+    hanging_protocol: AnyString = Field(default=None, description="A hanging protocol's slug ('' for none).")
+    view_content: stored(type="object") = Field(
+        default=None, description="By viewport name of the hanging protocol: the socket slugs shown there."
+    )
 
 
 class ReaderStudyMembers(Shape):
@@ -73,14 +113,22 @@ class ReaderStudyMemberGrant(Body):
 
 def question_kind(field, kind):
     try:
-        return SocketKind(kind)
+        return AnswerKind(kind)
     except (TypeError, ValueError):
         raise InvalidValue(f"{kind!r} is not a question kind; choose from {', '.join(QUESTION_KINDS)}") from None
 
 
 QuestionKind = Annotated[
-    SocketKind, checked(question_kind), WithJsonSchema({"type": "string", "enum": [k.value for k in QUESTION_KINDS]})
+    AnswerKind, checked(question_kind), WithJsonSchema({"type": "string", "enum": [k.value for k in QUESTION_KINDS]})
 ]
+
+
+class Choice(Shape):
+    """One choice of a choice question: answers give its id."""
+
+    id: int
+    title: str
+    default: bool
 
 
 class Question(Shape):
@@ -90,11 +138,31 @@ class Question(Shape):
     position: int = Field(description="Its place among the study's questions, 0 first.")
     text: str
     help_text: str
-    kind: SocketKind
+    kind: AnswerKind
+    answer_type: str = Field(description="grand-challenge's code of the kind (its AnswerType): BOOL, CHOI, DIST…")
     options: dict[str, Any] = Field(
-        description="The choices, or a number's minimum and maximum, or a point's tolerance."
+        description="A number's minimum, maximum and step, a text's min_length, max_length and pattern, a point's"
+        " or distance's tolerance; for choice questions also 'choices', their titles in order."
     )
+    choices: list[Choice] = Field(description="A choice question's options: answers give their ids.")
     required: bool
+    widget: str = Field(description="How the question is shown, for the kinds that have a choice ('' otherwise).")
+    viewport: str = Field(description="The viewport an annotation belongs to ('' for other questions).")
+    empty_answer_confirmation: bool = Field(description="Whether the reader confirms leaving it empty.")
+    empty_answer_confirmation_label: str
+    default_socket: str | None = Field(description="The socket whose value in a case is the default answer.")
+
+    @classmethod
+    def of(cls, question):
+        choices = [Choice.from_object(choice) for choice in question.choices]
+        options = {**question.options, **({"choices": [c.title for c in choices]} if choices else {})}
+        return cls.from_object(
+            question,
+            answer_type=question.kind.grand_challenge_code,
+            options=options,
+            choices=choices,
+            default_socket=question.default_socket.slug if question.default_socket else None,
+        )
 
 
 QuestionPage = page_of(Question)
@@ -104,7 +172,14 @@ class QuestionCreate(Body):
     """A question after the others."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"text": "Nodule?", "kind": "bool"}, {"text": "Size (mm)?", "kind": "float"}]}
+        json_schema_extra={
+            "examples": [
+                {"text": "Nodule?", "kind": "bool"},
+                {"text": "Size (mm)?", "kind": "float", "options": {"minimum": 0, "maximum": 50, "step": 0.5}},
+                {"text": "Lobe?", "kind": "choice", "options": {"choices": ["upper", "lower"]}},
+                {"text": "Measure the nodule", "kind": "distance", "required": False, "viewport": "main"},
+            ]
+        }
     )
 
     text: NonEmptyString
@@ -112,6 +187,13 @@ class QuestionCreate(Body):
     help_text: AnyString = ""
     options: stored(type=["object", "null"]) = None
     required: TrueOrFalse = True
+    widget: AnyString = ""
+    viewport: AnyString = ""
+    empty_answer_confirmation: TrueOrFalse = False
+    empty_answer_confirmation_label: AnyString = ""
+    default_socket: AnyString = Field(
+        default="", description="The slug of a socket whose value in a case is the default answer."
+    )
 
 
 class QuestionMove(Body):
@@ -121,17 +203,37 @@ class QuestionMove(Body):
 
 
 class Case(Shape):
-    """A case of a reader study: the values that readers look at, by socket slug."""
+    """A case of a reader study (grand-challenge's display set): the values that readers look at,
+    by socket slug, its title, order and text, and the answers its questions start with."""
 
     id: int
+    title: str = Field(description="Its title ('' when it has none).")
+    order: int = Field(description="Where it comes among the study's cases (smaller first, then by id).")
+    text: str = Field(description="What readers read beside it.")
     values: dict[str, Value]
+    default_answers: dict[int, JsonValue] = Field(
+        description="By question id: the answer a question starts with, from the case's value of its default socket."
+    )
 
     @classmethod
-    def of(cls, case):
-        return cls.from_object(case, values=values_of(case.values))
+    def of(cls, case, questions=()):
+        defaults = {q.id: q.default_answer(case) for q in questions if q.default_socket_id is not None}
+        return cls.from_object(
+            case,
+            values=values_of(case.values),
+            default_answers={q: v for q, v in defaults.items() if v is not None},
+        )
 
 
 CasePage = page_of(Case)
+
+
+class CaseChange(Body):
+    """New values for a case's title, order or text (editors)."""
+
+    title: AnyString = None
+    order: stored(type="integer", minimum=0) = None
+    text: AnyString = None
 
 
 class CasesAdd(Body):
@@ -159,7 +261,10 @@ class AnswerGive(Body):
 
     question: parsed(object_id, int)
     case: parsed(object_id, int)
-    value: stored(description="A value of the question's kind, or null.")
+    value: stored(description="A value of the question's kind (a choice by its id), or null.")
+    confirm_empty: TrueOrFalse = Field(
+        default=False, description="The reader confirmed an empty answer (for questions that ask them to)."
+    )
 
 
 class Answer(Shape):
@@ -200,6 +305,7 @@ class GroundTruthRow(Shape):
     case: int
     question: int | str = Field(description="A question's id or its exact text.")
     value: JsonValue
+    explanation: str = Field(default="", description="Why this is the right answer (shown to readers with it).")
 
 
 class GroundTruthSaved(Shape):
@@ -211,6 +317,7 @@ class AnswerTruth(Shape):
 
     question: int
     value: JsonValue
+    explanation: str = Field(description="Why it is the right answer, as the editor wrote it.")
     my_answer: JsonValue
     score: float | None
 
@@ -251,5 +358,10 @@ class Progress(Shape):
     cases: int
     answered: int
     next_case: int | None
-    case_ids: list[int]
+    case_ids: list[int] = Field(description="The cases in the order I read them (my own when the study shuffles).")
     answered_case_ids: list[int]
+    finished: bool = Field(description="Whether I have answered every case.")
+    end_of_study_text: str = Field(description="The study's closing text, once I have finished ('' before).")
+    rolled_over_answers: dict[int, JsonValue] = Field(
+        description="By question id: my answers of the case before the next one, which it starts with (roll-over)."
+    )

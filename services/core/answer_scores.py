@@ -7,15 +7,19 @@ One pure function per kind of question, chosen by ``answer_score``:
 - a decimal number: 1 when equal; with the question's ``minimum`` and ``maximum``, it falls
   linearly to 0 at an error of the whole range;
 - a 2D bounding box: the intersection over union of the two rectangles (in the x-y plane);
+- a distance: 1 when both ends are within the question's ``tolerance`` of the truth's;
 - a point: 1 within the question's ``tolerance`` (mm; 0 when not given: equal) of the truth, else
   0; multiple points: the Jaccard index of the two sets, a pair of points within the tolerance
   counting as one (each point matched at most once, nearest first).
 
 A reader's score on a reader study is the mean of their answers' scores over the (question, case)
-pairs that have ground truth (``reader_scores``); an unanswered pair counts as 0.
+pairs that have ground truth (``reader_scores``); an unanswered pair counts as 0. This is a choice:
+grand-challenge averages over the answers given, so a reader who answers only the cases they are
+sure of would rank above one who answered every case. Questions of kinds without a scorer
+(headings, the annotations other than points, boxes and distances) score 0 against any ground truth.
 """
 
-from .schemas import SocketKind
+from .answer_types import AnswerKind
 
 
 def _equal(answer, truth, options):
@@ -75,16 +79,25 @@ def _multiple_points(answer, truth, options):
     return matched / union if union else 1.0
 
 
+def _distance_measurement(answer, truth, options):
+    """1 when both ends lie within the tolerance of the truth's ends (either way round)."""
+    ends, wanted = (answer["start"], answer["end"]), (truth["start"], truth["end"])
+    tolerance = options.get("tolerance", 0)
+    close = lambda pairs: all(_distance(a, t) <= tolerance for a, t in pairs)  # noqa: E731
+    return 1.0 if close(zip(ends, wanted, strict=True)) or close(zip(ends, wanted[::-1], strict=True)) else 0.0
+
+
 SCORERS = {
-    SocketKind.BOOL: _equal,
-    SocketKind.CHOICE: _equal,
-    SocketKind.STRING: _equal,
-    SocketKind.INTEGER: _equal,
-    SocketKind.MULTIPLE_CHOICE: _multiple_choice,
-    SocketKind.FLOAT: _float,
-    SocketKind.BOUNDING_BOX_2D: _bounding_box,
-    SocketKind.POINT: _point,
-    SocketKind.MULTIPLE_POINTS: _multiple_points,
+    AnswerKind.BOOL: _equal,
+    AnswerKind.CHOICE: _equal,
+    AnswerKind.STRING: _equal,
+    AnswerKind.INTEGER: _equal,
+    AnswerKind.MULTIPLE_CHOICE: _multiple_choice,
+    AnswerKind.FLOAT: _float,
+    AnswerKind.BOUNDING_BOX_2D: _bounding_box,
+    AnswerKind.POINT: _point,
+    AnswerKind.MULTIPLE_POINTS: _multiple_points,
+    AnswerKind.DISTANCE: _distance_measurement,
 }
 
 
@@ -94,7 +107,7 @@ def answer_score(kind, options, answer, truth):
     if answer is None:
         return 0.0
     try:
-        return float(SCORERS[SocketKind(kind)](answer, truth, options or {}))
+        return float(SCORERS[kind](answer, truth, options or {}))
     except (KeyError, TypeError, IndexError):
         return 0.0
 

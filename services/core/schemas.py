@@ -217,7 +217,13 @@ def value_error(kind, value, extra_schema=None):
     """How ``value`` breaks the schema of JSON ``kind`` or the socket's extra schema (the most
     relevant jsonschema ValidationError), or None when it fits both; UnresolvableReference when
     a schema refers elsewhere."""
-    for schema in (SCHEMAS[SocketKind(kind)], extra_schema):
+    return first_error(value, SCHEMAS[SocketKind(kind)], extra_schema)
+
+
+def first_error(value, *schemas):
+    """The most relevant error of ``value`` against the first of ``schemas`` (empty ones are
+    skipped) that it breaks, or None; UnresolvableReference when a schema refers elsewhere."""
+    for schema in schemas:
         if schema:
             try:
                 error = best_match(Draft202012Validator(schema, registry=LOCAL_ONLY).iter_errors(value))
@@ -228,13 +234,18 @@ def value_error(kind, value, extra_schema=None):
     return None
 
 
-def value_problem(kind, value, extra_schema=None):
-    """What is wrong with ``value`` for a socket of JSON ``kind`` (quoting it), or None when nothing is."""
+def schema_problem_of(value, *schemas):
+    """What is wrong with ``value`` against ``schemas`` (see ``first_error``), or None."""
     try:
-        error = value_error(kind, value, extra_schema)
+        error = first_error(value, *schemas)
     except UnresolvableReference as unresolvable:
         return str(unresolvable)
     return _describe(error) if error is not None else None
+
+
+def value_problem(kind, value, extra_schema=None):
+    """What is wrong with ``value`` for a socket of JSON ``kind`` (quoting it), or None when nothing is."""
+    return schema_problem_of(value, SCHEMAS[SocketKind(kind)], extra_schema)
 
 
 def _describe(error):

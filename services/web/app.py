@@ -37,6 +37,7 @@ from . import (
     submissions,
     training_data,
     uploads,
+    viewing,
 )
 from .base import NotFoundHandler
 from .hub_login import OAuthCallbackHandler, SharedHubOAuth
@@ -59,6 +60,7 @@ SERVICE_ROUTES = {
         archives.routes(prefix)
         + sockets.routes(prefix)
         + reader_studies.routes(prefix)
+        + viewing.routes(prefix)
         + uploads.routes(prefix)
         + image_files.routes(prefix)
     ),

@@ -8,6 +8,9 @@ Both formats hold one row per (case, question) pair with its right answer:
   as JSON (``12.5``, ``["a", "b"]``, ``{"type": "Point", "point": [1, 2, 3]}``).
 - JSON: a list of objects ``{"case": 1, "question": 2, "value": ...}``, values as JSON.
 
+Either may add an ``explanation`` (a column, a key): why the answer is right, shown to readers
+beside it.
+
 Rows are numbered from 1, not counting a CSV's header row. ``read_rows`` only parses;
 ``ReaderStudyAccess.replace_ground_truth`` checks each row against its question.
 """
@@ -47,7 +50,8 @@ def _csv_rows(text):
         )
     try:
         return [
-            {key: (row[key] or "").strip() for key in ("case", "question")} | {"value": CellText(row["value"] or "")}
+            {key: (row[key] or "").strip() for key in ("case", "question")}
+            | {"value": CellText(row["value"] or ""), "explanation": (row.get("explanation") or "").strip()}
             for row in reader
         ]
     except csv.Error as e:
@@ -62,8 +66,12 @@ def _json_rows(text):
     if not isinstance(rows, list):
         raise InvalidValue('The ground truth must be a JSON list of {"case", "question", "value"} objects.')
     for number, row in enumerate(rows, start=1):
-        if not isinstance(row, dict) or sorted(row) != sorted(COLUMNS):
-            raise InvalidValue(f'row {number}: must be an object with exactly "case", "question" and "value".')
+        if not isinstance(row, dict) or sorted(set(row) - {"explanation"}) != sorted(COLUMNS):
+            raise InvalidValue(
+                f'row {number}: must be an object with exactly "case", "question" and "value" (and an "explanation").'
+            )
+        if not isinstance(row.get("explanation", ""), str):
+            raise InvalidValue(f'row {number}: "explanation" must be text.')
     return rows
 
 

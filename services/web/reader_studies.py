@@ -19,12 +19,15 @@ from ..core.orm import (
     ArchiveItem,
     GroundTruthAnswer,
     GroundTruthReveal,
+    HangingProtocol,
     Question,
     ReaderStudy,
     ReaderStudyCase,
     ReaderStudyMember,
     ReaderStudyRole,
+    Socket,
     SocketValue,
+    ViewerConfiguration,
     grant,
     make_answer,
     make_ground_truth,
@@ -33,7 +36,9 @@ from ..core.orm import (
     save,
     usernames,
 )
-from .archives import ArchiveAccess
+from ..core.study_settings import case_order, roll_over_source, settings_problems
+from ..core.viewing import view_content_problems
+from .archives import ArchiveAccess, sockets_by_slug
 from .base import FORMAT_QUERY, APIHandler, endpoint, member_query
 from .ground_truth import CellText, cell_value, read_rows
 
@@ -44,6 +49,11 @@ MAX_ROW_PROBLEMS = 20
 READ = {ReaderStudyRole.EDITOR, ReaderStudyRole.READER}
 ANSWER = {ReaderStudyRole.READER}
 EDIT = {ReaderStudyRole.EDITOR}
+# The study's fields that say how readers go through it (core/study_settings.py checks them together).
+READING_SETTINGS = (
+    "educational", "allow_case_navigation", "allow_answer_modification", "shuffle_case_order",
+    "roll_over_answers_for_n_cases", "instant_verification", "leaderboard_accessible_to_readers",
+)  # fmt: skip
 ANSWER_COLUMNS = ("reader", "case", "question", "question_text", "value", "score", "answered_at")
 
 
@@ -110,7 +120,11 @@ class ReaderStudyAccess(ArchiveAccess):
 
     def add_question(self, study, fields):
         """A new question of ``fields`` (a QuestionCreate) at the end of ``study``'s questions."""
-        question = Question(**{**fields.given(), "options": fields.options or {}})
+        given = fields.given()
+        given.pop("default_socket", None)
+        if fields.default_socket:
+            given["default_socket"] = sockets_by_slug(self.db, "default_socket", [fields.default_socket])[0]
+        question = Question(**{**given, "options": fields.options or {}})
         study.questions.append(question)
         self.db.flush()
         return question
@@ -133,7 +147,10 @@ class ReaderStudyAccess(ArchiveAccess):
         case = self.case(study, body.case)
         if self.revealed(case):
             raise Conflict(f"You have seen the ground truth of case {case.id}; answers to it can no longer change.")
-        answer = make_answer(self.db, question, case, body.value, reader=self.username)
+        self.check_reading_order(study, case)
+        answer = make_answer(
+            self.db, question, case, body.value, reader=self.username, confirmed_empty=body.confirm_empty
+        )
         created = answer in self.db.new
         self.db.flush()
         return answer, created
@@ -142,15 +159,61 @@ class ReaderStudyAccess(ArchiveAccess):
         """A new reader study of ``fields`` (a ReaderStudyCreate) whose creator is its editor; needs
         the hub permission to create."""
         self.require_scope(CREATE_READER_STUDIES, "create reader studies")
-        study = save(self.db, ReaderStudy(**fields.model_dump(), created_by=self.username))
+        study = ReaderStudy(**fields.model_dump(), created_by=self.username)
+        self.check_settings(study)
+        study = save(self.db, study)
         grant(self.db, study, self.username, ReaderStudyRole.EDITOR)
         self.commit()
         return study
 
     def change_study(self, study, fields):
-        """Set the study's title, description or educational mode from ``fields`` (a ReaderStudyChange)."""
-        for key, value in fields.given().items():
+        """Set the study's title, description, educational mode or reading settings from ``fields``
+        (a ReaderStudyChange); InvalidValue, and nothing changed, when they do not go together."""
+        given = {key: value for key, value in fields.given().items() if value is not None}
+        self.change_viewing(study, given)
+        current = {key: getattr(study, key) for key in READING_SETTINGS}
+        problems = settings_problems({**current, **given})
+        if problems:
+            raise InvalidValue("The reader study was not changed: " + "; ".join(problems) + ".")
+        for key, value in given.items():
             setattr(study, key, value)
+        self.db.flush()
+
+    def change_viewing(self, study, given):
+        """Take the viewer configuration, hanging protocol and view content out of ``given`` and
+        set them on ``study``; InvalidValue when one is unknown or the view content does not fit."""
+        for key, model in (("viewer_configuration", ViewerConfiguration), ("hanging_protocol", HangingProtocol)):
+            if key in given:
+                slug = given.pop(key)
+                found = self.db.scalar(select(model).filter_by(slug=slug)) if slug else None
+                if slug and found is None:
+                    raise InvalidValue(f"{key}: there is no {key.replace('_', ' ')} {slug!r}; create it first.")
+                setattr(study, key, found)
+        view_content = given.pop("view_content", study.view_content)
+        layout = study.hanging_protocol.layout if study.hanging_protocol else None
+        problems = view_content_problems(view_content, layout)
+        unknown = {s for slugs in view_content.values() for s in slugs} - set(self.db.scalars(select(Socket.slug)))
+        if unknown:
+            problems.append(f"there is no socket {', '.join(sorted(unknown))}: define it first")
+        if problems:
+            raise InvalidValue("The reader study was not changed: " + "; ".join(problems) + ".")
+        study.view_content = view_content
+
+    @staticmethod
+    def check_settings(study):
+        problems = settings_problems({key: getattr(study, key) for key in READING_SETTINGS})
+        if problems:
+            raise InvalidValue("The reader study's settings do not go together: " + "; ".join(problems) + ".")
+
+    def change_case(self, study, case, fields):
+        """Set a case's title, order or text from ``fields`` (a CaseChange); a title is the study's
+        one case of that title."""
+        given = {key: value for key, value in fields.given().items() if value is not None}
+        title = given.get("title", "").strip()
+        if title and any(other.title == title and other.id != case.id for other in study.cases):
+            raise Conflict(f"Another case of {study.slug!r} is titled {title!r}: give this one its own title.")
+        for key, value in given.items():
+            setattr(case, key, value.strip() if key == "title" else value)
         self.db.flush()
 
     def add_member(self, study, fields):
@@ -215,7 +278,7 @@ class ReaderStudyAccess(ArchiveAccess):
                     f"{first_row[pair]} already"
                 )
             first_row.setdefault(pair, number)
-            checked.append((question, case, value))
+            checked.append((question, case, value, row.get("explanation", "")))
         if problems:
             shown = "; ".join(problems[:MAX_ROW_PROBLEMS])
             more = f"; and {len(problems) - MAX_ROW_PROBLEMS} more" if len(problems) > MAX_ROW_PROBLEMS else ""
@@ -223,8 +286,8 @@ class ReaderStudyAccess(ArchiveAccess):
         if not checked:
             raise InvalidValue("The ground truth has no rows: give one row per case and question.")
         self.db.execute(delete(GroundTruthAnswer).where(GroundTruthAnswer.question_id.in_(questions)))
-        for question, case, value in checked:
-            make_ground_truth(self.db, question, case, value, created_by=self.username)
+        for question, case, value, explanation in checked:
+            make_ground_truth(self.db, question, case, value, created_by=self.username).explanation = explanation
         self.db.flush()
         return len(checked)
 
@@ -243,8 +306,7 @@ class ReaderStudyAccess(ArchiveAccess):
                 value = cell_value(question.kind, value)
             except InvalidValue as e:
                 raise InvalidValue(f"question {question.text!r}: {e.message}") from None
-        question.check_answer(case, value)
-        return question, case, value
+        return question, case, question.checked_answer(case, value, confirmed_empty=True)
 
     def ground_truth_query(self, study):
         query = select(GroundTruthAnswer).join(Question).where(Question.reader_study_id == study.id)
@@ -265,7 +327,10 @@ class ReaderStudyAccess(ArchiveAccess):
         return shapes.Scores(ground_truth=len(truths), readers=readers)
 
     def leaderboard(self, study, roles):
-        """The readers ranked by score; a reader sees the others' names as 'reader 1', 'reader 2'…"""
+        """The readers ranked by score; a reader sees the others' names as 'reader 1', 'reader 2'…,
+        when the study lets readers see it."""
+        if not (self.sees_all_answers(roles) or study.leaderboard_accessible_to_readers):
+            raise PermissionDenied("This reader study's leaderboard is for its editors: readers do not see it.")
         scores = self.scores(study)
         others = count(1)
         entries = []
@@ -291,15 +356,45 @@ class ReaderStudyAccess(ArchiveAccess):
 
     def progress(self, study):
         """How far the user is: the cases, those they have answered, the next one to answer."""
-        case_ids = [c.id for c in study.cases]
+        case_ids = self.reading_order(study, self.username)
         answered = self.answered_cases(study, self.username)
+        next_case = next((c for c in case_ids if c not in answered), None)
+        finished = bool(case_ids) and next_case is None
         return shapes.Progress(
             cases=len(case_ids),
             answered=len(answered),
-            next_case=next((c for c in case_ids if c not in answered), None),
+            next_case=next_case,
             case_ids=case_ids,
             answered_case_ids=answered,
+            finished=finished,
+            end_of_study_text=study.end_of_study_text if finished else "",
+            rolled_over_answers=self.rolled_over_answers(study, case_ids, next_case) if next_case else {},
         )
+
+    def reading_order(self, study, reader):
+        """The ids of the study's cases in the order ``reader`` reads them."""
+        return case_order([c.id for c in study.cases], reader, study.id, study.shuffle_case_order)
+
+    def check_reading_order(self, study, case):
+        """Conflict when the study's settings keep the user from answering ``case`` now: without
+        case navigation only the first unfinished case of their order; without answer
+        modification never a finished one."""
+        answered = set(self.answered_cases(study, self.username))
+        if case.id in answered and not study.allow_answer_modification:
+            raise Conflict(f"You have finished case {case.id}, and this study does not let readers change the answers"
+                           " of a finished case.")  # fmt: skip
+        if not study.allow_case_navigation and case.id not in answered:
+            current = next((c for c in self.reading_order(study, self.username) if c not in answered), None)
+            if case.id != current:
+                raise Conflict(f"This study is read case by case in order: answer case {current} first.")
+
+    def rolled_over_answers(self, study, order, case_id):
+        """The user's answers of the case whose answers roll over to ``case_id``, by question id."""
+        source = roll_over_source(order, case_id, study.roll_over_answers_for_n_cases)
+        if source is None:
+            return {}
+        query = select(Answer.question_id, Answer.value).filter_by(case_id=source, reader=self.username)
+        return {question_id: value for question_id, value in self.db.execute(query) if value is not None}
 
     def revealed(self, case):
         query = select(GroundTruthReveal.id).filter_by(case_id=case.id, reader=self.username)
@@ -323,7 +418,9 @@ class ReaderStudyAccess(ArchiveAccess):
                 if case.id not in self.answered_cases(study, self.username):
                     raise Conflict(f"Answer every required question of case {case.id} first.")
                 self.db.add(GroundTruthReveal(case_id=case.id, reader=self.username))
-        truths = {t.question_id: t.value for t in self.db.scalars(select(GroundTruthAnswer).filter_by(case_id=case.id))}
+        given = self.db.scalars(select(GroundTruthAnswer).filter_by(case_id=case.id)).all()
+        truths = {t.question_id: t.value for t in given}
+        explanations = {t.question_id: t.explanation for t in given}
         mine = {
             a.question_id: a.value
             for a in self.db.scalars(select(Answer).filter_by(case_id=case.id, reader=self.username))
@@ -335,6 +432,7 @@ class ReaderStudyAccess(ArchiveAccess):
             truth = shapes.AnswerTruth(
                 question=question.id,
                 value=truths.get(question.id),
+                explanation=explanations.get(question.id, ""),
                 my_answer=mine.get(question.id),
                 score=score if scored else None,
             )
@@ -448,7 +546,7 @@ class QuestionsHandler(ReaderStudyAPIHandler):
     def get(self, slug):
         study, _ = self.reader_study(slug)
         query = select(Question).filter_by(reader_study_id=study.id).order_by(Question.position)
-        self.write_model(self.page(query, shapes.Question.from_object))
+        self.write_model(self.page(query, shapes.Question.of))
 
     @endpoint(shapes.QuestionCreate, shapes.Question, 201)
     @web.authenticated
@@ -456,7 +554,7 @@ class QuestionsHandler(ReaderStudyAPIHandler):
         study, _ = self.reader_study(slug, EDIT, "add questions to this reader study")
         question = self.add_question(study, self.body())
         self.commit()
-        self.write_model(shapes.Question.from_object(question), 201)
+        self.write_model(shapes.Question.of(question), 201)
 
 
 class QuestionHandler(ReaderStudyAPIHandler):
@@ -470,7 +568,7 @@ class QuestionHandler(ReaderStudyAPIHandler):
         question = self.question(study, question_id)
         self.move_question(study, question, self.body().position)
         self.commit()
-        self.write_model(shapes.Question.from_object(question))
+        self.write_model(shapes.Question.of(question))
 
     @endpoint(status=204)
     @web.authenticated
@@ -489,9 +587,11 @@ class CasesHandler(ReaderStudyAPIHandler):
     @web.authenticated
     def get(self, slug):
         study, _ = self.reader_study(slug)
-        query = select(ReaderStudyCase).filter_by(reader_study_id=study.id).order_by(ReaderStudyCase.id)
+        query = select(ReaderStudyCase).filter_by(reader_study_id=study.id)
+        query = query.order_by(ReaderStudyCase.order, ReaderStudyCase.id)
         values = selectinload(ReaderStudyCase.values).joinedload(SocketValue.socket)  # not one query per case
-        self.write_model(self.page(query.options(values), shapes.Case.of))
+        questions = study.questions
+        self.write_model(self.page(query.options(values), lambda case: shapes.Case.of(case, questions)))
 
     @endpoint(shapes.CasesAdd, shapes.CasesAdded, 201)
     @web.authenticated
@@ -500,6 +600,26 @@ class CasesHandler(ReaderStudyAPIHandler):
         cases = self.add_archive_cases(study, self.body().archive)
         self.commit()
         self.write_model(shapes.CasesAdded(added=len(cases), cases=[shapes.Case.of(c) for c in cases]), 201)
+
+
+class CaseHandler(ReaderStudyAPIHandler):
+    """GET: one case with the answers its questions start with. PATCH {title, order, text}:
+    change its title, place or text (editors)."""
+
+    @endpoint(returns=shapes.Case)
+    @web.authenticated
+    def get(self, slug, case_id):
+        study, _ = self.reader_study(slug)
+        self.write_model(shapes.Case.of(self.case(study, case_id), study.questions))
+
+    @endpoint(shapes.CaseChange, shapes.Case)
+    @web.authenticated
+    def patch(self, slug, case_id):
+        study, _ = self.reader_study(slug, EDIT, "change this reader study's cases")
+        case = self.case(study, case_id)
+        self.change_case(study, case, self.body())
+        self.commit()
+        self.write_model(shapes.Case.of(case, study.questions))
 
 
 class AnswersHandler(ReaderStudyAPIHandler):
@@ -615,6 +735,7 @@ def routes(prefix):
         (api + f"/{slug}/questions", QuestionsHandler),
         (api + f"/{slug}/questions/(?P<question_id>[0-9]+)", QuestionHandler),
         (api + f"/{slug}/cases", CasesHandler),
+        (api + f"/{slug}/cases/(?P<case_id>[0-9]+)", CaseHandler),
         (api + f"/{slug}/cases/(?P<case_id>[0-9]+)/ground-truth", CaseGroundTruthHandler),
         (api + f"/{slug}/answers", AnswersHandler),
         (api + f"/{slug}/progress", ProgressHandler),

@@ -8,28 +8,26 @@ from sqlalchemy import select
 from tornado import web
 
 from ..api import reader_studies as shapes
+from ..core.answer_types import TITLES, AnswerKind
 from ..core.errors import GcError
-from ..core.orm import POINT_KINDS, QUESTION_KINDS, Answer, Question, SocketKind, remove
+from ..core.orm import POINT_KINDS, Answer, HangingProtocol, Question, ViewerConfiguration, remove
 from .pages import PageHandler, shown
 from .reader_studies import CREATE_READER_STUDIES, EDIT, ReaderStudyAccess
 
 # What the question form calls each kind, and which settings each kind takes.
-KIND_LABELS = {
-    SocketKind.BOOL: "yes / no",
-    SocketKind.CHOICE: "one of several choices",
-    SocketKind.MULTIPLE_CHOICE: "several of several choices",
-    SocketKind.INTEGER: "whole number",
-    SocketKind.FLOAT: "decimal number",
-    SocketKind.STRING: "text",
-    SocketKind.POINT: "point (annotation)",
-    SocketKind.MULTIPLE_POINTS: "multiple points (annotation)",
-    SocketKind.BOUNDING_BOX_2D: "2D bounding box (annotation)",
-}
-assert set(KIND_LABELS) == set(QUESTION_KINDS), "every question kind needs a label"
-CHOICE_KINDS = {SocketKind.CHOICE, SocketKind.MULTIPLE_CHOICE}
-NUMBER_KINDS = {SocketKind.INTEGER: int, SocketKind.FLOAT: float}
+KIND_LABELS = TITLES
+CHOICE_KINDS = {AnswerKind.CHOICE, AnswerKind.MULTIPLE_CHOICE}
+NUMBER_KINDS = {AnswerKind.INTEGER: int, AnswerKind.FLOAT: float}
 QUESTION_FORM = ("text", "kind", "help_text", "choices", "minimum", "maximum", "tolerance", "required")
 MAX_CASES_SHOWN = 100
+# The reading settings the page switches on and off, in words.
+READING_SWITCHES = (
+    ("allow_case_navigation", "Readers may go back and forth between cases"),
+    ("allow_answer_modification", "Readers may change the answers of a case they have finished"),
+    ("shuffle_case_order", "Each reader gets the cases in their own order"),
+    ("instant_verification", "Readers see the ground truth as they finish each case (educational mode)"),
+    ("leaderboard_accessible_to_readers", "Readers may see the leaderboard"),
+)
 
 
 def question_options(form):
@@ -55,7 +53,7 @@ def question_options(form):
                     options[bound] = NUMBER_KINDS[kind](form[bound])
                 except ValueError:
                     raise GcError(
-                        f"The {bound} of a {KIND_LABELS[SocketKind(kind)]} question must be one, not {form[bound]!r}."
+                        f"The {bound} of a {KIND_LABELS[AnswerKind(kind)]} question must be one, not {form[bound]!r}."
                     ) from None
     return options
 
@@ -79,6 +77,13 @@ def readable(value):
         xs, ys = [c[0] for c in value["corners"]], [c[1] for c in value["corners"]]
         return f"({readable(min(xs))}, {readable(min(ys))}) to ({readable(max(xs))}, {readable(max(ys))})"
     return str(value)
+
+
+def with_titles(titles, value):
+    """A choice answer with its options' titles for their ids (``titles``: id → title, or None)."""
+    if not titles or value is None:
+        return value
+    return [titles.get(v, v) for v in value] if isinstance(value, list) else titles.get(value, value)
 
 
 def answer_grids(answers):
@@ -126,16 +131,19 @@ class ReaderStudyPage(ReaderStudyAccess, PageHandler):
     def show(self, slug, status=200, error=None, form=None):
         study, roles = self.reader_study(slug)
         editor = self.sees_all_answers(roles)
-        questions = [shown(shapes.Question.from_object(q)) for q in study.questions]
+        questions = [shown(shapes.Question.of(q)) for q in study.questions]
         cases = [shown(shapes.Case.of(c)) for c in study.cases[:MAX_CASES_SHOWN]]
         query = select(Answer.reader, Answer.case_id, Answer.question_id, Answer.value).join(Question)
         query = query.where(Question.reader_study_id == study.id)
         if not editor:
             query = query.where(Answer.reader == self.username)
-        answers = answer_grids(self.db.execute(query.order_by(Answer.reader)))
+        titles = {q.id: {choice.id: choice.title for choice in q.choices} for q in study.questions if q.choices}
+        rows = self.db.execute(query.order_by(Answer.reader))
+        answers = answer_grids((r, c, q, with_titles(titles.get(q), value)) for r, c, q, value in rows)
         truth = leaderboard = members = progress = None
         if editor:
-            truth = {(t.case_id, t.question_id): t.value for t in self.db.scalars(self.ground_truth_query(study))}
+            given = self.db.scalars(self.ground_truth_query(study))
+            truth = {(t.case_id, t.question_id): with_titles(titles.get(t.question_id), t.value) for t in given}
             leaderboard = shown(self.leaderboard(study, roles))
             members = shown(self.study_members(study))
         else:
@@ -157,7 +165,13 @@ class ReaderStudyPage(ReaderStudyAccess, PageHandler):
             readable=readable,
             archives=[a.slug for a in self.db.scalars(self.visible_archives())] if editor else [],
             kinds=KIND_LABELS,
+            reading_switches=READING_SWITCHES,
+            viewer_configurations=self._titles(ViewerConfiguration) if editor else [],
+            hanging_protocols=self._titles(HangingProtocol) if editor else [],
         )
+
+    def _titles(self, model):
+        return list(self.db.execute(select(model.slug, model.title).order_by(model.title)))
 
     @web.authenticated
     def get(self, slug):
@@ -180,6 +194,7 @@ class ReaderStudyPage(ReaderStudyAccess, PageHandler):
             "educational": lambda: self.change_study(
                 study, shapes.ReaderStudyChange.read({"educational": self.get_body_argument("educational", "") == "on"})
             ),
+            "reading": lambda: self.change_study(study, shapes.ReaderStudyChange.read(self._reading_form())),
             "delete": lambda: remove(self.db, study),
         }
         if action not in actions:
@@ -192,6 +207,17 @@ class ReaderStudyPage(ReaderStudyAccess, PageHandler):
 
         if self.submit(act, lambda e: self.show(slug, e.status, e.message, form)):
             self.redirect("../reader-studies" if action == "delete" else self.request.path)
+
+    def _reading_form(self):
+        """The reading-settings form as a ReaderStudyChange's fields (an unticked box is off)."""
+        fields = {name: self.get_body_argument(name, "") == "on" for name, _ in READING_SWITCHES}
+        roll_over = self.get_body_argument("roll_over_answers_for_n_cases", "0").strip() or "0"
+        if not roll_over.isdigit():
+            raise GcError(f"The number of cases answers carry over to must be a whole number, not {roll_over!r}.")
+        fields["roll_over_answers_for_n_cases"] = int(roll_over)
+        for name in ("end_of_study_text", "viewer_configuration", "hanging_protocol"):
+            fields[name] = self.get_body_argument(name, "")
+        return fields
 
     def _question(self, study):
         return self.question(study, self.get_body_argument("question", ""))

@@ -58,7 +58,7 @@ def test_researcher_builds_a_reader_study_through_the_pages(hub, artifacts):
         # a choice question without choices: the page says why and keeps what was typed
         with page.expect_response(lambda r: r.request.method == "POST") as response:
             add_question(page, "Which lobe?", "choice")
-        assert response.value.status == 422 and "needs options" in page.locator(".error").inner_text()
+        assert response.value.status == 422 and "needs its choices" in page.locator(".error").inner_text()
         assert page.input_value("#text") == "Which lobe?"
 
         add_question(page, "Which lobe?", "choice", choices="upper\nmiddle\nlower")

@@ -272,7 +272,8 @@ def test_clinician_reads_a_study_in_the_workstation(reading_hub, workstation, ar
     # The editor sees the clinician's answers, the point where it was clicked, and the score.
     answers = {a["question"]: a for a in editor.get("/answers")["results"] if a["reader"] == "clinician"}
     assert answers[by_kind["bool"]["id"]]["value"] is True
-    assert answers[by_kind["choice"]["id"]]["value"] == "high"
+    high = next(c["id"] for c in by_kind["choice"]["choices"] if c["title"] == "high")
+    assert answers[by_kind["choice"]["id"]]["value"] == high  # kept by the option's id, as on grand-challenge
     assert answers[by_kind["float"]["id"]]["value"] == 20.0
     point = answers[by_kind["point"]["id"]]["value"]["point"]
     assert shown_point == "(" + ", ".join(f"{c:g}" for c in point) + ")"

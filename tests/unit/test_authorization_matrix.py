@@ -123,6 +123,7 @@ NAMES = {  # the path placeholders: the world's objects, and what OpenAPI calls 
     "new_question": (None, "question_id"),  # a new question of the reader study, made for the request
     "new_study": (None, "slug"),  # a new reader study like the world's, made for the request
     "new_archive": (None, "slug"),  # a new archive like ``lungs``, made for the request
+    "new_viewing": (None, "slug"),  # a new viewer configuration and hanging protocol of the researcher
     "new_item": (None, "item_id"),  # a new case of archive ``lungs``, made for the request
     "algorithm": (ALGORITHM, "slug"),
     "job": ("1", "job_id"),  # the participant's job of the algorithm
@@ -223,6 +224,18 @@ MATRIX = [
     row("archives",   "GET",    "reader-studies/{study}/leaderboard",        STUDY_READERS),
     row("archives",   "GET",    "reader-studies/{study}/progress",           STUDY_READERS),
     # The world's study is not educational: its ground truth is for its editors only.
+    row("archives",   "GET",    "reader-studies/{study}/cases/{case}",       STUDY_READERS),
+    *(row("archives", method, path, outcomes, body) for kind in ("viewer-configurations", "hanging-protocols")
+      for method, path, outcomes, body in [
+          ("GET", kind, SIGNED_IN, None),
+          ("POST", kind, RESEARCHERS, {"slug": "v-{uniq}", "title": "V",
+                                       "layout": [{"viewport_name": "main"}]} if kind == "hanging-protocols"
+           else {"slug": "v-{uniq}", "title": "V"}),
+          ("GET", kind + "/{new_viewing}", SIGNED_IN, None),
+          ("PATCH", kind + "/{new_viewing}", ADMIN_ONLY, {"title": "W"}),
+          ("DELETE", kind + "/{new_viewing}", ADMIN_ONLY, None),
+      ]),
+    row("archives",   "PATCH",  "reader-studies/{study}/cases/{case}",       STUDY_EDITORS, {"order": 1}),
     row("archives",   "GET",    "reader-studies/{study}/cases/{case}/ground-truth", STUDY_EDITORS),
     row("archives",   "POST",   "reader-studies/{study}/cases/{case}/ground-truth", STUDY_EDITORS),
     row("archives",   "GET",    "reader-studies/{study}/answers",            STUDY_READERS),
@@ -387,6 +400,14 @@ def make_archives(archives):
     make_archive(archives, ARCHIVE)
     ok(archives.call("POST", "archives", "researcher", {"slug": HIDDEN_ARCHIVE, "title": "Secret cases"}), 201)
     ok(archives.call("POST", f"archives/{HIDDEN_ARCHIVE}/items", "researcher", {"values": {"note": HIDDEN_CASE}}), 201)
+
+
+def make_viewing(archives, slug):
+    """A viewer configuration and a hanging protocol ``slug`` of the researcher."""
+    layout = [{"viewport_name": "main", "x": 0, "y": 0, "w": 1, "h": 1}]
+    ok(archives.call("POST", "viewer-configurations", "researcher", {"slug": slug, "title": "V"}), 201)
+    ok(archives.call("POST", "hanging-protocols", "researcher", {"slug": slug, "title": "H", "layout": layout}), 201)
+    return slug
 
 
 def make_reader_study(archives, slug=READER_STUDY):
@@ -578,6 +599,8 @@ def fill(apps, path):
     values = {name: value for name, (value, _) in NAMES.items()} | {"uniq": uniq}
     if "{upload}" in path:
         values["upload"], values["upload_file"] = make_upload(apps["archives"], uniq)
+    if "{new_viewing}" in path:
+        values["new_viewing"] = make_viewing(apps["archives"], f"viewing-{uniq}")
     if "{new_archive}" in path:
         values["new_archive"] = f"archive-{uniq}"
         make_archive(apps["archives"], values["new_archive"])

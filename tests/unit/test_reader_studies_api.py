@@ -128,7 +128,7 @@ def test_bad_answers_get_a_message_and_write_nothing(api, study):
 
 def test_bad_questions_and_cases_get_a_message_and_write_nothing(api, study):
     for body, fragment in [
-        ({"text": "Which?", "kind": "choice"}, "needs options"),
+        ({"text": "Which?", "kind": "choice"}, "a choice question needs its choices"),
         ({"text": "Scan?", "kind": "image"}, "not a question kind"),
         ({"text": "Odd?", "kind": "video"}, "not a question kind"),
         ({"text": "Size?", "kind": "float", "options": {"colour": 1}}, "options of question"),

@@ -35,12 +35,14 @@ def test_the_demo_reading(tmp_path):
         bright, confidence, fraction, _, centre, _ = study.questions
         for case in study.cases:
             given = {t.question_id: t.value for t in truths if t.case_id == case.id}
-            assert (given[bright.id], given[confidence.id]) == (True, "high") and 0 < given[fraction.id] < 100
+            high = next(c.id for c in confidence.choices if c.title == "high")
+            assert (given[bright.id], given[confidence.id]) == (True, high) and 0 < given[fraction.id] < 100
             image = next(v.image for v in case.values if v.image)
             scan = sitk.ReadImage(str(Path(tmp_path, image.path)))
             shape = sitk.LabelShapeStatisticsImageFilter()
             shape.Execute(otsu_mask(scan))
             expected = shape.GetCentroid(1)
             assert scan.GetSize() == (64, 64, 32) and scan.TransformPhysicalPointToIndex(expected) != (31, 31, 15)
-            assert given[centre.id] == {"type": "Point", "point": [round(c, 3) for c in expected]}
+            point = [round(c, 3) for c in expected]
+            assert given[centre.id] == {"type": "Point", "point": point, "version": {"major": 1, "minor": 0}}
             assert set(given) == {bright.id, confidence.id, fraction.id, centre.id}

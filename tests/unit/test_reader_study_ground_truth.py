@@ -63,11 +63,15 @@ def test_csv_ground_truth_by_question_id_or_text(api, study):
         f"{second},{nodule},false\n"
     )
     assert ok(upload_csv(api, csv), 201) == {"saved": 4}
+    lobe_question = next(
+        q for q in ok(api.call("GET", f"{STUDY}/questions", "researcher"))["results"] if q["id"] == lobe
+    )
+    upper = next(c["id"] for c in lobe_question["choices"] if c["title"] == "upper")
     truth = ok(api.call("GET", f"{STUDY}/ground-truth", "researcher"))
     assert [(t["case"], t["question"], t["value"]) for t in truth["results"]] == [
         (first, nodule, True),
         (first, size, 12.5),
-        (first, lobe, "upper"),
+        (first, lobe, upper),  # a choice given by its title is kept by its option's id
         (second, nodule, False),
     ]
 
@@ -231,7 +235,7 @@ def test_answer_scores(kind, options, answer, truth, expected):
 
 def test_only_point_questions_take_a_tolerance():
     Question(text="Where?", kind="point", options={"tolerance": 5})
-    with pytest.raises(InvalidValue, match="only point questions take a tolerance"):
+    with pytest.raises(InvalidValue, match="only point and distance questions take a tolerance"):
         Question(text="How big?", kind="float", options={"tolerance": 5})
     with pytest.raises(InvalidValue, match="tolerance"):
         Question(text="Where?", kind="point", options={"tolerance": 0})

@@ -128,7 +128,7 @@ def test_mistakes_are_shown_with_what_was_typed(app):
     fetch(app, PAGES, "researcher", {"slug": "chest", "title": "Chest reads"})
     study = f"{PAGES}/chest"
     status, html = fetch(app, study, "researcher", {"action": "question", "text": "Which lobe?", "kind": "choice"})
-    assert status == 422 and "needs options" in html and 'value="Which lobe?"' in html
+    assert status == 422 and "a choice question needs its choices" in html and 'value="Which lobe?"' in html
     status, html = fetch(
         app, study, "researcher", {"action": "question", "text": "Size", "kind": "float", "minimum": "small"}
     )
@@ -227,6 +227,29 @@ def test_editors_turn_educational_mode_on_and_off(app):
     assert fetch(app, f"{PAGES}/chest", "clinician", {"action": "educational", "educational": "on"})[0] == 403
 
 
+def test_editors_set_how_readers_read_in_words(app):
+    fetch(app, PAGES, "researcher", {"slug": "chest", "title": "Chest reads"})
+    layout = [{"viewport_name": "main", "x": 0, "y": 0, "w": 1, "h": 1}]
+    protocol = {"slug": "single", "title": "One big viewport", "layout": layout}
+    assert app.call("POST", "hanging-protocols", "researcher", protocol)[0] == 201
+    status, html = fetch(app, f"{PAGES}/chest", "researcher")
+    assert "Readers may go back and forth between cases" in html and "One big viewport" in html
+    form = {"action": "reading", "allow_case_navigation": "on", "roll_over_answers_for_n_cases": "1"}
+    status, html = fetch(app, f"{PAGES}/chest", "researcher", form)  # refused: says why, changes nothing
+    assert status == 422 and "turn off case navigation" in html
+    form = {"action": "reading", "roll_over_answers_for_n_cases": "1", "end_of_study_text": "Thank you!",
+            "hanging_protocol": "single", "leaderboard_accessible_to_readers": "on"}  # fmt: skip
+    assert fetch(app, f"{PAGES}/chest", "researcher", form)[0] == 302
+    study = app.call("GET", "reader-studies/chest", "researcher")[1]
+    assert (study["allow_case_navigation"], study["allow_answer_modification"]) == (False, False)
+    assert (study["roll_over_answers_for_n_cases"], study["end_of_study_text"]) == (1, "Thank you!")
+    assert study["hanging_protocol"] == "single" and study["viewer_configuration"] is None
+    status, html = fetch(
+        app, f"{PAGES}/chest", "researcher", {"action": "reading", "roll_over_answers_for_n_cases": "two"}
+    )
+    assert status == 400 and "must be a whole number, not &#x27;two&#x27;" in html
+
+
 @pytest.mark.parametrize(("value", "shown"), [
     (None, "—"), (True, "yes"), (False, "no"), (3, "3"), (12.5, "12.5"), (22.049999999999997, "22.05"),
     ("high", "high"),
@@ -236,3 +259,18 @@ def test_editors_turn_educational_mode_on_and_off(app):
 ])  # fmt: skip
 def test_answers_are_shown_readably(value, shown):
     assert readable(value) == shown
+
+
+def test_choice_answers_are_shown_by_their_titles(app):
+    fetch(app, PAGES, "researcher", {"slug": "chest", "title": "Chest reads"})
+    fetch(app, f"{PAGES}/chest", "researcher", {"action": "member", "username": "clinician", "role": "reader"})
+    question = {"text": "Lobe?", "kind": "multiple-choice", "options": {"choices": ["upper", "lower"]}}
+    question = app.call("POST", "reader-studies/chest/questions", "researcher", question)[1]
+    assert app.call("POST", "archives", "researcher", {"slug": "lungs", "title": "Lungs"})[0] == 201
+    assert app.call("POST", "sockets", "researcher", {"slug": "age", "title": "Age", "kind": "integer"})[0] == 201
+    assert app.call("POST", "archives/lungs/items", "researcher", {"values": {"age": 63}})[0] == 201
+    case = app.call("POST", "reader-studies/chest/cases", "researcher", {"archive": "lungs"})[1]["cases"][0]["id"]
+    ids = [choice["id"] for choice in question["choices"]]
+    body = {"question": question["id"], "case": case, "value": ids[::-1]}
+    assert app.call("POST", "reader-studies/chest/answers", "clinician", body)[0] == 201
+    assert "lower, upper" in fetch(app, f"{PAGES}/chest", "researcher")[1]

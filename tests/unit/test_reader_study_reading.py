@@ -121,6 +121,7 @@ def test_answers_are_replaced_as_readers_go(app, study):
 def test_progress_counts_the_cases_whose_required_questions_are_answered(app, study):
     nodule, size, (first, second) = study["nodule"], study["size"], study["cases"]
     expected = {"cases": 2, "answered": 0, "next_case": first, "case_ids": [first, second], "answered_case_ids": []}
+    expected |= {"finished": False, "end_of_study_text": "", "rolled_over_answers": {}}
     assert ok(app.call("GET", f"{STUDY}/progress", "clinician")) == expected
     ok(answer(app, "clinician", size, first, 3), 201)  # optional: the case is not answered yet
     ok(answer(app, "clinician", nodule, second, True), 201)
@@ -144,8 +145,8 @@ def test_readers_reveal_the_ground_truth_of_answered_cases_and_their_answers_bec
     assert truth == {
         "case": first,
         "answers": [
-            {"question": nodule, "value": True, "my_answer": True, "score": 1.0},
-            {"question": size, "value": 10, "my_answer": 20, "score": 0.8},
+            {"question": nodule, "value": True, "explanation": "", "my_answer": True, "score": 1.0},
+            {"question": size, "value": 10, "explanation": "", "my_answer": 20, "score": 0.8},
         ],
     }
     assert ok(app.call("GET", url, "clinician")) == truth  # shown again: nothing changes
@@ -159,7 +160,7 @@ def test_readers_reveal_the_ground_truth_of_answered_cases_and_their_answers_bec
     ok(answer(app, "clinician", nodule, second, True), 201)  # other cases stay open
     ok(answer(app, "datascientist", nodule, first, False), 201)  # and so do other readers' answers
     unanswered = ok(app.call("POST", f"{STUDY}/cases/{second}/ground-truth", "clinician"))["answers"]
-    assert unanswered[1] == {"question": size, "value": None, "my_answer": None, "score": None}
+    assert unanswered[1] == {"question": size, "value": None, "explanation": "", "my_answer": None, "score": None}
     status, reply = app.call("POST", f"{STUDY}/cases/99999/ground-truth", "clinician")
     assert (status, reply["message"]) == (404, "No case 99999 in reader study 'chest'.")
 

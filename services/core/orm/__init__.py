@@ -39,6 +39,7 @@ from .reader_studies import (
     GroundTruthAnswer,
     GroundTruthReveal,
     Question,
+    QuestionOption,
     ReaderStudy,
     ReaderStudyCase,
     make_answer,
@@ -62,5 +63,6 @@ from .roles import (
     usernames,
 )
 from .sockets import Socket, SocketValue, StoredFile, default_relative_path, make_value, relative_path_problem
+from .viewing import HangingProtocol, ViewerConfiguration
 
 metadata = Base.metadata
