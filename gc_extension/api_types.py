@@ -479,6 +479,9 @@ class ContainerImage(TypedDict):
     completed_at: Time | None
 
 
+Delivery = Literal["platform", "email", "off"]
+
+
 class Error(TypedDict):
     """What every refusal answers: the status and a message for a person."""
 
@@ -618,6 +621,13 @@ class LeaderboardEntry(TypedDict):
     details: str
 
 
+class Marked(TypedDict):
+    """How many notifications were marked read, and how many remain unread."""
+
+    marked: int
+    unread: int
+
+
 class Me(TypedDict):
     """The parts of the hub's user model a client may see of itself."""
 
@@ -626,6 +636,42 @@ class Me(TypedDict):
     admin: bool
     groups: list[str]
     scopes: list[str]
+
+
+NotificationKind = Literal[
+    "submission-succeeded",
+    "submission-failed",
+    "job-ended",
+    "import-ended",
+    "join-request",
+    "join-request-answered",
+    "team-invitation",
+    "reader-study-assigned",
+    "phase-opening",
+    "phase-closing",
+    "rank-changed",
+]
+
+
+class Notification(TypedDict):
+    """An event told to me."""
+
+    id: int
+    kind: NotificationKind
+    subject: str
+    message: str
+    url: str
+    created_at: Time
+    read_at: Time | None
+
+
+class NotificationPage(TypedDict):
+    """One page of a list of Notification."""
+
+    count: int
+    offset: int
+    limit: int
+    results: list[Notification]
 
 
 class OpenAPIDocument(TypedDict):
@@ -707,6 +753,13 @@ class Page_JoinRequest_(TypedDict):
     offset: int
     limit: int
     results: list[JoinRequest]
+
+
+class Page_Notification_(TypedDict):
+    count: int
+    offset: int
+    limit: int
+    results: list[Notification]
 
 
 SocketKind = Literal[
@@ -889,6 +942,21 @@ class PhasePage(TypedDict):
     results: list[Phase | PhaseAdmin]
 
 
+class Preference(TypedDict):
+    """How I hear of one kind of event."""
+
+    kind: NotificationKind
+    description: str
+    delivery: Delivery
+
+
+class Preferences(TypedDict):
+    """How I hear of each kind of event, and where my e-mails go."""
+
+    email: str | None
+    preferences: list[Preference]
+
+
 class Progress(TypedDict):
     """How far I am: a case is answered when each of its required questions is."""
 
@@ -1020,6 +1088,12 @@ class TrainingData(TypedDict):
     phase: str
     archive: str
     cases: int
+
+
+class UnreadCount(TypedDict):
+    """How many of my notifications are unread."""
+
+    unread: int
 
 
 class UploadFile(TypedDict):

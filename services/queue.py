@@ -20,6 +20,7 @@ class QueueName(StrEnum):
     CPU = "cpu"
     GPU = "gpu"
     EVALUATION = "evaluation"
+    MAIL = "mail"
 
 
 class Task(StrEnum):
@@ -32,6 +33,7 @@ class Task(StrEnum):
     MAKE_GROUND_TRUTH = "services.tasks.ground_truth.make_ground_truth"
     UNPACK_ALGORITHM_MODEL = "services.tasks.algorithm_models.unpack_algorithm_model"
     IMPORT_UPLOAD_SESSION = "services.imaging.tasks.import_upload_session"
+    SEND_MAIL = "services.tasks.mail.send_notification_mail"
 
 
 class QueueUnreachable(Exception):
@@ -48,6 +50,7 @@ INTAKE_TIMEOUT_S = 3600
 BUILD_TIMEOUT_S = 1800
 GROUND_TRUTH_TIMEOUT_S = 6 * 3600
 MODEL_TIMEOUT_S = 6 * 3600
+MAIL_TIMEOUT_S = 120
 
 
 def connect(redis_url):
@@ -173,6 +176,18 @@ class TaskQueue:
             {"algorithm_model_id": algorithm_model_id},
             job_id=f"algorithm-model-{algorithm_model_id}",
             job_timeout=MODEL_TIMEOUT_S,
+        )
+
+    def send_mail(self, notification_id, attempt):
+        """Queue the e-mail of a notification (its ``attempt``-th try: one RQ job per try)."""
+        self._enqueue(
+            QueueName.MAIL,
+            Task.SEND_MAIL,
+            {"notification_id": notification_id},
+            job_id=f"mail-{notification_id}-{attempt}",
+            job_timeout=MAIL_TIMEOUT_S,
+            result_ttl=600,
+            failure_ttl=24 * 3600,
         )
 
     def workers_by_queue(self):

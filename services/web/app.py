@@ -28,6 +28,7 @@ from . import (
     image_files,
     leaderboard,
     leaderboard_pages,
+    notifications,
     openapi,
     reader_studies,
     reader_study_pages,
@@ -66,6 +67,7 @@ SERVICE_ROUTES = {
         + algorithm_models.routes(prefix)
         + container_images.routes(prefix)
         + builds.routes(prefix)
+        + notifications.routes(prefix)
         + training_data.routes(prefix)
         + image_files.thumbnail_routes(prefix)
         + uploads.routes(prefix)  # the pages upload predictions, methods and ground truth here

@@ -24,6 +24,7 @@ from ..api import submissions as shapes
 from ..api.algorithms import Limits, model_sha256
 from ..api.fields import text
 from ..core.errors import Conflict, GcError, InvalidValue, NotFound, PermissionDenied
+from ..core.events import EVALUATION_FAILURE, evaluation_message  # noqa: F401 (tests name the message here)
 from ..core.orm import (
     AlgorithmRole,
     ArchiveMember,
@@ -54,19 +55,6 @@ HIDDEN_CASE_FAILURE = (
     "the algorithm {status} on a hidden case; the challenge's admins can see its logs (ask them why),"
     " or run your algorithm with %gc_run on a case you can read to see its logs yourself"
 )
-EVALUATION_FAILURE = (
-    "the evaluation failed while it ran; its logs are for the challenge's admins only (it reads the hidden"
-    " ground truth): ask them why"
-)
-
-
-def evaluation_message(evaluation, *, admin):
-    """The evaluation's failure message for this reader: the worker's own for admins (who see the
-    logs it points at) and for a failure before the container ran (the platform's words about
-    the submission or the phase); once its container ran, only ``EVALUATION_FAILURE`` for others."""
-    if admin or not evaluation.error_message or evaluation.exit_code is None:
-        return evaluation.error_message
-    return EVALUATION_FAILURE
 
 
 def evaluation_shape(evaluation, *, admin):

@@ -324,6 +324,13 @@ MATRIX = [
     row("challenges", "POST",   "challenges/{challenge}/phases/{public}/ground-truth", ADMIN_ONLY,
         {"upload_session": "{upload}", "file": "{upload_file}"}),
 
+    # Notifications are each person's own (tests/unit/test_notifications_api.py: nobody reaches another's).
+    row("challenges", "GET",    "notifications",                             SIGNED_IN),
+    row("challenges", "GET",    "notifications/unread",                      SIGNED_IN),
+    row("challenges", "POST",   "notifications/read",                        SIGNED_IN, {"all": True}),
+    row("challenges", "GET",    "notifications/preferences",                 SIGNED_IN),
+    row("challenges", "PATCH",  "notifications/preferences",                 SIGNED_IN, {"deliveries": {"rank-changed": "off"}}),
+
     # Leaderboards follow their phase's visibility; unpublished results and the ground-truth
     # version they were evaluated against are for admins only (see ``leaderboard_results``).
     row("leaderboard", "GET",   "leaderboards/{challenge}",                  SIGNED_IN),

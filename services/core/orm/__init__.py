@@ -32,6 +32,16 @@ from .interfaces import (
     serving,
 )
 from .logins import OAuthState
+from .notifications import (
+    Delivery,
+    MailAddress,
+    MailStatus,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    notify,
+    unread_count,
+)
 from .reader_studies import (
     POINT_KINDS,
     QUESTION_KINDS,
