@@ -527,6 +527,19 @@ class Client:
                 saved[socket].write_text(json.dumps(value))
         return saved
 
+    # --- notifications ------------------------------------------------------------------------
+
+    def notifications(self, unread_only=False, limit=20) -> list[api_types.Notification]:
+        """My newest notifications (only the unread ones when ``unread_only``)."""
+        return self.get("challenges", "notifications", unread=str(unread_only).lower(), limit=limit)["results"]
+
+    def unread_count(self) -> int:
+        return self.get("challenges", "notifications/unread")["unread"]
+
+    def mark_read(self, ids=None) -> api_types.Marked:
+        """Mark my notifications ``ids`` read (all of them when None)."""
+        return self.post("challenges", "notifications/read", {"all": True} if ids is None else {"ids": list(ids)})
+
     # --- algorithm models -------------------------------------------------------------------
 
     def models_path(self, algorithm, model_id=None):

@@ -20,6 +20,8 @@ from .client import Client
 from .errors import GcError
 from .progress import Display, Progress
 
+NOTIFICATIONS_SHOWN = 5  # the newest unread ones %gc_status lists
+
 
 def friendly(method):
     """Run a magic: ``--help`` prints its usage; an expected failure (a GcError, a broken
@@ -234,13 +236,22 @@ class GcMagics(Magics):
     @argument("--build", type=int, help="follow this image build instead")
     @argument("--no-wait", action="store_true", help="show the status once, without following it")
     @argument("--timeout", type=float, help="stop following after this many seconds")
+    @argument("--read", action="store_true", help="mark my notifications read, after showing them")
     @argument("-h", "--help", action="store_true", help="show this help")
     @friendly
     def gc_status(self, args):
-        """Live status of a submission (or --job, --build): state, queue position, the limits
-        applied and the logs you may see (a challenge's admins: every job's and evaluation's),
-        updating in place until it is done."""
+        """My unread notifications, then the live status of a submission (or --job, --build):
+        state, queue position, the limits applied and the logs you may see (a challenge's
+        admins: every job's and evaluation's), updating in place until it is done."""
         client = self.client
+        unread = client.notifications(unread_only=True, limit=NOTIFICATIONS_SHOWN)
+        count = client.unread_count() if len(unread) == NOTIFICATIONS_SHOWN else len(unread)
+        print(rendering.notifications_text(unread, count))
+        if args.read and count:
+            client.mark_read()
+            print("Marked read.")
+        if args.read and args.submission is None and args.job is None and args.build is None:
+            return None
         if args.job is not None:
             read, render = (lambda: client.job(args.job)), rendering.job_text
         elif args.build is not None:

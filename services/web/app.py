@@ -28,6 +28,7 @@ from . import (
     image_files,
     leaderboard,
     leaderboard_pages,
+    notification_pages,
     notifications,
     openapi,
     reader_studies,
@@ -48,7 +49,9 @@ log = logging.getLogger("gc-hub")
 # Each service's own pages (served before the default home page).
 SERVICE_PAGES = {
     "archives": lambda prefix: reader_study_pages.routes(prefix) + archive_pages.routes(prefix),
-    "challenges": lambda prefix: submission_pages.routes(prefix) + challenge_pages.routes(prefix),
+    "challenges": lambda prefix: (
+        submission_pages.routes(prefix) + challenge_pages.routes(prefix) + notification_pages.routes(prefix)
+    ),
     "leaderboard": leaderboard_pages.routes,
 }
 # Each service's own endpoints, beside the health and identity ones that all of them serve.

@@ -90,6 +90,8 @@ class FakeServices:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         self.url = f"http://127.0.0.1:{self.server.server_port}/services/"
+        # %gc_status lists my unread notifications first: none, unless a test says otherwise
+        self.route("GET", "challenges", "notifications", (200, {"count": 0, "offset": 0, "limit": 5, "results": []}))
 
     def route(self, method, service, path, answer):
         self.routes[(method, API.format(service=service) + path)] = answer
@@ -421,3 +423,22 @@ def test_an_algorithms_models_are_listed_with_the_active_one_marked(magics, fake
         f" *    3  {DIGEST[:12]}  2026-01-01 00:00  weights.tar.gz — fold 0",
         "      2  failed        2026-01-01 00:00  v1.tar.gz",
     ]
+
+
+# --- notifications ----------------------------------------------------------------------------
+
+
+def test_gc_status_lists_my_unread_notifications_and_marks_them_read(magics, fake, capsys):
+    told = [
+        {"id": 9 - i, "kind": "submission-failed", "subject": f"Your submission {9 - i} failed", "message": "",
+         "url": "", "created_at": "2026-12-02T10:00:00+00:00", "read_at": None}
+        for i in range(5)
+    ]  # fmt: skip
+    fake.route("GET", "challenges", "notifications", (200, {"count": 7, "offset": 0, "limit": 5, "results": told}))
+    fake.route("GET", "challenges", "notifications/unread", (200, {"unread": 7}))
+    fake.route("POST", "challenges", "notifications/read", (200, {"marked": 7, "unread": 0}))
+    magics.run_line_magic("gc_status", "--read")
+    out, err = one_line(capsys)
+    assert out.startswith("7 unread notifications:\n  • Your submission 9 failed — 2026-12-02 10:00 UTC")
+    assert "… and 2 more" in out and out.rstrip().endswith("Marked read.") and err == ""
+    assert json.loads(fake.requests[-1][3]) == {"all": True}

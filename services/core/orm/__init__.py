@@ -72,5 +72,6 @@ from .roles import (
     usernames,
 )
 from .sockets import Socket, SocketValue, StoredFile, default_relative_path, make_value, relative_path_problem
+from .teams import Team, TeamInvitation, TeamMember, team_of, teammates
 
 metadata = Base.metadata

@@ -53,11 +53,14 @@ class Visibility(StrEnum):
 
 
 class Challenge(Named, Base):
-    """A challenge. Deleting it deletes its phases, their submissions and evaluations."""
+    """A challenge. Deleting it deletes its phases, their submissions and evaluations. With
+    ``use_teams``, participants take part in teams (teams.py): a team's members share its
+    submission limits and the leaderboard names it."""
 
     __tablename__ = "challenges"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    use_teams: Mapped[bool] = mapped_column(default=False, server_default="0")
     phases: Mapped[list["Phase"]] = children("Phase", "challenge")
 
 
