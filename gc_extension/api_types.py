@@ -330,6 +330,7 @@ class Challenge(TypedDict):
     description: str
     created_by: str
     created_at: Time
+    use_teams: bool
     my_roles: list[ChallengeRole]
     my_join_request: JoinRequest | None
 
@@ -429,6 +430,7 @@ class ChallengeDetail(TypedDict):
     description: str
     created_by: str
     created_at: Time
+    use_teams: bool
     my_roles: list[ChallengeRole]
     my_join_request: JoinRequest | None
     phases: list[Phase | PhaseAdmin]
@@ -573,6 +575,9 @@ class Health(TypedDict):
     process: int
 
 
+InvitationStatus = Literal["pending", "accepted", "refused", "withdrawn"]
+
+
 class JoinRequestPage(TypedDict):
     """One page of a list of JoinRequest."""
 
@@ -605,6 +610,7 @@ class LeaderboardEntry(TypedDict):
 
     rank: int | None
     user: str
+    team: str | None
     submission: int
     evaluation: int
     created_at: Time
@@ -874,6 +880,46 @@ class Page_SubmissionSummary_(TypedDict):
     results: list[SubmissionSummary]
 
 
+class TeamInvitation(TypedDict):
+    """An invitation into a team."""
+
+    id: int
+    team: int
+    team_name: str
+    challenge: str
+    username: str
+    invited_by: str
+    status: InvitationStatus
+    created_at: Time
+    decided_at: Time | None
+
+
+class Page_TeamInvitation_(TypedDict):
+    count: int
+    offset: int
+    limit: int
+    results: list[TeamInvitation]
+
+
+class Team(TypedDict):
+    """A team of a challenge and its members; its pending invitations for its members and the challenge's admins."""
+
+    id: int
+    name: str
+    challenge: str
+    created_by: str
+    created_at: Time
+    members: list[str]
+    invitations: list[TeamInvitation] | None
+
+
+class Page_Team_(TypedDict):
+    count: int
+    offset: int
+    limit: int
+    results: list[Team]
+
+
 class Page_Union_Phase__PhaseAdmin__(TypedDict):
     count: int
     offset: int
@@ -1079,6 +1125,24 @@ class SubmissionPage(TypedDict):
     offset: int
     limit: int
     results: list[SubmissionSummary]
+
+
+class TeamInvitationPage(TypedDict):
+    """One page of a list of TeamInvitation."""
+
+    count: int
+    offset: int
+    limit: int
+    results: list[TeamInvitation]
+
+
+class TeamPage(TypedDict):
+    """One page of a list of Team."""
+
+    count: int
+    offset: int
+    limit: int
+    results: list[Team]
 
 
 class TrainingData(TypedDict):

@@ -527,6 +527,45 @@ class Client:
                 saved[socket].write_text(json.dumps(value))
         return saved
 
+    # --- teams ------------------------------------------------------------------------------
+
+    def teams(self, challenge) -> list[api_types.Team]:
+        return self.pages("challenges", f"challenges/{quote(challenge)}/teams")
+
+    def my_team(self, challenge) -> api_types.Team | None:
+        """My team in ``challenge``, or None."""
+        me = self.get("challenges", "me")["name"]
+        return next((team for team in self.teams(challenge) if me in team["members"]), None)
+
+    def create_team(self, challenge, name) -> api_types.Team:
+        return self.post("challenges", f"challenges/{quote(challenge)}/teams", {"name": name})
+
+    def invite(self, challenge, username) -> api_types.TeamInvitation:
+        """Invite ``username`` into my team of ``challenge``."""
+        team = self.my_team(challenge)
+        if team is None:
+            raise GcError(f"You are in no team of {challenge}.", f"Make one first: %gc_team {challenge} create <name>.")
+        return self.post(
+            "challenges", f"challenges/{quote(challenge)}/teams/{team['id']}/invitations", {"username": username}
+        )
+
+    def team_invitations(self, pending_only=True) -> list[api_types.TeamInvitation]:
+        return self.pages("challenges", "team-invitations", **({"status": "pending"} if pending_only else {}))
+
+    def answer_invitation(self, invitation_id, accept) -> api_types.TeamInvitation:
+        decision = "accept" if accept else "refuse"
+        return self.post("challenges", f"team-invitations/{int(invitation_id)}", {"decision": decision})
+
+    def leave_team(self, challenge):
+        """Leave my team of ``challenge``; its name."""
+        team = self.my_team(challenge)
+        if team is None:
+            raise GcError(f"You are in no team of {challenge}.", "Nothing to leave.")
+        me = self.get("challenges", "me")["name"]
+        path = f"challenges/{quote(challenge)}/teams/{team['id']}/members"
+        self.request("DELETE", "challenges", path, params={"username": me})
+        return team["name"]
+
     # --- notifications ------------------------------------------------------------------------
 
     def notifications(self, unread_only=False, limit=20) -> list[api_types.Notification]:

@@ -109,6 +109,48 @@ class GcMagics(Magics):
     @line_magic
     @magic_arguments()
     @argument("challenge", help="the challenge's slug")
+    @argument(
+        "action",
+        nargs="?",
+        default="show",
+        choices=["show", "create", "invite", "accept", "refuse", "leave"],
+        help="show (default): the teams and my invitations; create <name>; invite <user>; accept|refuse <invitation>;"
+        " leave",
+    )
+    @argument("what", nargs="*", help="the team's name, the user to invite, or the invitation's number")
+    @argument("-h", "--help", action="store_true", help="show this help")
+    @friendly
+    def gc_team(self, args):
+        """Take part in a challenge as a team (when it uses teams): make one, invite other
+        participants, answer invitations, leave. Your team shares the phases' submission limits,
+        and the leaderboard names it."""
+        client, challenge, what = self.client, args.challenge, " ".join(args.what).strip()
+        if args.action in ("create", "invite", "accept", "refuse") and not what:
+            wanted = {"create": "the team's name", "invite": "whom to invite"}.get(
+                args.action, "the invitation's number"
+            )
+            raise GcError(f"%gc_team {challenge} {args.action} needs {wanted}.", "See %gc_team --help.")
+        if args.action == "create":
+            team = client.create_team(challenge, what)
+            print(f"Made team {team['name']!r} in {challenge}; invite others with %gc_team {challenge} invite <user>.")
+        elif args.action == "invite":
+            invitation = client.invite(challenge, what)
+            print(f"Invited {invitation['username']} into team {invitation['team_name']!r}; they accept or refuse it.")
+        elif args.action in ("accept", "refuse"):
+            if not what.isdigit():
+                raise GcError(f"{what!r} is not an invitation's number.", f"%gc_team {challenge} lists yours.")
+            invitation = client.answer_invitation(int(what), args.action == "accept")
+            print(f"Invitation into team {invitation['team_name']!r}: {invitation['status']}.")
+        elif args.action == "leave":
+            print(f"You left team {client.leave_team(challenge)!r}.")
+        else:
+            invitations = [i for i in client.team_invitations() if i["challenge"] == challenge]
+            print(rendering.teams_text(challenge, client.teams(challenge), invitations))
+        return None
+
+    @line_magic
+    @magic_arguments()
+    @argument("challenge", help="the challenge's slug")
     @argument("-p", "--phase", help="the phase whose cases to fetch (default: the first you may read)")
     @argument("-t", "--to", help="folder to save into (default: data/<challenge>)")
     @argument("-h", "--help", action="store_true", help="show this help")

@@ -42,6 +42,18 @@ def notifications_text(notifications, unread, now=None):
     return "\n".join(lines)
 
 
+def teams_text(challenge, teams, invitations):
+    """A challenge's teams with their members, and my pending invitations into them."""
+    lines = [f"Teams of {challenge}:" if teams else f"{challenge} has no teams yet."]
+    lines += [f"  {team['name']}: {', '.join(team['members'])}" for team in teams]
+    for invitation in invitations:
+        lines.append(
+            f"Invitation {invitation['id']}: {invitation['invited_by']} invites you into {invitation['team_name']!r}"
+            f" — %gc_team {challenge} accept {invitation['id']} (or refuse {invitation['id']})"
+        )
+    return "\n".join(lines)
+
+
 def phase_line(phase, now=None):
     """One phase: its name, what it takes, whether it is open, the deadline and submissions left."""
     now = now or datetime.now(UTC)

@@ -52,6 +52,7 @@ class Challenge(Shape):
     description: str
     created_by: str
     created_at: Time
+    use_teams: bool = Field(description="Whether participants take part in teams (which share submission limits).")
     my_roles: list[ChallengeRole]
     my_join_request: JoinRequest | None
 
@@ -72,13 +73,15 @@ class ChallengeCreate(Body):
     slug: Text
     title: Text
     description: LongText = ""
+    use_teams: Bool = False
 
 
 class ChallengeChange(Body):
-    """New values for a challenge's title or description."""
+    """New values for a challenge's title or description, or whether it uses teams."""
 
     title: Text = None
     description: LongText = None
+    use_teams: Bool = None
 
 
 class Admins(Shape):

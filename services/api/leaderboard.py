@@ -52,6 +52,7 @@ class LeaderboardEntry(Shape):
 
     rank: int | None = Field(description="null for a result that cannot be ranked (its notes say why).")
     user: str
+    team: str | None = Field(description="The user's team, when the challenge uses teams.")
     submission: int
     evaluation: int
     created_at: Time

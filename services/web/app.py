@@ -36,6 +36,8 @@ from . import (
     sockets,
     submission_pages,
     submissions,
+    team_pages,
+    teams,
     training_data,
     uploads,
 )
@@ -50,7 +52,10 @@ log = logging.getLogger("gc-hub")
 SERVICE_PAGES = {
     "archives": lambda prefix: reader_study_pages.routes(prefix) + archive_pages.routes(prefix),
     "challenges": lambda prefix: (
-        submission_pages.routes(prefix) + challenge_pages.routes(prefix) + notification_pages.routes(prefix)
+        submission_pages.routes(prefix)
+        + challenge_pages.routes(prefix)
+        + notification_pages.routes(prefix)
+        + team_pages.routes(prefix)
     ),
     "leaderboard": leaderboard_pages.routes,
 }
@@ -71,6 +76,7 @@ SERVICE_ROUTES = {
         + container_images.routes(prefix)
         + builds.routes(prefix)
         + notifications.routes(prefix)
+        + teams.routes(prefix)
         + training_data.routes(prefix)
         + image_files.thumbnail_routes(prefix)
         + uploads.routes(prefix)  # the pages upload predictions, methods and ground truth here

@@ -23,6 +23,7 @@ from tornado import web
 from ..api import leaderboard as shapes
 from ..core.errors import GcError, PermissionDenied
 from ..core.orm import AlgorithmModel, Evaluation, JobStatus, ResultDisplay, ScoringMethod, Submission
+from ..core.orm.teams import team_names
 from ..ranking import Result, Scoring, bootstrap, combine, rank
 from .base import FORMAT_QUERY, PAGE_QUERY, APIHandler, Kept, Query, endpoint
 from .challenges import ChallengeAccess
@@ -160,13 +161,14 @@ class LeaderboardAccess(ChallengeAccess):
             info.computed = True
         return info
 
-    def entry(self, challenge, entry, row, scoring, admin, bootstrapped):
+    def entry(self, challenge, entry, row, scoring, admin, bootstrapped, teams):
         """One leaderboard entry, pinned to what produced it, with a link to its details."""
         evaluated_with = fingerprint(row.method_digest, row.ground_truth_version)
         pinned = (shapes.PinnedAdmin if admin else shapes.Pinned).from_object(row, evaluated_with=evaluated_with)
         return shapes.LeaderboardEntry(
             rank=entry.rank,
             user=entry.result.user,
+            team=teams.get(entry.result.user),
             submission=row.submission_id,
             evaluation=row.id,
             created_at=entry.result.created_at,
@@ -190,6 +192,7 @@ class LeaderboardAccess(ChallengeAccess):
         info = self.bootstrap_figures(board)
         offset, limit = self.window() if paged else (0, len(board))
         entries = board[offset : offset + limit]
+        teams = team_names(self.db, challenge)
         return shapes.PhaseLeaderboard(
             challenge=challenge.slug,
             phase=phase.slug,
@@ -201,7 +204,9 @@ class LeaderboardAccess(ChallengeAccess):
             ranked=board.ranked_count,
             offset=offset,
             limit=limit,
-            results=[self.entry(challenge, e, rows[e.result.id], scoring, admin, info.computed) for e in entries],
+            results=[
+                self.entry(challenge, e, rows[e.result.id], scoring, admin, info.computed, teams) for e in entries
+            ],
         )
 
     def combined_phases(self, challenge):
@@ -244,6 +249,7 @@ def leaderboard_csv(board):
         [
             "rank",
             "user",
+            "team",
             "submission",
             "evaluation",
             "created_at",
@@ -264,6 +270,7 @@ def leaderboard_csv(board):
                 for v in (
                     entry["rank"],
                     entry["user"],
+                    entry["team"],
                     entry["submission"],
                     entry["evaluation"],
                     entry["created_at"],

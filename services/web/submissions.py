@@ -38,6 +38,8 @@ from ..core.orm import (
     active_model,
     advance,
     serving,
+    team_of,
+    teammates,
 )
 from ..core.paths import ground_truth_folder
 from ..core.status import JOB_ACTIVE, JOB_UNSUCCESSFUL
@@ -184,13 +186,16 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
         )
 
     def counted_submissions(self, phase, since):
-        """The query of my submissions to ``phase`` since ``since`` that count against its limit,
-        oldest first: all but those whose evaluations all failed or were cancelled."""
+        """The query of my submissions (my team's, when the challenge uses teams) to ``phase``
+        since ``since`` that count against its limit, oldest first: all but those whose
+        evaluations all failed or were cancelled."""
         failed_only = Submission.evaluations.any() & ~Submission.evaluations.any(
             Evaluation.status.not_in(JOB_UNSUCCESSFUL)
         )
         query = select(Submission).where(
-            Submission.phase_id == phase.id, Submission.creator == self.username, ~failed_only
+            Submission.phase_id == phase.id,
+            Submission.creator.in_(teammates(self.db, phase.challenge, self.username)),
+            ~failed_only,
         )
         if since is not None:
             query = query.where(Submission.created_at >= since)
@@ -211,8 +216,10 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
         else:
             then = "a submission whose evaluations all fail gives its place back"
         period = f"in {days} day(s)" if days else "in this phase"
+        team = team_of(self.db, phase.challenge, self.username) if phase.challenge.use_teams else None
+        whose = f"Your team {team.name!r} has used its" if team else "You have used your"
         raise Conflict(
-            f"You have used your {phase.submissions_limit} submission(s) {period} to {phase.slug!r}"
+            f"{whose} {phase.submissions_limit} submission(s) {period} to {phase.slug!r}"
             f" (failed evaluations do not count); {then}."
         )
 

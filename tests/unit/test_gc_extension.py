@@ -84,7 +84,7 @@ class FakeServices:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = do_PUT = answer
+            do_GET = do_POST = do_PUT = do_DELETE = answer
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -157,7 +157,17 @@ def test_split_phase_and_comma_lists():
 
 @pytest.mark.parametrize(
     "magic",
-    ["gc_challenges", "gc_join", "gc_download", "gc_submit", "gc_algorithm", "gc_status", "gc_leaderboard", "gc_run"],
+    [
+        "gc_challenges",
+        "gc_join",
+        "gc_download",
+        "gc_submit",
+        "gc_algorithm",
+        "gc_status",
+        "gc_leaderboard",
+        "gc_run",
+        "gc_team",
+    ],
 )
 def test_every_magic_prints_its_usage_for_help_even_without_its_arguments(magics, capsys, magic):
     magics.run_line_magic(magic, "--help")
@@ -442,3 +452,65 @@ def test_gc_status_lists_my_unread_notifications_and_marks_them_read(magics, fak
     assert out.startswith("7 unread notifications:\n  • Your submission 9 failed — 2026-12-02 10:00 UTC")
     assert "… and 2 more" in out and out.rstrip().endswith("Marked read.") and err == ""
     assert json.loads(fake.requests[-1][3]) == {"all": True}
+
+
+# --- teams ------------------------------------------------------------------------------------
+
+TEAM = {
+    "id": 4,
+    "name": "Lung lab",
+    "challenge": "demo",
+    "created_by": "alice",
+    "created_at": "2026-12-02T10:00:00+00:00",
+    "members": ["alice", "me"],
+    "invitations": [],
+}
+INVITATION = {
+    "id": 8,
+    "team": 4,
+    "team_name": "Lung lab",
+    "challenge": "demo",
+    "username": "me",
+    "invited_by": "alice",
+    "status": "pending",
+    "created_at": "2026-12-02T10:00:00+00:00",
+    "decided_at": None,
+}
+
+
+def test_gc_team_shows_teams_and_invitations_and_answers_them(magics, fake, capsys):
+    fake.route(
+        "GET", "challenges", "challenges/demo/teams", (200, {"count": 1, "offset": 0, "limit": 100, "results": [TEAM]})
+    )
+    fake.route(
+        "GET", "challenges", "team-invitations", (200, {"count": 1, "offset": 0, "limit": 100, "results": [INVITATION]})
+    )
+    magics.run_line_magic("gc_team", "demo")
+    out, err = one_line(capsys)
+    assert (
+        out.splitlines()
+        == [
+            "Teams of demo:",
+            "  Lung lab: alice, me",
+            "Invitation 8: alice invites you into 'Lung lab' — %gc_team demo accept 8 (or refuse 8)",
+        ]
+        and err == ""
+    )
+    fake.route("POST", "challenges", "team-invitations/8", (200, {**INVITATION, "status": "accepted"}))
+    magics.run_line_magic("gc_team", "demo accept 8")
+    assert one_line(capsys)[0] == "Invitation into team 'Lung lab': accepted.\n"
+    assert json.loads(fake.requests[-1][3]) == {"decision": "accept"}
+
+    magics.run_line_magic("gc_team", "demo invite")
+    assert one_line(capsys)[1] == "GcError: %gc_team demo invite needs whom to invite. See %gc_team --help."
+
+
+def test_gc_team_leaves_my_team(magics, fake, capsys):
+    fake.route("GET", "challenges", "me", (200, {"name": "me"}))
+    fake.route(
+        "GET", "challenges", "challenges/demo/teams", (200, {"count": 1, "offset": 0, "limit": 100, "results": [TEAM]})
+    )
+    fake.route("DELETE", "challenges", "challenges/demo/teams/4/members", (204, b""))
+    magics.run_line_magic("gc_team", "demo leave")
+    assert one_line(capsys)[0] == "You left team 'Lung lab'.\n"
+    assert fake.requests[-1][:2] == ("DELETE", "/services/challenges/api/v1/challenges/demo/teams/4/members")

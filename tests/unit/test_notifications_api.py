@@ -6,6 +6,7 @@ import pytest
 from apptools import fake_hub_auth, service_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from test_deletes import ok
 
 from services.core.database import make_engine
 from services.core.orm import MailStatus, Notification
@@ -15,12 +16,6 @@ from services.core.orm import MailStatus, Notification
 def challenges(monkeypatch, tmp_path):
     with fake_hub_auth(monkeypatch), service_app("challenges", f"sqlite:///{tmp_path}/gc.sqlite") as app:
         yield app
-
-
-def ok(response, status=200):
-    code, body = response
-    assert code == status, body
-    return body
 
 
 def mine(app, user, query=""):

@@ -17,6 +17,7 @@ from ..status import InvitationStatus, advance
 from .base import Base, children, parent_key, utcnow
 from .challenges import Challenge
 from .notifications import NotificationKind, notify
+from .results_version import results_changed
 from .roles import ChallengeRole, has_role
 
 TEAM_PAGES = "/services/challenges/challenges/{slug}/teams"
@@ -70,6 +71,21 @@ class TeamInvitation(Base):
     status: Mapped[InvitationStatus] = mapped_column(default=InvitationStatus.PENDING)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]
+
+
+def team_names(session, challenge):
+    """``{username: team name}`` of the members of ``challenge``'s teams (none when it uses no teams)."""
+    if not challenge.use_teams:
+        return {}
+    query = select(TeamMember.username, Team.name).join(Team).where(TeamMember.challenge_id == challenge.id)
+    return dict(session.execute(query).all())
+
+
+def _boards_changed(session, challenge):
+    """Leaderboards name each entry's team: a change of teams changes what they show."""
+    phase_ids = [phase.id for phase in challenge.phases]
+    if phase_ids:
+        results_changed(session, *phase_ids)
 
 
 def team_of(session, challenge, username):
@@ -128,6 +144,7 @@ def make_team(session, challenge, name, creator):
     team.members.append(TeamMember(challenge_id=challenge.id, username=creator))
     session.add(team)
     session.flush()
+    _boards_changed(session, challenge)
     return team
 
 
@@ -135,7 +152,16 @@ def rename(session, team, name):
     team.name = _check_name(name)
     _check_name_free(session, team.challenge, team.name, team)
     session.flush()
+    _boards_changed(session, team.challenge)
     return team
+
+
+def delete_team(session, team):
+    """Delete ``team`` with its memberships and invitations (the challenge's admins)."""
+    challenge = team.challenge
+    session.delete(team)
+    session.flush()
+    _boards_changed(session, challenge)
 
 
 def invite(session, team, username, invited_by):
@@ -176,6 +202,8 @@ def answer(session, invitation, accept):
     advance(invitation, InvitationStatus.ACCEPTED if accept else InvitationStatus.REFUSED)
     invitation.decided_at = utcnow()
     session.flush()
+    if accept:
+        _boards_changed(session, team.challenge)
     return invitation
 
 
@@ -186,6 +214,7 @@ def leave(session, team, username):
         raise Conflict(f"{username!r} is not in team {team.name!r}.")
     team.members.remove(member)
     session.flush()
+    _boards_changed(session, team.challenge)
     if not team.members:
         session.delete(team)
         session.flush()
