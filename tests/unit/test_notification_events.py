@@ -9,6 +9,7 @@ from services.core import orm
 from services.core.events import phases_soon, run_ended
 from services.core.orm import ChallengeRole, JobStatus, Notification, advance, grant
 from services.tasks.mail import retry_wait
+from services.tasks.rank_changes import tell_rank_changes
 
 
 def notices(db, username):
@@ -60,3 +61,32 @@ def test_a_phase_closing_soon_is_told_once_to_its_admins_and_participants(sessio
 
 def test_a_mail_waits_longer_after_each_failure_up_to_a_ceiling():
     assert [retry_wait(n, 600) for n in range(1, 10)] == [5, 10, 20, 40, 80, 160, 320, 600, 600]
+
+
+def evaluated(db, phase, creator, score):
+    submission = orm.Submission(phase=phase, creator=creator, predictions_path=f"predictions/{creator}.zip")
+    evaluation = orm.Evaluation(submission=submission, metrics={"aggregates": {"score": score}}, published=True)
+    for status in (JobStatus.PROVISIONING, JobStatus.EXECUTING, JobStatus.SUCCEEDED):
+        advance(evaluation, status)
+    db.add(evaluation)
+    db.flush()
+
+
+def test_a_participant_is_told_when_their_rank_moves_and_only_then(session):  # noqa: F811
+    challenge = named(orm.Challenge, "lungs")
+    phase = orm.Phase(challenge=challenge, slug="final", title="Final")
+    session.add(phase)
+    session.flush()
+    assert tell_rank_changes(session) == []  # nothing ranked yet
+    evaluated(session, phase, "ann", 0.5)
+    evaluated(session, phase, "bob", 0.9)
+    assert tell_rank_changes(session) == []  # ranked for the first time: their evaluations told them
+    assert tell_rank_changes(session) == []
+    evaluated(session, phase, "ann", 0.95)
+    changes = {n.username: n.subject for n in tell_rank_changes(session)}
+    assert changes == {
+        "ann": "Your rank on the leaderboard of phase 'Final' moved from 2 to 1",
+        "bob": "Your rank on the leaderboard of phase 'Final' moved from 1 to 2",
+    }
+    evaluated(session, phase, "bob", 0.1)  # his best still counts: no rank moved
+    assert tell_rank_changes(session) == []

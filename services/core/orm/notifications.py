@@ -11,7 +11,7 @@ away, so no mail is lost.
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import String, Text, UniqueConstraint, func, select
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..errors import InvalidValue
@@ -97,6 +97,19 @@ class NotificationPreference(Base):
     username: Mapped[str] = mapped_column(String(255), primary_key=True)
     kind: Mapped[NotificationKind] = mapped_column(primary_key=True)
     delivery: Mapped[Delivery] = mapped_column(default=Delivery.PLATFORM)
+
+
+class ToldRank(Base):
+    """The rank of ``username`` on a phase's public leaderboard when they were last told of it,
+    at the phase's ``results_version`` then: kept only to tell people when it changes (the
+    leaderboards themselves rank on read)."""
+
+    __tablename__ = "told_ranks"
+
+    phase_id: Mapped[int] = mapped_column(ForeignKey("phases.id", ondelete="CASCADE"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(255), primary_key=True)
+    rank: Mapped[int]
+    results_version: Mapped[str] = mapped_column(String(32))
 
 
 class MailAddress(Base):

@@ -4,7 +4,7 @@ its method.
 
 Revision ID: 0012_teams
 Revises: 0011_results_version
-Create Date: 2026-12-02 19:20:39.340617
+Create Date: 2026-12-02 19:33:55.531771
 
 """
 from typing import Sequence, Union
@@ -100,6 +100,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_team_members_team_id'), ['team_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_team_members_username'), ['username'], unique=False)
 
+    op.create_table('told_ranks',
+    sa.Column('phase_id', sa.Integer(), nullable=False),
+    sa.Column('username', sa.String(length=255), nullable=False),
+    sa.Column('rank', sa.Integer(), nullable=False),
+    sa.Column('results_version', sa.String(length=32), nullable=False),
+    sa.ForeignKeyConstraint(['phase_id'], ['phases.id'], name=op.f('fk_told_ranks_phase_id_phases'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('phase_id', 'username', name=op.f('pk_told_ranks'))
+    )
     with op.batch_alter_table('challenges', schema=None) as batch_op:
         batch_op.add_column(sa.Column('use_teams', sa.Boolean(), server_default='0', nullable=False))
 
@@ -112,6 +120,7 @@ def downgrade() -> None:
     with op.batch_alter_table('challenges', schema=None) as batch_op:
         batch_op.drop_column('use_teams')
 
+    op.drop_table('told_ranks')
     with op.batch_alter_table('team_members', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_team_members_username'))
         batch_op.drop_index(batch_op.f('ix_team_members_team_id'))
