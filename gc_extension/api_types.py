@@ -335,6 +335,9 @@ class Challenge(TypedDict):
     my_join_request: JoinRequest | None
 
 
+MetadataChoice = Literal["off", "optional", "required"]
+
+
 ResultDisplay = Literal["all", "best", "most-recent"]
 
 
@@ -385,6 +388,10 @@ class Phase(TypedDict):
     algorithm_outputs: list[str]
     evaluation_additional_inputs: list[str]
     algorithm_concurrency: int
+    comment_choice: MetadataChoice
+    method_choice: MetadataChoice
+    url_choice: MetadataChoice
+    rank_baselines: bool
 
 
 class PhaseAdmin(TypedDict):
@@ -415,6 +422,10 @@ class PhaseAdmin(TypedDict):
     algorithm_outputs: list[str]
     evaluation_additional_inputs: list[str]
     algorithm_concurrency: int
+    comment_choice: MetadataChoice
+    method_choice: MetadataChoice
+    url_choice: MetadataChoice
+    rank_baselines: bool
     method_image: str | None
     method_digest: str | None
     ground_truth_path: str | None
@@ -611,6 +622,10 @@ class LeaderboardEntry(TypedDict):
     rank: int | None
     user: str
     team: str | None
+    baseline: bool
+    method_name: str
+    url: str
+    comment: str
     submission: int
     evaluation: int
     created_at: Time
@@ -871,6 +886,11 @@ class SubmissionSummary(TypedDict):
     predictions_file: str | None
     status: str
     limits: Limits
+    comment: str
+    method_name: str
+    method_description: str
+    url: str
+    is_baseline: bool
 
 
 class Page_SubmissionSummary_(TypedDict):
@@ -1113,6 +1133,11 @@ class Submission(TypedDict):
     predictions_file: str | None
     status: str
     limits: Limits
+    comment: str
+    method_name: str
+    method_description: str
+    url: str
+    is_baseline: bool
     cases: CasesDone
     jobs: list[SubmissionJob | SubmissionJobWithLogs]
     evaluations: list[Evaluation | EvaluationAdmin]

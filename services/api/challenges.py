@@ -11,6 +11,7 @@ from pydantic import ConfigDict, Field, model_serializer
 
 from ..core.errors import GcError
 from ..core.orm import ChallengeRole, JoinRequestStatus, ResultDisplay, ScoringMethod, SubmissionKind, Visibility
+from ..core.submission_metadata import MetadataChoice
 from .algorithms import ContainerLimitsBody, Interface, Interfaces, SocketSlugs
 from .common import Body, Shape, Time, page_of
 from .fields import (
@@ -175,6 +176,10 @@ class PhaseChange(ContainerLimitsBody):
     evaluation_additional_inputs: SocketSlugs = Field(
         None, description="Sockets each submission gives a value for, which the evaluation reads at their paths."
     )
+    comment_choice: one_choice(MetadataChoice) = Field(None, description="Whether a submission gives a comment.")
+    method_choice: one_choice(MetadataChoice) = Field(None, description="Whether it names and describes its method.")
+    url_choice: one_choice(MetadataChoice) = Field(None, description="Whether it gives a publication or code URL.")
+    rank_baselines: Bool = Field(None, description="Whether baselines are ranked with the participants' results.")
 
 
 class PhaseCreate(PhaseChange):
@@ -216,6 +221,10 @@ class Phase(Shape):
     algorithm_outputs: list[str] = Field(description="Every socket its interfaces want back.")
     evaluation_additional_inputs: list[str]
     algorithm_concurrency: int
+    comment_choice: MetadataChoice
+    method_choice: MetadataChoice
+    url_choice: MetadataChoice
+    rank_baselines: bool
 
     @classmethod
     def of(cls, phase, parent, **fields):

@@ -46,9 +46,11 @@ PHASE_QUERY = {
 }
 COMBINED_QUERY = {**PAGE_QUERY, "phases": Query(str, "The phases' slugs, comma-separated (default: all I may see).")}
 # What an entry shows of its evaluation beside the metrics (kept with a leaderboard between reads).
+BASELINE = "a baseline, shown for comparison"  # why a baseline is not ranked (unless its phase says so)
 Shown = namedtuple(
     "Shown",
-    "id submission_id published algorithm_digest model_sha256 method_digest ground_truth_version completed_at",
+    "id submission_id published algorithm_digest model_sha256 method_digest ground_truth_version completed_at"
+    " comment method_name url is_baseline",
 )
 
 
@@ -117,6 +119,10 @@ class LeaderboardAccess(ChallengeAccess):
                     Evaluation.method_digest,
                     Evaluation.ground_truth_version,
                     Evaluation.completed_at,
+                    Submission.comment,
+                    Submission.method_name,
+                    Submission.url,
+                    Submission.is_baseline,
                 )
             )
         )
@@ -128,7 +134,12 @@ class LeaderboardAccess(ChallengeAccess):
 
         def make():  # read after the phase and its version: never older than it
             rows = self.results(phase, admin)
-            board = rank([Result(r.id, r.creator, r.created_at, r.metrics) for r in rows.values()], scoring)
+            unranked = None if phase.rank_baselines else BASELINE
+            results = [
+                Result(r.id, r.creator, r.created_at, r.metrics, unranked if r.is_baseline else None)
+                for r in rows.values()
+            ]
+            board = rank(results, scoring)
             if board.ranked_count > BOOTSTRAP_LIMIT:  # never bootstrapped: the metrics need not be kept
                 board.forget_metrics()
             return board, {i: Shown(*(getattr(row, f) for f in Shown._fields)) for i, row in rows.items()}
@@ -169,6 +180,10 @@ class LeaderboardAccess(ChallengeAccess):
             rank=entry.rank,
             user=entry.result.user,
             team=teams.get(entry.result.user),
+            baseline=row.is_baseline,
+            method_name=row.method_name,
+            url=row.url,
+            comment=row.comment,
             submission=row.submission_id,
             evaluation=row.id,
             created_at=entry.result.created_at,
@@ -250,6 +265,10 @@ def leaderboard_csv(board):
             "rank",
             "user",
             "team",
+            "baseline",
+            "method_name",
+            "url",
+            "comment",
             "submission",
             "evaluation",
             "created_at",
@@ -271,6 +290,10 @@ def leaderboard_csv(board):
                     entry["rank"],
                     entry["user"],
                     entry["team"],
+                    entry["baseline"],
+                    entry["method_name"],
+                    entry["url"],
+                    entry["comment"],
                     entry["submission"],
                     entry["evaluation"],
                     entry["created_at"],

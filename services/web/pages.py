@@ -83,6 +83,9 @@ CHOICE_WORDS = {
     "all": "every result",
     "best": "each participant's best result",
     "most-recent": "each participant's most recent result",
+    "off": "no",
+    "optional": "if they wish (optional)",
+    "required": "yes, always (required)",
 }
 
 UNITS = (("year", 365 * 86400), ("month", 30 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60))

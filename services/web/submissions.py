@@ -41,8 +41,10 @@ from ..core.orm import (
     team_of,
     teammates,
 )
+from ..core.orm.results_version import results_changed
 from ..core.paths import ground_truth_folder
 from ..core.status import JOB_ACTIVE, JOB_UNSUCCESSFUL
+from ..core.submission_metadata import check_metadata
 from ..scheduling import new_evaluation, next_runs
 from .algorithms import AlgorithmAccess
 from .base import APIHandler, Query, endpoint
@@ -297,6 +299,7 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
         if not phase.method_image:
             raise Conflict(f"Phase {phase.slug!r} has no evaluation method yet; its admins upload one first.")
         given = body.given()
+        metadata = check_metadata(phase, given)
         if phase.submission_kind == SubmissionKind.ALGORITHM:
             if "algorithm" not in given:
                 raise GcError(f'Phase {phase.slug!r} takes algorithms: send {{"algorithm": <slug>}}.')
@@ -316,6 +319,8 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
             predictions = self.keep_predictions(phase, self.uploaded_file(body))
             submission = Submission(phase=phase, creator=self.username, predictions_path=predictions)
         submission.evaluation_inputs = self.evaluation_inputs(phase, given.get("evaluation_inputs") or {})
+        for field, value in metadata.items():
+            setattr(submission, field, value)
         self.db.add(submission)
         self.db.flush()
         runs = next_runs(self.db, submission)
@@ -344,6 +349,13 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
         Path(data_dir, relative).parent.mkdir(parents=True, exist_ok=True)
         os.link(Path(data_dir, file.upload_path), Path(data_dir, relative))
         return relative
+
+    def mark_baseline(self, submission, is_baseline):
+        """Mark a submission (from ``admin_submission``) as a baseline of its phase, or not."""
+        submission.is_baseline = is_baseline
+        results_changed(self.db, submission.phase_id)  # the leaderboard shows it
+        self.commit()
+        return submission
 
     def reevaluate(self, submission):
         if submission.algorithm is not None:
@@ -425,12 +437,20 @@ class SubmissionsHandler(SubmissionHandler):
 
 class SubmissionDetailHandler(SubmissionHandler):
     """GET: one submission (mine, or any for admins): status, cases done, jobs (logs on cases
-    I may read; admins: all), evaluations (metrics once published; logs for admins only)."""
+    I may read; admins: all), evaluations (metrics once published; logs for admins only).
+    PATCH {is_baseline}: mark it as a baseline, or not (admins)."""
 
     @endpoint(returns=shapes.Submission)
     @web.authenticated
     def get(self, slug, phase, submission_id):
         self.write_model(self.submission_shape(self.submission(slug, phase, submission_id)))
+
+    @endpoint(shapes.SubmissionChange, shapes.Submission)
+    @web.authenticated
+    def patch(self, slug, phase, submission_id):
+        """(challenge admins) mark the submission as a baseline, or not."""
+        submission = self.admin_submission(slug, phase, submission_id, "mark baselines")
+        self.write_model(self.submission_shape(self.mark_baseline(submission, self.body().is_baseline)))
 
 
 class ReevaluateHandler(SubmissionHandler):

@@ -319,6 +319,8 @@ MATRIX = [
         "deny hidden allow allow hidden hidden"),
     row("challenges", "GET",    "challenges/{challenge}/phases/{public}/submissions/{algorithm_submission}",
         "deny hidden allow allow hidden hidden"),
+    row("challenges", "PATCH",  "challenges/{challenge}/phases/{public}/submissions/{new_submission}",
+        "deny hidden allow deny hidden hidden", {"is_baseline": False}),
     row("challenges", "POST",   "challenges/{challenge}/phases/{public}/submissions/{new_submission}/evaluations",
         "deny hidden allow deny hidden hidden"),
     row("challenges", "POST",   "challenges/{challenge}/phases/{public}/submissions/{new_submission}/cancel",
