@@ -391,6 +391,7 @@ class Phase(TypedDict):
     comment_choice: MetadataChoice
     method_choice: MetadataChoice
     url_choice: MetadataChoice
+    supplementary_file_choice: MetadataChoice
     rank_baselines: bool
 
 
@@ -425,6 +426,7 @@ class PhaseAdmin(TypedDict):
     comment_choice: MetadataChoice
     method_choice: MetadataChoice
     url_choice: MetadataChoice
+    supplementary_file_choice: MetadataChoice
     rank_baselines: bool
     method_image: str | None
     method_digest: str | None
@@ -891,6 +893,7 @@ class SubmissionSummary(TypedDict):
     method_description: str
     url: str
     is_baseline: bool
+    supplementary_file: str | None
 
 
 class Page_SubmissionSummary_(TypedDict):
@@ -1138,6 +1141,7 @@ class Submission(TypedDict):
     method_description: str
     url: str
     is_baseline: bool
+    supplementary_file: str | None
     cases: CasesDone
     jobs: list[SubmissionJob | SubmissionJobWithLogs]
     evaluations: list[Evaluation | EvaluationAdmin]

@@ -180,6 +180,9 @@ class PhaseChange(ContainerLimitsBody):
     method_choice: one_choice(MetadataChoice) = Field(None, description="Whether it names and describes its method.")
     url_choice: one_choice(MetadataChoice) = Field(None, description="Whether it gives a publication or code URL.")
     rank_baselines: Bool = Field(None, description="Whether baselines are ranked with the participants' results.")
+    supplementary_file_choice: one_choice(MetadataChoice) = Field(
+        None, description="Whether a submission gives a supplementary PDF."
+    )
 
 
 class PhaseCreate(PhaseChange):
@@ -224,6 +227,7 @@ class Phase(Shape):
     comment_choice: MetadataChoice
     method_choice: MetadataChoice
     url_choice: MetadataChoice
+    supplementary_file_choice: MetadataChoice
     rank_baselines: bool
 
     @classmethod

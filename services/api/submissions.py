@@ -87,6 +87,7 @@ class SubmissionSummary(Shape):
     method_description: str
     url: str = Field(description="A publication or code URL; empty: none.")
     is_baseline: bool = Field(description="Marked by the phase's admins as a baseline.")
+    supplementary_file: str | None = Field(description="Where its supplementary PDF is (a download); null: none.")
 
 
 SubmissionPage = page_of(SubmissionSummary, "SubmissionPage")
@@ -124,6 +125,11 @@ class SubmissionCreate(Body):
         None
     )
     url: stored(type="string", description="A publication or code URL, https://… (as its url_choice asks).") = None
+    supplementary_file: stored(
+        type="object",
+        description='A supplementary PDF uploaded through an upload session: {"upload_session": id, "file": id}'
+        " (as its supplementary_file_choice asks).",
+    ) = None
 
 
 class SubmissionChange(Body):

@@ -25,6 +25,27 @@ PIECES = {
 }
 
 
+SUPPLEMENTARY_MAX_BYTES = 20 * 1024 * 1024  # a supplementary PDF (a paper, a method sheet)
+PDF_MAGIC = b"%PDF-"
+
+
+def check_supplementary(phase, given, first_bytes, size):
+    """Whether a supplementary PDF fits the phase: ``given`` says whether one was sent, with
+    its ``size`` and ``first_bytes`` (at least 5); InvalidValue says what is wrong."""
+    choice = MetadataChoice(phase.supplementary_file_choice)
+    if choice == MetadataChoice.OFF and given:
+        raise InvalidValue(f"Phase {phase.slug!r} does not take a supplementary file: leave supplementary_file out.")
+    if choice == MetadataChoice.REQUIRED and not given:
+        raise InvalidValue(
+            f"Phase {phase.slug!r} needs a supplementary PDF with each submission: upload it and give"
+            ' supplementary_file {"upload_session": id, "file": id}.'
+        )
+    if given and size > SUPPLEMENTARY_MAX_BYTES:
+        raise InvalidValue(f"The supplementary file is {size:,} bytes; at most {SUPPLEMENTARY_MAX_BYTES:,} are taken.")
+    if given and not first_bytes.startswith(PDF_MAGIC):
+        raise InvalidValue("The supplementary file is not a PDF (it does not start with %PDF-): export it as a PDF.")
+
+
 def check_url(url):
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc or any(c.isspace() for c in url):

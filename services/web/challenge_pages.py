@@ -72,6 +72,7 @@ CHOICES = {
     "comment_choice": MetadataChoice,
     "method_choice": MetadataChoice,
     "url_choice": MetadataChoice,
+    "supplementary_file_choice": MetadataChoice,
 }
 PLATFORM_METHODS = ("example-evaluation:latest",)  # the platform's own evaluation images (images/build.sh)
 

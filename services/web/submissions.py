@@ -44,7 +44,7 @@ from ..core.orm import (
 from ..core.orm.results_version import results_changed
 from ..core.paths import ground_truth_folder
 from ..core.status import JOB_ACTIVE, JOB_UNSUCCESSFUL
-from ..core.submission_metadata import check_metadata
+from ..core.submission_metadata import PDF_MAGIC, check_metadata, check_supplementary
 from ..scheduling import new_evaluation, next_runs
 from .algorithms import AlgorithmAccess
 from .base import APIHandler, Query, endpoint
@@ -139,6 +139,12 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
             else None,
             "status": submission_status(submission),
             "limits": Limits.of(submission.phase),
+            "supplementary_file": (
+                f"{self.platform['prefix']}api/v1/challenges/{submission.phase.challenge.slug}/phases/"
+                f"{submission.phase.slug}/submissions/{submission.id}/supplementary.pdf"
+                if submission.supplementary_path
+                else None
+            ),
         }
         if not detail:
             return shapes.SubmissionSummary.from_object(submission, **fields)
@@ -300,6 +306,7 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
             raise Conflict(f"Phase {phase.slug!r} has no evaluation method yet; its admins upload one first.")
         given = body.given()
         metadata = check_metadata(phase, given)
+        supplementary = self.supplementary_upload(phase, given.get("supplementary_file"))
         if phase.submission_kind == SubmissionKind.ALGORITHM:
             if "algorithm" not in given:
                 raise GcError(f'Phase {phase.slug!r} takes algorithms: send {{"algorithm": <slug>}}.')
@@ -321,6 +328,8 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
         submission.evaluation_inputs = self.evaluation_inputs(phase, given.get("evaluation_inputs") or {})
         for field, value in metadata.items():
             setattr(submission, field, value)
+        if supplementary is not None:
+            submission.supplementary_path = self.keep_file(phase, supplementary, ".pdf")
         self.db.add(submission)
         self.db.flush()
         runs = next_runs(self.db, submission)
@@ -341,10 +350,26 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
             )
         return [self.input_value(wanted[slug], value) for slug, value in given.items()]
 
+    def supplementary_upload(self, phase, ref):
+        """The uploaded file that ``ref`` ({upload_session, file}) names, if it is a PDF the phase
+        takes (its first bytes and size checked; the file is only ever served, never opened)."""
+        if ref is not None and not (isinstance(ref, dict) and set(ref) == {"upload_session", "file"}):
+            raise InvalidValue('supplementary_file must be {"upload_session": id, "file": id} of an uploaded PDF.')
+        file = self.uploaded_file(shapes.UploadedFileRef.read(ref)) if ref is not None else None
+        head = b""
+        if file is not None:
+            with open(Path(self.platform["settings"].data_dir, file.upload_path), "rb") as stream:
+                head = stream.read(len(PDF_MAGIC))
+        check_supplementary(phase, file is not None, head, file.size if file else 0)
+        return file
+
     def keep_predictions(self, phase, file):
         """Link an uploaded predictions file to where the submission keeps it."""
+        return self.keep_file(phase, file, "".join(PurePosixPath(file.filename).suffixes[-2:]).lower())
+
+    def keep_file(self, phase, file, suffix):
+        """Link an uploaded file to where the submission keeps it, named anew with ``suffix``."""
         data_dir = self.platform["settings"].data_dir
-        suffix = "".join(PurePosixPath(file.filename).suffixes[-2:]).lower()
         relative = f"submissions/{phase.id}/{uuid.uuid4().hex}{suffix}"
         Path(data_dir, relative).parent.mkdir(parents=True, exist_ok=True)
         os.link(Path(data_dir, file.upload_path), Path(data_dir, relative))
@@ -511,6 +536,24 @@ class GroundTruthHandler(SubmissionHandler):
         self.write_model(taken, 202)
 
 
+class SupplementaryFileHandler(SubmissionHandler):
+    """GET: the submission's supplementary PDF (whoever may see the submission), as a download:
+    never shown inline, never sniffed as another type."""
+
+    @endpoint(file_types=("application/pdf",))
+    @web.authenticated
+    def get(self, slug, phase, submission_id):
+        submission = self.submission(slug, phase, submission_id)
+        path = Path(self.platform["settings"].data_dir, submission.supplementary_path or "")
+        if not submission.supplementary_path or not path.is_file():
+            raise NotFound(f"Submission {submission.id} has no supplementary file.")
+        self.set_header("Content-Type", "application/pdf")
+        self.set_header("Content-Disposition", f'attachment; filename="submission-{submission.id}.pdf"')
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Content-Security-Policy", "sandbox")
+        self.finish(path.read_bytes())
+
+
 def routes(prefix):
     phase = prefix + r"api/v1/challenges/(?P<slug>[a-z0-9][a-z0-9-]*)/phases/(?P<phase>[a-z0-9][a-z0-9-]*)"
     submission = phase + r"/submissions/(?P<submission_id>[0-9]+)"
@@ -519,6 +562,7 @@ def routes(prefix):
         (submission, SubmissionDetailHandler),
         (submission + "/evaluations", ReevaluateHandler),
         (submission + "/cancel", CancelSubmissionHandler),
+        (submission + "/supplementary.pdf", SupplementaryFileHandler),
         (phase + r"/evaluations/(?P<evaluation_id>[0-9]+)", EvaluationHandler),
         (phase + "/ground-truth", GroundTruthHandler),
     ]

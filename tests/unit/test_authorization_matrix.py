@@ -319,6 +319,10 @@ MATRIX = [
         "deny hidden allow allow hidden hidden"),
     row("challenges", "GET",    "challenges/{challenge}/phases/{public}/submissions/{algorithm_submission}",
         "deny hidden allow allow hidden hidden"),
+    # The world's submissions have no supplementary PDF: nobody gets one (tests/unit/test_submission_metadata.py
+    # serves one to those who may see its submission).
+    row("challenges", "GET",    "challenges/{challenge}/phases/{public}/submissions/{submission}/supplementary.pdf",
+        "deny hidden hidden hidden hidden hidden"),
     row("challenges", "PATCH",  "challenges/{challenge}/phases/{public}/submissions/{new_submission}",
         "deny hidden allow deny hidden hidden", {"is_baseline": False}),
     row("challenges", "POST",   "challenges/{challenge}/phases/{public}/submissions/{new_submission}/evaluations",

@@ -75,3 +75,29 @@ def test_metadata_is_shown_and_a_baseline_is_not_ranked_unless_the_phase_says_so
         ok(env.call("researcher", "PATCH", f"{CHALLENGE}/phases/final", {"rank_baselines": True}))
         entries = ok(boards.call("GET", "leaderboards/lungs/final", "researcher"))["results"]
         assert [e["rank"] for e in entries] == [1, 1]
+
+
+def test_a_supplementary_pdf_is_checked_and_served_only_as_a_download(env):  # noqa: F811
+    env.phase(supplementary_file_choice="optional", submissions_limit=None)
+    fake = env.upload("participant", "paper.pdf", b"<html><script>alert(1)</script></html>")
+    refused(env.submit(**env.upload("participant"), supplementary_file=fake), 422, "is not a PDF")
+    refused(env.submit(**env.upload("participant"), supplementary_file=7), 422, '{"upload_session": id, "file": id}')
+    theirs = env.upload("researcher", "paper.pdf", b"%PDF-1.7\n")
+    refused(env.submit(**env.upload("participant"), supplementary_file=theirs), 404, "You have no uploaded file")
+    paper = env.upload("participant", "paper.pdf", b"%PDF-1.7\n%%EOF\n")
+    made = ok(env.submit(**env.upload("participant"), supplementary_file=paper), 201)
+    assert made["supplementary_file"].endswith(f"/submissions/{made['id']}/supplementary.pdf")
+    path = made["supplementary_file"].removeprefix("/services/challenges/")
+    served = env.app.get(path, "participant")
+    assert served.code == 200 and served.body == b"%PDF-1.7\n%%EOF\n"
+    assert served.headers["Content-Type"] == "application/pdf" and served.headers["X-Content-Type-Options"] == "nosniff"
+    assert served.headers["Content-Disposition"] == f'attachment; filename="submission-{made["id"]}.pdf"'
+    assert env.app.get(path, "researcher2").code == 404  # who may not see the submission gets nothing
+    assert ok(env.call("participant", "GET", f"{CHALLENGE}/phases/final/submissions/{made['id']}"))[
+        "supplementary_file"
+    ]
+
+    ok(env.call("researcher", "PATCH", f"{CHALLENGE}/phases/final", {"supplementary_file_choice": "off"}))
+    refused(
+        env.submit(**env.upload("participant"), supplementary_file=paper), 422, "does not take a supplementary file"
+    )
