@@ -338,7 +338,7 @@ class Challenge(TypedDict):
 MetadataChoice = Literal["off", "optional", "required"]
 
 
-ResultDisplay = Literal["all", "best", "most-recent"]
+ResultDisplay = Literal["all", "best", "most-recent", "selected"]
 
 
 class ResultsColumn(TypedDict):
@@ -894,6 +894,7 @@ class SubmissionSummary(TypedDict):
     url: str
     is_baseline: bool
     supplementary_file: str | None
+    selected: bool
 
 
 class Page_SubmissionSummary_(TypedDict):
@@ -1142,6 +1143,7 @@ class Submission(TypedDict):
     url: str
     is_baseline: bool
     supplementary_file: str | None
+    selected: bool
     cases: CasesDone
     jobs: list[SubmissionJob | SubmissionJobWithLogs]
     evaluations: list[Evaluation | EvaluationAdmin]

@@ -88,6 +88,7 @@ class SubmissionSummary(Shape):
     url: str = Field(description="A publication or code URL; empty: none.")
     is_baseline: bool = Field(description="Marked by the phase's admins as a baseline.")
     supplementary_file: str | None = Field(description="Where its supplementary PDF is (a download); null: none.")
+    selected: bool = Field(description="Chosen by its creator to represent them (phases that show chosen results).")
 
 
 SubmissionPage = page_of(SubmissionSummary, "SubmissionPage")

@@ -80,7 +80,9 @@ class LeaderboardAccess(ChallengeAccess):
                 score_ascending=phase.score_ascending,
                 extra_results_columns=phase.extra_results_columns,
                 scoring_method=method or phase.scoring_method,
-                result_display=display or phase.result_display,
+                # chosen results are picked before ranking (``chosen``), which then ranks them all
+                result_display=display
+                or (ResultDisplay.ALL if phase.result_display == ResultDisplay.SELECTED else phase.result_display),
             )
         except ValueError as e:
             raise GcError(f"{e}.") from None
@@ -123,6 +125,7 @@ class LeaderboardAccess(ChallengeAccess):
                     Submission.method_name,
                     Submission.url,
                     Submission.is_baseline,
+                    Submission.selected,
                 )
             )
         )
@@ -134,6 +137,8 @@ class LeaderboardAccess(ChallengeAccess):
 
         def make():  # read after the phase and its version: never older than it
             rows = self.results(phase, admin)
+            if phase.result_display == ResultDisplay.SELECTED and scoring.display == ResultDisplay.ALL:
+                rows = chosen(rows)
             unranked = None if phase.rank_baselines else BASELINE
             results = [
                 Result(r.id, r.creator, r.created_at, r.metrics, unranked if r.is_baseline else None)
@@ -242,6 +247,18 @@ class LeaderboardAccess(ChallengeAccess):
         return shapes.CombinedLeaderboard(
             challenge=challenge.slug, phases=list(boards), count=len(rows), offset=offset, limit=limit, results=results
         )
+
+
+def chosen(rows):
+    """Of ``{evaluation id: row}``, each participant's chosen result, else their most recent;
+    baselines (the admins', never chosen) all stay."""
+    kept, baselines = {}, {}
+    for evaluation_id, row in sorted(rows.items(), key=lambda item: (item[1].created_at, item[0])):
+        if row.is_baseline:
+            baselines[evaluation_id] = row
+        elif row.selected or row.creator not in kept or not kept[row.creator][1].selected:
+            kept[row.creator] = (evaluation_id, row)
+    return {**baselines, **dict(kept.values())}
 
 
 def _cell(value):

@@ -83,6 +83,7 @@ CHOICE_WORDS = {
     "all": "every result",
     "best": "each participant's best result",
     "most-recent": "each participant's most recent result",
+    "selected": "the result each participant chose (their most recent until they choose)",
     "off": "no",
     "optional": "if they wish (optional)",
     "required": "yes, always (required)",

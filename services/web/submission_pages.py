@@ -5,7 +5,7 @@ from sqlalchemy import select
 from tornado import web
 
 from ..api.submissions import SubmissionCreate
-from ..core.orm import Evaluation, Submission
+from ..core.orm import Evaluation, ResultDisplay, Submission
 from ..core.submission_metadata import PIECES
 from .challenge_pages import ChallengePages
 from .challenges import phase_shape
@@ -92,6 +92,7 @@ class SubmissionPage(ChallengePages):
             submission=data,
             phase_title=submission.phase.title,
             admin=self.is_admin(submission.phase.challenge),
+            chooses=submission.phase.result_display == ResultDisplay.SELECTED,
         )
 
     @web.authenticated
@@ -108,6 +109,7 @@ class SubmissionPage(ChallengePages):
             "cancel": lambda: self.cancel(self.admin_submission(slug, phase, submission_id, "cancel submissions")),
             "publish": lambda: self.publish(slug, phase, True),
             "unpublish": lambda: self.publish(slug, phase, False),
+            "select": lambda: self.select(submission),
             "baseline": lambda: self.mark_baseline(
                 self.admin_submission(slug, phase, submission_id, "mark baselines"),
                 self.get_body_argument("baseline", "") == "yes",

@@ -32,6 +32,7 @@ from ..core.orm import (
     Evaluation,
     JobStatus,
     Phase,
+    ResultDisplay,
     Submission,
     SubmissionKind,
     UploadStatus,
@@ -375,6 +376,25 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
         os.link(Path(data_dir, file.upload_path), Path(data_dir, relative))
         return relative
 
+    def select(self, submission):
+        """Make ``submission`` (the caller's own) the one that represents them on its phase's
+        leaderboard, when the phase shows chosen results."""
+        phase = submission.phase
+        if submission.creator != self.username:
+            raise PermissionDenied("Only its creator chooses which of their results represents them.")
+        if phase.result_display != ResultDisplay.SELECTED:
+            raise Conflict(
+                f"Phase {phase.slug!r} shows {phase.result_display} results, not the ones participants choose;"
+                " its admins may change that (result_display: selected)."
+            )
+        mine = select(Submission).filter_by(phase_id=phase.id, creator=self.username, selected=True)
+        for other in self.db.scalars(mine):
+            other.selected = False
+        submission.selected = True
+        results_changed(self.db, phase.id)
+        self.commit()
+        return submission
+
     def mark_baseline(self, submission, is_baseline):
         """Mark a submission (from ``admin_submission``) as a baseline of its phase, or not."""
         submission.is_baseline = is_baseline
@@ -478,6 +498,16 @@ class SubmissionDetailHandler(SubmissionHandler):
         self.write_model(self.submission_shape(self.mark_baseline(submission, self.body().is_baseline)))
 
 
+class SelectHandler(SubmissionHandler):
+    """POST: choose this submission of mine to represent me on the leaderboard (phases that show
+    the results participants choose)."""
+
+    @endpoint(returns=shapes.Submission)
+    @web.authenticated
+    def post(self, slug, phase, submission_id):
+        self.write_model(self.submission_shape(self.select(self.submission(slug, phase, submission_id))))
+
+
 class ReevaluateHandler(SubmissionHandler):
     """POST (challenge admins): evaluate the submission again (after new ground truth, say)."""
 
@@ -562,6 +592,7 @@ def routes(prefix):
         (submission, SubmissionDetailHandler),
         (submission + "/evaluations", ReevaluateHandler),
         (submission + "/cancel", CancelSubmissionHandler),
+        (submission + "/select", SelectHandler),
         (submission + "/supplementary.pdf", SupplementaryFileHandler),
         (phase + r"/evaluations/(?P<evaluation_id>[0-9]+)", EvaluationHandler),
         (phase + "/ground-truth", GroundTruthHandler),

@@ -43,8 +43,8 @@ def world(hub, tmp_path_factory):
               "time_limit_s": 300}  # fmt: skip
     soon = datetime.now(UTC)
     phases = [
-        {**common, "slug": "final", "title": "Final", "submissions_limit": 1,
-         "closes_at": (soon + timedelta(hours=3)).isoformat()},
+        {**common, "slug": "final", "title": "Final", "submissions_limit": 1, "method_choice": "required",
+         "url_choice": "optional", "closes_at": (soon + timedelta(hours=3)).isoformat()},
         {**common, "slug": "practice", "title": "Practice"},
         {**common, "slug": "later", "title": "Later", "opens_at": (soon + timedelta(hours=5)).isoformat()},
     ]  # fmt: skip
@@ -65,10 +65,10 @@ def world(hub, tmp_path_factory):
             "cases": cases, "folder": folder, "tag": tag, "masks": masks}  # fmt: skip
 
 
-def submit(client, world, phase, masks, name, expect=201):
+def submit(client, world, phase, masks, name, expect=201, **said):
     session, file = client.upload(packed_masks(world["folder"], masks, name))
     path = f"challenges/{world['challenge']}/phases/{phase}/submissions"
-    return client("POST", "challenges", path, expect, json={"upload_session": session, "file": file}).json()
+    return client("POST", "challenges", path, expect, json={"upload_session": session, "file": file, **said}).json()
 
 
 def finished(client, world, phase, submission):
@@ -88,7 +88,9 @@ def test_a_team_of_two_shares_the_limit_and_the_leaderboard_names_it(world):
     bob("POST", "challenges", f"team-invitations/{invited['id']}", 200, json={"decision": "accept"})
 
     perfect = {case: otsu(image) for case, image in world["cases"].items()}
-    done = finished(alice, world, "final", submit(alice, world, "final", perfect, "alice.zip"))
+    said = {"method_name": "Otsu", "method_description": "A threshold.", "url": "https://example.org/otsu"}
+    assert "needs the method's name" in submit(alice, world, "final", perfect, "alice.zip", expect=422)["message"]
+    done = finished(alice, world, "final", submit(alice, world, "final", perfect, "alice.zip", **said))
     assert done["status"] == "succeeded", done
     refusal = submit(bob, world, "final", perfect, "bob.zip", expect=409)["message"]
     assert "Your team 'Sphere lab' has used its 1 submission(s)" in refusal
@@ -96,9 +98,15 @@ def test_a_team_of_two_shares_the_limit_and_the_leaderboard_names_it(world):
     board = f"leaderboards/{challenge}/final"
     assert wait_for(lambda: alice("GET", "leaderboard", board, 200).json()["results"], timeout=120)
     [entry] = bob("GET", "leaderboard", board, 200).json()["results"]
-    assert (entry["user"], entry["team"], entry["rank"]) == ("datascientist", "Sphere lab", 1)
+    assert (entry["user"], entry["team"], entry["rank"], entry["method_name"]) == (
+        "datascientist",
+        "Sphere lab",
+        1,
+        "Otsu",
+    )
     csv = bob("GET", "leaderboard", f"{board}?format=csv", 200).text.splitlines()
-    assert csv[0].startswith("rank,user,team,") and csv[1].startswith("1,datascientist,Sphere lab,")
+    assert csv[0].startswith("rank,user,team,baseline,method_name,url,")
+    assert csv[1].startswith("1,datascientist,Sphere lab,False,Otsu,https://example.org/otsu,")
     [succeeded] = told(alice, "submission-succeeded")
     assert succeeded["url"].endswith(f"/challenges/{challenge}/submissions/{done['id']}")
 
@@ -173,6 +181,27 @@ def test_the_bell_the_notifications_page_and_the_teams_page(world, hub, artifact
         assert page.locator("#phase-closing").input_value() == "off"
         page.screenshot(path=str(artifacts / "notification-preferences.png"), full_page=True)
 
+        # The researcher marks Alice's submission a baseline from its page; its method is shown there.
+        context.close()
+        context, blocked = local_only_context(browser)
+        page = context.new_page()
+        hub_login(page, hub.url, "researcher", hub.passwords["user_password"])
+        final = world["alice"]("GET", "challenges", f"challenges/{world['challenge']}/phases/final/submissions", 200)
+        submission = final.json()["results"][0]["id"]
+        page.goto(f"{pages}/challenges/{world['challenge']}/submissions/{submission}")
+        assert "A threshold." in page.inner_text("#method") and "https://example.org/otsu" in page.inner_text("#method")
+        page.click("#baseline button")
+        page.wait_for_url(f"**/submissions/{submission}")
+        assert page.inner_text("#method h2").startswith("Baseline")
+        page.screenshot(path=str(artifacts / "submission-method-baseline.png"), full_page=True)
+        page.goto(f"{hub.url}/services/leaderboard/leaderboards/{world['challenge']}/final")
+        assert "baseline" in page.inner_text("#leaderboard") and "Sphere lab" in page.inner_text("#leaderboard")
+        page.screenshot(path=str(artifacts / "leaderboard-team-baseline.png"), full_page=True)
+        context.close()
+
+        context, blocked = local_only_context(browser)
+        page = context.new_page()
+        hub_login(page, hub.url, "datascientist2", hub.passwords["user_password"])
         page.goto(f"{pages}/challenges/{world['challenge']}")
         page.click("#teams-link a")
         page.wait_for_url("**/teams")

@@ -325,6 +325,9 @@ MATRIX = [
         "deny hidden hidden hidden hidden hidden"),
     row("challenges", "PATCH",  "challenges/{challenge}/phases/{public}/submissions/{new_submission}",
         "deny hidden allow deny hidden hidden", {"is_baseline": False}),
+    # Choosing the result that represents one: its creator, where the phase shows chosen ones (not the world's).
+    row("challenges", "POST",   "challenges/{challenge}/phases/{public}/submissions/{new_submission}/select",
+        "deny hidden deny conflict hidden hidden"),
     row("challenges", "POST",   "challenges/{challenge}/phases/{public}/submissions/{new_submission}/evaluations",
         "deny hidden allow deny hidden hidden"),
     row("challenges", "POST",   "challenges/{challenge}/phases/{public}/submissions/{new_submission}/cancel",

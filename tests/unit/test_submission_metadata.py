@@ -101,3 +101,23 @@ def test_a_supplementary_pdf_is_checked_and_served_only_as_a_download(env):  # n
     refused(
         env.submit(**env.upload("participant"), supplementary_file=paper), 422, "does not take a supplementary file"
     )
+
+
+def test_a_participant_chooses_which_result_represents_them(env):  # noqa: F811
+    env.phase(submissions_limit=None)
+    first = ok(env.submit(), 201)
+    env.end_evaluations(JobStatus.SUCCEEDED, {"aggregates": {"score": 0.9}})
+    second = ok(env.submit(), 201)
+    env.end_evaluations(JobStatus.SUCCEEDED, {"aggregates": {"score": 0.2}})
+    path = f"{CHALLENGE}/phases/final/submissions"
+    refused(env.call("participant", "POST", f"{path}/{first['id']}/select"), 409, "result_display: selected")
+    ok(env.call("researcher", "PATCH", f"{CHALLENGE}/phases/final", {"result_display": "selected"}))
+    with service_app("leaderboard", env.app.database_url) as boards:
+        board = lambda: ok(boards.call("GET", "leaderboards/lungs/final", "researcher"))["results"]  # noqa: E731
+        assert [e["submission"] for e in board()] == [second["id"]]  # the most recent until one is chosen
+        refused(env.call("researcher", "POST", f"{path}/{first['id']}/select"), 403, "Only its creator")
+        assert ok(env.call("participant", "POST", f"{path}/{first['id']}/select"))["selected"] is True
+        assert [e["submission"] for e in board()] == [first["id"]]
+        ok(env.call("participant", "POST", f"{path}/{second['id']}/select"))
+        assert [e["submission"] for e in board()] == [second["id"]]
+        assert ok(env.call("participant", "GET", f"{path}/{first['id']}"))["selected"] is False

@@ -43,6 +43,7 @@ class ResultDisplay(StrEnum):
     ALL = "all"
     BEST = "best"
     MOST_RECENT = "most-recent"
+    SELECTED = "selected"  # the one each participant chose (their most recent until they choose)
 
 
 class Visibility(StrEnum):
@@ -181,6 +182,7 @@ class Submission(Base):
     url: Mapped[str] = mapped_column(String(1024), default="", server_default="")
     is_baseline: Mapped[bool] = mapped_column(default=False, server_default="0")
     supplementary_path: Mapped[str | None] = mapped_column(String(1024))
+    selected: Mapped[bool] = mapped_column(default=False, server_default="0")
     evaluation_inputs: Mapped[list[SocketValue]] = relationship(secondary=submission_evaluation_inputs)
     evaluations: Mapped[list["Evaluation"]] = children("Evaluation", "submission")
     jobs: Mapped[list[AlgorithmJob]] = relationship(order_by=AlgorithmJob.id, viewonly=True)
