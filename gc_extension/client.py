@@ -363,8 +363,18 @@ class Client:
     def submissions_path(self, phase):
         return f"challenges/{phase.challenge}/phases/{phase.slug}/submissions"
 
-    def submit_predictions(self, phase, path, progress=NoProgress):
-        """Submit a predictions file to ``phase`` (a Phase or its name)."""
+    def described(self, said, supplementary, progress=NoProgress):
+        """What a submission says of its method: ``said`` (method_name, method_description, url,
+        comment; empty ones left out), and the PDF at ``supplementary`` uploaded."""
+        body = {field: text for field, text in (said or {}).items() if text}
+        if supplementary:
+            pdf = self.upload([Path(supplementary)], progress)[0]
+            body["supplementary_file"] = {"upload_session": pdf.session, "file": pdf.file}
+        return body
+
+    def submit_predictions(self, phase, path, progress=NoProgress, said=None, supplementary=None):
+        """Submit a predictions file to ``phase`` (a Phase or its name), with what it says of its
+        method (``said``, ``supplementary``: see ``described``) as the phase asks."""
         phase = phase if isinstance(phase, Phase) else self.phase(phase)
         path = Path(path)
         if phase.submission_kind == "algorithm":
@@ -377,20 +387,20 @@ class Client:
                 f"{path.name} is not a zip file.", "Zip your predictions again (e.g. with zipfile.ZipFile)."
             )
         self.check_open(phase)
+        described = self.described(said, supplementary, progress)
         file = self.upload([path], progress)[0]
-        data = self.post(
-            "challenges", self.submissions_path(phase), {"upload_session": file.session, "file": file.file}
-        )
-        return Submission.from_json(data)
+        body = {"upload_session": file.session, "file": file.file, **described}
+        return Submission.from_json(self.post("challenges", self.submissions_path(phase), body))
 
-    def submit_algorithm(self, phase, algorithm):
+    def submit_algorithm(self, phase, algorithm, said=None, supplementary=None):
         phase = phase if isinstance(phase, Phase) else self.phase(phase)
         if phase.submission_kind != "algorithm":
             raise InvalidInput(
                 f"Phase {phase.name} takes a predictions file, not an algorithm.",
                 f"Submit one with %gc_submit {phase.name} <predictions file>.",
             )
-        return Submission.from_json(self.post("challenges", self.submissions_path(phase), {"algorithm": algorithm}))
+        body = {"algorithm": algorithm, **self.described(said, supplementary)}
+        return Submission.from_json(self.post("challenges", self.submissions_path(phase), body))
 
     def check_open(self, phase):
         if not phase.is_open():

@@ -169,19 +169,29 @@ class GcMagics(Magics):
     @argument("predictions", nargs="?", help="the predictions file (e.g. a .zip of <case>.mha masks)")
     @argument("-a", "--algorithm", help="submit this algorithm instead of a file")
     @argument("-w", "--wait", action="store_true", help="follow the submission until it is evaluated")
+    @argument("--method", default="", help="your method's name (when the phase asks for it)")
+    @argument("--description", default="", help="how your method works (when the phase asks for it)")
+    @argument("--url", default="", help="a publication or code URL, https://… (when the phase asks for it)")
+    @argument("--comment", default="", help="a comment on this submission")
+    @argument("--pdf", help="a supplementary PDF (when the phase asks for one)")
     @argument("-h", "--help", action="store_true", help="show this help")
     @friendly
     def gc_submit(self, args):
-        """Submit a predictions file, or an algorithm, to a phase."""
+        """Submit a predictions file, or an algorithm, to a phase, with what the phase asks to
+        know of your method."""
         if bool(args.predictions) == bool(args.algorithm):
             raise GcError(
                 "Give a predictions file or --algorithm <name>, not both or neither.",
                 "E.g. %gc_submit demo-challenge/predictions masks.zip",
             )
+        said = {"method_name": args.method, "method_description": args.description, "url": args.url,
+                "comment": args.comment}  # fmt: skip
         if args.algorithm:
-            submission = self.client.submit_algorithm(args.phase, args.algorithm)
+            submission = self.client.submit_algorithm(args.phase, args.algorithm, said=said, supplementary=args.pdf)
         else:
-            submission = self.client.submit_predictions(args.phase, args.predictions, progress=Progress)
+            submission = self.client.submit_predictions(
+                args.phase, args.predictions, progress=Progress, said=said, supplementary=args.pdf
+            )
         self.last_submission = submission
         print(
             f"Submitted: submission {submission.id} to {submission.challenge}/{submission.phase}"

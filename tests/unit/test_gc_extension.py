@@ -514,3 +514,20 @@ def test_gc_team_leaves_my_team(magics, fake, capsys):
     magics.run_line_magic("gc_team", "demo leave")
     assert one_line(capsys)[0] == "You left team 'Lung lab'.\n"
     assert fake.requests[-1][:2] == ("DELETE", "/services/challenges/api/v1/challenges/demo/teams/4/members")
+
+
+def test_gc_submit_says_what_the_phase_asks_of_the_method(magics, fake, capsys, tmp_path):
+    fake.route("GET", "challenges", "challenges/demo/phases/sanity", (200, ALGORITHM_PHASE))
+    uploadable(fake)
+    fake.route("POST", "challenges", "challenges/demo/phases/sanity/submissions", (201, SUBMISSION))
+    (tmp_path / "paper.pdf").write_bytes(b"%PDF-1.7\n")
+    magics.run_line_magic(
+        "gc_submit", f"demo/sanity --algorithm otsu --method Otsu --url https://x.org --pdf {tmp_path}/paper.pdf"
+    )
+    assert "Submitted: submission 7" in one_line(capsys)[0]
+    assert json.loads(fake.requests[-1][3]) == {
+        "algorithm": "otsu",
+        "method_name": "Otsu",
+        "url": "https://x.org",
+        "supplementary_file": {"upload_session": 3, "file": 4},
+    }
