@@ -121,3 +121,12 @@ def test_a_participant_chooses_which_result_represents_them(env):  # noqa: F811
         ok(env.call("participant", "POST", f"{path}/{second['id']}/select"))
         assert [e["submission"] for e in board()] == [second["id"]]
         assert ok(env.call("participant", "GET", f"{path}/{first['id']}"))["selected"] is False
+
+
+def test_the_phase_page_asks_for_what_the_phase_wants(env):  # noqa: F811
+    env.phase(method_choice="required", url_choice="optional", supplementary_file_choice="optional")
+    html = env.app.get("challenges/lungs/phases/final", "participant").body.decode()
+    assert '<input id="method_name" name="method_name" maxlength="255" data-metadata required>' in html
+    assert '<input id="url" name="url" type="url" placeholder="https://" data-metadata>' in html
+    assert 'id="supplementary" type="file" accept="application/pdf,.pdf" data-supplementary>' in html
+    assert 'id="comment"' in html  # optional by default
