@@ -71,7 +71,23 @@ class PreferencesPage(NotificationAccess, PageHandler):
             self.redirect(self.request.path + "?saved=1")
 
 
+class BellCount(NotificationAccess, PageHandler):
+    """GET: ``{"unread": n}`` for the bell in the hub's own pages. A page route, not the API's:
+    a browser not yet signed in to this service is sent through the hub's sign-in (which asks
+    nothing) and comes back here, so the hub's script never meets a refusal."""
+
+    @web.authenticated
+    def get(self):
+        self.set_header("Content-Type", "application/json")
+        self.finish({"unread": self.unread()})
+
+
 def routes(prefix):
     return page_routes(
-        prefix, [(prefix + "notifications", NotificationsPage), (prefix + "notifications/preferences", PreferencesPage)]
+        prefix,
+        [
+            (prefix + "notifications", NotificationsPage),
+            (prefix + "notifications/preferences", PreferencesPage),
+            (prefix + "notifications/bell", BellCount),
+        ],
     )

@@ -1,6 +1,7 @@
 """The notification pages and the bell in-process: what each user sees, marking read, choosing
 how to hear of events (forms with their XSRF token)."""
 
+import json
 from urllib.parse import urlencode
 
 import pytest
@@ -72,3 +73,11 @@ def test_choosing_how_to_hear_of_each_kind_of_event(app):
     preferences = app.call("GET", "notifications/preferences", "researcher")[1]
     assert preferences["email"] == "res@example.org"
     assert {p["kind"]: p["delivery"] for p in preferences["preferences"]}["join-request"] == "off"
+
+
+def test_the_hubs_bell_reads_its_count_from_a_page_route(app):
+    assert app.call("POST", "challenges", "researcher", {"slug": "lungs", "title": "Lungs"})[0] == 201
+    assert app.call("POST", "challenges/lungs/join", "datascientist", {})[0] == 201
+    status, body, _ = fetch(app, PAGES + "/bell", "researcher")
+    assert status == 200 and json.loads(body) == {"unread": 1}
+    assert json.loads(fetch(app, PAGES + "/bell", "datascientist")[1]) == {"unread": 0}
