@@ -3,7 +3,7 @@
 ``gc_extension.Client`` works in any Python; in IPython, ``%load_ext gc_extension`` (done for
 you in gc-hub's images) adds the ``%gc_*`` magics: ``%gc_challenges``, ``%gc_join``,
 ``%gc_download``, ``%gc_submit``, ``%gc_algorithm`` / ``%%gc_algorithm``, ``%gc_status``,
-``%gc_leaderboard`` and ``%gc_run`` (each takes ``--help``).
+``%gc_leaderboard``, ``%gc_run`` and ``%gc_team`` (each takes ``--help``).
 """
 
 from .client import Client

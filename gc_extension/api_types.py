@@ -363,11 +363,15 @@ class Challenge(TypedDict):
     description: str
     created_by: str
     created_at: Time
+    use_teams: bool
     my_roles: list[ChallengeRole]
     my_join_request: JoinRequest | None
 
 
-ResultDisplay = Literal["all", "best", "most-recent"]
+MetadataChoice = Literal["off", "optional", "required"]
+
+
+ResultDisplay = Literal["all", "best", "most-recent", "selected"]
 
 
 class ResultsColumn(TypedDict):
@@ -417,6 +421,11 @@ class Phase(TypedDict):
     algorithm_outputs: list[str]
     evaluation_additional_inputs: list[str]
     algorithm_concurrency: int
+    comment_choice: MetadataChoice
+    method_choice: MetadataChoice
+    url_choice: MetadataChoice
+    supplementary_file_choice: MetadataChoice
+    rank_baselines: bool
 
 
 class PhaseAdmin(TypedDict):
@@ -447,6 +456,11 @@ class PhaseAdmin(TypedDict):
     algorithm_outputs: list[str]
     evaluation_additional_inputs: list[str]
     algorithm_concurrency: int
+    comment_choice: MetadataChoice
+    method_choice: MetadataChoice
+    url_choice: MetadataChoice
+    supplementary_file_choice: MetadataChoice
+    rank_baselines: bool
     method_image: str | None
     method_digest: str | None
     ground_truth_path: str | None
@@ -462,6 +476,7 @@ class ChallengeDetail(TypedDict):
     description: str
     created_by: str
     created_at: Time
+    use_teams: bool
     my_roles: list[ChallengeRole]
     my_join_request: JoinRequest | None
     phases: list[Phase | PhaseAdmin]
@@ -518,6 +533,9 @@ class ContainerImage(TypedDict):
     size: int
     created_at: Time
     completed_at: Time | None
+
+
+Delivery = Literal["platform", "email", "off"]
 
 
 class Error(TypedDict):
@@ -632,6 +650,9 @@ class Health(TypedDict):
     process: int
 
 
+InvitationStatus = Literal["pending", "accepted", "refused", "withdrawn"]
+
+
 class JoinRequestPage(TypedDict):
     """One page of a list of JoinRequest."""
 
@@ -664,6 +685,11 @@ class LeaderboardEntry(TypedDict):
 
     rank: int | None
     user: str
+    team: str | None
+    baseline: bool
+    method_name: str
+    url: str
+    comment: str
     submission: int
     evaluation: int
     created_at: Time
@@ -680,6 +706,13 @@ class LeaderboardEntry(TypedDict):
     details: str
 
 
+class Marked(TypedDict):
+    """How many notifications were marked read, and how many remain unread."""
+
+    marked: int
+    unread: int
+
+
 class Me(TypedDict):
     """The parts of the hub's user model a client may see of itself."""
 
@@ -688,6 +721,42 @@ class Me(TypedDict):
     admin: bool
     groups: list[str]
     scopes: list[str]
+
+
+NotificationKind = Literal[
+    "submission-succeeded",
+    "submission-failed",
+    "job-ended",
+    "import-ended",
+    "join-request",
+    "join-request-answered",
+    "team-invitation",
+    "reader-study-assigned",
+    "phase-opening",
+    "phase-closing",
+    "rank-changed",
+]
+
+
+class Notification(TypedDict):
+    """An event told to me."""
+
+    id: int
+    kind: NotificationKind
+    subject: str
+    message: str
+    url: str
+    created_at: Time
+    read_at: Time | None
+
+
+class NotificationPage(TypedDict):
+    """One page of a list of Notification."""
+
+    count: int
+    offset: int
+    limit: int
+    results: list[Notification]
 
 
 class OpenAPIDocument(TypedDict):
@@ -776,6 +845,13 @@ class Page_JoinRequest_(TypedDict):
     offset: int
     limit: int
     results: list[JoinRequest]
+
+
+class Page_Notification_(TypedDict):
+    count: int
+    offset: int
+    limit: int
+    results: list[Notification]
 
 
 class Question(TypedDict):
@@ -898,6 +974,13 @@ class SubmissionSummary(TypedDict):
     predictions_file: str | None
     status: str
     limits: Limits
+    comment: str
+    method_name: str
+    method_description: str
+    url: str
+    is_baseline: bool
+    supplementary_file: str | None
+    selected: bool
 
 
 class Page_SubmissionSummary_(TypedDict):
@@ -905,6 +988,46 @@ class Page_SubmissionSummary_(TypedDict):
     offset: int
     limit: int
     results: list[SubmissionSummary]
+
+
+class TeamInvitation(TypedDict):
+    """An invitation into a team."""
+
+    id: int
+    team: int
+    team_name: str
+    challenge: str
+    username: str
+    invited_by: str
+    status: InvitationStatus
+    created_at: Time
+    decided_at: Time | None
+
+
+class Page_TeamInvitation_(TypedDict):
+    count: int
+    offset: int
+    limit: int
+    results: list[TeamInvitation]
+
+
+class Team(TypedDict):
+    """A team of a challenge and its members; its pending invitations for its members and the challenge's admins."""
+
+    id: int
+    name: str
+    challenge: str
+    created_by: str
+    created_at: Time
+    members: list[str]
+    invitations: list[TeamInvitation] | None
+
+
+class Page_Team_(TypedDict):
+    count: int
+    offset: int
+    limit: int
+    results: list[Team]
 
 
 class Page_Union_Phase__PhaseAdmin__(TypedDict):
@@ -991,6 +1114,21 @@ class PhasePage(TypedDict):
     offset: int
     limit: int
     results: list[Phase | PhaseAdmin]
+
+
+class Preference(TypedDict):
+    """How I hear of one kind of event."""
+
+    kind: NotificationKind
+    description: str
+    delivery: Delivery
+
+
+class Preferences(TypedDict):
+    """How I hear of each kind of event, and where my e-mails go."""
+
+    email: str | None
+    preferences: list[Preference]
 
 
 class Progress(TypedDict):
@@ -1106,6 +1244,13 @@ class Submission(TypedDict):
     predictions_file: str | None
     status: str
     limits: Limits
+    comment: str
+    method_name: str
+    method_description: str
+    url: str
+    is_baseline: bool
+    supplementary_file: str | None
+    selected: bool
     cases: CasesDone
     jobs: list[SubmissionJob | SubmissionJobWithLogs]
     evaluations: list[Evaluation | EvaluationAdmin]
@@ -1120,6 +1265,24 @@ class SubmissionPage(TypedDict):
     results: list[SubmissionSummary]
 
 
+class TeamInvitationPage(TypedDict):
+    """One page of a list of TeamInvitation."""
+
+    count: int
+    offset: int
+    limit: int
+    results: list[TeamInvitation]
+
+
+class TeamPage(TypedDict):
+    """One page of a list of Team."""
+
+    count: int
+    offset: int
+    limit: int
+    results: list[Team]
+
+
 class TrainingData(TypedDict):
     """Where a phase's cases lie, for those who may read them (GET archives/<archive>/items)."""
 
@@ -1127,6 +1290,12 @@ class TrainingData(TypedDict):
     phase: str
     archive: str
     cases: int
+
+
+class UnreadCount(TypedDict):
+    """How many of my notifications are unread."""
+
+    unread: int
 
 
 class UploadFile(TypedDict):

@@ -363,8 +363,18 @@ class Client:
     def submissions_path(self, phase):
         return f"challenges/{phase.challenge}/phases/{phase.slug}/submissions"
 
-    def submit_predictions(self, phase, path, progress=NoProgress):
-        """Submit a predictions file to ``phase`` (a Phase or its name)."""
+    def described(self, said, supplementary, progress=NoProgress):
+        """What a submission says of its method: ``said`` (method_name, method_description, url,
+        comment; empty ones left out), and the PDF at ``supplementary`` uploaded."""
+        body = {field: text for field, text in (said or {}).items() if text}
+        if supplementary:
+            pdf = self.upload([Path(supplementary)], progress)[0]
+            body["supplementary_file"] = {"upload_session": pdf.session, "file": pdf.file}
+        return body
+
+    def submit_predictions(self, phase, path, progress=NoProgress, said=None, supplementary=None):
+        """Submit a predictions file to ``phase`` (a Phase or its name), with what it says of its
+        method (``said``, ``supplementary``: see ``described``) as the phase asks."""
         phase = phase if isinstance(phase, Phase) else self.phase(phase)
         path = Path(path)
         if phase.submission_kind == "algorithm":
@@ -377,20 +387,20 @@ class Client:
                 f"{path.name} is not a zip file.", "Zip your predictions again (e.g. with zipfile.ZipFile)."
             )
         self.check_open(phase)
+        described = self.described(said, supplementary, progress)
         file = self.upload([path], progress)[0]
-        data = self.post(
-            "challenges", self.submissions_path(phase), {"upload_session": file.session, "file": file.file}
-        )
-        return Submission.from_json(data)
+        body = {"upload_session": file.session, "file": file.file, **described}
+        return Submission.from_json(self.post("challenges", self.submissions_path(phase), body))
 
-    def submit_algorithm(self, phase, algorithm):
+    def submit_algorithm(self, phase, algorithm, said=None, supplementary=None):
         phase = phase if isinstance(phase, Phase) else self.phase(phase)
         if phase.submission_kind != "algorithm":
             raise InvalidInput(
                 f"Phase {phase.name} takes a predictions file, not an algorithm.",
                 f"Submit one with %gc_submit {phase.name} <predictions file>.",
             )
-        return Submission.from_json(self.post("challenges", self.submissions_path(phase), {"algorithm": algorithm}))
+        body = {"algorithm": algorithm, **self.described(said, supplementary)}
+        return Submission.from_json(self.post("challenges", self.submissions_path(phase), body))
 
     def check_open(self, phase):
         if not phase.is_open():
@@ -526,6 +536,58 @@ class Client:
                 saved[socket].parent.mkdir(parents=True, exist_ok=True)
                 saved[socket].write_text(json.dumps(value))
         return saved
+
+    # --- teams ------------------------------------------------------------------------------
+
+    def teams(self, challenge) -> list[api_types.Team]:
+        return self.pages("challenges", f"challenges/{quote(challenge)}/teams")
+
+    def my_team(self, challenge) -> api_types.Team | None:
+        """My team in ``challenge``, or None."""
+        me = self.get("challenges", "me")["name"]
+        return next((team for team in self.teams(challenge) if me in team["members"]), None)
+
+    def create_team(self, challenge, name) -> api_types.Team:
+        return self.post("challenges", f"challenges/{quote(challenge)}/teams", {"name": name})
+
+    def invite(self, challenge, username) -> api_types.TeamInvitation:
+        """Invite ``username`` into my team of ``challenge``."""
+        team = self.my_team(challenge)
+        if team is None:
+            raise GcError(f"You are in no team of {challenge}.", f"Make one first: %gc_team {challenge} create <name>.")
+        return self.post(
+            "challenges", f"challenges/{quote(challenge)}/teams/{team['id']}/invitations", {"username": username}
+        )
+
+    def team_invitations(self, pending_only=True) -> list[api_types.TeamInvitation]:
+        return self.pages("challenges", "team-invitations", **({"status": "pending"} if pending_only else {}))
+
+    def answer_invitation(self, invitation_id, accept) -> api_types.TeamInvitation:
+        decision = "accept" if accept else "refuse"
+        return self.post("challenges", f"team-invitations/{int(invitation_id)}", {"decision": decision})
+
+    def leave_team(self, challenge):
+        """Leave my team of ``challenge``; its name."""
+        team = self.my_team(challenge)
+        if team is None:
+            raise GcError(f"You are in no team of {challenge}.", "Nothing to leave.")
+        me = self.get("challenges", "me")["name"]
+        path = f"challenges/{quote(challenge)}/teams/{team['id']}/members"
+        self.request("DELETE", "challenges", path, params={"username": me})
+        return team["name"]
+
+    # --- notifications ------------------------------------------------------------------------
+
+    def notifications(self, unread_only=False, limit=20) -> list[api_types.Notification]:
+        """My newest notifications (only the unread ones when ``unread_only``)."""
+        return self.get("challenges", "notifications", unread=str(unread_only).lower(), limit=limit)["results"]
+
+    def unread_count(self) -> int:
+        return self.get("challenges", "notifications/unread")["unread"]
+
+    def mark_read(self, ids=None) -> api_types.Marked:
+        """Mark my notifications ``ids`` read (all of them when None)."""
+        return self.post("challenges", "notifications/read", {"all": True} if ids is None else {"ids": list(ids)})
 
     # --- algorithm models -------------------------------------------------------------------
 

@@ -20,6 +20,8 @@ from .client import Client
 from .errors import GcError
 from .progress import Display, Progress
 
+NOTIFICATIONS_SHOWN = 5  # the newest unread ones %gc_status lists
+
 
 def friendly(method):
     """Run a magic: ``--help`` prints its usage; an expected failure (a GcError, a broken
@@ -107,6 +109,48 @@ class GcMagics(Magics):
     @line_magic
     @magic_arguments()
     @argument("challenge", help="the challenge's slug")
+    @argument(
+        "action",
+        nargs="?",
+        default="show",
+        choices=["show", "create", "invite", "accept", "refuse", "leave"],
+        help="show (default): the teams and my invitations; create <name>; invite <user>; accept|refuse <invitation>;"
+        " leave",
+    )
+    @argument("what", nargs="*", help="the team's name, the user to invite, or the invitation's number")
+    @argument("-h", "--help", action="store_true", help="show this help")
+    @friendly
+    def gc_team(self, args):
+        """Take part in a challenge as a team (when it uses teams): make one, invite other
+        participants, answer invitations, leave. Your team shares the phases' submission limits,
+        and the leaderboard names it."""
+        client, challenge, what = self.client, args.challenge, " ".join(args.what).strip()
+        if args.action in ("create", "invite", "accept", "refuse") and not what:
+            wanted = {"create": "the team's name", "invite": "whom to invite"}.get(
+                args.action, "the invitation's number"
+            )
+            raise GcError(f"%gc_team {challenge} {args.action} needs {wanted}.", "See %gc_team --help.")
+        if args.action == "create":
+            team = client.create_team(challenge, what)
+            print(f"Made team {team['name']!r} in {challenge}; invite others with %gc_team {challenge} invite <user>.")
+        elif args.action == "invite":
+            invitation = client.invite(challenge, what)
+            print(f"Invited {invitation['username']} into team {invitation['team_name']!r}; they accept or refuse it.")
+        elif args.action in ("accept", "refuse"):
+            if not what.isdigit():
+                raise GcError(f"{what!r} is not an invitation's number.", f"%gc_team {challenge} lists yours.")
+            invitation = client.answer_invitation(int(what), args.action == "accept")
+            print(f"Invitation into team {invitation['team_name']!r}: {invitation['status']}.")
+        elif args.action == "leave":
+            print(f"You left team {client.leave_team(challenge)!r}.")
+        else:
+            invitations = [i for i in client.team_invitations() if i["challenge"] == challenge]
+            print(rendering.teams_text(challenge, client.teams(challenge), invitations))
+        return None
+
+    @line_magic
+    @magic_arguments()
+    @argument("challenge", help="the challenge's slug")
     @argument("-p", "--phase", help="the phase whose cases to fetch (default: the first you may read)")
     @argument("-t", "--to", help="folder to save into (default: data/<challenge>)")
     @argument("-h", "--help", action="store_true", help="show this help")
@@ -125,19 +169,29 @@ class GcMagics(Magics):
     @argument("predictions", nargs="?", help="the predictions file (e.g. a .zip of <case>.mha masks)")
     @argument("-a", "--algorithm", help="submit this algorithm instead of a file")
     @argument("-w", "--wait", action="store_true", help="follow the submission until it is evaluated")
+    @argument("--method", default="", help="your method's name (when the phase asks for it)")
+    @argument("--description", default="", help="how your method works (when the phase asks for it)")
+    @argument("--url", default="", help="a publication or code URL, https://… (when the phase asks for it)")
+    @argument("--comment", default="", help="a comment on this submission")
+    @argument("--pdf", help="a supplementary PDF (when the phase asks for one)")
     @argument("-h", "--help", action="store_true", help="show this help")
     @friendly
     def gc_submit(self, args):
-        """Submit a predictions file, or an algorithm, to a phase."""
+        """Submit a predictions file, or an algorithm, to a phase, with what the phase asks to
+        know of your method."""
         if bool(args.predictions) == bool(args.algorithm):
             raise GcError(
                 "Give a predictions file or --algorithm <name>, not both or neither.",
                 "E.g. %gc_submit demo-challenge/predictions masks.zip",
             )
+        said = {"method_name": args.method, "method_description": args.description, "url": args.url,
+                "comment": args.comment}  # fmt: skip
         if args.algorithm:
-            submission = self.client.submit_algorithm(args.phase, args.algorithm)
+            submission = self.client.submit_algorithm(args.phase, args.algorithm, said=said, supplementary=args.pdf)
         else:
-            submission = self.client.submit_predictions(args.phase, args.predictions, progress=Progress)
+            submission = self.client.submit_predictions(
+                args.phase, args.predictions, progress=Progress, said=said, supplementary=args.pdf
+            )
         self.last_submission = submission
         print(
             f"Submitted: submission {submission.id} to {submission.challenge}/{submission.phase}"
@@ -234,13 +288,22 @@ class GcMagics(Magics):
     @argument("--build", type=int, help="follow this image build instead")
     @argument("--no-wait", action="store_true", help="show the status once, without following it")
     @argument("--timeout", type=float, help="stop following after this many seconds")
+    @argument("--read", action="store_true", help="mark my notifications read, after showing them")
     @argument("-h", "--help", action="store_true", help="show this help")
     @friendly
     def gc_status(self, args):
-        """Live status of a submission (or --job, --build): state, queue position, the limits
-        applied and the logs you may see (a challenge's admins: every job's and evaluation's),
-        updating in place until it is done."""
+        """My unread notifications, then the live status of a submission (or --job, --build):
+        state, queue position, the limits applied and the logs you may see (a challenge's
+        admins: every job's and evaluation's), updating in place until it is done."""
         client = self.client
+        unread = client.notifications(unread_only=True, limit=NOTIFICATIONS_SHOWN)
+        count = client.unread_count() if len(unread) == NOTIFICATIONS_SHOWN else len(unread)
+        print(rendering.notifications_text(unread, count))
+        if args.read and count:
+            client.mark_read()
+            print("Marked read.")
+        if args.read and args.submission is None and args.job is None and args.build is None:
+            return None
         if args.job is not None:
             read, render = (lambda: client.job(args.job)), rendering.job_text
         elif args.build is not None:

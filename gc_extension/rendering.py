@@ -28,6 +28,32 @@ def when(moment, now=None):
     return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC ({relative})"
 
 
+def notifications_text(notifications, unread, now=None):
+    """My unread notifications, newest first (``unread``: how many in all), and where to read them."""
+    if not unread:
+        return "No unread notifications."
+    lines = [f"{unread} unread notification{'' if unread == 1 else 's'}:"]
+    for notification in notifications:
+        created = datetime.fromisoformat(notification["created_at"])
+        lines.append(f"  • {notification['subject']} — {when(created, now)}")
+    if unread > len(notifications):
+        lines.append(f"  … and {unread - len(notifications)} more")
+    lines.append("Read them on the platform's notifications page (the bell), or with %gc_status --read.")
+    return "\n".join(lines)
+
+
+def teams_text(challenge, teams, invitations):
+    """A challenge's teams with their members, and my pending invitations into them."""
+    lines = [f"Teams of {challenge}:" if teams else f"{challenge} has no teams yet."]
+    lines += [f"  {team['name']}: {', '.join(team['members'])}" for team in teams]
+    for invitation in invitations:
+        lines.append(
+            f"Invitation {invitation['id']}: {invitation['invited_by']} invites you into {invitation['team_name']!r}"
+            f" — %gc_team {challenge} accept {invitation['id']} (or refuse {invitation['id']})"
+        )
+    return "\n".join(lines)
+
+
 def phase_line(phase, now=None):
     """One phase: its name, what it takes, whether it is open, the deadline and submissions left."""
     now = now or datetime.now(UTC)

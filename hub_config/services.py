@@ -7,7 +7,7 @@ from pathlib import Path
 from .groups import CUSTOM_SCOPES
 
 WEB_SERVICES = ("archives", "challenges", "leaderboard")
-WORKER_QUEUES = ("import", "cpu", "evaluation")
+WORKER_QUEUES = ("import", "cpu", "evaluation", "mail")
 
 
 def script(name):
@@ -25,7 +25,8 @@ def redis_url(settings):
 # the traits tagged with these variables in services/core/settings.py, services/imaging/limits.py
 # and services/web/uploads.py (tests/unit/test_service_settings.py checks that none is missed).
 PASSED_ON = ("GC_UPLOAD_", "GC_IMPORT_", "GC_OUTPUT_LIMIT_MB", "GC_PIDS_LIMIT", "GC_HEARTBEAT_S", "GC_LOST_AFTER_S",
-             "GC_MAX_ATTEMPTS", "GC_RECONCILE_EVERY_S", "GC_IMAGE_PREFIX", "GC_TRAINING_IMAGE")  # fmt: skip
+             "GC_MAX_ATTEMPTS", "GC_RECONCILE_EVERY_S", "GC_IMAGE_PREFIX", "GC_TRAINING_IMAGE", "GC_SMTP_TIMEOUT_S",
+             "GC_SMTP_RETRY_MAX_S")  # fmt: skip
 
 
 def platform_environment(settings):
@@ -43,6 +44,12 @@ def platform_environment(settings):
         "GC_MAX_TIME_LIMIT_S": str(settings.max_time_limit_s),
         "GC_GPU_ENABLED": "true" if settings.gpu_enabled else "false",
         "GC_SERVICE_PROCESSES": str(settings.service_processes),
+        "GC_SMTP_HOST": settings.smtp_host,
+        "GC_SMTP_PORT": str(settings.smtp_port),
+        "GC_SMTP_USERNAME": settings.smtp_username,
+        "GC_SMTP_PASSWORD": settings.smtp_password,
+        "GC_SMTP_STARTTLS": "true" if settings.smtp_starttls else "false",
+        "GC_SMTP_FROM": settings.smtp_from,
     }
 
 

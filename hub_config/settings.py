@@ -248,6 +248,41 @@ class GcHub(Configurable):
         <data_dir>/secrets.json.""",
     ).tag(**env("GC_ADMIN_PASSWORD"))
 
+    smtp_host = Unicode(
+        "",
+        config=True,
+        help="""Host of the SMTP server through which the platform e-mails people the events they
+        chose to hear of by e-mail (each person chooses per kind of event on the notifications
+        page). Empty (the default): no e-mail is sent, people are told in the platform only.
+        E-mails are sent by the worker from its queue, and tried again (waiting longer each time)
+        while the server does not take them. Environment: GC_SMTP_HOST.""",
+    ).tag(**env("GC_SMTP_HOST"))
+
+    smtp_port = Integer(
+        25, config=True, help="Port of the SMTP server (587 for submission with STARTTLS). Environment: GC_SMTP_PORT."
+    ).tag(**env("GC_SMTP_PORT"))
+
+    smtp_username = Unicode(
+        "", config=True, help="User name for the SMTP server's login; empty: no login. Environment: GC_SMTP_USERNAME."
+    ).tag(**env("GC_SMTP_USERNAME"))
+
+    smtp_password = Unicode(
+        "", config=True, help="Password for the SMTP server's login. Environment: GC_SMTP_PASSWORD."
+    ).tag(**env("GC_SMTP_PASSWORD"))
+
+    smtp_starttls = Bool(
+        False,
+        config=True,
+        help="""Whether to ask the SMTP server for TLS (STARTTLS) before logging in and sending.
+        Environment: GC_SMTP_STARTTLS.""",
+    ).tag(**env("GC_SMTP_STARTTLS"))
+
+    smtp_from = Unicode(
+        "gc-hub@localhost",
+        config=True,
+        help="Sender address of the platform's e-mails. Environment: GC_SMTP_FROM.",
+    ).tag(**env("GC_SMTP_FROM"))
+
     @classmethod
     def load(cls, config, environ=os.environ):
         """Settings from ``config`` with ``GC_*`` environment variables over the defaults."""

@@ -20,6 +20,7 @@ class QueueName(StrEnum):
     CPU = "cpu"
     GPU = "gpu"
     EVALUATION = "evaluation"
+    MAIL = "mail"
 
 
 class Task(StrEnum):
@@ -33,6 +34,7 @@ class Task(StrEnum):
     UNPACK_ALGORITHM_MODEL = "services.tasks.algorithm_models.unpack_algorithm_model"
     IMPORT_UPLOAD_SESSION = "services.imaging.tasks.import_upload_session"
     DRAW_THUMBNAIL = "services.tasks.thumbnails.draw_thumbnail"
+    SEND_MAIL = "services.tasks.mail.send_notification_mail"
 
 
 class QueueUnreachable(Exception):
@@ -51,6 +53,7 @@ GROUND_TRUTH_TIMEOUT_S = 6 * 3600
 MODEL_TIMEOUT_S = 6 * 3600
 THUMBNAIL_TIMEOUT_S = 3600
 THUMBNAIL_RETRY_S = 3600  # a thumbnail the importer could not draw is not tried again before this
+MAIL_TIMEOUT_S = 120
 
 
 def connect(redis_url):
@@ -199,6 +202,18 @@ class TaskQueue:
             job_timeout=THUMBNAIL_TIMEOUT_S,
             result_ttl=60,
             failure_ttl=THUMBNAIL_RETRY_S,
+        )
+
+    def send_mail(self, notification_id, attempt):
+        """Queue the e-mail of a notification (its ``attempt``-th try: one RQ job per try)."""
+        self._enqueue(
+            QueueName.MAIL,
+            Task.SEND_MAIL,
+            {"notification_id": notification_id},
+            job_id=f"mail-{notification_id}-{attempt}",
+            job_timeout=MAIL_TIMEOUT_S,
+            result_ttl=600,
+            failure_ttl=24 * 3600,
         )
 
     def workers_by_queue(self):

@@ -95,6 +95,7 @@ class Result:
     user: str
     created_at: datetime
     metrics: Any
+    unranked: str | None = None  # why it is shown but not ranked (a baseline, say); None: ranked
 
 
 @dataclass(slots=True)
@@ -260,6 +261,10 @@ def rank(results: Sequence[Result], scoring: Scoring) -> "Leaderboard":
     ranked_columns = scoring.ranked_columns
     values, notes = _read_columns(results, columns)
     rankable = ~np.isnan(values[:, list(ranked_columns)]).any(axis=1)
+    for index, result in enumerate(results):
+        if result.unranked:
+            rankable[index] = False
+            notes[index] = [(0, result.unranked), *(notes[index] or ())]
 
     created = np.fromiter((r.created_at.timestamp() for r in results), dtype=float, count=len(results))
     indices = np.arange(len(results))
@@ -314,7 +319,7 @@ class Leaderboard(Sequence):
     def forget_metrics(self):
         """Drops the results' metrics, which only ``bootstrap`` reads again: a board kept
         between reads then holds its arrays, not every result's metrics.json."""
-        self.results = [Result(r.id, r.user, r.created_at, None) for r in self.results]
+        self.results = [Result(r.id, r.user, r.created_at, None, r.unranked) for r in self.results]
 
     @property
     def ranked_count(self):

@@ -13,6 +13,7 @@ it twice is harmless (one job per case is a database constraint).
 
 from sqlalchemy import select
 
+from .core.events import submission_evaluated
 from .core.orm import AlgorithmJob, Evaluation, JobStatus, Submission, advance, interface_within, serving
 from .core.status import JOB_ACTIVE
 
@@ -101,6 +102,7 @@ def _fail_on_canary(session, submission, canary):
         "that case's job says why where you may read the case"
     )
     advance(evaluation, JobStatus.FAILED)
+    submission_evaluated(session, evaluation)
 
 
 def submission_of(session, job):

@@ -23,6 +23,7 @@ from .queue import QueueName, connect
 from .runner import Runner
 from .tasks.execution import node_has_gpu
 from .tasks.reconciler import reconcile
+from .tasks.reminders import remind
 from .tasks.resources import resources
 
 log = logging.getLogger("gc-worker")
@@ -93,6 +94,7 @@ class GcWorker(SimpleWorker):
             return
         try:
             reconcile(resources())
+            remind(resources())
         except StopRequested:  # a stop signal arrived meanwhile: rq's way of leaving its loop
             raise
         except Exception:
@@ -112,7 +114,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--queues",
         nargs="+",
-        default=[QueueName.IMPORT, QueueName.CPU, QueueName.EVALUATION],
+        default=[QueueName.IMPORT, QueueName.CPU, QueueName.EVALUATION, QueueName.MAIL],
         choices=[q.value for q in QueueName],
         help="queues to take jobs from, first has priority (run 'gpu' only on a GPU node)",
     )

@@ -61,14 +61,18 @@ class ClickCollector:
         return box_answer(first, position)
 
 
-def describe(kind, value):
-    """A short text of an answer, as a reader reads it."""
+def describe(question, value):
+    """A short text of an answer to ``question`` (as the API gives it), as a reader reads it."""
+    kind = question["kind"]
     if value is None:
         return "not answered"
     if kind == "bool":
         return "yes" if value else "no"
-    if kind == "multiple-choice":
-        return ", ".join(value) or "none"
+    if kind in ("choice", "multiple-choice"):
+        titles = {choice["id"]: choice["title"] for choice in question["choices"]}
+        if kind == "choice":
+            return titles.get(value, str(value))
+        return ", ".join(titles.get(i, str(i)) for i in value) or "none"
     if kind == POINT:
         return _coordinates(value["point"])
     if kind == MULTIPLE_POINTS:

@@ -14,6 +14,7 @@ import ipywidgets as w
 from .annotations import ANNOTATION_KINDS, HINTS, ClickCollector, describe
 
 NUMBER_KINDS = ("integer", "float")
+TEXT_KINDS = (*NUMBER_KINDS, "string")
 
 
 def parse_number(kind, text):
@@ -94,10 +95,10 @@ class AnswerField(ABC):
 
 
 class ChoiceField(AnswerField):
-    """Yes/no and single choice: one button of a row."""
+    """Yes/no and single choice: one button of a row (a choice answer is its option's id)."""
 
     def make_input(self):
-        options = [("Yes", True), ("No", False)] if self.kind == "bool" else list(self.question["options"]["choices"])
+        options = [("Yes", True), ("No", False)] if self.kind == "bool" else choice_options(self.question)
         buttons = w.ToggleButtons(options=options, value=None)
         buttons.observe(lambda change: self.changed(change["new"]), "value")
         return buttons
@@ -107,21 +108,29 @@ class ChoiceField(AnswerField):
 
 
 class MultipleChoiceField(AnswerField):
-    """Multiple choice: a checkbox per choice."""
+    """Multiple choice: a checkbox per choice (the answer lists the ticked options' ids)."""
 
     def make_input(self):
-        self.boxes = [w.Checkbox(description=c, value=False, indent=False) for c in self.question["options"]["choices"]]
-        for box in self.boxes:
-            box.observe(lambda change: self.changed([b.description for b in self.boxes if b.value]), "value")
-        return w.VBox(self.boxes)
+        self.boxes = {
+            choice_id: w.Checkbox(description=title, value=False, indent=False)
+            for title, choice_id in choice_options(self.question)
+        }
+        for box in self.boxes.values():
+            box.observe(lambda change: self.changed([i for i, b in self.boxes.items() if b.value]), "value")
+        return w.VBox(list(self.boxes.values()))
 
     def display(self, value):
-        for box in self.boxes:
-            box.value = box.description in (value or ())
+        for choice_id, box in self.boxes.items():
+            box.value = choice_id in (value or ())
 
     def lock(self, locked=True):
-        for box in self.boxes:
+        for box in self.boxes.values():
             box.disabled = locked
+
+
+def choice_options(question):
+    """A choice question's options as (title, id) pairs, in their order."""
+    return [(choice["title"], choice["id"]) for choice in question["choices"]]
 
 
 class TextField(AnswerField):
@@ -180,7 +189,7 @@ class AnnotationField(AnswerField):
         self.changed(answer)
 
     def display(self, value):
-        self.shown.value = f"<code>{escape(describe(self.kind, value))}</code>"
+        self.shown.value = f"<code>{escape(describe(self.question, value))}</code>"
 
     def lock(self, locked=True):
         self.listen_button.disabled = self.clear_button.disabled = locked
@@ -188,8 +197,32 @@ class AnnotationField(AnswerField):
             self.listen(False)
 
 
+class HeadingField:
+    """A heading between questions: words only, nothing to answer."""
+
+    def __init__(self, question):
+        self.question = question
+        self.widget = w.HTML(f"<h4 style='margin:10px 0 4px 0'>{escape(question['text'])}</h4>")
+
+
+class NotHereField(AnswerField):
+    """A kind of annotation the viewer cannot draw yet: said plainly, never saved as text."""
+
+    def make_input(self):
+        return w.HTML(
+            f"<small>This question asks for {escape(self.question['answer_type'].lower())} annotations, "
+            "which this viewer cannot draw yet; leave it for now.</small>"
+        )
+
+    def display(self, value):
+        self.set_status("" if value is None else f"Saved earlier: {describe(self.question, value)}")
+
+    def lock(self, locked=True):
+        pass
+
+
 def answer_field(question, on_change):
-    """The field for ``question`` (a question as the API gives it)."""
+    """The field for ``question`` (a question as the API gives it, not a heading)."""
     kind = question["kind"]
     if kind in ("bool", "choice"):
         return ChoiceField(question, on_change)
@@ -197,4 +230,6 @@ def answer_field(question, on_change):
         return MultipleChoiceField(question, on_change)
     if kind in ANNOTATION_KINDS:
         return AnnotationField(question, on_change)
-    return TextField(question, on_change)
+    if kind in TEXT_KINDS:
+        return TextField(question, on_change)
+    return NotHereField(question, on_change)

@@ -7,7 +7,7 @@ import ipywidgets as w
 
 from ..errors import GcError
 from .annotations import POINT_KINDS, describe
-from .fields import AnnotationField, answer_field
+from .fields import AnnotationField, AnswerField, HeadingField, answer_field
 from .progress_bar import progress_bar
 from .reading_order import first_unfinished, is_done
 from .viewer import CaseViewer
@@ -23,7 +23,8 @@ class StudyReader:
         self.answers = client.my_answers(slug)
         self.revealed = set()
         self.viewer = CaseViewer(client, on_click=self.clicked)
-        self.fields = [answer_field(q, self.save) for q in self.questions]
+        rows = [HeadingField(q) if q["kind"] == "heading" else answer_field(q, self.save) for q in self.questions]
+        self.fields = [row for row in rows if isinstance(row, AnswerField)]
         for field in self.fields:
             if isinstance(field, AnnotationField):
                 field.listen_button.observe(lambda change, f=field: change["new"] and self.only_listener(f), "value")
@@ -55,7 +56,7 @@ class StudyReader:
         )
         educational = [self.reveal, self.truth] if self.study.get("educational") else []
         questions = w.VBox(
-            [*(f.widget for f in self.fields), *educational, self.message, ranks, self.ranking],
+            [*(row.widget for row in rows), *educational, self.message, ranks, self.ranking],
             layout=w.Layout(width="34%", padding="0 0 0 8px"),
         )
         questions.add_class("gc-questions")
@@ -142,14 +143,14 @@ class StudyReader:
         self.revealed.add(case)
         for field in self.fields:
             field.lock()
-        kinds = {q["id"]: (q["text"], q["kind"]) for q in self.questions}
+        questions = {q["id"]: q for q in self.questions}
         rows = "".join(
-            f"<tr><td>{escape(kinds[a['question']][0])}</td>"
-            f"<td>{escape(describe(kinds[a['question']][1], a['my_answer']))}</td>"
-            f"<td>{escape(describe(kinds[a['question']][1], a['value']))}</td>"
+            f"<tr><td>{escape(questions[a['question']]['text'])}</td>"
+            f"<td>{escape(describe(questions[a['question']], a['my_answer']))}</td>"
+            f"<td>{escape(describe(questions[a['question']], a['value']))}</td>"
             f"<td>{'' if a['score'] is None else format(a['score'], '.2f')}</td></tr>"
             for a in truth["answers"]
-            if a["question"] in kinds
+            if a["question"] in questions
         )
         self.truth.value = (
             f"<table class='gc-truth' style='border-spacing:8px 2px'><tr><th>Question</th><th>You</th>"
@@ -160,7 +161,7 @@ class StudyReader:
         points = [
             p["point"]
             for a in truth["answers"]
-            if kinds[a["question"]][1] in POINT_KINDS and a["value"]
+            if questions.get(a["question"], {}).get("kind") in POINT_KINDS and a["value"]
             for p in ([a["value"]] if "point" in a["value"] else a["value"]["points"])
         ]
         if points:  # the right points on the image, in the viewer again

@@ -11,6 +11,7 @@ from pydantic import ConfigDict, Field, model_serializer
 
 from ..core.errors import GcError
 from ..core.orm import ChallengeRole, JoinRequestStatus, ResultDisplay, ScoringMethod, SubmissionKind, Visibility
+from ..core.submission_metadata import MetadataChoice
 from .algorithms import ContainerLimitsBody, Interface, Interfaces, SocketSlugs
 from .common import Body, Shape, Time, page_of
 from .fields import (
@@ -52,6 +53,7 @@ class Challenge(Shape):
     description: str
     created_by: str
     created_at: Time
+    use_teams: bool = Field(description="Whether participants take part in teams (which share submission limits).")
     my_roles: list[ChallengeRole]
     my_join_request: JoinRequest | None
 
@@ -72,13 +74,15 @@ class ChallengeCreate(Body):
     slug: Text
     title: Text
     description: LongText = ""
+    use_teams: Bool = False
 
 
 class ChallengeChange(Body):
-    """New values for a challenge's title or description."""
+    """New values for a challenge's title or description, or whether it uses teams."""
 
     title: Text = None
     description: LongText = None
+    use_teams: Bool = None
 
 
 class Admins(Shape):
@@ -172,6 +176,13 @@ class PhaseChange(ContainerLimitsBody):
     evaluation_additional_inputs: SocketSlugs = Field(
         None, description="Sockets each submission gives a value for, which the evaluation reads at their paths."
     )
+    comment_choice: one_choice(MetadataChoice) = Field(None, description="Whether a submission gives a comment.")
+    method_choice: one_choice(MetadataChoice) = Field(None, description="Whether it names and describes its method.")
+    url_choice: one_choice(MetadataChoice) = Field(None, description="Whether it gives a publication or code URL.")
+    rank_baselines: Bool = Field(None, description="Whether baselines are ranked with the participants' results.")
+    supplementary_file_choice: one_choice(MetadataChoice) = Field(
+        None, description="Whether a submission gives a supplementary PDF."
+    )
 
 
 class PhaseCreate(PhaseChange):
@@ -213,6 +224,11 @@ class Phase(Shape):
     algorithm_outputs: list[str] = Field(description="Every socket its interfaces want back.")
     evaluation_additional_inputs: list[str]
     algorithm_concurrency: int
+    comment_choice: MetadataChoice
+    method_choice: MetadataChoice
+    url_choice: MetadataChoice
+    supplementary_file_choice: MetadataChoice
+    rank_baselines: bool
 
     @classmethod
     def of(cls, phase, parent, **fields):

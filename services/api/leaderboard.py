@@ -52,6 +52,13 @@ class LeaderboardEntry(Shape):
 
     rank: int | None = Field(description="null for a result that cannot be ranked (its notes say why).")
     user: str
+    team: str | None = Field(description="The user's team, when the challenge uses teams.")
+    baseline: bool = Field(
+        description="A baseline that the phase's admins marked (ranked only when the phase says so)."
+    )
+    method_name: str
+    url: str = Field(description="A publication or code URL; empty: none.")
+    comment: str
     submission: int
     evaluation: int
     created_at: Time

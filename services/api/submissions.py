@@ -82,6 +82,13 @@ class SubmissionSummary(Shape):
     predictions_file: str | None
     status: str = Field(description="Its newest evaluation's status, or 'running algorithm' or 'queued'.")
     limits: Limits
+    comment: str
+    method_name: str
+    method_description: str
+    url: str = Field(description="A publication or code URL; empty: none.")
+    is_baseline: bool = Field(description="Marked by the phase's admins as a baseline.")
+    supplementary_file: str | None = Field(description="Where its supplementary PDF is (a download); null: none.")
+    selected: bool = Field(description="Chosen by its creator to represent them (phases that show chosen results).")
 
 
 SubmissionPage = page_of(SubmissionSummary, "SubmissionPage")
@@ -113,6 +120,23 @@ class SubmissionCreate(Body):
         type="object",
         description='Values for the phase\'s evaluation_additional_inputs: {socket slug: JSON value or {"image": id}}.',
     ) = None
+    comment: stored(type="string", description="A comment (as the phase's comment_choice asks).") = None
+    method_name: stored(type="string", description="The method's name (as its method_choice asks).") = None
+    method_description: stored(type="string", description="The method's description (as its method_choice asks).") = (
+        None
+    )
+    url: stored(type="string", description="A publication or code URL, https://… (as its url_choice asks).") = None
+    supplementary_file: stored(
+        type="object",
+        description='A supplementary PDF uploaded through an upload session: {"upload_session": id, "file": id}'
+        " (as its supplementary_file_choice asks).",
+    ) = None
+
+
+class SubmissionChange(Body):
+    """Mark a submission as a baseline of the phase, or not (its admins)."""
+
+    is_baseline: Bool
 
 
 class UploadedFileRef(Body):

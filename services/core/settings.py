@@ -183,3 +183,44 @@ class ExecutionSettings(ServiceSettings):
         help="""API version of this node's Docker engine, as gc-worker found it, so that the runners
         made for its jobs need not ask the engine again (GC_DOCKER_API_VERSION; default: ask).""",
     ).tag(**env("GC_DOCKER_API_VERSION"))
+
+
+class MailSettings(EnvironmentSettings):
+    """The SMTP server through which workers send the e-mails that people chose to get; with no
+    host, none is sent (people are told in the platform only)."""
+
+    smtp_host = Unicode("", config=True, help="Host of the SMTP server (GC_SMTP_HOST); empty: no e-mail is sent.").tag(
+        **env("GC_SMTP_HOST")
+    )
+
+    smtp_port = Integer(25, config=True, help="Port of the SMTP server (GC_SMTP_PORT).").tag(**env("GC_SMTP_PORT"))
+
+    smtp_username = Unicode(
+        "", config=True, help="User name to log in to the SMTP server with (GC_SMTP_USERNAME); empty: no login."
+    ).tag(**env("GC_SMTP_USERNAME"))
+
+    smtp_password = Unicode("", config=True, help="Password for the SMTP login (GC_SMTP_PASSWORD).").tag(
+        **env("GC_SMTP_PASSWORD")
+    )
+
+    smtp_starttls = Bool(
+        False,
+        config=True,
+        help="Whether to ask the SMTP server for TLS (STARTTLS) before anything else (GC_SMTP_STARTTLS).",
+    ).tag(**env("GC_SMTP_STARTTLS"))
+
+    smtp_from = Unicode(
+        "gc-hub@localhost", config=True, help="The sender address of the platform's e-mails (GC_SMTP_FROM)."
+    ).tag(**env("GC_SMTP_FROM"))
+
+    smtp_timeout_s = Float(
+        10, config=True, help="Seconds to wait for the SMTP server before trying again later (GC_SMTP_TIMEOUT_S)."
+    ).tag(**env("GC_SMTP_TIMEOUT_S"))
+
+    smtp_retry_max_s = Float(
+        600,
+        config=True,
+        help="""Longest wait, in seconds, between two tries of an e-mail that the SMTP server did not
+        take; the wait doubles from 5 seconds up to this (GC_SMTP_RETRY_MAX_S). An e-mail is
+        tried until it is sent.""",
+    ).tag(**env("GC_SMTP_RETRY_MAX_S"))

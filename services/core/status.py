@@ -63,6 +63,18 @@ class JoinRequestStatus(Status):
     __moves__ = {PENDING: {ACCEPTED, REJECTED}}
 
 
+class InvitationStatus(Status):
+    """An invitation into a team: the invited person accepts or refuses it, or it is withdrawn
+    (the team or its inviter left)."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+
+    __moves__ = {PENDING: {ACCEPTED, REFUSED, WITHDRAWN}}
+
+
 # Sets of statuses, each named for what its members have in common.
 JOB_ACTIVE = (JobStatus.QUEUED, JobStatus.PROVISIONING, JobStatus.EXECUTING)
 """A run that has not ended: waiting for a worker, or held by one."""

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..contract import image_row
 from ..core.database import make_engine
+from ..core.events import import_ended
 from ..core.orm import ArchiveItem, UploadFile, UploadSession, make_value
 from ..core.orm.images import upload_folder
 from ..core.settings import ServiceSettings
@@ -155,6 +156,7 @@ class SessionImport:
         session.error_message = (
             f"{len(failed)} of {len(files)} files could not be imported; see each file's message" if failed else ""
         )
+        import_ended(self.db, session)
         self.db.commit()
         log.info("upload session %s: %s images, %s files failed", session.id, images, len(failed))
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..contract import OutputProblems, new_run_folders
 from ..core.errors import GcError
+from ..core.events import run_ended
 from ..core.status import JOB_STARTED, JobStatus, advance
 from ..runner import RUN_LABEL, ImageRefused, RunSpec, Sandbox, folder_size
 from .resources import resources
@@ -213,6 +214,7 @@ def _execute(session, run, engine, runner, settings, label, folder, provision, f
         run.stdout_tail, run.stderr_tail = outcome.stdout_tail, outcome.stderr_tail
         return fail(session, run, f"invalid outputs: {problems}")
     advance(run, JobStatus.SUCCEEDED)
+    run_ended(session, run)
     session.commit()
     log.info("%s succeeded in %.2f s", label, outcome.seconds)
     return "succeeded"
@@ -225,6 +227,7 @@ def fail(session, run, message):
         return str(run.status)
     run.error_message = message
     advance(run, JobStatus.FAILED)
+    run_ended(session, run)
     session.commit()
     log.info("%s %s failed: %s", type(run).__name__, run.id, message)
     return "failed"

@@ -14,6 +14,7 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..core.events import import_ended
 from ..core.orm import AlgorithmJob, Evaluation, Submission, UploadSession, UploadStatus
 from ..core.status import JOB_ACTIVE, JOB_STARTED, JobStatus, advance, retry
 from .execution import run_label
@@ -50,6 +51,7 @@ def recover_imports(session, queue):
                 "the import stopped twice without finishing (its worker died); upload the files again"
             )
             advance(upload, UploadStatus.FAILED)
+            import_ended(session, upload)
             session.commit()
         else:
             job.delete()

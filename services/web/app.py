@@ -28,6 +28,8 @@ from . import (
     image_files,
     leaderboard,
     leaderboard_pages,
+    notification_pages,
+    notifications,
     openapi,
     reader_studies,
     reader_study_case_pages,
@@ -35,6 +37,8 @@ from . import (
     sockets,
     submission_pages,
     submissions,
+    team_pages,
+    teams,
     training_data,
     uploads,
     viewing,
@@ -51,7 +55,12 @@ SERVICE_PAGES = {
     "archives": lambda prefix: (
         reader_study_pages.routes(prefix) + reader_study_case_pages.routes(prefix) + archive_pages.routes(prefix)
     ),
-    "challenges": lambda prefix: submission_pages.routes(prefix) + challenge_pages.routes(prefix),
+    "challenges": lambda prefix: (
+        submission_pages.routes(prefix)
+        + challenge_pages.routes(prefix)
+        + notification_pages.routes(prefix)
+        + team_pages.routes(prefix)
+    ),
     "leaderboard": leaderboard_pages.routes,
 }
 # Each service's own endpoints, beside the health and identity ones that all of them serve.
@@ -71,6 +80,8 @@ SERVICE_ROUTES = {
         + algorithm_models.routes(prefix)
         + container_images.routes(prefix)
         + builds.routes(prefix)
+        + notifications.routes(prefix)
+        + teams.routes(prefix)
         + training_data.routes(prefix)
         + image_files.thumbnail_routes(prefix)
         + uploads.routes(prefix)  # the pages upload predictions, methods and ground truth here

@@ -10,12 +10,14 @@ from typing import Annotated, Any, Literal, NamedTuple, get_args
 from jupyterhub.services.auth import HubOAuthenticated
 from pydantic import Field
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from tornado import web
 from tornado.routing import PathMatches
 
 from ..api.common import Error
 from ..core.errors import GcError, PermissionDenied
+from ..core.orm.notifications import unread_count
 from .field_words import in_words
 from .hub_login import ServiceHubAuth
 
@@ -111,6 +113,22 @@ class ServiceHandler(ServiceHubAuth, HubOAuthenticated, web.RequestHandler):
         # Who is asking, found on the IO loop: a token or cookie seen before comes from the hub
         # client's cache at once, a new one is checked with the hub without blocking the others.
         await self.hub_auth.get_user(self, sync=False)
+
+    def get_template_namespace(self):
+        namespace = super().get_template_namespace()
+        namespace["unread_notifications"] = self.unread_notifications
+        return namespace
+
+    def unread_notifications(self):
+        """How many of the caller's notifications are unread, for the bell of every page (None:
+        nobody signed in, or the database did not answer; the page is shown all the same)."""
+        if not self.current_user:
+            return None
+        try:
+            return unread_count(self.db, self.username)
+        except SQLAlchemyError:
+            log.warning("could not count the unread notifications of %s", self.username, exc_info=True)
+            return None
 
     def write_kept(self, kept):
         """Answer ``kept`` (a Kept); 304 without the body when the client has it (If-None-Match)."""

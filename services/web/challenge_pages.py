@@ -33,6 +33,7 @@ from ..core.orm import (
     Visibility,
 )
 from ..core.settings import ExecutionSettings
+from ..core.submission_metadata import MetadataChoice
 from .challenges import CREATE, PARTICIPATE, REFERENCES, phase_shape
 from .pages import PageHandler, from_now, page_routes, phase_window, shown
 from .submissions import SubmissionAccess
@@ -44,7 +45,7 @@ PHASE_FORM = tuple(field for field in shapes.PhaseChange.model_fields if field !
 SOCKET_LISTS = {"algorithm_inputs", "algorithm_outputs", "evaluation_additional_inputs"}  # <select multiple>
 COLUMNS = "extra_results_columns"  # an editor of rows: title, path, order, ranked or shown
 COLUMN_FIELDS = ("column_title", "column_path", "column_order", "column_use")
-CHECKBOXES = {"auto_publish", "score_ascending", "gpu"}
+CHECKBOXES = {"auto_publish", "score_ascending", "gpu", "rank_baselines"}
 TIMES = {"opens_at", "closes_at"}  # <input type=datetime-local>: no time zone, read as UTC
 NUMBERS = {
     "algorithm_concurrency": int,
@@ -68,6 +69,10 @@ CHOICES = {
     "visibility": Visibility,
     "scoring_method": ScoringMethod,
     "result_display": ResultDisplay,
+    "comment_choice": MetadataChoice,
+    "method_choice": MetadataChoice,
+    "url_choice": MetadataChoice,
+    "supplementary_file_choice": MetadataChoice,
 }
 PLATFORM_METHODS = ("example-evaluation:latest",)  # the platform's own evaluation images (images/build.sh)
 
@@ -124,6 +129,8 @@ def phase_body(form):
             body[field] = raw + "Z"
         elif field in NUMBERS:
             body[field] = _number(NUMBERS[field], raw)
+        elif field in CHOICES and raw == "":
+            continue  # a form without this choice: the phase keeps (or takes) its default
         else:
             body[field] = raw
     return body

@@ -12,6 +12,7 @@ from tornado import web
 from ..api import challenges as shapes
 from ..api.fields import choice
 from ..core.errors import Conflict, GcError, NotFound, PermissionDenied
+from ..core.events import join_answered, join_requested
 from ..core.orm import (
     Archive,
     ArchiveMember,
@@ -180,6 +181,7 @@ class ChallengeAccess:
             )
         request = JoinRequest(challenge=challenge, username=self.username, message=message)
         self.db.add(request)
+        join_requested(self.db, request)
         self.commit()
         return request
 
@@ -201,6 +203,7 @@ class ChallengeAccess:
         if request is None:
             raise NotFound(f"Challenge {challenge.slug!r} has no join request {request_id}.")
         decide(self.db, request, accept=decision == "accept", decided_by=self.username)
+        join_answered(self.db, request)
         self.commit()
         return request
 

@@ -23,6 +23,7 @@ from tornado import web
 from ..api import leaderboard as shapes
 from ..core.errors import GcError, PermissionDenied
 from ..core.orm import AlgorithmModel, Evaluation, JobStatus, ResultDisplay, ScoringMethod, Submission
+from ..core.orm.teams import team_names
 from ..ranking import Result, Scoring, bootstrap, combine, rank
 from .base import FORMAT_QUERY, PAGE_QUERY, APIHandler, Kept, Query, endpoint
 from .challenges import ChallengeAccess
@@ -45,9 +46,11 @@ PHASE_QUERY = {
 }
 COMBINED_QUERY = {**PAGE_QUERY, "phases": Query(str, "The phases' slugs, comma-separated (default: all I may see).")}
 # What an entry shows of its evaluation beside the metrics (kept with a leaderboard between reads).
+BASELINE = "a baseline, shown for comparison"  # why a baseline is not ranked (unless its phase says so)
 Shown = namedtuple(
     "Shown",
-    "id submission_id published algorithm_digest model_sha256 method_digest ground_truth_version completed_at",
+    "id submission_id published algorithm_digest model_sha256 method_digest ground_truth_version completed_at"
+    " comment method_name url is_baseline",
 )
 
 
@@ -77,7 +80,9 @@ class LeaderboardAccess(ChallengeAccess):
                 score_ascending=phase.score_ascending,
                 extra_results_columns=phase.extra_results_columns,
                 scoring_method=method or phase.scoring_method,
-                result_display=display or phase.result_display,
+                # chosen results are picked before ranking (``chosen``), which then ranks them all
+                result_display=display
+                or (ResultDisplay.ALL if phase.result_display == ResultDisplay.SELECTED else phase.result_display),
             )
         except ValueError as e:
             raise GcError(f"{e}.") from None
@@ -116,6 +121,11 @@ class LeaderboardAccess(ChallengeAccess):
                     Evaluation.method_digest,
                     Evaluation.ground_truth_version,
                     Evaluation.completed_at,
+                    Submission.comment,
+                    Submission.method_name,
+                    Submission.url,
+                    Submission.is_baseline,
+                    Submission.selected,
                 )
             )
         )
@@ -127,7 +137,14 @@ class LeaderboardAccess(ChallengeAccess):
 
         def make():  # read after the phase and its version: never older than it
             rows = self.results(phase, admin)
-            board = rank([Result(r.id, r.creator, r.created_at, r.metrics) for r in rows.values()], scoring)
+            if phase.result_display == ResultDisplay.SELECTED and scoring.display == ResultDisplay.ALL:
+                rows = chosen(rows)
+            unranked = None if phase.rank_baselines else BASELINE
+            results = [
+                Result(r.id, r.creator, r.created_at, r.metrics, unranked if r.is_baseline else None)
+                for r in rows.values()
+            ]
+            board = rank(results, scoring)
             if board.ranked_count > BOOTSTRAP_LIMIT:  # never bootstrapped: the metrics need not be kept
                 board.forget_metrics()
             return board, {i: Shown(*(getattr(row, f) for f in Shown._fields)) for i, row in rows.items()}
@@ -160,13 +177,18 @@ class LeaderboardAccess(ChallengeAccess):
             info.computed = True
         return info
 
-    def entry(self, challenge, entry, row, scoring, admin, bootstrapped):
+    def entry(self, challenge, entry, row, scoring, admin, bootstrapped, teams):
         """One leaderboard entry, pinned to what produced it, with a link to its details."""
         evaluated_with = fingerprint(row.method_digest, row.ground_truth_version)
         pinned = (shapes.PinnedAdmin if admin else shapes.Pinned).from_object(row, evaluated_with=evaluated_with)
         return shapes.LeaderboardEntry(
             rank=entry.rank,
             user=entry.result.user,
+            team=teams.get(entry.result.user),
+            baseline=row.is_baseline,
+            method_name=row.method_name,
+            url=row.url,
+            comment=row.comment,
             submission=row.submission_id,
             evaluation=row.id,
             created_at=entry.result.created_at,
@@ -190,6 +212,7 @@ class LeaderboardAccess(ChallengeAccess):
         info = self.bootstrap_figures(board)
         offset, limit = self.window() if paged else (0, len(board))
         entries = board[offset : offset + limit]
+        teams = team_names(self.db, challenge)
         return shapes.PhaseLeaderboard(
             challenge=challenge.slug,
             phase=phase.slug,
@@ -201,7 +224,9 @@ class LeaderboardAccess(ChallengeAccess):
             ranked=board.ranked_count,
             offset=offset,
             limit=limit,
-            results=[self.entry(challenge, e, rows[e.result.id], scoring, admin, info.computed) for e in entries],
+            results=[
+                self.entry(challenge, e, rows[e.result.id], scoring, admin, info.computed, teams) for e in entries
+            ],
         )
 
     def combined_phases(self, challenge):
@@ -224,6 +249,18 @@ class LeaderboardAccess(ChallengeAccess):
         )
 
 
+def chosen(rows):
+    """Of ``{evaluation id: row}``, each participant's chosen result, else their most recent;
+    baselines (the admins', never chosen) all stay."""
+    kept, baselines = {}, {}
+    for evaluation_id, row in sorted(rows.items(), key=lambda item: (item[1].created_at, item[0])):
+        if row.is_baseline:
+            baselines[evaluation_id] = row
+        elif row.selected or row.creator not in kept or not kept[row.creator][1].selected:
+            kept[row.creator] = (evaluation_id, row)
+    return {**baselines, **dict(kept.values())}
+
+
 def _cell(value):
     """A CSV cell; text that a spreadsheet would run as a formula is quoted with a leading '."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
@@ -244,6 +281,11 @@ def leaderboard_csv(board):
         [
             "rank",
             "user",
+            "team",
+            "baseline",
+            "method_name",
+            "url",
+            "comment",
             "submission",
             "evaluation",
             "created_at",
@@ -264,6 +306,11 @@ def leaderboard_csv(board):
                 for v in (
                     entry["rank"],
                     entry["user"],
+                    entry["team"],
+                    entry["baseline"],
+                    entry["method_name"],
+                    entry["url"],
+                    entry["comment"],
                     entry["submission"],
                     entry["evaluation"],
                     entry["created_at"],

@@ -84,6 +84,10 @@ CHOICE_WORDS = {
     "all": "every result",
     "best": "each participant's best result",
     "most-recent": "each participant's most recent result",
+    "selected": "the result each participant chose (their most recent until they choose)",
+    "off": "no",
+    "optional": "if they wish (optional)",
+    "required": "yes, always (required)",
 }
 
 UNITS = (("year", 365 * 86400), ("month", 30 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60))

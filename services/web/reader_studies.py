@@ -14,6 +14,7 @@ from tornado import web
 from ..api import reader_studies as shapes
 from ..core.answer_scores import answer_score, reader_scores
 from ..core.errors import Conflict, GcError, InvalidValue, NotFound, PermissionDenied
+from ..core.events import reader_study_assigned
 from ..core.orm import (
     Answer,
     ArchiveItem,
@@ -219,6 +220,8 @@ class ReaderStudyAccess(ArchiveAccess):
     def add_member(self, study, fields):
         """Give a hub user a role on ``study`` (``fields``: a ReaderStudyMemberGrant)."""
         grant(self.db, study, fields.username, fields.role)
+        if fields.role == ReaderStudyRole.READER:
+            reader_study_assigned(self.db, study, fields.username)
 
     def remove_member(self, study, username, role):
         """Take ``role`` from ``username``; Conflict if that would leave the study without editors."""

@@ -5,7 +5,8 @@ from sqlalchemy import select
 from tornado import web
 
 from ..api.submissions import SubmissionCreate
-from ..core.orm import Evaluation, Submission
+from ..core.orm import Evaluation, ResultDisplay, Submission
+from ..core.submission_metadata import PIECES
 from .challenge_pages import ChallengePages
 from .challenges import phase_shape
 from .pages import case_table, metric_rows, page_routes, shown, value_text
@@ -52,8 +53,10 @@ class PhaseSubmissionsPage(ChallengePages):
     @web.authenticated
     def post(self, slug, phase):
         algorithm = self.get_body_argument("algorithm", "")
+        said = {field: self.get_body_argument(field, "").strip() for field in PIECES}
+        body = SubmissionCreate(algorithm=algorithm, **{field: text for field, text in said.items() if text})
         made = self.submit(
-            lambda: self.make_submission(self.submittable_phase(slug, phase), SubmissionCreate(algorithm=algorithm)),
+            lambda: self.make_submission(self.submittable_phase(slug, phase), body),
             lambda e: self.show(slug, phase, e.status, e.message),
         )
         if made:
@@ -89,6 +92,7 @@ class SubmissionPage(ChallengePages):
             submission=data,
             phase_title=submission.phase.title,
             admin=self.is_admin(submission.phase.challenge),
+            chooses=submission.phase.result_display == ResultDisplay.SELECTED,
         )
 
     @web.authenticated
@@ -105,6 +109,11 @@ class SubmissionPage(ChallengePages):
             "cancel": lambda: self.cancel(self.admin_submission(slug, phase, submission_id, "cancel submissions")),
             "publish": lambda: self.publish(slug, phase, True),
             "unpublish": lambda: self.publish(slug, phase, False),
+            "select": lambda: self.select(submission),
+            "baseline": lambda: self.mark_baseline(
+                self.admin_submission(slug, phase, submission_id, "mark baselines"),
+                self.get_body_argument("baseline", "") == "yes",
+            ),
         }
         if action not in actions:
             raise web.HTTPError(400, f"Unknown action {action!r}.")

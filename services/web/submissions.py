@@ -24,6 +24,7 @@ from ..api import submissions as shapes
 from ..api.algorithms import Limits, model_sha256
 from ..api.fields import text
 from ..core.errors import Conflict, GcError, InvalidValue, NotFound, PermissionDenied
+from ..core.events import EVALUATION_FAILURE, evaluation_message  # noqa: F401 (tests name the message here)
 from ..core.orm import (
     AlgorithmRole,
     ArchiveMember,
@@ -31,15 +32,20 @@ from ..core.orm import (
     Evaluation,
     JobStatus,
     Phase,
+    ResultDisplay,
     Submission,
     SubmissionKind,
     UploadStatus,
     active_model,
     advance,
     serving,
+    team_of,
+    teammates,
 )
+from ..core.orm.results_version import results_changed
 from ..core.paths import ground_truth_folder
 from ..core.status import JOB_ACTIVE, JOB_UNSUCCESSFUL
+from ..core.submission_metadata import PDF_MAGIC, check_metadata, check_supplementary
 from ..scheduling import new_evaluation, next_runs
 from .algorithms import AlgorithmAccess
 from .base import APIHandler, Query, endpoint
@@ -54,19 +60,6 @@ HIDDEN_CASE_FAILURE = (
     "the algorithm {status} on a hidden case; the challenge's admins can see its logs (ask them why),"
     " or run your algorithm with %gc_run on a case you can read to see its logs yourself"
 )
-EVALUATION_FAILURE = (
-    "the evaluation failed while it ran; its logs are for the challenge's admins only (it reads the hidden"
-    " ground truth): ask them why"
-)
-
-
-def evaluation_message(evaluation, *, admin):
-    """The evaluation's failure message for this reader: the worker's own for admins (who see the
-    logs it points at) and for a failure before the container ran (the platform's words about
-    the submission or the phase); once its container ran, only ``EVALUATION_FAILURE`` for others."""
-    if admin or not evaluation.error_message or evaluation.exit_code is None:
-        return evaluation.error_message
-    return EVALUATION_FAILURE
 
 
 def evaluation_shape(evaluation, *, admin):
@@ -147,6 +140,12 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
             else None,
             "status": submission_status(submission),
             "limits": Limits.of(submission.phase),
+            "supplementary_file": (
+                f"{self.platform['prefix']}api/v1/challenges/{submission.phase.challenge.slug}/phases/"
+                f"{submission.phase.slug}/submissions/{submission.id}/supplementary.pdf"
+                if submission.supplementary_path
+                else None
+            ),
         }
         if not detail:
             return shapes.SubmissionSummary.from_object(submission, **fields)
@@ -196,13 +195,16 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
         )
 
     def counted_submissions(self, phase, since):
-        """The query of my submissions to ``phase`` since ``since`` that count against its limit,
-        oldest first: all but those whose evaluations all failed or were cancelled."""
+        """The query of my submissions (my team's, when the challenge uses teams) to ``phase``
+        since ``since`` that count against its limit, oldest first: all but those whose
+        evaluations all failed or were cancelled."""
         failed_only = Submission.evaluations.any() & ~Submission.evaluations.any(
             Evaluation.status.not_in(JOB_UNSUCCESSFUL)
         )
         query = select(Submission).where(
-            Submission.phase_id == phase.id, Submission.creator == self.username, ~failed_only
+            Submission.phase_id == phase.id,
+            Submission.creator.in_(teammates(self.db, phase.challenge, self.username)),
+            ~failed_only,
         )
         if since is not None:
             query = query.where(Submission.created_at >= since)
@@ -223,8 +225,10 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
         else:
             then = "a submission whose evaluations all fail gives its place back"
         period = f"in {days} day(s)" if days else "in this phase"
+        team = team_of(self.db, phase.challenge, self.username) if phase.challenge.use_teams else None
+        whose = f"Your team {team.name!r} has used its" if team else "You have used your"
         raise Conflict(
-            f"You have used your {phase.submissions_limit} submission(s) {period} to {phase.slug!r}"
+            f"{whose} {phase.submissions_limit} submission(s) {period} to {phase.slug!r}"
             f" (failed evaluations do not count); {then}."
         )
 
@@ -302,6 +306,8 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
         if not phase.method_image:
             raise Conflict(f"Phase {phase.slug!r} has no evaluation method yet; its admins upload one first.")
         given = body.given()
+        metadata = check_metadata(phase, given)
+        supplementary = self.supplementary_upload(phase, given.get("supplementary_file"))
         if phase.submission_kind == SubmissionKind.ALGORITHM:
             if "algorithm" not in given:
                 raise GcError(f'Phase {phase.slug!r} takes algorithms: send {{"algorithm": <slug>}}.')
@@ -321,6 +327,10 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
             predictions = self.keep_predictions(phase, self.uploaded_file(body))
             submission = Submission(phase=phase, creator=self.username, predictions_path=predictions)
         submission.evaluation_inputs = self.evaluation_inputs(phase, given.get("evaluation_inputs") or {})
+        for field, value in metadata.items():
+            setattr(submission, field, value)
+        if supplementary is not None:
+            submission.supplementary_path = self.keep_file(phase, supplementary, ".pdf")
         self.db.add(submission)
         self.db.flush()
         runs = next_runs(self.db, submission)
@@ -341,14 +351,56 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
             )
         return [self.input_value(wanted[slug], value) for slug, value in given.items()]
 
+    def supplementary_upload(self, phase, ref):
+        """The uploaded file that ``ref`` ({upload_session, file}) names, if it is a PDF the phase
+        takes (its first bytes and size checked; the file is only ever served, never opened)."""
+        if ref is not None and not (isinstance(ref, dict) and set(ref) == {"upload_session", "file"}):
+            raise InvalidValue('supplementary_file must be {"upload_session": id, "file": id} of an uploaded PDF.')
+        file = self.uploaded_file(shapes.UploadedFileRef.read(ref)) if ref is not None else None
+        head = b""
+        if file is not None:
+            with open(Path(self.platform["settings"].data_dir, file.upload_path), "rb") as stream:
+                head = stream.read(len(PDF_MAGIC))
+        check_supplementary(phase, file is not None, head, file.size if file else 0)
+        return file
+
     def keep_predictions(self, phase, file):
         """Link an uploaded predictions file to where the submission keeps it."""
+        return self.keep_file(phase, file, "".join(PurePosixPath(file.filename).suffixes[-2:]).lower())
+
+    def keep_file(self, phase, file, suffix):
+        """Link an uploaded file to where the submission keeps it, named anew with ``suffix``."""
         data_dir = self.platform["settings"].data_dir
-        suffix = "".join(PurePosixPath(file.filename).suffixes[-2:]).lower()
         relative = f"submissions/{phase.id}/{uuid.uuid4().hex}{suffix}"
         Path(data_dir, relative).parent.mkdir(parents=True, exist_ok=True)
         os.link(Path(data_dir, file.upload_path), Path(data_dir, relative))
         return relative
+
+    def select(self, submission):
+        """Make ``submission`` (the caller's own) the one that represents them on its phase's
+        leaderboard, when the phase shows chosen results."""
+        phase = submission.phase
+        if submission.creator != self.username:
+            raise PermissionDenied("Only its creator chooses which of their results represents them.")
+        if phase.result_display != ResultDisplay.SELECTED:
+            raise Conflict(
+                f"Phase {phase.slug!r} shows {phase.result_display} results, not the ones participants choose;"
+                " its admins may change that (result_display: selected)."
+            )
+        mine = select(Submission).filter_by(phase_id=phase.id, creator=self.username, selected=True)
+        for other in self.db.scalars(mine):
+            other.selected = False
+        submission.selected = True
+        results_changed(self.db, phase.id)
+        self.commit()
+        return submission
+
+    def mark_baseline(self, submission, is_baseline):
+        """Mark a submission (from ``admin_submission``) as a baseline of its phase, or not."""
+        submission.is_baseline = is_baseline
+        results_changed(self.db, submission.phase_id)  # the leaderboard shows it
+        self.commit()
+        return submission
 
     def reevaluate(self, submission):
         if submission.algorithm is not None:
@@ -430,12 +482,30 @@ class SubmissionsHandler(SubmissionHandler):
 
 class SubmissionDetailHandler(SubmissionHandler):
     """GET: one submission (mine, or any for admins): status, cases done, jobs (logs on cases
-    I may read; admins: all), evaluations (metrics once published; logs for admins only)."""
+    I may read; admins: all), evaluations (metrics once published; logs for admins only).
+    PATCH {is_baseline}: mark it as a baseline, or not (admins)."""
 
     @endpoint(returns=shapes.Submission)
     @web.authenticated
     def get(self, slug, phase, submission_id):
         self.write_model(self.submission_shape(self.submission(slug, phase, submission_id)))
+
+    @endpoint(shapes.SubmissionChange, shapes.Submission)
+    @web.authenticated
+    def patch(self, slug, phase, submission_id):
+        """(challenge admins) mark the submission as a baseline, or not."""
+        submission = self.admin_submission(slug, phase, submission_id, "mark baselines")
+        self.write_model(self.submission_shape(self.mark_baseline(submission, self.body().is_baseline)))
+
+
+class SelectHandler(SubmissionHandler):
+    """POST: choose this submission of mine to represent me on the leaderboard (phases that show
+    the results participants choose)."""
+
+    @endpoint(returns=shapes.Submission)
+    @web.authenticated
+    def post(self, slug, phase, submission_id):
+        self.write_model(self.submission_shape(self.select(self.submission(slug, phase, submission_id))))
 
 
 class ReevaluateHandler(SubmissionHandler):
@@ -496,6 +566,24 @@ class GroundTruthHandler(SubmissionHandler):
         self.write_model(taken, 202)
 
 
+class SupplementaryFileHandler(SubmissionHandler):
+    """GET: the submission's supplementary PDF (whoever may see the submission), as a download:
+    never shown inline, never sniffed as another type."""
+
+    @endpoint(file_types=("application/pdf",))
+    @web.authenticated
+    def get(self, slug, phase, submission_id):
+        submission = self.submission(slug, phase, submission_id)
+        path = Path(self.platform["settings"].data_dir, submission.supplementary_path or "")
+        if not submission.supplementary_path or not path.is_file():
+            raise NotFound(f"Submission {submission.id} has no supplementary file.")
+        self.set_header("Content-Type", "application/pdf")
+        self.set_header("Content-Disposition", f'attachment; filename="submission-{submission.id}.pdf"')
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Content-Security-Policy", "sandbox")
+        self.finish(path.read_bytes())
+
+
 def routes(prefix):
     phase = prefix + r"api/v1/challenges/(?P<slug>[a-z0-9][a-z0-9-]*)/phases/(?P<phase>[a-z0-9][a-z0-9-]*)"
     submission = phase + r"/submissions/(?P<submission_id>[0-9]+)"
@@ -504,6 +592,8 @@ def routes(prefix):
         (submission, SubmissionDetailHandler),
         (submission + "/evaluations", ReevaluateHandler),
         (submission + "/cancel", CancelSubmissionHandler),
+        (submission + "/select", SelectHandler),
+        (submission + "/supplementary.pdf", SupplementaryFileHandler),
         (phase + r"/evaluations/(?P<evaluation_id>[0-9]+)", EvaluationHandler),
         (phase + "/ground-truth", GroundTruthHandler),
     ]

@@ -136,6 +136,10 @@ NAMES = {  # the path placeholders: the world's objects, and what OpenAPI calls 
     "image": ("1", "image_id"),  # the researcher's image in a case of archive ``lungs``
     "build": ("2", "build_id"),  # the researcher's build of the algorithm's image (container image 2)
     "model": ("1", "model_id"),  # the researcher's upload of a model of the algorithm
+    "team": ("1", "team_id"),  # the participant's team in challenge ``lungs`` (which uses teams)
+    "teamed": (None, "slug"),  # a new challenge with teams and a team of ``datascientist``, made for the request
+    "new_team": (None, "team_id"),  # that team
+    "new_invitation": (None, "invitation_id"),  # its invitation of the participant
     "new_model": (None, "model_id"),  # a new one that a worker refused, made for the request
 }
 
@@ -328,6 +332,15 @@ MATRIX = [
         "deny hidden allow allow hidden hidden"),
     row("challenges", "GET",    "challenges/{challenge}/phases/{public}/submissions/{algorithm_submission}",
         "deny hidden allow allow hidden hidden"),
+    # The world's submissions have no supplementary PDF: nobody gets one (tests/unit/test_submission_metadata.py
+    # serves one to those who may see its submission).
+    row("challenges", "GET",    "challenges/{challenge}/phases/{public}/submissions/{submission}/supplementary.pdf",
+        "deny hidden hidden hidden hidden hidden"),
+    row("challenges", "PATCH",  "challenges/{challenge}/phases/{public}/submissions/{new_submission}",
+        "deny hidden allow deny hidden hidden", {"is_baseline": False}),
+    # Choosing the result that represents one: its creator, where the phase shows chosen ones (not the world's).
+    row("challenges", "POST",   "challenges/{challenge}/phases/{public}/submissions/{new_submission}/select",
+        "deny hidden deny conflict hidden hidden"),
     row("challenges", "POST",   "challenges/{challenge}/phases/{public}/submissions/{new_submission}/evaluations",
         "deny hidden allow deny hidden hidden"),
     row("challenges", "POST",   "challenges/{challenge}/phases/{public}/submissions/{new_submission}/cancel",
@@ -336,6 +349,29 @@ MATRIX = [
         {"published": True}),
     row("challenges", "POST",   "challenges/{challenge}/phases/{public}/ground-truth", ADMIN_ONLY,
         {"upload_session": "{upload}", "file": "{upload_file}"}),
+
+    # Teams: anyone sees them; a participant in no team makes one, its members rename it and invite
+    # participants (``newcomer`` is none: 409), admins delete; one leaves oneself, or an admin takes one out.
+    row("challenges", "GET",    "challenges/{challenge}/teams",              SIGNED_IN),
+    row("challenges", "POST",   "challenges/{challenge}/teams",              "deny deny deny conflict deny deny",
+        {"name": "T{uniq}"}),
+    row("challenges", "GET",    "challenges/{challenge}/teams/{team}",       SIGNED_IN),
+    row("challenges", "PATCH",  "challenges/{challenge}/teams/{team}",       "deny deny allow allow deny deny",
+        {"name": "Team lungs"}),
+    row("challenges", "DELETE", "challenges/{teamed}/teams/{new_team}",      ADMIN_ONLY),
+    row("challenges", "POST",   "challenges/{challenge}/teams/{team}/invitations", "deny deny conflict conflict deny deny",
+        {"username": "newcomer"}),
+    row("challenges", "DELETE", "challenges/{teamed}/teams/{new_team}/members?username=datascientist",
+        "deny deny allow deny allow deny"),
+    row("challenges", "GET",    "team-invitations",                          SIGNED_IN),
+    row("challenges", "POST",   "team-invitations/{new_invitation}",         "deny hidden hidden allow hidden hidden",
+        {"decision": "refuse"}),
+    # Notifications are each person's own (tests/unit/test_notifications_api.py: nobody reaches another's).
+    row("challenges", "GET",    "notifications",                             SIGNED_IN),
+    row("challenges", "GET",    "notifications/unread",                      SIGNED_IN),
+    row("challenges", "POST",   "notifications/read",                        SIGNED_IN, {"all": True}),
+    row("challenges", "GET",    "notifications/preferences",                 SIGNED_IN),
+    row("challenges", "PATCH",  "notifications/preferences",                 SIGNED_IN, {"deliveries": {"rank-changed": "off"}}),
 
     # Leaderboards follow their phase's visibility; unpublished results and the ground-truth
     # version they were evaluated against are for admins only (see ``leaderboard_results``).
@@ -383,6 +419,18 @@ def make_challenge(challenges, slug):
             body["parent"] = HIDDEN_PHASE
         ok(challenges.call("POST", f"challenges/{slug}/phases", "researcher", body), 201)
     join(challenges, slug, "participant", message=PRIVATE_MESSAGE)
+
+
+def make_teamed(challenges, slug):
+    """Challenge ``slug`` (see ``make_challenge``) with teams, ``datascientist`` a participant with a
+    team that invited the participant: (team id, invitation id)."""
+    make_challenge(challenges, slug)
+    ok(challenges.call("PATCH", f"challenges/{slug}", "researcher", {"use_teams": True}))
+    join(challenges, slug, "datascientist")
+    team = ok(challenges.call("POST", f"challenges/{slug}/teams", "datascientist", {"name": "Readers"}), 201)["id"]
+    body = {"username": "participant"}
+    invitation = ok(challenges.call("POST", f"challenges/{slug}/teams/{team}/invitations", "datascientist", body), 201)
+    return team, invitation["id"]
 
 
 def make_archive(archives, slug):
@@ -572,6 +620,9 @@ def apps(tmp_path_factory):
         make_archives(running["archives"])
         make_reader_study(running["archives"])
         make_challenge(running["challenges"], CHALLENGE)
+        ok(running["challenges"].call("PATCH", f"challenges/{CHALLENGE}", "researcher", {"use_teams": True}))
+        body = {"name": "Team lungs"}
+        ok(running["challenges"].call("POST", f"challenges/{CHALLENGE}/teams", "participant", body), 201)
         make_algorithm(running)
         runs_with_logs(running, participant_submission(running))
         leaderboard_results(running)
@@ -623,6 +674,9 @@ def fill(apps, path):
         values["new_job"] = new_job(apps["challenges"])
     if "{new_model}" in path:
         values["new_model"] = new_model(apps, uniq)
+    if "{teamed}" in path or "{new_invitation}" in path:
+        values["teamed"] = f"teamed-{uniq}"
+        values["new_team"], values["new_invitation"] = make_teamed(apps["challenges"], values["teamed"])
     if "{fresh}" in path:
         values["fresh"] = f"fresh-{uniq}"
         make_challenge(apps["challenges"], values["fresh"])

@@ -84,12 +84,14 @@ class FakeServices:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = do_PUT = answer
+            do_GET = do_POST = do_PUT = do_DELETE = answer
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         self.url = f"http://127.0.0.1:{self.server.server_port}/services/"
+        # %gc_status lists my unread notifications first: none, unless a test says otherwise
+        self.route("GET", "challenges", "notifications", (200, {"count": 0, "offset": 0, "limit": 5, "results": []}))
 
     def route(self, method, service, path, answer):
         self.routes[(method, API.format(service=service) + path)] = answer
@@ -155,7 +157,17 @@ def test_split_phase_and_comma_lists():
 
 @pytest.mark.parametrize(
     "magic",
-    ["gc_challenges", "gc_join", "gc_download", "gc_submit", "gc_algorithm", "gc_status", "gc_leaderboard", "gc_run"],
+    [
+        "gc_challenges",
+        "gc_join",
+        "gc_download",
+        "gc_submit",
+        "gc_algorithm",
+        "gc_status",
+        "gc_leaderboard",
+        "gc_run",
+        "gc_team",
+    ],
 )
 def test_every_magic_prints_its_usage_for_help_even_without_its_arguments(magics, capsys, magic):
     magics.run_line_magic(magic, "--help")
@@ -421,3 +433,101 @@ def test_an_algorithms_models_are_listed_with_the_active_one_marked(magics, fake
         f" *    3  {DIGEST[:12]}  2026-01-01 00:00  weights.tar.gz — fold 0",
         "      2  failed        2026-01-01 00:00  v1.tar.gz",
     ]
+
+
+# --- notifications ----------------------------------------------------------------------------
+
+
+def test_gc_status_lists_my_unread_notifications_and_marks_them_read(magics, fake, capsys):
+    told = [
+        {"id": 9 - i, "kind": "submission-failed", "subject": f"Your submission {9 - i} failed", "message": "",
+         "url": "", "created_at": "2026-12-02T10:00:00+00:00", "read_at": None}
+        for i in range(5)
+    ]  # fmt: skip
+    fake.route("GET", "challenges", "notifications", (200, {"count": 7, "offset": 0, "limit": 5, "results": told}))
+    fake.route("GET", "challenges", "notifications/unread", (200, {"unread": 7}))
+    fake.route("POST", "challenges", "notifications/read", (200, {"marked": 7, "unread": 0}))
+    magics.run_line_magic("gc_status", "--read")
+    out, err = one_line(capsys)
+    assert out.startswith("7 unread notifications:\n  • Your submission 9 failed — 2026-12-02 10:00 UTC")
+    assert "… and 2 more" in out and out.rstrip().endswith("Marked read.") and err == ""
+    assert json.loads(fake.requests[-1][3]) == {"all": True}
+
+
+# --- teams ------------------------------------------------------------------------------------
+
+TEAM = {
+    "id": 4,
+    "name": "Lung lab",
+    "challenge": "demo",
+    "created_by": "alice",
+    "created_at": "2026-12-02T10:00:00+00:00",
+    "members": ["alice", "me"],
+    "invitations": [],
+}
+INVITATION = {
+    "id": 8,
+    "team": 4,
+    "team_name": "Lung lab",
+    "challenge": "demo",
+    "username": "me",
+    "invited_by": "alice",
+    "status": "pending",
+    "created_at": "2026-12-02T10:00:00+00:00",
+    "decided_at": None,
+}
+
+
+def test_gc_team_shows_teams_and_invitations_and_answers_them(magics, fake, capsys):
+    fake.route(
+        "GET", "challenges", "challenges/demo/teams", (200, {"count": 1, "offset": 0, "limit": 100, "results": [TEAM]})
+    )
+    fake.route(
+        "GET", "challenges", "team-invitations", (200, {"count": 1, "offset": 0, "limit": 100, "results": [INVITATION]})
+    )
+    magics.run_line_magic("gc_team", "demo")
+    out, err = one_line(capsys)
+    assert (
+        out.splitlines()
+        == [
+            "Teams of demo:",
+            "  Lung lab: alice, me",
+            "Invitation 8: alice invites you into 'Lung lab' — %gc_team demo accept 8 (or refuse 8)",
+        ]
+        and err == ""
+    )
+    fake.route("POST", "challenges", "team-invitations/8", (200, {**INVITATION, "status": "accepted"}))
+    magics.run_line_magic("gc_team", "demo accept 8")
+    assert one_line(capsys)[0] == "Invitation into team 'Lung lab': accepted.\n"
+    assert json.loads(fake.requests[-1][3]) == {"decision": "accept"}
+
+    magics.run_line_magic("gc_team", "demo invite")
+    assert one_line(capsys)[1] == "GcError: %gc_team demo invite needs whom to invite. See %gc_team --help."
+
+
+def test_gc_team_leaves_my_team(magics, fake, capsys):
+    fake.route("GET", "challenges", "me", (200, {"name": "me"}))
+    fake.route(
+        "GET", "challenges", "challenges/demo/teams", (200, {"count": 1, "offset": 0, "limit": 100, "results": [TEAM]})
+    )
+    fake.route("DELETE", "challenges", "challenges/demo/teams/4/members", (204, b""))
+    magics.run_line_magic("gc_team", "demo leave")
+    assert one_line(capsys)[0] == "You left team 'Lung lab'.\n"
+    assert fake.requests[-1][:2] == ("DELETE", "/services/challenges/api/v1/challenges/demo/teams/4/members")
+
+
+def test_gc_submit_says_what_the_phase_asks_of_the_method(magics, fake, capsys, tmp_path):
+    fake.route("GET", "challenges", "challenges/demo/phases/sanity", (200, ALGORITHM_PHASE))
+    uploadable(fake)
+    fake.route("POST", "challenges", "challenges/demo/phases/sanity/submissions", (201, SUBMISSION))
+    (tmp_path / "paper.pdf").write_bytes(b"%PDF-1.7\n")
+    magics.run_line_magic(
+        "gc_submit", f"demo/sanity --algorithm otsu --method Otsu --url https://x.org --pdf {tmp_path}/paper.pdf"
+    )
+    assert "Submitted: submission 7" in one_line(capsys)[0]
+    assert json.loads(fake.requests[-1][3]) == {
+        "algorithm": "otsu",
+        "method_name": "Otsu",
+        "url": "https://x.org",
+        "supplementary_file": {"upload_session": 3, "file": 4},
+    }

@@ -57,10 +57,13 @@ def test_a_box_waits_for_its_second_corner():
 
 
 def test_answers_read_as_a_reader_reads_them():
-    assert describe("bool", True) == "yes"
-    assert describe("point", {"type": "Point", "point": [1.5, 2, 3]}) == "(1.5, 2, 3)"
-    assert describe("multiple-choice", ["a", "b"]) == "a, b"
-    assert describe("float", None) == "not answered"
+    choices = [{"id": 7, "title": "low"}, {"id": 9, "title": "high"}]
+    assert describe({"kind": "bool"}, True) == "yes"
+    assert describe({"kind": "point"}, {"type": "Point", "point": [1.5, 2, 3]}) == "(1.5, 2, 3)"
+    assert describe({"kind": "choice", "choices": choices}, 9) == "high"
+    assert describe({"kind": "multiple-choice", "choices": choices}, [7, 9]) == "low, high"
+    assert describe({"kind": "multiple-choice", "choices": choices}, []) == "none"
+    assert describe({"kind": "float"}, None) == "not answered"
 
 
 def test_reading_goes_on_at_the_first_case_with_a_required_question_open():

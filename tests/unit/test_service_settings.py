@@ -6,11 +6,11 @@ from traitlets.config import Config
 
 from hub_config.services import PASSED_ON, platform_environment
 from hub_config.settings import GcHub
-from services.core.settings import ExecutionSettings, ServiceSettings, environment_values
+from services.core.settings import ExecutionSettings, MailSettings, ServiceSettings, environment_values
 from services.imaging.limits import ImportLimits
 from services.web.uploads import UploadLimits
 
-SETTINGS = (ServiceSettings, ExecutionSettings, ImportLimits, UploadLimits)
+SETTINGS = (ServiceSettings, ExecutionSettings, MailSettings, ImportLimits, UploadLimits)
 # What gc-worker sets for the jobs it forks (services/worker.py): not the hub's to pass on.
 SET_BY_THE_WORKER = {"GC_WORKER_HAS_GPU", "GC_DOCKER_API_VERSION"}
 

@@ -32,6 +32,16 @@ from .interfaces import (
     serving,
 )
 from .logins import OAuthState
+from .notifications import (
+    Delivery,
+    MailAddress,
+    MailStatus,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    notify,
+    unread_count,
+)
 from .reader_studies import (
     POINT_KINDS,
     QUESTION_KINDS,
@@ -63,6 +73,7 @@ from .roles import (
     usernames,
 )
 from .sockets import Socket, SocketValue, StoredFile, default_relative_path, make_value, relative_path_problem
+from .teams import Team, TeamInvitation, TeamMember, team_of, teammates
 from .viewing import HangingProtocol, ViewerConfiguration
 
 metadata = Base.metadata

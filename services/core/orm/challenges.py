@@ -4,9 +4,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..submission_metadata import MetadataChoice
 from .algorithm_models import AlgorithmModel
 from .algorithms import Algorithm, AlgorithmJob
 from .archives import Archive
@@ -42,6 +43,7 @@ class ResultDisplay(StrEnum):
     ALL = "all"
     BEST = "best"
     MOST_RECENT = "most-recent"
+    SELECTED = "selected"  # the one each participant chose (their most recent until they choose)
 
 
 class Visibility(StrEnum):
@@ -53,11 +55,14 @@ class Visibility(StrEnum):
 
 
 class Challenge(Named, Base):
-    """A challenge. Deleting it deletes its phases, their submissions and evaluations."""
+    """A challenge. Deleting it deletes its phases, their submissions and evaluations. With
+    ``use_teams``, participants take part in teams (teams.py): a team's members share its
+    submission limits and the leaderboard names it."""
 
     __tablename__ = "challenges"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    use_teams: Mapped[bool] = mapped_column(default=False, server_default="0")
     phases: Mapped[list["Phase"]] = children("Phase", "challenge")
 
 
@@ -81,6 +86,11 @@ class Phase(Slugged, Limits, Base):
 
     An algorithm submission runs first on one case (a canary), then on the others, at most
     ``algorithm_concurrency`` jobs at a time.
+
+    What a submission says of its method (a comment, the method's name and description, a URL) is
+    asked for as ``comment_choice``, ``method_choice`` and ``url_choice`` say
+    (services/core/submission_metadata.py). Baselines, which its admins mark, are ranked with
+    the participants' results only when ``rank_baselines``.
     """
 
     __tablename__ = "phases"
@@ -110,6 +120,11 @@ class Phase(Slugged, Limits, Base):
     visibility: Mapped[Visibility] = mapped_column(default=Visibility.HIDDEN)
     auto_publish: Mapped[bool] = mapped_column(default=True)
     algorithm_concurrency: Mapped[int] = mapped_column(default=2)
+    comment_choice: Mapped[MetadataChoice] = mapped_column(default=MetadataChoice.OPTIONAL, server_default="optional")
+    method_choice: Mapped[MetadataChoice] = mapped_column(default=MetadataChoice.OFF, server_default="off")
+    url_choice: Mapped[MetadataChoice] = mapped_column(default=MetadataChoice.OFF, server_default="off")
+    supplementary_file_choice: Mapped[MetadataChoice] = mapped_column(default=MetadataChoice.OFF, server_default="off")
+    rank_baselines: Mapped[bool] = mapped_column(default=False, server_default="0")
     results_version: Mapped[str] = mapped_column(String(32), default=new_results_version, server_default="")
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("phases.id", ondelete="SET NULL"))
     parent: Mapped["Phase | None"] = relationship(remote_side=[id])
@@ -142,7 +157,8 @@ class Phase(Slugged, Limits, Base):
 class Submission(Base):
     """A predictions file (path in the data directory) or an algorithm submitted to a phase, with
     its values for the phase's ``evaluation_additional_inputs``; an algorithm pinned to its image
-    digest and its active model (if any) when it was submitted, which all of its jobs run."""
+    digest and its active model (if any) when it was submitted, which all of its jobs run. What
+    it says of its method, as its phase asks; ``is_baseline`` when the phase's admins mark it so."""
 
     __tablename__ = "submissions"
     __table_args__ = (
@@ -160,6 +176,13 @@ class Submission(Base):
     algorithm_model_id: Mapped[int | None] = mapped_column(ForeignKey("algorithm_models.id"), index=True)
     algorithm_model: Mapped[AlgorithmModel | None] = relationship()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    comment: Mapped[str] = mapped_column(Text, default="", server_default="")
+    method_name: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    method_description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    url: Mapped[str] = mapped_column(String(1024), default="", server_default="")
+    is_baseline: Mapped[bool] = mapped_column(default=False, server_default="0")
+    supplementary_path: Mapped[str | None] = mapped_column(String(1024))
+    selected: Mapped[bool] = mapped_column(default=False, server_default="0")
     evaluation_inputs: Mapped[list[SocketValue]] = relationship(secondary=submission_evaluation_inputs)
     evaluations: Mapped[list["Evaluation"]] = children("Evaluation", "submission")
     jobs: Mapped[list[AlgorithmJob]] = relationship(order_by=AlgorithmJob.id, viewonly=True)
