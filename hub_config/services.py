@@ -43,6 +43,7 @@ def platform_environment(settings):
         "GC_MAX_TIME_LIMIT_S": str(settings.max_time_limit_s),
         "GC_GPU_ENABLED": "true" if settings.gpu_enabled else "false",
         "GC_SERVICE_PROCESSES": str(settings.service_processes),
+        "GC_REGISTRY": settings.registry,
     }
 
 
@@ -65,22 +66,23 @@ def configure_services(c, settings):
                 ],
             }
         )
-    services.append(
-        {
-            "name": "worker",
-            "command": [
-                script("gc-worker"),
-                "--queues",
-                *WORKER_QUEUES,
-                "--redis-url",
-                redis_url(settings),
-                "--data-dir",
-                settings.data_dir,
-            ],
-            "environment": environment,
-            "display": False,
-        }
-    )
+    if settings.local_worker:
+        services.append(
+            {
+                "name": "worker",
+                "command": [
+                    script("gc-worker"),
+                    "--queues",
+                    *WORKER_QUEUES,
+                    "--redis-url",
+                    redis_url(settings),
+                    "--data-dir",
+                    settings.data_dir,
+                ],
+                "environment": environment,
+                "display": False,
+            }
+        )
     services.append(
         {
             "name": "idle-culler",

@@ -22,7 +22,7 @@ from .imaging import tasks as imaging_tasks  # noqa: F401 (the same)
 from .queue import QueueName, connect
 from .runner import Runner
 from .tasks.execution import node_has_gpu
-from .tasks.reconciler import reconcile
+from .tasks.reconciler import reconcile, sweep_orphans
 from .tasks.resources import resources
 
 log = logging.getLogger("gc-worker")
@@ -88,6 +88,12 @@ class GcWorker(SimpleWorker):
 
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()
+        try:
+            sweep_orphans(resources())  # this node's engine: every worker sweeps its own
+        except StopRequested:
+            raise
+        except Exception:
+            log.exception("sweeping orphaned containers failed; trying again in %s s", self.maintenance_interval)
         lock = self.connection.lock("gc-hub:reconciler", timeout=60, blocking=False)
         if not lock.acquire():
             return
