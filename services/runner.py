@@ -632,6 +632,13 @@ class Runner:
             container.remove(force=True)
         return [container.name for container in containers]
 
+    def remove_instance_services(self):
+        """Remove every swarm service of this instance (users' servers on a cluster); their names."""
+        services = self.client.services.list(filters={"label": f"{INSTANCE_LABEL}={self.instance}"})
+        for service in services:
+            service.remove()
+        return [str(service.name) for service in services]
+
     def run_containers(self):
         """``{container ID: run label}`` of this instance's job and evaluation containers on this engine."""
         filters = {"label": [f"{INSTANCE_LABEL}={self.instance}", RUN_LABEL]}

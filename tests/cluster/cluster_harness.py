@@ -117,6 +117,34 @@ class Node:
         """``command`` run in this node's network namespace (the host's filesystem and processes)."""
         return ["nsenter", f"--net=/var/run/netns/{self.netns}", *command]
 
+    registry: str = ""
+    process: object = None
+
+    def start_engine(self):
+        """Start this node's dockerd in its namespace (again, after :meth:`stop_engine`: it finds
+        its swarm, images and containers in its data folder)."""
+        command = self.in_namespace([
+            "dockerd", "--data-root", self.folder / "data", "--exec-root", self.folder / "exec",
+            "-H", self.docker_host, "--pidfile", self.pidfile,
+            "--containerd-namespace", self.netns, "--containerd-plugins-namespace", f"{self.netns}p",
+            "--insecure-registry", self.registry, "--userland-proxy=false",
+        ])  # fmt: skip
+        with open(self.folder / "dockerd.log", "ab") as log:  # dockerd keeps its own copy of the descriptor
+            self.process = subprocess.Popen([str(p) for p in command], stdout=log, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+        wait_until(lambda: self.docker("info", "--format", "{{.ID}}", check=False, timeout=10).strip(),
+                   f"{self.name}'s dockerd answering (log: {self.folder / 'dockerd.log'})")  # fmt: skip
+
+    def stop_engine(self):
+        """Stop this node's dockerd (by its pidfile), which stops its containers."""
+        pid = self.pid() or (self.process.pid if self.process and self.process.poll() is None else None)
+        if pid:
+            os.kill(pid, signal.SIGTERM)
+            wait_until(lambda: not Path(f"/proc/{pid}").exists() or self.process.poll() is not None,
+                       f"{self.name}'s dockerd stopping", timeout=60)  # fmt: skip
+        if self.process:
+            self.process.wait()
+
     def pid(self):
         try:
             pid = int(self.pidfile.read_text().strip())
@@ -202,30 +230,9 @@ def _network(stack, node):
 def _engine(stack, node, registry):
     """Start the node's dockerd in its namespace; stopped by its pidfile at teardown."""
     node.folder.mkdir(parents=True)
-    command = node.in_namespace([
-        "dockerd", "--data-root", node.folder / "data", "--exec-root", node.folder / "exec",
-        "-H", node.docker_host, "--pidfile", node.pidfile,
-        "--containerd-namespace", node.netns, "--containerd-plugins-namespace", f"{node.netns}p",
-        "--insecure-registry", registry, "--userland-proxy=false",
-    ])  # fmt: skip
-    log = open(node.folder / "dockerd.log", "ab")  # noqa: SIM115 (dockerd writes to it until teardown)
-    stack.callback(log.close)
-    process = subprocess.Popen([str(p) for p in command], stdout=log, stderr=subprocess.STDOUT,
-                               stdin=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
-    stack.callback(_stop_engine, node, process)
-    wait_until(lambda: node.docker("info", "--format", "{{.ID}}", check=False, timeout=10).strip(),
-               f"{node.name}'s dockerd answering (log: {node.folder / 'dockerd.log'})")  # fmt: skip
-
-
-def _stop_engine(node, process):
-    pid = node.pid() or (process.pid if process.poll() is None else None)
-    if pid:
-        os.kill(pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=30)
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    node.registry = registry
+    stack.callback(node.stop_engine)
+    node.start_engine()
 
 
 def _unmount_under(folder):

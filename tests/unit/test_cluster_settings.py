@@ -7,6 +7,7 @@ from hub_config import configure
 from hub_config.cluster import ClusterSettingsError
 from hub_config.settings import GcHub
 from hub_config.swarm_spawner import ClusterSpawner
+from services import launcher
 
 CLUSTER = {
     "GC_SPAWNER": "swarm",
@@ -60,3 +61,12 @@ def test_platform_images_come_from_the_registry_and_others_as_named():
     assert spawner.registry_image("gc-hub/training:latest") == "registry.lan:5000/gc-hub/training:latest"
     assert spawner.registry_image("other.lan:5000/gc-hub/training:latest") == "other.lan:5000/gc-hub/training:latest"
     assert spawner.registry_image("localhost/x:1") == "localhost/x:1"
+
+
+def test_gc_hub_up_in_cluster_mode_without_what_it_needs_says_what_to_set(environ, capsys):
+    environ.setenv("GC_SPAWNER", "swarm")
+    with pytest.raises(SystemExit) as stopped:
+        launcher.main(["up"])
+    assert stopped.value.code == 1
+    said = capsys.readouterr().err
+    assert "GC_SPAWNER=swarm runs gc-hub as a cluster" in said and "GC_REGISTRY" in said
