@@ -33,11 +33,13 @@ class Workers:
         self.cluster, self.data_dir, self.env, self.log_dir = cluster, data_dir, env, log_dir
         self.running = {}  # (node, queues) -> Popen
 
-    def start(self, node_name, *queues):
+    def start(self, node_name, *queues, metrics_port=0):
+        """Start a worker on ``node_name`` taking ``queues`` (serving metrics on ``metrics_port``)."""
         node = self.cluster.node(node_name)
         command = node.in_namespace([
             str(Path(sys.executable).with_name("gc-worker")), "--queues", *queues, "--redis-url",
             self.cluster.redis_url, "--data-dir", str(self.data_dir), "--reconcile-every", "2",
+            "--metrics-port", str(metrics_port),
         ])  # fmt: skip
         log = open(self.log_dir / f"worker-{node_name}-{'-'.join(queues)}.log", "ab")  # noqa: SIM115 (closed with the worker)
         env = {**os.environ, **self.env, "DOCKER_HOST": node.docker_host}

@@ -27,7 +27,7 @@ def registry_reference(hub, digest):
 
 def repo_digests(node, image_id):
     """The registry digests that node's engine knows image ``image_id`` by ("" if it lacks it)."""
-    return node.docker("image", "inspect", "--format", "{{json .RepoDigests}}", image_id, check=False)
+    return node.docker("image", "inspect", "--format", "{{json .RepoDigests}}", image_id, check=False).strip()
 
 
 def build_algorithm(client, workers, node_name, script, **limits):

@@ -2,6 +2,7 @@
 accepted or built them, and the node that runs them pulls them by digest and checks the pin."""
 
 import subprocess
+import urllib.request
 import uuid
 
 import pytest
@@ -10,6 +11,7 @@ from test_challenge_flow import otsu, packed_masks, scan, upload_cases
 
 ALGORITHM_IMAGE = "gc-hub/example-algorithm:latest"
 EVALUATION_IMAGE = "gc-hub/example-evaluation:latest"
+METRICS_PORT = 9464  # in node 1's own network namespace
 
 
 def intake(client, tmp_path, image, what):
@@ -73,7 +75,7 @@ def test_a_job_on_node1_and_its_evaluation_on_node2_each_pull_by_digest(cluster,
         assert repo_digests(kept_on, image["digest"]), "on the node that accepted it"
         assert repo_digests(other, image["digest"]) == "", "not on the other node before the run"
 
-    workers.start("node1", "cpu")
+    workers.start("node1", "cpu", metrics_port=METRICS_PORT)
     workers.start("node2", "evaluation")
     researcher("POST", "challenges", f"challenges/{slug}/join", 201, json={"message": "mine"})
     path = f"challenges/{slug}/phases/final/submissions"
@@ -85,6 +87,13 @@ def test_a_job_on_node1_and_its_evaluation_on_node2_each_pull_by_digest(cluster,
     # Node 1 pulled the algorithm and node 2 the method, each by the digest the registry recorded.
     assert registry_reference(hub, accepted["digest"]) in repo_digests(node1, accepted["digest"])
     assert registry_reference(hub, method["digest"]) in repo_digests(node2, method["digest"])
+    # Node 1's worker serves the platform's metrics: workers by node and queue, runs by state.
+    with urllib.request.urlopen(f"http://{node1.address}:{METRICS_PORT}/metrics", timeout=10) as response:
+        metrics = response.read().decode()
+    assert f'gc_workers{{node="{node1.address}",queue="cpu"}} 1.0' in metrics, metrics
+    assert f'gc_workers{{node="{node2.address}",queue="evaluation"}} 1.0' in metrics, metrics
+    assert 'gc_runs{kind="evaluation",state="succeeded"} 1.0' in metrics
+    assert 'gc_queue_depth{queue="cpu"} 0.0' in metrics
     workers.stop("node1", "cpu")
     workers.stop("node2", "evaluation")
 

@@ -41,3 +41,17 @@ def test_a_server_moves_to_another_node_when_its_node_is_drained_and_keeps_its_h
         user.stop_server()
     finally:
         cluster.set_availability(first, "active")
+
+
+def test_a_server_whose_image_no_node_can_pull_fails_with_the_swarms_reason(cluster_hub):
+    hub, _workers = cluster_hub
+    user = hub.login("clinician")  # the workstation image is not in this cluster's registry
+    r = user.start_server(profile="workstation")
+    if r.status_code == 202:  # still pending: the failure arrives in the progress stream
+        said = user.api("GET", "/users/clinician/server/progress").text
+        assert '"failed": true' in said, said
+    else:
+        said = r.text
+        assert r.status_code >= 500, said
+    assert "Your server could not start" in said and "workstation" in said, said
+    assert "" not in user.api("GET", "/users/clinician").json()["servers"]
