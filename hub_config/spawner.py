@@ -54,6 +54,8 @@ def configure_swarm(c, settings):
     c.JupyterHub.spawner_class = ClusterSpawner
     c.DockerSpawner.network_name = ""  # no network of the manager's: the node's own bridge
     c.DockerSpawner.pull_policy = "skip"  # each node pulls from the registry itself
+    # the images' own command (images/README.md), named here: the manager cannot inspect images it lacks
+    c.ClusterSpawner.cmd = ["gc-singleuser"]
     c.ClusterSpawner.registry = settings.registry
     c.ClusterSpawner.homes_dir = settings.homes_dir
     c.ClusterSpawner.extra_placement_spec = {"constraints": ["node.role==worker"]}

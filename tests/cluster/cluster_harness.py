@@ -294,14 +294,19 @@ def _terminate(process):
             process.wait()
 
 
-def _swarm(stack, nodes, manager_address):
-    """The host engine as manager, each node joined and labelled; node name -> swarm node ID."""
+def _check_no_swarm():
+    """Refuse to start when the host engine is in a swarm already (another cluster test session's,
+    or a real one): nothing of it is touched."""
     state = sh("docker", "info", "--format", "{{.Swarm.LocalNodeState}}").strip()
     if state != "inactive":
         raise ClusterError(
             f"the host's Docker engine is already in a swarm ({state}); the cluster tests make their own "
-            "and will not touch another: run them on a machine whose engine is in none"
+            "and will not touch another: run them on a machine whose engine is in none, one session at a time"
         )
+
+
+def _swarm(stack, nodes, manager_address):
+    """The host engine as manager, each node joined and labelled; node name -> swarm node ID."""
     if not sh("docker", "network", "ls", "-q", "--filter", "name=^docker_gwbridge$").strip():
         stack.callback(sh, "docker", "network", "rm", "docker_gwbridge", check=False)  # made by joining
     sh("docker", "swarm", "init", "--advertise-addr", manager_address, "--listen-addr", f"{manager_address}:2377",
@@ -332,6 +337,7 @@ def running_cluster(node_names=("node1", "node2")):
     for tool, package in (("ip", "iproute2"), ("nsenter", "util-linux"), ("docker-registry", "docker-registry")):
         if not shutil.which(tool):
             raise ClusterError(f"{tool} is missing: apt-get install {package}")
+    _check_no_swarm()
     _remove_leftovers()
     folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}-", dir="/tmp"))  # short: unix socket paths are limited
     password = secrets.token_hex(16)

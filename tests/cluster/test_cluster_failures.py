@@ -33,6 +33,15 @@ def test_a_job_on_a_node_that_stops_is_run_again_elsewhere_and_nothing_is_lost(c
                    "node 1 back in the swarm", timeout=120)  # fmt: skip
     assert done["status"] == "succeeded", done
     assert "finished" in done["stdout_tail"]
+    # Node 1 came back with the stopped job's container; its next worker sweeps it off its engine.
+    instance = f"label=org.gc-hub.instance={hub.settings.instance}"
+    assert node1.docker("ps", "-aq", "--filter", instance).split(), "the stopped job's container is still there"
+    workers.start("node1", "cpu")
+    try:
+        wait_until(lambda: not node1.docker("ps", "-aq", "--filter", instance).split(),
+                   "node 1's worker removing the container of the job that ran elsewhere", timeout=60)  # fmt: skip
+    finally:
+        workers.stop("node1", "cpu")
 
 
 HOSTILE = b"""import json, os, socket

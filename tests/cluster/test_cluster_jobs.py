@@ -62,11 +62,11 @@ def test_a_job_on_node1_and_its_evaluation_on_node2_each_pull_by_digest(cluster,
     workers.start("node1", "cpu")
     method = intake(researcher, tmp_path, EVALUATION_IMAGE, f"challenges/{slug}/phases/final/method")
     workers.stop("node1", "cpu")
-    algorithm = f"otsu-{slug}"
-    researcher("POST", "challenges", "algorithms", 201, json={"slug": algorithm, "title": "Otsu",
-               "inputs": ["ct-image"], "outputs": ["segmentation", "foreground-fraction"]})  # fmt: skip
+    algorithm, alice = f"otsu-{slug}", Client(hub, "datascientist2")
+    alice("POST", "challenges", "algorithms", 201, json={"slug": algorithm, "title": "Otsu",
+          "inputs": ["ct-image"], "outputs": ["segmentation", "foreground-fraction"]})  # fmt: skip
     worker = workers.start("node2", "cpu")
-    accepted = intake(researcher, tmp_path, ALGORITHM_IMAGE, f"algorithms/{algorithm}/image")
+    accepted = intake(alice, tmp_path, ALGORITHM_IMAGE, f"algorithms/{algorithm}/image")
     workers.stop("node2", "cpu")
     assert worker.returncode is not None
     for image, kept_on, other in [(method, node1, node2), (accepted, node2, node1)]:
@@ -77,10 +77,12 @@ def test_a_job_on_node1_and_its_evaluation_on_node2_each_pull_by_digest(cluster,
 
     workers.start("node1", "cpu", metrics_port=METRICS_PORT)
     workers.start("node2", "evaluation")
-    researcher("POST", "challenges", f"challenges/{slug}/join", 201, json={"message": "mine"})
+    request = alice("POST", "challenges", f"challenges/{slug}/join", 201, json={"message": "hi"}).json()
+    researcher("POST", "challenges", f"challenges/{slug}/join-requests/{request['id']}", 200,
+               json={"decision": "accept"})  # fmt: skip
     path = f"challenges/{slug}/phases/final/submissions"
-    submission = researcher("POST", "challenges", path, 201, json={"algorithm": algorithm}).json()
-    done = researcher.wait("challenges", f"{path}/{submission['id']}",
+    submission = alice("POST", "challenges", path, 201, json={"algorithm": algorithm}).json()
+    done = alice.wait("challenges", f"{path}/{submission['id']}",
                            until=lambda body: body["status"] in ("succeeded", "failed", "cancelled"))  # fmt: skip
     assert done["status"] == "succeeded", done
     assert done["evaluations"][0]["metrics"]["aggregates"]["score"] > 0.99
