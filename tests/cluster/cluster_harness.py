@@ -344,7 +344,7 @@ def running_cluster(node_names=("node1", "node2")):
     nodes = [Node(name, index, folder / name) for index, name in enumerate(node_names, start=1)]
     manager = nodes[0].host_address
     with contextlib.ExitStack() as stack:
-        stack.callback(shutil.rmtree, folder, ignore_errors=True)
+        stack.callback(sh, "rm", "-rf", "--one-file-system", folder, check=False, timeout=900)  # faster than rmtree
         stack.callback(_unmount_under, folder)
         for node in nodes:
             _network(stack, node)
