@@ -1,13 +1,14 @@
 """Work spreading over a cluster: 100 short jobs on 1 worker node, then on 2, in the test cluster.
 
-    .venv/bin/python benchmarks/cluster.py [--jobs 100] [--workers-per-node 1]
+    .venv/bin/python benchmarks/cluster.py [--jobs 100] [--rounds 2] [--workers-per-node 1]
 
 Makes the cluster of ``make test-cluster`` (two Docker engines in network namespaces, a swarm, a
 registry, PostgreSQL and Redis; as root) and a hub on it. A data scientist's algorithm is built on
 node 1 and one job of it runs on node 2 first, so that both nodes hold the image before timing.
 Then ``--jobs`` jobs are posted through the hub's API with only node 1's worker(s) running, and
-again with the workers of both nodes; each round runs from the first post until the database says
-every job ended. Both nodes share this machine's cores, so the figure says whether work spreads
+again with the workers of both nodes, alternating for ``--rounds`` rounds (the best round of each
+counts: other work on the machine slows some rounds); each round runs from the first post until the
+database says every job ended. Both nodes share this machine's cores, so the figure says whether work spreads
 and nothing is lost, not what separate machines would gain.
 
 The last line is `cluster_scaling=<throughput with 2 nodes / with 1>`.
@@ -71,6 +72,7 @@ def timed_round(client, hub, workers, slug, nodes, jobs, per_node):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--jobs", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workers-per-node", type=int, default=1)
     args = parser.parse_args()
     with (
@@ -81,13 +83,15 @@ def main():
         client = Client(hub, "datascientist")
         slug, _build = build_algorithm(client, workers, "node1", SCRIPT)
         timed_round(client, hub, workers, slug, ["node2"], 1, 1)  # node 2 pulls the image
-        results = {}
-        for nodes in (["node1"], ["node1", "node2"]):
-            seconds, succeeded, per_worker = timed_round(client, hub, workers, slug, nodes, args.jobs,
-                                                         args.workers_per_node)  # fmt: skip
-            results[len(nodes)] = args.jobs / seconds
-            print(f"{len(nodes)} node(s): {args.jobs} jobs in {seconds:.1f} s ({results[len(nodes)]:.2f} jobs/s), "
-                  f"{succeeded} succeeded, jobs per worker {per_worker}", flush=True)  # fmt: skip
+        results = {1: 0.0, 2: 0.0}
+        for _round in range(args.rounds):
+            for nodes in (["node1"], ["node1", "node2"]):
+                seconds, succeeded, per_worker = timed_round(client, hub, workers, slug, nodes, args.jobs,
+                                                             args.workers_per_node)  # fmt: skip
+                throughput = args.jobs / seconds
+                results[len(nodes)] = max(results[len(nodes)], throughput)
+                print(f"{len(nodes)} node(s): {args.jobs} jobs in {seconds:.1f} s ({throughput:.2f} jobs/s), "
+                      f"{succeeded} succeeded, jobs per worker {per_worker}", flush=True)  # fmt: skip
     print(f"cluster_scaling={results[2] / results[1]:.2f}")
 
 
