@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # A TLS-inspecting proxy's CA bundle for image builds; defaults to the one this shell trusts.
 export GC_EXTRA_CA_BUNDLE ?= $(SSL_CERT_FILE)
 
-.PHONY: up down status lint api-types test images install docker-check node-check clean-test
+.PHONY: up down status lint api-types test test-cluster images install docker-check node-check clean-test
 
 up: install docker-check node-check images
 	$(BIN)/gc-hub up
@@ -29,6 +29,11 @@ api-types: install
 
 test: install lint docker-check images
 	$(BIN)/pytest
+
+# The cluster tests (tests/cluster): two more Docker engines in network namespaces, in a swarm with
+# this machine's engine, a registry, PostgreSQL and Redis. As root; needs iproute2 and docker-registry.
+test-cluster: install docker-check
+	$(BIN)/pytest -p no:cacheprovider tests/cluster
 
 images: docker-check
 	images/build.sh all

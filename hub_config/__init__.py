@@ -5,6 +5,7 @@ bare ``traitlets.config.Config()``.
 """
 
 from .auth import configure_auth
+from .cluster import check_cluster
 from .groups import configure_groups
 from .hub import configure_hub
 from .services import configure_services
@@ -15,6 +16,7 @@ from .spawner import configure_spawner
 def configure(c):
     """Configure the whole platform on ``c`` from ``c.GcHub`` and ``GC_*`` variables."""
     settings = GcHub.load(c)
+    check_cluster(settings)
     configure_hub(c, settings)
     configure_auth(c, settings)
     configure_groups(c, settings)

@@ -50,6 +50,7 @@ def platform_environment(settings):
         "GC_SMTP_PASSWORD": settings.smtp_password,
         "GC_SMTP_STARTTLS": "true" if settings.smtp_starttls else "false",
         "GC_SMTP_FROM": settings.smtp_from,
+        "GC_REGISTRY": settings.registry,
     }
 
 
@@ -72,22 +73,23 @@ def configure_services(c, settings):
                 ],
             }
         )
-    services.append(
-        {
-            "name": "worker",
-            "command": [
-                script("gc-worker"),
-                "--queues",
-                *WORKER_QUEUES,
-                "--redis-url",
-                redis_url(settings),
-                "--data-dir",
-                settings.data_dir,
-            ],
-            "environment": environment,
-            "display": False,
-        }
-    )
+    if settings.local_worker:
+        services.append(
+            {
+                "name": "worker",
+                "command": [
+                    script("gc-worker"),
+                    "--queues",
+                    *WORKER_QUEUES,
+                    "--redis-url",
+                    redis_url(settings),
+                    "--data-dir",
+                    settings.data_dir,
+                ],
+                "environment": environment,
+                "display": False,
+            }
+        )
     services.append(
         {
             "name": "idle-culler",

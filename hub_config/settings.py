@@ -209,6 +209,49 @@ class GcHub(Configurable):
     def _default_hub_connect_ip(self):
         return docker_gateway(self.docker_network)
 
+    spawner = Unicode(
+        "docker",
+        config=True,
+        help="""Where users' servers run: "docker" (the default) on this machine's Docker engine, or
+        "swarm" as services of the Docker Swarm whose manager this machine's engine is (a cluster:
+        needs PostgreSQL for both databases, a Redis with a password and a registry, see
+        GC_REGISTRY). Environment: GC_SPAWNER.""",
+    ).tag(**env("GC_SPAWNER"))
+
+    @validate("spawner")
+    def _known_spawner(self, proposal):
+        if proposal["value"] not in ("docker", "swarm"):
+            shown = proposal["value"]
+            raise ValueError(f"GC_SPAWNER is {shown!r}: set it to docker (one machine) or swarm (a cluster)")
+        return proposal["value"]
+
+    registry = Unicode(
+        "",
+        config=True,
+        help="""A Docker registry (host:port) that every node's engine can pull from: accepted and built
+        images are pushed there and pulled by digest on the node that runs them; the platform's own
+        images are pushed there by `gc-hub up`. Required with GC_SPAWNER=swarm. Environment:
+        GC_REGISTRY. Empty: images stay on the engine that loaded or built them.""",
+    ).tag(**env("GC_REGISTRY"))
+
+    homes_dir = Unicode(
+        config=True,
+        help="""With GC_SPAWNER=swarm: the folder of users' homes, on storage that every node mounts at
+        the same path (NFS, say). Environment: GC_HOMES_DIR. Default: homes/ in the data directory.""",
+    ).tag(**env("GC_HOMES_DIR"))
+
+    @default("homes_dir")
+    def _default_homes_dir(self):
+        return str(Path(self.data_dir, "homes"))
+
+    local_worker = Bool(
+        True,
+        config=True,
+        help="""Whether the hub starts a worker on this machine (queues import, cpu, evaluation). Turn it
+        off in a cluster whose workers all run on other nodes (gc-worker there).
+        Environment: GC_LOCAL_WORKER.""",
+    ).tag(**env("GC_LOCAL_WORKER"))
+
     idle_timeout = Integer(
         3600,
         config=True,

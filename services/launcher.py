@@ -18,6 +18,7 @@ from pathlib import Path
 from docker.errors import DockerException
 from traitlets.config import Config
 
+from hub_config.cluster import ClusterSettingsError, check_cluster
 from hub_config.groups import DEMO_ADMIN, DEMO_USERS
 from hub_config.network import DockerUnavailable, docker_gateway
 from hub_config.secrets import SECRETS_FILE
@@ -26,7 +27,7 @@ from hub_config.settings import GcHub
 from .core.settings import environment_values
 from .demo import ALGORITHM_IMAGE, EVALUATION_IMAGE, seed_demo
 from .imaging.limits import ImportLimits
-from .runner import Runner
+from .runner import RegistryError, Runner
 
 
 class LaunchError(RuntimeError):
@@ -90,11 +91,39 @@ def check_docker(settings):
     except DockerUnavailable as e:
         raise LaunchError(str(e)) from None
     runner = Runner(instance=settings.instance)
-    importer = environment_values(ImportLimits).get("image") or f"{settings.image_prefix}/importer:latest"
-    missing = [image for image in (settings.workstation_image, settings.training_image, importer)
+    missing = [image for image in (settings.workstation_image, settings.training_image, importer_image(settings))
                if not runner.has_image(image)]  # fmt: skip
     if missing:
         raise LaunchError(f"Image(s) {', '.join(missing)} not built yet: run `make images`.")
+
+
+def importer_image(settings):
+    return environment_values(ImportLimits).get("image") or f"{settings.image_prefix}/importer:latest"
+
+
+def platform_images(settings):
+    """The platform's own images that a node may need: users' images, the importer, the examples."""
+    return [settings.workstation_image, settings.training_image, importer_image(settings), ALGORITHM_IMAGE,
+            EVALUATION_IMAGE]  # fmt: skip
+
+
+def push_platform_images(settings, progress=print):
+    """In a cluster: push the platform's images (those this engine has) to the registry, under their
+    own names, for the nodes to pull."""
+    runner = Runner(instance=settings.instance)
+    for name in platform_images(settings):
+        image_id = runner.image_id(name)
+        if image_id is None:
+            continue
+        repository, _, tag = name.rpartition(":") if ":" in name.rsplit("/", 1)[-1] else (name, "", "latest")
+        try:
+            runner.push_image(image_id, f"{settings.registry}/{repository}", tag)
+        except RegistryError as error:
+            raise LaunchError(
+                f"{error}. The registry must be reachable from this machine and trusted by its Docker engine "
+                f"(TLS, or {settings.registry} in insecure-registries of /etc/docker/daemon.json on a private network)."
+            ) from None
+        progress(f"pushed {name} to {settings.registry}")
 
 
 def start_hub(settings, config_file="jupyterhub_config.py", log_file=None, env=None):
@@ -170,6 +199,10 @@ def stop_hub(settings, timeout=60):
     removed = remove_containers(settings.instance)
     if removed:
         said.append(f"removed containers: {', '.join(removed)}")
+    if settings.spawner == "swarm":
+        services = Runner(instance=settings.instance).remove_instance_services()
+        if services:
+            said.append(f"removed swarm services: {', '.join(services)}")
     return said or ["nothing was running"]
 
 
@@ -197,7 +230,13 @@ def up(settings):
     if pid := hub_pid(settings):
         print(f"gc-hub is already running (pid {pid}) at {settings.public_url}")
     else:
+        try:
+            check_cluster(settings)
+        except ClusterSettingsError as error:
+            raise LaunchError(str(error)) from None
         check_docker(settings)
+        if settings.spawner == "swarm":
+            push_platform_images(settings)
         log_file = Path(settings.data_dir) / "hub.log"
         print(f"Starting gc-hub (log: {log_file}) ", end="", flush=True)
         started = time.monotonic()

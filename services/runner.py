@@ -53,6 +53,10 @@ class ImageMissing(ImageRefused):
     """The engine does not have the image."""
 
 
+class RegistryError(Exception):
+    """The cluster's registry could not take or give an image; the message says why."""
+
+
 class BuildFailed(Exception):
     """An image build failed or was stopped; the message says why, with the end of its log."""
 
@@ -270,21 +274,81 @@ class Runner:
         runtimes = self.client.info().get("Runtimes") or {}
         return "nvidia" in runtimes
 
-    def image_digest(self, reference, *, tarball=None):
-        """The image ID (``sha256:…``) of ``reference``, loading ``tarball`` if the engine lacks
-        it. Refuses images that may not run (see :meth:`check_image`)."""
+    def image_digest(self, reference, *, tarball=None, pull=None, pinned=None):
+        """The image ID (``sha256:…``) of ``reference``; if the engine lacks it, pulled from the
+        registry by ``pull`` (``repo@sha256:…``) or else loaded from ``tarball``. What arrives must be
+        the image ``pinned`` (or ``reference``, when that is an ID). Refuses images that may not run
+        (see :meth:`check_image`)."""
         try:
             return self.check_image(reference).id
         except ImageMissing:
-            if tarball is None:
+            if tarball is None and pull is None:
                 raise
+        expected = pinned or (reference if reference.startswith("sha256:") else None)
+        if pull is not None:
+            try:
+                image_id = self.pull_image(pull, expected=expected)
+            except ImageMissing:
+                if tarball is None:
+                    raise
+            else:
+                if not reference.startswith("sha256:"):  # a platform image, known here by its name from now on
+                    self._name(image_id, reference)
+                return self.check_image(image_id, name=reference).id
         try:
             image_id = self.load_image(tarball)
         except InvalidValue as problem:
             raise ImageRefused(f"the container image {reference} could not be loaded here: {problem}") from None
-        if reference.startswith("sha256:") and image_id != reference:
+        if expected and image_id != expected:
             raise ImageRefused(f"the tarball of the container image {reference} holds {image_id} instead")
         return image_id
+
+    def push_image(self, image_id, repository, tag=None):
+        """Push image ``image_id`` to ``repository`` (``registry/name``) under ``tag`` (default: made of
+        its ID); the ``repository@sha256:…`` that pulls exactly it. RegistryError if the registry
+        refuses it."""
+        tag = tag or image_id.removeprefix("sha256:")[:16]
+        image = self.client.images.get(image_id)
+        image.tag(repository, tag)
+        try:
+            for line in self.client.api.push(repository, tag=tag, stream=True, decode=True):
+                if line.get("error"):
+                    raise RegistryError(f"the registry refused {repository}:{tag}: {line['error']}")
+        except DockerException as error:
+            raise RegistryError(f"the registry could not be reached to push {repository}: {error}") from None
+        image.reload()
+        for pinned in image.attrs.get("RepoDigests") or []:
+            if pinned.startswith(f"{repository}@"):
+                return str(pinned)
+        raise RegistryError(f"the engine pushed {repository}:{tag} but names no digest for it")
+
+    def pull_platform_image(self, reference, registry):
+        """Make sure the engine has the platform's image ``reference`` (its importer, its training image):
+        pulled from ``registry`` and named ``reference`` here if it lacks it. ImageMissing if the
+        registry does not have it either."""
+        if registry and not self.has_image(reference):
+            self._name(self.pull_image(f"{registry}/{reference}"), reference)
+
+    def _name(self, image_id, reference):
+        repository, tag = docker.utils.parse_repository_tag(reference)
+        self.client.images.get(image_id).tag(repository, tag or "latest")
+
+    def pull_image(self, reference, *, expected=None):
+        """Pull ``reference`` (``repo@sha256:…`` or ``repo:tag``) from its registry; its image ID, which
+        must be ``expected`` when given (an image that is not is removed again). ImageMissing if the
+        registry does not give it."""
+        brought = not self.has_image(reference)
+        try:
+            image = self.client.images.pull(reference)
+        except DockerException as error:
+            raise ImageMissing(
+                f"the container image {reference} could not be pulled from the registry: {error}"
+            ) from None
+        if expected and image.id != expected:
+            if brought:
+                self.forget_image(reference)
+            raise ImageRefused(f"the registry's {reference} holds the image {image.id}, not {expected} as pinned")
+        return str(image.id)
 
     def check_image(self, reference, *, name=None):
         """The :class:`CheckedImage` of ``reference`` (an ID or a name; ``name`` is how messages
@@ -567,6 +631,23 @@ class Runner:
         for container in containers:
             container.remove(force=True)
         return [container.name for container in containers]
+
+    def remove_instance_services(self):
+        """Remove every swarm service of this instance (users' servers on a cluster); their names."""
+        services = self.client.services.list(filters={"label": f"{INSTANCE_LABEL}={self.instance}"})
+        for service in services:
+            service.remove()
+        return [str(service.name) for service in services]
+
+    def run_containers(self):
+        """``{container ID: run label}`` of this instance's job and evaluation containers on this engine."""
+        filters = {"label": [f"{INSTANCE_LABEL}={self.instance}", RUN_LABEL]}
+        containers = self.client.api.containers(all=True, filters=filters)
+        return {str(c["Id"]): str(c["Labels"][RUN_LABEL]) for c in containers}
+
+    def remove_container(self, container_id):
+        """Remove a container (killing it if it runs); one that is gone already is no error."""
+        self._remove_container(container_id)
 
     def remove_labelled(self, run_label):
         """Remove every container of this instance with ``org.gc-hub.run=<run_label>``."""

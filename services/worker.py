@@ -9,6 +9,7 @@ import math
 import os
 import threading
 import time
+from urllib.parse import urlsplit, urlunsplit
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
@@ -19,10 +20,11 @@ from rq.worker import BaseWorker, WorkerStatus
 from . import tasks  # noqa: F401 (loaded once, before the first job)
 from .core.settings import ExecutionSettings, environment_values
 from .imaging import tasks as imaging_tasks  # noqa: F401 (the same)
+from .metrics import serve_metrics
 from .queue import QueueName, connect
 from .runner import Runner
 from .tasks.execution import node_has_gpu
-from .tasks.reconciler import reconcile
+from .tasks.reconciler import reconcile, sweep_orphans
 from .tasks.reminders import remind
 from .tasks.resources import resources
 
@@ -89,6 +91,12 @@ class GcWorker(SimpleWorker):
 
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()
+        try:
+            sweep_orphans(resources())  # this node's engine: every worker sweeps its own
+        except StopRequested:
+            raise
+        except Exception:
+            log.exception("sweeping orphaned containers failed; trying again in %s s", self.maintenance_interval)
         lock = self.connection.lock("gc-hub:reconciler", timeout=60, blocking=False)
         if not lock.acquire():
             return
@@ -141,6 +149,12 @@ def parse_args(argv=None):
         help="whether this node's engine gives containers GPUs (default: detect the NVIDIA runtime)",
     )
     parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=0,
+        help="serve Prometheus metrics of the platform (queues, runs, workers by node) on this port (default: 0, none)",
+    )
+    parser.add_argument(
         "--connect-timeout",
         type=float,
         default=60,
@@ -150,6 +164,14 @@ def parse_args(argv=None):
     if not args.redis_url:
         parser.error("no Redis: pass --redis-url redis://host:6379/0 or set GC_REDIS_URL")
     return args
+
+
+def without_password(url):
+    """``url`` with its password (if any) hidden, for logs and messages."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)))
 
 
 def wait_for_redis(url, timeout):
@@ -162,7 +184,8 @@ def wait_for_redis(url, timeout):
             return connection
         except (RedisConnectionError, FileNotFoundError) as e:
             if time.monotonic() > deadline:
-                raise SystemExit(f"gc-worker: Redis at {url} did not answer within {timeout:g} s ({e})") from None
+                shown = without_password(url)
+                raise SystemExit(f"gc-worker: Redis at {shown} did not answer within {timeout:g} s ({e})") from None
             time.sleep(0.2)
 
 
@@ -183,7 +206,10 @@ def main(argv=None):
     # What was decided, for every ExecutionSettings read from here on (the jobs' resources too).
     os.environ["GC_DOCKER_API_VERSION"] = engine.api_version
     os.environ["GC_WORKER_HAS_GPU"] = "1" if has_gpu else "0"
-    log.info("working on queues %s from %s", ", ".join(queues), args.redis_url)
+    if args.metrics_port:
+        serve_metrics(args.metrics_port, resources().engine, connection)
+        log.info("metrics at http://0.0.0.0:%s/metrics", args.metrics_port)
+    log.info("working on queues %s from %s", ", ".join(queues), without_password(args.redis_url))
     # RQ blocks on Redis for worker_ttl - 15 s between jobs: that paces the reconciler too.
     worker_ttl = max(20, math.ceil(args.reconcile_every) + 15)
     worker = GcWorker(queues, connection=connection, maintenance_interval=args.reconcile_every, worker_ttl=worker_ttl)

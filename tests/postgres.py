@@ -28,9 +28,12 @@ def _free_port():
 
 
 @contextlib.contextmanager
-def running_postgres():
+def running_postgres(*, address="127.0.0.1", network=None, password=None):
     """Start a cluster and yield the SQLAlchemy URL of its ``postgres`` database; stop and remove
-    it afterwards. As root, the server runs as the ``postgres`` user (it refuses to run as root)."""
+    it afterwards. As root, the server runs as the ``postgres`` user (it refuses to run as root).
+
+    ``address`` is where it listens (and what the URL names); with ``network`` (a CIDR) and
+    ``password``, hosts of that network may log in with the password (other nodes of a cluster)."""
     bin_dir = _bin_dir()
     folder = tempfile.mkdtemp(prefix="gc-hub-postgres-")
     as_user = []
@@ -45,12 +48,21 @@ def running_postgres():
         if result.returncode:
             raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout}{result.stderr}")
 
-    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+    listen = ",".join(dict.fromkeys(["127.0.0.1", address]))
+    options = f"-p {port} -k {folder} -c listen_addresses={listen} -c fsync=off"
     try:
         run(f"{bin_dir}/initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync")
+        if network and password:
+            with open(os.path.join(data, "pg_hba.conf"), "a") as hba:
+                hba.write(f"host all all {network} scram-sha-256\n")
         run(f"{bin_dir}/pg_ctl", "-D", data, "-l", os.path.join(folder, "server.log"), "-o", options, "-w", "start")
         try:
-            yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
+            login = "postgres"
+            if password:
+                run(f"{bin_dir}/psql", "-h", folder, "-p", str(port), "-U", "postgres", "-c",
+                    f"ALTER USER postgres PASSWORD '{password}'")  # fmt: skip
+                login = f"postgres:{password}"
+            yield f"postgresql+psycopg2://{login}@{address}:{port}/postgres"
         finally:
             run(f"{bin_dir}/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop")
     finally:

@@ -168,6 +168,14 @@ class ExecutionSettings(ServiceSettings):
     def _default_training_image(self):
         return f"{self.image_prefix}/training:latest"
 
+    registry = Unicode(
+        "",
+        config=True,
+        help="""Registry (host:port) shared by the cluster's nodes (GC_REGISTRY): images a worker accepts
+        or builds are pushed there and recorded by digest; a node that lacks an image pulls it by
+        that digest and checks it. Empty: images stay on the engine that loaded or built them.""",
+    ).tag(**env("GC_REGISTRY"))
+
     # Set by gc-worker for the jobs it runs (services/worker.py), not by people.
     worker_has_gpu = Bool(
         None,

@@ -142,6 +142,7 @@ def run_importer(runner, limits, folder, request, output, name, retry, cancelled
     ``retry``); None when it finished, else why it did not, in words."""
     image = limits.image
     try:
+        runner.pull_platform_image(image, ExecutionSettings().registry)  # a node of a cluster may lack it
         spec = RunSpec(
             image=image,
             sandbox=sandbox(limits),

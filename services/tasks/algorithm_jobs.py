@@ -8,24 +8,13 @@ from sqlalchemy.orm import Session
 
 from ..contract import collect_outputs, provision_inputs
 from ..core.errors import InvalidValue
-from ..core.orm import AlgorithmJob, ContainerImage, UploadStatus
+from ..core.orm import AlgorithmJob
 from .execution import execute
+from .image_sources import image_source
 from .resources import resources
 from .submissions import continue_submission
 
 MODEL = "/opt/ml/model/"
-
-
-def tarball_of(session, digest):
-    """The uploaded tarball of image ``digest``, for nodes whose engine does not have it yet."""
-    if not digest:
-        return None
-    path = session.scalar(
-        select(ContainerImage.tarball_path).where(
-            ContainerImage.digest == digest, ContainerImage.status == UploadStatus.SUCCEEDED
-        )
-    )
-    return path and Path(resources().settings.data_dir, path)
 
 
 def provision(session, job, input_dir, _output_dir, runner):
@@ -40,9 +29,9 @@ def provision(session, job, input_dir, _output_dir, runner):
             " no interface of the algorithm fits them"
         )
     pinned = job.container_digest  # a submission's jobs run the image as it was when submitted
-    job.container_digest = runner.image_digest(
-        pinned or algorithm.container_image, tarball=tarball_of(session, pinned or algorithm.container_digest)
-    )
+    reference = pinned or algorithm.container_image
+    source = image_source(session, resources().settings, reference, pinned or algorithm.container_digest)
+    job.container_digest = source.get(runner, reference)
     provision_inputs(job.inputs, input_dir, resources().settings.data_dir)
     return job.container_digest, model_mounts(job, resources().settings.data_dir)
 

@@ -8,6 +8,7 @@ CPU and time limits, checked like an uploaded image (not root), and its entrypoi
 once in the full sandbox so that a syntax error is reported now rather than on every case.
 """
 
+import contextlib
 import json
 import logging
 import shutil
@@ -18,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from ..contract import new_run_folders
 from ..core.orm import ContainerImage, UploadStatus, advance
-from ..runner import BuildFailed, ImageRefused, RunSpec, Sandbox
+from ..runner import BuildFailed, ImageMissing, ImageRefused, RunSpec, Sandbox
 from .execution import outcome_problem
+from .image_sources import publish
 from .resources import resources
 
 log = logging.getLogger("gc-worker")
@@ -76,7 +78,7 @@ def build_algorithm_image(*, container_image_id):
             return refuse(session, image, context, f"the build context could not be read: {error}")
         built = None
         try:
-            built = build(runner, base, context, build_tag(settings.instance, image), image.id)
+            built = build(runner, base, context, build_tag(settings.instance, image), image.id, settings.registry)
             runner.check_image(built, name="built from your files")
             check_entrypoint(
                 runner,
@@ -101,6 +103,7 @@ def build_algorithm_image(*, container_image_id):
             )
             return refuse(session, image, context, fault)
         image.digest = built
+        publish(runner, settings, image)
         image.algorithm.container_image = image.algorithm.container_digest = built
         advance(image, UploadStatus.SUCCEEDED)
         session.commit()
@@ -108,8 +111,10 @@ def build_algorithm_image(*, container_image_id):
         return built
 
 
-def build(runner, base, context, tag, build_id):
+def build(runner, base, context, tag, build_id, registry=""):
     """Build ``context`` (FROM ``base``) as ``tag`` on the runner's engine; the image ID."""
+    with contextlib.suppress(ImageMissing):  # a node of a cluster may lack it: the registry may have it
+        runner.pull_platform_image(base, registry)
     if not runner.has_image(base):
         raise BuildFailed(
             f"the training image {base} is not on this worker's Docker engine; its admins run `make images`"

@@ -14,8 +14,8 @@ from ..imaging.limits import ImportLimits
 from ..runner import is_platform_image
 from ..unpacking import CannotUnpack, archive_kind, unpack
 from ..untrusted_files import UnsafeFile, UntrustedFolder
-from .algorithm_jobs import tarball_of
 from .execution import execute
+from .image_sources import image_source
 from .resources import resources
 
 GROUND_TRUTH = "/opt/ml/input/data/ground_truth/"
@@ -36,7 +36,8 @@ def provision(session, evaluation, input_dir, _output_dir, runner):
     data_dir = settings.data_dir
     if not phase.method_image:
         raise InvalidValue(f"phase {phase.slug!r} has no evaluation method image yet; its admins must add one")
-    evaluation.method_digest = runner.image_digest(phase.method_image, tarball=tarball_of(session, phase.method_digest))
+    source = image_source(session, settings, phase.method_image, phase.method_digest)
+    evaluation.method_digest = source.get(runner, phase.method_image)
     uploaded_here = select(ContainerImage.id).filter_by(
         phase_id=phase.id, digest=evaluation.method_digest, status=UploadStatus.SUCCEEDED
     )

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from ..core.errors import InvalidValue
 from ..core.orm import ContainerImage, UploadStatus, advance
 from ..runner import ImageRefused
+from .image_sources import publish
 from .resources import resources
 
 log = logging.getLogger("gc-worker")
@@ -32,6 +33,7 @@ def load_container_image(*, container_image_id):
         except DockerException as error:
             return refuse(session, image, f"the Docker engine could not load it: {error}")
         image.digest = image_id
+        publish(runner, settings, image)
         target = image.algorithm or image.phase
         if image.algorithm is not None:
             image.algorithm.container_image = image.algorithm.container_digest = image_id

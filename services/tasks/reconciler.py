@@ -5,6 +5,10 @@ removed and it is queued once more, or failed with a message that says so. A que
 Redis does not hold (Redis restarted without its data) is queued again. A submission none of
 whose jobs is still to run, and that has no evaluation yet, is moved on. An image import whose
 job Redis lost is queued again; one whose job died is tried once more.
+
+Each worker also sweeps its own Docker engine (:func:`sweep_orphans`): the reconciler removes a
+lost run's container only from the engine of the worker that notices, which in a cluster is
+seldom the one the run was on.
 """
 
 import logging
@@ -101,3 +105,26 @@ def reconcile(resources):
     if requeued:
         log.warning("queued %d run(s) that Redis did not hold", requeued)
     return Reconciled(retried, failed, requeued)
+
+
+def sweep_orphans(resources):
+    """Remove the job and evaluation containers on this worker's engine whose run is not running
+    with a live heartbeat (finished, retried elsewhere, given up, deleted); how many."""
+    settings, engine, runner, _queue = resources
+    found = runner.run_containers()
+    if not found:
+        return 0
+    stale = datetime.now(UTC) - timedelta(seconds=settings.lost_after_s)
+    with Session(engine) as session:
+        live = {
+            run_label(kind, run)
+            for kind, model in RUN_KINDS.items()
+            for run in session.scalars(select(model).where(model.status.in_(JOB_STARTED), model.heartbeat_at >= stale))
+        }
+    orphans = [
+        container for container, label in found.items() if label.rpartition("-")[0] in RUN_KINDS and label not in live
+    ]
+    for container in orphans:
+        runner.remove_container(container)
+        log.warning("removed container %s of a run that no worker runs (%s)", container[:12], found[container])
+    return len(orphans)

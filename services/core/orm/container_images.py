@@ -14,7 +14,8 @@ from .challenges import Phase
 class ContainerImage(Base):
     """A tarball uploaded for an algorithm or for a phase's evaluation method (exactly one). Once
     checked and loaded, ``digest`` is the image ID and becomes the algorithm's or phase's image;
-    the tarball stays in the data directory so that other worker nodes can load it too."""
+    the tarball stays in the data directory so that other worker nodes can load it too, and with a
+    registry it is pushed there and pulled by digest (``registry_reference``)."""
 
     __tablename__ = "container_images"
     __table_args__ = (CheckConstraint("(algorithm_id IS NULL) <> (phase_id IS NULL)", name="algorithm_or_phase"),)
@@ -30,5 +31,7 @@ class ContainerImage(Base):
     status: Mapped[UploadStatus] = mapped_column(default=UploadStatus.PENDING)
     error_message: Mapped[str] = mapped_column(Text, default="")
     digest: Mapped[str | None] = mapped_column(String(128), index=True)
+    # repo@sha256:… in the cluster's registry (GC_REGISTRY), where nodes that lack it pull it from
+    registry_reference: Mapped[str | None] = mapped_column(String(512))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
