@@ -27,8 +27,10 @@ lint: install
 api-types: install
 	$(BIN)/python -m services.api.client_types > gc_extension/api_types.py
 
+# Every test: the suite on two processes (tests/conftest.py groups them), then the cluster tests.
 test: install lint docker-check images
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(MAKE) test-cluster
 
 # The cluster tests (tests/cluster): two more Docker engines in network namespaces, in a swarm with
 # this machine's engine, a registry, PostgreSQL and Redis. As root; needs iproute2 and docker-registry.

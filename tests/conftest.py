@@ -56,3 +56,13 @@ def database_url(request, tmp_path):
     with admin.connect() as connection:
         connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
     admin.dispose()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """Groups for ``pytest -n 2 --dist loadgroup`` (what `make test` runs): a test file stays on one
+    process, so its module fixtures start once, and the browser tests take turns on one process, as
+    two software-WebGL pages at once starve each other on a 2-core machine."""
+    for item in items:
+        group = "browser" if item.get_closest_marker("browser") else item.path.stem
+        item.add_marker(pytest.mark.xdist_group(group))
