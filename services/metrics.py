@@ -1,6 +1,7 @@
 """Prometheus metrics of the platform as a whole, read when scraped: jobs waiting in each queue,
 runs by kind and state, how long ended runs took, and workers by node and queue. Every gc-worker
-serves them with ``--metrics-port``; JupyterHub's own ``/hub/metrics`` has the spawns."""
+serves them with ``--metrics-port``, every service at ``metrics`` (services/web/operations.py);
+JupyterHub's own ``/hub/metrics`` has the spawns."""
 
 from collections import Counter
 
@@ -61,8 +62,13 @@ class PlatformCollector:
         yield durations
 
 
-def serve_metrics(port, engine, connection, address="0.0.0.0"):
-    """Serve the platform's metrics at http://<address>:<port>/metrics on a thread of this process."""
+def platform_registry(engine, connection):
+    """A registry of the platform's metrics alone (not this process's own)."""
     registry = CollectorRegistry()
     registry.register(PlatformCollector(engine, connection))
-    start_http_server(port, addr=address, registry=registry)
+    return registry
+
+
+def serve_metrics(port, engine, connection, address="0.0.0.0"):
+    """Serve the platform's metrics at http://<address>:<port>/metrics on a thread of this process."""
+    start_http_server(port, addr=address, registry=platform_registry(engine, connection))

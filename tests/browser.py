@@ -130,3 +130,6 @@ def hub_login(page, hub_url, username, password, timeout=30_000):
     if response.value.status != 302:  # the hub redirects on success, shows the form again if not
         raise AssertionError(f"login of {username} through the form failed: HTTP {response.value.status}")
     page.wait_for_url(lambda url: "/hub/login" not in url, timeout=timeout)
+    # The hub's pages sign in to the services in hidden frames; a page of a service opened while
+    # that runs could be given a token those frames then replace (and its forms refused).
+    page.wait_for_load_state("networkidle", timeout=timeout)

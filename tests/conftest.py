@@ -1,5 +1,6 @@
 """Fixtures: a real hub (JupyterHub, proxy, services, worker, Redis, Docker) for the stack tests."""
 
+import functools
 import os
 import shutil
 import uuid
@@ -58,11 +59,21 @@ def database_url(request, tmp_path):
     admin.dispose()
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items):
-    """Groups for ``pytest -n 2 --dist loadgroup`` (what `make test` runs): a test file stays on one
-    process, so its module fixtures start once, and the browser tests take turns on one process, as
-    two software-WebGL pages at once starve each other on a 2-core machine."""
-    for item in items:
-        group = "browser" if item.get_closest_marker("browser") else item.path.stem
-        item.add_marker(pytest.mark.xdist_group(group))
+def pytest_xdist_make_scheduler(config, log):
+    """How `make test` (``pytest -n 2``) shares the tests out: a test file stays on one process, in
+    its order, so its module fixtures and what its tests build on each other hold; and the files
+    with browser tests take turns on one process, as two software-WebGL pages at once starve each
+    other on a 2-core machine. (Not ``--dist loadgroup``: its xdist_group markers do nothing with
+    pytest 9.2, whose node ids xdist 3.8 can no longer rename.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    @functools.cache
+    def uses_browser(path):
+        return "pytest.mark.browser" in (config.rootpath / path).read_text(encoding="utf-8")
+
+    class FileOrBrowserScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            path = nodeid.split("::", 1)[0]
+            return "browser" if uses_browser(path) else path
+
+    return FileOrBrowserScheduling(config, log)

@@ -31,6 +31,7 @@ from . import (
     notification_pages,
     notifications,
     openapi,
+    operations,
     reader_studies,
     reader_study_case_pages,
     reader_study_pages,
@@ -100,6 +101,7 @@ def make_app(name, settings, prefix, queue=None, cookie_secret=None):
         (url_path_join(prefix, "oauth_callback"), OAuthCallbackHandler),
         (prefix + "api/v1/openapi.json", openapi.OpenAPIHandler),
         *SERVICE_PAGES.get(name, lambda prefix: [])(prefix),
+        *operations.routes(prefix),
         *api,
     ]
     return web.Application(

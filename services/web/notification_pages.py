@@ -72,9 +72,8 @@ class PreferencesPage(NotificationAccess, PageHandler):
 
 
 class BellCount(NotificationAccess, PageHandler):
-    """GET: ``{"unread": n}`` for the bell in the hub's own pages. A page route, not the API's:
-    a browser not yet signed in to this service is sent through the hub's sign-in (which asks
-    nothing) and comes back here, so the hub's script never meets a refusal."""
+    """GET: ``{"unread": n}`` for the bell in the hub's own pages (hub_config/templates/page.html),
+    whose script signs in here first and sends this service's XSRF token."""
 
     @web.authenticated
     def get(self):

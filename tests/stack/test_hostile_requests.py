@@ -375,7 +375,9 @@ def test_a_get_never_reveals_ground_truth_or_locks_answers(world):
         "Answer every required question",
     )
     revealed = expect(reader.archives("POST", url), 200)
-    assert revealed["answers"] == [{"question": question, "value": True, "my_answer": True, "score": 1.0}]
+    assert revealed["answers"] == [
+        {"question": question, "value": True, "explanation": "", "my_answer": True, "score": 1.0}
+    ]
     assert expect(reader.archives("GET", url), 200) == revealed  # shown again, by GET now
     locked = reader.archives("POST", f"reader-studies/{slug}/answers", json=answer)
     assert_refused(locked, 409, world, "seen the ground truth")

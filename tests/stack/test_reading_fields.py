@@ -16,19 +16,21 @@ SCRIPT = """
 import json
 from gc_extension.reading.fields import answer_field
 
-def question(kind, options=None, required=True):
-    return {"id": 1, "kind": kind, "text": "Q", "help_text": "", "required": required, "options": options or {}}
+def question(kind, choices=(), required=True, options=None):
+    return {"id": 1, "kind": kind, "answer_type": kind.title(), "text": "Q", "help_text": "", "required": required,
+            "options": options or {}, "choices": [{"id": i, "title": t, "default": False} for i, t in choices]}
 
 saved = []
 keep = lambda field, value: saved.append([field.kind, value])
-yes_no, choice, several, number, whole, text, point, points, box = (answer_field(question(*q), keep) for q in [
-    ("bool",), ("choice", {"choices": ["low", "high"]}), ("multiple-choice", {"choices": ["a", "b", "c"]}),
-    ("float", {"minimum": 0, "maximum": 100}), ("integer",), ("string", None, False), ("point",),
-    ("multiple-points",), ("2d-bounding-box",)])
+yes_no, choice, several, number, whole, text, point, points, box, polygon = (
+    answer_field(question(*q), keep) for q in [
+    ("bool",), ("choice", [(11, "low"), (12, "high")]), ("multiple-choice", [(21, "a"), (22, "b"), (23, "c")]),
+    ("float", (), True, {"minimum": 0, "maximum": 100}), ("integer",), ("string", (), False), ("point",),
+    ("multiple-points",), ("2d-bounding-box",), ("polygon",)])
 yes_no.input.value = False
-choice.input.value = "high"
-several.boxes[2].value = True
-several.boxes[0].value = True
+choice.input.value = 12  # "high", saved by its option's id
+several.boxes[23].value = True
+several.boxes[21].value = True
 number.input.value = "12,5"
 number.input.value = "lots"
 whole.input.value = "1.5"
@@ -38,7 +40,8 @@ points.click([1, 2, 3]); points.click([4, 5, 6])
 box.click([0, 0, 1]); box.click([2, 3, 1])
 number.show(40.0)  # a saved answer shown again is not saved again
 print(json.dumps({"saved": saved, "number": number.status.value, "whole": whole.status.value,
-                  "box_hint": box.hint.value, "shown": number.input.value}))
+                  "box_hint": box.hint.value, "shown": number.input.value,
+                  "choice_labels": list(choice.input._options_labels), "polygon": polygon.input.value}))
 """
 
 
@@ -48,9 +51,9 @@ def test_each_kind_of_field_gives_the_answer_the_api_takes():
     result = json.loads(output.decode().strip().splitlines()[-1])
     assert result["saved"] == [
         ["bool", False],
-        ["choice", "high"],
-        ["multiple-choice", ["c"]],
-        ["multiple-choice", ["a", "c"]],
+        ["choice", 12],
+        ["multiple-choice", [23]],
+        ["multiple-choice", [21, 23]],
         ["float", 12.5],
         ["string", None],  # blank text clears an optional answer
         ["point", {"type": "Point", "point": [1.0, 2.0, 3.0]}],
@@ -71,3 +74,5 @@ def test_each_kind_of_field_gives_the_answer_the_api_takes():
     assert "'1.5' is not a whole number." in html.unescape(result["whole"])
     assert "click" in result["box_hint"].lower()
     assert result["shown"] == "40"
+    assert result["choice_labels"] == ["low", "high"]  # the reader sees the titles
+    assert "cannot draw yet" in result["polygon"]  # said plainly; nothing is saved for it

@@ -33,7 +33,9 @@ SCRIPTS = {
     "invalid-outputs": "open('/output/result.json', 'w').write('{not json')\n",
     "both-streams": WRITE_RESULT + "import sys\nprint('early words', file=sys.stderr, flush=True)\n"
     "for i in range(600):\n    print('line', i, flush=True)\n"
-    "print('last words', file=sys.stderr, flush=True)\nresult({'ok': True})\n",
+    # a pause first: the engine copies the two pipes on their own, and under load may log a line
+    # of stderr before the stdout lines written just ahead of it
+    "import time\ntime.sleep(1)\nprint('last words', file=sys.stderr, flush=True)\nresult({'ok': True})\n",
 }
 
 

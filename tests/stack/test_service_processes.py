@@ -63,7 +63,7 @@ def test_every_login_through_the_proxy_works_whichever_process_answers(platform)
     assert answered_by <= set(service_processes(platform, "challenges"))
 
     # The service's log says which process sent each browser to the hub and which took it back.
-    log = (Path(platform.settings.data_dir) / "hub.log").read_text()
+    log = (Path(platform.settings.data_dir) / "hub.log").read_text(encoding="utf-8")
     steps = re.findall(r"^\[challenges (\d+) .*\] (\d{3}) GET /services/challenges/(oauth_callback)?[ ?]", log, re.M)
     started = [pid for pid, status, callback in steps if not callback and status == "302"]
     finished = [pid for pid, status, callback in steps if callback and status == "302"]
