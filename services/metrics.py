@@ -20,9 +20,12 @@ ENDED = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
 def worker_node(worker):
-    """Where a worker runs: the address Redis sees it at (its node), else its host name."""
+    """Where a worker runs: the address Redis sees it at (its node), else (a worker on Redis's unix
+    socket, so on Redis's machine) its host name."""
     address = str(getattr(worker, "ip_address", "") or "")
-    return address.rsplit(":", 1)[0] if address and address != "unknown" else worker.hostname or "unknown"
+    if address and address != "unknown" and not address.startswith("/"):
+        return address.rsplit(":", 1)[0]
+    return worker.hostname or "unknown"
 
 
 class PlatformCollector:

@@ -1,8 +1,11 @@
 """The Operations page's tables, from the platform's metric families (services/metrics.py)."""
 
+from types import SimpleNamespace
+
 from prometheus_client.core import GaugeMetricFamily, SummaryMetricFamily
 
 from services.core.status import JobStatus
+from services.metrics import worker_node
 from services.web.operations import at_a_glance
 
 
@@ -34,3 +37,9 @@ def test_runs_by_state_with_the_mean_time_of_ended_ones():
     assert jobs["name"] == "Algorithm jobs" and jobs["mean_s"] == 2.5
     assert jobs["states"][list(JobStatus).index(JobStatus.SUCCEEDED)] == 4
     assert evaluations["name"] == "Evaluations" and evaluations["mean_s"] is None
+
+
+def test_a_worker_on_redis_unix_socket_is_named_by_its_host():
+    assert worker_node(SimpleNamespace(ip_address="10.213.1.2:53012", hostname="node1")) == "10.213.1.2"
+    assert worker_node(SimpleNamespace(ip_address="/data/redis/redis.sock", hostname="hub-host")) == "hub-host"
+    assert worker_node(SimpleNamespace(ip_address=None, hostname="hub-host")) == "hub-host"
