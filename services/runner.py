@@ -28,7 +28,7 @@ import requests
 import urllib3
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound, create_api_error_from_http_exception
 from docker.transport import UnixHTTPAdapter
-from docker.types import DeviceRequest, Mount, Ulimit
+from docker.types import DeviceRequest, LogConfig, Mount, Ulimit
 
 from .container_images import MAX_TARBALL_BYTES, MAX_USER_FILE_BYTES, ImageEntry, canonical_tarball, resolve_user
 from .core.errors import InvalidValue
@@ -36,6 +36,11 @@ from .core.errors import InvalidValue
 log = logging.getLogger("gc-worker")
 
 LOG_TAIL_LINES = 500
+# The engine keeps at most the last two files of this size of a container's log, so a container
+# cannot fill the engine's disk by printing, and its whole log can be read at the end. (With one
+# file, a flood of stdout copied just after a last line of stderr would start the file over.)
+LOG_FILE_MB = 2
+LOG_CONFIG = LogConfig(type="json-file", config={"max-size": f"{LOG_FILE_MB}m", "max-file": "2"})
 RUN_LABEL = "org.gc-hub.run"
 INSTANCE_LABEL = "org.gc-hub.instance"
 # The entrypoint of containers that are only created to read an image's files: never started.
@@ -142,7 +147,8 @@ CONTAINER_KEYS = ("image", "name", "labels", "environment", "user", "entrypoint"
 def sandbox_arguments(spec, image=None):
     """Docker API arguments (docker-py's ``containers.create`` keywords) that lock ``spec``'s container down:
     no network, no capabilities, no privilege gain, read-only root with a small /tmp, inputs
-    read-only, memory with swap capped, CPU, process and file-size limits, a GPU only if asked.
+    read-only, memory with swap capped, CPU, process, file-size and log-size limits, a GPU only
+    if asked.
     With the :class:`CheckedImage` ``image``: its ID instead of ``spec.image``, its numeric user,
     and a tmpfs of /tmp's size at each of its VOLUMEs that nothing else is mounted at."""
     sandbox = spec.sandbox
@@ -176,6 +182,7 @@ def sandbox_arguments(spec, image=None):
         # No single file may outgrow the output limit; the Runner watches the total.
         "ulimits": [Ulimit(name="fsize", soft=output_bytes, hard=output_bytes)],
         "environment": {"HOME": "/tmp", **thread_variables(sandbox.cpu_limit)},
+        "log_config": LOG_CONFIG,
     }
     if image:
         arguments["user"] = image.user
@@ -227,6 +234,11 @@ def demultiplexed(data):
             streams[data[offset]] += data[offset + 8 : offset + 8 + size]
         offset += 8 + size
     return bytes(streams[1]), bytes(streams[2])
+
+
+def _last_lines(text, count=LOG_TAIL_LINES):
+    """The last ``count`` lines of ``text``, with their line ends."""
+    return "".join(text.splitlines(keepends=True)[-count:])
 
 
 def folder_size(path):
@@ -598,18 +610,19 @@ class Runner:
             return reason, api.wait(container_id, timeout=max(30, self.grace_s * 5))["StatusCode"]
 
     def _tails(self, container_id):
-        """The ends of the container's stdout and stderr: of the last LOG_TAIL_LINES lines it wrote
-        (the engine counts both streams together), those of each. One request; docker-py's
-        ``logs`` would ask the engine twice, once for the container's TTY setting (never set here)."""
+        """The last LOG_TAIL_LINES lines of the container's stdout and of its stderr. The whole
+        (size-capped) log is read: the engine's own ``tail`` counts both streams together, in the
+        order it copied the two pipes, so under load a last line of stderr could fall behind
+        lines of stdout written before it. One request; docker-py's ``logs`` would ask the engine
+        twice, once for the container's TTY setting (never set here)."""
         api = self.client.api
         url = f"{api.base_url}/v{api.api_version}/containers/{container_id}/logs"
-        response = api.get(url, params={"stdout": 1, "stderr": 1, "tail": LOG_TAIL_LINES})
+        response = api.get(url, params={"stdout": 1, "stderr": 1})
         try:
             response.raise_for_status()
         except requests.exceptions.HTTPError as error:
             raise create_api_error_from_http_exception(error) from None
-        stdout, stderr = demultiplexed(response.content)
-        return stdout.decode("utf-8", errors="replace"), stderr.decode("utf-8", errors="replace")
+        return tuple(_last_lines(stream.decode("utf-8", errors="replace")) for stream in demultiplexed(response.content))
 
     def _remove_container(self, container_id):
         try:

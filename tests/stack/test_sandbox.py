@@ -1,11 +1,14 @@
 """Hostile containers against the sandbox: each is contained and reported with a clear status,
 the worker stays healthy, and a normal job queued behind them succeeds."""
 
+import os
+
 import pytest
 from rq import Queue
 from runtools import ExecutionPlatform, script_image, wait_for
 
 from services.queue import QueueName, Task, connect
+from services.runner import LOG_CONFIG, LOG_FILE_MB
 
 pytestmark = pytest.mark.stack
 
@@ -33,9 +36,10 @@ SCRIPTS = {
     "invalid-outputs": "open('/output/result.json', 'w').write('{not json')\n",
     "both-streams": WRITE_RESULT + "import sys\nprint('early words', file=sys.stderr, flush=True)\n"
     "for i in range(600):\n    print('line', i, flush=True)\n"
-    # a pause first: the engine copies the two pipes on their own, and under load may log a line
-    # of stderr before the stdout lines written just ahead of it
-    "import time\ntime.sleep(1)\nprint('last words', file=sys.stderr, flush=True)\nresult({'ok': True})\n",
+    "print('last words', file=sys.stderr, flush=True)\nresult({'ok': True})\n",
+    # 8 MB of stdout, twice what the engine keeps, then its reason on stderr
+    "floods-its-log": "import sys\nfor i in range(80_000):\n    sys.stdout.write(f'{i:>8} ' + 'x' * 91 + '\\n')\n"
+    "print('gave up after the flood', file=sys.stderr)\nsys.exit(4)\n",
 }
 
 
@@ -75,12 +79,30 @@ def test_a_well_behaved_job_succeeds_with_its_output_and_logs(platform):
 def test_the_logs_keep_the_last_500_lines_each_with_its_stream(platform):
     job = run(platform, "both-streams")
     assert job.status == "succeeded", job.error_message
-    # The engine counts the last lines over both streams, in the order its log reader took them
-    # from the two pipes (under load, "early words" may land among the last lines).
-    stdout, stderr = job.stdout_tail.splitlines(), job.stderr_tail.splitlines()
-    assert stderr[-1] == "last words"
-    assert len(stdout) + len(stderr) == 500
-    assert stdout == [f"line {i}" for i in range(600 - len(stdout), 600)]
+    # The engine copies the two pipes on their own: the streams are kept apart, whatever order
+    # it took their lines in.
+    assert job.stderr_tail.splitlines() == ["early words", "last words"]
+    assert job.stdout_tail.splitlines() == [f"line {i}" for i in range(100, 600)]
+
+
+def test_a_container_that_floods_its_log_keeps_its_last_words_and_the_engines_disk(platform):
+    job = run(platform, "floods-its-log")
+    assert job.status == "failed" and job.exit_code == 4
+    assert job.stderr_tail.strip() == "gave up after the flood"
+    assert job.stdout_tail.splitlines()[-1].split()[0] == "79999"
+    # On the engine, the same log settings hold the file to its limit.
+    container = platform.docker.containers.run(
+        platform.images["floods-its-log"], detach=True, network_mode="none",
+        log_config=LOG_CONFIG,
+    )  # fmt: skip
+    try:
+        container.wait(timeout=120)
+        container.reload()
+        log_path = container.attrs["LogPath"]
+        sizes = [os.path.getsize(path) for path in (log_path, f"{log_path}.1")]
+        assert max(sizes) <= LOG_FILE_MB * 1024 * 1024 and not os.path.exists(f"{log_path}.2")
+    finally:
+        container.remove(force=True)
 
 
 def test_memory_hog_is_killed_and_reported_as_out_of_memory(platform):

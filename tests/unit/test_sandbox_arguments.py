@@ -36,6 +36,8 @@ def test_the_sandbox_is_locked_down():
     environment = arguments["environment"]
     assert environment["HOME"] == "/tmp"
     assert environment["OMP_NUM_THREADS"] == environment["ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS"] == "2"
+    log_config = arguments["log_config"]
+    assert log_config["Type"] == "json-file" and log_config["Config"] == {"max-size": "2m", "max-file": "2"}
 
 
 def test_a_gpu_is_a_device_request_only_when_asked():
