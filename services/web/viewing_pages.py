@@ -92,6 +92,7 @@ class ViewingFormPage(ViewingAccess, PageHandler):
     api: str  # the API's path of the kind, after api/v1/
     document: str  # the name of the JSON document the form edits
     blank: object  # the document of a new one
+    choices: dict  # what the form's dropdowns and boxes offer
 
     @web.authenticated
     def get(self, slug=None):
@@ -110,34 +111,22 @@ class ViewingFormPage(ViewingAccess, PageHandler):
             api=f"{self.service_prefix}api/v1/{self.api}",
             document_key=self.document,
             document=document,
-            **self.choices(),
+            **self.choices,
         )
-
-    def choices(self):
-        """What the form's dropdowns and boxes offer."""
-        return {}
 
 
 class ViewerConfigurationPage(ViewingFormPage):
     model, shape, noun = ViewerConfiguration, shapes.ViewerConfiguration, "viewer configuration"
     template, api, document = "viewer_configuration.html", "viewer-configurations", "settings"
     blank = VIEWER_CONFIGURATION_DEFAULTS
-
-    def choices(self):
-        return {
-            "orientations": ORIENTATIONS,
-            "interpolations": INTERPOLATION_WORDS,
-            "links": LINK_WORDS,
-        }
+    choices = {"orientations": ORIENTATIONS, "interpolations": INTERPOLATION_WORDS, "links": LINK_WORDS}
 
 
 class HangingProtocolPage(ViewingFormPage):
     model, shape, noun = HangingProtocol, shapes.HangingProtocol, "hanging protocol"
     template, api, document = "hanging_protocol.html", "hanging-protocols", "layout"
     blank = [{"viewport_name": "main", "x": 0, "y": 0, "w": 1, "h": 1, "orientation": "axial"}]
-
-    def choices(self):
-        return {"orientations": ORIENTATIONS, "viewports": VIEWPORTS}
+    choices = {"orientations": ORIENTATIONS, "viewports": VIEWPORTS}
 
 
 def routes(prefix):
