@@ -2,7 +2,7 @@
 
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, JsonValue
+from pydantic import ConfigDict, Field, JsonValue, field_validator
 
 from ..core.errors import InvalidValue
 from ..core.orm import ArchiveRole
@@ -107,7 +107,17 @@ class Archive(Shape):
     description: str
     created_by: str
     created_at: Time
+    viewer_configuration: str | None = Field(
+        description="The slug of the viewer configuration its cases are shown with."
+    )
+    hanging_protocol: str | None = Field(description="The slug of the hanging protocol that lays out its viewports.")
     my_roles: list[ArchiveRole]
+
+    @field_validator("viewer_configuration", "hanging_protocol", mode="before")
+    @classmethod
+    def _slug(cls, value):
+        """An archive's viewer configuration or hanging protocol by its slug (a list's rows hold the slug)."""
+        return getattr(value, "slug", value)
 
     @classmethod
     def of(cls, archive, roles):
@@ -128,10 +138,12 @@ class ArchiveCreate(Body):
 
 
 class ArchiveChange(Body):
-    """New values for an archive's title or description."""
+    """New values for an archive's title or description, or how its cases are shown."""
 
     title: AnyString = None
     description: AnyString = None
+    viewer_configuration: AnyString = Field(default=None, description="A viewer configuration's slug ('' for none).")
+    hanging_protocol: AnyString = Field(default=None, description="A hanging protocol's slug ('' for none).")
 
 
 class ArchiveMembers(Shape):

@@ -43,6 +43,7 @@ from . import (
     training_data,
     uploads,
     viewing,
+    viewing_pages,
 )
 from .base import NotFoundHandler
 from .hub_login import OAuthCallbackHandler, SharedHubOAuth
@@ -54,7 +55,10 @@ log = logging.getLogger("gc-hub")
 # Each service's own pages (served before the default home page).
 SERVICE_PAGES = {
     "archives": lambda prefix: (
-        reader_study_pages.routes(prefix) + reader_study_case_pages.routes(prefix) + archive_pages.routes(prefix)
+        reader_study_pages.routes(prefix)
+        + reader_study_case_pages.routes(prefix)
+        + viewing_pages.routes(prefix)
+        + archive_pages.routes(prefix)
     ),
     "challenges": lambda prefix: (
         submission_pages.routes(prefix)

@@ -9,7 +9,7 @@ from tornado import web
 
 from ..api import archives as shapes
 from ..core.errors import NotFound
-from ..core.orm import ArchiveItem, SocketValue, grant
+from ..core.orm import VIEWING, ArchiveItem, SocketValue, grant, viewing_choices
 from .archives import CREATE_ARCHIVES, EDIT, ArchiveAccess, archive_row
 from .pages import PageHandler, shown
 from .uploads import upload_panel
@@ -84,7 +84,8 @@ class ArchivesPage(ArchiveAccess, PageHandler):
 
 
 class ArchivePage(ArchiveAccess, PageHandler):
-    """One archive: its cases, and for editors its members with a form to add one."""
+    """One archive: its cases, and for editors its members with a form to add one, and how its
+    cases are shown (a viewer configuration and a hanging protocol)."""
 
     def show(self, slug, status=200, error=None):
         archive, roles = self.archive(slug)
@@ -98,7 +99,8 @@ class ArchivePage(ArchiveAccess, PageHandler):
             {"id": i.id, "created_at": i.created_at.isoformat(), "values": case_values(i)}
             for i in self.db.scalars(query.limit(100))
         ]
-        members = shown(self.members(archive)) if roles & EDIT or self.user.get("admin") else None
+        editor = roles & EDIT or self.user.get("admin")
+        members = shown(self.members(archive)) if editor else None
         count = len(archive.items)
         self.render_page(
             "archive.html",
@@ -108,6 +110,7 @@ class ArchivePage(ArchiveAccess, PageHandler):
             items={"count": count, "results": items},
             members=members,
             uploads=upload_panel(self, archive, roles),
+            viewing=viewing_choices(self.db) if editor else None,
         )
 
     @web.authenticated
@@ -116,11 +119,13 @@ class ArchivePage(ArchiveAccess, PageHandler):
 
     @web.authenticated
     def post(self, slug):
-        archive, _ = self.archive(slug, EDIT, "manage this archive's members")
-        form = self.form("action", "username", "role")
+        archive, _ = self.archive(slug, EDIT, "manage this archive")
+        form = self.form("action", "username", "role", *VIEWING)
 
         def save():
-            if form["action"] == "remove-member":
+            if form["action"] == "viewing":
+                self.change_archive(archive, shapes.ArchiveChange.read({key: form[key] for key in VIEWING}))
+            elif form["action"] == "remove-member":
                 self.remove_member(archive, form["username"], form["role"])
             else:
                 grant(self.db, archive, form["username"], form["role"])

@@ -12,14 +12,17 @@ from ..core.orm import (
     ArchiveMember,
     ArchiveRole,
     Challenge,
+    HangingProtocol,
     Phase,
     Socket,
     SocketValue,
+    ViewerConfiguration,
     grant,
     make_value,
     remove,
     revoke,
     save,
+    set_viewing,
     usernames,
 )
 from .base import APIHandler, endpoint, member_query
@@ -50,7 +53,20 @@ FEW_OF_MINE = ALL_ARCHIVES.where(Archive.id.in_(_MINE))
 MANY_OF_MINE = ALL_ARCHIVES.where(_MINE.where(ArchiveMember.object_id == Archive.id).exists())
 MANY_ARCHIVES = 1000  # from how many on a user has "many"
 # What a list of archives shows of each (see ``archive_row``): columns, not ORM objects.
-ARCHIVE_COLUMNS = (Archive.slug, Archive.title, Archive.description, Archive.created_by, Archive.created_at)
+ARCHIVE_COLUMNS = (
+    Archive.slug,
+    Archive.title,
+    Archive.description,
+    Archive.created_by,
+    Archive.created_at,
+    *(
+        select(model.slug).where(model.id == key).scalar_subquery().label(name)
+        for name, model, key in (
+            ("viewer_configuration", ViewerConfiguration, Archive.viewer_configuration_id),
+            ("hanging_protocol", HangingProtocol, Archive.hanging_protocol_id),
+        )
+    ),
+)
 
 
 def sockets_by_slug(db, field, slugs):
@@ -118,6 +134,15 @@ class ArchiveAccess:
         self.commit()
         return archive
 
+    def change_archive(self, archive, fields):
+        """Set an archive's title, description, viewer configuration or hanging protocol from
+        ``fields`` (an ArchiveChange)."""
+        given = {key: value for key, value in fields.given().items() if value is not None}
+        set_viewing(self.db, archive, given)
+        for key, value in given.items():
+            setattr(archive, key, value)
+        self.db.flush()
+
     def members(self, archive):
         return shapes.ArchiveMembers(**{role.value: usernames(self.db, archive, role) for role in ArchiveRole})
 
@@ -157,7 +182,8 @@ class ArchivesHandler(ArchiveAPIHandler):
 
 
 class ArchiveHandler(ArchiveAPIHandler):
-    """GET: one archive. PATCH: change its title or description (editors). DELETE: delete it with
+    """GET: one archive. PATCH: change its title, description, viewer configuration or hanging
+    protocol (editors). DELETE: delete it with
     its items (editors); refused while a challenge phase uses it as its hidden test set."""
 
     @endpoint(returns=shapes.Archive)
@@ -170,8 +196,7 @@ class ArchiveHandler(ArchiveAPIHandler):
     @web.authenticated
     def patch(self, slug):
         archive, roles = self.archive(slug, EDIT, "change this archive")
-        for key, value in self.body().given().items():
-            setattr(archive, key, value)
+        self.change_archive(archive, self.body())
         self.commit()
         self.write_model(shapes.Archive.of(archive, roles))
 

@@ -20,7 +20,6 @@ from ..core.orm import (
     ArchiveItem,
     GroundTruthAnswer,
     GroundTruthReveal,
-    HangingProtocol,
     Question,
     ReaderStudy,
     ReaderStudyCase,
@@ -28,13 +27,13 @@ from ..core.orm import (
     ReaderStudyRole,
     Socket,
     SocketValue,
-    ViewerConfiguration,
     grant,
     make_answer,
     make_ground_truth,
     remove,
     revoke,
     save,
+    set_viewing,
     usernames,
 )
 from ..core.study_settings import case_order, roll_over_source, settings_problems
@@ -183,13 +182,7 @@ class ReaderStudyAccess(ArchiveAccess):
     def change_viewing(self, study, given):
         """Take the viewer configuration, hanging protocol and view content out of ``given`` and
         set them on ``study``; InvalidValue when one is unknown or the view content does not fit."""
-        for key, model in (("viewer_configuration", ViewerConfiguration), ("hanging_protocol", HangingProtocol)):
-            if key in given:
-                slug = given.pop(key)
-                found = self.db.scalar(select(model).filter_by(slug=slug)) if slug else None
-                if slug and found is None:
-                    raise InvalidValue(f"{key}: there is no {key.replace('_', ' ')} {slug!r}; create it first.")
-                setattr(study, key, found)
+        set_viewing(self.db, study, given)
         view_content = given.pop("view_content", study.view_content)
         layout = study.hanging_protocol.layout if study.hanging_protocol else None
         problems = view_content_problems(view_content, layout)

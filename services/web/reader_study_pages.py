@@ -10,7 +10,7 @@ from tornado import web
 from ..api import reader_studies as shapes
 from ..core.answer_types import TITLES, AnswerKind
 from ..core.errors import GcError
-from ..core.orm import POINT_KINDS, Answer, HangingProtocol, Question, ViewerConfiguration, remove
+from ..core.orm import POINT_KINDS, Answer, Question, remove, viewing_choices
 from .pages import PageHandler, shown
 from .reader_studies import CREATE_READER_STUDIES, EDIT, ReaderStudyAccess
 
@@ -166,12 +166,8 @@ class ReaderStudyPage(ReaderStudyAccess, PageHandler):
             archives=[a.slug for a in self.db.scalars(self.visible_archives())] if editor else [],
             kinds=KIND_LABELS,
             reading_switches=READING_SWITCHES,
-            viewer_configurations=self._titles(ViewerConfiguration) if editor else [],
-            hanging_protocols=self._titles(HangingProtocol) if editor else [],
+            viewing=viewing_choices(self.db) if editor else None,
         )
-
-    def _titles(self, model):
-        return list(self.db.execute(select(model.slug, model.title).order_by(model.title)))
 
     @web.authenticated
     def get(self, slug):

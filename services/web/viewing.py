@@ -24,9 +24,13 @@ class ViewingAccess:
             raise NotFound(f"No {self.noun} {slug!r}.")
         return thing
 
+    def may_change(self, thing):
+        """Whether the current user created ``thing`` or is a hub admin."""
+        return thing.created_by == self.username or bool(self.user.get("admin"))
+
     def changeable(self, slug):
         thing = self.found(slug)
-        if thing.created_by != self.username and not self.user.get("admin"):
+        if not self.may_change(thing):
             raise PermissionDenied(f"Only {thing.created_by!r}, who created {self.noun} {slug!r}, may change it.")
         return thing
 

@@ -111,7 +111,8 @@ def test_enums_and_examples_are_in_the_documents():
 def test_the_checker_refuses_what_the_document_does_not_declare():
     checker = ResponseChecker(DOCUMENTS["archives"])
     json_type = "application/json; charset=UTF-8"
-    archive = {"slug": "a", "title": "A", "description": "", "created_by": "x", "created_at": "2030-01-01T00:00:00Z"}
+    archive = {"slug": "a", "title": "A", "description": "", "created_by": "x", "created_at": "2030-01-01T00:00:00Z",
+               "viewer_configuration": None, "hanging_protocol": None}  # fmt: skip
     checker.check(
         "GET", "/services/archives/api/v1/archives/a", 200, json_type, json.dumps({**archive, "my_roles": []})
     )

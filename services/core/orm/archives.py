@@ -6,11 +6,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, Named, children, link_table, parent_key, utcnow
 from .sockets import SocketValue
+from .viewing import ShownWith
 
 archive_item_values = link_table("archive_item_values", "archive_items", "socket_values")
 
 
-class Archive(Named, Base):
+class Archive(ShownWith, Named, Base):
     """A collection of cases. Deleting it deletes its items, not the values or images they hold."""
 
     __tablename__ = "archives"

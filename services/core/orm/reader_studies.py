@@ -13,7 +13,7 @@ from ..question_rules import question_problems, with_defaults
 from ..schemas import schema_problem_of
 from .base import Base, JSONData, Named, children, link_table, parent_key, utcnow
 from .sockets import Socket, SocketValue
-from .viewing import HangingProtocol, ViewerConfiguration
+from .viewing import ShownWith
 
 reader_study_case_values = link_table("reader_study_case_values", "reader_study_cases", "socket_values")
 
@@ -52,7 +52,7 @@ OPTIONS_SCHEMA = {
 POINT_KINDS = (AnswerKind.POINT, AnswerKind.MULTIPLE_POINTS)
 
 
-class ReaderStudy(Named, Base):
+class ReaderStudy(ShownWith, Named, Base):
     """Cases shown to readers with ordered questions. Deleting it deletes its cases, questions
     and answers, not the values the cases show. In ``educational`` mode a reader may see the
     ground truth of a case once they have answered it, which makes their answers to it final."""
@@ -69,16 +69,7 @@ class ReaderStudy(Named, Base):
     instant_verification: Mapped[bool] = mapped_column(default=False)
     leaderboard_accessible_to_readers: Mapped[bool] = mapped_column(default=True)
     end_of_study_text: Mapped[str] = mapped_column(Text, default="")
-    # How its cases are shown: a viewer configuration, a hanging protocol, and which sockets each
-    # of the protocol's viewports shows (core/viewing.py).
-    viewer_configuration_id: Mapped[int | None] = mapped_column(
-        ForeignKey("viewer_configurations.id", ondelete="SET NULL"), index=True
-    )
-    viewer_configuration: Mapped[ViewerConfiguration | None] = relationship()
-    hanging_protocol_id: Mapped[int | None] = mapped_column(
-        ForeignKey("hanging_protocols.id", ondelete="SET NULL"), index=True
-    )
-    hanging_protocol: Mapped[HangingProtocol | None] = relationship()
+    # Which sockets each viewport of its hanging protocol shows (core/viewing.py).
     view_content: Mapped[dict] = mapped_column(JSONData, default=dict)
     cases: Mapped[list["ReaderStudyCase"]] = children(
         "ReaderStudyCase", "reader_study", order_by=lambda: [ReaderStudyCase.order, ReaderStudyCase.id]
