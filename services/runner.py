@@ -622,7 +622,8 @@ class Runner:
             response.raise_for_status()
         except requests.exceptions.HTTPError as error:
             raise create_api_error_from_http_exception(error) from None
-        return tuple(_last_lines(stream.decode("utf-8", errors="replace")) for stream in demultiplexed(response.content))
+        stdout, stderr = (_last_lines(s.decode("utf-8", errors="replace")) for s in demultiplexed(response.content))
+        return stdout, stderr
 
     def _remove_container(self, container_id):
         try:
