@@ -24,8 +24,10 @@ from ..core.orm import (
     save,
     set_viewing,
     usernames,
+    version,
 )
-from .base import APIHandler, endpoint, member_query
+from .base import APIHandler, Kept, endpoint, member_query
+from .versioned_cache import VersionedCache
 
 CREATE_ARCHIVES = "custom:archives:create"
 # What each role may do, from least to most: users read, uploaders add cases, editors manage.
@@ -52,6 +54,9 @@ ALL_ARCHIVES = select(Archive).order_by(Archive.slug)
 FEW_OF_MINE = ALL_ARCHIVES.where(Archive.id.in_(_MINE))
 MANY_OF_MINE = ALL_ARCHIVES.where(_MINE.where(ArchiveMember.object_id == Archive.id).exists())
 MANY_ARCHIVES = 1000  # from how many on a user has "many"
+# What each process keeps while the archives' version is the same (services/core/orm/versions.py):
+COUNTS_KEPT = 1024  # users' counts of their visible archives
+PAGES_KEPT = 128  # pages of the list (JSON), by user and query
 # What a list of archives shows of each (see ``archive_row``): columns, not ORM objects.
 ARCHIVE_COLUMNS = (
     Archive.slug,
@@ -100,10 +105,17 @@ class ArchiveAccess:
         return query.params(username=self.username)
 
     def count_visible_archives(self):
-        """How many archives ``visible_archives`` holds, counted from the memberships alone."""
-        if self.user.get("admin"):
-            return self.db.scalar(select(func.count()).select_from(Archive))
-        return self.db.scalar(COUNT_MINE, {"username": self.username})
+        """How many archives ``visible_archives`` holds: as counted before while the archives'
+        version is the same, else from the memberships alone."""
+        admin = bool(self.user.get("admin"))
+
+        def count():  # read after the version: never older than it
+            if admin:
+                return self.db.scalar(select(func.count()).select_from(Archive))
+            return self.db.scalar(COUNT_MINE, {"username": self.username})
+
+        counts = self.platform.setdefault("archive_counts", VersionedCache(COUNTS_KEPT))
+        return counts.get((self.username, admin), version(self.db, "archives"), count)
 
     def archive(self, slug, allowed=READ, doing="read this archive"):
         """The archive ``slug`` if the user holds one of ``allowed``; NotFound for those who may
@@ -169,9 +181,14 @@ class ArchivesHandler(ArchiveAPIHandler):
     @endpoint(returns=shapes.ArchivePage)
     @web.authenticated
     def get(self):
-        count = self.count_visible_archives()
-        query = self.visible_archives(many=count > MANY_ARCHIVES, rows=True)
-        self.write_model(self.page(query, archive_row, count=count))
+        def make():  # read after the version: never older than it
+            count = self.count_visible_archives()
+            query = self.visible_archives(many=count > MANY_ARCHIVES, rows=True)
+            return Kept.of(self.model_json(self.page(query, archive_row, count=count)), "application/json")
+
+        pages = self.platform.setdefault("archive_pages", VersionedCache(PAGES_KEPT))
+        key = (self.request.uri, self.username, bool(self.user.get("admin")))
+        self.write_kept(pages.get(key, version(self.db, "archives"), make))
 
     @endpoint(shapes.ArchiveCreate, shapes.Archive, 201)
     @web.authenticated

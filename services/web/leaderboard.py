@@ -1,7 +1,7 @@
 """The leaderboard service's API: a phase's ranked results (JSON or CSV) and a challenge's
 leaderboard over several phases. Ranks are computed on read (services/ranking.py), never stored;
 a ranked leaderboard and the responses made of it are reused while the phases' results are the
-same (leaderboard_cache.py), for each kind of viewer apart (admins see more).
+same (versioned_cache.py), for each kind of viewer apart (admins see more).
 
 Who sees what follows the challenges service (``ChallengeAccess``): a public phase's leaderboard
 to every signed-in user, a participants-only one to participants and the challenge's admins, a
@@ -27,7 +27,7 @@ from ..core.orm.teams import team_names
 from ..ranking import Result, Scoring, bootstrap, combine, rank
 from .base import FORMAT_QUERY, PAGE_QUERY, APIHandler, Kept, Query, endpoint
 from .challenges import ChallengeAccess
-from .leaderboard_cache import LeaderboardCache
+from .versioned_cache import VersionedCache
 
 # Bootstrap figures are computed on read for leaderboards of at most this many ranked entries
 # (1,000 resamples of 200 entries take about 50 ms); larger ones leave them out and say so.
@@ -133,7 +133,7 @@ class LeaderboardAccess(ChallengeAccess):
     def leaderboard(self, phase, admin, scoring):
         """``(board, rows)``: the ranked board and the database rows of its entries by id; the
         same as at the last read while the phase's results version and the scoring are the same."""
-        boards = self.platform.setdefault("leaderboards", LeaderboardCache(BOARDS_KEPT))
+        boards = self.platform.setdefault("leaderboards", VersionedCache(BOARDS_KEPT))
 
         def make():  # read after the phase and its version: never older than it
             rows = self.results(phase, admin)
@@ -155,7 +155,7 @@ class LeaderboardAccess(ChallengeAccess):
         """Answer ``make()`` (the body), or the same answer made before for this request by a viewer
         who sees the same (``viewer``: whether an admin of the challenge, and what else the answer
         shows of them) while ``phases``' results are the same; 304 when the client has it."""
-        responses = self.platform.setdefault("leaderboard_responses", LeaderboardCache(RESPONSES_KEPT))
+        responses = self.platform.setdefault("leaderboard_responses", VersionedCache(RESPONSES_KEPT))
         key = (self.request.uri, viewer, tuple(phase.id for phase in phases))
         version = tuple(phase.results_version for phase in phases)
         self.write_kept(responses.get(key, version, lambda: Kept.of(make(), content_type)))

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import requests
 from hubtools import running_hub
 
 from services.launcher import descendants
@@ -69,3 +70,38 @@ def test_every_login_through_the_proxy_works_whichever_process_answers(platform)
     finished = [pid for pid, status, callback in steps if callback and status == "302"]
     assert len(finished) == LOGINS and len(started) >= LOGINS, steps
     assert len(set(started)) > 1 and len(set(finished)) > 1
+
+
+def test_a_change_to_archives_or_roles_shows_on_the_next_list_whichever_process_answers(platform):
+    # Each process keeps the list pages and counts it made until the archives change; reads from
+    # several connections at once reach several processes, which must all see each change.
+    api = f"{platform.url}/services/archives/api/v1"
+    researcher = {"Authorization": f"token {platform.login('researcher').new_token()}"}
+    clinician = {"Authorization": f"token {platform.login('clinician').new_token()}"}
+    slug, grant = "kept-lists", {"username": "clinician", "role": "user"}
+
+    def listed(headers):
+        """``{slug: title}`` of ``headers``' archives, read BROWSERS × 2 times at once: every
+        answer the same, its count that of its archives."""
+
+        def read(_):
+            page = requests.get(f"{api}/archives?limit=500", headers=headers).json()
+            assert page["count"] == len(page["results"]), page
+            return tuple((archive["slug"], archive["title"]) for archive in page["results"])
+
+        with ThreadPoolExecutor(BROWSERS) as readers:
+            (answer,) = set(readers.map(read, range(BROWSERS * 2)))
+        return dict(answer)
+
+    before, clinicians = listed(researcher), listed(clinician)
+    r = requests.post(f"{api}/archives", json={"slug": slug, "title": "Kept"}, headers=researcher)
+    assert r.status_code == 201, r.text
+    assert listed(researcher) == {**before, slug: "Kept"}
+    assert requests.post(f"{api}/archives/{slug}/members", json=grant, headers=researcher).status_code == 201
+    assert listed(clinician) == {**clinicians, slug: "Kept"}
+    assert requests.delete(f"{api}/archives/{slug}/members", params=grant, headers=researcher).status_code == 204
+    assert listed(clinician) == clinicians
+    assert requests.patch(f"{api}/archives/{slug}", json={"title": "Renamed"}, headers=researcher).status_code == 200
+    assert listed(researcher) == {**before, slug: "Renamed"}
+    assert requests.delete(f"{api}/archives/{slug}", headers=researcher).status_code == 204
+    assert listed(researcher) == before

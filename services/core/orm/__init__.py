@@ -74,6 +74,7 @@ from .roles import (
 )
 from .sockets import Socket, SocketValue, StoredFile, default_relative_path, make_value, relative_path_problem
 from .teams import Team, TeamInvitation, TeamMember, team_of, teammates
+from .versions import version
 from .viewing import VIEWING, HangingProtocol, ViewerConfiguration, set_viewing, viewing_choices
 
 metadata = Base.metadata

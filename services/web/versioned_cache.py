@@ -1,17 +1,17 @@
-"""Reusing ranked leaderboards and their responses while nothing they were made of has changed.
+"""Reusing what a process made while nothing it was made of has changed.
 
-Ranks are computed on read and never stored in the database. Each process of the leaderboard
-service keeps, in its memory, the last few leaderboards it ranked and the last responses it
-made of them, each with the version it was made from: the ``results_version`` of the phases it
-shows (a new value whenever an evaluation is published, changed, added or deleted, or the phase's
-settings change; see services/core/orm/results_version.py). That version is read with the phase
-on every request, so whichever process answers, a new result shows on the next read.
+Each process of a service keeps, in its memory, the last few values it made (ranked
+leaderboards, responses, counts), each with the version it was made from: a value read from the
+database in the same transaction as what the value is made of, which changes in the same
+transaction as any change to that (a phase's ``results_version``, services/core/orm/results_version.py;
+the ``versions`` of services/core/orm/versions.py). So whichever process answers, a change shows
+on the next read.
 """
 
 from collections import OrderedDict
 
 
-class LeaderboardCache:
+class VersionedCache:
     """The ``size`` values most recently asked for, each under a key with the version it was made from."""
 
     def __init__(self, size=16):
