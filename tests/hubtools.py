@@ -24,8 +24,11 @@ SERVICES = ("archives", "challenges", "leaderboard")
 
 
 def free_port_block(size=6, start=20000, stop=40000):
-    """A base port P such that P..P+size-1 are all free on this machine."""
-    for base in range(start + os.getpid() % 997 * 10, stop, size):
+    """A base port P in [start, stop) such that P..P+size-1 are all free on this machine; each
+    process starts looking at a place of its own in the range and wraps around."""
+    bases = range(start, stop - size + 1, size)
+    first = os.getpid() * 7 % len(bases)
+    for base in (*bases[first:], *bases[:first]):
         sockets = []
         try:
             for port in range(base, base + size):

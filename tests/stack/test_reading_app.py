@@ -396,14 +396,14 @@ def test_a_case_with_two_scans_shows_them_side_by_side_with_its_segmentation(rea
 
 def test_clinician_runs_an_algorithm_on_an_uploaded_case_and_sees_its_output(workstation, artifacts, tmp_path):
     """A broken file is refused with its reason; then a 12 MB scan runs and its output is overlaid."""
-    # Noisy and uncompressed, 12 MB: the upload and the volume sent to the viewer are websocket
-    # messages larger than tornado's default limit (10 MiB), which the proxy and server lift.
+    # Uncompressed, 12 MB: the upload is a websocket message larger than tornado's default limit
+    # (10 MiB), which the proxy and server lift (the 512 x 512 x 300 test sends the viewer one).
+    # Smooth, so the volume sent to the viewer compresses and software WebGL sets it up quickly.
     blob = sitk.GaussianSource(
         sitk.sitkFloat32, size=[200, 200, 150], sigma=[20, 20, 15], mean=[90, 100, 70], scale=1000
     )
-    noisy = sitk.Cast(sitk.AdditiveGaussianNoise(blob, standardDeviation=40, seed=1), sitk.sitkInt16)
     scan = tmp_path / "my-scan.mha"
-    sitk.WriteImage(noisy, str(scan), False)
+    sitk.WriteImage(sitk.Cast(blob, sitk.sitkInt16), str(scan), False)
     assert scan.stat().st_size > 11 * 1024 * 1024
     page = restart_app(workstation)
     page.locator(".p-TabBar-tab, .lm-TabBar-tab", has_text="Run an algorithm").click()
@@ -434,11 +434,7 @@ def test_clinician_runs_an_algorithm_on_an_uploaded_case_and_sees_its_output(wor
     finally:
         page.screenshot(path=artifacts / "reading-app-run.png")
     assert "succeeded" in done.inner_text()
-    started = time.monotonic()
-    # Noise does not compress: the page takes the 12 MB volume and its segmentation as they are,
-    # and on a busy machine software WebGL takes minutes to set them up.
-    wait_for_canvases(page, timeout=900_000)
-    print(f"the output was drawn {time.monotonic() - started:.0f} s after the run ended")
+    wait_for_canvases(page)
     assert "overlay: the output segmentation" in run.locator(".gc-viewer").inner_text()
 
 
