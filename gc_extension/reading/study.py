@@ -119,8 +119,9 @@ class StudyReader:
             field.show(self.answers.get((field.question["id"], self.case["id"])))
             field.set_status("")
         self.roll_over()
+        final = self.lock_if_final()
         listeners = [f for f in self.fields if isinstance(f, AnnotationField)]
-        if listeners and not self.lock_if_final():
+        if listeners and not final:
             listeners[0].listen()
         self.update_progress()
         try:
