@@ -663,6 +663,11 @@ class Client:
         answers = self.pages("archives", f"reader-studies/{quote(study)}/answers")
         return {(a["question"], a["case"]): a["value"] for a in answers}
 
+    def reading_progress(self, study) -> api_types.Progress:
+        """How far I am in ``study``: my order of its cases, those I have finished, the answers the
+        next one starts with (roll-over) and, once I have finished, its end text."""
+        return self.get("archives", f"reader-studies/{quote(study)}/progress")
+
     def save_answer(self, study, question, case, value) -> api_types.Answer:
         """Give (or change) my answer to ``question`` about ``case``."""
         body = {"question": question, "case": case, "value": value}
