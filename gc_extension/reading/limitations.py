@@ -1,0 +1,33 @@
+"""What a viewer configuration or hanging protocol asks for that this viewer (itkwidgets 0.32)
+cannot do, in sentences shown to the reader above the viewports rather than ignored."""
+
+from .links import unlinked
+from .viewports import drawn_over
+
+
+def interpolation_notes(settings, overlaid):
+    notes = []
+    if overlaid and settings.get("default_image_interpolation", "cubic") != "nearest":
+        notes.append("images under a segmentation are shown voxel by voxel: this viewer interpolates none under an "
+                     "overlay")  # fmt: skip
+    elif settings.get("default_image_interpolation") == "cubic":
+        notes.append("images are interpolated linearly: this viewer has no cubic interpolation")
+    if settings.get("default_overlay_interpolation", "nearest") != "nearest":
+        notes.append("overlays are shown voxel by voxel: this viewer does not interpolate them")
+    return notes
+
+
+def limitations(settings, layout, viewports=1, overlaid=False):
+    """Sentences for what ``settings`` and the protocol ``layout`` ask for that cannot be done;
+    links are only mentioned when there are several ``viewports`` to link, interpolation under
+    an overlay when a viewport is ``overlaid``."""
+    notes = interpolation_notes(settings, overlaid)
+    if settings.get("default_zoom_scale", 1) != 1:
+        notes.append("the zoom starts at 1: this viewer cannot be given a zoom")
+    if viewports > 1 and settings.get("link_images", True):
+        notes += unlinked(settings)
+    hidden = drawn_over(layout or ())
+    if hidden:
+        notes.append(f"viewports drawn over another ({', '.join(hidden)}) are not shown: this viewer has no overlay "
+                     "viewports")  # fmt: skip
+    return notes
