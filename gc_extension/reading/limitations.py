@@ -8,12 +8,11 @@ from .viewports import drawn_over
 def interpolation_notes(settings, overlaid):
     notes = []
     if overlaid and settings.get("default_image_interpolation", "cubic") != "nearest":
-        notes.append("images under a segmentation are shown voxel by voxel: this viewer interpolates none under an "
-                     "overlay")  # fmt: skip
+        notes.append("no interpolation under a segmentation (this viewer shows those images voxel by voxel)")
     elif settings.get("default_image_interpolation") == "cubic":
-        notes.append("images are interpolated linearly: this viewer has no cubic interpolation")
+        notes.append("linear interpolation, not cubic (this viewer has no cubic interpolation)")
     if settings.get("default_overlay_interpolation", "nearest") != "nearest":
-        notes.append("overlays are shown voxel by voxel: this viewer does not interpolate them")
+        notes.append("segmentations are not interpolated (this viewer shows them voxel by voxel)")
     return notes
 
 
@@ -23,11 +22,10 @@ def limitations(settings, layout, viewports=1, overlaid=False):
     an overlay when a viewport is ``overlaid``."""
     notes = interpolation_notes(settings, overlaid)
     if settings.get("default_zoom_scale", 1) != 1:
-        notes.append("the zoom starts at 1: this viewer cannot be given a zoom")
+        notes.append("the zoom starts at 1 (this viewer cannot be given a zoom)")
     if viewports > 1 and settings.get("link_images", True):
         notes += unlinked(settings)
     hidden = drawn_over(layout or ())
     if hidden:
-        notes.append(f"viewports drawn over another ({', '.join(hidden)}) are not shown: this viewer has no overlay "
-                     "viewports")  # fmt: skip
+        notes.append(f"viewports drawn over another are not shown: {', '.join(hidden)} (this viewer cannot)")
     return notes

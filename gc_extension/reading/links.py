@@ -21,9 +21,8 @@ TRAITS = {
     "link_orienting": (("mode",), True),
 }
 NOT_LINKABLE = {
-    "link_zooming": "zoom is not linked: the viewer keeps each slice's zoom to itself (it is not among "
-    "the values it shares)",
-    "link_flipping": "flipping is not linked: this viewer cannot flip an image",
+    "link_zooming": "zoom is not linked (this viewer keeps each viewport's zoom to itself)",
+    "link_flipping": "no flipping to link (this viewer cannot flip an image)",
 }
 
 

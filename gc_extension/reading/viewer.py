@@ -144,7 +144,9 @@ class CaseViewer:
         self.shown, panes = [], []
         for viewport in viewports:
             socket = next((s for s in viewport.sockets if s in images), None)
-            title = f"<b>{escape(viewport.label)}</b> <small>({escape(viewport.orientation)})</small>"
+            title = f"<b>{escape(viewport.label)}</b>"
+            if viewport.orientation not in viewport.label.lower():
+                title += f" <small>({escape(viewport.orientation)})</small>"
             if socket is None:
                 pane = w.HTML(f"{title}<p><small>This case has no image for this viewport.</small></p>")
             else:

@@ -60,6 +60,28 @@ MOVE_SLICE = """async ([id, z]) => {
 }"""
 
 
+# The zoom of the viewer whose model is ``id`` (its camera's parallel scale: slices are drawn
+# with a parallel projection) and the camera values its model shares.
+ZOOM_AND_CAMERA = """async (id) => {
+    for (const manager of Jupyter.WidgetManager._managers) {
+        if (!(id in manager._models)) continue;
+        const model = await manager._models[id];
+        const camera = model.get('camera');
+        return [model.itkVtkViewer.getViewProxy().getCamera().getParallelScale(),
+                Array.from(camera.slice ? camera : new Float32Array(camera.buffer))];
+    }
+}"""
+
+
+# Where on the page the middle of a viewport's slice is: the centre of its largest canvas.
+CENTRE_OF_THE_SLICE = """(pane) => {
+    const area = c => c.clientWidth * c.clientHeight;
+    const canvas = [...document.querySelectorAll(`${pane} canvas`)].sort((a, b) => area(b) - area(a))[0];
+    const box = canvas.getBoundingClientRect();
+    return [box.x + box.width / 2, box.y + box.height / 2];
+}"""
+
+
 def segmented_archive(hub, slug):
     """An archive with one 64 × 64 × 48 case: a scan and a segmentation of two segments (an organ,
     1, with a lesion, 2, in it), which the researcher edits and the clinician may read."""
@@ -120,7 +142,7 @@ def test_a_hanging_protocol_lays_out_linked_viewports_with_the_configured_segmen
     page = restart_app(workstation)
     page.locator(".gc-open-study", has_text="Organ and lesion").click()
     try:
-        wait_for_canvases(page, count=2)
+        wait_for_canvases(page, count=2, timeout=600_000)  # two viewers in software WebGL, on a busy machine
         page.wait_for_function(f"async () => ({VIEWER_MODELS})().then(v => v.length == 2)", timeout=300_000)
         time.sleep(5)  # SwiftShader draws the first slices slowly
     finally:
@@ -145,3 +167,14 @@ def test_a_hanging_protocol_lays_out_linked_viewports_with_the_configured_segmen
     )
     time.sleep(3)
     page.screenshot(path=artifacts / "reading-viewports-moved.png")
+
+    # Zoom cannot be linked: scrolling zooms the axial viewer, and the camera it shares stays as it was.
+    zoom, camera = page.evaluate(ZOOM_AND_CAMERA, viewers["z"]["id"])
+    x, y = page.evaluate(CENTRE_OF_THE_SLICE, ".gc-viewport-main")
+    page.mouse.move(x, y)
+    page.mouse.wheel(0, -400)
+    page.wait_for_function(
+        f"async () => ({ZOOM_AND_CAMERA})({viewers['z']['id']!r}).then(([zoom]) => zoom != {zoom})", timeout=60_000
+    )
+    time.sleep(2)  # the viewer reports its camera at most every 50 ms
+    assert page.evaluate(ZOOM_AND_CAMERA, viewers["z"]["id"])[1] == camera
