@@ -17,13 +17,13 @@ def interpolation_notes(settings, overlaid):
 
 
 def limitations(settings, layout, viewports=1, overlaid=False):
-    """Sentences for what ``settings`` and the protocol ``layout`` ask for that cannot be done;
-    links are only mentioned when there are several ``viewports`` to link, interpolation under
-    an overlay when a viewport is ``overlaid``."""
-    notes = interpolation_notes(settings, overlaid)
+    """Sentences for what ``settings`` (none without a viewer configuration) and the protocol
+    ``layout`` ask for that cannot be done; links are only mentioned when there are several
+    ``viewports`` to link, interpolation under an overlay when a viewport is ``overlaid``."""
+    notes = interpolation_notes(settings, overlaid) if settings else []
     if settings.get("default_zoom_scale", 1) != 1:
         notes.append("the zoom starts at 1 (this viewer cannot be given a zoom)")
-    if viewports > 1 and settings.get("link_images", True):
+    if viewports > 1 and settings.get("link_images", False):
         notes += unlinked(settings)
     hidden = drawn_over(layout or ())
     if hidden:

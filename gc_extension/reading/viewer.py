@@ -59,7 +59,7 @@ class CaseViewer:
         self.overlay_note.add_class("gc-overlay-note")
         self.invert = w.Checkbox(value=False, description="Invert", indent=False, layout=w.Layout(width="80px"))
         self.invert.observe(lambda change: self.apply_colours(), "value")
-        self.linked = w.Checkbox(value=True, description="Link viewports", indent=False)
+        self.linked = w.Checkbox(value=False, description="Link viewports", indent=False)
         self.linked.add_class("gc-link-viewports")
         self.linked.observe(lambda change: self.link(), "value")
         self.notes = w.HTML()
@@ -79,7 +79,7 @@ class CaseViewer:
         self.shown = []  # the new presets must not redraw the previous case's viewers
         self.preset.options, self.preset.value = list(self.presets), default
         self.invert.layout.display = None if self.settings.get("show_invert_tool", True) else "none"
-        self.linked.value = self.settings.get("link_images", True)
+        self.linked.value = self.settings.get("link_images", False)  # unlinked without a configuration
 
     def load(self, image_id):
         """Image ``image_id`` as a SimpleITK image, downloaded on first use."""

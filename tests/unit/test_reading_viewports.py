@@ -70,13 +70,15 @@ def test_zoom_and_flipping_cannot_be_linked_and_say_so():
     notes = limitations({"link_images": True, "link_zooming": True, "link_flipping": False}, None, viewports=2)
     assert any(n.startswith("zoom is not linked") for n in notes) and not any("flip" in n for n in notes)
     assert limitations({"link_images": False}, None, viewports=2) == []
-    assert limitations({}, None, viewports=1) == []  # one viewport: nothing to link
+    assert limitations({"link_images": True}, None, viewports=1) == []  # one viewport: nothing to link
+    assert limitations({}, None, viewports=2, overlaid=True) == []  # no configuration: nothing to say
 
 
 def test_settings_the_viewer_cannot_follow_are_said():
     notes = limitations({"default_image_interpolation": "cubic", "default_zoom_scale": 2}, None)
     assert any("cubic" in n for n in notes) and any("zoom" in n for n in notes)
-    assert any("under a segmentation" in n for n in limitations({}, None, overlaid=True))
+    overlaid = limitations({"default_image_interpolation": "trilinear"}, None, overlaid=True)
+    assert any("under a segmentation" in n for n in overlaid)
 
 
 def test_a_segment_configured_as_not_visible_weighs_nothing_and_each_has_its_name():
