@@ -682,6 +682,17 @@ class Client:
         """The readers of ``study`` ranked by score (the others' names hidden from a reader)."""
         return self.get("archives", f"reader-studies/{quote(study)}/leaderboard")
 
+    def viewing(self, shown) -> tuple[dict, list | None]:
+        """How the cases of ``shown`` (a reader study or archive as the API gives it) are shown: its
+        viewer configuration's settings ({} without one) and its hanging protocol's layout (None
+        without one)."""
+        configuration, protocol = shown.get("viewer_configuration"), shown.get("hanging_protocol")
+        settings = (
+            self.get("archives", f"viewer-configurations/{quote(configuration)}")["settings"] if configuration else {}
+        )
+        layout = self.get("archives", f"hanging-protocols/{quote(protocol)}")["layout"] if protocol else None
+        return settings, layout
+
     def algorithms(self) -> list[api_types.Algorithm]:
         """The algorithms I may see (those I may run among them)."""
         return self.pages("challenges", "algorithms")

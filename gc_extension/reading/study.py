@@ -32,6 +32,7 @@ class StudyReader:
         self.answers = client.my_answers(slug)
         self.revealed = set()
         self.viewer = CaseViewer(client, on_click=self.clicked)
+        self.viewer.use(*client.viewing(self.study), self.study.get("view_content"))
         rows = [HeadingField(q) if q["kind"] == "heading" else answer_field(q, self.save) for q in self.questions]
         self.fields = [row for row in rows if isinstance(row, AnswerField)]
         for field in self.fields:
