@@ -238,6 +238,8 @@ class Archive(TypedDict):
     description: str
     created_by: str
     created_at: Time
+    viewer_configuration: str | None
+    hanging_protocol: str | None
     my_roles: list[ArchiveRole]
 
 
