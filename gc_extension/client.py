@@ -663,6 +663,11 @@ class Client:
         answers = self.pages("archives", f"reader-studies/{quote(study)}/answers")
         return {(a["question"], a["case"]): a["value"] for a in answers}
 
+    def reading_progress(self, study) -> api_types.Progress:
+        """How far I am in ``study``: my order of its cases, those I have finished, the answers the
+        next one starts with (roll-over) and, once I have finished, its end text."""
+        return self.get("archives", f"reader-studies/{quote(study)}/progress")
+
     def save_answer(self, study, question, case, value) -> api_types.Answer:
         """Give (or change) my answer to ``question`` about ``case``."""
         body = {"question": question, "case": case, "value": value}
@@ -676,6 +681,17 @@ class Client:
     def reader_leaderboard(self, study) -> api_types.ReaderLeaderboard:
         """The readers of ``study`` ranked by score (the others' names hidden from a reader)."""
         return self.get("archives", f"reader-studies/{quote(study)}/leaderboard")
+
+    def viewing(self, shown) -> tuple[dict, list | None]:
+        """How the cases of ``shown`` (a reader study or archive as the API gives it) are shown: its
+        viewer configuration's settings ({} without one) and its hanging protocol's layout (None
+        without one)."""
+        configuration, protocol = shown.get("viewer_configuration"), shown.get("hanging_protocol")
+        settings = (
+            self.get("archives", f"viewer-configurations/{quote(configuration)}")["settings"] if configuration else {}
+        )
+        layout = self.get("archives", f"hanging-protocols/{quote(protocol)}")["layout"] if protocol else None
+        return settings, layout
 
     def algorithms(self) -> list[api_types.Algorithm]:
         """The algorithms I may see (those I may run among them)."""

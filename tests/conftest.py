@@ -62,18 +62,19 @@ def database_url(request, tmp_path):
 def pytest_xdist_make_scheduler(config, log):
     """How `make test` (``pytest -n 2``) shares the tests out: a test file stays on one process, in
     its order, so its module fixtures and what its tests build on each other hold; and the files
-    with browser tests take turns on one process, as two software-WebGL pages at once starve each
-    other on a 2-core machine. (Not ``--dist loadgroup``: its xdist_group markers do nothing with
-    pytest 9.2, whose node ids xdist 3.8 can no longer rename.)"""
+    whose tests draw in the viewer (marked ``webgl``) take turns on one process, as two
+    software-WebGL pages at once starve each other on a 2-core machine. Other browser tests are
+    light and go where there is room. (Not ``--dist loadgroup``: its xdist_group markers do nothing
+    with pytest 9.2, whose node ids xdist 3.8 can no longer rename.)"""
     from xdist.scheduler import LoadScopeScheduling
 
     @functools.cache
-    def uses_browser(path):
-        return "pytest.mark.browser" in (config.rootpath / path).read_text(encoding="utf-8")
+    def draws_in_the_viewer(path):
+        return "pytest.mark.webgl" in (config.rootpath / path).read_text(encoding="utf-8")
 
-    class FileOrBrowserScheduling(LoadScopeScheduling):
+    class FileOrViewerScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid):
             path = nodeid.split("::", 1)[0]
-            return "browser" if uses_browser(path) else path
+            return "webgl" if draws_in_the_viewer(path) else path
 
-    return FileOrBrowserScheduling(config, log)
+    return FileOrViewerScheduling(config, log)

@@ -75,14 +75,15 @@ class ReadingApp:
         archives = self.client.archives()
         if not archives:
             return w.HTML("<p>You may read no archive yet.</p>")
-        choose = w.Dropdown(options=[(a["title"], a["slug"]) for a in archives], description="Archive")
+        choose = w.Dropdown(options=[(a["title"], a) for a in archives], description="Archive")
         cases = w.Dropdown(options=[], description="Case")
         viewer = CaseViewer(self.client)
         status = w.HTML()
 
         def list_cases(change=None):
             try:
-                found = self.client.cases(choose.value)
+                viewer.use(*self.client.viewing(choose.value))
+                found = self.client.cases(choose.value["slug"])
             except GcError as error:
                 status.value = f"<p style='color:#b00020'>{escape(str(error))}</p>"
                 return
@@ -91,7 +92,9 @@ class ReadingApp:
 
         def open_case(change):
             if change["new"]:
-                viewer.show(change["new"]["values"], self.socket_kinds, f"{choose.value}, case {change['new']['id']}")
+                viewer.show(
+                    change["new"]["values"], self.socket_kinds, f"{choose.value['slug']}, case {change['new']['id']}"
+                )
 
         choose.observe(list_cases, "value")
         cases.observe(open_case, "value")

@@ -1,5 +1,7 @@
 """Reading a reader study case by case: the case in the viewer beside its questions, answers saved
-as the reader goes, progress, and (in educational mode) the ground truth once a case is answered."""
+as the reader goes, progress, and (in educational mode) the ground truth once a case is answered.
+The study's settings are followed: case navigation, answer modification, the reader's own case
+order, answers rolled over, instant verification, readers' leaderboard and end text."""
 
 from html import escape
 
@@ -9,8 +11,13 @@ from ..errors import GcError
 from .annotations import POINT_KINDS, describe
 from .fields import AnnotationField, AnswerField, HeadingField, answer_field
 from .progress_bar import progress_bar
-from .reading_order import first_unfinished, is_done
+from .reading_order import in_my_order, is_done, may_go_on, rolled_over, starting_case, why_locked
 from .viewer import CaseViewer
+
+
+def editors_text(text):
+    """An editor's text (a case's, the end of the study's) as HTML: escaped, its lines kept."""
+    return f"<p style='white-space:pre-wrap'>{escape(text)}</p>" if text else ""
 
 
 class StudyReader:
@@ -19,10 +26,13 @@ class StudyReader:
     def __init__(self, client, slug, socket_kinds, on_close):
         self.client, self.slug, self.socket_kinds = client, slug, socket_kinds
         self.study = client.reader_study(slug)
-        self.questions, self.cases = self.study["questions"], self.study["cases"]
+        self.questions = self.study["questions"]
+        self.cases = in_my_order(self.study["cases"], client.reading_progress(slug)["case_ids"])
+        self.navigation = self.study["allow_case_navigation"]
         self.answers = client.my_answers(slug)
         self.revealed = set()
         self.viewer = CaseViewer(client, on_click=self.clicked)
+        self.viewer.use(*client.viewing(self.study), self.study.get("view_content"))
         rows = [HeadingField(q) if q["kind"] == "heading" else answer_field(q, self.save) for q in self.questions]
         self.fields = [row for row in rows if isinstance(row, AnswerField)]
         for field in self.fields:
@@ -46,8 +56,13 @@ class StudyReader:
         )
         self.reveal.on_click(lambda _: self.show_ground_truth())
         self.truth = w.HTML()
+        self.about, self.locked, self.end = w.HTML(), w.HTML(), w.HTML()
+        self.about.add_class("gc-case-text")
+        self.locked.add_class("gc-locked")
+        self.end.add_class("gc-end-of-study")
         ranks = w.Button(description="Leaderboard", icon="trophy")
         ranks.on_click(lambda _: self.show_leaderboard())
+        ranks.layout.display = None if self.readers_see_ranks() else "none"
         self.ranking = w.HTML()
         mode = " <small>(educational: the ground truth is shown once you have answered a case)</small>"
         title = w.HTML(
@@ -56,7 +71,16 @@ class StudyReader:
         )
         educational = [self.reveal, self.truth] if self.study.get("educational") else []
         questions = w.VBox(
-            [*(row.widget for row in rows), *educational, self.message, ranks, self.ranking],
+            [
+                self.end,
+                self.about,
+                *(row.widget for row in rows),
+                self.locked,
+                *educational,
+                self.message,
+                ranks,
+                self.ranking,
+            ],
             layout=w.Layout(width="34%", padding="0 0 0 8px"),
         )
         questions.add_class("gc-questions")
@@ -64,14 +88,14 @@ class StudyReader:
         self.widget = w.VBox(
             [
                 w.HBox([back, title]),
-                w.HBox([self.previous, self.next, self.bar, self.progress]),
+                w.HBox([*([self.previous] if self.navigation else []), self.next, self.bar, self.progress]),
                 w.HBox([self.viewer.widget, questions]),
             ]
         )
         self.widget.add_class("gc-study")
         self.index = 0
         if self.cases:
-            self.open(first_unfinished(self.cases, self.questions, self.answers))
+            self.open(starting_case(self.cases, self.questions, self.answers, self.navigation))
         else:
             self.message.value = "<p>This reader study has no cases yet: ask its editors to add some.</p>"
 
@@ -79,20 +103,30 @@ class StudyReader:
     def case(self):
         return self.cases[self.index]
 
+    @property
+    def case_title(self):
+        return self.case["title"] or f"Case {self.case['id']}"
+
+    def readers_see_ranks(self):
+        """Whether the leaderboard is for me: for a reader, when the study lets readers see it."""
+        return self.study["leaderboard_accessible_to_readers"] or self.study["my_roles"] != ["reader"]
+
     def open(self, index):
         """Show case number ``index`` with my saved answers to it."""
         self.index = max(0, min(index, len(self.cases) - 1))
         self.message.value = self.truth.value = ""
+        self.about.value = editors_text(self.case["text"])
         for field in self.fields:
             field.show(self.answers.get((field.question["id"], self.case["id"])))
             field.set_status("")
-            field.lock(self.case["id"] in self.revealed)
+        self.roll_over()
+        final = self.lock_if_final()
         listeners = [f for f in self.fields if isinstance(f, AnnotationField)]
-        if listeners and self.case["id"] not in self.revealed:
+        if listeners and not final:
             listeners[0].listen()
         self.update_progress()
         try:
-            self.viewer.show(self.case["values"], self.socket_kinds, f"Case {self.case['id']}")
+            self.viewer.show(self.case["values"], self.socket_kinds, self.case_title)
         except (GcError, RuntimeError, OSError) as error:
             self.message.value = f"<p style='color:#b00020'>This case could not be shown: {escape(str(error))}</p>"
 
@@ -100,24 +134,63 @@ class StudyReader:
         done = sum(is_done(c, self.questions, self.answers) for c in self.cases)
         self.bar.value = progress_bar(done, len(self.cases))
         self.progress.value = (
-            f"Case {self.index + 1} of {len(self.cases)} · "
+            f"Case {self.index + 1} of {len(self.cases)}: <b class='gc-case-title'>{escape(self.case_title)}</b> · "
             f"<span class='gc-done'>{done}</span> of {len(self.cases)} cases answered"
         )
         self.previous.disabled = self.index == 0
-        self.next.disabled = self.index >= len(self.cases) - 1
+        self.next.disabled = not may_go_on(self.index, self.cases, self.questions, self.answers, self.navigation)
         self.reveal.disabled = not is_done(self.case, self.questions, self.answers) or self.case["id"] in self.revealed
+        if done == len(self.cases) and not self.end.value:
+            self.show_end()
+
+    def show_end(self):
+        """The study's end text, once every case is answered (the editor's words, shown as text)."""
+        try:
+            text = self.client.reading_progress(self.slug)["end_of_study_text"]
+        except GcError as error:
+            text = error.message
+        self.end.value = (
+            "<div style='border:1px solid #a5d6a7;padding:4px 8px'><b>You have answered every case.</b>"
+            f"{editors_text(text)}</div>"
+        )
+
+    def roll_over(self):
+        """Start the case with my answers of the case before it, when the study rolls them over
+        (optional questions first: answering the last required one finishes the case)."""
+        if not self.study["roll_over_answers_for_n_cases"]:
+            return
+        carried = rolled_over(self.client.reading_progress(self.slug), self.case["id"], self.answers)
+        for field in sorted(self.fields, key=lambda f: f.question["required"]):
+            value = carried.get(field.question["id"])
+            if value is not None:
+                field.show(value)
+                if self.save(field, value):
+                    field.set_status("Carried over from the previous case")
+
+    def lock_if_final(self):
+        """Lock the answers the reader may no longer change, saying why; whether they are locked."""
+        reason = why_locked(self.study, self.case, self.questions, self.answers, self.revealed)
+        for field in self.fields:
+            field.lock(bool(reason))
+        self.locked.value = f"<p><small>{escape(reason)}</small></p>" if reason else ""
+        return bool(reason)
 
     def save(self, field, value):
-        """Save the reader's answer to ``field``'s question about the case shown."""
+        """Save the reader's answer to ``field``'s question about the case shown; whether it was."""
         key = (field.question["id"], self.case["id"])
         try:
             self.client.save_answer(self.slug, *key, value)
         except GcError as error:
             field.set_status(f"Not saved: {error.message}", error=True)
-            return
+            return False
         self.answers[key] = value
         field.set_status("Saved" if value is not None else "Cleared")
         self.update_progress()
+        if is_done(self.case, self.questions, self.answers):
+            if self.study["instant_verification"] and self.case["id"] not in self.revealed:
+                self.show_ground_truth()
+            self.lock_if_final()
+        return True
 
     def only_listener(self, listening):
         for field in self.fields:
@@ -141,20 +214,20 @@ class StudyReader:
             self.truth.value = f"<p style='color:#b00020'>{escape(error.message)}</p>"
             return
         self.revealed.add(case)
-        for field in self.fields:
-            field.lock()
+        self.lock_if_final()
         questions = {q["id"]: q for q in self.questions}
         rows = "".join(
             f"<tr><td>{escape(questions[a['question']]['text'])}</td>"
             f"<td>{escape(describe(questions[a['question']], a['my_answer']))}</td>"
             f"<td>{escape(describe(questions[a['question']], a['value']))}</td>"
-            f"<td>{'' if a['score'] is None else format(a['score'], '.2f')}</td></tr>"
+            f"<td>{'' if a['score'] is None else format(a['score'], '.2f')}</td>"
+            f"<td>{escape(a['explanation'])}</td></tr>"
             for a in truth["answers"]
             if a["question"] in questions
         )
         self.truth.value = (
             f"<table class='gc-truth' style='border-spacing:8px 2px'><tr><th>Question</th><th>You</th>"
-            f"<th>Ground truth</th><th>Score</th></tr>{rows}</table>"
+            f"<th>Ground truth</th><th>Score</th><th>Why</th></tr>{rows}</table>"
             if rows
             else "<p>This case has no ground truth.</p>"
         )

@@ -1,5 +1,6 @@
-"""A case in the itkwidgets viewer: its images side by side, a segmentation overlaid, window/level
-presets, and the points the reader clicks on a slice.
+"""A case in the itkwidgets viewer: its images in the viewports of a hanging protocol (or side by
+side), a segmentation overlaid, a viewer configuration's presets, links and segments, and the
+points the reader clicks on a slice.
 
 Images are downloaded once into a cache folder in the home directory and read with SimpleITK;
 itkwidgets 0.32 takes SimpleITK images as they are (geometry kept), so clicked positions are world
@@ -14,13 +15,17 @@ import ipywidgets as w
 import numpy as np
 import SimpleITK as sitk
 
+from .limitations import limitations
+from .links import links
 from .resolution import bytes_per_voxel, shown
-from .windowing import AUTO, PRESET_NAMES, intensity_range
+from .segments import centre_of, label_names, label_weights
+from .viewports import grid_size, hang, side_by_side
+from .windowing import presets
 
 CACHE = Path.home() / ".cache" / "gc-hub" / "images"
 IMAGE_KINDS = ("image",)
 OVERLAY_KINDS = ("segmentation", "heat-map")
-GRAYSCALE = "Grayscale"  # itkwidgets.cm.grayscale
+GRAYSCALE, INVERTED = "Grayscale", "X Ray"  # itkwidgets.cm.grayscale and .xray (white to black)
 
 
 def image_values(values, socket_kinds, kinds):
@@ -37,14 +42,14 @@ def same_grid(a, b):
 
 
 class CaseViewer:
-    """The viewer part of the screen; ``show`` puts a case in it. ``on_click(position)`` is
-    called with the world position of each click on a slice."""
+    """The viewer part of the screen; ``use`` says how cases are shown, ``show`` puts a case in
+    it. ``on_click(position)`` is called with the world position of each click on a slice."""
 
     def __init__(self, client, on_click=None):
         self.client = client
         self.on_click = on_click
-        self.viewers, self.images = [], []
-        self.preset = w.ToggleButtons(options=PRESET_NAMES, value=AUTO, description="Window")
+        self.shown, self.links = [], []  # [(viewer, image, mask)] and the jslinks between them
+        self.preset = w.ToggleButtons(description="Window")
         self.preset.style.button_width = "90px"
         self.preset.observe(lambda change: self.apply_window(), "value")
         self.overlay = w.Checkbox(value=False, disabled=True, description="Show segmentation", indent=False)
@@ -52,11 +57,29 @@ class CaseViewer:
         self.overlay.observe(lambda change: self.apply_overlay(), "value")
         self.overlay_note = w.HTML()
         self.overlay_note.add_class("gc-overlay-note")
+        self.invert = w.Checkbox(value=False, description="Invert", indent=False, layout=w.Layout(width="80px"))
+        self.invert.observe(lambda change: self.apply_colours(), "value")
+        self.linked = w.Checkbox(value=False, description="Link viewports", indent=False)
+        self.linked.add_class("gc-link-viewports")
+        self.linked.observe(lambda change: self.link(), "value")
+        self.notes = w.HTML()
+        self.notes.add_class("gc-viewer-limitations")
         self.caption = w.HTML()
-        self.panes = w.HBox(layout=w.Layout(width="100%"))
-        self.widget = w.VBox([w.HBox([self.preset, self.overlay, self.overlay_note]), self.caption, self.panes])
+        self.panes = w.GridBox(layout=w.Layout(width="100%", grid_gap="4px"))
+        tools = w.HBox([self.preset, self.invert, self.linked, self.overlay, self.overlay_note])
+        self.widget = w.VBox([tools, self.notes, self.caption, self.panes])
         self.widget.add_class("gc-viewer")
-        self.masks = []
+        self.use()
+
+    def use(self, settings=None, layout=None, view_content=None):
+        """Show cases with a viewer configuration's ``settings`` and a hanging protocol's ``layout``
+        and ``view_content`` from now on (none: the standard presets, images side by side)."""
+        self.settings, self.layout, self.view_content = settings or {}, layout, view_content or {}
+        self.presets, default = presets(self.settings)
+        self.shown = []  # the new presets must not redraw the previous case's viewers
+        self.preset.options, self.preset.value = list(self.presets), default
+        self.invert.layout.display = None if self.settings.get("show_invert_tool", True) else "none"
+        self.linked.value = self.settings.get("link_images", False)  # unlinked without a configuration
 
     def load(self, image_id):
         """Image ``image_id`` as a SimpleITK image, downloaded on first use."""
@@ -66,22 +89,28 @@ class CaseViewer:
         return sitk.ReadImage(str(path))
 
     def show(self, values, socket_kinds, title="", points=()):
-        """Show a case (its values as the API gives them): each image in a viewer of its own, side
-        by side, with the case's segmentation overlaid on the images of the same grid, and
-        ``points`` (world coordinates) marked, on the slice of the first."""
+        """Show a case (its values as the API gives them) in the viewports, each with the case's
+        segmentation of its grid overlaid, and ``points`` (world coordinates) marked."""
         images = image_values(values, socket_kinds, IMAGE_KINDS)
         overlays = image_values(values, socket_kinds, OVERLAY_KINDS)
         self.caption.value = f"<b>{escape(title)}</b> <small>loading {len(images) + len(overlays)} image(s)…</small>"
         if not images:
             self.panes.children = [w.HTML("<p>This case has no image to show.</p>")]
-            self.viewers, self.images = [], []
+            self.shown = []
             return
-        shown = ", ".join(s for s, _ in overlays) if overlays else "none"
+        names = [socket for socket, _ in images]
+        viewports = (
+            hang(self.layout, self.view_content, names, [socket for socket, _ in overlays])
+            if self.layout
+            else side_by_side(names, self.settings.get("default_orientation"))
+        )
+        listed = ", ".join(s for s, _ in overlays) if overlays else "none"
         self.offer_overlay(bool(overlays), "this case has no segmentation")
         self.display(
-            [(socket, self.load(image_id)) for socket, image_id in images],
-            [self.load(image_id) for _, image_id in overlays],
-            f"<b>{escape(title)}</b> <small>segmentation overlay: {escape(shown)}</small>",
+            viewports,
+            {socket: self.load(image_id) for socket, image_id in images},
+            {socket: self.load(image_id) for socket, image_id in overlays},
+            f"<b>{escape(title)}</b> <small>segmentation overlay: {escape(listed)}</small>",
             points,
         )
 
@@ -90,23 +119,65 @@ class CaseViewer:
         overlay = "the output segmentation" if mask is not None else "none (no output on this image's grid)"
         self.offer_overlay(mask is not None, "the algorithm gave no segmentation on this image's grid")
         self.display(
-            [("image", image)],
-            [mask] if mask is not None else [],
+            side_by_side(["image"], self.settings.get("default_orientation")),
+            {"image": image},
+            {"output": mask} if mask is not None else {},
             f"<b>{escape(title)}</b> <small>overlay: {overlay}</small>",
         )
 
     def offer_overlay(self, available, why_not):
         """Tick *Show segmentation* when there is a segmentation to show; otherwise untick and
         disable it, and say why (``why_not``)."""
-        self.viewers, self.images = [], []  # the tick must not redraw the previous case's viewers
+        self.shown = []  # the tick must not redraw the previous case's viewers
         self.overlay.value, self.overlay.disabled = available, not available
         self.overlay_note.value = "" if available else f"<small>({escape(why_not)})</small>"
 
-    def display(self, images, masks, caption, points=()):
-        """``images`` (``[(name, image)]``) side by side, each with the mask of its grid over it
-        and ``points`` marked."""
+    def display(self, viewports, images, masks, caption, points=()):
+        """Each of ``viewports`` on its cells of the grid, with the first of its sockets that is
+        one of ``images`` (by socket), the mask of that image's grid over it (one the viewport
+        names first, else any of ``masks``) and ``points`` marked."""
         import itkwidgets  # slow to import: only when something is shown
 
+        columns, rows = grid_size(viewports)
+        self.panes.layout.grid_template_columns = f"repeat({columns}, minmax(0, 1fr))"
+        self.panes.layout.grid_template_rows = f"repeat({rows}, auto)"
+        self.shown, panes = [], []
+        for viewport in viewports:
+            socket = next((s for s in viewport.sockets if s in images), None)
+            title = f"<b>{escape(viewport.label)}</b>"
+            if viewport.orientation not in viewport.label.lower():
+                title += f" <small>({escape(viewport.orientation)})</small>"
+            if socket is None:
+                pane = w.HTML(f"{title}<p><small>This case has no image for this viewport.</small></p>")
+            else:
+                image = images[socket]
+                named = [masks[s] for s in viewport.sockets if s in masks] or list(masks.values())
+                mask = next((m for m in named if same_grid(m, image)), None)
+                viewer, resolution = self.viewer_of(itkwidgets, image, mask, viewport.mode, points)
+                label = w.HTML(f"{title} <small>{escape(socket)}: {escape(resolution.message())}</small>")
+                label.add_class("gc-full-resolution" if resolution.full_resolution else "gc-reduced-resolution")
+                self.shown.append((viewer, image, mask))
+                pane = w.VBox([label, viewer])
+            pane.layout.grid_area = viewport.grid_area
+            pane.layout.min_width = "0"
+            pane.add_class(f"gc-viewport-{viewport.name}")
+            panes.append(pane)
+        self.panes.children = panes
+        self.caption.value = caption
+        notes = limitations(self.settings, self.layout, len(self.shown), any(m is not None for *_, m in self.shown))
+        self.notes.value = (
+            "<small><b>Not as configured:</b> " + "; ".join(escape(n) for n in notes) + ".</small>" if notes else ""
+        )
+        self.apply_window()
+        self.apply_overlay()
+        self.apply_colours()
+        self.link()
+
+    def viewer_of(self, itkwidgets, image, mask, mode, points):
+        """An itkwidgets viewer of ``image`` in ``mode`` opened on ``points`` (else on the centre
+        of the mask, when the configuration jumps there), and what of the image it shows."""
+        sent = shown(image.GetSize(), bytes_per_voxel(image) + (bytes_per_voxel(mask) if mask else 0))
+        limit = {f"size_limit_{image.GetDimension()}d": np.array(sent.limit, dtype=np.int64)}
         marks = {}
         if len(points):
             marks = {
@@ -114,40 +185,63 @@ class CaseViewer:
                 "point_set_colors": [[1.0, 0.2, 0.2]],
                 "point_set_sizes": [4],
                 "point_set_representations": ["spheres"],
-                "z_slice": float(points[0][2]),
             }
+        centre = points[0] if len(points) else None
+        if centre is None and mask is not None and self.settings.get("auto_jump_center_of_gravity", True):
+            centre = centre_of(mask)
+        if centre is not None and image.GetDimension() == 3:
+            marks.update(dict(zip(("x_slice", "y_slice", "z_slice"), (float(c) for c in centre), strict=True)))
+        viewer = itkwidgets.view(
+            image,
+            mode=mode,
+            cmap=GRAYSCALE,
+            ui_collapsed=True,
+            interpolation=self.settings.get("default_image_interpolation") != "nearest",
+            label_image=mask,
+            **limit,
+            **marks,
+        )
+        if mask is not None:
+            self.name_segments(viewer)
+        viewer.observe(self.clicked, "clicked_slice_point")
+        return viewer, sent
 
-        self.images, self.masks = images, masks
-        width = f"{100 // len(images) - 1}%"
-        self.viewers, panes = [], []
-        for name, image in images:
-            mask = self.mask_for(image) if self.overlay.value else None
-            sent = shown(image.GetSize(), bytes_per_voxel(image) + (bytes_per_voxel(mask) if mask else 0))
-            limit = {f"size_limit_{image.GetDimension()}d": np.array(sent.limit, dtype=np.int64)}
-            viewer = itkwidgets.view(
-                image, label_image=mask, mode="z", cmap=GRAYSCALE, ui_collapsed=True, **limit, **marks
-            )
-            viewer.observe(self.clicked, "clicked_slice_point")
-            self.viewers.append(viewer)
-            label = w.HTML(f"<small>{escape(name)}: {escape(sent.message())}</small>")
-            label.add_class("gc-full-resolution" if sent.full_resolution else "gc-reduced-resolution")
-            panes.append(w.VBox([label, viewer], layout=w.Layout(width=width)))
-        self.panes.children = panes
-        self.caption.value = caption
-        self.apply_window()
+    def name_segments(self, viewer):
+        """Name the segments of the viewer's overlay and hide those configured as not visible."""
+        import itk  # itkwidgets' own: the label image it sends is an itk image
 
-    def mask_for(self, image):
-        return next((m for m in self.masks if same_grid(m, image)), None)
+        segments = self.settings.get("overlay_segments") or []
+        labels = [int(v) for v in np.unique(itk.array_view_from_image(viewer.rendered_label_image))]
+        viewer.label_image_names = label_names(labels, segments)
+        viewer.label_image_weights = np.array(label_weights(labels, segments), dtype=np.float32)
 
     def apply_window(self):
-        for viewer, (_, image) in zip(self.viewers, self.images, strict=True):
-            pixels = sitk.GetArrayViewFromImage(image)
-            low, high = intensity_range(self.preset.value, np.percentile(pixels, [1, 99]), pixels.min(), pixels.max())
+        for viewer, image, _ in self.shown:
+            low, high = self.presets[self.preset.value].limits(sitk.GetArrayViewFromImage(image))
             viewer.vmin, viewer.vmax = [low], [high]
 
     def apply_overlay(self):
-        for viewer, (_, image) in zip(self.viewers, self.images, strict=True):
-            viewer.label_image = self.mask_for(image) if self.overlay.value else None
+        """Each mask over its image while *Show segmentation* is ticked (at the configured
+        opacity), hidden otherwise."""
+        for viewer, _, _ in self.shown:
+            viewer.label_image_blend = self.settings.get("default_overlay_alpha", 0.5) if self.overlay.value else 0
+
+    def apply_colours(self):
+        for viewer, _, _ in self.shown:
+            viewer.cmap = [INVERTED if self.invert.value else GRAYSCALE]
+
+    def link(self):
+        """Link the viewers as the configuration says while *Link viewports* is ticked."""
+        for made in self.links:
+            made.unlink()
+        viewers = [viewer for viewer, _, _ in self.shown]
+        wanted = links(self.settings, [viewer.mode for viewer in viewers]) if self.linked.value else []
+        self.links = [
+            w.jslink((viewers[link.viewers[0]], link.trait), (viewers[other], link.trait))
+            for link in wanted
+            for other in link.viewers[1:]
+        ]
+        self.linked.layout.display = None if len(viewers) > 1 else "none"
 
     def clicked(self, change):
         point = change["new"]

@@ -29,7 +29,7 @@ from services.core.orm import Archive, ArchiveItem, ArchiveRole, Socket, SocketK
 from services.demo import otsu_mask, seed_demo, synthetic_scan
 from services.launcher import example_image_ids
 
-pytestmark = [pytest.mark.stack, pytest.mark.browser]
+pytestmark = [pytest.mark.stack, pytest.mark.browser, pytest.mark.webgl]
 
 QUESTIONS = [
     {"text": "Is there a bright structure?", "kind": "bool"},

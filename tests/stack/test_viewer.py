@@ -18,7 +18,7 @@ from browser import (
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
-pytestmark = [pytest.mark.stack, pytest.mark.browser]
+pytestmark = [pytest.mark.stack, pytest.mark.browser, pytest.mark.webgl]
 
 BUILD_VOLUME = """\
 import numpy as np

@@ -8,21 +8,35 @@ import SimpleITK as sitk
 from gc_extension.reading.annotations import ClickCollector, describe
 from gc_extension.reading.reading_order import first_unfinished, is_done
 from gc_extension.reading.resolution import BROWSER_MAX_BYTES, BROWSER_MAX_SIDE, bytes_per_voxel, shown
-from gc_extension.reading.windowing import AUTO, FULL_RANGE, intensity_range
+from gc_extension.reading.windowing import AUTO, FULL_RANGE, STANDARD_PRESETS, Percentiles, Window, presets
 from services.core.schemas import SocketKind, value_problem
 
 
 def test_ct_presets_are_width_and_level_in_hounsfield_units():
-    assert intensity_range("Soft tissue", (0, 1), -1000, 3000) == (-160, 240)
-    assert intensity_range("Lung", (0, 1), -1000, 3000) == (-1350, 150)
+    assert STANDARD_PRESETS["Soft tissue"].limits([-1000, 3000]) == (-160, 240)
+    assert STANDARD_PRESETS["Lung"].limits([-1000, 3000]) == (-1350, 150)
 
 
 def test_auto_takes_the_percentiles_and_full_range_the_extremes():
-    assert intensity_range(AUTO, (10, 90), 0, 100) == (10.0, 90.0)
-    assert intensity_range(AUTO, (5, 5), 0, 100) == (0.0, 100.0)  # a flat image: its whole range
-    assert intensity_range(FULL_RANGE, (10, 90), 0, 100) == (0.0, 100.0)
-    with pytest.raises(ValueError, match="choose one of"):
-        intensity_range("Sunset", (0, 1), 0, 1)
+    pixels = list(range(101))
+    assert STANDARD_PRESETS[AUTO].limits(pixels) == (1.0, 99.0)
+    assert STANDARD_PRESETS[AUTO].limits([5] * 99 + [0, 100]) == (0.0, 100.0)  # a flat image: its whole range
+    assert STANDARD_PRESETS[FULL_RANGE].limits(pixels) == (0.0, 100.0)
+
+
+def test_a_viewer_configurations_presets_replace_the_standard_ones_with_its_default_first():
+    settings = {
+        "window_presets": [
+            {"title": "Lung", "width": 1500, "center": -600},
+            {"title": "Middle", "lower_percentile": 25, "upper_percentile": 75},
+        ],
+        "default_window_preset": "Middle",
+    }
+    given, default = presets(settings)
+    assert given == {"Lung": Window(1500, -600), "Middle": Percentiles(25, 75)} and default == "Middle"
+    assert given["Middle"].limits(list(range(101))) == (25.0, 75.0)
+    assert presets({**settings, "default_window_preset": None})[1] == "Lung"  # no default: the first
+    assert presets({"window_presets": []}) == (STANDARD_PRESETS, AUTO)
 
 
 @pytest.mark.parametrize(
