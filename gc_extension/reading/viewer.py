@@ -1,6 +1,6 @@
 """A case in the itkwidgets viewer: its images in the viewports of a hanging protocol (or side by
-side), a segmentation overlaid, a viewer configuration's presets, links and segments, and the
-points the reader clicks on a slice.
+side), a segmentation overlaid, a viewer configuration's presets, links and segments, the
+points the reader clicks on a slice, and answers drawn back on it.
 
 Images are downloaded once into a cache folder in the home directory and read with SimpleITK;
 itkwidgets 0.32 takes SimpleITK images as they are (geometry kept), so clicked positions are world
@@ -10,6 +10,7 @@ the browser (see ``resolution``).
 
 from html import escape
 from pathlib import Path
+from typing import NamedTuple
 
 import ipywidgets as w
 import numpy as np
@@ -26,6 +27,43 @@ CACHE = Path.home() / ".cache" / "gc-hub" / "images"
 IMAGE_KINDS = ("image",)
 OVERLAY_KINDS = ("segmentation", "heat-map")
 GRAYSCALE, INVERTED = "Grayscale", "X Ray"  # itkwidgets.cm.grayscale and .xray (white to black)
+
+
+class Marks(NamedTuple):
+    """Something drawn on the slices: ``paths`` (lists of world points, each joined in order),
+    ``points`` (each marked with a dot) and their ``colour`` (red, green, blue from 0 to 1)."""
+
+    paths: list
+    points: list
+    colour: tuple
+
+
+def polydata(paths):
+    """``paths`` as vtk.js polydata (the form itkwidgets draws as geometry): each a polyline."""
+    points = np.asarray([p for path in paths for p in path], dtype=np.float32).reshape(-1, 3)
+    cells, start = [], 0
+    for path in paths:
+        cells += [len(path), *range(start, start + len(path))]
+        start += len(path)
+    return {
+        "vtkClass": "vtkPolyData",
+        "points": {
+            "vtkClass": "vtkPoints",
+            "name": "_points",
+            "numberOfComponents": 3,
+            "dataType": "Float32Array",
+            "size": points.size,
+            "values": points.ravel(),
+        },
+        "lines": {
+            "vtkClass": "vtkCellArray",
+            "name": "_lines",
+            "numberOfComponents": 1,
+            "dataType": "Uint32Array",
+            "size": len(cells),
+            "values": np.asarray(cells, dtype=np.uint32),
+        },
+    }
 
 
 def image_values(values, socket_kinds, kinds):
@@ -49,6 +87,7 @@ class CaseViewer:
         self.client = client
         self.on_click = on_click
         self.shown, self.links = [], []  # [(viewer, image, mask)] and the jslinks between them
+        self.marks = []  # what is drawn on every viewport's slices
         self.preset = w.ToggleButtons(description="Window")
         self.preset.style.button_width = "90px"
         self.preset.observe(lambda change: self.apply_window(), "value")
@@ -88,9 +127,11 @@ class CaseViewer:
         path = cached[0] if cached else self.client.download_image(image_id, folder)
         return sitk.ReadImage(str(path))
 
-    def show(self, values, socket_kinds, title="", points=()):
+    def show(self, values, socket_kinds, title="", centre=None, marks=()):
         """Show a case (its values as the API gives them) in the viewports, each with the case's
-        segmentation of its grid overlaid, and ``points`` (world coordinates) marked."""
+        segmentation of its grid overlaid, opened on the slices through ``centre`` (world
+        coordinates) when given, with ``marks`` drawn."""
+        self.marks = [m for m in marks if m.paths or m.points]
         images = image_values(values, socket_kinds, IMAGE_KINDS)
         overlays = image_values(values, socket_kinds, OVERLAY_KINDS)
         self.caption.value = f"<b>{escape(title)}</b> <small>loading {len(images) + len(overlays)} image(s)…</small>"
@@ -111,11 +152,12 @@ class CaseViewer:
             {socket: self.load(image_id) for socket, image_id in images},
             {socket: self.load(image_id) for socket, image_id in overlays},
             f"<b>{escape(title)}</b> <small>segmentation overlay: {escape(listed)}</small>",
-            points,
+            centre,
         )
 
     def show_images(self, image, mask=None, title=""):
         """Show one image (and a mask over it) that is not in an archive, such as an upload."""
+        self.marks = []
         overlay = "the output segmentation" if mask is not None else "none (no output on this image's grid)"
         self.offer_overlay(mask is not None, "the algorithm gave no segmentation on this image's grid")
         self.display(
@@ -132,10 +174,10 @@ class CaseViewer:
         self.overlay.value, self.overlay.disabled = available, not available
         self.overlay_note.value = "" if available else f"<small>({escape(why_not)})</small>"
 
-    def display(self, viewports, images, masks, caption, points=()):
+    def display(self, viewports, images, masks, caption, centre=None):
         """Each of ``viewports`` on its cells of the grid, with the first of its sockets that is
         one of ``images`` (by socket), the mask of that image's grid over it (one the viewport
-        names first, else any of ``masks``) and ``points`` marked."""
+        names first, else any of ``masks``), opened on ``centre``, with the marks drawn."""
         import itkwidgets  # slow to import: only when something is shown
 
         columns, rows = grid_size(viewports)
@@ -153,7 +195,7 @@ class CaseViewer:
                 image = images[socket]
                 named = [masks[s] for s in viewport.sockets if s in masks] or list(masks.values())
                 mask = next((m for m in named if same_grid(m, image)), None)
-                viewer, resolution = self.viewer_of(itkwidgets, image, mask, viewport.mode, points)
+                viewer, resolution = self.viewer_of(itkwidgets, image, mask, viewport.mode, centre)
                 label = w.HTML(f"{title} <small>{escape(socket)}: {escape(resolution.message())}</small>")
                 label.add_class("gc-full-resolution" if resolution.full_resolution else "gc-reduced-resolution")
                 self.shown.append((viewer, image, mask))
@@ -173,24 +215,16 @@ class CaseViewer:
         self.apply_colours()
         self.link()
 
-    def viewer_of(self, itkwidgets, image, mask, mode, points):
-        """An itkwidgets viewer of ``image`` in ``mode`` opened on ``points`` (else on the centre
+    def viewer_of(self, itkwidgets, image, mask, mode, centre):
+        """An itkwidgets viewer of ``image`` in ``mode`` opened on ``centre`` (else on the centre
         of the mask, when the configuration jumps there), and what of the image it shows."""
         sent = shown(image.GetSize(), bytes_per_voxel(image) + (bytes_per_voxel(mask) if mask else 0))
         limit = {f"size_limit_{image.GetDimension()}d": np.array(sent.limit, dtype=np.int64)}
-        marks = {}
-        if len(points):
-            marks = {
-                "point_sets": [np.asarray(points, dtype=np.float32).reshape(-1, 3)],
-                "point_set_colors": [[1.0, 0.2, 0.2]],
-                "point_set_sizes": [4],
-                "point_set_representations": ["spheres"],
-            }
-        centre = points[0] if len(points) else None
+        slices = {}
         if centre is None and mask is not None and self.settings.get("auto_jump_center_of_gravity", True):
             centre = centre_of(mask)
         if centre is not None and image.GetDimension() == 3:
-            marks.update(dict(zip(("x_slice", "y_slice", "z_slice"), (float(c) for c in centre), strict=True)))
+            slices = dict(zip(("x_slice", "y_slice", "z_slice"), (float(c) for c in centre), strict=True))
         viewer = itkwidgets.view(
             image,
             mode=mode,
@@ -199,12 +233,33 @@ class CaseViewer:
             interpolation=self.settings.get("default_image_interpolation") != "nearest",
             label_image=mask,
             **limit,
-            **marks,
+            **slices,
         )
         if mask is not None:
             self.name_segments(viewer)
+        self.draw_on(viewer)
         viewer.observe(self.clicked, "clicked_slice_point")
         return viewer, sent
+
+    def draw(self, marks):
+        """Draw ``marks`` (Marks) on the slices of every viewport, in place of what was drawn."""
+        self.marks = [m for m in marks if m.paths or m.points]
+        for viewer, _, _ in self.shown:
+            self.draw_on(viewer)
+
+    def draw_on(self, viewer):
+        lined = [m for m in self.marks if m.paths]
+        viewer.geometries = [polydata(m.paths) for m in lined]
+        viewer.geometry_colors = np.asarray([m.colour for m in lined], dtype=np.float32).reshape(-1, 3)
+        dotted = [m for m in self.marks if m.points]
+        # The dots' colours before the dots (the browser colours new dots as the colours are then),
+        # for no dots first when their number changes (itkwidgets sizes the colours by the dots).
+        if len(viewer.point_sets or []) != len(dotted):
+            viewer.point_sets = []
+        viewer.point_set_colors = np.asarray([m.colour for m in dotted], dtype=np.float32).reshape(-1, 3)
+        viewer.point_set_sizes = np.full(len(dotted), 4, dtype=np.uint8)
+        viewer.point_set_representations = ["spheres"] * len(dotted)
+        viewer.point_sets = [np.asarray(m.points, dtype=np.float32).reshape(-1, 3) for m in dotted]
 
     def name_segments(self, viewer):
         """Name the segments of the viewer's overlay and hide those configured as not visible."""
