@@ -31,16 +31,29 @@ GRAYSCALE, INVERTED = "Grayscale", "X Ray"  # itkwidgets.cm.grayscale and .xray 
 
 class Marks(NamedTuple):
     """Something drawn on the slices: ``paths`` (lists of world points, each joined in order),
-    ``points`` (each marked with a dot) and their ``colour`` (red, green, blue from 0 to 1)."""
+    ``points`` (each marked with a cross) and their ``colour`` (red, green, blue from 0 to 1)."""
 
     paths: list
     points: list
     colour: tuple
 
 
+CROSS_SIZE = 0.015  # half a point's cross, as a share of the image's largest side
+
+
+def crosses(points, arm):
+    """A cross of three lines through each of ``points``, ``arm`` long each way along each axis."""
+    return [
+        [[c - arm * (axis == i) for i, c in enumerate(point)], [c + arm * (axis == i) for i, c in enumerate(point)]]
+        for point in points
+        for axis in range(3)
+    ]
+
+
 def polydata(paths):
-    """``paths`` as vtk.js polydata (the form itkwidgets draws as geometry): each a polyline."""
-    points = np.asarray([p for path in paths for p in path], dtype=np.float32).reshape(-1, 3)
+    """``paths`` as vtk.js polydata (the form itkwidgets draws as geometry): each a polyline (the
+    points of a 2D image in its plane z = 0)."""
+    points = np.asarray([[*p, 0, 0][:3] for path in paths for p in path], dtype=np.float32).reshape(-1, 3)
     cells, start = [], 0
     for path in paths:
         cells += [len(path), *range(start, start + len(path))]
@@ -237,29 +250,22 @@ class CaseViewer:
         )
         if mask is not None:
             self.name_segments(viewer)
-        self.draw_on(viewer)
+        self.draw_on(viewer, image)
         viewer.observe(self.clicked, "clicked_slice_point")
         return viewer, sent
 
     def draw(self, marks):
         """Draw ``marks`` (Marks) on the slices of every viewport, in place of what was drawn."""
         self.marks = [m for m in marks if m.paths or m.points]
-        for viewer, _, _ in self.shown:
-            self.draw_on(viewer)
+        for viewer, image, _ in self.shown:
+            self.draw_on(viewer, image)
 
-    def draw_on(self, viewer):
-        lined = [m for m in self.marks if m.paths]
-        viewer.geometries = [polydata(m.paths) for m in lined]
-        viewer.geometry_colors = np.asarray([m.colour for m in lined], dtype=np.float32).reshape(-1, 3)
-        dotted = [m for m in self.marks if m.points]
-        # The dots' colours before the dots (the browser colours new dots as the colours are then),
-        # for no dots first when their number changes (itkwidgets sizes the colours by the dots).
-        if len(viewer.point_sets or []) != len(dotted):
-            viewer.point_sets = []
-        viewer.point_set_colors = np.asarray([m.colour for m in dotted], dtype=np.float32).reshape(-1, 3)
-        viewer.point_set_sizes = np.full(len(dotted), 4, dtype=np.uint8)
-        viewer.point_set_representations = ["spheres"] * len(dotted)
-        viewer.point_sets = [np.asarray(m.points, dtype=np.float32).reshape(-1, 3) for m in dotted]
+    def draw_on(self, viewer, image):
+        """Draw the marks on ``viewer`` of ``image``: their paths, and each point as a small
+        cross along the image's axes (a plus sign on a slice of any orientation)."""
+        arm = CROSS_SIZE * max(n * s for n, s in zip(image.GetSize(), image.GetSpacing(), strict=False))
+        viewer.geometries = [polydata([*m.paths, *crosses(m.points, arm)]) for m in self.marks]
+        viewer.geometry_colors = np.asarray([m.colour for m in self.marks], dtype=np.float32).reshape(-1, 3)
 
     def name_segments(self, viewer):
         """Name the segments of the viewer's overlay and hide those configured as not visible."""
