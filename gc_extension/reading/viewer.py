@@ -249,7 +249,7 @@ class CaseViewer:
             **slices,
         )
         if mask is not None:
-            self.name_segments(viewer)
+            self.name_segments(viewer, mask)
         self.draw_on(viewer, image)
         viewer.observe(self.clicked, "clicked_slice_point")
         return viewer, sent
@@ -267,12 +267,12 @@ class CaseViewer:
         viewer.geometries = [polydata([*m.paths, *crosses(m.points, arm)]) for m in self.marks]
         viewer.geometry_colors = np.asarray([m.colour for m in self.marks], dtype=np.float32).reshape(-1, 3)
 
-    def name_segments(self, viewer):
-        """Name the segments of the viewer's overlay and hide those configured as not visible."""
-        import itk  # itkwidgets' own: the label image it sends is an itk image
-
+    def name_segments(self, viewer, mask):
+        """Name the segments of the viewer's overlay and hide those configured as not visible.
+        The labels are read from the SimpleITK mask, not from itkwidgets' own itk copy: the run
+        tab shows results from a thread, and itk's lazy loading is not safe there."""
         segments = self.settings.get("overlay_segments") or []
-        labels = [int(v) for v in np.unique(itk.array_view_from_image(viewer.rendered_label_image))]
+        labels = [int(v) for v in np.unique(sitk.GetArrayViewFromImage(mask))]
         viewer.label_image_names = label_names(labels, segments)
         viewer.label_image_weights = np.array(label_weights(labels, segments), dtype=np.float32)
 
