@@ -41,8 +41,11 @@ box.click([0, 0, 1]); box.click([2, 3, 1])
 number.show(40.0)  # a saved answer shown again is not saved again
 print(json.dumps({"saved": saved, "number": number.status.value, "whole": whole.status.value,
                   "box_hint": box.hint.value, "shown": number.input.value,
-                  "choice_labels": list(choice.input._options_labels), "polygon": polygon.input.value}))
+                  "choice_labels": list(choice.input._options_labels), "polygon": polygon.hint.value}))
 """
+
+
+VERSION = {"major": 1, "minor": 0}  # grand-challenge's annotation version, in every annotation answer
 
 
 def test_each_kind_of_field_gives_the_answer_the_api_takes():
@@ -56,16 +59,21 @@ def test_each_kind_of_field_gives_the_answer_the_api_takes():
         ["multiple-choice", [21, 23]],
         ["float", 12.5],
         ["string", None],  # blank text clears an optional answer
-        ["point", {"type": "Point", "point": [1.0, 2.0, 3.0]}],
-        ["multiple-points", {"type": "Multiple points", "points": [{"point": [1.0, 2.0, 3.0]}]}],
+        ["point", {"type": "Point", "version": VERSION, "point": [1.0, 2.0, 3.0]}],
+        ["multiple-points", {"type": "Multiple points", "version": VERSION, "points": [{"point": [1.0, 2.0, 3.0]}]}],
         [
             "multiple-points",
-            {"type": "Multiple points", "points": [{"point": [1.0, 2.0, 3.0]}, {"point": [4.0, 5.0, 6.0]}]},
+            {
+                "type": "Multiple points",
+                "version": VERSION,
+                "points": [{"point": [1.0, 2.0, 3.0]}, {"point": [4.0, 5.0, 6.0]}],
+            },
         ],
         [
             "2d-bounding-box",
             {
                 "type": "2D bounding box",
+                "version": VERSION,
                 "corners": [[0.0, 0.0, 1.0], [2.0, 0.0, 1.0], [2.0, 3.0, 1.0], [0.0, 3.0, 1.0]],
             },
         ],
@@ -75,4 +83,4 @@ def test_each_kind_of_field_gives_the_answer_the_api_takes():
     assert "click" in result["box_hint"].lower()
     assert result["shown"] == "40"
     assert result["choice_labels"] == ["low", "high"]  # the reader sees the titles
-    assert "cannot draw yet" in result["polygon"]  # said plainly; nothing is saved for it
+    assert "then press Finish" in result["polygon"]  # a polygon is clicked corner by corner

@@ -4,11 +4,11 @@ kind, validated by its schema and by gc-hub's), read back in words, and drawn ba
 import math
 
 import pytest
+from test_answer_types import valid_on_grand_challenge
 
 from gc_extension.reading.annotations import ANNOTATION_KINDS, ClickCollector, describe, handles, hint, outlines
 from services.core.answer_types import ANSWER_SCHEMAS, AnswerKind
 from services.core.schemas import schema_problem_of
-from tests.unit.test_answer_types import valid_on_grand_challenge
 
 A, B, C, D = (0, 0, 5), (30, 40, 5), (30, 0, 5), (0, 40, 5)  # on the axial slice z = 5 mm
 
