@@ -151,13 +151,14 @@ class LeaderboardAccess(ChallengeAccess):
 
         return boards.get((phase.id, admin, scoring), phase.results_version, make)
 
-    def write_leaderboard(self, phases, viewer, make, content_type="application/json"):
+    def write_leaderboard(self, phases, viewer, make, content_type="application/json", shows=()):
         """Answer ``make()`` (the body), or the same answer made before for this request by a viewer
-        who sees the same (``viewer``: whether an admin of the challenge, and what else the answer
-        shows of them) while ``phases``' results are the same; 304 when the client has it."""
+        who sees the same (``viewer``: whether an admin of the challenge, and who they are where
+        the answer names them) while ``phases``' results and what else it ``shows`` are the same;
+        304 when the client has it."""
         responses = self.platform.setdefault("leaderboard_responses", VersionedCache(RESPONSES_KEPT))
         key = (self.request.uri, viewer, tuple(phase.id for phase in phases))
-        version = tuple(phase.results_version for phase in phases)
+        version = (*(phase.results_version for phase in phases), *shows)
         self.write_kept(responses.get(key, version, lambda: Kept.of(make(), content_type)))
 
     def bootstrap_figures(self, board):
@@ -343,17 +344,17 @@ class PhaseLeaderboardHandler(LeaderboardHandler):
     @web.authenticated
     def get(self, slug, phase):
         as_csv = phase.endswith(".csv")
-        challenge = self.challenge(slug)
-        phase = self.phase(challenge, phase.removesuffix(".csv"))
-        admin = self.is_admin(challenge)
+        seen = self.seen_phase(slug, phase.removesuffix(".csv"))
+        admin = seen.admin
         fmt = self.get_argument("format", "csv" if as_csv else "json")
         if fmt not in ("json", "csv"):
             raise GcError(f"?format= must be json or csv, not {fmt!r}.")
         if fmt == "json":
             self.write_leaderboard(
-                [phase], admin, lambda: self.model_json(self.phase_leaderboard(challenge, phase, admin))
+                [seen], admin, lambda: self.model_json(self.phase_leaderboard(*self.seen_objects(seen), admin))
             )
             return
+        challenge, phase = self.seen_objects(seen)
         document = self.phase_leaderboard(challenge, phase, admin, paged=False)
         self.set_header("Content-Type", "text/csv; charset=utf-8")
         self.set_header("Content-Disposition", f'attachment; filename="{slug}-{phase.slug}-leaderboard.csv"')

@@ -17,12 +17,16 @@ class LeaderboardPage(LeaderboardAccess, PageHandler):
 
     def write_page(self, phases, admin, template, board, **values):
         """The page of ``board()`` rendered with ``template``, or the same page made before for
-        this user while ``phases``' results are the same (it names its user at its top)."""
+        this user while ``phases``' results and their count of unread notifications (the bell at
+        its top, beside their name) are the same."""
+        unread = self.unread_notifications()
 
         def make():
-            return self.render_string(template, error=None, form={}, board=board(), **values)
+            return self.render_string(
+                template, error=None, form={}, board=board(), unread_notifications=lambda: unread, **values
+            )
 
-        self.write_leaderboard(phases, (admin, self.username), make, "text/html; charset=UTF-8")
+        self.write_leaderboard(phases, (admin, self.username), make, "text/html; charset=UTF-8", shows=(unread,))
 
 
 class LeaderboardsPage(LeaderboardAccess, PageHandler):
@@ -48,14 +52,12 @@ class PhaseLeaderboardPage(LeaderboardPage):
 
     @web.authenticated
     def get(self, slug, phase):
-        challenge = self.challenge(slug)
-        phase = self.phase(challenge, phase)
-        admin = self.is_admin(challenge)
+        seen = self.seen_phase(slug, phase)
         self.write_page(
-            [phase],
-            admin,
+            [seen],
+            seen.admin,
             "leaderboard.html",
-            lambda: shown(self.phase_leaderboard(challenge, phase, admin)),
+            lambda: shown(self.phase_leaderboard(*self.seen_objects(seen), seen.admin)),
             displays=DISPLAYS,
             methods=METHODS,
             query=self.request.query,
