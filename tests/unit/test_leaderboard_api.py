@@ -28,6 +28,7 @@ from services.core.orm import (
 )
 from services.web import base
 from services.web.leaderboard import fingerprint
+from services.web.leaderboard_pages import LeaderboardPage
 
 CHALLENGE = "lungs"
 START = datetime(2030, 1, 1, tzinfo=UTC)
@@ -445,3 +446,27 @@ def test_a_page_shows_new_unread_notifications_while_its_results_are_the_same(ap
     assert told.code == 200 and b'<span class="count">1</span>' in told.body
     assert read(board_app, path, "alice", told.headers["Etag"]).code == 304
     assert read(board_app, path, "bob", read(board_app, path, "bob").headers["Etag"]).code == 304  # not bob's
+
+
+def test_a_page_is_rendered_once_for_every_viewer_who_sees_the_same_and_names_each(apps, monkeypatch):
+    rendered, render_string = [], LeaderboardPage.render_string
+    monkeypatch.setattr(
+        LeaderboardPage,
+        "render_string",
+        lambda self, name, **kw: rendered.append(name) or render_string(self, name, **kw),
+    )
+    world, board_app = apps
+    world.add("open", "alice", metrics(0.5))
+    path = f"leaderboards/{CHALLENGE}/open"
+    pages = {user: read(board_app, path, user).body.decode() for user in ("alice", "bob", "carol")}
+    assert rendered.count("leaderboard.html") == 1 and rendered.count("kept_page.html") == 3
+    for user, html in pages.items():
+        assert f'<span class="me">{user}</span>' in html and "<title>Open leaderboard · gc-hub</title>" in html
+        assert html.replace(f'<span class="me">{user}</span>', "") == pages["alice"].replace(
+            '<span class="me">alice</span>', ""
+        )
+    assert "rank this view differently" in read(board_app, path, "researcher").body.decode()  # an admin's own
+    assert rendered.count("leaderboard.html") == 2
+    world.add("open", "bob", metrics(0.9))
+    assert "bob" in read(board_app, path, "carol").body.decode().split("<main>")[1]
+    assert rendered.count("leaderboard.html") == 3
