@@ -29,7 +29,7 @@ api-types: install
 
 # Every test: the suite on two processes (tests/conftest.py groups them), then the cluster tests.
 test: install lint docker-check images
-	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --durations=15 $(PYTEST_ARGS)
 	$(MAKE) test-cluster
 
 # The cluster tests (tests/cluster): two more Docker engines in network namespaces, in a swarm with

@@ -62,7 +62,7 @@ def database_url(request, tmp_path):
 def pytest_xdist_make_scheduler(config, log):
     """How `make test` (``pytest -n 2``) shares the tests out: a test file stays on one process, in
     its order, so its module fixtures and what its tests build on each other hold; and the files
-    whose tests draw in the viewer (marked ``webgl``) take turns on one process, as two
+    whose tests draw in the viewer (marked ``webgl``) take turns on one process, first, as two
     software-WebGL pages at once starve each other on a 2-core machine. Other browser tests are
     light and go where there is room. (Not ``--dist loadgroup``: its xdist_group markers do nothing
     with pytest 9.2, whose node ids xdist 3.8 can no longer rename.)"""
@@ -76,5 +76,12 @@ def pytest_xdist_make_scheduler(config, log):
         def _split_scope(self, nodeid):
             path = nodeid.split("::", 1)[0]
             return "webgl" if draws_in_the_viewer(path) else path
+
+        def _assign_work_unit(self, node):
+            # The viewer's tests first: they are the longest unit by far (about half the run), so
+            # started last they would make the run last that much longer.
+            if "webgl" in self.workqueue:
+                self.workqueue.move_to_end("webgl", last=False)
+            super()._assign_work_unit(node)
 
     return FileOrViewerScheduling(config, log)

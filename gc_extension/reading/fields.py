@@ -11,7 +11,7 @@ from html import escape
 
 import ipywidgets as w
 
-from .annotations import ANNOTATION_KINDS, HINTS, ClickCollector, describe
+from .annotations import ANNOTATION_KINDS, ClickCollector, describe, hint
 
 NUMBER_KINDS = ("integer", "float")
 TEXT_KINDS = (*NUMBER_KINDS, "string")
@@ -160,17 +160,34 @@ class TextField(AnswerField):
 
 
 class AnnotationField(AnswerField):
-    """Point, multiple points and 2D box: clicks on a slice of the viewer while this field listens."""
+    """Points, boxes, distances, lines, polygons, angles and ellipses: clicks on a slice of the
+    viewer while this field listens (*Finish* ends a line or polygon)."""
 
     def make_input(self):
         self.collector = ClickCollector(self.kind)
         self.listen_button = w.ToggleButton(value=False, description="Pick in viewer", icon="crosshairs")
         self.listen_button.add_class("gc-pick")
+        self.finish_button = w.Button(description="Finish", icon="check")
+        self.finish_button.add_class("gc-finish")
+        self.finish_button.on_click(lambda _: self.finish())
+        self.finish_button.layout.display = None if self.collector.tool.is_path else "none"
         self.clear_button = w.Button(description="Clear", icon="times")
-        self.clear_button.on_click(lambda _: self.changed(None) or self.display(None))
+        self.clear_button.on_click(lambda _: self.clear())
         self.shown = w.HTML()
-        self.hint = w.HTML(f"<small>{HINTS[self.kind]}</small>")
-        return w.VBox([w.HBox([self.listen_button, self.clear_button]), self.shown, self.hint])
+        self.shown.add_class("gc-annotation")
+        self.hint = w.HTML()
+        self.show_hint()
+        buttons = w.HBox([self.listen_button, self.finish_button, self.clear_button])
+        return w.VBox([buttons, self.shown, self.hint])
+
+    @property
+    def value(self):
+        return self._value
+
+    @property
+    def pending(self):
+        """The clicks of a shape not finished yet."""
+        return self.collector.pending
 
     @property
     def listening(self):
@@ -179,20 +196,42 @@ class AnnotationField(AnswerField):
     def listen(self, on=True):
         self.listen_button.value = on
 
+    def show_hint(self, text=None):
+        self.hint.value = f"<small>{escape(text or hint(self.kind, len(self.pending)))}</small>"
+
     def click(self, position):
-        answer = self.collector.click(self._value, position)
-        if answer is None:
-            self.hint.value = "<small>First corner taken: click the opposite corner.</small>"
-            return
-        self.hint.value = f"<small>{HINTS[self.kind]}</small>"
-        self.display(answer)
-        self.changed(answer)
+        self.take(self.collector.click(self._value, position))
+
+    def finish(self):
+        try:
+            answer = self.collector.finish(self._value)
+        except ValueError as problem:
+            return self.show_hint(str(problem))
+        self.take(answer)
+
+    def take(self, answer):
+        """Show and save ``answer`` once a shape is complete (None: it waits for more clicks)."""
+        self.show_hint()
+        if answer is not None:
+            self.display(answer)
+            self.changed(answer)
+
+    def clear(self):
+        self.collector.cancel()
+        self.show_hint()
+        self.display(None)
+        self.changed(None)
+
+    def show(self, value):
+        self.collector.cancel()  # clicks of another case's shape
+        self.show_hint()
+        super().show(value)
 
     def display(self, value):
         self.shown.value = f"<code>{escape(describe(self.question, value))}</code>"
 
     def lock(self, locked=True):
-        self.listen_button.disabled = self.clear_button.disabled = locked
+        self.listen_button.disabled = self.clear_button.disabled = self.finish_button.disabled = locked
         if locked:
             self.listen(False)
 
@@ -206,12 +245,13 @@ class HeadingField:
 
 
 class NotHereField(AnswerField):
-    """A kind of annotation the viewer cannot draw yet: said plainly, never saved as text."""
+    """A kind of question this app does not know (a newer platform's): said plainly, never
+    answered with something else."""
 
     def make_input(self):
         return w.HTML(
-            f"<small>This question asks for {escape(self.question['answer_type'].lower())} annotations, "
-            "which this viewer cannot draw yet; leave it for now.</small>"
+            f"<small>This question asks for a kind of answer ({escape(self.question['answer_type'])}) that this "
+            "version of the reading app cannot give; leave it for now.</small>"
         )
 
     def display(self, value):

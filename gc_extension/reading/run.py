@@ -112,5 +112,10 @@ class RunPanel:
             self.status.value = f"<p style='color:#b00020'>{escape(str(error))}</p>"
         except RuntimeError as error:  # SimpleITK could not read a file
             self.status.value = f"<p style='color:#b00020'>The result could not be shown: {escape(str(error))}</p>"
+        except Exception as error:  # noqa: BLE001 - in this thread an error would vanish unseen: say it
+            self.status.value = (
+                f"<p style='color:#b00020'>The result could not be shown ({escape(type(error).__name__)}: "
+                f"{escape(str(error))}). Please report this to the platform's administrators.</p>"
+            )
         finally:
             self.run_button.disabled = False

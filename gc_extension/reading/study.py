@@ -8,11 +8,15 @@ from html import escape
 import ipywidgets as w
 
 from ..errors import GcError
-from .annotations import POINT_KINDS, describe
+from .annotations import ANNOTATION_KINDS, describe, handles, outlines
 from .fields import AnnotationField, AnswerField, HeadingField, answer_field
 from .progress_bar import progress_bar
 from .reading_order import in_my_order, is_done, may_go_on, rolled_over, starting_case, why_locked
-from .viewer import CaseViewer
+from .viewer import CaseViewer, Marks
+
+# How answers are drawn on the slices: the reader's, the clicks of a shape not finished yet, and
+# (in educational mode) the ground truth.
+ANSWERS, CLICKS, TRUTH = (1.0, 0.8, 0.0), (1.0, 0.4, 0.0), (0.2, 0.85, 0.3)
 
 
 def editors_text(text):
@@ -31,6 +35,7 @@ class StudyReader:
         self.navigation = self.study["allow_case_navigation"]
         self.answers = client.my_answers(slug)
         self.revealed = set()
+        self.truth_marks = None  # the ground truth of the case shown, once revealed
         self.viewer = CaseViewer(client, on_click=self.clicked)
         self.viewer.use(*client.viewing(self.study), self.study.get("view_content"))
         rows = [HeadingField(q) if q["kind"] == "heading" else answer_field(q, self.save) for q in self.questions]
@@ -115,6 +120,7 @@ class StudyReader:
         """Show case number ``index`` with my saved answers to it."""
         self.index = max(0, min(index, len(self.cases) - 1))
         self.message.value = self.truth.value = ""
+        self.truth_marks = None
         self.about.value = editors_text(self.case["text"])
         for field in self.fields:
             field.show(self.answers.get((field.question["id"], self.case["id"])))
@@ -126,7 +132,7 @@ class StudyReader:
             listeners[0].listen()
         self.update_progress()
         try:
-            self.viewer.show(self.case["values"], self.socket_kinds, self.case_title)
+            self.viewer.show(self.case["values"], self.socket_kinds, self.case_title, marks=self.marks())
         except (GcError, RuntimeError, OSError) as error:
             self.message.value = f"<p style='color:#b00020'>This case could not be shown: {escape(str(error))}</p>"
 
@@ -185,6 +191,8 @@ class StudyReader:
             return False
         self.answers[key] = value
         field.set_status("Saved" if value is not None else "Cleared")
+        if isinstance(field, AnnotationField):
+            self.viewer.draw(self.marks())
         self.update_progress()
         if is_done(self.case, self.questions, self.answers):
             if self.study["instant_verification"] and self.case["id"] not in self.revealed:
@@ -201,6 +209,7 @@ class StudyReader:
         listening = [f for f in self.fields if isinstance(f, AnnotationField) and f.listening]
         if listening:
             listening[0].click(position)
+            self.viewer.draw(self.marks())
         elif any(isinstance(f, AnnotationField) for f in self.fields):
             self.message.value = (
                 "<p><small>Press <b>Pick in viewer</b> on a question to answer it with a click.</small></p>"
@@ -231,15 +240,33 @@ class StudyReader:
             if rows
             else "<p>This case has no ground truth.</p>"
         )
-        points = [
-            p["point"]
+        drawn = [
+            (questions[a["question"]]["kind"], a["value"])
             for a in truth["answers"]
-            if questions.get(a["question"], {}).get("kind") in POINT_KINDS and a["value"]
-            for p in ([a["value"]] if "point" in a["value"] else a["value"]["points"])
+            if questions.get(a["question"], {}).get("kind") in ANNOTATION_KINDS and a["value"]
         ]
-        if points:  # the right points on the image, in the viewer again
-            self.viewer.show(self.case["values"], self.socket_kinds, f"Case {self.case['id']}: ground truth", points)
+        if drawn:  # the right shapes on the image, in the viewer again, opened on the first of them
+            paths = [path for kind, value in drawn for path in outlines(kind, value)]
+            points = [point for kind, value in drawn for point in handles(kind, value)]
+            self.truth_marks = Marks(paths, points, TRUTH)
+            title = f"{self.case_title}: ground truth"
+            self.viewer.show(self.case["values"], self.socket_kinds, title, points[0], self.marks())
         self.update_progress()
+
+    def marks(self):
+        """What to draw on the slices: my answers to the case's annotation questions, the clicks
+        of a shape not finished yet, and the ground truth once revealed."""
+        drawing = [f for f in self.fields if isinstance(f, AnnotationField)]
+        pending = [f.pending for f in drawing if f.pending]
+        return [
+            Marks(
+                [path for f in drawing for path in outlines(f.kind, f.value)],
+                [point for f in drawing for point in handles(f.kind, f.value)],
+                ANSWERS,
+            ),
+            Marks([clicks for clicks in pending if len(clicks) > 1], [p for clicks in pending for p in clicks], CLICKS),
+            *([self.truth_marks] if self.truth_marks else []),
+        ]
 
     def show_leaderboard(self):
         """The readers ranked by their score against the ground truth."""

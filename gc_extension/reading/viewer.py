@@ -1,6 +1,6 @@
 """A case in the itkwidgets viewer: its images in the viewports of a hanging protocol (or side by
-side), a segmentation overlaid, a viewer configuration's presets, links and segments, and the
-points the reader clicks on a slice.
+side), a segmentation overlaid, a viewer configuration's presets, links and segments, the
+points the reader clicks on a slice, and answers drawn back on it.
 
 Images are downloaded once into a cache folder in the home directory and read with SimpleITK;
 itkwidgets 0.32 takes SimpleITK images as they are (geometry kept), so clicked positions are world
@@ -10,6 +10,7 @@ the browser (see ``resolution``).
 
 from html import escape
 from pathlib import Path
+from typing import NamedTuple
 
 import ipywidgets as w
 import numpy as np
@@ -26,6 +27,56 @@ CACHE = Path.home() / ".cache" / "gc-hub" / "images"
 IMAGE_KINDS = ("image",)
 OVERLAY_KINDS = ("segmentation", "heat-map")
 GRAYSCALE, INVERTED = "Grayscale", "X Ray"  # itkwidgets.cm.grayscale and .xray (white to black)
+
+
+class Marks(NamedTuple):
+    """Something drawn on the slices: ``paths`` (lists of world points, each joined in order),
+    ``points`` (each marked with a cross) and their ``colour`` (red, green, blue from 0 to 1)."""
+
+    paths: list
+    points: list
+    colour: tuple
+
+
+CROSS_SIZE = 0.015  # half a point's cross, as a share of the image's largest side
+
+
+def crosses(points, arm):
+    """A cross of three lines through each of ``points``, ``arm`` long each way along each axis."""
+    return [
+        [[c - arm * (axis == i) for i, c in enumerate(point)], [c + arm * (axis == i) for i, c in enumerate(point)]]
+        for point in points
+        for axis in range(3)
+    ]
+
+
+def polydata(paths):
+    """``paths`` as vtk.js polydata (the form itkwidgets draws as geometry): each a polyline (the
+    points of a 2D image in its plane z = 0)."""
+    points = np.asarray([[*p, 0, 0][:3] for path in paths for p in path], dtype=np.float32).reshape(-1, 3)
+    cells, start = [], 0
+    for path in paths:
+        cells += [len(path), *range(start, start + len(path))]
+        start += len(path)
+    return {
+        "vtkClass": "vtkPolyData",
+        "points": {
+            "vtkClass": "vtkPoints",
+            "name": "_points",
+            "numberOfComponents": 3,
+            "dataType": "Float32Array",
+            "size": points.size,
+            "values": points.ravel(),
+        },
+        "lines": {
+            "vtkClass": "vtkCellArray",
+            "name": "_lines",
+            "numberOfComponents": 1,
+            "dataType": "Uint32Array",
+            "size": len(cells),
+            "values": np.asarray(cells, dtype=np.uint32),
+        },
+    }
 
 
 def image_values(values, socket_kinds, kinds):
@@ -49,6 +100,7 @@ class CaseViewer:
         self.client = client
         self.on_click = on_click
         self.shown, self.links = [], []  # [(viewer, image, mask)] and the jslinks between them
+        self.marks = []  # what is drawn on every viewport's slices
         self.preset = w.ToggleButtons(description="Window")
         self.preset.style.button_width = "90px"
         self.preset.observe(lambda change: self.apply_window(), "value")
@@ -88,9 +140,11 @@ class CaseViewer:
         path = cached[0] if cached else self.client.download_image(image_id, folder)
         return sitk.ReadImage(str(path))
 
-    def show(self, values, socket_kinds, title="", points=()):
+    def show(self, values, socket_kinds, title="", centre=None, marks=()):
         """Show a case (its values as the API gives them) in the viewports, each with the case's
-        segmentation of its grid overlaid, and ``points`` (world coordinates) marked."""
+        segmentation of its grid overlaid, opened on the slices through ``centre`` (world
+        coordinates) when given, with ``marks`` drawn."""
+        self.marks = [m for m in marks if m.paths or m.points]
         images = image_values(values, socket_kinds, IMAGE_KINDS)
         overlays = image_values(values, socket_kinds, OVERLAY_KINDS)
         self.caption.value = f"<b>{escape(title)}</b> <small>loading {len(images) + len(overlays)} image(s)…</small>"
@@ -111,11 +165,12 @@ class CaseViewer:
             {socket: self.load(image_id) for socket, image_id in images},
             {socket: self.load(image_id) for socket, image_id in overlays},
             f"<b>{escape(title)}</b> <small>segmentation overlay: {escape(listed)}</small>",
-            points,
+            centre,
         )
 
     def show_images(self, image, mask=None, title=""):
         """Show one image (and a mask over it) that is not in an archive, such as an upload."""
+        self.marks = []
         overlay = "the output segmentation" if mask is not None else "none (no output on this image's grid)"
         self.offer_overlay(mask is not None, "the algorithm gave no segmentation on this image's grid")
         self.display(
@@ -132,10 +187,10 @@ class CaseViewer:
         self.overlay.value, self.overlay.disabled = available, not available
         self.overlay_note.value = "" if available else f"<small>({escape(why_not)})</small>"
 
-    def display(self, viewports, images, masks, caption, points=()):
+    def display(self, viewports, images, masks, caption, centre=None):
         """Each of ``viewports`` on its cells of the grid, with the first of its sockets that is
         one of ``images`` (by socket), the mask of that image's grid over it (one the viewport
-        names first, else any of ``masks``) and ``points`` marked."""
+        names first, else any of ``masks``), opened on ``centre``, with the marks drawn."""
         import itkwidgets  # slow to import: only when something is shown
 
         columns, rows = grid_size(viewports)
@@ -153,7 +208,7 @@ class CaseViewer:
                 image = images[socket]
                 named = [masks[s] for s in viewport.sockets if s in masks] or list(masks.values())
                 mask = next((m for m in named if same_grid(m, image)), None)
-                viewer, resolution = self.viewer_of(itkwidgets, image, mask, viewport.mode, points)
+                viewer, resolution = self.viewer_of(itkwidgets, image, mask, viewport.mode, centre)
                 label = w.HTML(f"{title} <small>{escape(socket)}: {escape(resolution.message())}</small>")
                 label.add_class("gc-full-resolution" if resolution.full_resolution else "gc-reduced-resolution")
                 self.shown.append((viewer, image, mask))
@@ -173,24 +228,16 @@ class CaseViewer:
         self.apply_colours()
         self.link()
 
-    def viewer_of(self, itkwidgets, image, mask, mode, points):
-        """An itkwidgets viewer of ``image`` in ``mode`` opened on ``points`` (else on the centre
+    def viewer_of(self, itkwidgets, image, mask, mode, centre):
+        """An itkwidgets viewer of ``image`` in ``mode`` opened on ``centre`` (else on the centre
         of the mask, when the configuration jumps there), and what of the image it shows."""
         sent = shown(image.GetSize(), bytes_per_voxel(image) + (bytes_per_voxel(mask) if mask else 0))
         limit = {f"size_limit_{image.GetDimension()}d": np.array(sent.limit, dtype=np.int64)}
-        marks = {}
-        if len(points):
-            marks = {
-                "point_sets": [np.asarray(points, dtype=np.float32).reshape(-1, 3)],
-                "point_set_colors": [[1.0, 0.2, 0.2]],
-                "point_set_sizes": [4],
-                "point_set_representations": ["spheres"],
-            }
-        centre = points[0] if len(points) else None
+        slices = {}
         if centre is None and mask is not None and self.settings.get("auto_jump_center_of_gravity", True):
             centre = centre_of(mask)
         if centre is not None and image.GetDimension() == 3:
-            marks.update(dict(zip(("x_slice", "y_slice", "z_slice"), (float(c) for c in centre), strict=True)))
+            slices = dict(zip(("x_slice", "y_slice", "z_slice"), (float(c) for c in centre), strict=True))
         viewer = itkwidgets.view(
             image,
             mode=mode,
@@ -199,19 +246,33 @@ class CaseViewer:
             interpolation=self.settings.get("default_image_interpolation") != "nearest",
             label_image=mask,
             **limit,
-            **marks,
+            **slices,
         )
         if mask is not None:
-            self.name_segments(viewer)
+            self.name_segments(viewer, mask)
+        self.draw_on(viewer, image)
         viewer.observe(self.clicked, "clicked_slice_point")
         return viewer, sent
 
-    def name_segments(self, viewer):
-        """Name the segments of the viewer's overlay and hide those configured as not visible."""
-        import itk  # itkwidgets' own: the label image it sends is an itk image
+    def draw(self, marks):
+        """Draw ``marks`` (Marks) on the slices of every viewport, in place of what was drawn."""
+        self.marks = [m for m in marks if m.paths or m.points]
+        for viewer, image, _ in self.shown:
+            self.draw_on(viewer, image)
 
+    def draw_on(self, viewer, image):
+        """Draw the marks on ``viewer`` of ``image``: their paths, and each point as a small
+        cross along the image's axes (a plus sign on a slice of any orientation)."""
+        arm = CROSS_SIZE * max(n * s for n, s in zip(image.GetSize(), image.GetSpacing(), strict=False))
+        viewer.geometries = [polydata([*m.paths, *crosses(m.points, arm)]) for m in self.marks]
+        viewer.geometry_colors = np.asarray([m.colour for m in self.marks], dtype=np.float32).reshape(-1, 3)
+
+    def name_segments(self, viewer, mask):
+        """Name the segments of the viewer's overlay and hide those configured as not visible.
+        The labels are read from the SimpleITK mask, not from itkwidgets' own itk copy: the run
+        tab shows results from a thread, and itk's lazy loading is not safe there."""
         segments = self.settings.get("overlay_segments") or []
-        labels = [int(v) for v in np.unique(itk.array_view_from_image(viewer.rendered_label_image))]
+        labels = [int(v) for v in np.unique(sitk.GetArrayViewFromImage(mask))]
         viewer.label_image_names = label_names(labels, segments)
         viewer.label_image_weights = np.array(label_weights(labels, segments), dtype=np.float32)
 

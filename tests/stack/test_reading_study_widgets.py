@@ -22,7 +22,7 @@ class Viewer:
         self.widget = w.VBox()
     def use(self, *args):
         pass
-    def show(self, *args):
+    def show(self, *args, **kwargs):
         pass
 
 QUESTIONS = [
@@ -87,3 +87,52 @@ def test_the_study_screen_follows_the_settings():
     after = seen["after"]
     assert "Case 3 of 3" in after["progress"] and not after["locked_input"]
     assert "Not saved: This study is read case by case in order: answer case 10 first." in after["status"]
+
+
+DRAWING = """
+import json
+import numpy as np
+import SimpleITK as sitk
+from gc_extension.reading.annotations import ClickCollector, handles, outlines
+from gc_extension.reading.viewer import CaseViewer, Marks
+
+class Client:
+    pass
+
+viewer = CaseViewer(Client())
+collector, answer = ClickCollector("multiple-distances"), None
+for click in [(1, 2, 3), (9, 2, 3), (4, 4, 3), (4, 9, 3)]:
+    answer = collector.click(answer, click) or answer
+viewer.show_images(sitk.Image(16, 16, 4, sitk.sitkInt16), title="blank")
+drawn = {}
+viewer.draw([Marks([], [[5, 5, 3]], (1.0, 0.8, 0.0))])  # one geometry first, then two
+viewer.draw([Marks(outlines("multiple-distances", answer), handles("multiple-distances", answer), (1.0, 0.8, 0.0)),
+             Marks([], [[5, 5, 3]], (0.2, 0.85, 0.3))])
+shown = viewer.shown[0][0]
+drawn["geometries"] = len(shown.geometries)
+cells = shown.geometries[0]["lines"]["values"].tolist()
+drawn["lines"] = cells[:6]
+lines, i = [], 0
+while i < len(cells):  # a vtk.js cell array: each polyline's length, then its points
+    lines.append(cells[i])
+    i += cells[i] + 1
+drawn["line_count"] = len(lines)
+drawn["colours"] = shown.geometry_colors.tolist()
+viewer.draw([])
+drawn["cleared"] = len(shown.geometries)
+print(json.dumps(drawn))
+"""
+
+
+def test_answers_are_drawn_on_a_real_itkwidgets_viewer_and_cleared():
+    image = GcHub.load(Config()).workstation_image
+    output = docker.from_env().containers.run(image, ["python", "-c", DRAWING], remove=True, network_disabled=True)
+    drawn = json.loads(output.decode().strip().splitlines()[-1])
+    assert drawn["geometries"] == 2
+    assert drawn["lines"] == [2, 0, 1, 2, 2, 3]  # two distances, each a line of two points (vtk.js cells)
+    assert drawn["line_count"] == 2 + 4 * 3  # ... and a cross of three lines at each end
+    assert drawn["colours"] == [
+        [1.0, 0.800000011920929, 0.0],
+        [0.20000000298023224, 0.8500000238418579, 0.30000001192092896],
+    ]
+    assert drawn["cleared"] == 0

@@ -5,11 +5,10 @@ import math
 import pytest
 import SimpleITK as sitk
 
-from gc_extension.reading.annotations import ClickCollector, describe
+from gc_extension.reading.annotations import describe
 from gc_extension.reading.reading_order import first_unfinished, is_done
 from gc_extension.reading.resolution import BROWSER_MAX_BYTES, BROWSER_MAX_SIDE, bytes_per_voxel, shown
 from gc_extension.reading.windowing import AUTO, FULL_RANGE, STANDARD_PRESETS, Percentiles, Window, presets
-from services.core.schemas import SocketKind, value_problem
 
 
 def test_ct_presets_are_width_and_level_in_hounsfield_units():
@@ -39,41 +38,9 @@ def test_a_viewer_configurations_presets_replace_the_standard_ones_with_its_defa
     assert presets({"window_presets": []}) == (STANDARD_PRESETS, AUTO)
 
 
-@pytest.mark.parametrize(
-    ("kind", "clicks", "expected"),
-    [
-        ("point", [(1, 2, 3), (4, 5, 6.123456)], {"type": "Point", "point": [4, 5, 6.123]}),
-        (
-            "multiple-points",
-            [(1, 2, 3), (4, 5, 6)],
-            {"type": "Multiple points", "points": [{"point": [1, 2, 3]}, {"point": [4, 5, 6]}]},
-        ),
-        (
-            "2d-bounding-box",
-            [(1, 2, 3), (4, 6, 3.5)],
-            {"type": "2D bounding box", "corners": [[1, 2, 3], [4, 2, 3], [4, 6, 3], [1, 6, 3]]},
-        ),
-    ],
-)
-def test_clicks_become_answers_that_fit_the_platforms_schemas(kind, clicks, expected):
-    collector, answer = ClickCollector(kind), None
-    for position in clicks:
-        answer = collector.click(answer, position) or answer
-    assert answer == expected
-    assert value_problem(SocketKind(kind), answer, {}) is None
-
-
-def test_a_box_waits_for_its_second_corner():
-    collector = ClickCollector("2d-bounding-box")
-    assert collector.click(None, (1, 2, 3)) is None
-    assert collector.click(None, (3, 4, 3))["corners"][2] == [3, 4, 3]
-    assert collector.click(None, (5, 5, 5)) is None  # a new box begins
-
-
 def test_answers_read_as_a_reader_reads_them():
     choices = [{"id": 7, "title": "low"}, {"id": 9, "title": "high"}]
     assert describe({"kind": "bool"}, True) == "yes"
-    assert describe({"kind": "point"}, {"type": "Point", "point": [1.5, 2, 3]}) == "(1.5, 2, 3)"
     assert describe({"kind": "choice", "choices": choices}, 9) == "high"
     assert describe({"kind": "multiple-choice", "choices": choices}, [7, 9]) == "low, high"
     assert describe({"kind": "multiple-choice", "choices": choices}, []) == "none"
