@@ -78,9 +78,11 @@ def seed(database_url, rows, username):
         session.commit()
 
 
-def wrk_command(url, token, seconds, connections=32):
-    """The command line of ``seconds`` of load on ``url`` at ``connections`` connections, with ``token``."""
-    return ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-H", f"Authorization: token {token}", url]
+def wrk_command(url, token, seconds, connections=32, script=None):
+    """The command line of ``seconds`` of load on ``url`` at ``connections`` connections, with ``token``
+    (and wrk's Lua ``script``, which makes each request, if given)."""
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-H", f"Authorization: token {token}"]
+    return [*command, *(["-s", str(script)] if script else []), url]
 
 
 def wrk_figures(out):

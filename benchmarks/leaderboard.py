@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/leaderboard.py [--results 100000] [--api-results 10000] [--seconds 10]
         [--submissions 3] [--participants 1000] [--deadline-seconds 30] [--connections 64]
+        [--parts rank,api,submit,deadline] [--readers browsers,plain]
 
 1. Ranking: ``rank`` of 100,000 synthetic results of 5,000 users with 3 metrics (a score and two
    extra columns, one lower-is-better) by the mean of ranks, in-process; the median of 5 runs
@@ -19,9 +20,12 @@
    (``wrk``, half on the leaderboard's page, half on its API, through the hub's proxy) read it
    over and over while the data scientist keeps submitting and the worker keeps evaluating; after
    each evaluation the next read must show its result. p50, p99 and errors of each, and whether
-   every new result showed on the next read.
+   every new result showed on the next read. Twice (``--readers``): first the readers poll as
+   browsers do (they accept gzip and send the last ETag in If-None-Match: polling.lua), then
+   plainly (neither), as the first version of this benchmark did. The sizes of both answers too.
 
-Last line: ``rank_100k_s=<x> submit_overhead_s=<y> leaderboard_p99_ms=<the larger p99 of the page and the API>``.
+Last line: ``rank_100k_s=<x> submit_overhead_s=<y> leaderboard_plain_p99_ms=<z>
+leaderboard_p99_ms=<the larger p99 of the page and the API, polled as browsers do>``.
 """
 
 import argparse
@@ -32,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -278,11 +283,30 @@ def evaluated(engine, submission):
     return status if status in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED) else None
 
 
-def deadline_load(hub, folder, participants, seconds, connections):
-    """``{"page": figures, "API": figures}`` (req/s, p50, p99 in ms, errors) of ``connections``
-    readers of a leaderboard of ``participants`` results through the hub's proxy while the data
-    scientist keeps submitting, and ``(evaluated, missed)``: how many submissions were evaluated
-    meanwhile, and how many of them the next read of the leaderboard did not show."""
+# How the readers read: as polling browsers do (gzip accepted, the last ETag sent back in
+# If-None-Match: polling.lua), and as the first version of this benchmark did (neither).
+READERS = {"browsers": Path(__file__).with_name("polling.lua"), "plain": None}
+
+
+def sizes(participant, urls):
+    """``{name: (bytes, bytes sent to a client that accepts gzip)}`` of each of ``urls``' answers."""
+    found = {}
+    for name, url in urls.items():
+        sent = []
+        for encoding in ("identity", "gzip"):  # urllib leaves a compressed body as it came
+            request = urllib.request.Request(url, headers={**participant.headers, "Accept-Encoding": encoding})
+            with urllib.request.urlopen(request) as answer:
+                sent.append(len(answer.read()))
+        found[name] = tuple(sent)
+    return found
+
+
+def deadline_load(hub, folder, participants, seconds, connections, readers=tuple(READERS)):
+    """``{readers: ({"page": figures, "API": figures}, (evaluated, missed))}`` for each way of
+    ``readers`` (READERS): req/s, p50, p99 in ms and errors of ``connections`` readers of a
+    leaderboard of ``participants`` results through the hub's proxy while the data scientist keeps
+    submitting, how many submissions were evaluated meanwhile, and how many of them the next read
+    of the leaderboard did not show."""
     slug, _, participant, predictions, _ = predictions_challenge(hub, folder)
     seed_phase(hub.settings.database_url, slug, "predictions", participants, users=participants)
     api = f"leaderboards/{slug}/predictions?limit=100"
@@ -293,24 +317,31 @@ def deadline_load(hub, folder, participants, seconds, connections):
         "page": f"{hub.url}/services/leaderboard/leaderboards/{slug}/predictions",
         "API": f"{hub.url}/services/leaderboard/api/v1/{api}",
     }
-    readers = {
-        name: subprocess.Popen(wrk_command(url, participant.token, seconds, connections // 2), stdout=subprocess.PIPE,
-                               text=True)
-        for name, url in urls.items()
-    }  # fmt: skip
+    for name, (plain, compressed) in sizes(participant, urls).items():
+        print(f"deadline: the {name} is {plain:,} bytes, {compressed:,} to a client that accepts gzip", flush=True)
     engine = make_engine(hub.settings.database_url)
-    done, missed = 0, 0
-    while any(reader.poll() is None for reader in readers.values()):
-        shown = participant("GET", "leaderboard", api, 200).json()["count"]
-        submission = submit(participant, slug, predictions)
-        while (status := evaluated(engine, submission)) is None:
-            time.sleep(0.02)
-        if status != JobStatus.SUCCEEDED:
-            raise RuntimeError(f"the evaluation of submission {submission} ended {status}")
-        done += 1
-        missed += participant("GET", "leaderboard", api, 200).json()["count"] != shown + 1
+    found = {}
+    for way in readers:
+        commands = {
+            name: wrk_command(url, participant.token, seconds, connections // 2, READERS[way])
+            for name, url in urls.items()
+        }
+        load = {
+            name: subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for name, command in commands.items()
+        }
+        done, missed = 0, 0
+        while any(reader.poll() is None for reader in load.values()):
+            shown = participant("GET", "leaderboard", api, 200).json()["count"]
+            submission = submit(participant, slug, predictions)
+            while (status := evaluated(engine, submission)) is None:
+                time.sleep(0.02)
+            if status != JobStatus.SUCCEEDED:
+                raise RuntimeError(f"the evaluation of submission {submission} ended {status}")
+            done += 1
+            missed += participant("GET", "leaderboard", api, 200).json()["count"] != shown + 1
+        found[way] = {name: wrk_figures(reader.communicate()[0]) for name, reader in load.items()}, (done, missed)
     engine.dispose()
-    return {name: wrk_figures(reader.communicate()[0]) for name, reader in readers.items()}, (done, missed)
+    return found
 
 
 PARTS = ("rank", "api", "submit", "deadline")
@@ -326,6 +357,11 @@ def main():
     parser.add_argument("--deadline-seconds", type=int, default=30)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--parts", default=",".join(PARTS), help=f"which of {', '.join(PARTS)} to measure")
+    parser.add_argument(
+        "--readers",
+        default=",".join(READERS),
+        help="deadline: how the readers read, in turn: browsers (gzip, If-None-Match), plain (neither)",
+    )
     args = parser.parse_args()
     parts = args.parts.split(",")
     if not shutil.which("wrk"):
@@ -339,16 +375,21 @@ def main():
         if "submit" in parts:
             last["submit_overhead_s"] = f"{submission_latency(hub, Path(data_dir), args.submissions):.2f}"
         if "deadline" in parts:
-            figures, (done, missed) = deadline_load(
-                hub, Path(data_dir), args.participants, args.deadline_seconds, args.connections
+            found = deadline_load(
+                hub, Path(data_dir), args.participants, args.deadline_seconds, args.connections, args.readers.split(",")
             )
-            for name, (rps, p50, p99, errors) in figures.items():
-                line = f"{rps:.1f} req/s  p50 {p50:.1f} ms  p99 {p99:.1f} ms  errors {errors}"
-                print(f"  deadline, {args.connections // 2} connections on the {name}: {line}", flush=True)
-            print(
-                f"  deadline: {done} submissions evaluated meanwhile, {missed} missing from the next read", flush=True
-            )
-            last["leaderboard_p99_ms"] = f"{max(p99 for _, _, p99, _ in figures.values()):.0f}"
+            for way, (figures, (done, missed)) in found.items():
+                for name, (rps, p50, p99, errors) in figures.items():
+                    line = f"{rps:.1f} req/s  p50 {p50:.1f} ms  p99 {p99:.1f} ms  errors {errors}"
+                    print(f"  deadline ({way}), {args.connections // 2} connections on the {name}: {line}", flush=True)
+                print(
+                    f"  deadline ({way}): {done} submissions evaluated meanwhile, {missed} missing from the next read",
+                    flush=True,
+                )
+            p99s = {way: f"{max(p99 for _, _, p99, _ in figures.values()):.0f}" for way, (figures, _) in found.items()}
+            if "plain" in p99s:
+                last["leaderboard_plain_p99_ms"] = p99s["plain"]
+            last["leaderboard_p99_ms"] = p99s.get("browsers", p99s.get("plain"))
     print(" ".join(f"{name}={value}" for name, value in last.items()))
 
 

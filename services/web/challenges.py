@@ -6,7 +6,9 @@ only), and a phase's hidden test set, ground truth and evaluation method only to
 Hub admins may see and do everything.
 """
 
-from sqlalchemy import select
+from typing import NamedTuple
+
+from sqlalchemy import and_, bindparam, select
 from tornado import web
 
 from ..api import challenges as shapes
@@ -42,6 +44,29 @@ PARTICIPATE = "custom:challenges:participate"
 # The phase settings that name other things: phases and archives by slug, lists of socket slugs.
 REFERENCES = ("parent", "archive")
 INTERFACE_FIELDS = ("algorithm_inputs", "algorithm_outputs", "algorithm_interfaces", "evaluation_additional_inputs")
+# The ids of a challenge and of its phase of a slug (None if it has none), the phase's visibility
+# and results version, and the caller's roles on the challenge (one row per role; None for none):
+# what a read of a phase's leaderboard needs before it may answer what it kept, in one query of
+# columns (no ORM objects to build). Made once; each read only binds its slugs and username.
+PHASE_AND_ROLES = (
+    select(Challenge.id, Phase.id, Phase.visibility, Phase.results_version, ChallengeMember.role)
+    .outerjoin(Phase, and_(Phase.challenge_id == Challenge.id, Phase.slug == bindparam("phase")))
+    .outerjoin(
+        ChallengeMember,
+        and_(ChallengeMember.object_id == Challenge.id, ChallengeMember.username == bindparam("username")),
+    )
+    .where(Challenge.slug == bindparam("slug"))
+)
+
+
+class SeenPhase(NamedTuple):
+    """A phase that the caller may see, as ``ChallengeAccess.seen_phase`` found it."""
+
+    challenge_id: int
+    id: int
+    results_version: str
+    admin: bool  # whether the caller administers its challenge (or the hub)
+
 
 # --- what the API returns -----------------------------------------------------------------
 
@@ -62,6 +87,20 @@ def phase_shape(phase, admin):
 
 
 # --- finding things and acting on them (the API's handlers and the pages share these) -------
+
+
+def _shown_visibilities(roles):
+    """The visibilities of the phases that a caller with ``roles`` (not an admin) may see."""
+    return [Visibility.PUBLIC, Visibility.PARTICIPANTS] if ChallengeRole.PARTICIPANT in roles else [Visibility.PUBLIC]
+
+
+def _no_challenge(slug):
+    return NotFound(f"There is no challenge with slug {slug!r}.")
+
+
+def _no_phase(challenge_slug, slug):
+    # a hidden phase is answered as one that is missing: its existence is its admins' alone
+    return NotFound(f"Challenge {challenge_slug!r} has no phase {slug!r}.")
 
 
 class ChallengeAccess:
@@ -102,7 +141,7 @@ class ChallengeAccess:
     def challenge(self, slug):
         challenge = self.db.scalar(select(Challenge).filter_by(slug=slug))
         if challenge is None:
-            raise NotFound(f"There is no challenge with slug {slug!r}.")
+            raise _no_challenge(slug)
         return challenge
 
     def admin_challenge(self, slug, doing):
@@ -122,17 +161,32 @@ class ChallengeAccess:
         query = select(Phase).filter_by(challenge_id=challenge.id).order_by(Phase.id)
         if self.is_admin(challenge):
             return query
-        shown = [Visibility.PUBLIC]
-        if ChallengeRole.PARTICIPANT in self.roles(challenge):
-            shown.append(Visibility.PARTICIPANTS)
-        return query.where(Phase.visibility.in_(shown))
+        return query.where(Phase.visibility.in_(_shown_visibilities(self.roles(challenge))))
 
     def phase(self, challenge, slug):
         """A phase the caller may see; NotFound alike for one that is missing and one hidden."""
         phase = self.db.scalar(self.visible_phases(challenge).where(Phase.slug == slug))
         if phase is None:
-            raise NotFound(f"Challenge {challenge.slug!r} has no phase {slug!r}.")
+            raise _no_phase(challenge.slug, slug)
         return phase
+
+    def seen_phase(self, slug, phase_slug):
+        """A ``SeenPhase``: what ``challenge``, ``phase`` and ``is_admin`` find, by the same rules,
+        in one query (``PHASE_AND_ROLES``); ``seen_objects`` then gives the challenge and phase."""
+        parameters = {"slug": slug, "phase": phase_slug, "username": self.username}
+        rows = self.db.connection().execute(PHASE_AND_ROLES, parameters).all()
+        if not rows:
+            raise _no_challenge(slug)
+        challenge_id, phase_id, visibility, results_version, _ = rows[0]
+        roles = {str(row.role) for row in rows if row.role is not None}
+        admin = self.hub_admin or ChallengeRole.ADMIN in roles
+        if phase_id is None or not (admin or visibility in _shown_visibilities(roles)):
+            raise _no_phase(slug, phase_slug)
+        return SeenPhase(challenge_id, phase_id, results_version, admin)
+
+    def seen_objects(self, seen):
+        """``(challenge, phase)`` of a ``SeenPhase``, read after it (never older)."""
+        return self.db.get(Challenge, seen.challenge_id), self.db.get(Phase, seen.id)
 
     def admin_phase(self, slug, phase_slug):
         """A phase the caller may see, or PermissionDenied unless they administer its challenge."""

@@ -45,13 +45,27 @@ PHASE_QUERY = {
     "bootstrap": Query(bool, "false leaves out the confidence intervals and rank stability."),
 }
 COMBINED_QUERY = {**PAGE_QUERY, "phases": Query(str, "The phases' slugs, comma-separated (default: all I may see).")}
-# What an entry shows of its evaluation beside the metrics (kept with a leaderboard between reads).
 BASELINE = "a baseline, shown for comparison"  # why a baseline is not ranked (unless its phase says so)
-Shown = namedtuple(
-    "Shown",
-    "id submission_id published algorithm_digest model_sha256 method_digest ground_truth_version completed_at"
-    " comment method_name url is_baseline",
+# What an entry shows of its evaluation beside the metrics (kept with a leaderboard between reads),
+# then what ranking reads: a row of ``LeaderboardAccess.results`` holds these, in this order (its
+# parts are taken by position, which is much cheaper than by name for every row of a large phase).
+SHOWN_COLUMNS = (
+    Evaluation.id,
+    Evaluation.submission_id,
+    Evaluation.published,
+    Evaluation.algorithm_digest,
+    AlgorithmModel.sha256.label("model_sha256"),
+    Evaluation.method_digest,
+    Evaluation.ground_truth_version,
+    Evaluation.completed_at,
+    Submission.comment,
+    Submission.method_name,
+    Submission.url,
+    Submission.is_baseline,
 )
+RANKED_COLUMNS = (Submission.creator, Submission.created_at, Evaluation.metrics, Submission.selected)
+Shown = namedtuple("Shown", [column.key for column in SHOWN_COLUMNS])
+CREATOR, CREATED_AT, METRICS, SELECTED = range(len(SHOWN_COLUMNS), len(SHOWN_COLUMNS) + len(RANKED_COLUMNS))
 
 
 def fingerprint(method_digest, ground_truth_version):
@@ -87,48 +101,22 @@ class LeaderboardAccess(ChallengeAccess):
         except ValueError as e:
             raise GcError(f"{e}.") from None
 
-    def _shown(self, phase, admin, *columns):
-        """The query of ``columns`` of the phase's evaluations that succeeded (and, for
-        non-admins, are published), oldest first."""
+    def results(self, phase, admin):
+        """``{evaluation id: row}`` of the phase's submissions, each with its latest evaluation
+        that succeeded (and, for non-admins, is published), oldest first; each row holds
+        SHOWN_COLUMNS, then RANKED_COLUMNS."""
         query = (
-            select(Evaluation.id, Evaluation.submission_id, Evaluation.published, *columns)
+            select(*SHOWN_COLUMNS, *RANKED_COLUMNS)
             .join(Submission, Evaluation.submission_id == Submission.id)
             .outerjoin(AlgorithmModel, Submission.algorithm_model_id == AlgorithmModel.id)
             .where(Submission.phase_id == phase.id, Evaluation.status == JobStatus.SUCCEEDED)
             .order_by(Evaluation.id)
         )
-        return query if admin else query.where(Evaluation.published.is_(True))
-
-    @staticmethod
-    def _latest(rows):
-        """``{evaluation id: row}`` of each submission's latest evaluation among ``rows`` (from ``_shown``)."""
-        latest = {row[1]: row for row in rows}  # by submission; later evaluations win (by index: fast)
+        if not admin:
+            query = query.where(Evaluation.published.is_(True))
+        # columns, not ORM objects: the session's connection answers them without the ORM's work per row
+        latest = {row[1]: row for row in self.db.connection().execute(query)}  # later evaluations win
         return {row[0]: row for row in latest.values()}
-
-    def results(self, phase, admin):
-        """``{evaluation id: row}`` of the phase's submissions, each with its latest evaluation
-        that succeeded (and, for non-admins, is published)."""
-        return self._latest(
-            self.db.execute(
-                self._shown(
-                    phase,
-                    admin,
-                    Submission.creator,
-                    Submission.created_at,
-                    Evaluation.metrics,
-                    Evaluation.algorithm_digest,
-                    AlgorithmModel.sha256.label("model_sha256"),
-                    Evaluation.method_digest,
-                    Evaluation.ground_truth_version,
-                    Evaluation.completed_at,
-                    Submission.comment,
-                    Submission.method_name,
-                    Submission.url,
-                    Submission.is_baseline,
-                    Submission.selected,
-                )
-            )
-        )
 
     def leaderboard(self, phase, admin, scoring):
         """``(board, rows)``: the ranked board and the database rows of its entries by id; the
@@ -140,24 +128,26 @@ class LeaderboardAccess(ChallengeAccess):
             if phase.result_display == ResultDisplay.SELECTED and scoring.display == ResultDisplay.ALL:
                 rows = chosen(rows)
             unranked = None if phase.rank_baselines else BASELINE
+            shown = {i: Shown._make(row[:CREATOR]) for i, row in rows.items()}
             results = [
-                Result(r.id, r.creator, r.created_at, r.metrics, unranked if r.is_baseline else None)
-                for r in rows.values()
+                Result(i, row[CREATOR], row[CREATED_AT], row[METRICS], unranked if shown[i].is_baseline else None)
+                for i, row in rows.items()
             ]
             board = rank(results, scoring)
             if board.ranked_count > BOOTSTRAP_LIMIT:  # never bootstrapped: the metrics need not be kept
                 board.forget_metrics()
-            return board, {i: Shown(*(getattr(row, f) for f in Shown._fields)) for i, row in rows.items()}
+            return board, shown
 
         return boards.get((phase.id, admin, scoring), phase.results_version, make)
 
-    def write_leaderboard(self, phases, viewer, make, content_type="application/json"):
+    def write_leaderboard(self, phases, viewer, make, content_type="application/json", shows=()):
         """Answer ``make()`` (the body), or the same answer made before for this request by a viewer
-        who sees the same (``viewer``: whether an admin of the challenge, and what else the answer
-        shows of them) while ``phases``' results are the same; 304 when the client has it."""
+        who sees the same (``viewer``: whether an admin of the challenge, and who they are where
+        the answer names them) while ``phases``' results and what else it ``shows`` are the same;
+        304 when the client has it."""
         responses = self.platform.setdefault("leaderboard_responses", VersionedCache(RESPONSES_KEPT))
         key = (self.request.uri, viewer, tuple(phase.id for phase in phases))
-        version = tuple(phase.results_version for phase in phases)
+        version = (*(phase.results_version for phase in phases), *shows)
         self.write_kept(responses.get(key, version, lambda: Kept.of(make(), content_type)))
 
     def bootstrap_figures(self, board):
@@ -343,17 +333,17 @@ class PhaseLeaderboardHandler(LeaderboardHandler):
     @web.authenticated
     def get(self, slug, phase):
         as_csv = phase.endswith(".csv")
-        challenge = self.challenge(slug)
-        phase = self.phase(challenge, phase.removesuffix(".csv"))
-        admin = self.is_admin(challenge)
+        seen = self.seen_phase(slug, phase.removesuffix(".csv"))
+        admin = seen.admin
         fmt = self.get_argument("format", "csv" if as_csv else "json")
         if fmt not in ("json", "csv"):
             raise GcError(f"?format= must be json or csv, not {fmt!r}.")
         if fmt == "json":
             self.write_leaderboard(
-                [phase], admin, lambda: self.model_json(self.phase_leaderboard(challenge, phase, admin))
+                [seen], admin, lambda: self.model_json(self.phase_leaderboard(*self.seen_objects(seen), admin))
             )
             return
+        challenge, phase = self.seen_objects(seen)
         document = self.phase_leaderboard(challenge, phase, admin, paged=False)
         self.set_header("Content-Type", "text/csv; charset=utf-8")
         self.set_header("Content-Disposition", f'attachment; filename="{slug}-{phase.slug}-leaderboard.csv"')

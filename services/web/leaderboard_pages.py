@@ -8,21 +8,35 @@ from tornado import web
 
 from ..core.orm import Challenge
 from ..ranking import DISPLAYS, METHODS
-from .leaderboard import LeaderboardAccess
+from .leaderboard import RESPONSES_KEPT, LeaderboardAccess
 from .pages import PageHandler, page_routes, shown
+from .versioned_cache import VersionedCache
 
 
 class LeaderboardPage(LeaderboardAccess, PageHandler):
     """A page that shows leaderboards."""
 
-    def write_page(self, phases, admin, template, board, **values):
-        """The page of ``board()`` rendered with ``template``, or the same page made before for
-        this user while ``phases``' results are the same (it names its user at its top)."""
+    def write_page(self, phases, admin, template, board, title, **values):
+        """The page of ``board()``: its main part rendered with ``template`` once for every viewer
+        who sees the same (``admin`` or not) while ``phases``' results are the same, put into the
+        page of each viewer (it names them, with the count of their unread notifications on the
+        bell at its top), which is kept for them while both are the same. ``title(board)`` is the
+        page's title."""
+        parts = self.platform.setdefault("leaderboard_parts", VersionedCache(RESPONSES_KEPT))
+        key = (self.request.uri, admin, tuple(phase.id for phase in phases))
+        unread = self.unread_notifications()
+
+        def part():
+            document = board()
+            return title(document), self.render_string(template, error=None, form={}, board=document, **values)
 
         def make():
-            return self.render_string(template, error=None, form={}, board=board(), **values)
+            page_title, main = parts.get(key, tuple(phase.results_version for phase in phases), part)
+            return self.render_string(
+                "kept_page.html", title=page_title, main=main, error=None, unread_notifications=lambda: unread
+            )
 
-        self.write_leaderboard(phases, (admin, self.username), make, "text/html; charset=UTF-8")
+        self.write_leaderboard(phases, (admin, self.username), make, "text/html; charset=UTF-8", shows=(unread,))
 
 
 class LeaderboardsPage(LeaderboardAccess, PageHandler):
@@ -48,14 +62,13 @@ class PhaseLeaderboardPage(LeaderboardPage):
 
     @web.authenticated
     def get(self, slug, phase):
-        challenge = self.challenge(slug)
-        phase = self.phase(challenge, phase)
-        admin = self.is_admin(challenge)
+        seen = self.seen_phase(slug, phase)
         self.write_page(
-            [phase],
-            admin,
+            [seen],
+            seen.admin,
             "leaderboard.html",
-            lambda: shown(self.phase_leaderboard(challenge, phase, admin)),
+            lambda: shown(self.phase_leaderboard(*self.seen_objects(seen), seen.admin)),
+            lambda board: f"{board['title']} leaderboard",
             displays=DISPLAYS,
             methods=METHODS,
             query=self.request.query,
@@ -74,6 +87,7 @@ class CombinedLeaderboardPage(LeaderboardPage):
             admin,
             "leaderboard_combined.html",
             lambda: shown(self.combined_leaderboard(challenge, phases, admin)),
+            lambda board: f"{board['challenge']} leaderboard",
         )
 
 

@@ -3,7 +3,10 @@ Chromium, sorted by a column. Results are written into the platform database as 
 leave them (the submission flow itself is tested with the challenges)."""
 
 import csv
+import gzip
 import io
+import urllib.error
+import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -45,13 +48,20 @@ def challenge(hub):
         "extra_results_columns": [{"path": "aggregates.distance.mean", "title": "Distance", "ascending": True}],
     }
     requests.post(f"{api}/{slug}/phases", json=phase, headers=headers).raise_for_status()
+    add_results(hub, slug, "final", RESULTS)
+    return slug
+
+
+def add_results(hub, slug, phase_slug, results):
+    """Evaluated submissions of ``results`` ((user, dice, distance, published) each) in a phase, as a
+    worker leaves them."""
     start = datetime(2030, 1, 1, tzinfo=UTC)
     with Session(make_engine(hub.settings.database_url)) as db:
-        final = db.scalar(select(Phase).where(Phase.slug == "final", Phase.challenge.has(slug=slug)))
-        for i, (user, dice, distance, published) in enumerate(RESULTS):
+        phase = db.scalar(select(Phase).where(Phase.slug == phase_slug, Phase.challenge.has(slug=slug)))
+        for i, (user, dice, distance, published) in enumerate(results):
             cases = {f"case-{c}": {"dice": dice - c / 100, "distance": distance} for c in range(5)}
             submission = Submission(
-                phase=final, creator=user, predictions_path=f"p/{user}.zip", created_at=start + timedelta(hours=i)
+                phase=phase, creator=user, predictions_path=f"p/{user}.zip", created_at=start + timedelta(hours=i)
             )
             db.add(
                 Evaluation(
@@ -68,7 +78,6 @@ def challenge(hub):
                 )
             )
         db.commit()
-    return slug
 
 
 def test_leaderboard_api_through_the_hub(hub, challenge):
@@ -123,3 +132,40 @@ def test_leaderboard_page_sorts_by_a_column(hub, challenge, artifacts):
             page.locator("#leaderboard tbody tr", has_text="datascientist").locator("text=submission").click()
         assert f"/services/challenges/challenges/{challenge}/submissions/" in page.url
         browser.close()
+
+
+def sent(url, headers):
+    """``(status, headers, body)`` of a GET as the proxy sent it (urllib leaves a gzip body compressed)."""
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers)) as answer:
+            return answer.status, answer.headers, answer.read()
+    except urllib.error.HTTPError as e:  # 304 too
+        return e.code, e.headers, e.read()
+
+
+@pytest.mark.parametrize("path", ["api/v1/leaderboards/{}/polled", "leaderboards/{}/polled"])
+def test_a_polled_leaderboard_comes_gzip_compressed_then_304_until_it_changes(hub, challenge, path):
+    """What a browser polling the leaderboard gets through the hub's proxy: the answer compressed,
+    304 without a body while it is the same (whichever service process answers), and the new
+    answer on the first read after a new result."""
+    researcher = {"Authorization": f"token {hub.login('researcher').new_token()}"}
+    phase = {"slug": "polled", "title": "Polled", "visibility": "public", "score_jsonpath": "aggregates.dice.mean"}
+    api = f"{hub.url}/services/challenges/api/v1/challenges/{challenge}/phases"
+    if requests.get(f"{api}/polled", headers=researcher).status_code == 404:
+        requests.post(api, json=phase, headers=researcher).raise_for_status()
+        add_results(hub, challenge, "polled", RESULTS[:3] * 10)  # a page that compresses well
+    url = f"{hub.url}/services/leaderboard/{path.format(challenge)}"
+    browser = {"Authorization": f"token {hub.login('datascientist').new_token()}", "Accept-Encoding": "gzip, br"}
+
+    status, headers, body = sent(url, browser)
+    assert status == 200 and headers["Content-Encoding"] == "gzip" and headers["Vary"] == "Accept-Encoding"
+    plain = sent(url, {**browser, "Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in plain[1] and gzip.decompress(body) == plain[2] and len(body) < len(plain[2]) / 3
+    for _ in range(4):  # the service's processes each keep their own answers: every one knows the tag
+        unchanged = sent(url, {**browser, "If-None-Match": headers["Etag"]})
+        assert unchanged[0] == 304 and unchanged[2] == b"", unchanged
+
+    add_results(hub, challenge, "polled", [("researcher2", 0.95, 2.0, True)])
+    status, changed, body = sent(url, {**browser, "If-None-Match": headers["Etag"]})
+    assert status == 200 and changed["Etag"] != headers["Etag"]
+    assert gzip.decompress(body).count(b"researcher2") > plain[2].count(b"researcher2")

@@ -2,6 +2,7 @@
 made directly in the database, then read through the API, the CSV export and the pages."""
 
 import csv
+import gzip
 import io
 from datetime import UTC, datetime, timedelta
 
@@ -10,7 +11,7 @@ import pytest
 from apptools import fake_hub_auth, service_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tornado.httpclient import HTTPClientError
+from tornado.httpclient import HTTPClientError, HTTPRequest
 
 from services.core.database import make_engine
 from services.core.orm import (
@@ -19,11 +20,15 @@ from services.core.orm import (
     ChallengeRole,
     Evaluation,
     JobStatus,
+    NotificationKind,
     Phase,
     Submission,
     grant,
+    notify,
 )
+from services.web import base
 from services.web.leaderboard import fingerprint
+from services.web.leaderboard_pages import LeaderboardPage
 
 CHALLENGE = "lungs"
 START = datetime(2030, 1, 1, tzinfo=UTC)
@@ -169,17 +174,24 @@ def test_who_sees_which_phase(apps):
     world, board_app = apps
     for phase in ("open", "members", "secret"):
         world.add(phase, "alice", metrics(0.5))
+    with Session(world.engine) as db:  # a participant who is an admin too: one row per role
+        grant(db, db.scalar(select(Phase).filter_by(slug="open")).challenge, "bob", ChallengeRole.ADMIN)
+        db.commit()
     for user, visible in [
         ("alice", {"open", "members"}),
         ("datascientist", {"open"}),  # not a participant
         ("researcher2", {"open"}),
         ("researcher", {"open", "members", "secret"}),
+        ("bob", {"open", "members", "secret"}),
+        ("admin", {"open", "members", "secret"}),  # the hub's admin
     ]:
         for phase in ("open", "members", "secret"):
             status, body = board_app.call("GET", f"leaderboards/{CHALLENGE}/{phase}", user)
             assert (status == 200) == (phase in visible), (user, phase, status, body)
             if phase not in visible:
                 assert status == 404 and body["message"] == f"Challenge {CHALLENGE!r} has no phase {phase!r}."
+            assert (fetch(board_app, f"leaderboards/{CHALLENGE}/{phase}", user)[0] == 200) == (phase in visible)
+            assert (status == 200 and body["admin"]) == (user in ("researcher", "bob", "admin"))
         combined = expect(board_app.call("GET", f"leaderboards/{CHALLENGE}", user))
         assert set(combined["phases"]) == visible
     expect(board_app.call("GET", f"leaderboards/{CHALLENGE}/open", None), 403, "Not signed in")
@@ -378,3 +390,83 @@ def test_a_change_shows_on_the_next_read_whichever_process_answers(apps, databas
         world.add("open", "bob", metrics(0.9))
         for app in (second, first):
             assert summary(expect(app.call("GET", path, "carol"))) == [(1, "alice", 0.5), (2, "bob", 0.9)]
+
+
+def sent(app, path, user, headers):
+    """The response to a GET of ``/services/leaderboard/<path>`` as ``user`` with ``headers``, as the
+    service sent it (a compressed body stays compressed)."""
+    request = HTTPRequest(
+        app.get_url(f"/services/leaderboard/{path}"),
+        headers={"X-Test-User": user, **headers},
+        decompress_response=False,
+    )
+    try:
+        return app.io_loop.run_sync(lambda: app.http_client.fetch(request))
+    except HTTPClientError as e:
+        return e.response
+
+
+@pytest.mark.parametrize("path", [f"api/v1/leaderboards/{CHALLENGE}/open", f"leaderboards/{CHALLENGE}/open"])
+def test_a_leaderboard_goes_gzip_compressed_to_whoever_accepts_it_compressed_once_per_version(apps, path, monkeypatch):
+    compressed, compress = [], gzip.compress
+    monkeypatch.setattr(base.gzip, "compress", lambda data, **kw: compressed.append(data) or compress(data, **kw))
+    world, board_app = apps
+    for user in PARTICIPANTS:
+        world.add("open", user, metrics(0.5))
+    plain = sent(board_app, path, "alice", {"Accept-Encoding": "identity"})
+    zipped = sent(board_app, path, "alice", {"Accept-Encoding": "br, gzip;q=0.8"})
+    assert plain.code == zipped.code == 200 and len(compressed) == 1  # both kept answers made at once
+    assert "Content-Encoding" not in plain.headers and zipped.headers["Content-Encoding"] == "gzip"
+    assert plain.headers["Vary"] == zipped.headers["Vary"] == "Accept-Encoding"
+    assert gzip.decompress(zipped.body) == plain.body and len(zipped.body) < len(plain.body)
+    assert zipped.headers["Etag"] == "W/" + plain.headers["Etag"]  # the same content, encoded
+    refused = sent(board_app, path, "alice", {"Accept-Encoding": "gzip;q=0, deflate"})
+    assert "Content-Encoding" not in refused.headers and refused.body == plain.body
+    for etag in (plain.headers["Etag"], zipped.headers["Etag"]):  # either tag: 304 in either encoding
+        for encoding in ("gzip", "identity"):
+            unchanged = sent(board_app, path, "alice", {"Accept-Encoding": encoding, "If-None-Match": etag})
+            assert unchanged.code == 304 and unchanged.body == b"" and "Content-Encoding" not in unchanged.headers
+    assert len(compressed) == 1
+    world.add("open", "bob", metrics(0.9))
+    changed = sent(board_app, path, "alice", {"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["Etag"]})
+    assert changed.code == 200 and changed.headers["Etag"] != zipped.headers["Etag"] and len(compressed) == 2
+    assert gzip.decompress(changed.body).count(b"bob") > plain.body.count(b"bob")
+
+
+def test_a_page_shows_new_unread_notifications_while_its_results_are_the_same(apps):
+    world, board_app = apps
+    world.add("open", "alice", metrics(0.5))
+    path = f"leaderboards/{CHALLENGE}/open"
+    first = read(board_app, path, "alice")
+    assert first.code == 200 and b'class="count"' not in first.body
+    with Session(world.engine) as db:
+        notify(db, NotificationKind.TEAM_INVITATION, ["alice"], subject="Join my team")
+        db.commit()
+    told = read(board_app, path, "alice", first.headers["Etag"])
+    assert told.code == 200 and b'<span class="count">1</span>' in told.body
+    assert read(board_app, path, "alice", told.headers["Etag"]).code == 304
+    assert read(board_app, path, "bob", read(board_app, path, "bob").headers["Etag"]).code == 304  # not bob's
+
+
+def test_a_page_is_rendered_once_for_every_viewer_who_sees_the_same_and_names_each(apps, monkeypatch):
+    rendered, render_string = [], LeaderboardPage.render_string
+    monkeypatch.setattr(
+        LeaderboardPage,
+        "render_string",
+        lambda self, name, **kw: rendered.append(name) or render_string(self, name, **kw),
+    )
+    world, board_app = apps
+    world.add("open", "alice", metrics(0.5))
+    path = f"leaderboards/{CHALLENGE}/open"
+    pages = {user: read(board_app, path, user).body.decode() for user in ("alice", "bob", "carol")}
+    assert rendered.count("leaderboard.html") == 1 and rendered.count("kept_page.html") == 3
+    for user, html in pages.items():
+        assert f'<span class="me">{user}</span>' in html and "<title>Open leaderboard · gc-hub</title>" in html
+        assert html.replace(f'<span class="me">{user}</span>', "") == pages["alice"].replace(
+            '<span class="me">alice</span>', ""
+        )
+    assert "rank this view differently" in read(board_app, path, "researcher").body.decode()  # an admin's own
+    assert rendered.count("leaderboard.html") == 2
+    world.add("open", "bob", metrics(0.9))
+    assert "bob" in read(board_app, path, "carol").body.decode().split("<main>")[1]
+    assert rendered.count("leaderboard.html") == 3

@@ -11,7 +11,7 @@ away, so no mail is lost.
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, bindparam, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..errors import InvalidValue
@@ -186,10 +186,15 @@ def notify(session, kind, recipients, *, subject, message="", url="", key=None):
     return made
 
 
+# Made once: every page counts its user's unread notifications for the bell.
+UNREAD = (
+    select(func.count())
+    .select_from(Notification)
+    .where(Notification.username == bindparam("username"), Notification.read_at.is_(None))
+)
+
+
 def unread_count(session, username):
-    """How many of ``username``'s notifications are unread."""
-    return session.scalar(
-        select(func.count())
-        .select_from(Notification)
-        .where(Notification.username == username, Notification.read_at.is_(None))
-    )
+    """How many of ``username``'s notifications are unread (``session``'s pending ones too)."""
+    session.flush()  # nothing to do unless something is pending
+    return session.connection().execute(UNREAD, {"username": username}).scalar()
