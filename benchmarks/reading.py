@@ -8,7 +8,10 @@ headless Chromium (outside addresses blocked, as in the tests). Reading app: fro
 *Open Demo reading* until the viewer's canvas is laid out (the study, its questions, cases and my
 answers fetched, the image read from the cache, the widgets built and drawn). Baseline: from
 running a cell with ``view(sitk.ReadImage(<that image>), mode="z")`` until its canvas is laid out.
-Both kernels are warm (one run of each first). The last line is
+Every measurement has a browser of its own (a viewer still drawing in software WebGL holds the
+browser's GPU process up for minutes) and fresh kernels (a reopened notebook's kernel would send
+the page its earlier viewers' images again) with itkwidgets already imported, and counts only a
+viewer made after its click. The last line is
 ``open_case_ratio=<median app / median bare>``.
 
 ``--large``: a 512 × 512 × 300 int16 CT instead of the demo's scan, opened from the app's
@@ -31,9 +34,9 @@ from playwright.sync_api import sync_playwright
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "tests" / "stack")]
-from browser import hub_login, launch_chromium, local_only_context  # noqa: E402
+from browser import hub_login, launch_chromium, local_only_context, wait_until  # noqa: E402
 from hubtools import remove_home_volumes, running_hub  # noqa: E402
-from test_reading_app import RENDERED_SIZES, choose_archive, large_ct_archive  # noqa: E402
+from test_reading_app import choose_archive, large_ct_archive  # noqa: E402
 from test_viewer import KERNEL_IDLE, notebook  # noqa: E402
 
 from hub_config.profiles import READING_APP  # noqa: E402
@@ -45,40 +48,86 @@ CANVAS_SHOWN = """selector => [...document.querySelectorAll(selector)]
 
 
 LARGE_ARCHIVE = "large-ct"
-IMAGE_ARRIVED = f"""async selector => ({CANVAS_SHOWN})(selector)
-    && ({RENDERED_SIZES})().then(sizes => sizes.length > 0)"""
+VIEWERS = """async () => {
+    const found = [];
+    const managers = window.Jupyter && Jupyter.WidgetManager ? Jupyter.WidgetManager._managers : [];
+    for (const manager of managers) {
+        for (const [id, promise] of Object.entries(manager._models)) {
+            const model = await promise;
+            if (model.get('_model_name') !== 'ViewerModel') continue;
+            const shown = Object.keys(model.views || {}).length > 0;
+            found.push({id, shown, image: Boolean(model.get('rendered_image'))});
+        }
+    }
+    return found;
+}"""
 
 
-def timed(page, action, canvas_selector, arrived=CANVAS_SHOWN):
-    """Seconds from ``action()`` until ``arrived`` holds: by default, until a canvas matching
-    ``canvas_selector`` is laid out."""
+def new_viewer(with_image=False):
+    """JavaScript: a canvas matching the selector is laid out and a viewer not in ``before`` is
+    shown (and has been sent its image)."""
+    image = " && v.image" if with_image else ""
+    return f"""async ([selector, before]) => ({CANVAS_SHOWN})(selector)
+    && (await ({VIEWERS})()).some(v => !before.includes(v.id) && v.shown{image})"""
+
+
+NEW_VIEWER_SHOWN, IMAGE_ARRIVED = new_viewer(), new_viewer(with_image=True)
+
+
+def timed(page, action, canvas_selector, arrived=NEW_VIEWER_SHOWN):
+    """Seconds from ``action()`` until ``arrived`` holds for a viewer made after it: by default,
+    until a canvas matching ``canvas_selector`` is laid out."""
+    before = [viewer["id"] for viewer in page.evaluate(VIEWERS)]
     started = time.perf_counter()
     action()
-    page.wait_for_function(arrived, arg=canvas_selector, polling=50, timeout=600_000)
+    wait_until(page, arrived, [canvas_selector, before], timeout=900, interval=0.05)
     return time.perf_counter() - started
 
 
-def open_in_app(page, app_url):
+WARM_UP = "import itkwidgets"
+
+
+def run_untimed(page, code):
+    """Run ``code`` in the page's kernel and wait until the kernel is idle again."""
+    page.evaluate("code => Jupyter.notebook.kernel.execute(code)", code)
+    page.wait_for_timeout(500)
+    page.wait_for_function(KERNEL_IDLE, polling=100, timeout=120_000)
+
+
+def start_app(page, app_url):
+    """The reading app's home screen, its kernel warm."""
     page.goto(app_url)
+    page.locator(".gc-reading-app").wait_for(timeout=120_000)
+    run_untimed(page, WARM_UP)
+
+
+def open_in_app(page, app_url):
+    start_app(page, app_url)
     button = page.locator(".gc-open-study", has_text="Demo reading")
-    button.wait_for(timeout=90_000)
     return timed(page, button.click, ".gc-viewer canvas")
 
 
 def open_large_in_app(page, app_url):
-    page.goto(app_url)
-    page.locator(".gc-reading-app").wait_for(timeout=90_000)
+    start_app(page, app_url)
     choose_archive(page, "Large CT")
     pick = lambda: page.locator(".gc-reading-app select").nth(1).select_option(index=1)  # noqa: E731
     return timed(page, pick, ".gc-viewer canvas", IMAGE_ARRIVED)
 
 
-def open_bare(page, notebook_url, arrived=CANVAS_SHOWN):
+def open_bare(page, notebook_url, arrived=NEW_VIEWER_SHOWN):
     page.goto(notebook_url)
     page.wait_for_function(KERNEL_IDLE, polling=100, timeout=90_000)
     page.wait_for_timeout(1000)  # the widget manager loads after the kernel is idle
+    run_untimed(page, WARM_UP)
     run = lambda: page.evaluate("Jupyter.notebook.execute_all_cells()")  # noqa: E731
     return timed(page, run, ".output_area canvas", arrived)
+
+
+def restart_kernels(server_url, token):
+    """Restart every kernel of the clinician's server (its widgets and their images are gone)."""
+    headers = {"Authorization": f"token {token}"}
+    for session in requests.get(f"{server_url}/api/sessions", headers=headers, timeout=30).json():
+        requests.post(f"{server_url}/api/kernels/{session['kernel']['id']}/restart", headers=headers, timeout=120)
 
 
 def first_image(hub, large):
@@ -97,7 +146,7 @@ def main():
     if args.large:
         in_app, bare_arrived, ratio = open_large_in_app, IMAGE_ARRIVED, "large_case_ratio"
     else:
-        in_app, bare_arrived, ratio = open_in_app, CANVAS_SHOWN, "open_case_ratio"
+        in_app, bare_arrived, ratio = open_in_app, NEW_VIEWER_SHOWN, "open_case_ratio"
     instance = "gc-hub-bench-reading"
     with tempfile.TemporaryDirectory() as data_dir:
         try:
@@ -122,19 +171,30 @@ def main():
                 ).raise_for_status()
                 app_url = f"{hub.url}/user/clinician{READING_APP}"
                 bare_url = f"{hub.url}/user/clinician/notebooks/bare-view.ipynb"
-                with sync_playwright() as playwright:
+                password = hub.passwords["user_password"]
+
+                server_url, token = f"{hub.url}/user/clinician", clinician.new_token()
+
+                def measure(opening, url, *arrived):
+                    """Seconds ``opening`` takes in a browser of its own, signed in as the clinician."""
+                    restart_kernels(server_url, token)
                     browser = launch_chromium(playwright)
-                    context, _ = local_only_context(browser, viewport={"width": 1400, "height": 1000})
-                    page = context.new_page()
-                    hub_login(page, hub.url, "clinician", hub.passwords["user_password"])
-                    in_app(page, app_url)  # warm-up: downloads the image into the cache
-                    open_bare(page, bare_url, bare_arrived)  # warm-up: the kernel imports itkwidgets
+                    try:
+                        context, _ = local_only_context(browser, viewport={"width": 1400, "height": 1000})
+                        page = context.new_page()
+                        hub_login(page, hub.url, "clinician", password)
+                        return opening(page, url, *arrived)
+                    finally:
+                        browser.close()
+
+                with sync_playwright() as playwright:
+                    measure(in_app, app_url)  # warm-up: downloads the image into the cache
+                    measure(open_bare, bare_url, bare_arrived)  # warm-up: the kernel imports itkwidgets
                     app, bare = [], []
                     for run in range(args.runs):
-                        app.append(in_app(page, app_url))
-                        bare.append(open_bare(page, bare_url, bare_arrived))
+                        app.append(measure(in_app, app_url))
+                        bare.append(measure(open_bare, bare_url, bare_arrived))
                         print(f"run {run + 1}: reading app {app[-1]:.2f} s, bare view() {bare[-1]:.2f} s", flush=True)
-                    browser.close()
                 clinician.stop_server()
         finally:
             remove_home_volumes(instance)

@@ -6,6 +6,7 @@ would, and records what was blocked.
 """
 
 import json
+import time
 from urllib.parse import urlsplit
 
 CHROMIUM = "/usr/bin/chromium"
@@ -36,6 +37,19 @@ WIDGET_FAILURES = (
     "Could not create a view",
     "not found in module",  # "Class X not found in module Y"
 )
+
+
+def wait_until(page, expression, arg=None, timeout=300, interval=0.1):
+    """Evaluate ``expression`` (which may be async) until its result is truthy, and return it.
+
+    Playwright's ``wait_for_function`` takes any promise as a truthy answer at once, so an async
+    condition (widget models are promises) has to be polled with ``evaluate``, which awaits it."""
+    deadline = time.monotonic() + timeout
+    while not (result := page.evaluate(expression, arg)):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not true within {timeout} s: {expression[:200]}")
+        time.sleep(interval)
+    return result
 
 
 def launch_chromium(playwright, **options):

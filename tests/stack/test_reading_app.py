@@ -15,7 +15,7 @@ import docker
 import pytest
 import requests
 import SimpleITK as sitk
-from browser import collect_errors, hub_login, launch_chromium, local_only_context, widget_errors
+from browser import collect_errors, hub_login, launch_chromium, local_only_context, wait_until, widget_errors
 from hubtools import remove_home_volumes, running_hub
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
@@ -516,7 +516,7 @@ def test_a_512x512x300_case_is_shown_at_full_resolution(reading_hub, workstation
         wait_for_canvases(page, timeout=900_000)
         label = page.locator(".gc-viewer .gc-full-resolution")
         label.wait_for()
-        page.wait_for_function(f"async () => ({RENDERED_SIZES})().then(s => s.length > 0)", timeout=300_000)
+        wait_until(page, f"async () => ({RENDERED_SIZES})().then(s => s.length > 0)")
         sizes = page.evaluate(RENDERED_SIZES)
         time.sleep(5)  # SwiftShader draws the first slices slowly
     finally:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 import SimpleITK as sitk
+from browser import wait_until
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from test_reading_app import StudyAPI, reading_hub, restart_app, wait_for_canvases, workstation  # noqa: F401 (fixtures)
@@ -143,7 +144,7 @@ def test_a_hanging_protocol_lays_out_linked_viewports_with_the_configured_segmen
     page.locator(".gc-open-study", has_text="Organ and lesion").click()
     try:
         wait_for_canvases(page, count=2, timeout=600_000)  # two viewers in software WebGL, on a busy machine
-        page.wait_for_function(f"async () => ({VIEWER_MODELS})().then(v => v.length == 2)", timeout=300_000)
+        wait_until(page, f"async () => ({VIEWER_MODELS})().then(v => v.length == 2)")
         time.sleep(5)  # SwiftShader draws the first slices slowly
     finally:
         page.screenshot(path=artifacts / "reading-viewports.png")

@@ -1,5 +1,7 @@
 """Users of each group start the servers they may start, through the real hub and Docker."""
 
+import json
+
 import docker
 import pytest
 import requests
@@ -29,8 +31,29 @@ def test_user_starts_allowed_profile_and_reaches_it_through_the_proxy(hub, usern
         assert host["Memory"] > 0
         mounts = {m["Destination"]: m for m in container.attrs["Mounts"]}
         assert mounts["/home/jovyan"]["Name"] == f"{hub.settings.instance}-home-{username}"
+        commands = [process[-1] for process in container.top(ps_args="-o pid,args")["Processes"]]
+        assert any("-m gc_singleuser" in command for command in commands), commands
     finally:
         user.stop_server()
+
+
+# What the single-user server of each image imports, then the hub's ORM used: it still works.
+DEFERRAL_CHECK = """
+import json, sys
+import gc_singleuser
+gc_singleuser.defer_hub_only_modules()
+from jupyterhub.singleuser import main  # what the image's server runs (extension or classic app)
+ran = [name for name in ("jupyterhub.handlers.base", "alembic", "sqlalchemy.orm") if name in sys.modules]
+from jupyterhub import orm
+print(json.dumps({"ran at start": ran, "used later": orm.User.__tablename__}))
+"""
+
+
+@pytest.mark.parametrize("profile", ["workstation", "training"])
+def test_the_server_starts_without_the_hubs_database_modules_which_still_work_if_used(hub, profile):
+    image = getattr(hub.settings, f"{profile}_image")
+    output = docker.from_env().containers.run(image, ["python", "-c", DEFERRAL_CHECK], remove=True)
+    assert json.loads(output) == {"ran at start": [], "used later": "users"}
 
 
 def test_clinician_asking_for_training_is_refused_with_a_clear_message(hub):
