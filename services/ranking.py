@@ -96,6 +96,7 @@ class Result:
     created_at: datetime
     metrics: Any
     unranked: str | None = None  # why it is shown but not ranked (a baseline, say); None: ranked
+    version: Any = None  # with ``id``, what its metrics are known by: the same both, the same metrics
 
 
 @dataclass(slots=True)
@@ -168,19 +169,29 @@ def _fast_column(metrics, path, prefixes):
     return column if np.isfinite(column).all() else None
 
 
-def _read_columns(results, columns):
+def _read_columns(results, columns, earlier=None):
     """An n × k float array of the columns' values (NaN where unusable), and each result's notes
-    as ``(column index, note)`` (None when it has none)."""
+    as ``(column index, note)`` (None when it has none). Results that ``earlier`` (a Leaderboard
+    of the same columns) has, by id and version, take its values and notes: their metrics are not read again."""
     values = np.full((len(results), len(columns)), np.nan)
     notes = [None] * len(results)
-    metrics, prefixes = [r.metrics for r in results], {}
+    unread = range(len(results))
+    if earlier is not None and earlier.scoring.columns == columns:
+        at = {(result.id, result.version): i for i, result in enumerate(earlier.results)}
+        found = [at.get((result.id, result.version)) for result in results]
+        known = [i for i, j in enumerate(found) if j is not None]
+        values[known] = earlier._values[[found[i] for i in known]]
+        for i in known:
+            notes[i] = earlier.column_notes[found[i]]
+        unread = [i for i, j in enumerate(found) if j is None]
+    metrics, prefixes = [results[i].metrics for i in unread], {}
     for j, column in enumerate(columns):
         fast = _fast_column(metrics, column.path, prefixes)
         if fast is not None:
-            values[:, j] = fast
+            values[unread, j] = fast
             continue
-        for i, result in enumerate(results):  # some value is missing or not a number: say which
-            number, note = metric_value(result.metrics, column.path)
+        for i in unread:  # some value is missing or not a number: say which
+            number, note = metric_value(results[i].metrics, column.path)
             if note is None:
                 values[i, j] = number
             else:
@@ -253,13 +264,18 @@ def _best(users, created, candidates, ranks, everyone):
     return np.sort(np.concatenate([best, latest[np.isin(users[latest], missing)]]))
 
 
-def rank(results: Sequence[Result], scoring: Scoring) -> "Leaderboard":
+def rank(results: Sequence[Result], scoring: Scoring, earlier: "Leaderboard | None" = None) -> "Leaderboard":
     """The leaderboard of ``results``: ranked entries by rank (then time, then the order given),
-    then the unranked ones, each with a note saying which ranked metric is missing or not a number."""
+    then the unranked ones, each with a note saying which ranked metric is missing or not a number.
+
+    ``earlier``: a leaderboard ranked before; a result it has (the same id and version) keeps the
+    values read from its metrics then, which are not read again, so ranking again after a few new
+    results reads only theirs."""
     results = list(results)
     columns = scoring.columns
     ranked_columns = scoring.ranked_columns
-    values, notes = _read_columns(results, columns)
+    values, column_notes = _read_columns(results, columns, earlier)
+    notes = list(column_notes)
     rankable = ~np.isnan(values[:, list(ranked_columns)]).any(axis=1)
     for index, result in enumerate(results):
         if result.unranked:
@@ -291,6 +307,7 @@ def rank(results: Sequence[Result], scoring: Scoring) -> "Leaderboard":
         results,
         values,
         notes,
+        column_notes,
         rows=np.concatenate([ranked[order], unranked]).astype(np.int64),
         ranks=final[order],
         rank_scores=rank_score[order],
@@ -305,10 +322,11 @@ class Leaderboard(Sequence):
     it is read (``board[0]``, ``board[100:200]``, iteration), so a page of a large leaderboard
     costs a page's worth of objects."""
 
-    def __init__(self, scoring, results, values, notes, *, rows, ranks, rank_scores, column_ranks):
+    def __init__(self, scoring, results, values, notes, column_notes, *, rows, ranks, rank_scores, column_ranks):
         self.scoring = scoring
         self.results = results
         self._values, self._notes = values, notes
+        self.column_notes = column_notes  # the notes on the results' metrics alone (not why one is unranked)
         self.rows = rows  # result index of each position
         self.ranks = ranks  # rank of each ranked position (the first len(ranks) positions)
         self._rank_scores, self._column_ranks = rank_scores, column_ranks
@@ -319,7 +337,7 @@ class Leaderboard(Sequence):
     def forget_metrics(self):
         """Drops the results' metrics, which only ``bootstrap`` reads again: a board kept
         between reads then holds its arrays, not every result's metrics.json."""
-        self.results = [Result(r.id, r.user, r.created_at, None, r.unranked) for r in self.results]
+        self.results = [Result(r.id, r.user, r.created_at, None, r.unranked, r.version) for r in self.results]
 
     @property
     def ranked_count(self):

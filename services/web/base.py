@@ -18,7 +18,7 @@ from tornado.routing import PathMatches
 
 from ..api.common import Error
 from ..core.errors import GcError, PermissionDenied
-from ..core.orm.notifications import unread_count
+from ..core.orm.notifications import committed_unread_count, unread_count
 from .field_words import in_words
 from .hub_login import ServiceHubAuth
 
@@ -153,6 +153,8 @@ class ServiceHandler(ServiceHubAuth, HubOAuthenticated, web.RequestHandler):
         if not self.current_user:
             return None
         try:
+            if self._db is None:  # this request has nothing pending: no session is needed to count
+                return committed_unread_count(self.platform["engine"], self.username)
             return unread_count(self.db, self.username)
         except SQLAlchemyError:
             log.warning("could not count the unread notifications of %s", self.username, exc_info=True)

@@ -13,6 +13,7 @@ from tornado import web
 
 from ..api import challenges as shapes
 from ..api.fields import choice
+from ..core.database import PooledQuery
 from ..core.errors import Conflict, GcError, NotFound, PermissionDenied
 from ..core.events import join_answered, join_requested
 from ..core.orm import (
@@ -46,9 +47,9 @@ REFERENCES = ("parent", "archive")
 INTERFACE_FIELDS = ("algorithm_inputs", "algorithm_outputs", "algorithm_interfaces", "evaluation_additional_inputs")
 # The ids of a challenge and of its phase of a slug (None if it has none), the phase's visibility
 # and results version, and the caller's roles on the challenge (one row per role; None for none):
-# what a read of a phase's leaderboard needs before it may answer what it kept, in one query of
-# columns (no ORM objects to build). Made once; each read only binds its slugs and username.
-PHASE_AND_ROLES = (
+# what a read of a phase's leaderboard needs before it may answer what it kept, in one query on a
+# pooled connection (no session, no ORM objects). Made once; each read only binds its slugs and username.
+PHASE_AND_ROLES = PooledQuery(
     select(Challenge.id, Phase.id, Phase.visibility, Phase.results_version, ChallengeMember.role)
     .outerjoin(Phase, and_(Phase.challenge_id == Challenge.id, Phase.slug == bindparam("phase")))
     .outerjoin(
@@ -173,12 +174,12 @@ class ChallengeAccess:
     def seen_phase(self, slug, phase_slug):
         """A ``SeenPhase``: what ``challenge``, ``phase`` and ``is_admin`` find, by the same rules,
         in one query (``PHASE_AND_ROLES``); ``seen_objects`` then gives the challenge and phase."""
-        parameters = {"slug": slug, "phase": phase_slug, "username": self.username}
-        rows = self.db.connection().execute(PHASE_AND_ROLES, parameters).all()
+        engine = self.platform["engine"]
+        rows = PHASE_AND_ROLES.rows(engine, slug=slug, phase=phase_slug, username=self.username)
         if not rows:
             raise _no_challenge(slug)
         challenge_id, phase_id, visibility, results_version, _ = rows[0]
-        roles = {str(row.role) for row in rows if row.role is not None}
+        roles = {role for *_, role in rows if role is not None}
         admin = self.hub_admin or ChallengeRole.ADMIN in roles
         if phase_id is None or not (admin or visibility in _shown_visibilities(roles)):
             raise _no_phase(slug, phase_slug)

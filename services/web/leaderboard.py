@@ -15,9 +15,10 @@ since a phase's method and ground truth are its admins' alone).
 import csv
 import hashlib
 import io
+import json
 from collections import namedtuple
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 from tornado import web
 
 from ..api import leaderboard as shapes
@@ -63,7 +64,9 @@ SHOWN_COLUMNS = (
     Submission.url,
     Submission.is_baseline,
 )
-RANKED_COLUMNS = (Submission.creator, Submission.created_at, Evaluation.metrics, Submission.selected)
+# the metrics as their JSON text, read only for results not ranked before (``leaderboard``)
+METRICS_TEXT = cast(Evaluation.metrics, Text).label("metrics")
+RANKED_COLUMNS = (Submission.creator, Submission.created_at, METRICS_TEXT, Submission.selected)
 Shown = namedtuple("Shown", [column.key for column in SHOWN_COLUMNS])
 CREATOR, CREATED_AT, METRICS, SELECTED = range(len(SHOWN_COLUMNS), len(SHOWN_COLUMNS) + len(RANKED_COLUMNS))
 
@@ -122,23 +125,32 @@ class LeaderboardAccess(ChallengeAccess):
         """``(board, rows)``: the ranked board and the database rows of its entries by id; the
         same as at the last read while the phase's results version and the scoring are the same."""
         boards = self.platform.setdefault("leaderboards", VersionedCache(BOARDS_KEPT))
+        key = (phase.id, admin, scoring)
 
-        def make():  # read after the phase and its version: never older than it
+        def make(earlier):  # read after the phase and its version: never older than it
             rows = self.results(phase, admin)
             if phase.result_display == ResultDisplay.SELECTED and scoring.display == ResultDisplay.ALL:
                 rows = chosen(rows)
             unranked = None if phase.rank_baselines else BASELINE
             shown = {i: Shown._make(row[:CREATOR]) for i, row in rows.items()}
-            results = [
-                Result(i, row[CREATOR], row[CREATED_AT], row[METRICS], unranked if shown[i].is_baseline else None)
-                for i, row in rows.items()
-            ]
-            board = rank(results, scoring)
+            # an evaluation's metrics are written once, when it ends: its id and end time name them
+            known = {(r.id, r.version): r.metrics for r in earlier.results} if earlier else {}
+            results = []
+            for i, row in rows.items():
+                version = shown[i].completed_at
+                metrics = known[i, version] if (i, version) in known else json.loads(row[METRICS] or "null")
+                baseline = unranked if shown[i].is_baseline else None
+                results.append(Result(i, row[CREATOR], row[CREATED_AT], metrics, baseline, version))
+            board = rank(results, scoring, earlier)
             if board.ranked_count > BOOTSTRAP_LIMIT:  # never bootstrapped: the metrics need not be kept
                 board.forget_metrics()
+            elif earlier is not None and earlier.ranked_count > BOOTSTRAP_LIMIT:
+                return make(None)  # small enough to bootstrap now: the metrics that were dropped are needed
             return board, shown
 
-        return boards.get((phase.id, admin, scoring), phase.results_version, make)
+        # the board of the version before, if kept: only the new results' metrics are read
+        earlier = boards.kept(key)
+        return boards.get(key, phase.results_version, lambda: make(earlier and earlier[0]))
 
     def write_leaderboard(self, phases, viewer, make, content_type="application/json", shows=()):
         """Answer ``make()`` (the body), or the same answer made before for this request by a viewer

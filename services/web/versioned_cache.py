@@ -18,6 +18,11 @@ class VersionedCache:
         self.size = size
         self._kept = OrderedDict()
 
+    def kept(self, key):
+        """The value kept under ``key`` whatever version it was made from (None if there is none)."""
+        kept = self._kept.get(key)
+        return None if kept is None else kept[1]
+
     def get(self, key, version, make):
         """The value kept under ``key`` if it was made from ``version``; else ``make()``, kept from now on."""
         kept = self._kept.get(key)

@@ -26,7 +26,7 @@ from services.core.orm import (
     grant,
     notify,
 )
-from services.web import base
+from services.web import base, leaderboard
 from services.web.leaderboard import fingerprint
 from services.web.leaderboard_pages import LeaderboardPage
 
@@ -339,8 +339,26 @@ def test_a_phase_made_again_in_place_of_a_deleted_one_is_ranked_afresh(apps):
     expect(world.challenges.call("DELETE", f"challenges/{CHALLENGE}/phases/secret", "researcher"), 204)
     body = {"slug": "secret", "title": "Secret again", "visibility": "hidden", "score_jsonpath": "aggregates.dice.mean"}
     expect(world.challenges.call("POST", f"challenges/{CHALLENGE}/phases", "researcher", body), 201)
-    world.add("secret", "bob", metrics(0.5))  # and the evaluation its deleted one's id
-    assert summary(expect(board_app.call("GET", path, "researcher"))) == [(1, "bob", 0.5)]
+    world.add("secret", "bob", metrics(0.3))  # and the evaluation its deleted one's id
+    assert summary(expect(board_app.call("GET", path, "researcher"))) == [(1, "bob", 0.3)]
+
+
+def test_a_large_board_that_becomes_small_enough_is_bootstrapped_from_every_metrics(apps, monkeypatch):
+    monkeypatch.setattr(leaderboard, "BOOTSTRAP_LIMIT", 2)
+    world, board_app = apps
+    path = f"leaderboards/{CHALLENGE}/open"
+    cases = {f"c{i}": {"dice": 0.5 + i / 50} for i in range(5)}
+    alice, bob = (world.add("open", user, metrics(0.54, cases=cases)) for user in ("alice", "bob"))
+    world.add("open", "carol", metrics(0.2, cases={f"c{i}": {"dice": 0.2} for i in range(5)}))
+    large = expect(board_app.call("GET", path, "researcher"))  # ranked, too large to bootstrap: metrics dropped
+    assert large["bootstrap"]["computed"] is False and large["results"][0]["score_interval"] is None
+    with Session(world.engine) as db:
+        db.delete(db.get(Submission, bob))
+        db.commit()
+    small = expect(board_app.call("GET", path, "researcher"))  # alice's metrics come back for the bootstrap
+    assert small["bootstrap"]["computed"] is True and summary(small) == [(1, "alice", 0.54), (2, "carol", 0.2)]
+    low, high = small["results"][0]["score_interval"]
+    assert low < 0.54 < high and small["results"][0]["submission"] == alice
 
 
 def read(app, path, user, etag=None):

@@ -184,6 +184,39 @@ def test_scoring_from_phase_settings():
     assert scoring.ranked_columns == (0,)
 
 
+def test_ranking_again_takes_the_values_of_results_ranked_before_from_the_earlier_board():
+    scoring = Scoring("aggregates.score", extra_columns=(Column("aggregates.hd", ascending=True),), method=MEAN_RANK)
+    first = rank(
+        [
+            Result(1, "a", START, {"aggregates": {"score": 0.5, "hd": 3}}, version="v1"),
+            Result(2, "b", START, {"aggregates": {"score": "high"}}, version="v1"),
+            Result(3, "z", START, {"aggregates": {"score": 0.9, "hd": 1}}, "a baseline", version="v1"),
+        ],
+        scoring,
+    )
+    # the same three, their metrics not given again (not read), a new result, and result 1 run again
+    again = [Result(i, user, START, None, why, "v1") for i, user, why in ((2, "b", None), (3, "z", "a baseline"))]
+    board = rank(
+        [
+            *again,
+            Result(1, "a", START, {"aggregates": {"score": 0.1, "hd": 9}}, version="v2"),
+            Result(4, "c", START, {"aggregates": {"score": 0.7, "hd": 2}}, version="v1"),
+        ],
+        scoring,
+        earlier=first,
+    )
+    assert [(e.result.id, e.rank, e.values) for e in board] == [
+        (4, 1, [0.7, 2.0]),
+        (1, 2, [0.1, 9.0]),
+        (2, None, [None, None]),
+        (3, None, [0.9, 1.0]),
+    ]
+    assert board[3].notes == ["not ranked: a baseline"]  # said once, not once more for each ranking
+    assert board[2].notes == ['not ranked: aggregates.score is not a number ("high"); aggregates.hd is missing']
+    other_columns = Scoring("aggregates.hd", method=MEAN_RANK)  # the earlier board's values are not these
+    assert [e.values for e in rank([result(1, "a", hd=4)], other_columns, earlier=first)] == [[4.0]]
+
+
 def test_empty_leaderboard():
     board = rank([], Scoring(method=MEAN_RANK, display=BEST))
     assert len(board) == 0 and list(board) == []

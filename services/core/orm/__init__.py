@@ -39,6 +39,7 @@ from .notifications import (
     Notification,
     NotificationKind,
     NotificationPreference,
+    committed_unread_count,
     notify,
     unread_count,
 )

@@ -14,6 +14,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, bindparam, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..database import PooledQuery
 from ..errors import InvalidValue
 from .base import Base, utcnow
 
@@ -192,9 +193,15 @@ UNREAD = (
     .select_from(Notification)
     .where(Notification.username == bindparam("username"), Notification.read_at.is_(None))
 )
+POOLED_UNREAD = PooledQuery(UNREAD)
 
 
 def unread_count(session, username):
     """How many of ``username``'s notifications are unread (``session``'s pending ones too)."""
     session.flush()  # nothing to do unless something is pending
     return session.connection().execute(UNREAD, {"username": username}).scalar()
+
+
+def committed_unread_count(engine, username):
+    """How many of ``username``'s notifications are unread, as committed; without a session."""
+    return POOLED_UNREAD.scalar(engine, username=username)
