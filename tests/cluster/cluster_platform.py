@@ -11,7 +11,11 @@ import sys
 from pathlib import Path
 
 from hubtools import running_hub
+from rq import Worker
 from sqlalchemy import create_engine, text
+
+from services.metrics import worker_node
+from services.queue import connect
 
 # The platform's images the nodes pull from the registry: the importer (imports), the training
 # environment (users' servers and the base of builds).
@@ -62,6 +66,17 @@ class Workers:
                     os.killpg(process.pid, signal.SIGKILL)
                     process.wait()
                 del self.running[key]
+
+    def listed(self, node_name):
+        """The queues of the workers that Redis lists on ``node_name``, one entry per worker and
+        queue: a worker that died without saying so stays listed until its heartbeat lapses."""
+        address = self.cluster.node(node_name).address
+        connection = connect(self.cluster.redis_url)
+        try:
+            return sorted(queue for worker in Worker.all(connection=connection) if worker_node(worker) == address
+                          for queue in worker.queue_names())  # fmt: skip
+        finally:
+            connection.close()
 
     def kill(self, node_name):
         """Kill the workers of ``node_name`` at once, as a node that loses power would."""

@@ -42,6 +42,9 @@ def test_a_job_on_a_node_that_stops_is_run_again_elsewhere_and_nothing_is_lost(c
                    "node 1's worker removing the container of the job that ran elsewhere", timeout=60)  # fmt: skip
     finally:
         workers.stop("node1", "cpu")
+    # The killed worker could not say it was leaving: it is listed until its heartbeat lapses (RQ's
+    # worker TTL: 60 s past its next beat), then it is no longer counted.
+    wait_until(lambda: not workers.listed("node1"), "the killed worker of node 1 no longer listed", timeout=180)
 
 
 HOSTILE = b"""import json, os, socket

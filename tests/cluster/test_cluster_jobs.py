@@ -77,27 +77,29 @@ def test_a_job_on_node1_and_its_evaluation_on_node2_each_pull_by_digest(cluster,
 
     workers.start("node1", "cpu", metrics_port=METRICS_PORT)
     workers.start("node2", "evaluation")
-    request = alice("POST", "challenges", f"challenges/{slug}/join", 201, json={"message": "hi"}).json()
-    researcher("POST", "challenges", f"challenges/{slug}/join-requests/{request['id']}", 200,
-               json={"decision": "accept"})  # fmt: skip
-    path = f"challenges/{slug}/phases/final/submissions"
-    submission = alice("POST", "challenges", path, 201, json={"algorithm": algorithm}).json()
-    done = alice.wait("challenges", f"{path}/{submission['id']}",
-                           until=lambda body: body["status"] in ("succeeded", "failed", "cancelled"))  # fmt: skip
-    assert done["status"] == "succeeded", done
-    assert done["evaluations"][0]["metrics"]["aggregates"]["score"] > 0.99
-    # Node 1 pulled the algorithm and node 2 the method, each by the digest the registry recorded.
-    assert registry_reference(hub, accepted["digest"]) in repo_digests(node1, accepted["digest"])
-    assert registry_reference(hub, method["digest"]) in repo_digests(node2, method["digest"])
-    # Node 1's worker serves the platform's metrics: workers by node and queue, runs by state.
-    with urllib.request.urlopen(f"http://{node1.address}:{METRICS_PORT}/metrics", timeout=10) as response:
-        metrics = response.read().decode()
-    assert f'gc_workers{{node="{node1.address}",queue="cpu"}} 1.0' in metrics, metrics
-    assert f'gc_workers{{node="{node2.address}",queue="evaluation"}} 1.0' in metrics, metrics
-    assert 'gc_runs{kind="evaluation",state="succeeded"} 1.0' in metrics
-    assert 'gc_queue_depth{queue="cpu"} 0.0' in metrics
-    workers.stop("node1", "cpu")
-    workers.stop("node2", "evaluation")
+    try:
+        request = alice("POST", "challenges", f"challenges/{slug}/join", 201, json={"message": "hi"}).json()
+        researcher("POST", "challenges", f"challenges/{slug}/join-requests/{request['id']}", 200,
+                   json={"decision": "accept"})  # fmt: skip
+        path = f"challenges/{slug}/phases/final/submissions"
+        submission = alice("POST", "challenges", path, 201, json={"algorithm": algorithm}).json()
+        done = alice.wait("challenges", f"{path}/{submission['id']}",
+                          until=lambda body: body["status"] in ("succeeded", "failed", "cancelled"))  # fmt: skip
+        assert done["status"] == "succeeded", done
+        assert done["evaluations"][0]["metrics"]["aggregates"]["score"] > 0.99
+        # Node 1 pulled the algorithm and node 2 the method, each by the digest the registry recorded.
+        assert registry_reference(hub, accepted["digest"]) in repo_digests(node1, accepted["digest"])
+        assert registry_reference(hub, method["digest"]) in repo_digests(node2, method["digest"])
+        # Node 1's worker serves the platform's metrics: workers by node and queue, runs by state.
+        with urllib.request.urlopen(f"http://{node1.address}:{METRICS_PORT}/metrics", timeout=10) as response:
+            metrics = response.read().decode()
+        assert f'gc_workers{{node="{node1.address}",queue="cpu"}} 1.0' in metrics, metrics
+        assert f'gc_workers{{node="{node2.address}",queue="evaluation"}} 1.0' in metrics, metrics
+        assert 'gc_runs{kind="evaluation",state="succeeded"} 1.0' in metrics
+        assert 'gc_queue_depth{queue="cpu"} 0.0' in metrics
+    finally:  # a failure here leaves no worker behind to take the next test's jobs
+        workers.stop("node1", "cpu")
+        workers.stop("node2", "evaluation")
 
 
 def test_an_algorithm_built_on_one_node_runs_on_another(cluster, cluster_hub):
