@@ -77,14 +77,14 @@ def describe_socket(socket):
 
 def describe_value(value, *, file=None):
     """A socket value as ``inputs.json`` and ``predictions.json`` list it, in grand-challenge's
-    shape: ``value`` for a JSON value, ``image`` (its id and name) for an image, ``file`` (where
+    shape: ``value`` for a JSON value, ``image`` (its UUID and name) for an image, ``file`` (where
     the file is in the container) for a file."""
     is_json = value.file_path is None and value.image_id is None
     return {
         "interface": describe_socket(value.socket),
         "value": value.value if is_json else None,
         "file": file if value.file_path is not None else None,
-        "image": {"pk": value.image.id, "name": value.image.name} if value.image is not None else None,
+        "image": {"pk": value.image.pk, "name": value.image.name} if value.image is not None else None,
         "pk": value.id,
     }
 

@@ -8,6 +8,7 @@ import gzip
 import json
 import math
 import shutil
+import uuid
 
 import docker
 import pytest
@@ -102,7 +103,7 @@ def socket_value(pk, interface, *, image_name=None, value=None):
         "interface": interface,
         "value": value,
         "file": file,
-        "image": {"pk": pk + 100, "name": image_name} if image_name else None,
+        "image": {"pk": str(uuid.uuid4()), "name": image_name} if image_name else None,
     }
 
 

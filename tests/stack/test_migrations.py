@@ -2,13 +2,14 @@
 
 import subprocess
 import sys
+import uuid
 from datetime import UTC
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
 
 from services.core import migrations, orm
@@ -96,3 +97,20 @@ def test_rows_go_in_and_come_out(url):
         assert session.scalars(select(orm.ArchiveItem)).one().values[0].socket.slug in {"age", "meta"}
         assert orm.has_role(session, stored.submission.phase.challenge, "ann", "admin")
     engine.dispose()
+
+
+def test_existing_images_get_a_uuid_each(url):
+    """0017_image_pk gives each image that is there a UUID of its own, as grand-challenge names images."""
+    migrations.upgrade(url, "0016_versions")
+    engine = make_engine(url)
+    columns = "name, path, size, sha256, dimensions, spacing, origin, direction, pixel_type, color_space"
+    columns += ", created_by, created_at"
+    row = "'{}.mha', 'images/{}.mha', 1, 'x', '[1]', '[1]', '[0]', '[1]', 'UInt8', 'GRAY', 'ann', '2026-01-01 00:00:00'"
+    with engine.begin() as connection:
+        for name in ("a", "b"):
+            connection.execute(text(f"INSERT INTO images ({columns}) VALUES ({row.format(name, name)})"))
+    migrations.upgrade(url)
+    with engine.connect() as connection:
+        pks = connection.execute(text("SELECT pk FROM images ORDER BY id")).scalars().all()
+    engine.dispose()
+    assert len(set(pks)) == 2 and all(str(uuid.UUID(pk)) == pk for pk in pks)

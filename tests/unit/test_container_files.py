@@ -1,6 +1,6 @@
 """``inputs.json`` and ``predictions.json`` (services/contract.py) in grand-challenge's shape, as its
-serializers write them and grand-challenge-forge's example containers read them: a job's ``pk`` a
-UUID string, each value's ``interface`` with grand-challenge's kind name and ``super_kind``, ``value``,
+serializers write them and grand-challenge-forge's example containers read them: a job's and an
+image's ``pk`` a UUID string, each value's ``interface`` with grand-challenge's kind name and ``super_kind``, ``value``,
 ``file`` and ``image`` filled as there; and every ``file`` path names a file that is there."""
 
 import json
@@ -60,7 +60,8 @@ def test_inputs_json_has_grand_challenges_shape_and_true_paths(values, tmp_path)
         "title": "Chest-Ct", "description": "", "slug": "chest-ct", "kind": "Image", "pk": 0, "default_value": None,
         "super_kind": "Image", "relative_path": "images/chest-ct", "overlay_segments": [], "look_up_table": None,
     }  # fmt: skip
-    assert image["image"] == {"pk": made["chest-ct"].image.id, "name": "case-7.mha"}
+    assert image["image"] == {"pk": made["chest-ct"].image.pk, "name": "case-7.mha"}
+    assert str(uuid.UUID(image["image"]["pk"])) == image["image"]["pk"], "a UUID, as grand-challenge names images"
     assert image["value"] is None and image["file"] is None
     assert (input_dir / "images/chest-ct/case-7.mha").read_bytes() == b"not parsed here"
     assert (table["interface"]["kind"], table["interface"]["super_kind"]) == ("CSV file", "File")

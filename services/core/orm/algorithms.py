@@ -1,13 +1,12 @@
 """Algorithms (container images with typed inputs and outputs) and their jobs."""
 
-import uuid
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .archives import ArchiveItem
-from .base import Base, Named, children, link_table, parent_key
+from .base import Base, Named, children, grand_challenge_pk, link_table, parent_key
 from .interfaces import AlgorithmInterface, union
 from .runs import ContainerRun, Limits
 from .sockets import SocketValue
@@ -60,7 +59,7 @@ class AlgorithmJob(ContainerRun, Base):
     __table_args__ = (UniqueConstraint("submission_id", "archive_item_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    pk: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid.uuid4()))
+    pk: Mapped[str] = grand_challenge_pk()
     algorithm_id: Mapped[int] = parent_key("algorithms")
     algorithm: Mapped[Algorithm] = relationship(back_populates="jobs")
     interface_id: Mapped[int | None] = mapped_column(ForeignKey("algorithm_interfaces.id", ondelete="RESTRICT"))

@@ -2,6 +2,7 @@
 
 import enum
 import re
+import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import JSON, Column, DateTime, Enum, ForeignKey, MetaData, String, Table, Text, select
@@ -147,6 +148,12 @@ def remove(session, obj):
 def _slug_taken(session, obj):
     with session.no_autoflush:
         return isinstance(obj, Slugged) and obj.slug_taken(session)
+
+
+def grand_challenge_pk():
+    """A row's UUID as grand-challenge names it to containers (``pk`` in ``inputs.json`` and
+    ``predictions.json``), beside the integer id that the API and the database use."""
+    return mapped_column(String(36), unique=True, default=lambda: str(uuid.uuid4()))
 
 
 def parent_key(table):

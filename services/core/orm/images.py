@@ -8,7 +8,7 @@ from sqlalchemy import BigInteger, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..status import UploadStatus
-from .base import Base, JSONData, children, parent_key, utcnow
+from .base import Base, JSONData, children, grand_challenge_pk, parent_key, utcnow
 
 if TYPE_CHECKING:  # both import this module (through orm.sockets)
     from .archives import Archive
@@ -32,6 +32,7 @@ class Image(Base):
     __tablename__ = "images"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    pk: Mapped[str] = grand_challenge_pk()
     name: Mapped[str] = mapped_column(String(255))
     path: Mapped[str] = mapped_column(String(1024))
     size: Mapped[int] = mapped_column(BigInteger)
