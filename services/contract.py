@@ -30,6 +30,7 @@ from .core.orm.images import ColorSpace
 from .core.schemas import SCHEMAS, UnresolvableReference, value_error
 from .imaging.conversion import Upload
 from .imaging.sandbox import import_in_sandbox
+from .imaging.store import remove_stored
 from .imaging.thumbnails import write_thumbnail
 from .untrusted_files import UnsafeFile, UntrustedFolder
 
@@ -391,8 +392,10 @@ def store_image(session, path, data_dir, *, owner, name=None):
 
 
 def discard_files(values, data_dir):
-    """Remove the files of ``values`` (stored, then not kept after all) from the data directory."""
+    """Remove the files of ``values`` (stored, then not kept after all) from the data directory,
+    an image's thumbnail with it."""
     for value in values:
-        path = value.image.path if value.image is not None else value.file_path
-        if path is not None:
-            absolute(data_dir, path).unlink(missing_ok=True)
+        if value.image is not None:
+            remove_stored(absolute(data_dir, value.image.path))
+        elif value.file_path is not None:
+            absolute(data_dir, value.file_path).unlink(missing_ok=True)

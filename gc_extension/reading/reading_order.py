@@ -44,6 +44,17 @@ def why_locked(study, case, questions, answers, revealed):
     return ""
 
 
+def final_questions(study, case, questions, answers, revealed):
+    """The ids of the questions about ``case`` whose answers the reader may no longer change: all
+    of them once they have seen its ground truth; those they answered, once the case is finished
+    in a study without answer modification (the others stay open)."""
+    if case["id"] in revealed:
+        return {q["id"] for q in questions}
+    if not why_locked(study, case, questions, answers, revealed):
+        return set()
+    return {q["id"] for q in questions if answers.get((q["id"], case["id"])) is not None}
+
+
 def rolled_over(progress, case_id, answers):
     """The answers (by question id) that ``case_id`` starts with from the case before it, when
     the study rolls answers over and I have not answered this case yet."""

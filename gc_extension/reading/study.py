@@ -11,7 +11,15 @@ from ..errors import GcError
 from .annotations import ANNOTATION_KINDS, describe, handles, outlines
 from .fields import AnnotationField, AnswerField, HeadingField, answer_field
 from .progress_bar import progress_bar
-from .reading_order import in_my_order, is_done, may_go_on, rolled_over, starting_case, why_locked
+from .reading_order import (
+    final_questions,
+    in_my_order,
+    is_done,
+    may_go_on,
+    rolled_over,
+    starting_case,
+    why_locked,
+)
 from .viewer import CaseViewer, Marks
 
 # How answers are drawn on the slices: the reader's, the clicks of a shape not finished yet, and
@@ -127,8 +135,8 @@ class StudyReader:
             field.set_status("")
         self.roll_over()
         final = self.lock_if_final()
-        listeners = [f for f in self.fields if isinstance(f, AnnotationField)]
-        if listeners and not final:
+        listeners = [f for f in self.fields if isinstance(f, AnnotationField) and f.question["id"] not in final]
+        if listeners:
             listeners[0].listen()
         self.update_progress()
         try:
@@ -174,12 +182,13 @@ class StudyReader:
                     field.set_status("Carried over from the previous case")
 
     def lock_if_final(self):
-        """Lock the answers the reader may no longer change, saying why; whether they are locked."""
-        reason = why_locked(self.study, self.case, self.questions, self.answers, self.revealed)
+        """Lock the answers the reader may no longer change, saying why; the ids of their questions."""
+        final = final_questions(self.study, self.case, self.questions, self.answers, self.revealed)
         for field in self.fields:
-            field.lock(bool(reason))
+            field.lock(field.question["id"] in final)
+        reason = why_locked(self.study, self.case, self.questions, self.answers, self.revealed) if final else ""
         self.locked.value = f"<p><small>{escape(reason)}</small></p>" if reason else ""
-        return bool(reason)
+        return final
 
     def save(self, field, value):
         """Save the reader's answer to ``field``'s question about the case shown; whether it was."""

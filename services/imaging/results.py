@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..untrusted_files import UnsafeFile
 from .container import DESCRIPTION_CHARS, MESSAGE_CHARS, MODALITY_CHARS
-from .store import COLOR_SPACES, StoredImage
+from .store import COLOR_SPACES, StoredImage, remove_stored
 
 RESULTS_BYTES = 1024 * 1024  # plus RESULTS_BYTES_PER_FILE for each file of the batch
 RESULTS_BYTES_PER_FILE = 4096
@@ -271,7 +271,6 @@ def keep(folder, entries, *, data_dir, max_bytes, threads=1):
     if problems:
         for image in stored:
             if image is not None:
-                Path(data_dir, image.path).unlink(missing_ok=True)
-                Path(data_dir, image.path).with_suffix(".png").unlink(missing_ok=True)
+                remove_stored(Path(data_dir, image.path))
         raise problems[0]
     return [(keys, image, message) for (keys, _, message), image in zip(entries, stored, strict=True)]

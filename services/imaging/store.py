@@ -17,6 +17,13 @@ from .thumbnails import write_thumbnail
 COLOR_SPACES = {1: "gray", 3: "rgb", 4: "rgba"}
 
 
+def remove_stored(path):
+    """Remove the stored image file ``path``, then its thumbnail beside it: in that order, so
+    that a thumbnail drawn meanwhile finds its image gone and removes itself (tasks/thumbnails.py)."""
+    Path(path).unlink(missing_ok=True)
+    Path(path).with_suffix(".png").unlink(missing_ok=True)
+
+
 @dataclass(frozen=True)
 class StoredImage:
     """An image file in the data directory and its metadata (the fields of ``orm.Image``)."""

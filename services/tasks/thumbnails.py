@@ -3,7 +3,8 @@ queued by the thumbnail endpoint the first time someone asks for one that is mis
 
 The image is parsed only inside the sandboxed importer (``imaging.sandbox``), as at its import:
 a copy of its stored file, alone in a scratch folder, is imported again there; of what comes back
-only the checked PNG thumbnail is kept, beside the stored file. Safe to run twice.
+only the checked PNG thumbnail is kept, beside the stored file. Safe to run twice, and while the
+image is removed (``imaging.store.remove_stored``): no thumbnail outlives its image.
 """
 
 import logging
@@ -36,15 +37,18 @@ def draw_thumbnail(*, image_id):
         return
     data_dir = Path(settings.data_dir)
     stored = data_dir / relative
-    target = stored.with_suffix(".png")
-    if target.exists() or not stored.is_file():
+    if stored.with_suffix(".png").exists() or not stored.is_file():
         return
     work = data_dir / "imports" / f"thumbnail-{image_id}"
     shutil.rmtree(work, ignore_errors=True)  # what an earlier attempt left
     try:
         (work / "input").mkdir(parents=True)
         copy = work / "input" / stored.name
-        shutil.copyfile(stored, copy)
+        try:
+            shutil.copyfile(stored, copy)
+        except FileNotFoundError:
+            log.info("image %s: removed before its thumbnail was drawn", image_id)
+            return
         (outcome,) = import_in_sandbox(
             [Upload(str(copy), stored.name, 0)], folder=work / "input", data_dir=work / "store", label="draw"
         )
@@ -52,9 +56,21 @@ def draw_thumbnail(*, image_id):
         if drawn is None or not drawn.with_suffix(".png").is_file():
             log.warning("image %s: no thumbnail drawn (%s)", image_id, outcome.message or "the importer made none")
             return
-        partial = target.with_suffix(".png.partial")
-        shutil.copyfile(drawn.with_suffix(".png"), partial)  # checked as a small PNG by the import
-        os.replace(partial, target)
-        log.info("image %s: thumbnail drawn", image_id)
+        keep_drawn(drawn.with_suffix(".png"), stored, image_id)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def keep_drawn(drawn, stored, image_id):
+    """Put the thumbnail ``drawn`` beside the image file ``stored``, unless that was removed
+    meanwhile: it is checked after the thumbnail is in place, so that whichever of the remover
+    and this task comes last takes the thumbnail away."""
+    target = stored.with_suffix(".png")
+    partial = target.with_suffix(".png.partial")
+    shutil.copyfile(drawn, partial)  # checked as a small PNG by the import
+    os.replace(partial, target)
+    if stored.is_file():
+        log.info("image %s: thumbnail drawn", image_id)
+    else:
+        target.unlink(missing_ok=True)
+        log.info("image %s: removed while its thumbnail was drawn; none kept", image_id)

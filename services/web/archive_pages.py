@@ -63,6 +63,8 @@ def case_values(item):
 class ArchivesPage(ArchiveAccess, PageHandler):
     """The archives I hold a role on, and a form to create one (researchers)."""
 
+    landing = True
+
     def show(self, status=200, error=None, form=None):
         archives = [shown(archive_row(row)) for row in self.db.execute(self.visible_archives(rows=True))]
         self.render_page(

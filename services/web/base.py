@@ -130,6 +130,9 @@ class ServiceHandler(ServiceHubAuth, HubOAuthenticated, web.RequestHandler):
     """
 
     _db = None
+    # A landing page answers every signed-in user whatever is stored (a start page, a listing):
+    # error pages offer the nearest one as the way on.
+    landing = False
 
     def set_default_headers(self):
         # Each answer is one user's: no shared cache may keep it, and a browser asks again each
@@ -282,7 +285,7 @@ class ServiceHandler(ServiceHubAuth, HubOAuthenticated, web.RequestHandler):
             status=status,
             phrase=HTTPStatus(status).phrase,
             message=in_words(message),
-            way_on=nearest_page(self.application, self.request.path, self.service_prefix),
+            way_on=way_on(self.application, self.request.path, self.service_prefix),
             service_prefix=self.service_prefix,
             error=None,
         )
@@ -382,34 +385,42 @@ def _selects_objects(query):
     return len(selected) == 1 and selected[0]["expr"] is selected[0]["entity"]
 
 
-def page_routes(application):
-    """The path patterns of ``application``'s handlers (the catch-all 404 left out)."""
+def page_routes(application, landing=False):
+    """The path patterns of ``application``'s handlers (the catch-all 404 left out); with
+    ``landing``, only those of its landing pages."""
     return [
         rule.matcher.regex
         for rule in application.wildcard_router.rules
-        if isinstance(rule.matcher, PathMatches) and rule.target is not NotFoundHandler
+        if isinstance(rule.matcher, PathMatches)
+        and rule.target is not NotFoundHandler
+        and (not landing or getattr(rule.target, "landing", False))
     ]
 
 
-def nearest_page(application, path, service_prefix):
-    """The path of a page near ``path``, or None: the same without a trailing slash, the object of
-    that slug in the service's collection (``/services/challenges/demo`` →
-    ``…/challenges/demo``), else the nearest parent path that a handler serves. Only paths are
-    compared: whether the object is there, the page itself says, by its own rules."""
+def same_page(application, path, service_prefix):
+    """The path of the page that ``path`` means, or None: the same without a trailing slash, or
+    the object of that slug in the service's collection (``/services/challenges/demo`` →
+    ``…/challenges/demo``). Only paths are compared: whether the object is there, the page
+    itself says, by its own rules."""
     routes = page_routes(application)
-
-    def served(candidate):
-        return candidate != path and any(regex.fullmatch(candidate) for regex in routes)
-
     candidates = [path.rstrip("/")]
     rest = path[len(service_prefix) :].strip("/")
     if rest and "/" not in rest:
         candidates += [f"{service_prefix}{collection}/{rest}" for collection in COLLECTIONS]
+    return next((c for c in candidates if c and c != path and any(r.fullmatch(c) for r in routes)), None)
+
+
+def way_on(application, path, service_prefix):
+    """The nearest parent of ``path`` that is a landing page, which answers every signed-in user
+    whatever is stored; None when that is the service's start page (error pages link it anyway).
+    A parent that names an object (``…/challenges/<slug>``) is never offered: it may not exist."""
+    landings = page_routes(application, landing=True)
     parent = path.rstrip("/")
     while len(parent) > len(service_prefix):
         parent = parent.rsplit("/", 1)[0]
-        candidates += [parent, parent + "/"]
-    return next((c for c in candidates if c and served(c)), None)
+        if any(r.fullmatch(parent) for r in landings):
+            return parent
+    return None
 
 
 # The collections of the services' pages, where a bare slug is looked for.
@@ -423,9 +434,8 @@ class NotFoundHandler(APIHandler):
     async def prepare(self):
         await super().prepare()  # who asks, for the navigation of the error page
         if self.request.method == "GET" and not self.wants_json():
-            near = nearest_page(self.application, self.request.path, self.service_prefix)
-            rest = self.request.path[len(self.service_prefix) :].strip("/")
-            if near and (near == self.request.path.rstrip("/") or "/" not in rest):
+            near = same_page(self.application, self.request.path, self.service_prefix)
+            if near:
                 self.redirect(near)
                 return
         raise web.HTTPError(404, f"No such endpoint: {self.request.path}")

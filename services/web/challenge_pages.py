@@ -232,6 +232,8 @@ class ChallengePages(SubmissionAccess, PageHandler):
 class ChallengesPage(ChallengePages):
     """All challenges, with a button to ask to join each, and a form to create one (researchers)."""
 
+    landing = True
+
     def show(self, status=200, error=None, form=None):
         challenges = [
             shown(c) for c in self.challenge_shapes(self.db.scalars(select(Challenge).order_by(Challenge.id)).all())

@@ -42,6 +42,8 @@ class LeaderboardPage(LeaderboardAccess, PageHandler):
 class LeaderboardsPage(LeaderboardAccess, PageHandler):
     """Each challenge with the leaderboards of the phases I may see."""
 
+    landing = True
+
     @web.authenticated
     def get(self):
         challenges = []

@@ -20,6 +20,8 @@ DELIVERY_WORDS = {
 class NotificationsPage(NotificationAccess, PageHandler):
     """My notifications, newest first; POST marks one (``id``) or all of them read."""
 
+    landing = True
+
     @web.authenticated
     def get(self):
         rows = self.db.scalars(self.my_notifications().limit(SHOWN)).all()
@@ -38,6 +40,8 @@ class NotificationsPage(NotificationAccess, PageHandler):
 
 class PreferencesPage(NotificationAccess, PageHandler):
     """How I hear of each kind of event, and where my e-mails go."""
+
+    landing = True
 
     def show(self, status=200, error=None, form=None):
         self.render_page(

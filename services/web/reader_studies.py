@@ -147,7 +147,7 @@ class ReaderStudyAccess(ArchiveAccess):
         case = self.case(study, body.case)
         if self.revealed(case):
             raise Conflict(f"You have seen the ground truth of case {case.id}; answers to it can no longer change.")
-        self.check_reading_order(study, case)
+        self.check_reading_order(study, case, question)
         answer = make_answer(
             self.db, question, case, body.value, reader=self.username, confirmed_empty=body.confirm_empty
         )
@@ -371,18 +371,24 @@ class ReaderStudyAccess(ArchiveAccess):
         """The ids of the study's cases in the order ``reader`` reads them."""
         return case_order([c.id for c in study.cases], reader, study.id, study.shuffle_case_order)
 
-    def check_reading_order(self, study, case):
-        """Conflict when the study's settings keep the user from answering ``case`` now: without
-        case navigation only the first unfinished case of their order; without answer
-        modification never a finished one."""
+    def check_reading_order(self, study, case, question):
+        """Conflict when the study's settings keep the user from answering ``question`` about
+        ``case`` now: without case navigation only the first unfinished case of their order;
+        without answer modification never again a question they answered in a finished case
+        (its questions they have not answered stay open)."""
         answered = set(self.answered_cases(study, self.username))
-        if case.id in answered and not study.allow_answer_modification:
+        if case.id in answered and not study.allow_answer_modification and self.has_answered(question, case):
             raise Conflict(f"You have finished case {case.id}, and this study does not let readers change the answers"
-                           " of a finished case.")  # fmt: skip
+                           " of a finished case (its questions you have not answered yet stay open).")  # fmt: skip
         if not study.allow_case_navigation and case.id not in answered:
             current = next((c for c in self.reading_order(study, self.username) if c not in answered), None)
             if case.id != current:
                 raise Conflict(f"This study is read case by case in order: answer case {current} first.")
+
+    def has_answered(self, question, case):
+        """Whether the user's answer to ``question`` about ``case`` holds a value."""
+        query = select(Answer.value).filter_by(question_id=question.id, case_id=case.id, reader=self.username)
+        return self.db.scalar(query) is not None
 
     def rolled_over_answers(self, study, order, case_id):
         """The user's answers of the case whose answers roll over to ``case_id``, by question id."""

@@ -97,6 +97,8 @@ def answer_grids(answers):
 class ReaderStudiesPage(ReaderStudyAccess, PageHandler):
     """The reader studies I hold a role on, and a form to create one (researchers)."""
 
+    landing = True
+
     def show(self, status=200, error=None, form=None):
         studies = [shown(study) for study in self.study_shapes(list(self.db.scalars(self.visible_studies())))]
         self.render_page(

@@ -68,6 +68,8 @@ def layout_words(layout):
 class ViewingPage(PageHandler):
     """Every viewer configuration and hanging protocol, with links to make new ones (researchers)."""
 
+    landing = True
+
     @web.authenticated
     def get(self):
         def listed(model, shape):

@@ -12,11 +12,13 @@ import pytest
 import requests
 import SimpleITK as sitk
 from import_samples import volume, write
+from runtools import wait_for
 from sqlalchemy.orm import Session
 from test_upload_through_hub import send, wait_for_import
 
 from services.core.database import make_engine
 from services.core.orm import Image
+from services.imaging.store import remove_stored
 
 pytestmark = pytest.mark.stack
 
@@ -72,3 +74,25 @@ def test_an_image_without_a_thumbnail_gets_one_drawn_after_its_first_request(hub
         time.sleep(0.5)
     assert later.status_code == 200 and is_thumbnail(later.content, tmp_path / "drawn.png")
     assert stored.with_suffix(".png").is_file() and not list(Path(hub.settings.data_dir, "imports").glob("thumb*"))
+
+
+def test_a_removed_image_takes_its_thumbnail_even_while_it_is_drawn(hub, tmp_path):
+    researcher = {"Authorization": f"token {hub.login('researcher').new_token()}"}
+    other, removed, drawn = (import_one(hub, tmp_path, researcher) for _ in range(3))
+    with Session(make_engine(hub.settings.database_url)) as session:
+        stored = {i: Path(hub.settings.data_dir, session.get(Image, i).path) for i in (other, removed, drawn)}
+    untouched = stored[other].with_suffix(".png").read_bytes()
+
+    assert stored[removed].with_suffix(".png").is_file()
+    remove_stored(stored[removed])
+    assert not stored[removed].exists() and not stored[removed].with_suffix(".png").exists()
+
+    stored[drawn].with_suffix(".png").unlink()  # as if imported before thumbnails were made
+    url = f"{hub.url}/services/archives/api/v1/images/{drawn}/thumbnail.png"
+    assert requests.get(url, headers=researcher).headers["X-Thumbnail"] == "none"  # the draw is queued
+    work = Path(hub.settings.data_dir, "imports", f"thumbnail-{drawn}")
+    assert wait_for(lambda: (work / "input" / stored[drawn].name).is_file(), timeout=120), "the draw did not start"
+    remove_stored(stored[drawn])  # while the sandboxed importer draws it
+    assert wait_for(lambda: not work.exists(), timeout=180), "the draw did not end"
+    assert not stored[drawn].with_suffix(".png").exists()
+    assert stored[other].with_suffix(".png").read_bytes() == untouched

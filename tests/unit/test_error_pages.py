@@ -2,6 +2,7 @@
 API's paths and for whoever asks for JSON; a browser near a page is sent there."""
 
 import json
+import re
 
 import pytest
 from apptools import fake_hub_auth, service_app
@@ -11,8 +12,10 @@ HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 
 
 @pytest.fixture
-def app(monkeypatch, tmp_path):
-    with fake_hub_auth(monkeypatch), service_app("challenges", f"sqlite:///{tmp_path}/gc.sqlite") as running:
+def app(request, monkeypatch, tmp_path):
+    """The challenges service, or the one a test names (indirect parametrization)."""
+    service = getattr(request, "param", "challenges")
+    with fake_hub_auth(monkeypatch), service_app(service, f"sqlite:///{tmp_path}/gc.sqlite") as running:
         yield running
 
 
@@ -33,7 +36,37 @@ def test_a_browser_gets_a_page_with_the_navigation_and_a_way_on(app):
     page = response.body.decode()
     for link in ("Challenges", "Archives", "Reader studies", "Leaderboards", 'href="/hub/home"'):
         assert link in page
-    assert 'id="way-on"' in page and 'href="/services/challenges/challenges/no-such/phases/x"' in page
+    assert 'id="way-on"' not in page  # a parent naming a challenge may not exist: the start page instead
+    assert 'href="/services/challenges/"' in page
+
+
+def offered(page):
+    """The way on that an error page offers: its nearest page, else the service's start page."""
+    way_on = re.search(r'<a href="([^"]+)" id="way-on">', page) or re.search(r'<a href="([^"]+)">This service', page)
+    return way_on.group(1)
+
+
+@pytest.mark.parametrize(
+    ("app", "path", "way_on"),
+    [
+        ("challenges", "challenges/no-such-slug/phases/x", "/services/challenges/"),
+        ("challenges", "challenges/no-such-slug/phases/x/y", "/services/challenges/"),
+        ("challenges", "challenges/no-such-slug/submissions/1/x", "/services/challenges/"),
+        ("challenges", "challenges/no-such-slug/teams/x", "/services/challenges/"),
+        ("challenges", "notifications/preferences/x", "/services/challenges/notifications/preferences"),
+        ("challenges", "operations/x", "/services/challenges/"),
+        ("archives", "archives/no-such-slug/cases/1/x", "/services/archives/"),
+        ("archives", "reader-studies/no-such-slug/cases/1", "/services/archives/reader-studies"),
+        ("archives", "reader-studies/no-such-slug/cases/x/y", "/services/archives/reader-studies"),
+        ("archives", "viewing/hanging-protocol/no-such-slug/x", "/services/archives/viewing"),
+    ],
+    indirect=["app"],
+)
+def test_the_way_on_from_a_missing_deep_path_is_a_page_that_answers(app, path, way_on):
+    response = get(app, f"/services/{app.name}/{path}", HTML)
+    assert response.code == 404
+    assert offered(response.body.decode()) == way_on
+    assert get(app, way_on, HTML).code == 200
 
 
 def test_a_missing_object_is_a_page_for_a_browser_and_json_for_a_program(app):

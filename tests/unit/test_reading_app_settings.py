@@ -3,7 +3,14 @@ reading without case navigation, answers locked without answer modification, rol
 
 import pytest
 
-from gc_extension.reading.reading_order import in_my_order, may_go_on, rolled_over, starting_case, why_locked
+from gc_extension.reading.reading_order import (
+    final_questions,
+    in_my_order,
+    may_go_on,
+    rolled_over,
+    starting_case,
+    why_locked,
+)
 
 QUESTIONS = [{"id": 1, "required": True}, {"id": 2, "required": False}]
 CASES = [{"id": 10}, {"id": 11}, {"id": 12}]
@@ -43,6 +50,15 @@ def test_answers_lock_when_modification_is_off_or_the_truth_was_seen():
     assert why_locked(fixed, CASES[1], QUESTIONS, FIRST_DONE, set()) == ""  # not finished yet
     assert "does not let readers change" in why_locked(fixed, CASES[0], QUESTIONS, FIRST_DONE, set())
     assert "ground truth" in why_locked(changing, CASES[0], QUESTIONS, FIRST_DONE, {10})
+
+
+def test_without_modification_only_the_answered_questions_of_a_finished_case_are_final():
+    changing, fixed = {"allow_answer_modification": True}, {"allow_answer_modification": False}
+    assert final_questions(fixed, CASES[0], QUESTIONS, FIRST_DONE, set()) == {1}  # the optional one stays open
+    assert final_questions(fixed, CASES[0], QUESTIONS, {**FIRST_DONE, (2, 10): "x"}, set()) == {1, 2}
+    assert final_questions(fixed, CASES[1], QUESTIONS, {(2, 11): "x"}, set()) == set()  # not finished yet
+    assert final_questions(changing, CASES[0], QUESTIONS, FIRST_DONE, set()) == set()
+    assert final_questions(changing, CASES[1], QUESTIONS, {}, {11}) == {1, 2}  # the truth was seen
 
 
 def test_rolled_over_answers_fill_only_the_next_case_while_unanswered():

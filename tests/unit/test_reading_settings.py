@@ -110,6 +110,22 @@ def test_without_navigation_cases_come_in_order_and_the_end_text_follows_the_las
     assert (progress["next_case"], progress["finished"], progress["end_of_study_text"]) == (None, True, "Thank you!")
 
 
+@pytest.mark.parametrize("navigation", [True, False])
+def test_without_answer_modification_a_finished_case_still_takes_its_unanswered_questions(study, navigation):
+    service, first = study["app"], study["cases"][0]
+    ok(change(service, allow_case_navigation=navigation, allow_answer_modification=False))
+    ok(answer(service, "clinician", study["nodule"], first, True), 201)  # the required one: finished
+    assert ok(service.call("GET", f"{STUDY}/progress", "clinician"))["answered_case_ids"] == [first]
+    where = {"type": "Point", "point": [1, 2, 3]}
+    ok(answer(service, "clinician", study["where"], first, where), 201)  # the optional one, not answered yet
+    for question, value in ((study["where"], {"type": "Point", "point": [4, 5, 6]}), (study["nodule"], False)):
+        status, reply = answer(service, "clinician", question, first, value)
+        assert status == 409 and "change the answers of a finished case" in reply["message"]
+    answers = ok(service.call("GET", f"{STUDY}/answers", "clinician"))["results"]
+    values = {a["question"]: a["value"] for a in answers}
+    assert values[study["nodule"]] is True and values[study["where"]]["point"] == [1, 2, 3]
+
+
 def test_each_reader_reads_in_their_own_shuffled_order(study):
     service = study["app"]
     ok(change(service, shuffle_case_order=True, allow_case_navigation=False, allow_answer_modification=False))
