@@ -1,7 +1,8 @@
 """A reader study read straight through, in headless Chromium: without case navigation the
 reading app shows no *Previous case*, goes on only once a case is answered, locks a finished
-case's answers (answer modification off, saying why) and shows the study's end text after the
-last case. Its cases are tiny (32 x 32 x 16): software WebGL is slow."""
+case's answers (answer modification off, saying why) but not its optional questions until they
+are answered, and shows the study's end text after the last case. Its cases are tiny
+(32 x 32 x 16): software WebGL is slow."""
 
 import tempfile
 import uuid
@@ -48,6 +49,8 @@ def straight_through_study(hub, slug):
     editor.call("POST", json={"slug": slug, "title": "Straight through", **settings}, expect=201)
     editor.call("POST", f"/{slug}/cases", json={"archive": slug}, expect=201)
     editor.call("POST", f"/{slug}/questions", json={"text": "Anything there?", "kind": "bool"}, expect=201)
+    optional = {"text": "Size (mm)", "kind": "float", "required": False}
+    editor.call("POST", f"/{slug}/questions", json=optional, expect=201)
     editor.call("POST", f"/{slug}/members", json={"username": "clinician", "role": "reader"}, expect=201)
     for number, case in enumerate(editor.get("/cases")["results"], 1):
         body = {"title": f"Scan {number}", "text": f"Look at scan {number}."}
@@ -68,6 +71,12 @@ def test_a_study_without_navigation_goes_forward_only_to_its_end_text(reading_hu
     wait_saved(page, "bool")
     page.locator(".gc-locked", has_text="does not let readers change").wait_for(timeout=30_000)
     assert question(page, "bool").locator("button", has_text="No").is_disabled()
+    size = question(page, "float").locator("input")
+    assert size.is_enabled()  # the optional question not answered yet stays open
+    size.fill("4")
+    size.press("Enter")
+    wait_saved(page, "float")
+    page.wait_for_function("document.querySelector('.gc-question-float input').disabled", timeout=30_000)
     next_case.click()
     page.locator(".gc-progress", has_text="Case 2 of 2").wait_for(timeout=60_000)
     assert page.locator(".gc-end-of-study").inner_text().strip() == ""
