@@ -4,7 +4,9 @@ document (api_responses.py)."""
 
 import json
 import os
+import signal
 import socket
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -74,25 +76,47 @@ def hub_environment(data_dir, instance):
 
 
 @contextmanager
+def sigterm_as_exit():
+    """While this lasts, SIGTERM ends this process as Ctrl-C does, through its ``finally`` blocks
+    (SystemExit), so that what it started is stopped with it: a hub runs in a session of its own
+    and would outlive a benchmark or test process stopped with ``kill``. Only the main thread can
+    set a handler, and one set by someone else (pytest-xdist, say) is left as it is."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield
+        return
+
+    def leave(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, leave)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@contextmanager
 def running_hub(data_dir, instance, extra_env=None):
-    """Start a hub from jupyterhub_config.py with its own data dir, ports and containers."""
+    """Start a hub from jupyterhub_config.py with its own data dir, ports and containers; it is
+    stopped when this ends, and when this process gets SIGTERM."""
     env = {**hub_environment(data_dir, instance), **(extra_env or {})}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
         settings = GcHub.load(Config())
         log_file = Path(data_dir) / "hub.log"
-        process = start_hub(settings, config_file=REPO / "jupyterhub_config.py", log_file=log_file)
-        hub = RunningHub(settings=settings, env=env, process=process)
-        try:
-            wait_until_ready(settings, process, timeout=240, log_file=log_file)  # a loaded machine is slow, not wrong
-            hub.passwords = json.loads((Path(data_dir) / "secrets.json").read_text())
-            wait_for_services(hub)
-            with responses_checked(hub):
-                yield hub
-        finally:
-            stop_hub(settings)
-            process.wait(timeout=30)
+        with sigterm_as_exit():
+            process = start_hub(settings, config_file=REPO / "jupyterhub_config.py", log_file=log_file)
+            hub = RunningHub(settings=settings, env=env, process=process)
+            try:
+                wait_until_ready(settings, process, timeout=240, log_file=log_file)  # a loaded machine is slow
+                hub.passwords = json.loads((Path(data_dir) / "secrets.json").read_text())
+                wait_for_services(hub)
+                with responses_checked(hub):
+                    yield hub
+            finally:
+                stop_hub(settings)
+                process.wait(timeout=30)
     finally:
         for k, v in saved.items():
             if v is None:

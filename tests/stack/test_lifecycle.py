@@ -110,3 +110,36 @@ def test_idle_culler_stops_servers_nobody_uses(tmp_path):
         label = {"label": f"org.gc-hub.instance={instance}"}
         assert docker.from_env().containers.list(all=True, filters=label) == []
     remove_home_volumes(instance)
+
+
+RUN_A_HUB = """
+import sys, time
+sys.path.insert(0, sys.argv[2])
+from hubtools import running_hub
+with running_hub(sys.argv[1], sys.argv[3]) as hub:
+    print(hub.process.pid, hub.settings.port, flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_process_stopped_with_sigterm_stops_the_hub_it_started(tmp_path):
+    """A benchmark or test process ended with ``kill`` stops its hub (which runs in a session of
+    its own) instead of leaving it running."""
+    instance = f"gc-hub-term{uuid.uuid4().hex[:6]}"
+    owner = subprocess.Popen(
+        [str(REPO / ".venv" / "bin" / "python"), "-c", RUN_A_HUB, str(tmp_path), str(REPO / "tests"), instance],
+        stdout=subprocess.PIPE, text=True, cwd=REPO,
+    )  # fmt: skip
+    try:
+        hub_pid, port = map(int, owner.stdout.readline().split())
+        hub_processes = [hub_pid, *descendants(hub_pid)]
+        assert requests.get(f"http://127.0.0.1:{port}/hub/api/", timeout=10).status_code == 200
+        owner.terminate()
+        assert owner.wait(timeout=120) == 128 + 15
+        assert not [pid for pid in hub_processes if is_running(pid)], "the hub and its services are stopped"
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"http://127.0.0.1:{port}/hub/api/", timeout=5)
+    finally:
+        owner.kill()  # and whatever is left, as the test above does
+        env = {**os.environ, "GC_DATA_DIR": str(tmp_path)}
+        subprocess.run([GC_HUB, "down"], cwd=REPO, env=env, capture_output=True)
