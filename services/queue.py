@@ -79,8 +79,24 @@ def rq_job_id(run):
     return f"{run_kind(run)}-{run.id}-{run.attempt}"
 
 
-def import_job_id(upload_session_id):
-    return f"import-upload-session-{upload_session_id}"
+# The RQ job id of a background task is this and its record's id: one job per record.
+JOB_PREFIXES = {
+    Task.IMPORT_UPLOAD_SESSION: "import-upload-session",
+    Task.LOAD_CONTAINER_IMAGE: "container-image",
+    Task.BUILD_ALGORITHM_IMAGE: "build",
+    Task.MAKE_GROUND_TRUTH: "ground-truth",
+    Task.UNPACK_ALGORITHM_MODEL: "algorithm-model",
+}
+
+
+def task_job_id(task, record_id):
+    """The RQ job id of background ``task`` for the record ``record_id`` it takes to its end."""
+    return f"{JOB_PREFIXES[task]}-{record_id}"
+
+
+def retry_meta(retried):
+    """The RQ meta of a background task's job: ``retried`` marks the one retry after a job that died."""
+    return {"retried": True} if retried else {}
 
 
 class TaskQueue:
@@ -129,60 +145,70 @@ class TaskQueue:
         """Whether Redis holds RQ job ``job_id`` (queued, running, or ended within its TTL)."""
         return Job.exists(job_id, connection=self.connection)
 
+    def job(self, job_id):
+        """RQ job ``job_id``, or None if Redis holds none."""
+        return Job.fetch(job_id, connection=self.connection) if self.holds_job(job_id) else None
+
+    def delete_ended_job(self, job):
+        """Delete ``job``, which failed or was stopped, so that its id may be queued again. Its
+        executions' registry goes first: RQ cannot delete a job one of whose executions expired
+        before that registry's entry of it (a job its worker abandoned)."""
+        self.connection.delete(job.execution_registry.key)
+        job.delete()
+
     def import_upload(self, upload_session_id, *, retried=False):
-        """Queue the import of an upload session; ``retried`` marks the one retry after a job died."""
+        """Queue the import of an upload session."""
         self._enqueue(
             QueueName.IMPORT,
             Task.IMPORT_UPLOAD_SESSION,
             {"upload_session_id": upload_session_id},
-            job_id=import_job_id(upload_session_id),
+            job_id=task_job_id(Task.IMPORT_UPLOAD_SESSION, upload_session_id),
             job_timeout=IMPORT_TIMEOUT_S,
-            meta={"retried": True} if retried else {},
+            meta=retry_meta(retried),
         )
 
-    def import_job(self, upload_session_id):
-        """The RQ job of an upload session's import, or None if Redis holds none."""
-        job_id = import_job_id(upload_session_id)
-        return Job.fetch(job_id, connection=self.connection) if Job.exists(job_id, connection=self.connection) else None
-
-    def load_container_image(self, container_image_id):
+    def load_container_image(self, container_image_id, *, retried=False):
         """Queue the check and load of an uploaded container image tarball."""
         self._enqueue(
             QueueName.CPU,
             Task.LOAD_CONTAINER_IMAGE,
             {"container_image_id": container_image_id},
-            job_id=f"container-image-{container_image_id}",
+            job_id=task_job_id(Task.LOAD_CONTAINER_IMAGE, container_image_id),
             job_timeout=INTAKE_TIMEOUT_S,
+            meta=retry_meta(retried),
         )
 
-    def build(self, container_image_id):
+    def build(self, container_image_id, *, retried=False):
         """Queue the build of an algorithm image from a build record."""
         self._enqueue(
             QueueName.CPU,
             Task.BUILD_ALGORITHM_IMAGE,
             {"container_image_id": container_image_id},
-            job_id=f"build-{container_image_id}",
+            job_id=task_job_id(Task.BUILD_ALGORITHM_IMAGE, container_image_id),
             job_timeout=BUILD_TIMEOUT_S,
+            meta=retry_meta(retried),
         )
 
-    def make_ground_truth(self, *, phase_id, upload_file_id, archive, folder):
+    def make_ground_truth(self, *, phase_id, upload_file_id, archive, folder, retried=False):
         """Queue the unpacking of an upload as a phase's ground truth (see tasks/ground_truth.py)."""
         self._enqueue(
             QueueName.IMPORT,
             Task.MAKE_GROUND_TRUTH,
             {"phase_id": phase_id, "upload_file_id": upload_file_id, "archive": archive, "folder": folder},
-            job_id=f"ground-truth-{upload_file_id}",
+            job_id=task_job_id(Task.MAKE_GROUND_TRUTH, upload_file_id),
             job_timeout=GROUND_TRUTH_TIMEOUT_S,
+            meta=retry_meta(retried),
         )
 
-    def unpack_algorithm_model(self, algorithm_model_id):
+    def unpack_algorithm_model(self, algorithm_model_id, *, retried=False):
         """Queue the check and unpacking of an algorithm's uploaded model (see tasks/algorithm_models.py)."""
         self._enqueue(
             QueueName.IMPORT,
             Task.UNPACK_ALGORITHM_MODEL,
             {"algorithm_model_id": algorithm_model_id},
-            job_id=f"algorithm-model-{algorithm_model_id}",
+            job_id=task_job_id(Task.UNPACK_ALGORITHM_MODEL, algorithm_model_id),
             job_timeout=MODEL_TIMEOUT_S,
+            meta=retry_meta(retried),
         )
 
     def draw_thumbnail(self, image_id):

@@ -20,7 +20,6 @@ import lzma
 import shutil
 import stat
 import tarfile
-import uuid
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
@@ -98,14 +97,16 @@ def unpack(*, path, name, into, limits):
         raise
 
 
-def made_once(target, make):
+def made_once(target, make, *, by):
     """Make the folder ``target`` with ``make(folder)`` unless it exists already (made earlier from
     the same bytes): ``make`` fills a fresh folder beside it, renamed to ``target`` once whole, so
-    that ``target`` is never seen half made; of two workers making it at once, one folder stays."""
+    that ``target`` is never seen half made; of two makers (``by`` names each) at once, one folder
+    stays. What an earlier attempt of the same maker left half made (its worker died) is removed."""
     target = Path(target)
     if target.exists():
         return
-    staging = target.with_name(f"{target.name}.partial-{uuid.uuid4().hex[:8]}")
+    staging = target.with_name(f"{target.name}{staging_suffix(by)}")
+    shutil.rmtree(staging, ignore_errors=True)
     try:
         make(staging)
         staging.rename(target)
@@ -113,6 +114,17 @@ def made_once(target, make):
         if not target.is_dir():
             raise
     finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def staging_suffix(by):
+    """How the half-made folders of maker ``by`` end (see :func:`made_once`)."""
+    return f".partial-{by}"
+
+
+def remove_half_made(folder, by):
+    """Remove the folders that maker ``by`` left half made in ``folder`` (see :func:`made_once`)."""
+    for staging in Path(folder).glob(f"*{staging_suffix(by)}"):
         shutil.rmtree(staging, ignore_errors=True)
 
 

@@ -15,7 +15,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from rq import SimpleWorker
 from rq.exceptions import StopRequested
-from rq.worker import BaseWorker, WorkerStatus
+from rq.worker import WorkerStatus
 
 from . import tasks  # noqa: F401 (loaded once, before the first job)
 from .core.settings import ExecutionSettings, environment_values
@@ -60,9 +60,15 @@ class GcWorker(SimpleWorker):
     and Docker client and warms every cache again; here a job finds them ready. While a job
     runs, a thread renews the worker's and the job's heartbeats in Redis as RQ's forking
     worker does while it waits for its horse, so a worker that dies with its job is noticed as
-    soon (the job's own heartbeat in the database is the runner's, see tasks/execution.py)."""
+    soon (the job's own heartbeat in the database is the runner's, see tasks/execution.py).
+    RQ fails a job as abandoned once its heartbeat is ``abandoned_after_s`` old (see
+    tasks/recovery.py), when it cleans the queue's registries."""
 
     heartbeats = None
+
+    def __init__(self, *args, abandoned_after_s=60, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.abandoned_after_s = abandoned_after_s
 
     def execute_job(self, job, queue):
         execution = self.prepare_execution(job)
@@ -85,9 +91,11 @@ class GcWorker(SimpleWorker):
             batch.execute()
 
     def get_heartbeat_ttl(self, job, working_time=0.0):
-        # As the forking worker's: heartbeats are renewed while the job runs (SimpleWorker's
-        # would keep a dead worker listed until the job's whole timeout had passed).
-        return BaseWorker.get_heartbeat_ttl(self, job, working_time)
+        # As the forking worker's, with abandoned_after_s for its 60 s: heartbeats are renewed while
+        # the job runs (SimpleWorker's would keep a dead worker listed until the job's whole
+        # timeout had passed).
+        remaining = job.timeout - working_time if job.timeout and job.timeout > 0 else math.inf
+        return math.ceil(min(remaining, self.job_monitoring_interval) + self.abandoned_after_s)
 
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()
@@ -212,7 +220,15 @@ def main(argv=None):
     log.info("working on queues %s from %s", ", ".join(queues), without_password(args.redis_url))
     # RQ blocks on Redis for worker_ttl - 15 s between jobs: that paces the reconciler too.
     worker_ttl = max(20, math.ceil(args.reconcile_every) + 15)
-    worker = GcWorker(queues, connection=connection, maintenance_interval=args.reconcile_every, worker_ttl=worker_ttl)
+    settings = ExecutionSettings()
+    worker = GcWorker(
+        queues,
+        connection=connection,
+        maintenance_interval=args.reconcile_every,
+        worker_ttl=worker_ttl,
+        job_monitoring_interval=settings.heartbeat_s,  # as often as a run's heartbeat
+        abandoned_after_s=settings.lost_after_s,  # and as soon lost
+    )
     worker.work(with_scheduler=False)
 
 

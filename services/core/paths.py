@@ -59,6 +59,14 @@ def ground_truth_folder(challenge_slug):
     return f"ground-truth/{challenge_slug}/"
 
 
+def ground_truth_handover(challenge_slug, phase_slug, upload_file_id):
+    """Where a phase's ground truth is unpacked to (a folder), and where upload file
+    ``upload_file_id``, handed over as its new ground truth, waits meanwhile (an archive); both
+    relative to the data directory."""
+    folder = f"{ground_truth_folder(challenge_slug)}{phase_slug}"
+    return folder, f"{folder}/incoming-{upload_file_id}"
+
+
 def check_ground_truth_path(path, challenge_slug, data_dir):
     """``path`` if it names something inside the challenge's ground-truth folder, links on disk
     followed; UnsafePath (400) otherwise, so that no organiser reaches another's ground truth.

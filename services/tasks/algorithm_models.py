@@ -16,6 +16,7 @@ from ..contract import sha256_of
 from ..core.database import make_engine
 from ..core.orm import AlgorithmModel, UploadStatus, activate, active_model, advance, model_folder
 from ..core.settings import ServiceSettings
+from ..core.status import UPLOAD_OPEN
 from ..core.units import human_bytes
 from ..imaging.limits import ImportLimits
 from ..unpacking import CannotUnpack, made_once, unpack
@@ -37,11 +38,12 @@ def unpack_algorithm_model(*, algorithm_model_id):
 
 def _unpack(session, algorithm_model_id, data_dir):
     model = session.get(AlgorithmModel, algorithm_model_id)
-    if model is None or model.status != UploadStatus.PENDING:
+    if model is None or model.status not in UPLOAD_OPEN:
         log.info("algorithm model %s is not pending; nothing to do", algorithm_model_id)
         return "nothing to do"
-    advance(model, UploadStatus.IMPORTING)
-    session.commit()
+    if model.status == UploadStatus.PENDING:  # else an attempt that died began it: begin again
+        advance(model, UploadStatus.IMPORTING)
+        session.commit()
     tarball = data_dir / model.tarball_path
     try:
         return take_in(session, model, tarball, data_dir)
@@ -64,7 +66,7 @@ def take_in(session, model, tarball, data_dir):
     digest = sha256_of(tarball)
     refuse_a_copy(session, model, digest)
     folder = data_dir / model_folder(model.algorithm_id, digest)
-    made_once(folder, lambda staging: unpack_model(tarball, model.filename, staging))
+    made_once(folder, lambda staging: unpack_model(tarball, model.filename, staging), by=model_maker(model))
     files = [path for path in folder.rglob("*") if path.is_file()]
     model.sha256 = digest
     model.message = f"{len(files)} file(s), {human_bytes(sum(path.stat().st_size for path in files))}"
@@ -73,6 +75,11 @@ def take_in(session, model, tarball, data_dir):
     session.commit()
     log.info("algorithm model %s (%s) is the active model of %s", model.id, digest, model.algorithm.slug)
     return "succeeded"
+
+
+def model_maker(model):
+    """Who makes the model's folder, in the names of what it leaves half made (see made_once)."""
+    return f"model-{model.id}"
 
 
 def unpack_model(tarball, name, folder):

@@ -19,9 +19,11 @@ from sqlalchemy.orm import Session
 
 from ..contract import new_run_folders
 from ..core.orm import ContainerImage, UploadStatus, advance
+from ..core.status import UPLOAD_OPEN
 from ..runner import BuildFailed, ImageMissing, ImageRefused, RunSpec, Sandbox
 from .execution import outcome_problem
 from .image_sources import publish
+from .intake import begin
 from .resources import resources
 
 log = logging.getLogger("gc-worker")
@@ -65,10 +67,9 @@ def build_algorithm_image(*, container_image_id):
     settings, engine, runner, _queue = resources()
     with Session(engine) as session:
         image = session.get(ContainerImage, container_image_id)
-        if image is None or image.status != UploadStatus.PENDING or image.algorithm is None:
+        if image is None or image.status not in UPLOAD_OPEN or image.algorithm is None:
             return None
-        advance(image, UploadStatus.IMPORTING)
-        session.commit()
+        begin(session, image)
         context = Path(settings.data_dir, image.tarball_path)
         try:
             entrypoint = json.loads((context / "build.json").read_text())["entrypoint"]

@@ -25,17 +25,24 @@ log = logging.getLogger("gc-worker")
 
 
 def make_ground_truth(*, phase_id, upload_file_id, archive, folder):
-    """Make ``archive`` (relative to the data directory; removed afterwards), uploaded as file
-    ``upload_file_id``, the ground truth of phase ``phase_id``, kept under ``folder``."""
+    """Make ``archive`` (relative to the data directory; removed once the file has ended, kept
+    for the retry if this fails), uploaded as file ``upload_file_id``, the ground truth of phase
+    ``phase_id``, kept under ``folder``."""
     settings = ServiceSettings()
     engine = make_engine(settings.database_url)
     source = Path(settings.data_dir, archive)
     try:
         with Session(engine) as db:
-            return GroundTruth(db, settings.data_dir, folder).make(phase_id, upload_file_id, source)
+            ended = GroundTruth(db, settings.data_dir, folder).make(phase_id, upload_file_id, source)
     finally:
-        source.unlink(missing_ok=True)
         engine.dispose()
+    source.unlink(missing_ok=True)
+    return ended
+
+
+def ground_truth_maker(upload_file_id):
+    """Who makes a ground truth folder, in the names of what it leaves half made (see made_once)."""
+    return f"file-{upload_file_id}"
 
 
 class GroundTruth:
@@ -50,7 +57,7 @@ class GroundTruth:
         digest = sha256_of(source)[:16]
         relative = f"{self.folder}/{digest}"
         try:
-            files = self.unpack(source, file.filename, self.data_dir / relative)
+            files = self.unpack(source, file.filename, self.data_dir / relative, by=ground_truth_maker(file.id))
         except CannotUnpack as problem:
             message = f"{problem}; phase {phase.slug!r} keeps its earlier ground truth"
             return self.end(file, UploadStatus.FAILED, message)
@@ -70,10 +77,10 @@ class GroundTruth:
         return str(status)
 
     @staticmethod
-    def unpack(source, name, target):
+    def unpack(source, name, target, by):
         """Unpack (a zip or a tarball) or copy (any other file) ``source`` into the folder
         ``target`` unless an earlier upload of the same bytes is there already; how many files it
-        holds."""
+        holds. ``by`` names the maker (see made_once)."""
 
         def make(folder):
             if archive_kind(source):
@@ -82,5 +89,5 @@ class GroundTruth:
                 folder.mkdir(parents=True)
                 shutil.copyfile(source, folder / PurePosixPath(name).name)
 
-        made_once(target, make)
+        made_once(target, make, by=by)
         return sum(1 for path in target.rglob("*") if path.is_file())

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from ..core.errors import InvalidValue
 from ..core.orm import ContainerImage, UploadStatus, advance
+from ..core.status import UPLOAD_OPEN
 from ..runner import ImageRefused
 from .image_sources import publish
 from .resources import resources
@@ -22,10 +23,9 @@ def load_container_image(*, container_image_id):
     settings, engine, runner, _queue = resources()
     with Session(engine) as session:
         image = session.get(ContainerImage, container_image_id)
-        if image is None or image.status != UploadStatus.PENDING:
-            return
-        advance(image, UploadStatus.IMPORTING)
-        session.commit()
+        if image is None or image.status not in UPLOAD_OPEN:
+            return None
+        begin(session, image)
         try:
             image_id = runner.load_image(Path(settings.data_dir, image.tarball_path))
         except (InvalidValue, ImageRefused) as refusal:
@@ -43,6 +43,13 @@ def load_container_image(*, container_image_id):
         session.commit()
         log.info("container image %s loaded as %s for %s", image.id, image_id, target.slug)
         return image_id
+
+
+def begin(session, image):
+    """Mark ``image`` (pending, or importing when an attempt that died began it) as importing."""
+    if image.status == UploadStatus.PENDING:
+        advance(image, UploadStatus.IMPORTING)
+        session.commit()
 
 
 def refuse(session, image, message):

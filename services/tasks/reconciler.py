@@ -3,8 +3,9 @@
 A run whose heartbeat stopped was lost with its worker (killed, node gone): its container is
 removed and it is queued once more, or failed with a message that says so. A queued run that
 Redis does not hold (Redis restarted without its data) is queued again. A submission none of
-whose jobs is still to run, and that has no evaluation yet, is moved on. An image import whose
-job Redis lost is queued again; one whose job died is tried once more.
+whose jobs is still to run, and that has no evaluation yet, is moved on. The longer background
+tasks (imports, image intakes and builds, ground truth, models) are recovered likewise (see
+tasks/recovery.py).
 
 Each worker also sweeps its own Docker engine (:func:`sweep_orphans`): the reconciler removes a
 lost run's container only from the engine of the worker that notices, which in a cluster is
@@ -18,10 +19,10 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..core.events import import_ended
-from ..core.orm import AlgorithmJob, Evaluation, Submission, UploadSession, UploadStatus
+from ..core.orm import AlgorithmJob, Evaluation, Submission
 from ..core.status import JOB_ACTIVE, JOB_STARTED, JobStatus, advance, retry
 from .execution import run_label
+from .recovery import Recovery, recover_tasks
 from .submissions import continue_submission
 
 log = logging.getLogger("gc-worker")
@@ -38,33 +39,8 @@ class Reconciled(NamedTuple):
     requeued: int
 
 
-def recover_imports(session, queue):
-    """Upload sessions importing without a live import job: queued again if Redis lost the job;
-    after a job that died (its worker was killed, say), queued once more, then failed."""
-    importing = session.scalars(select(UploadSession).where(UploadSession.status == UploadStatus.IMPORTING)).all()
-    for upload in importing:
-        job = queue.import_job(upload.id)
-        if job is None:
-            queue.import_upload(upload.id)
-            log.warning("upload session %s was importing with no job in Redis: queued again", upload.id)
-            continue
-        if not job.is_failed:
-            continue
-        if job.meta.get("retried"):
-            upload.error_message = (
-                "the import stopped twice without finishing (its worker died); upload the files again"
-            )
-            advance(upload, UploadStatus.FAILED)
-            import_ended(session, upload)
-            session.commit()
-        else:
-            job.delete()
-            queue.import_upload(upload.id, retried=True)
-            log.warning("the import of upload session %s died: trying it once more", upload.id)
-
-
 def reconcile(resources):
-    """One pass over the runs and imports, with a worker process's Resources."""
+    """One pass over the runs and the background tasks, with a worker process's Resources."""
     settings, engine, runner, queue = resources
     retried = failed = requeued = 0
     stale = datetime.now(UTC) - timedelta(seconds=settings.lost_after_s)
@@ -101,7 +77,7 @@ def reconcile(resources):
         )
         for submission_id in session.scalars(stalled).all():
             continue_submission(submission_id)
-        recover_imports(session, queue)
+        recover_tasks(Recovery(session, settings, queue))
     if requeued:
         log.warning("queued %d run(s) that Redis did not hold", requeued)
     return Reconciled(retried, failed, requeued)

@@ -18,11 +18,11 @@ from ..api import container_images as shapes
 from ..api.submissions import UploadedFileRef
 from ..core.errors import GcError, InvalidValue, NotFound
 from ..core.orm import ContainerImage
+from ..core.orm.container_images import BUILDS_FOLDER
 from ..core.paths import inside
 from .base import APIHandler, endpoint
 from .container_images import IntakeHandler
 
-BUILDS_FOLDER = "builds/"
 MAX_BUILD_FILES = 1000
 MAX_BUILD_BYTES = 10 * 1024**3
 # What a build context holds beside the user's files (which lie under files/).

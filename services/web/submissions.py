@@ -43,7 +43,7 @@ from ..core.orm import (
     teammates,
 )
 from ..core.orm.results_version import results_changed
-from ..core.paths import ground_truth_folder
+from ..core.paths import ground_truth_handover
 from ..core.status import JOB_ACTIVE, JOB_UNSUCCESSFUL
 from ..core.submission_metadata import PDF_MAGIC, check_metadata, check_supplementary
 from ..scheduling import new_evaluation, next_runs
@@ -437,8 +437,7 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
         (which may be cancelled meanwhile), the file is marked as importing, and the task is
         queued after the commit. The file's status and message say how it went."""
         settings = self.platform["settings"]
-        folder = f"{ground_truth_folder(phase.challenge.slug)}{phase.slug}"
-        archive = f"{folder}/incoming-{uuid.uuid4().hex}"
+        folder, archive = ground_truth_handover(phase.challenge.slug, phase.slug, file.id)
         advance(file, UploadStatus.IMPORTING)  # 409 if it was handed over already
         Path(settings.data_dir, archive).parent.mkdir(parents=True, exist_ok=True)
         os.link(Path(settings.data_dir, file.upload_path), Path(settings.data_dir, archive))

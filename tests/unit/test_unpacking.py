@@ -170,8 +170,8 @@ def test_a_folder_is_made_once_and_never_half(tmp_path):
         folder.mkdir(parents=True)
         (folder / "a").write_text("first")
 
-    made_once(target, make)
-    made_once(target, lambda folder: pytest.fail("made again"))
+    made_once(target, make, by="model-1")
+    made_once(target, lambda folder: pytest.fail("made again"), by="model-2")
     assert (target / "a").read_text() == "first"
 
     def broken(folder):
@@ -179,5 +179,15 @@ def test_a_folder_is_made_once_and_never_half(tmp_path):
         raise CannotUnpack("no")
 
     with pytest.raises(CannotUnpack):
-        made_once(tmp_path / "models" / "def", broken)
+        made_once(tmp_path / "models" / "def", broken, by="model-3")
     assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["abc"], "no partial folder is left"
+
+
+def test_what_an_attempt_that_died_left_half_made_is_removed(tmp_path):
+    target = tmp_path / "models" / "abc"
+    left = tmp_path / "models" / "abc.partial-model-1"
+    left.mkdir(parents=True)
+    (left / "half").write_text("x")
+    made_once(target, lambda folder: (folder.mkdir(), (folder / "a").write_text("whole")), by="model-1")
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["abc"]
+    assert [p.name for p in target.iterdir()] == ["a"]

@@ -10,6 +10,9 @@ from .algorithms import Algorithm
 from .base import Base, utcnow
 from .challenges import Phase
 
+# Where a build's context lies in the data directory: a build record's tarball_path starts so.
+BUILDS_FOLDER = "builds/"
+
 
 class ContainerImage(Base):
     """A tarball uploaded for an algorithm or for a phase's evaluation method (exactly one). Once
