@@ -6,6 +6,7 @@ import io
 import json
 import shutil
 import tarfile
+import uuid
 
 import pytest
 from docker.errors import ImageNotFound
@@ -62,7 +63,8 @@ def test_an_image_that_runs_as_root_is_refused_and_not_loaded(platform):
 
 
 def test_a_tarball_naming_a_platform_image_does_not_take_over_that_name(platform, tmp_path):
-    image = script_image(platform.docker, "intake-impostor", HELLO)
+    # Its own content, so that no other test's image shares its id (and tags).
+    image = script_image(platform.docker, "intake-impostor", HELLO + f"# {uuid.uuid4()}\n")
     impostor = platform.docker.images.get(image).id
     genuine = platform.docker.images.get(TRAINING).id
     relative = platform.save(image, "impostor.tar", remove=True)

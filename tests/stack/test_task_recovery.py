@@ -62,7 +62,7 @@ def new_algorithm():
 
 
 def lost_intake(platform, status):
-    image = script_image(platform.docker, "recovered-intake", "print('hello')\n")
+    image = script_image(platform.docker, "recovered-intake", "print('recovered')\n")
     tarball_path = str(platform.save(image, f"{uuid.uuid4().hex}.tar"))
     return added(
         platform,
