@@ -468,6 +468,7 @@ class PhaseAdmin(TypedDict):
     ground_truth_path: str | None
     ground_truth_version: str | None
     archive: str | None
+    evaluation_additional_outputs: list[str]
 
 
 class ChallengeDetail(TypedDict):
