@@ -468,6 +468,7 @@ class PhaseAdmin(TypedDict):
     ground_truth_path: str | None
     ground_truth_version: str | None
     archive: str | None
+    evaluation_additional_outputs: list[str]
 
 
 class ChallengeDetail(TypedDict):
@@ -562,7 +563,8 @@ class Evaluation(TypedDict):
 
 
 class EvaluationAdmin(TypedDict):
-    """An evaluation as the challenge's admins see it: with what it was evaluated with, and the tails of its logs."""
+    """An evaluation as the challenge's admins see it: with what it was evaluated with, the tails of its logs and its
+    outputs."""
 
     id: int
     status: JobStatus
@@ -577,6 +579,7 @@ class EvaluationAdmin(TypedDict):
     ground_truth_version: str | None
     stdout_tail: str
     stderr_tail: str
+    outputs: dict[str, ImageValue | FileValue | JsonValue]
 
 
 class GroundTruth(TypedDict):

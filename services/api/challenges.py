@@ -176,6 +176,11 @@ class PhaseChange(ContainerLimitsBody):
     evaluation_additional_inputs: SocketSlugs = Field(
         None, description="Sockets each submission gives a value for, which the evaluation reads at their paths."
     )
+    evaluation_additional_outputs: SocketSlugs = Field(
+        None,
+        description="Sockets the evaluation writes a value for besides metrics.json (at /output/<relative_path>);"
+        " kept with the evaluation for the challenge's admins only.",
+    )
     comment_choice: one_choice(MetadataChoice) = Field(None, description="Whether a submission gives a comment.")
     method_choice: one_choice(MetadataChoice) = Field(None, description="Whether it names and describes its method.")
     url_choice: one_choice(MetadataChoice) = Field(None, description="Whether it gives a publication or code URL.")
@@ -253,12 +258,18 @@ class PhaseAdmin(Phase):
     ground_truth_path: str | None
     ground_truth_version: str | None
     archive: str | None
+    evaluation_additional_outputs: list[str] = Field(description="Sockets the evaluation writes besides its metrics.")
 
     @classmethod
     def of(cls, phase):
         """The phase, naming its parent whatever that parent's visibility."""
         parent = phase.parent.slug if phase.parent else None
-        return super().of(phase, parent, archive=phase.archive.slug if phase.archive else None)
+        return super().of(
+            phase,
+            parent,
+            archive=phase.archive.slug if phase.archive else None,
+            evaluation_additional_outputs=[socket.slug for socket in phase.evaluation_additional_outputs],
+        )
 
 
 # What a viewer sees of a phase: all of it if they administer its challenge.

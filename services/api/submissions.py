@@ -3,8 +3,8 @@ a phase, its jobs and evaluations, and the ground truth its admins upload.
 
 What a participant sees is narrower than what the challenge's admins see: a job's logs only on a
 case they may read (``SubmissionJobWithLogs``); an evaluation's setup only as a fingerprint and
-never its logs (it reads the hidden ground truth): ``EvaluationAdmin`` names the method's digest
-and the ground truth version and holds the tails of its logs."""
+never its logs nor its outputs (it reads the hidden ground truth): ``EvaluationAdmin`` names the
+method's digest and the ground truth version and holds the tails of its logs and its outputs."""
 
 from typing import Literal
 
@@ -12,6 +12,7 @@ from pydantic import ConfigDict, Field, JsonValue
 
 from ..core.status import JobStatus, UploadStatus
 from .algorithms import Limits
+from .archives import Value
 from .common import Body, Shape, Time, page_of
 from .fields import Bool, stored
 
@@ -37,13 +38,16 @@ class Evaluation(Shape):
 
 
 class EvaluationAdmin(Evaluation):
-    """An evaluation as the challenge's admins see it: with what it was evaluated with, and the
-    tails of its logs."""
+    """An evaluation as the challenge's admins see it: with what it was evaluated with, the
+    tails of its logs and its outputs."""
 
     method_digest: str | None
     ground_truth_version: str | None
     stdout_tail: str
     stderr_tail: str
+    outputs: dict[str, Value] = Field(
+        description="Its values for the phase's evaluation_additional_outputs: {socket slug: value}."
+    )
 
 
 class SubmissionJob(Shape):

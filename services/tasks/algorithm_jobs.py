@@ -6,10 +6,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..contract import collect_outputs, provision_inputs
+from ..contract import provision_inputs
 from ..core.errors import InvalidValue
 from ..core.orm import AlgorithmJob
-from .execution import execute
+from .execution import collect_run_outputs, execute
 from .image_sources import image_source
 from .resources import resources
 from .submissions import continue_submission
@@ -51,16 +51,7 @@ def model_mounts(job, data_dir):
 
 
 def finish(session, job, folders):
-    settings, runner = resources().settings, resources().runner
-    job.outputs = collect_outputs(
-        session,
-        job.interface.outputs,
-        folders,
-        settings.data_dir,
-        owner=job.creator,
-        max_bytes=settings.output_limit_mb * 1024 * 1024,
-        runner=runner,
-    )
+    job.outputs = collect_run_outputs(session, job.interface.outputs, folders, owner=job.creator)
 
 
 def run_algorithm_job(*, run_id):

@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from ..contract import OutputProblems, describe_job, place, read_json, write_value
+from ..core.catalogue import PLATFORM
 from ..core.errors import InvalidValue
 from ..core.orm import ContainerImage, Evaluation, JobStatus, UploadStatus
 from ..core.paths import check_ground_truth_path
@@ -14,7 +15,7 @@ from ..imaging.limits import ImportLimits
 from ..runner import is_platform_image
 from ..unpacking import CannotUnpack, archive_kind, unpack
 from ..untrusted_files import UnsafeFile, UntrustedFolder
-from .execution import execute
+from .execution import collect_run_outputs, execute
 from .image_sources import image_source
 from .resources import resources
 
@@ -75,12 +76,17 @@ def unpack_predictions(predictions, input_dir):
 
 
 def finish(session, evaluation, folders):
+    """Keep the metrics, then the values of the phase's additional outputs (collected as a job's
+    outputs are: none is kept unless all of them are)."""
     try:
         with UntrustedFolder(folders.output) as output:
             evaluation.metrics = read_json(output, "metrics.json")
     except (InvalidValue, UnsafeFile) as problem:
         raise OutputProblems([str(problem)]) from None
-    evaluation.published = evaluation.submission.phase.auto_publish
+    phase = evaluation.submission.phase
+    # owned by the platform, not the submitter: an output may hold the hidden ground truth
+    evaluation.outputs = collect_run_outputs(session, phase.evaluation_additional_outputs, folders, owner=PLATFORM)
+    evaluation.published = phase.auto_publish
 
 
 def run_evaluation(*, run_id):

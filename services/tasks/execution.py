@@ -17,7 +17,7 @@ from rq import get_current_job
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ..contract import OutputProblems, new_run_folders
+from ..contract import OutputProblems, collect_outputs, new_run_folders
 from ..core.errors import GcError
 from ..core.events import run_ended
 from ..core.status import JOB_STARTED, JobStatus, advance
@@ -218,6 +218,16 @@ def _execute(session, run, engine, runner, settings, label, folder, provision, f
     session.commit()
     log.info("%s succeeded in %.2f s", label, outcome.seconds)
     return "succeeded"
+
+
+def collect_run_outputs(session, sockets, folders, *, owner):
+    """A run's values for ``sockets`` (contract.collect_outputs), each file within this worker's
+    output limit, its images owned by ``owner``."""
+    settings, runner = resources().settings, resources().runner
+    max_bytes = settings.output_limit_mb * 1024 * 1024
+    return collect_outputs(
+        session, sockets, folders, settings.data_dir, owner=owner, max_bytes=max_bytes, runner=runner
+    )
 
 
 def fail(session, run, message):

@@ -26,6 +26,7 @@ from . import (
     challenge_pages,
     challenges,
     container_images,
+    evaluation_outputs,
     health,
     image_files,
     leaderboard,
@@ -100,6 +101,7 @@ SERVICE_ROUTES = {
     "challenges": lambda prefix: (
         challenges.routes(prefix)
         + submissions.routes(prefix)
+        + evaluation_outputs.routes(prefix)
         + algorithms.routes(prefix)
         + algorithm_models.routes(prefix)
         + container_images.routes(prefix)

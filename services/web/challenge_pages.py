@@ -42,7 +42,12 @@ from .uploads import CHUNK_BYTES
 # How the phase form's fields (all strings) become the values the API's phase settings take.
 # The form's fields: the API's, but the interfaces as one interface of inputs and outputs.
 PHASE_FORM = tuple(field for field in shapes.PhaseChange.model_fields if field != "algorithm_interfaces")
-SOCKET_LISTS = {"algorithm_inputs", "algorithm_outputs", "evaluation_additional_inputs"}  # <select multiple>
+SOCKET_LISTS = {  # <select multiple>
+    "algorithm_inputs",
+    "algorithm_outputs",
+    "evaluation_additional_inputs",
+    "evaluation_additional_outputs",
+}
 COLUMNS = "extra_results_columns"  # an editor of rows: title, path, order, ranked or shown
 COLUMN_FIELDS = ("column_title", "column_path", "column_order", "column_use")
 CHECKBOXES = {"auto_publish", "score_ascending", "gpu", "rank_baselines"}

@@ -44,7 +44,14 @@ CREATE = "custom:challenges:create"
 PARTICIPATE = "custom:challenges:participate"
 # The phase settings that name other things: phases and archives by slug, lists of socket slugs.
 REFERENCES = ("parent", "archive")
-INTERFACE_FIELDS = ("algorithm_inputs", "algorithm_outputs", "algorithm_interfaces", "evaluation_additional_inputs")
+INTERFACE_FIELDS = (
+    "algorithm_inputs",
+    "algorithm_outputs",
+    "algorithm_interfaces",
+    "evaluation_additional_inputs",
+    "evaluation_additional_outputs",
+)
+EVALUATION_SOCKETS = ("evaluation_additional_inputs", "evaluation_additional_outputs")
 # The ids of a challenge and of its phase of a slug (None if it has none), the phase's visibility
 # and results version, and the caller's roles on the challenge (one row per role; None for none):
 # what a read of a phase's leaderboard needs before it may answer what it kept, in one query on a
@@ -341,9 +348,9 @@ class ChallengeAccess:
             inputs, outputs = given.get("algorithm_inputs", now[0]), given.get("algorithm_outputs", now[1])
             if (sorted(inputs), sorted(outputs)) != now:  # unchanged (a form sends them back): keep every interface
                 phase.algorithm_interfaces = one_interface(self.db, inputs, outputs) if inputs or outputs else []
-        if "evaluation_additional_inputs" in given:
-            sockets = sockets_by_slug(self.db, "evaluation_additional_inputs", fields.evaluation_additional_inputs)
-            phase.evaluation_additional_inputs = sockets
+        for field in EVALUATION_SOCKETS:
+            if field in given:
+                setattr(phase, field, sockets_by_slug(self.db, field, given[field]))
 
     def _parent(self, phase, slug):
         if slug is None:

@@ -21,6 +21,7 @@ FIELD_WORDS = {
     "algorithm_outputs": "what the algorithm writes",
     "algorithm_interfaces": "what the algorithm reads and writes",
     "evaluation_additional_inputs": "the values each submission gives the evaluation",
+    "evaluation_additional_outputs": "what the evaluation writes besides its metrics",
     "method_image": "the evaluation method",
     "method_digest": "the evaluation method",
     "score_jsonpath": "where the score is in metrics.json",

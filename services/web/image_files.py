@@ -4,8 +4,9 @@ for training data and for the outputs of algorithm jobs.
 An image may be read by hub admins, by anyone who holds a role on an archive with a case that
 holds it, and by the one who made it (an uploader, or the creator of the job that made an output)
 -- except the outputs of a challenge submission's jobs on cases its submitter may not read (a
-hidden test set: an algorithm could copy its input there); the admins of that challenge read
-those. Everyone else gets 404, so that image ids do not tell who holds what. The same rule
+hidden test set: an algorithm could copy its input there) and the outputs of evaluations (owned by
+the platform: they may hold the hidden ground truth); the admins of that challenge read those.
+Everyone else gets 404, so that image ids do not tell who holds what. The same rule
 decides which images a person may give as inputs of their own jobs (algorithms.py).
 """
 
@@ -24,6 +25,7 @@ from ..core.orm import (
     ArchiveMember,
     ChallengeMember,
     ChallengeRole,
+    Evaluation,
     Image,
     Phase,
     SocketValue,
@@ -70,17 +72,21 @@ def may_read(db, image, username):
 
 
 def made_for_a_challenge_i_administer(db, image, username):
-    """Whether ``image`` is an output of a submission's job to a challenge that ``username`` administers."""
-    made_there = (
-        select(ChallengeMember.id)
-        .join(Phase, Phase.challenge_id == ChallengeMember.object_id)
-        .join(Submission, Submission.phase_id == Phase.id)
-        .join(AlgorithmJob, AlgorithmJob.submission_id == Submission.id)
-        .join(AlgorithmJob.outputs)
-        .where(SocketValue.image_id == image.id)
+    """Whether ``image`` is an output of a submission's job, or of an evaluation, in a challenge
+    that ``username`` administers."""
+    submissions_there = (
+        select(Submission.id)
+        .join(Phase, Phase.id == Submission.phase_id)
+        .join(ChallengeMember, ChallengeMember.object_id == Phase.challenge_id)
         .where(ChallengeMember.username == username, ChallengeMember.role == ChallengeRole.ADMIN)
     )
-    return db.scalar(made_there.limit(1)) is not None
+    made_there = [
+        select(run.id)
+        .join(run.outputs)
+        .where(SocketValue.image_id == image.id, run.submission_id.in_(submissions_there))
+        for run in (AlgorithmJob, Evaluation)
+    ]
+    return any(db.scalar(query.limit(1)) is not None for query in made_there)
 
 
 def download_name(image):
@@ -101,17 +107,22 @@ class ImageFileHandler(APIHandler):
         path = Path(self.platform["settings"].data_dir, image.path)
         if not path.is_file():
             raise NotFound(f"The file of image {image.id} is missing on the server; tell the platform's admins.")
-        name = download_name(image)
-        self.db.close()  # no transaction stays open while the bytes stream out
-        self.set_header("Content-Type", "application/octet-stream")
-        self.set_header("Content-Disposition", f'attachment; filename="{name}"')
-        self.set_header("Content-Length", str(path.stat().st_size))
         self.set_header("X-Image-Sha256", image.sha256)
-        with open(path, "rb") as stream:
-            for block in iter(lambda: stream.read(CHUNK_BYTES), b""):
-                self.write(block)
-                await self.flush()
-        self.finish()
+        await stream_download(self, path, download_name(image))
+
+
+async def stream_download(handler, path, name):
+    """Stream the file ``path`` to ``handler``'s client as a download named ``name`` (plain
+    characters only), in blocks; never shown inline."""
+    handler.db.close()  # no transaction stays open while the bytes stream out
+    handler.set_header("Content-Type", "application/octet-stream")
+    handler.set_header("Content-Disposition", f'attachment; filename="{name}"')
+    handler.set_header("Content-Length", str(path.stat().st_size))
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(CHUNK_BYTES), b""):
+            handler.write(block)
+            await handler.flush()
+    handler.finish()
 
 
 def png(width, height, gray):

@@ -10,7 +10,7 @@ from ..api import archives as shapes
 from ..core.catalogue import PLATFORM
 from ..core.errors import Conflict, InvalidValue, NotFound, PermissionDenied, with_article
 from ..core.orm import Socket, SocketValue, default_relative_path, relative_path_problem, save
-from ..core.orm.challenges import phase_evaluation_inputs
+from ..core.orm.challenges import phase_evaluation_inputs, phase_evaluation_outputs
 from ..core.orm.interfaces import interface_inputs, interface_outputs
 from ..core.schemas import SocketKind, value_problem
 from .archives import CREATE_ARCHIVES
@@ -22,11 +22,10 @@ MAX_VALUES_CHECKED = 10_000
 
 def in_use(db, socket):
     """Whether values, interfaces or phases use ``socket``."""
+    links = (interface_inputs, interface_outputs, phase_evaluation_inputs, phase_evaluation_outputs)
     users = (
         select(SocketValue.id).where(SocketValue.socket_id == socket.id),
-        select(interface_inputs.c.socket_id).where(interface_inputs.c.socket_id == socket.id),
-        select(interface_outputs.c.socket_id).where(interface_outputs.c.socket_id == socket.id),
-        select(phase_evaluation_inputs.c.socket_id).where(phase_evaluation_inputs.c.socket_id == socket.id),
+        *(select(link.c.socket_id).where(link.c.socket_id == socket.id) for link in links),
     )
     return db.scalar(select(or_(*(exists(query) for query in users))))
 

@@ -5,21 +5,24 @@ from sqlalchemy import select
 from tornado import web
 
 from ..api.submissions import SubmissionCreate
-from ..core.orm import Evaluation, ResultDisplay, Submission
+from ..core.orm import ResultDisplay, Submission
 from ..core.submission_metadata import PIECES
 from .challenge_pages import ChallengePages
 from .challenges import phase_shape
-from .pages import case_table, metric_rows, page_routes, shown, value_text
+from .evaluation_outputs import output_file_path
+from .pages import case_table, metric_rows, page_routes, shown, sibling, value_text
 
 
-def output_shown(value, case):
-    """A job's output as a page shows it: an image by its id (a thumbnail) with words for its
-    alt text, any other value as text."""
+def output_shown(value, whose, download=None):
+    """A run's output as a page shows it: an image by its id (a thumbnail that links to its file)
+    with ``whose`` it is in its alt text, a file by its size (a link to ``download``, if given),
+    any other value as text."""
     title = value.socket.title or value.socket.slug
     if value.image_id is not None:
-        return {"title": title, "image": value.image_id, "alt": f"{title} of case {case}"}
-    text = value_text(value.value) if value.file_path is None else f"a file of {value.file_size:,} bytes"
-    return {"title": title, "text": text}
+        return {"title": title, "image": value.image_id, "alt": f"{title} of {whose}"}
+    if value.file_path is None:
+        return {"title": title, "text": value_text(value.value)}
+    return {"title": title, "text": f"a file of {value.file_size:,} bytes", "download": download}
 
 
 class PhaseSubmissionsPage(ChallengePages):
@@ -77,14 +80,16 @@ class SubmissionPage(ChallengePages):
     def show(self, slug, submission_id, status=200, error=None):
         submission = self.find(slug, submission_id)
         data = shown(self.submission_shape(submission))
-        for evaluation in data["evaluations"]:
-            metrics = evaluation["metrics"]
+        for evaluation, shape in zip(submission.evaluations, data["evaluations"], strict=True):
+            metrics = shape["metrics"]
             summary = metrics.get("aggregates", metrics) if isinstance(metrics, dict) else metrics
-            evaluation["rows"] = metric_rows(summary) if metrics is not None else []
-            evaluation["cases"] = case_table(metrics)
+            shape["rows"] = metric_rows(summary) if metrics is not None else []
+            shape["cases"] = case_table(metrics)
+            if "outputs" in shape:  # an admin's: what it wrote besides its metrics
+                shape["outputs"] = self.evaluation_outputs(slug, submission.phase.slug, evaluation)
         for job, shape in zip(submission.jobs, data["jobs"], strict=True):
             if "stdout_tail" in shape:  # a case I may read: its outputs too
-                shape["outputs"] = [output_shown(value, job.archive_item_id) for value in job.outputs]
+                shape["outputs"] = [output_shown(value, f"case {job.archive_item_id}") for value in job.outputs]
         self.render_page(
             "submission.html",
             status,
@@ -93,7 +98,19 @@ class SubmissionPage(ChallengePages):
             phase_title=submission.phase.title,
             admin=self.is_admin(submission.phase.challenge),
             chooses=submission.phase.result_display == ResultDisplay.SELECTED,
+            images_api=sibling(self.prefix, "archives") + "api/v1/images/",
         )
+
+    def evaluation_outputs(self, slug, phase_slug, evaluation):
+        """What ``evaluation`` wrote besides its metrics, as the page shows it; its files are downloads."""
+        return [
+            output_shown(
+                value,
+                f"evaluation {evaluation.id}",
+                output_file_path(self.prefix, slug, phase_slug, evaluation.id, value.socket.slug),
+            )
+            for value in evaluation.outputs
+        ]
 
     @web.authenticated
     def get(self, slug, submission_id):
@@ -121,10 +138,7 @@ class SubmissionPage(ChallengePages):
             self.redirect(self.request.path)
 
     def publish(self, slug, phase_slug, published):
-        phase = self.admin_phase(slug, phase_slug)
-        evaluation = self.db.get(Evaluation, int(self.get_body_argument("evaluation", "0")))
-        if evaluation is None or evaluation.submission.phase_id != phase.id:
-            raise web.HTTPError(404, "No such evaluation in this phase.")
+        evaluation = self.admin_evaluation(slug, phase_slug, self.get_body_argument("evaluation", "0"))
         evaluation.published = published
         self.commit()
         return evaluation

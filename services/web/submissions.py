@@ -22,6 +22,7 @@ from tornado import web
 
 from ..api import submissions as shapes
 from ..api.algorithms import Limits, model_sha256
+from ..api.archives import values_of
 from ..api.fields import text
 from ..core.errors import Conflict, GcError, InvalidValue, NotFound, PermissionDenied
 from ..core.events import EVALUATION_FAILURE, evaluation_message  # noqa: F401 (tests name the message here)
@@ -63,17 +64,19 @@ HIDDEN_CASE_FAILURE = (
 
 
 def evaluation_shape(evaluation, *, admin):
-    """An evaluation; its metrics only for admins, or once published; its logs only for admins.
-    What it was evaluated with is pinned: admins see the method's digest and the ground truth
-    version, others a fingerprint of both (as on the leaderboard), which tells results of one
-    setup apart without naming it."""
+    """An evaluation; its metrics only for admins, or once published; its logs and outputs only
+    for admins. What it was evaluated with is pinned: admins see the method's digest and the
+    ground truth version, others a fingerprint of both (as on the leaderboard), which tells
+    results of one setup apart without naming it."""
     shown = admin or evaluation.published
-    return (shapes.EvaluationAdmin if admin else shapes.Evaluation).from_object(
-        evaluation,
-        error_message=evaluation_message(evaluation, admin=admin),
-        metrics=evaluation.metrics if shown else None,
-        evaluated_with=fingerprint(evaluation.method_digest, evaluation.ground_truth_version),
-    )
+    fields = {
+        "error_message": evaluation_message(evaluation, admin=admin),
+        "metrics": evaluation.metrics if shown else None,
+        "evaluated_with": fingerprint(evaluation.method_digest, evaluation.ground_truth_version),
+    }
+    if admin:
+        return shapes.EvaluationAdmin.from_object(evaluation, outputs=values_of(evaluation.outputs), **fields)
+    return shapes.Evaluation.from_object(evaluation, **fields)
 
 
 def moment(when):
@@ -109,6 +112,14 @@ class SubmissionAccess(ChallengeAccess, AlgorithmAccess):
         if not self.is_admin(submission.phase.challenge):
             raise PermissionDenied(f"Only the admins of challenge {slug!r} may {doing}.")
         return submission
+
+    def admin_evaluation(self, slug, phase_slug, evaluation_id):
+        """Evaluation ``evaluation_id`` of a phase whose challenge the caller administers."""
+        phase = self.admin_phase(slug, phase_slug)
+        evaluation = self.db.get(Evaluation, int(evaluation_id))
+        if evaluation is None or evaluation.submission.phase_id != phase.id:
+            raise NotFound(f"Phase {phase.slug!r} has no evaluation {evaluation_id}.")
+        return evaluation
 
     def readable_archive_ids(self):
         query = select(ArchiveMember.object_id).filter_by(username=self.username)
@@ -534,10 +545,7 @@ class EvaluationHandler(SubmissionHandler):
     @endpoint(shapes.EvaluationPublish, shapes.EvaluationAdmin)
     @web.authenticated
     def patch(self, slug, phase, evaluation_id):
-        phase = self.admin_phase(slug, phase)
-        evaluation = self.db.get(Evaluation, int(evaluation_id))
-        if evaluation is None or evaluation.submission.phase_id != phase.id:
-            raise NotFound(f"Phase {phase.slug!r} has no evaluation {evaluation_id}.")
+        evaluation = self.admin_evaluation(slug, phase, evaluation_id)
         evaluation.published = self.body().published
         self.commit()
         self.write_model(evaluation_shape(evaluation, admin=True))

@@ -21,6 +21,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import requests
 from grand_challenge_forge.forge import generate_challenge_pack
 from test_algorithms_through_hub import Client
 
@@ -32,15 +33,17 @@ ALGORITHM_RESOURCE = "# Inside resources/some_resource.txt"
 MODEL_RESOURCE = "# Inside a_tarball_subdirectory/some_tarball_resource.txt"
 GROUND_TRUTH_TEXT = "some ground truth for each image for your model"
 
-# The packs: one interface of an image in, an image and a value out; two interfaces, one of them
-# JSON values in, with a value the submission gives the evaluation. ``{tag}`` makes slugs unique.
+# The packs: one interface of an image in, an image and a value out, with an image and a value
+# the evaluation writes besides its metrics; two interfaces, one of them JSON values in, with a
+# value the submission gives the evaluation. ``{tag}`` makes slugs unique.
 PACKS = {
     "image-in": {
-        "new_sockets": {},
+        "new_sockets": {"evaluation-overlay-{tag}": ("image", None), "evaluation-confidence-{tag}": ("float", 0.25)},
         "interfaces": [
             {"inputs": ["ct-image"], "outputs": ["covid-19-lesion-segmentation", "covid-19-probability-score"]}
         ],
         "evaluation_inputs": {},
+        "evaluation_outputs": ["evaluation-overlay-{tag}", "evaluation-confidence-{tag}"],
     },
     "two-interfaces": {
         "new_sockets": {
@@ -53,6 +56,7 @@ PACKS = {
             {"inputs": ["patient-age-{tag}", "clinical-notes-{tag}"], "outputs": ["results-json-file"]},
         ],
         "evaluation_inputs": {"method-summary-{tag}": "a threshold on the intensity"},
+        "evaluation_outputs": [],
     },
 }
 EXAMPLE_VALUES = {"covid-19-probability-score": 0.5}
@@ -126,6 +130,14 @@ def build(project, tag, folder):
     return tarball
 
 
+def page(hub, client, challenge, submission_id):
+    """The HTML of a submission's page, as ``client`` sees it."""
+    url = f"{hub.url}/services/challenges/challenges/{challenge}/submissions/{submission_id}"
+    response = requests.get(url, headers=client.headers)
+    assert response.status_code == 200, response.text
+    return response.text
+
+
 def tarred(folder, name):
     """A .tar.gz of ``folder``'s contents, as grand-challenge takes models and ground truth."""
     path = folder.parent / name
@@ -189,7 +201,8 @@ def test_a_grand_challenge_pack_runs_unchanged(hub, tmp_path, pack):
     for slug, (kind, example) in spec["new_sockets"].items():
         researcher("POST", "archives", "sockets", 201, json={"slug": slug, "title": slug, "kind": kind})
         examples[slug] = example
-    used = {slug for i in spec["interfaces"] for side in i.values() for slug in side} | set(spec["evaluation_inputs"])
+    used = {slug for i in spec["interfaces"] for side in i.values() for slug in side}
+    used |= set(spec["evaluation_inputs"]) | set(spec["evaluation_outputs"])
     sockets = {slug: researcher("GET", "archives", f"sockets/{slug}", 200).json() for slug in used | {"ct-image"}}
     assert sockets["ct-image"]["relative_path"] == "images/ct" and sockets["ct-image"]["kind_name"] == "Image"
     phase_context = {
@@ -203,7 +216,7 @@ def test_a_grand_challenge_pack_runs_unchanged(hub, tmp_path, pack):
             for interface in spec["interfaces"]
         ],
         "evaluation_additional_inputs": [socket_context(sockets[s], examples[s]) for s in spec["evaluation_inputs"]],
-        "evaluation_additional_outputs": [],
+        "evaluation_additional_outputs": [socket_context(sockets[s], examples[s]) for s in spec["evaluation_outputs"]],
     }
     context = {
         "challenge": {"slug": challenge, "url": "-", "archives": [phase_context["archive"]], "phases": [phase_context]}
@@ -217,7 +230,8 @@ def test_a_grand_challenge_pack_runs_unchanged(hub, tmp_path, pack):
     researcher("POST", "challenges", "challenges", 201, json={"slug": challenge, "title": "Forge"})
     phase = {"slug": "final", "title": "Final", "visibility": "participants", "submission_kind": "algorithm",
              "archive": archive, "algorithm_interfaces": spec["interfaces"], "score_jsonpath": "aggregates.my_metric",
-             "evaluation_additional_inputs": list(spec["evaluation_inputs"]), "cpu_limit": 1, "memory_limit_mb": 1024,
+             "evaluation_additional_inputs": list(spec["evaluation_inputs"]),
+             "evaluation_additional_outputs": spec["evaluation_outputs"], "cpu_limit": 1, "memory_limit_mb": 1024,
              "time_limit_s": 300, "algorithm_concurrency": 3}  # fmt: skip
     researcher("POST", "challenges", f"challenges/{challenge}/phases", 201, json=phase)
     phase_path = f"challenges/{challenge}/phases/final"
@@ -269,6 +283,33 @@ def test_a_grand_challenge_pack_runs_unchanged(hub, tmp_path, pack):
         assert job["pk"] in evaluation["stdout_tail"]  # its UUID, as predictions.json named it
     assert len(evaluation["metrics"]["results"]) == cases
     assert evaluation["metrics"]["aggregates"]["my_metric"] in [i / cases for i in range(cases + 1)]
+
+    # What it wrote besides its metrics: for the organiser only.
+    submission_path = f"{phase_path}/submissions/{submission['id']}"
+    outputs = evaluation["outputs"]
+    assert set(outputs) == set(spec["evaluation_outputs"]), outputs
+    images = [value["image"] for value in outputs.values() if isinstance(value, dict)]
+    assert len(images) == sum(spec["new_sockets"][slug][0] == "image" for slug in outputs)
+    assert all(outputs[slug] == examples[slug] for slug in outputs if examples[slug] is not None), outputs
+    organiser_page = page(hub, researcher, challenge, submission["id"])
+    for image in images:
+        researcher("GET", "challenges", f"images/{image}/thumbnail.png", 200)
+        assert f"api/v1/images/{image}/thumbnail.png" in organiser_page
+        assert f"/services/archives/api/v1/images/{image}/file" in organiser_page
+    assert all(slug in organiser_page for slug in outputs)
+    assert all(str(examples[slug]) in organiser_page for slug in outputs if examples[slug] is not None)
+    # The participant sees none of it, not even its sockets' names.
+    seen = [
+        participant("GET", "challenges", submission_path, 200).text,
+        participant("GET", "challenges", phase_path, 200).text,
+        page(hub, participant, challenge, submission["id"]),
+    ]
+    for slug in outputs:
+        assert not any(slug in text for text in seen), slug
+    for image in images:
+        participant("GET", "challenges", f"images/{image}/thumbnail.png", 404)
+        participant("GET", "archives", f"images/{image}/file", 404)
+    assert "outputs" not in participant("GET", "challenges", submission_path, 200).json()["evaluations"][0]
 
     # Its leaderboard row.
     board = researcher("GET", "leaderboard", f"leaderboards/{challenge}/final", 200).json()

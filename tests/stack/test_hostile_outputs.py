@@ -1,8 +1,9 @@
 """What containers leave behind, against the real worker and Docker: algorithm and evaluation
 containers that leave links (absolute, relative, into /input, via a linked folder), hard links,
-named pipes, sockets, sparse files and odd names in /output, and predictions zips that escape or
-explode. Each run fails with a message that names the socket's path and why, no byte of a host
-file is kept in the data directory, the worker keeps running, and a normal job succeeds after."""
+named pipes, sockets, sparse files and odd names in /output, evaluations that leave a phase's
+additional output missing or malformed, and predictions zips that escape or explode. Each run
+fails with a message that names the socket's path and why, no byte of a host file is kept in the
+data directory, the worker keeps running, and a normal job succeeds after."""
 
 import uuid
 import zipfile
@@ -11,9 +12,10 @@ from pathlib import Path
 import pytest
 from import_samples import zip_bomb
 from runtools import ExecutionPlatform, script_image, wait_for
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
-from services.core.orm import Challenge, Evaluation, Phase, Submission
+from services.core.events import EVALUATION_FAILURE, evaluation_message
+from services.core.orm import Challenge, Evaluation, Phase, SocketValue, Submission
 from services.queue import TaskQueue
 
 pytestmark = pytest.mark.stack
@@ -90,6 +92,26 @@ EVALUATIONS = {
     "metrics-socket": ("socket.socket(socket.AF_UNIX).bind(O + 'metrics.json')", "/output/metrics.json is a socket"),
 }  # fmt: skip
 
+# A phase's additional evaluation outputs (slug, kind), and what a well-behaved evaluation writes for each.
+EVALUATION_OUTPUTS = (("eval-overlay", "image"), ("eval-table", "csv"), ("eval-confidence", "float"))
+WRITES = {
+    "eval-overlay": "os.makedirs(O + 'images/eval-overlay'); open(O + 'images/eval-overlay/o.mha', 'wb').write("
+    "b'ObjectType = Image\\nNDims = 2\\nDimSize = 4 2\\nElementType = MET_UCHAR\\n"
+    "ElementDataFile = LOCAL\\n' + bytes(range(8)))",
+    "eval-table": "open(O + 'eval-table.csv', 'w').write('case,score\\n1,0.5\\n')",
+    "eval-confidence": "open(O + 'eval-confidence.json', 'w').write('0.25')",
+}
+# name: (what the evaluation writes besides its metrics, the words of its failure; None: it succeeds)
+OUTPUTS_WRITTEN = {
+    "all-outputs": (WRITES, None),
+    "image-missing": (WRITES | {"eval-overlay": ""},
+                      "output 'eval-overlay': /output/images/eval-overlay/ is missing"),
+    "value-malformed": (WRITES | {"eval-confidence": "open(O + 'eval-confidence.json', 'w').write('\"high\"')"},
+                        "output 'eval-confidence': /output/eval-confidence.json does not fit the socket's schema"),
+    "file-linked": (WRITES | {"eval-table": "os.symlink('/etc/passwd', O + 'eval-table.csv')"},
+                    "output 'eval-table': /output/eval-table.csv is a symbolic link"),
+}  # fmt: skip
+
 WELL_BEHAVED = "open(O + 'result.json', 'w').write('{\"ok\": true}')"
 GOOD_METRICS = "open(O + 'metrics.json', 'w').write('{\"aggregates\": {\"score\": 1}}')"
 
@@ -113,6 +135,8 @@ def platform(tmp_path_factory):
     platform.images |= {name: build(name, action) for name, (action, _) in EVALUATIONS.items()}
     platform.images["well-behaved"] = build("well-behaved", WELL_BEHAVED)
     platform.images["good-metrics"] = build("good-metrics", GOOD_METRICS)
+    for name, (writes, _) in OUTPUTS_WRITTEN.items():
+        platform.images[f"outputs-{name}"] = build(f"outputs-{name}", "\n".join([GOOD_METRICS, *writes.values()]))
     platform.environment["GC_IMAGE_PREFIX"] = PREFIX
     platform.environment["GC_IMPORT_IMAGE"] = "gc-hub/importer:latest"  # output images are converted by it
     platform.start_worker()
@@ -124,8 +148,9 @@ def run_job(platform, name, outputs=(("result", "any"),)):
     return platform.wait_until_done(platform.queue_job(platform.images[name], outputs=tuple(outputs)))
 
 
-def run_evaluation(platform, image, predictions_name="predictions.json", predictions=b"[]"):
-    """An evaluation of a predictions file with ``image``, run to its end: the Evaluation row."""
+def run_evaluation(platform, image, predictions_name="predictions.json", predictions=b"[]", outputs=()):
+    """An evaluation of a predictions file with ``image`` in a phase whose additional outputs are
+    ``outputs`` ((slug, kind) pairs), run to its end: the Evaluation row, with its outputs."""
     relative = f"submissions/{uuid.uuid4().hex}/{predictions_name}"
     Path(platform.data_dir, relative).parent.mkdir(parents=True)
     Path(platform.data_dir, relative).write_bytes(predictions)
@@ -133,6 +158,7 @@ def run_evaluation(platform, image, predictions_name="predictions.json", predict
         slug = f"c-{uuid.uuid4().hex[:8]}"
         phase = Phase(challenge=Challenge(slug=slug, title=slug, created_by="researcher"), slug="final", title="Final",
                       method_image=image)  # fmt: skip
+        phase.evaluation_additional_outputs = [platform.socket(session, slug, kind) for slug, kind in outputs]
         evaluation = Evaluation(submission=Submission(phase=phase, creator="participant", predictions_path=relative),
                                 cpu_limit=1, memory_limit_mb=512, time_limit_s=60)  # fmt: skip
         session.add(evaluation)
@@ -146,7 +172,15 @@ def run_evaluation(platform, image, predictions_name="predictions.json", predict
     log = platform.workers[0].output
     assert wait_for(ended, timeout=90), "the evaluation did not end; worker log:\n" + log()[-3000:]
     with Session(platform.engine, expire_on_commit=False) as session:
-        return session.get(Evaluation, evaluation.id)
+        kept = selectinload(Evaluation.outputs).options(joinedload(SocketValue.socket), joinedload(SocketValue.image))
+        return session.get(Evaluation, evaluation.id, options=[kept])
+
+
+def stored_files(platform):
+    """The files that values keep in the data directory (``files/`` and ``images/``, thumbnails too)."""
+    return {
+        path for folder in ("files", "images") for path in (platform.data_dir / folder).rglob("*") if path.is_file()
+    }
 
 
 @pytest.mark.parametrize("name", ALGORITHMS)
@@ -165,6 +199,25 @@ def test_a_hostile_metrics_json_fails_its_evaluation_naming_the_path(platform, n
     assert evaluation.status == "failed", evaluation.stderr_tail
     assert evaluation.error_message.startswith("invalid outputs: ") and words in evaluation.error_message
     assert evaluation.metrics is None
+
+
+@pytest.mark.parametrize("name", OUTPUTS_WRITTEN)
+def test_an_evaluation_keeps_the_phases_additional_outputs_only_when_each_fits(platform, name):
+    _writes, words = OUTPUTS_WRITTEN[name]
+    before = stored_files(platform)
+    evaluation = run_evaluation(platform, platform.images[f"outputs-{name}"], outputs=EVALUATION_OUTPUTS)
+    if words is None:
+        assert evaluation.status == "succeeded", evaluation.error_message
+        kept = {value.socket.slug: value for value in evaluation.outputs}
+        assert kept["eval-confidence"].value == 0.25 and kept["eval-overlay"].image.dimensions == [4, 2]
+        assert Path(platform.data_dir, kept["eval-table"].file_path).read_text() == "case,score\n1,0.5\n"
+        return
+    assert evaluation.status == "failed", evaluation.stderr_tail
+    assert evaluation.error_message.startswith("invalid outputs: "), evaluation.error_message
+    assert words in evaluation.error_message, evaluation.error_message
+    assert evaluation_message(evaluation, admin=False) == EVALUATION_FAILURE  # the participant: not the socket
+    assert evaluation.outputs == [] and evaluation.metrics is None
+    assert stored_files(platform) == before, "nothing of its outputs is kept"
 
 
 def zipped(folder, members):

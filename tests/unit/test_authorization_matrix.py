@@ -20,7 +20,8 @@ Outcomes: ``allow`` 2xx, ``deny`` 403, ``hidden`` 404 (an object the subject may
 The world (one SQLite file for the module, both services on it): challenge ``lungs`` with a
 public phase, a participants-only phase and a hidden phase, each with ground truth and an
 evaluation method image; the hidden one also uses archive ``secret-cases``; reader study
-``chest-reads`` with a question and the case of archive ``lungs``. Reads never change
+``chest-reads`` with a question and the case of archive ``lungs``; the participant's first
+submission, whose evaluation wrote a value and a file besides its metrics. Reads never change
 it; writes get valid bodies, fresh slugs (``{uniq}``) or objects of their own (``{fresh}``), so
 no row depends on another. Every allowed GET of a subject that administers nothing is searched
 for the strings it must never see (``SECRETS``).
@@ -54,6 +55,7 @@ from services.core.orm import (
     JobStatus,
     Phase,
     Socket,
+    StoredFile,
     Submission,
     UploadStatus,
     advance,
@@ -88,6 +90,7 @@ UNPUBLISHED_AUTHOR = "unpublished-author"  # whose results are not published: on
 EVALUATION_LOG, EVALUATION_WORDS = "evaluation-log-of-the-ground-truth", "exited with code 57"
 HIDDEN_JOB_LOG, HIDDEN_JOB_WORDS = "job-log-of-a-hidden-case", "invalid outputs: hidden-job-words"
 READABLE_JOB_LOG = "job-log-of-a-readable-case"  # the participant may read that case, and its job's logs
+EVALUATION_OUTPUT = "evaluation-output-of-the-ground-truth"  # what evaluation 1 wrote besides its metrics
 # What no subject but the objects' admins ever sees; non-participants neither see the second.
 SECRETS = [
     HIDDEN_PHASE,
@@ -102,6 +105,7 @@ SECRETS = [
     EVALUATION_WORDS,
     HIDDEN_JOB_LOG,
     HIDDEN_JOB_WORDS,
+    EVALUATION_OUTPUT,
 ]
 MEMBERS_ONLY = [MEMBERS_PHASE]
 
@@ -133,6 +137,7 @@ NAMES = {  # the path placeholders: the world's objects, and what OpenAPI calls 
     "algorithm_submission": ("2", "submission_id"),  # the participant's with jobs on a hidden and a readable case
     "new_submission": (None, "submission_id"),  # a new one like it, made for the request
     "evaluation": ("1", "evaluation_id"),  # the evaluation of submission 1
+    "evaluation_file": ("predictions-csv-file", "socket"),  # the socket of the file it wrote
     "image": ("1", "image_id"),  # the researcher's image in a case of archive ``lungs``
     "build": ("2", "build_id"),  # the researcher's build of the algorithm's image (container image 2)
     "model": ("1", "model_id"),  # the researcher's upload of a model of the algorithm
@@ -347,6 +352,8 @@ MATRIX = [
         "deny hidden allow deny hidden hidden"),
     row("challenges", "PATCH",  "challenges/{challenge}/phases/{public}/evaluations/{evaluation}", ADMIN_ONLY,
         {"published": True}),
+    row("challenges", "GET",
+        "challenges/{challenge}/phases/{public}/evaluations/{evaluation}/outputs/{evaluation_file}/file", ADMIN_ONLY),
     row("challenges", "POST",   "challenges/{challenge}/phases/{public}/ground-truth", ADMIN_ONLY,
         {"upload_session": "{upload}", "file": "{upload_file}"}),
 
@@ -570,6 +577,23 @@ def runs_with_logs(apps, submission_id):
         assert submission.id == int(NAMES["algorithm_submission"][0])
 
 
+def evaluation_outputs(apps, submission_id):
+    """What submission ``submission_id``'s evaluation wrote besides its metrics: a JSON value
+    holding ``EVALUATION_OUTPUT`` and a file (bytes that happen to be JSON, as ``make_image``'s)."""
+    path = Path(os.environ["GC_DATA_DIR"], "files/output.csv")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(f'"{EVALUATION_OUTPUT}"'.encode())
+    file = StoredFile("files/output.csv", path.stat().st_size, "0" * 64)
+    with Session(make_engine(apps["challenges"].database_url)) as db:
+        evaluation = db.scalar(select(Evaluation).filter_by(submission_id=submission_id))
+        sockets = {s.slug: s for s in db.scalars(select(Socket).where(Socket.slug.like("%-file")))}
+        evaluation.outputs = [
+            make_value(db, sockets["results-json-file"], value={"truth": EVALUATION_OUTPUT}),
+            make_value(db, sockets["predictions-csv-file"], file=file),
+        ]
+        db.commit()
+
+
 def run_ended(run, exit_code, message, log):
     """``run`` failed after its container exited with ``exit_code``, with ``log`` in both tails."""
     for step in (JobStatus.PROVISIONING, JobStatus.EXECUTING, JobStatus.FAILED):
@@ -624,7 +648,9 @@ def apps(tmp_path_factory):
         body = {"name": "Team lungs"}
         ok(running["challenges"].call("POST", f"challenges/{CHALLENGE}/teams", "participant", body), 201)
         make_algorithm(running)
-        runs_with_logs(running, participant_submission(running))
+        submission_id = participant_submission(running)
+        runs_with_logs(running, submission_id)
+        evaluation_outputs(running, submission_id)
         leaderboard_results(running)
         ok(
             running["archives"].call(

@@ -476,3 +476,23 @@ def test_a_phase_lists_the_interfaces_an_algorithm_must_have(api):
     assert ok(api("researcher", "PATCH", "challenges/lungs/phases/final", json=extra))[
         "evaluation_additional_inputs"
     ] == ["covid-19-probability-score"]
+
+
+def test_a_phase_names_what_its_evaluation_writes_to_its_admins_only(api):
+    create(api)
+    outputs = {"evaluation_additional_outputs": ["covid-19-lesion-segmentation", "covid-19-probability-score"]}
+    made = add_phase(api, slug="final", visibility="public", **outputs)
+    assert made["evaluation_additional_outputs"] == outputs["evaluation_additional_outputs"]
+    join(api, user="participant")
+    seen = ok(api("participant", "GET", "challenges/lungs/phases/final"))
+    assert "evaluation_additional_outputs" not in seen and "covid-19-lesion-segmentation" not in str(seen)
+    refused(
+        api("researcher", "PATCH", "challenges/lungs/phases/final", json={"evaluation_additional_outputs": ["nope"]}),
+        422,
+        "evaluation_additional_outputs",
+        "nope",
+    )
+    cleared = ok(
+        api("researcher", "PATCH", "challenges/lungs/phases/final", json={"evaluation_additional_outputs": []})
+    )
+    assert cleared["evaluation_additional_outputs"] == []

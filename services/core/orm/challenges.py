@@ -19,8 +19,10 @@ from .sockets import Socket, SocketValue
 
 phase_algorithm_interfaces = link_table("phase_algorithm_interfaces", "phases", "algorithm_interfaces")
 phase_evaluation_inputs = link_table("phase_evaluation_inputs", "phases", "sockets")
+phase_evaluation_outputs = link_table("phase_evaluation_outputs", "phases", "sockets")
 submission_evaluation_inputs = link_table("submission_evaluation_inputs", "submissions", "socket_values")
 evaluation_algorithm_jobs = link_table("evaluation_algorithm_jobs", "evaluations", "algorithm_jobs")
+evaluation_outputs = link_table("evaluation_outputs", "evaluations", "socket_values")
 
 
 class SubmissionKind(StrEnum):
@@ -75,8 +77,9 @@ class Phase(Slugged, Limits, Base):
     ``archive``, each with the one of ``algorithm_interfaces`` whose inputs the item's values fill;
     then ``method_image`` (the evaluation
     container) compares the outputs, or the predictions file, with the ground truth; it also reads
-    the values each submission gives for ``evaluation_additional_inputs``. Both kinds of container
-    run with the phase's limits.
+    the values each submission gives for ``evaluation_additional_inputs``, and writes, besides its
+    metrics, a value for each of ``evaluation_additional_outputs`` (seen by the challenge's admins
+    only: they may hold the hidden ground truth). Both kinds of container run with the phase's limits.
 
     Scoring: ``score_jsonpath`` (e.g. ``aggregates.dice.mean``) picks the score from the metrics;
     ``extra_results_columns`` is a list of ``{"path": ..., "title": ..., "ascending": bool}``. A
@@ -133,6 +136,9 @@ class Phase(Slugged, Limits, Base):
     )
     evaluation_additional_inputs: Mapped[list[Socket]] = relationship(
         secondary=phase_evaluation_inputs, order_by=Socket.slug
+    )
+    evaluation_additional_outputs: Mapped[list[Socket]] = relationship(
+        secondary=phase_evaluation_outputs, order_by=Socket.slug
     )
     submissions: Mapped[list["Submission"]] = children("Submission", "phase")
 
@@ -191,7 +197,8 @@ class Submission(Base):
 class Evaluation(ContainerRun, Base):
     """One run of the phase's evaluation method on a submission, pinned to the digests of the
     algorithm and evaluation images and the ground-truth version it used; for an algorithm
-    submission, ``algorithm_jobs`` are the jobs whose outputs it evaluated."""
+    submission, ``algorithm_jobs`` are the jobs whose outputs it evaluated; ``outputs`` are its
+    values for the phase's ``evaluation_additional_outputs`` (its admins' only)."""
 
     __tablename__ = "evaluations"
 
@@ -204,3 +211,4 @@ class Evaluation(ContainerRun, Base):
     method_digest: Mapped[str | None] = mapped_column(String(128))
     ground_truth_version: Mapped[str | None] = mapped_column(String(128))
     algorithm_jobs: Mapped[list[AlgorithmJob]] = relationship(secondary=evaluation_algorithm_jobs)
+    outputs: Mapped[list[SocketValue]] = relationship(secondary=evaluation_outputs)
