@@ -66,8 +66,9 @@ class GcWorker(SimpleWorker):
 
     heartbeats = None
 
-    def __init__(self, *args, abandoned_after_s=60, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args, job_monitoring_interval=30, abandoned_after_s=60, **kwargs):
+        # Whole seconds: RQ passes the interval (plus 60) to Redis's EXPIRE, which refuses "61.0".
+        super().__init__(*args, job_monitoring_interval=max(1, math.ceil(job_monitoring_interval)), **kwargs)
         self.abandoned_after_s = abandoned_after_s
 
     def execute_job(self, job, queue):

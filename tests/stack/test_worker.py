@@ -118,13 +118,16 @@ def test_unknown_queue_is_refused(tmp_path):
     assert result.returncode == 2 and "invalid choice: 'fast'" in result.stderr
 
 
-def report_heartbeats(*, worker_key):
-    """A job: the process it runs in, and whether the worker's heartbeat in Redis was renewed
-    while it ran (it waits up to 30 s for that)."""
+def report_heartbeats(*, worker_key, outlive_s):
+    """A job: the process it runs in, whether the worker's heartbeat in Redis was renewed while
+    it ran (it waits up to 30 s for that), and whether the worker's key still has a TTL after
+    ``outlive_s`` seconds more (longer than the one RQ set as the job began): one that expired
+    meanwhile is dropped from RQ's list of workers, one without a TTL never expires."""
     connection = get_current_job().connection
     first = connection.hget(worker_key, "last_heartbeat")
     renewed = wait_for(lambda: connection.hget(worker_key, "last_heartbeat") != first, timeout=30)
-    return os.getpid(), renewed
+    time.sleep(outlive_s)
+    return os.getpid(), renewed, connection.ttl(worker_key) > 0
 
 
 def test_a_job_runs_in_the_worker_itself_while_its_heartbeats_go_on(redis_server, tmp_path, monkeypatch):
@@ -134,9 +137,10 @@ def test_a_job_runs_in_the_worker_itself_while_its_heartbeats_go_on(redis_server
                         "GC_REDIS_URL": redis_server, "GC_INSTANCE": f"gc-test-{os.getpid()}"}.items():  # fmt: skip
         monkeypatch.setenv(name, value)
     connection = connect(redis_server)
-    worker = GcWorker(["cpu"], connection=connection, job_monitoring_interval=1)
+    # As gc-worker makes it from GC_HEARTBEAT_S and GC_LOST_AFTER_S (floats): a job's first TTL is 1 + 2 s.
+    worker = GcWorker(["cpu"], connection=connection, job_monitoring_interval=1.0, abandoned_after_s=2.0)
     job = Queue("cpu", connection=connection).enqueue(
-        f"{__name__}.report_heartbeats", kwargs={"worker_key": worker.key}
+        f"{__name__}.report_heartbeats", kwargs={"worker_key": worker.key, "outlive_s": 5}
     )
     handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -146,4 +150,4 @@ def test_a_job_runs_in_the_worker_itself_while_its_heartbeats_go_on(redis_server
             signal.signal(signum, handler)
         task_resources._process_resources.cache_clear()  # made with this test's settings
     assert job.get_status() == "finished", job.latest_result().exc_string
-    assert job.return_value() == (os.getpid(), True)  # no work horse was forked
+    assert job.return_value() == (os.getpid(), True, True)  # no work horse was forked; beats renew the TTL
