@@ -22,7 +22,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from browser import hub_login, launch_chromium, local_only_context
 from grand_challenge_forge.forge import generate_challenge_pack
+from playwright.sync_api import sync_playwright
 from test_algorithms_through_hub import Client
 
 pytestmark = pytest.mark.stack
@@ -138,6 +140,25 @@ def page(hub, client, challenge, submission_id):
     return response.text
 
 
+def thumbnails_drawn(hub, page_url, images, screenshot):
+    """Open ``page_url`` as the organiser in Chromium; wait until the thumbnail of each of
+    ``images`` is drawn on it, and keep a screenshot of the page."""
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        context, _blocked = local_only_context(browser)
+        page = context.new_page()
+        hub_login(page, hub.url, "researcher", hub.passwords["user_password"])
+        page.goto(page_url)
+        for image in images:
+            page.wait_for_function(
+                "src => [...document.images].some(i => i.src.includes(src) && i.complete && i.naturalWidth > 0)",
+                arg=f"images/{image}/thumbnail.png",
+                timeout=30_000,
+            )
+        page.screenshot(path=screenshot, full_page=True)
+        browser.close()
+
+
 def tarred(folder, name):
     """A .tar.gz of ``folder``'s contents, as grand-challenge takes models and ground truth."""
     path = folder.parent / name
@@ -189,8 +210,9 @@ def upload_cases(researcher, archive, phase_dir, interfaces):
                 researcher("POST", "archives", f"archives/{archive}/items", 201, json={"values": values})
 
 
+@pytest.mark.browser  # the organiser's page of an evaluation's outputs
 @pytest.mark.parametrize("pack", PACKS)
-def test_a_grand_challenge_pack_runs_unchanged(hub, tmp_path, pack):
+def test_a_grand_challenge_pack_runs_unchanged(hub, tmp_path, pack, artifacts):
     tag = uuid.uuid4().hex[:6]
     spec = tagged(PACKS[pack], tag)
     researcher, participant = Client(hub, "researcher"), Client(hub, "datascientist")
@@ -297,6 +319,9 @@ def test_a_grand_challenge_pack_runs_unchanged(hub, tmp_path, pack):
         assert f"api/v1/images/{image}/thumbnail.png" in organiser_page
         assert f"/services/archives/api/v1/images/{image}/file" in organiser_page
     assert all(slug in organiser_page for slug in outputs)
+    if images:
+        page_url = f"{hub.url}/services/challenges/challenges/{challenge}/submissions/{submission['id']}"
+        thumbnails_drawn(hub, page_url, images, artifacts / f"evaluation-outputs-{pack}.png")
     assert all(str(examples[slug]) in organiser_page for slug in outputs if examples[slug] is not None)
     # The participant sees none of it, not even its sockets' names.
     seen = [
